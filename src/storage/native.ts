@@ -1,0 +1,48 @@
+/**
+ * The two syscalls node:fs lacks, called in libc through koffi: syncfs(2), so that the
+ * `filesystem` sync level flushes only the datastore's filesystem instead of sync(2)-ing every
+ * mounted one, and utimensat(2) with UTIME_OMIT, so that touching a chunk's atime never rewrites
+ * its mtime. syncfs runs on koffi's worker thread so the event loop keeps serving while it waits.
+ */
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+koffi.struct('hf_timespec', { tv_sec: 'int64_t', tv_nsec: 'long' });
+const syncfsFn = libc.func('int syncfs(int fd)');
+const utimensatFn = libc.func('int utimensat(int dirfd, const char *path, hf_timespec *times, int flags)');
+const errnoFn = koffi.errno;
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const UTIME_NOW = (1 << 30) - 1;
+const UTIME_OMIT = (1 << 30) - 2;
+
+export class ErrnoError extends Error {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+  ) {
+    super(`${syscall} failed with errno ${errno}`);
+  }
+}
+
+/** syncfs(2) on the filesystem containing the open descriptor `fd`. */
+export function syncfs(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    syncfsFn.async(fd, (err: unknown, rc: number) => {
+      if (err) reject(err instanceof Error ? err : new Error('syncfs call failed'));
+      else if (rc !== 0) reject(new ErrnoError('syncfs', errnoFn()));
+      else resolve();
+    });
+  });
+}
+
+/** Sets atime to now, leaves mtime untouched, does not follow a final symlink. */
+export function touchAtime(path: string): void {
+  const times = [
+    { tv_sec: 0, tv_nsec: UTIME_NOW },
+    { tv_sec: 0, tv_nsec: UTIME_OMIT },
+  ];
+  const rc = utimensatFn(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) as number;
+  if (rc !== 0) throw new ErrnoError('utimensat', errnoFn());
+}

@@ -1,0 +1,163 @@
+/**
+ * NodeFs: the real `Fs` adapter over node:fs/promises plus the native syncfs/utimensat calls.
+ * This is the only module that turns errno codes into HoldfastErrors (see the port's contract).
+ */
+import { promises as fsp, constants as fsc } from 'node:fs';
+import type { Stats } from 'node:fs';
+type NodeHandle = fsp.FileHandle;
+import { fail, type HoldfastError } from '../core/errors.ts';
+import type { FileHandle, FileStat, Fs, OpenMode } from './fs-port.ts';
+import { ErrnoError, syncfs as nativeSyncfs, touchAtime as nativeTouchAtime } from './native.ts';
+import os from 'node:os';
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v, k]));
+
+export function mapErrno(e: unknown, op: string, path: string): HoldfastError {
+  let errno: string | undefined;
+  if (e instanceof ErrnoError) errno = ERRNO_NAMES.get(e.errno) ?? String(e.errno);
+  else if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string') errno = (e as NodeJS.ErrnoException).code;
+  const details = { op, path, errno };
+  const sync = op === 'fsync' || op === 'fsyncDir' || op === 'syncfs';
+  if (sync) return fail('SYNC_FAILED', `${op} of ${path} failed: ${errno ?? String(e)}`, details, e);
+  switch (errno) {
+    case 'ENOENT':
+      return fail('NOT_FOUND', `${op}: ${path} does not exist`, details, e);
+    case 'EEXIST':
+      return fail('ALREADY_EXISTS', `${op}: ${path} exists already`, details, e);
+    case 'ENOTEMPTY':
+      return fail('DIRECTORY_NOT_EMPTY', `${op}: ${path} is not empty`, details, e);
+    default:
+      return fail('IO_ERROR', `${op} ${path} failed: ${errno ?? String(e)}`, details, e);
+  }
+}
+
+function toStat(s: Stats): FileStat {
+  return {
+    size: s.size,
+    isFile: s.isFile(),
+    isDirectory: s.isDirectory(),
+    isSymlink: s.isSymbolicLink(),
+    ino: s.ino,
+    mode: s.mode,
+    atimeMs: s.atimeMs,
+    mtimeMs: s.mtimeMs,
+  };
+}
+
+const FLAGS: Record<OpenMode, number> = {
+  r: fsc.O_RDONLY,
+  w: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC,
+  wx: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL,
+  'r+': fsc.O_RDWR,
+};
+
+class NodeFileHandle implements FileHandle {
+  readonly #h: NodeHandle;
+  readonly #path: string;
+  constructor(h: NodeHandle, path: string) {
+    this.#h = h;
+    this.#path = path;
+  }
+  async #do<T>(op: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw mapErrno(e, op, this.#path);
+    }
+  }
+  async write(data: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.#do('write', () =>
+        this.#h.write(data, done, data.length - done, position + done),
+      );
+      if (bytesWritten === 0) throw fail('IO_ERROR', `write to ${this.#path} made no progress`, { path: this.#path });
+      done += bytesWritten;
+    }
+  }
+  async read(position: number, length: number): Promise<Uint8Array> {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.#do('read', () => this.#h.read(buf, got, length - got, position + got));
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+  truncate(length: number): Promise<void> {
+    return this.#do('truncate', () => this.#h.truncate(length));
+  }
+  async stat(): Promise<FileStat> {
+    return toStat(await this.#do('fstat', () => this.#h.stat()));
+  }
+  sync(): Promise<void> {
+    return this.#do('fsync', () => this.#h.sync());
+  }
+  close(): Promise<void> {
+    return this.#do('close', () => this.#h.close());
+  }
+}
+
+export class NodeFs implements Fs {
+  async #do<T>(op: string, path: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw mapErrno(e, op, path);
+    }
+  }
+  async open(path: string, mode: OpenMode, perm = 0o644): Promise<FileHandle> {
+    const h = await this.#do('open', path, () => fsp.open(path, FLAGS[mode], perm));
+    return new NodeFileHandle(h, path);
+  }
+  async readFile(path: string): Promise<Uint8Array> {
+    return this.#do('read', path, () => fsp.readFile(path));
+  }
+  async stat(path: string): Promise<FileStat | undefined> {
+    try {
+      return toStat(await fsp.lstat(path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw mapErrno(e, 'stat', path);
+    }
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.#do('rename', to, () => fsp.rename(from, to));
+  }
+  unlink(path: string): Promise<void> {
+    return this.#do('unlink', path, () => fsp.unlink(path));
+  }
+  async mkdir(path: string, options: { readonly recursive?: boolean; readonly mode?: number } = {}): Promise<void> {
+    await this.#do('mkdir', path, () => fsp.mkdir(path, { recursive: options.recursive ?? false, mode: options.mode ?? 0o755 }));
+  }
+  rmdir(path: string): Promise<void> {
+    return this.#do('rmdir', path, () => fsp.rmdir(path));
+  }
+  readdir(path: string): Promise<string[]> {
+    return this.#do('readdir', path, () => fsp.readdir(path));
+  }
+  async touchAtime(path: string): Promise<void> {
+    try {
+      nativeTouchAtime(path);
+    } catch (e) {
+      throw mapErrno(e, 'utimensat', path);
+    }
+  }
+  async fsyncDir(path: string): Promise<void> {
+    const h = await this.#do('open', path, () => fsp.open(path, fsc.O_RDONLY | fsc.O_DIRECTORY));
+    try {
+      await this.#do('fsyncDir', path, () => h.sync());
+    } finally {
+      await h.close();
+    }
+  }
+  async syncfs(path: string): Promise<void> {
+    const h = await this.#do('open', path, () => fsp.open(path, fsc.O_RDONLY | fsc.O_DIRECTORY));
+    try {
+      await this.#do('syncfs', path, () => nativeSyncfs(h.fd));
+    } finally {
+      await h.close();
+    }
+  }
+}
