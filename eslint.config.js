@@ -34,7 +34,7 @@ function layerRules(layer) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'bin/**', 'scripts/**', 'eslint.config.js', 'web/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'bin/**', 'scripts/**', 'eslint.config.js', 'web/**', '**/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -49,8 +49,8 @@ export class CountingFs implements Fs {
   readdir(path: string): Promise<string[]> {
     return this.#inner.readdir(path);
   }
-  touchAtime(path: string): Promise<void> {
-    return this.#inner.touchAtime(path);
+  touchAtime(path: string, atimeMs?: number): Promise<void> {
+    return this.#inner.touchAtime(path, atimeMs);
   }
   async fsyncDir(path: string): Promise<void> {
     this.counts.fsyncDir++;

@@ -13,6 +13,8 @@
  * - Nothing is durable until `FileHandle.sync` (file data and size), `fsyncDir` (the directory's
  *   entries: creates, renames, unlinks) or `syncfs` (everything on the filesystem) returns.
  * - A failed sync is reported once and never retried by the adapter: the caller fails its operation.
+ *   What it covered may be lost for good even though reads still return it (Linux marks the dirty
+ *   pages clean after EIO, so a later sync that succeeds proves nothing); the simulator does this.
  * - `readdir` yields each entry once, in no particular order, without `.` and `..`.
  */
 
@@ -62,8 +64,11 @@ export interface Fs {
   mkdir(path: string, options?: { readonly recursive?: boolean; readonly mode?: number }): Promise<void>;
   rmdir(path: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
-  /** Sets atime to now and leaves mtime alone (utimensat with UTIME_NOW / UTIME_OMIT). */
-  touchAtime(path: string): Promise<void>;
+  /**
+   * Sets atime to now (or to `atimeMs` when given) and leaves mtime alone (utimensat with
+   * UTIME_NOW or an explicit time, and UTIME_OMIT). Does not follow a final symlink.
+   */
+  touchAtime(path: string, atimeMs?: number): Promise<void>;
   /** fsync(2) of a directory: makes its entries durable. */
   fsyncDir(path: string): Promise<void>;
   /** syncfs(2) on the filesystem that holds `path`. */

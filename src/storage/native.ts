@@ -37,10 +37,10 @@ export function syncfs(fd: number): Promise<void> {
   });
 }
 
-/** Sets atime to now, leaves mtime untouched, does not follow a final symlink. */
-export function touchAtime(path: string): void {
+/** Sets atime to now (or `atimeMs`), leaves mtime untouched, does not follow a final symlink. */
+export function touchAtime(path: string, atimeMs?: number): void {
   const times = [
-    { tv_sec: 0, tv_nsec: UTIME_NOW },
+    atimeMs === undefined ? { tv_sec: 0, tv_nsec: UTIME_NOW } : { tv_sec: Math.floor(atimeMs / 1000), tv_nsec: Math.round((atimeMs % 1000) * 1e6) },
     { tv_sec: 0, tv_nsec: UTIME_OMIT },
   ];
   const rc = utimensatFn(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) as number;

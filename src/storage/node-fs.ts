@@ -137,9 +137,9 @@ export class NodeFs implements Fs {
   readdir(path: string): Promise<string[]> {
     return this.#do('readdir', path, () => fsp.readdir(path));
   }
-  async touchAtime(path: string): Promise<void> {
+  async touchAtime(path: string, atimeMs?: number): Promise<void> {
     try {
-      nativeTouchAtime(path);
+      nativeTouchAtime(path, atimeMs);
     } catch (e) {
       throw mapErrno(e, 'utimensat', path);
     }

@@ -1,0 +1,91 @@
+/**
+ * `holdfast datastore create|update|list|show|remove`: datastore administration on the config
+ * dir, shaped like `proxmox-backup-manager datastore`.
+ */
+import type { Command } from 'commander';
+import { formatTuning } from '../../format/tuning.ts';
+import { DatastoreAdmin } from '../../datastore/datastore-admin.ts';
+import { tuningOf, type DatastoreConfig } from '../../datastore/datastore-config.ts';
+import { NodeFs } from '../../storage/node-fs.ts';
+import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
+import { emit, outputFormatOption, progressLine, renderTable } from '../render.ts';
+
+function admin(ctx: CliContext, program: Command): DatastoreAdmin {
+  return new DatastoreAdmin(new NodeFs(), resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir));
+}
+
+export function describe(c: DatastoreConfig): Record<string, unknown> {
+  const t = tuningOf(c);
+  return {
+    name: c.name,
+    path: c.path,
+    comment: c.props.get('comment'),
+    tuning: c.props.get('tuning') ?? '',
+    'sync-level': t.syncLevel,
+    'effective-tuning': formatTuning(t, { includeDefaults: true }),
+    ...Object.fromEntries([...c.props].filter(([k]) => !['comment', 'tuning'].includes(k))),
+  };
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const ds = program.command('datastore').description('manage datastores (config in datastore.cfg)');
+
+  ds.command('create <name> <path>')
+    .description('create a datastore: the directory tree with 65536 chunk prefix dirs, and its config entry')
+    .option('--tuning <string>', 'tuning property string, e.g. sync-level=file,gc-atime-cutoff=1445')
+    .option('--comment <text>', 'free-text comment')
+    .action(async (name: string, path: string, o: { tuning?: string; comment?: string }) => {
+      const bar = progressLine(ctx, 'Chunkstore create');
+      const cfg = await admin(ctx, program).create({
+        name,
+        path,
+        ...(o.tuning !== undefined ? { tuning: o.tuning } : {}),
+        ...(o.comment !== undefined ? { comment: o.comment } : {}),
+        onProgress: (d, t) => bar.update(d, t),
+      });
+      bar.end();
+      ctx.out(`created datastore '${cfg.name}' at ${cfg.path} (sync-level ${tuningOf(cfg).syncLevel})`);
+    });
+
+  ds.command('update <name>')
+    .description('change the tuning or comment of a datastore')
+    .option('--tuning <string>', 'new tuning property string (replaces the old one; empty string resets to defaults)')
+    .option('--comment <text>', 'new comment')
+    .option('--gc-schedule <event>', 'GC schedule (calendar event), empty to clear')
+    .option('--prune-schedule <event>', 'prune schedule (calendar event), empty to clear')
+    .option('--verify-new <bool>', 'verify each new snapshot after its backup')
+    .action(async (name: string, o: { tuning?: string; comment?: string; gcSchedule?: string; pruneSchedule?: string; verifyNew?: string }) => {
+      const cfg = await admin(ctx, program).update(name, {
+        tuning: o.tuning,
+        comment: o.comment,
+        'gc-schedule': o.gcSchedule,
+        'prune-schedule': o.pruneSchedule,
+        'verify-new': o.verifyNew,
+      });
+      ctx.out(`updated datastore '${cfg.name}' (sync-level ${tuningOf(cfg).syncLevel})`);
+    });
+
+  ds.command('list')
+    .description('list datastores')
+    .addOption(outputFormatOption())
+    .action(async (o: { outputFormat: OutputFormat }) => {
+      const rows = (await admin(ctx, program).config.list()).map(describe);
+      emit(ctx, o.outputFormat, rows, () => renderTable(rows, ['name', 'path', 'sync-level', 'comment']));
+    });
+
+  ds.command('show <name>')
+    .description('show one datastore with its effective tuning')
+    .addOption(outputFormatOption())
+    .action(async (name: string, o: { outputFormat: OutputFormat }) => {
+      const d = describe(await admin(ctx, program).config.get(name));
+      emit(ctx, o.outputFormat, d, () => Object.entries(d).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${String(v as string)}`).join('\n'));
+    });
+
+  ds.command('remove <name>')
+    .description('remove a datastore from the config (the data stays unless --destroy-data)')
+    .option('--destroy-data', 'also delete the datastore directory and everything in it')
+    .action(async (name: string, o: { destroyData?: boolean }) => {
+      await admin(ctx, program).remove(name, { destroyData: o.destroyData === true });
+      ctx.out(`removed datastore '${name}'${o.destroyData ? ' and its data' : ''}`);
+    });
+}

@@ -1,0 +1,10 @@
+/** The list of command modules; each exports `register(program, ctx)`. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { register as acl } from './acl.ts';
+import { register as datastore } from './datastore.ts';
+import { register as user } from './user.ts';
+
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+export const COMMANDS: readonly RegisterCommand[] = [datastore, user, acl];

@@ -1,0 +1,130 @@
+/**
+ * `holdfast user create|list|remove` and `holdfast user token create`: account administration
+ * directly on the config dir (like `proxmox-backup-manager user`), safe to run beside a live
+ * server because every change goes through the same config locks.
+ *
+ * The password comes from `--password`, else a hidden prompt on a terminal, else
+ * `$HOLDFAST_PASSWORD`; with none of them the user is created without a password and can only
+ * act through API tokens. A token's secret is printed once and never stored in clear.
+ */
+import type { Command } from 'commander';
+import { fail } from '../../core/errors.ts';
+import { deleteUser, openAccountStores } from '../../server/auth/account-admin.ts';
+import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
+import { emit, outputFormatOption, renderTable } from '../render.ts';
+
+export interface UserDeps {
+  readonly configDir: string;
+  readonly ctx: CliContext;
+  /** Reads a line without echo; used only when `ctx.isTTY`. */
+  readonly readPassword?: (prompt: string) => Promise<string>;
+}
+
+export interface UserCreateOptions {
+  readonly userid: string;
+  readonly password?: string;
+  readonly comment?: string;
+}
+
+async function resolvePassword(opts: UserCreateOptions, deps: UserDeps): Promise<string | undefined> {
+  if (opts.password !== undefined) return opts.password;
+  if (deps.ctx.isTTY && deps.readPassword) {
+    const first = await deps.readPassword('Password: ');
+    const again = await deps.readPassword('Retype password: ');
+    if (first !== again) throw fail('INVALID_ARGUMENT', 'the passwords do not match', { param: 'password' });
+    return first;
+  }
+  return deps.ctx.env['HOLDFAST_PASSWORD'];
+}
+
+export async function runUserCreate(opts: UserCreateOptions, deps: UserDeps): Promise<void> {
+  const password = await resolvePassword(opts, deps);
+  const { users } = openAccountStores(deps.configDir);
+  await users.create(opts.userid, {
+    ...(password === undefined ? {} : { password }),
+    ...(opts.comment === undefined ? {} : { comment: opts.comment }),
+  });
+  deps.ctx.out(password === undefined ? `created user '${opts.userid}' without a password (API tokens only)` : `created user '${opts.userid}'`);
+}
+
+export async function runUserList(opts: { readonly outputFormat: OutputFormat }, deps: UserDeps): Promise<void> {
+  const { users } = openAccountStores(deps.configDir);
+  const rows = await Promise.all(
+    (await users.list()).map(async (u) => ({ ...u, tokens: (await users.listTokens(u.userid)).map((t) => t.tokenid) })),
+  );
+  emit(deps.ctx, opts.outputFormat, rows, () => renderTable(rows, ['userid', 'enable', 'expire', 'tokens', 'comment']));
+}
+
+export async function runUserRemove(opts: { readonly userid: string }, deps: UserDeps): Promise<void> {
+  await deleteUser(openAccountStores(deps.configDir), opts.userid);
+  deps.ctx.out(`removed user '${opts.userid}', its tokens and its ACL entries`);
+}
+
+export async function runTokenCreate(opts: { readonly userid: string; readonly name: string; readonly comment?: string }, deps: UserDeps): Promise<void> {
+  const { users } = openAccountStores(deps.configDir);
+  const token = await users.createToken(opts.userid, opts.name, opts.comment === undefined ? {} : { comment: opts.comment });
+  deps.ctx.out(`token id: ${token.tokenid}\nsecret:   ${token.value}\n(the secret is shown only this once)`);
+}
+
+/** Reads one line from the terminal with echo off; Ctrl-C aborts. */
+export function readHiddenLine(prompt: string): Promise<string> {
+  const input = process.stdin;
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let line = '';
+    const done = (err?: Error): void => {
+      input.setRawMode(false);
+      input.pause();
+      input.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(line);
+    };
+    const onData = (buf: Buffer): void => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(fail('ABORTED', 'password prompt aborted', {}));
+        line = ch === '\u007f' || ch === '\b' ? line.slice(0, -1) : line + ch;
+      }
+    };
+    input.setRawMode(true);
+    input.resume();
+    input.on('data', onData);
+  });
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const deps = (): UserDeps => ({
+    configDir: resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir),
+    ctx,
+    readPassword: readHiddenLine,
+  });
+  const user = program.command('user').description('manage users and API tokens (user.cfg, shadow.json)');
+
+  user
+    .command('create <userid>')
+    .description('create a user in realm pbs, e.g. backup@pbs')
+    .option('--password <password>', 'the password (else prompted on a terminal, else $HOLDFAST_PASSWORD)')
+    .option('--comment <text>', 'free-text comment')
+    .action(async (userid: string, o: { password?: string; comment?: string }) => {
+      await runUserCreate({ userid, ...o }, deps());
+    });
+
+  user
+    .command('list')
+    .description('list users with their tokens')
+    .addOption(outputFormatOption())
+    .action(async (o: { outputFormat: OutputFormat }) => runUserList(o, deps()));
+
+  user
+    .command('remove <userid>')
+    .description('remove a user, its API tokens and its ACL entries')
+    .action(async (userid: string) => runUserRemove({ userid }, deps()));
+
+  const token = user.command('token').description('manage API tokens');
+  token
+    .command('create <userid> <name>')
+    .description("create API token '<userid>!<name>' and print its secret once")
+    .option('--comment <text>', 'free-text comment')
+    .action(async (userid: string, name: string, o: { comment?: string }) => runTokenCreate({ userid, name, ...o }, deps()));
+}

@@ -1,0 +1,38 @@
+/**
+ * What every CLI command receives: where config lives, where output goes, and how to render.
+ * Commands never read process.env or write to process.stdout directly, so tests call them in
+ * process with a captured context.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface CliContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly isTTY: boolean;
+}
+
+export const OUTPUT_FORMATS = ['text', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * The config dir: `--config-dir`, else `$HOLDFAST_CONFIG_DIR`, else `/etc/holdfast` when root,
+ * else `~/.config/holdfast`.
+ */
+export function resolveConfigDir(ctx: CliContext, flag: string | undefined): string {
+  if (flag) return flag;
+  const env = ctx.env['HOLDFAST_CONFIG_DIR'];
+  if (env) return env;
+  if (process.getuid?.() === 0) return '/etc/holdfast';
+  return join(homedir(), '.config', 'holdfast');
+}
+
+export function processContext(): CliContext {
+  return {
+    env: process.env,
+    out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+    err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    isTTY: process.stdout.isTTY,
+  };
+}

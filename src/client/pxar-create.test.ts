@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodePxar, listPxar } from '../format/pxar/decoder.ts';
+import { FIXTURE_SKIP, readFixture } from '../format/pxar/fixtures.ts';
+import { pathText } from '../format/pxar/names.ts';
+import { createPxarStream } from './pxar-create.ts';
+import { classifyXattr } from './pxar-read-meta.ts';
+import { collect, once } from './pxar-test-tree.ts';
+import type { PxarWarning } from './pxar-warnings.ts';
+
+const IS_ROOT = process.getuid?.() === 0;
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-pxar-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('createPxarStream encodes the example tree to exactly derived/example-v1.pxar', { skip: FIXTURE_SKIP || (IS_ROOT ? false : 'needs root to give the files uid/gid 0') }, async (t) => {
+  const root = join(tempDir(t), 'root');
+  mkdirSync(root);
+  writeFileSync(join(root, 'a'), 'hi');
+  chmodSync(join(root, 'a'), 0o644);
+  chmodSync(root, 0o755);
+  for (const p of [join(root, 'a'), root]) {
+    chownSync(p, 0, 0);
+    utimesSync(p, 0, 0);
+  }
+  assert.deepEqual(await collect(createPxarStream(root)), readFixture('derived/example-v1.pxar'));
+});
+
+test('createPxarStream lists like upstream pxar for test_files_and_subdirs (VECTORS.md §2.8)', async (t) => {
+  const root = join(tempDir(t), 'test_files_and_subdirs');
+  mkdirSync(join(root, 'subdir1'), { recursive: true });
+  symlinkSync('file2', join(root, 'a-test-symlink'));
+  writeFileSync(join(root, 'file1'), 'ABC\n');
+  writeFileSync(join(root, 'file2'), 'CDEFG\n');
+  writeFileSync(join(root, 'subdir1', 'subfile1'), 'test subdir1 content\n');
+  writeFileSync(join(root, 'subdir1', 'subfile2'), 'another test subdir1 content\n');
+  const entries = await listPxar(createPxarStream(root));
+  assert.deepEqual(entries.map((e) => `/${pathText(e.path)}`), ['/', '/a-test-symlink', '/file1', '/file2', '/subdir1', '/subdir1/subfile1', '/subdir1/subfile2']);
+  const link = entries[1];
+  assert.ok(link?.kind === 'symlink' && pathText(link.target) === 'file2');
+});
+
+test('createPxarStream sorts children by raw name bytes and archives non-UTF-8 names exactly', async (t) => {
+  const root = join(tempDir(t), 'r');
+  mkdirSync(root);
+  const names = [Buffer.from('b'), Buffer.from('B'), Buffer.from('ä'), Buffer.from([0x61, 0xff, 0x62]), Buffer.from('a b')];
+  for (const n of names) writeFileSync(Buffer.concat([Buffer.from(root + '/'), n]), n);
+  const entries = await listPxar(createPxarStream(root));
+  const sorted = [...names].sort((a, b) => Buffer.compare(a, b));
+  assert.deepEqual(entries.slice(1).map((e) => Buffer.from(e.path).toString('hex')), sorted.map((n) => n.toString('hex')));
+});
+
+test('createPxarStream zero-fills a file that shrinks while it is read and warns file-changed', async (t) => {
+  const root = join(tempDir(t), 'r');
+  mkdirSync(root);
+  const file = join(root, 'f');
+  const original = Buffer.alloc(96 * 1024, 7);
+  writeFileSync(file, original);
+  const warnings: PxarWarning[] = [];
+  const pieces: Uint8Array[] = [];
+  let truncated = false;
+  for await (const piece of createPxarStream(root, { readSize: 32 * 1024, onWarning: (w) => warnings.push(w) })) {
+    pieces.push(piece);
+    if (!truncated && piece.length === 32 * 1024) {
+      truncateSync(file, 40 * 1024); // the walker is paused at this yield, mid-file
+      truncated = true;
+    }
+  }
+  assert.ok(truncated);
+  const data: Uint8Array[] = [];
+  for await (const ev of decodePxar(once(Buffer.concat(pieces)))) if (ev.type === 'data') data.push(ev.bytes);
+  const expected = Buffer.concat([original.subarray(0, 40 * 1024), Buffer.alloc(56 * 1024)]);
+  assert.deepEqual(Buffer.concat(data), expected);
+  assert.deepEqual(warnings.map((w) => [w.code, w.path]), [['file-changed', 'f']]);
+});
+
+test('createPxarStream yields file data in pieces of at most readSize without holding whole files', async (t) => {
+  const root = join(tempDir(t), 'r');
+  mkdirSync(root);
+  writeFileSync(join(root, 'big'), Buffer.alloc(3 * 1024 * 1024 + 5, 1));
+  let largest = 0;
+  for await (const piece of createPxarStream(root, { readSize: 1024 * 1024 })) largest = Math.max(largest, piece.length);
+  assert.equal(largest, 1024 * 1024);
+});
+
+test('classifyXattr keeps user.*, trusted.*, security.NTACL; routes capability and ACLs; drops the rest (VECTORS.md §16)', () => {
+  const c = (s: string): string => classifyXattr(Buffer.from(s));
+  assert.equal(c('user.attr'), 'xattr');
+  assert.equal(c('trusted.attr'), 'xattr');
+  assert.equal(c('security.NTACL'), 'xattr');
+  assert.equal(c('security.capability'), 'fcaps');
+  assert.equal(c('system.posix_acl_access'), 'acl-access');
+  assert.equal(c('system.posix_acl_default'), 'acl-default');
+  assert.equal(c('system.attr'), 'skip');
+  assert.equal(c('security.selinux'), 'skip');
+  assert.equal(c(`user.${'x'.repeat(260)}`), 'skip');
+});

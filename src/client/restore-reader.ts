@@ -1,0 +1,101 @@
+/**
+ * RestoreReader: the client side of a reader session (PBS §6.3). It downloads the manifest
+ * (checking its signature when a key is given), then streams an archive's plaintext in order.
+ *
+ * Invariant: no byte reaches the caller unless its chunk passed the CRC, decrypted (when
+ * encrypted), and hashed to the digest the index names, with the size the index implies; and the
+ * index itself matched the manifest's csum and size. Restore either yields correct data or fails
+ * with a coded error; it never yields wrong bytes.
+ */
+import { fail } from '../core/errors.ts';
+import { toHex } from '../core/digest.ts';
+import { decodeBlob, decodeChunk } from '../format/blob.ts';
+import type { CryptConfig } from '../format/crypt-config.ts';
+import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
+import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
+import { decodeManifestBlob, verifyManifestSignature, type Manifest } from '../format/manifest.ts';
+import type { ProtocolTransport } from './protocol-transport.ts';
+
+export interface ChunkRef {
+  readonly digest: Uint8Array;
+  readonly size: number;
+}
+
+export class RestoreReader {
+  readonly #t: ProtocolTransport;
+  readonly #crypt: CryptConfig | undefined;
+  readonly manifest: Manifest;
+
+  private constructor(t: ProtocolTransport, manifest: Manifest, crypt: CryptConfig | undefined) {
+    this.#t = t;
+    this.manifest = manifest;
+    this.#crypt = crypt;
+  }
+
+  static async open(t: ProtocolTransport, crypt?: CryptConfig): Promise<RestoreReader> {
+    const manifest = decodeManifestBlob(await t.download('download', { 'file-name': 'index.json.blob' }));
+    const encrypted = manifest.files.some((f) => f.cryptMode === 'encrypt');
+    if (encrypted && !crypt) throw fail('KEY_REQUIRED', 'this snapshot is encrypted; pass --keyfile', {});
+    if (crypt && manifest.signature !== null) verifyManifestSignature(manifest, crypt);
+    return new RestoreReader(t, manifest, crypt);
+  }
+
+  /** Looks an archive up by its full name (`root.pxar.didx`) or its short name (`root.pxar`). */
+  fileEntry(name: string): Manifest['files'][number] {
+    const f = this.manifest.files.find((x) => x.filename === name || x.filename === `${name}.didx` || x.filename === `${name}.fidx` || x.filename === `${name}.blob`);
+    if (!f) throw fail('NOT_FOUND', `archive '${name}' is not in this snapshot (has ${this.manifest.files.map((x) => x.filename).join(', ')})`, { archive: name });
+    return f;
+  }
+
+  async readBlob(name: string): Promise<Uint8Array> {
+    const f = this.fileEntry(name);
+    const bytes = await this.#t.download('download', { 'file-name': f.filename });
+    if (bytes.length !== f.size) throw fail('SIZE_MISMATCH', `${f.filename} has ${bytes.length} bytes, the manifest says ${f.size}`, { archive: f.filename });
+    return decodeBlob(bytes, this.#crypt);
+  }
+
+  /** The chunk list of an index archive, checked against the manifest. */
+  async chunkList(name: string): Promise<{ readonly chunks: ChunkRef[]; readonly size: number; readonly fixed: boolean }> {
+    const f = this.fileEntry(name);
+    const bytes = await this.#t.download('download', { 'file-name': f.filename });
+    let chunks: ChunkRef[];
+    let csum: Uint8Array;
+    let size: number;
+    const fixed = f.filename.endsWith('.fidx');
+    if (fixed) {
+      const idx = parseFixedIndex(bytes);
+      ({ csum, size } = fixedIndexCsum(idx.digests, idx.size));
+      chunks = idx.digests.map((digest, i) => ({ digest, size: Math.min(idx.chunkSize, idx.size - i * idx.chunkSize) }));
+    } else {
+      const entries = parseDynamicIndex(bytes).entries;
+      ({ csum, size } = dynamicIndexCsum(entries));
+      let start = 0;
+      chunks = entries.map((e) => {
+        const r = { digest: e.digest, size: e.end - start };
+        start = e.end;
+        return r;
+      });
+    }
+    if (toHex(csum) !== f.csum || size !== f.size) {
+      throw fail('INDEX_MISMATCH', `index ${f.filename} does not match the manifest (csum or size differ)`, { archive: f.filename });
+    }
+    return { chunks, size, fixed };
+  }
+
+  /** Yields the archive's plaintext chunk by chunk, fetching up to `window` chunks ahead. */
+  async *stream(name: string, window = 8): AsyncGenerator<Uint8Array> {
+    const { chunks } = await this.chunkList(name);
+    const ahead: Promise<Uint8Array>[] = [];
+    let next = 0;
+    const fetchOne = (c: ChunkRef): Promise<Uint8Array> =>
+      this.#t.download('chunk', { digest: toHex(c.digest) }).then((raw) => decodeChunk(raw, this.#crypt ? { digest: c.digest, size: c.size, crypt: this.#crypt } : { digest: c.digest, size: c.size }));
+    while (next < chunks.length || ahead.length > 0) {
+      while (ahead.length < window && next < chunks.length) {
+        const p = fetchOne(chunks[next++]!);
+        p.catch(() => undefined);
+        ahead.push(p);
+      }
+      yield await ahead.shift()!;
+    }
+  }
+}

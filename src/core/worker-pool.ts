@@ -1,0 +1,95 @@
+/**
+ * WorkerPool: a fixed set of worker threads that run one kind of CPU-heavy job (hashing,
+ * compression, blob decoding) off the event loop, so both cores stay busy while the main thread
+ * does I/O. Jobs are queued FIFO; each worker runs one at a time. Buffers named in `transfer` move
+ * to the worker without a copy.
+ *
+ * Workers are TypeScript modules: they start through `worker-bootstrap.mjs`, which registers tsx
+ * and then imports the module given in `workerData.module`. A worker answers `{ id, ok, value }`
+ * or `{ id, ok: false, error: { code, message, details } }`; errors come back as HoldfastErrors.
+ */
+import { Worker, type TransferListItem } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { fail, HoldfastError } from './errors.ts';
+import { isErrorCode } from './error-codes.ts';
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+interface Job {
+  readonly id: number;
+  readonly msg: unknown;
+  readonly transfer: readonly TransferListItem[];
+  readonly pending: Pending;
+}
+
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { code: string; message: string; details: Record<string, unknown> } };
+
+const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
+
+export class WorkerPool {
+  readonly #idle: Worker[] = [];
+  readonly #all: Worker[] = [];
+  readonly #queue: Job[] = [];
+  readonly #inflight = new Map<Worker, Job>();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(moduleUrl: URL, size = Math.max(1, availableParallelism())) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(BOOTSTRAP, { workerData: { module: moduleUrl.href } });
+      w.unref();
+      w.on('message', (r: Reply) => this.#onReply(w, r));
+      w.on('error', (e) => this.#onCrash(w, e));
+      this.#all.push(w);
+      this.#idle.push(w);
+    }
+  }
+
+  get size(): number {
+    return this.#all.length;
+  }
+
+  run<T>(msg: unknown, transfer: readonly TransferListItem[] = []): Promise<T> {
+    if (this.#closed) return Promise.reject(fail('ABORTED', 'worker pool is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ id: this.#nextId++, msg, transfer, pending: { resolve: resolve, reject } });
+      this.#pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#all.map((w) => w.terminate()));
+  }
+
+  #pump(): void {
+    while (this.#idle.length > 0 && this.#queue.length > 0) {
+      const w = this.#idle.pop()!;
+      const job = this.#queue.shift()!;
+      this.#inflight.set(w, job);
+      w.ref();
+      w.postMessage({ id: job.id, msg: job.msg }, [...job.transfer]);
+    }
+  }
+
+  #onReply(w: Worker, r: Reply): void {
+    const job = this.#inflight.get(w);
+    this.#inflight.delete(w);
+    w.unref();
+    this.#idle.push(w);
+    if (job) {
+      if (r.ok) job.pending.resolve(r.value);
+      else job.pending.reject(new HoldfastError(isErrorCode(r.error.code) ? r.error.code : 'INTERNAL', r.error.message, r.error.details));
+    }
+    this.#pump();
+  }
+
+  #onCrash(w: Worker, e: unknown): void {
+    const job = this.#inflight.get(w);
+    this.#inflight.delete(w);
+    job?.pending.reject(fail('INTERNAL', `worker thread crashed: ${e instanceof Error ? e.message : 'unknown error'}`, {}, e));
+  }
+}

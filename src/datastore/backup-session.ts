@@ -1,0 +1,260 @@
+/**
+ * BackupSession: one backup of one snapshot, from `begin` to `finish` or `abort`.
+ *
+ * Order of writes (the durability contract, docs/durability.md):
+ *   1. chunks (ChunkStore.insert; fsynced one by one at `file`),
+ *   2. indexes and blobs (atomic writes; fsynced at `file`),
+ *   3. `finish`: at `filesystem` one syncfs(2) on the datastore's filesystem,
+ *   4. then the manifest `index.json.blob`, written atomically and made durable (file + directory
+ *      fsync) at `filesystem` and `file`,
+ *   5. only then does `finish` resolve, and the server acknowledges.
+ * The client's manifest blob is held in memory until step 4, so no manifest is ever visible before
+ * the data it references is on disk. Any failure, including a failed fsync or syncfs, removes the
+ * snapshot directory and propagates: a failed backup never leaves a manifest behind.
+ *
+ * Locks held for the whole session: the group (exclusive), the new snapshot (exclusive) and the
+ * previous snapshot (shared, so prune cannot remove the base of an incremental backup).
+ */
+import { join } from 'node:path';
+import { type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
+import { fail, isHoldfastError } from '../core/errors.ts';
+import { decodeManifestBlob, encodeManifestBlob } from '../format/manifest.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
+import type { HeldLock } from '../storage/locker.ts';
+import { removeTree } from '../storage/remove-tree.ts';
+import type { Datastore } from './datastore.ts';
+import { DynamicIndexWriter, FixedIndexWriter, type CloseParams, type IndexWriter } from './index-writers.ts';
+import { groupDir, MANIFEST_NAME, snapshotDir } from './layout.ts';
+import { findPrevious } from './previous.ts';
+
+export interface BeginBackupOptions {
+  readonly owner: string;
+  /** whether `authId` may back up into a group owned by `owner` (token of the same user, …) */
+  readonly ownerMatches?: (owner: string) => boolean;
+}
+
+export interface UploadStats {
+  count: number;
+  size: number;
+  compressedSize: number;
+  duplicates: number;
+  repaired: number;
+}
+
+const MAX_WRITERS = 256;
+
+export class BackupSession {
+  readonly store: Datastore;
+  readonly ref: SnapshotRef;
+  readonly previous: SnapshotRef | undefined;
+  readonly stats: UploadStats = { count: 0, size: 0, compressedSize: 0, duplicates: 0, repaired: 0 };
+  /** digest hex → plaintext size: chunks the client may reference without uploading */
+  readonly known = new Map<string, number>();
+  readonly #locks: HeldLock[];
+  readonly #writers = new Map<number, IndexWriter>();
+  #nextWid = 1;
+  #files = 0;
+  #manifestBlob: Uint8Array | undefined;
+  #state: 'active' | 'finishing' | 'finished' | 'aborted' = 'active';
+
+  readonly #writerDone: () => void;
+
+  private constructor(store: Datastore, ref: SnapshotRef, previous: SnapshotRef | undefined, locks: HeldLock[], writerDone: () => void) {
+    this.store = store;
+    this.ref = ref;
+    this.previous = previous;
+    this.#locks = locks;
+    this.#writerDone = writerDone;
+  }
+
+  static async begin(store: Datastore, ref: SnapshotRef, opts: BeginBackupOptions): Promise<BackupSession> {
+    if (!(await store.namespaceExists(ref.ns))) throw fail('NOT_FOUND', `namespace '${ref.ns}' does not exist`, { ns: ref.ns });
+    const gdir = groupDir(store.base, ref);
+    const locks: HeldLock[] = [];
+    try {
+      const createdGroup = await ensureDir(store, gdir);
+      locks.push(await store.locker.tryLock(gdir, 'exclusive', `backup group ${store.show(ref)}`));
+      await checkOwner(store, ref, opts, createdGroup);
+      const previous = await findPrevious(store, ref);
+      if (previous && ref.time <= previous.time) {
+        throw fail('BACKUP_TIME_NOT_NEWER', `backup time ${ref.time} is not newer than the previous snapshot ${store.show(previous)}`, { time: ref.time, previous: previous.time });
+      }
+      const sdir = snapshotDir(store.base, ref);
+      try {
+        await store.fs.mkdir(sdir, { mode: 0o755 });
+      } catch (e) {
+        if (isHoldfastError(e, 'ALREADY_EXISTS')) throw fail('ALREADY_EXISTS', `backup directory ${store.show(ref)} already exists`, { snapshot: store.show(ref) });
+        throw e;
+      }
+      if (store.policy.fsyncFiles) await store.fs.fsyncDir(gdir);
+      locks.push(await store.locker.tryLock(sdir, 'exclusive', `snapshot ${store.show(ref)}`));
+      if (previous) locks.push(await store.locker.tryLock(snapshotDir(store.base, previous), 'shared', `snapshot ${store.show(previous)}`));
+      return new BackupSession(store, ref, previous, locks, store.writerStarted());
+    } catch (e) {
+      for (const l of locks.reverse()) await l.release();
+      throw e;
+    }
+  }
+
+  get dir(): string {
+    return snapshotDir(this.store.base, this.ref);
+  }
+
+  get state(): string {
+    return this.#state;
+  }
+
+  /**
+   * Stores an uploaded chunk. The caller (server) has already checked the digest and size against
+   * the plaintext for unencrypted chunks and fixed the CRC.
+   */
+  async insertChunk(digestHex: string, blob: Uint8Array, plainSize: number): Promise<void> {
+    this.#assertActive();
+    const r = await this.store.chunks.insert(digestHex, blob);
+    this.stats.count++;
+    this.stats.size += plainSize;
+    this.stats.compressedSize += blob.length;
+    if (r.duplicate) this.stats.duplicates++;
+    if (r.repaired) this.stats.repaired++;
+    this.known.set(digestHex, plainSize);
+  }
+
+  createFixedIndex(archiveName: string, size: number | undefined, reuse?: readonly Uint8Array[]): number {
+    return this.#addWriter(new FixedIndexWriter(archiveName, size, reuse));
+  }
+
+  createDynamicIndex(archiveName: string): number {
+    return this.#addWriter(new DynamicIndexWriter(archiveName));
+  }
+
+  /** Appends known chunks to an open index; every digest must have been uploaded or registered. */
+  appendToIndex(wid: number, digests: readonly string[], offsets: readonly number[]): void {
+    const w = this.#writer(wid);
+    if (digests.length !== offsets.length) throw fail('PROTOCOL_ERROR', 'digest-list and offset-list differ in length', { digests: digests.length, offsets: offsets.length });
+    digests.forEach((hex, i) => {
+      const size = this.known.get(hex);
+      if (size === undefined) throw fail('UNKNOWN_CHUNK', `no such chunk ${hex}`, { digest: hex, archive: w.archiveName });
+      w.append(Buffer.from(hex, 'hex'), offsets[i] ?? 0, size);
+    });
+  }
+
+  async closeIndex(wid: number, p: CloseParams): Promise<void> {
+    const w = this.#writer(wid);
+    const { bytes } = w.close(p);
+    this.#writers.delete(wid);
+    await this.store.writeMeta(join(this.dir, w.archiveName), bytes);
+    this.#files++;
+  }
+
+  /** Stores an uploaded blob; the manifest is only remembered until `finish`. */
+  async writeBlob(fileName: string, blob: Uint8Array): Promise<void> {
+    this.#assertActive();
+    if (fileName === MANIFEST_NAME) {
+      decodeManifestBlob(blob); // reject a manifest that does not parse now, not at finish
+      this.#manifestBlob = blob;
+    } else {
+      await this.store.writeMeta(join(this.dir, fileName), blob);
+    }
+    this.#files++;
+  }
+
+  /** Makes the snapshot durable per the sync level and visible; resolves only when it is both. */
+  async finish(): Promise<void> {
+    this.#assertActive();
+    this.#state = 'finishing';
+    try {
+      if (this.#writers.size > 0) throw fail('PROTOCOL_ERROR', `${this.#writers.size} index writer(s) still open`, { open: [...this.#writers.values()].map((w) => w.archiveName) });
+      if (this.#files === 0) throw fail('PROTOCOL_ERROR', 'no files were uploaded', {});
+      if (!this.#manifestBlob) throw fail('PROTOCOL_ERROR', `no ${MANIFEST_NAME} was uploaded`, {});
+      if (this.previous && !(await this.store.snapshotExists(this.previous))) {
+        throw fail('ABORTED', `the base snapshot ${this.store.show(this.previous)} vanished during the backup`, {});
+      }
+      const manifest = decodeManifestBlob(this.#manifestBlob);
+      manifest.unprotected['chunk_upload_stats'] = {
+        count: this.stats.count,
+        size: this.stats.size,
+        compressed_size: this.stats.compressedSize,
+        duplicates: this.stats.duplicates,
+      };
+      const policy = this.store.policy;
+      if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
+      await atomicManifest(this, encodeManifestBlob(manifest), policy.durableManifest);
+      this.#state = 'finished';
+      this.store.trusted.add(this.store.show(this.ref));
+    } catch (e) {
+      await this.#discard();
+      throw e;
+    } finally {
+      await this.#release();
+    }
+  }
+
+  /** Drops the unfinished snapshot. Safe to call in any state; a finished snapshot is kept. */
+  async abort(): Promise<void> {
+    if (this.#state === 'finished' || this.#state === 'aborted') return;
+    await this.#discard();
+    await this.#release();
+  }
+
+  async #discard(): Promise<void> {
+    this.#state = 'aborted';
+    this.#writers.clear();
+    await removeTree(this.store.fs, this.dir);
+  }
+
+  async #release(): Promise<void> {
+    this.#writerDone();
+    for (const l of this.#locks.splice(0).reverse()) await l.release();
+  }
+
+  #addWriter(w: IndexWriter): number {
+    this.#assertActive();
+    if (!/^[^/]+\.(fidx|didx)$/.test(w.archiveName) || w.archiveName.startsWith('.')) {
+      throw fail('INVALID_NAME', `archive name '${w.archiveName}' is not allowed`, { value: w.archiveName });
+    }
+    if (this.#nextWid > MAX_WRITERS) throw fail('PROTOCOL_ERROR', `too many index writers (max ${MAX_WRITERS})`, {});
+    const wid = this.#nextWid++;
+    this.#writers.set(wid, w);
+    return wid;
+  }
+
+  #writer(wid: number): IndexWriter {
+    this.#assertActive();
+    const w = this.#writers.get(wid);
+    if (!w) throw fail('UNKNOWN_WRITER', `no open index writer with wid ${wid}`, { wid });
+    return w;
+  }
+
+  #assertActive(): void {
+    if (this.#state !== 'active') throw fail('PROTOCOL_ERROR', `backup session is ${this.#state}`, { state: this.#state });
+  }
+}
+
+async function atomicManifest(s: BackupSession, bytes: Uint8Array, durable: boolean): Promise<void> {
+  await atomicWrite(s.store.fs, join(s.dir, MANIFEST_NAME), bytes, { durable });
+}
+
+/** mkdir -p of a group dir; at `file` level each new level's parent is fsynced. */
+async function ensureDir(store: Datastore, dir: string): Promise<boolean> {
+  if ((await store.fs.stat(dir))?.isDirectory) return false;
+  const parent = join(dir, '..');
+  if (!(await store.fs.stat(parent))) await ensureDir(store, parent);
+  try {
+    await store.fs.mkdir(dir, { mode: 0o755 });
+  } catch (e) {
+    if (isHoldfastError(e, 'ALREADY_EXISTS')) return false;
+    throw e;
+  }
+  if (store.policy.fsyncFiles) await store.fs.fsyncDir(parent);
+  return true;
+}
+
+async function checkOwner(store: Datastore, g: GroupRef, opts: BeginBackupOptions, createdGroup: boolean): Promise<void> {
+  const owner = await store.getOwner(g);
+  if (owner === undefined || createdGroup) {
+    await store.setOwner(g, opts.owner);
+    return;
+  }
+  const matches = opts.ownerMatches ?? ((o: string) => o === opts.owner);
+  if (!matches(owner)) throw fail('OWNER_MISMATCH', `backup group ${store.show(g)} is owned by ${owner}, not ${opts.owner}`, { owner, authId: opts.owner });
+}

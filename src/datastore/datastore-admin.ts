@@ -1,0 +1,119 @@
+/**
+ * Administration of datastores as a whole: create, update (tuning, comment), remove, and open by
+ * name from `datastore.cfg`. Shared by the CLI (like proxmox-backup-manager) and the server API.
+ *
+ * Create order: validate everything (name, path, tuning) → make the directory tree → atime check
+ * (if enabled) → add the config entry. Any failure undoes the tree, so a failed create leaves no
+ * config entry and no half-made directory tree.
+ */
+import { fail } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { parseTuning } from '../format/tuning.ts';
+import { ChunkStore } from '../chunks/chunk-store.ts';
+import { checkAtimeSupport } from '../chunks/atime-check.ts';
+import type { Fs } from '../storage/fs-port.ts';
+import type { Locker } from '../storage/locker.ts';
+import { removeTree } from '../storage/remove-tree.ts';
+import { writePolicy } from '../core/sync-level.ts';
+import { createDatastoreTree, type CreateProgress } from './create-datastore.ts';
+import { Datastore } from './datastore.ts';
+import { DatastoreConfigFile, tuningOf, type DatastoreConfig } from './datastore-config.ts';
+
+const DATASTORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+export function checkDatastoreName(name: string): string {
+  if (name.length < 3 || name.length > 32 || !DATASTORE_NAME.test(name)) {
+    throw fail('INVALID_NAME', `datastore name '${name}' is not allowed (3..32 characters of ${DATASTORE_NAME.source})`, { value: name });
+  }
+  return name;
+}
+
+export interface CreateDatastoreParams {
+  readonly name: string;
+  readonly path: string;
+  readonly tuning?: string;
+  readonly comment?: string;
+  readonly onProgress?: CreateProgress;
+}
+
+export class DatastoreAdmin {
+  readonly config: DatastoreConfigFile;
+  readonly #fs: Fs;
+
+  constructor(fs: Fs, configDir: string) {
+    this.#fs = fs;
+    this.config = new DatastoreConfigFile(fs, configDir);
+  }
+
+  async create(p: CreateDatastoreParams): Promise<DatastoreConfig> {
+    checkDatastoreName(p.name);
+    const tuning = parseTuning(p.tuning);
+    if ((await this.config.list()).some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
+    await createDatastoreTree(this.#fs, p.path, p.onProgress);
+    const entry: DatastoreConfig = {
+      name: p.name,
+      path: p.path,
+      props: new Map([...(p.comment ? [['comment', p.comment] as const] : []), ...(p.tuning ? [['tuning', p.tuning] as const] : [])]),
+    };
+    try {
+      if (tuning.gcAtimeSafetyCheck) {
+        const store = new ChunkStore({ fs: this.#fs, base: p.path, policy: () => writePolicy(tuning.syncLevel), log: { info: () => undefined, warn: () => undefined } });
+        await checkAtimeSupport(this.#fs, store);
+      }
+      await this.config.update((list) => {
+        if (list.some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
+        return [...list, entry];
+      });
+    } catch (e) {
+      await removeCreatedTree(this.#fs, p.path);
+      throw e;
+    }
+    return entry;
+  }
+
+  /** Sets or clears properties; a new tuning string is validated before anything is written. */
+  async update(name: string, changes: Readonly<Record<string, string | undefined>>): Promise<DatastoreConfig> {
+    if (changes['tuning'] !== undefined) parseTuning(changes['tuning']);
+    let updated: DatastoreConfig | undefined;
+    await this.config.update((list) => {
+      const cur = list.find((c) => c.name === name);
+      if (!cur) throw fail('DATASTORE_NOT_FOUND', `datastore '${name}' does not exist`, { name });
+      const props = new Map(cur.props);
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === undefined || v === '') props.delete(k);
+        else props.set(k, v);
+      }
+      updated = { ...cur, props };
+      return list.map((c) => (c.name === name ? updated! : c));
+    });
+    return updated!;
+  }
+
+  /** Drops the config entry; with `destroyData` also the whole directory tree. */
+  async remove(name: string, opts: { readonly destroyData?: boolean } = {}): Promise<void> {
+    const cfg = await this.config.get(name);
+    await this.config.update((list) => list.filter((c) => c.name !== name));
+    if (opts.destroyData) await removeTree(this.#fs, cfg.path);
+  }
+
+  async open(name: string, deps: { readonly locker: Locker; readonly log: Logger; readonly fs?: Fs }): Promise<Datastore> {
+    const cfg = await this.config.get(name);
+    return openConfigured(cfg, { fs: deps.fs ?? this.#fs, locker: deps.locker, log: deps.log });
+  }
+}
+
+export async function openConfigured(cfg: DatastoreConfig, deps: { readonly fs: Fs; readonly locker: Locker; readonly log: Logger }): Promise<Datastore> {
+  const tuning = tuningOf(cfg);
+  const st = await deps.fs.stat(cfg.path);
+  if (!st?.isDirectory || !(await deps.fs.stat(`${cfg.path}/.chunks`))?.isDirectory) {
+    throw fail('NOT_FOUND', `datastore '${cfg.name}' has no chunk store at ${cfg.path}`, { name: cfg.name, path: cfg.path });
+  }
+  return new Datastore({ name: cfg.name, base: cfg.path, fs: deps.fs, locker: deps.locker, log: deps.log, syncLevel: tuning.syncLevel });
+}
+
+/** Undo of createDatastoreTree for a later failure: the tree goes, an existing empty base stays. */
+async function removeCreatedTree(fs: Fs, base: string): Promise<void> {
+  for (const name of await fs.readdir(base).catch(() => [] as string[])) await removeTree(fs, `${base}/${name}`);
+  const left = await fs.readdir(base).catch(() => ['?']);
+  if (left.length === 0) await fs.rmdir(base).catch(() => undefined);
+}

@@ -1,0 +1,306 @@
+/**
+ * Datastore: one PBS-layout datastore opened over the `Fs` and `Locker` ports. It owns the chunk
+ * store, answers listings, reads snapshot files, and starts backups (backup-session.ts).
+ *
+ * Which operations may run alongside which:
+ * | a \ b            | backup (other group) | backup (same group) | reader | prune/forget | GC        | verify |
+ * | backup           | yes                  | no (group lock)     | yes    | yes*         | yes (atime)| yes   |
+ * | reader           | yes                  | yes                 | yes    | no (snapshot lock) | yes | yes   |
+ * (*) the backup's previous snapshot is share-locked, so prune skips it.
+ *
+ * Snapshots without a manifest are unfinished: listings never report them as finished, and
+ * `cleanupUnfinished` removes those nobody holds a lock on (leftovers of a crash).
+ */
+import { join } from 'node:path';
+import { checkNamespace, isBackupType, isSnapshotTimeName, parseTime, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
+import { fail, isHoldfastError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { writePolicy, type SyncLevel, type WritePolicy } from '../core/sync-level.ts';
+import { decodeManifestBlob, type Manifest } from '../format/manifest.ts';
+import { ChunkStore } from '../chunks/chunk-store.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
+import { CountingFs } from '../storage/counting-fs.ts';
+import type { Fs, SyncCounts } from '../storage/fs-port.ts';
+import type { Locker } from '../storage/locker.ts';
+import { removeTree } from '../storage/remove-tree.ts';
+import { groupDir, MANIFEST_NAME, NOTES_NAME, nsDir, OWNER_NAME, PROTECTED_NAME, snapshotDir } from './layout.ts';
+
+/** Holdfast's own marker (ignored by PBS): present while a server has the store open. */
+export const IN_USE_MARKER = '.holdfast-in-use';
+
+export interface DatastoreDeps {
+  readonly name: string;
+  readonly base: string;
+  readonly fs: Fs;
+  readonly locker: Locker;
+  readonly log: Logger;
+  readonly syncLevel: SyncLevel;
+}
+
+export interface SnapshotInfo {
+  readonly ref: SnapshotRef;
+  readonly finished: boolean;
+  readonly protected: boolean;
+}
+
+export class Datastore {
+  readonly name: string;
+  readonly base: string;
+  readonly fs: CountingFs;
+  readonly locker: Locker;
+  readonly log: Logger;
+  readonly chunks: ChunkStore;
+  #syncLevel: SyncLevel;
+  /** set by `markInUse` when the previous user of the store did not close it cleanly */
+  #uncleanShutdown = false;
+  /** snapshots proven intact (or finished) since this process opened the store */
+  readonly trusted = new Set<string>();
+  /** start times (ms) of the backups writing into this store now; GC clamps its cutoff to them */
+  readonly #writers = new Map<number, number>();
+  #nextWriter = 1;
+
+  constructor(deps: DatastoreDeps) {
+    this.name = deps.name;
+    this.base = deps.base;
+    this.fs = deps.fs instanceof CountingFs ? deps.fs : new CountingFs(deps.fs);
+    this.locker = deps.locker;
+    this.log = deps.log;
+    this.#syncLevel = deps.syncLevel;
+    this.chunks = new ChunkStore({ fs: this.fs, base: deps.base, policy: () => this.policy, log: deps.log });
+  }
+
+  get syncLevel(): SyncLevel {
+    return this.#syncLevel;
+  }
+
+  get policy(): WritePolicy {
+    return writePolicy(this.#syncLevel);
+  }
+
+  /** The sync calls made through this datastore so far. */
+  syncCounts(): SyncCounts {
+    return this.fs.snapshot();
+  }
+
+  /**
+   * Switches the sync level of an open store. Leaving `filesystem` first syncs the filesystem, so
+   * that whatever the old level promised to flush at the end of a backup is flushed (as upstream).
+   */
+  async setSyncLevel(level: SyncLevel): Promise<void> {
+    if (level === this.#syncLevel) return;
+    if (this.#syncLevel === 'filesystem') await this.fs.syncfs(this.base);
+    this.#syncLevel = level;
+  }
+
+  get uncleanShutdown(): boolean {
+    return this.#uncleanShutdown;
+  }
+
+  /**
+   * Records that a server uses this store. The marker survives a crash (it is written durably), so
+   * the next `markInUse` learns the store was not closed cleanly: chunks written before the crash
+   * may then be broken at any level that did not sync them, and a snapshot is checked chunk by
+   * chunk before a backup reuses it as its base (see previous.ts).
+   */
+  async markInUse(): Promise<boolean> {
+    const marker = join(this.base, IN_USE_MARKER);
+    this.#uncleanShutdown = (await this.fs.stat(marker)) !== undefined;
+    if (!this.#uncleanShutdown) await atomicWrite(this.fs, marker, Buffer.from(`${process.pid}\n`), { durable: true });
+    return this.#uncleanShutdown;
+  }
+
+  /** Clean close: the marker goes only after everything this level promises is on disk. */
+  async markClosed(): Promise<void> {
+    const marker = join(this.base, IN_USE_MARKER);
+    if (!(await this.fs.stat(marker))) return;
+    await this.fs.syncfs(this.base);
+    await this.fs.unlink(marker);
+    await this.fs.fsyncDir(this.base);
+  }
+
+  /** Registers a running writer (a backup); call the returned function when it ends. */
+  writerStarted(startMs = Date.now()): () => void {
+    const id = this.#nextWriter++;
+    this.#writers.set(id, startMs);
+    return () => this.#writers.delete(id);
+  }
+
+  /** The start time (ms) of the oldest running writer, if any. */
+  oldestWriter(): number | undefined {
+    let oldest: number | undefined;
+    for (const t of this.#writers.values()) if (oldest === undefined || t < oldest) oldest = t;
+    return oldest;
+  }
+
+  /** Writes a small metadata file with the durability the level asks for. */
+  async writeMeta(path: string, data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    await atomicWrite(this.fs, path, bytes, { durable: this.policy.fsyncFiles });
+  }
+
+  async namespaceExists(ns: string): Promise<boolean> {
+    const st = await this.fs.stat(nsDir(this.base, checkNamespace(ns)));
+    return st?.isDirectory === true;
+  }
+
+  async createNamespace(ns: string): Promise<void> {
+    checkNamespace(ns);
+    if (ns === '') return;
+    const parent = ns.includes('/') ? ns.slice(0, ns.lastIndexOf('/')) : '';
+    if (!(await this.namespaceExists(parent))) throw fail('NOT_FOUND', `parent namespace '${parent}' does not exist`, { ns: parent });
+    const dir = nsDir(this.base, ns);
+    await this.fs.mkdir(join(dir, '..'), { recursive: true });
+    try {
+      await this.fs.mkdir(dir);
+    } catch (e) {
+      if (isHoldfastError(e, 'ALREADY_EXISTS')) throw fail('ALREADY_EXISTS', `namespace '${ns}' exists already`, { ns });
+      throw e;
+    }
+    if (this.policy.fsyncFiles) {
+      await this.fs.fsyncDir(join(dir, '..'));
+      await this.fs.fsyncDir(join(dir, '..', '..'));
+    }
+  }
+
+  /** All namespaces below (and including) `parent`, depth-first, in API form. */
+  async listNamespaces(parent = ''): Promise<string[]> {
+    const out = [parent];
+    const nsRoot = join(nsDir(this.base, parent), 'ns');
+    for (const name of (await this.#readdirOrEmpty(nsRoot)).sort()) {
+      out.push(...(await this.listNamespaces(parent === '' ? name : `${parent}/${name}`)));
+    }
+    return out;
+  }
+
+  async listGroups(ns: string): Promise<GroupRef[]> {
+    const out: GroupRef[] = [];
+    const dir = nsDir(this.base, checkNamespace(ns));
+    for (const type of (await this.#readdirOrEmpty(dir)).sort()) {
+      if (!isBackupType(type)) continue;
+      for (const id of (await this.#readdirOrEmpty(join(dir, type))).sort()) out.push({ ns, type, id });
+    }
+    return out;
+  }
+
+  /** Snapshots of a group, oldest first, finished or not. */
+  async listSnapshots(g: GroupRef): Promise<SnapshotInfo[]> {
+    const dir = groupDir(this.base, g);
+    const out: SnapshotInfo[] = [];
+    for (const name of (await this.#readdirOrEmpty(dir)).sort()) {
+      if (!isSnapshotTimeName(name)) continue;
+      const ref: SnapshotRef = { ...g, time: parseTime(name) };
+      const files = await this.#readdirOrEmpty(join(dir, name));
+      out.push({ ref, finished: files.includes(MANIFEST_NAME), protected: files.includes(PROTECTED_NAME) });
+    }
+    return out;
+  }
+
+  async snapshotExists(s: SnapshotRef): Promise<boolean> {
+    return (await this.fs.stat(snapshotDir(this.base, s)))?.isDirectory === true;
+  }
+
+  async readManifest(s: SnapshotRef): Promise<Manifest> {
+    return decodeManifestBlob(await this.readSnapshotFile(s, MANIFEST_NAME));
+  }
+
+  /** Raw bytes of a file in a snapshot (index, blob or manifest). */
+  async readSnapshotFile(s: SnapshotRef, fileName: string): Promise<Uint8Array> {
+    if (fileName.includes('/') || fileName.startsWith('.')) throw fail('INVALID_NAME', `file name '${fileName}' is not allowed`, { value: fileName });
+    return this.fs.readFile(join(snapshotDir(this.base, s), fileName));
+  }
+
+  async getOwner(g: GroupRef): Promise<string | undefined> {
+    try {
+      return Buffer.from(await this.fs.readFile(join(groupDir(this.base, g), OWNER_NAME))).toString('utf8').trim();
+    } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
+  }
+
+  async setOwner(g: GroupRef, owner: string): Promise<void> {
+    await this.writeMeta(join(groupDir(this.base, g), OWNER_NAME), `${owner}\n`);
+  }
+
+  async setProtected(s: SnapshotRef, on: boolean): Promise<void> {
+    const lock = await this.locker.tryLock(snapshotDir(this.base, s), 'exclusive', `snapshot ${this.#show(s)}`);
+    try {
+      const path = join(snapshotDir(this.base, s), PROTECTED_NAME);
+      if (on) await this.writeMeta(path, '');
+      else if (await this.fs.stat(path)) {
+        await this.fs.unlink(path);
+        if (this.policy.fsyncFiles) await this.fs.fsyncDir(snapshotDir(this.base, s));
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async setGroupNotes(g: GroupRef, notes: string): Promise<void> {
+    await this.writeMeta(join(groupDir(this.base, g), NOTES_NAME), notes);
+  }
+
+  /** Removes a snapshot under its exclusive lock; refuses a protected one unless forced. */
+  async deleteSnapshot(s: SnapshotRef, opts: { readonly force?: boolean } = {}): Promise<void> {
+    const dir = snapshotDir(this.base, s);
+    if (!(await this.snapshotExists(s))) throw fail('NOT_FOUND', `snapshot ${this.#show(s)} does not exist`, { snapshot: this.#show(s) });
+    const lock = await this.locker.tryLock(dir, 'exclusive', `snapshot ${this.#show(s)}`);
+    try {
+      if (!opts.force && (await this.fs.stat(join(dir, PROTECTED_NAME)))) {
+        throw fail('PROTECTED', `snapshot ${this.#show(s)} is protected`, { snapshot: this.#show(s) });
+      }
+      // The manifest goes first: once it is gone the snapshot is unfinished, whatever else remains.
+      const manifest = join(dir, MANIFEST_NAME);
+      if (await this.fs.stat(manifest)) {
+        await this.fs.unlink(manifest);
+        if (this.policy.fsyncFiles) await this.fs.fsyncDir(dir);
+      }
+      await removeTree(this.fs, dir);
+      if (this.policy.fsyncFiles) await this.fs.fsyncDir(groupDir(this.base, s));
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Removes unfinished snapshot dirs that no running backup holds (crash leftovers). */
+  async cleanupUnfinished(g: GroupRef): Promise<SnapshotRef[]> {
+    const removed: SnapshotRef[] = [];
+    for (const info of await this.listSnapshots(g)) {
+      if (info.finished) continue;
+      const dir = snapshotDir(this.base, info.ref);
+      let lock;
+      try {
+        lock = await this.locker.tryLock(dir, 'exclusive', 'snapshot');
+      } catch (e) {
+        if (isHoldfastError(e, 'LOCKED')) continue;
+        throw e;
+      }
+      try {
+        await removeTree(this.fs, dir);
+        removed.push(info.ref);
+      } finally {
+        await lock.release();
+      }
+    }
+    return removed;
+  }
+
+  show(s: SnapshotRef | GroupRef): string {
+    return this.#show(s);
+  }
+
+  #show(s: SnapshotRef | GroupRef): string {
+    const ns = s.ns === '' ? '' : `ns/${s.ns}/`;
+    const time = 'time' in s ? `/${new Date(s.time * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
+    return `${ns}${s.type}/${s.id}${time}`;
+  }
+
+  async #readdirOrEmpty(dir: string): Promise<string[]> {
+    try {
+      return await this.fs.readdir(dir);
+    } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) return [];
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * DataBlob: the container of every chunk and `.blob` file, byte-compatible with PBS.
+ *
+ *   plain:     magic[8] | crc32 LE[4] | payload            (12-byte header)
+ *   encrypted: magic[8] | crc32 LE[4] | iv[16] | tag[16] | ciphertext   (44-byte header)
+ *
+ * The payload is raw data or one zstd frame; the magic says which (and whether it is encrypted).
+ * The CRC-32 (zlib's) covers only what follows the header: for encrypted blobs the ciphertext, not
+ * the IV or tag, which GCM authenticates instead. Compression is used only when the frame is no
+ * larger than the input (PBS 4.x rule, `<=`), and always happens before encryption.
+ *
+ * Hot path: one output allocation per encode; decode of a plain blob returns a view of its input.
+ */
+import { randomFillSync } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { digestEquals, sha256, toHex } from '../core/digest.ts';
+import { fail } from '../core/errors.ts';
+import { IV_BYTES, TAG_BYTES, type CryptConfig } from './crypt-config.ts';
+import { COMPRESSED_BLOB_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, hasMagic, MAGIC_BYTES, UNCOMPRESSED_BLOB_MAGIC } from './magics.ts';
+import { allocBytes, compressIfSmaller, decompress, scratchFor } from './zstd.ts';
+
+/** The protocol's limit on one chunk's plaintext. */
+export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+/** The largest input `encodeBlob` accepts, and the largest plaintext `decodeBlob` produces. */
+export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
+
+export const PLAIN_HEADER_SIZE = 12;
+export const ENCRYPTED_HEADER_SIZE = 44;
+const CRC_OFFSET = MAGIC_BYTES;
+const IV_OFFSET = PLAIN_HEADER_SIZE;
+const TAG_OFFSET = IV_OFFSET + IV_BYTES;
+
+export const BLOB_KINDS = ['plain', 'compressed', 'encrypted', 'encrypted-compressed'] as const;
+export type BlobKind = (typeof BLOB_KINDS)[number];
+
+export interface BlobHeader {
+  readonly kind: BlobKind;
+  readonly headerSize: typeof PLAIN_HEADER_SIZE | typeof ENCRYPTED_HEADER_SIZE;
+  readonly encrypted: boolean;
+  readonly compressed: boolean;
+}
+
+const HEADERS: readonly (BlobHeader & { readonly magic: Uint8Array })[] = [
+  { kind: 'plain', magic: UNCOMPRESSED_BLOB_MAGIC, headerSize: PLAIN_HEADER_SIZE, encrypted: false, compressed: false },
+  { kind: 'compressed', magic: COMPRESSED_BLOB_MAGIC, headerSize: PLAIN_HEADER_SIZE, encrypted: false, compressed: true },
+  { kind: 'encrypted', magic: ENCRYPTED_BLOB_MAGIC, headerSize: ENCRYPTED_HEADER_SIZE, encrypted: true, compressed: false },
+  { kind: 'encrypted-compressed', magic: ENCR_COMPR_BLOB_MAGIC, headerSize: ENCRYPTED_HEADER_SIZE, encrypted: true, compressed: true },
+];
+
+export function blobMagic(kind: BlobKind): Uint8Array {
+  return headerOf(kind).magic;
+}
+
+function headerOf(kind: BlobKind): BlobHeader & { readonly magic: Uint8Array } {
+  const h = HEADERS.find((x) => x.kind === kind);
+  if (!h) throw fail('INTERNAL', `no blob kind ${kind}`);
+  return h;
+}
+
+/** Identifies a blob by its magic; TRUNCATED if shorter than its header, BAD_MAGIC if unknown. */
+export function blobHeader(bytes: Uint8Array): BlobHeader {
+  if (bytes.byteLength < MAGIC_BYTES) throw fail('TRUNCATED', `blob too small (${bytes.byteLength} bytes)`, { length: bytes.byteLength });
+  const found = HEADERS.find((h) => hasMagic(bytes, h.magic));
+  if (!found) throw fail('BAD_MAGIC', 'not a DataBlob (unknown magic)', { magic: toHex(bytes.subarray(0, MAGIC_BYTES)) });
+  if (bytes.byteLength < found.headerSize) {
+    throw fail('TRUNCATED', `blob too small (${bytes.byteLength} bytes, header needs ${found.headerSize})`, { length: bytes.byteLength, kind: found.kind });
+  }
+  const { kind, headerSize, encrypted, compressed } = found;
+  return { kind, headerSize, encrypted, compressed };
+}
+
+function storedCrc(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(CRC_OFFSET, true);
+}
+
+function writeCrc(bytes: Uint8Array, headerSize: number): void {
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(CRC_OFFSET, crc32(bytes.subarray(headerSize)), true);
+}
+
+/** Checks magic, header length and CRC; BAD_MAGIC, TRUNCATED or BAD_CRC otherwise. */
+export function verifyBlobCrc(bytes: Uint8Array): void {
+  const { headerSize } = blobHeader(bytes);
+  const expected = storedCrc(bytes);
+  const actual = crc32(bytes.subarray(headerSize));
+  if (actual !== expected) throw fail('BAD_CRC', 'blob CRC32 mismatch', { expected, actual });
+}
+
+/**
+ * The blob with its CRC recomputed, as the server stores uploaded chunks (the client's CRC is not
+ * trusted). Returns `bytes` itself when the CRC is already right, else a corrected copy.
+ */
+export function withRecomputedCrc(bytes: Uint8Array): Uint8Array {
+  const { headerSize } = blobHeader(bytes);
+  if (crc32(bytes.subarray(headerSize)) === storedCrc(bytes)) return bytes;
+  const copy = bytes.slice();
+  writeCrc(copy, headerSize);
+  return copy;
+}
+
+export interface EncodeBlobOptions {
+  readonly compress: boolean;
+  readonly crypt?: CryptConfig;
+}
+
+export function encodeBlob(data: Uint8Array, opts: EncodeBlobOptions): Uint8Array {
+  if (data.byteLength > MAX_BLOB_SIZE) throw fail('INVALID_ARGUMENT', `blob input of ${data.byteLength} bytes exceeds ${MAX_BLOB_SIZE}`, { length: data.byteLength });
+  const compressed = opts.compress ? compressIfSmaller(data) : undefined;
+  const payload = compressed ?? data;
+  const isCompressed = compressed !== undefined;
+  if (opts.crypt) return sealEncrypted(payload, isCompressed ? 'encrypted-compressed' : 'encrypted', opts.crypt);
+  const h = headerOf(isCompressed ? 'compressed' : 'plain');
+  const out = allocBytes(PLAIN_HEADER_SIZE + payload.byteLength);
+  out.set(h.magic, 0);
+  out.set(payload, PLAIN_HEADER_SIZE);
+  writeCrc(out, PLAIN_HEADER_SIZE);
+  return out;
+}
+
+function sealEncrypted(payload: Uint8Array, kind: BlobKind, crypt: CryptConfig): Uint8Array {
+  const out = allocBytes(ENCRYPTED_HEADER_SIZE + payload.byteLength);
+  out.set(blobMagic(kind), 0);
+  const iv = out.subarray(IV_OFFSET, IV_OFFSET + IV_BYTES);
+  randomFillSync(iv);
+  const tag = crypt.encryptInto(payload, out.subarray(ENCRYPTED_HEADER_SIZE), iv);
+  out.set(tag, TAG_OFFSET);
+  writeCrc(out, ENCRYPTED_HEADER_SIZE);
+  return out;
+}
+
+/**
+ * Checks and opens a blob, returning its plaintext. For a plain blob the result is a view of
+ * `bytes` (no copy); otherwise it is a fresh array. Errors: BAD_MAGIC, TRUNCATED, BAD_CRC,
+ * KEY_REQUIRED (encrypted, no key), DECRYPT_FAILED (wrong key or tampered IV/tag/ciphertext),
+ * CORRUPT (bad zstd or over MAX_BLOB_SIZE).
+ */
+export function decodeBlob(bytes: Uint8Array, crypt?: CryptConfig): Uint8Array {
+  const h = blobHeader(bytes);
+  verifyBlobCrc(bytes);
+  const payload = bytes.subarray(h.headerSize);
+  if (!h.encrypted) return h.compressed ? decompress(payload, MAX_BLOB_SIZE) : payload;
+  if (!crypt) throw fail('KEY_REQUIRED', 'the blob is encrypted and no key was given', { kind: h.kind });
+  const iv = bytes.subarray(IV_OFFSET, IV_OFFSET + IV_BYTES);
+  const tag = bytes.subarray(TAG_OFFSET, TAG_OFFSET + TAG_BYTES);
+  // A compressed payload is only a stepping stone: decrypt it into the thread's scratch.
+  const opened = h.compressed ? scratchFor(payload.byteLength).subarray(0, payload.byteLength) : allocBytes(payload.byteLength);
+  crypt.decryptInto(payload, iv, tag, opened);
+  return h.compressed ? decompress(opened, MAX_BLOB_SIZE) : opened;
+}
+
+export interface DecodeChunkOptions {
+  /** The digest the chunk is stored under. */
+  readonly digest: Uint8Array;
+  /** Needed for encrypted chunks, whose digest is SHA-256(plaintext ‖ id key). */
+  readonly crypt?: CryptConfig;
+  /** When given, the plaintext must have exactly this length (SIZE_MISMATCH otherwise). */
+  readonly size?: number;
+}
+
+/**
+ * Decodes a chunk and proves it is the chunk it claims to be (DIGEST_MISMATCH otherwise). The
+ * digest rule follows the blob, not the caller: an unencrypted chunk (also in sign-only backups)
+ * is identified by plain SHA-256, an encrypted one by the keyed digest.
+ */
+export function decodeChunk(bytes: Uint8Array, opts: DecodeChunkOptions): Uint8Array {
+  const { encrypted } = blobHeader(bytes);
+  const data = decodeBlob(bytes, opts.crypt);
+  if (opts.size !== undefined && data.byteLength !== opts.size) {
+    throw fail('SIZE_MISMATCH', `chunk has ${data.byteLength} bytes, expected ${opts.size}`, { expected: opts.size, actual: data.byteLength });
+  }
+  const actual = encrypted && opts.crypt ? opts.crypt.digest(data) : sha256(data);
+  if (!digestEquals(actual, opts.digest)) {
+    throw fail('DIGEST_MISMATCH', 'chunk content does not match its digest', { expected: toHex(opts.digest), actual: toHex(actual) });
+  }
+  return data;
+}

@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { isHoldfastError } from '../../core/errors.ts';
+import { HEADER_SIZE, PXAR_ENTRY } from './constants.ts';
+import { decodePxar } from './decoder.ts';
+import type { PxarAcl, PxarMetadata } from './metadata.ts';
+import { describeEvents, encodeMemTree, streamOf, type MemChild, type MemNode } from './testing.ts';
+
+const enc = new TextEncoder();
+const NAME_POOL = ['a', 'b', 'file', 'with space', 'ünïcødé', '☃', '.hidden', '...', 'x'.repeat(40)];
+
+const aclEntry = fc.record({ id: fc.bigInt({ min: 0n, max: 70000n }), permissions: fc.bigInt({ min: 0n, max: 7n }) });
+const aclArb: fc.Arbitrary<PxarAcl> = fc.record(
+  { users: fc.array(aclEntry, { maxLength: 2 }), groups: fc.array(aclEntry, { maxLength: 1 }), defaultUsers: fc.constant([]), defaultGroups: fc.constant([]), groupObj: fc.bigInt({ min: 0n, max: 7n }) },
+  { requiredKeys: ['users', 'groups', 'defaultUsers', 'defaultGroups'] },
+).map((a) => ({ ...a, users: sortAcl(a.users), groups: sortAcl(a.groups) }));
+
+function sortAcl(list: readonly { id: bigint; permissions: bigint }[]): { id: bigint; permissions: bigint }[] {
+  return [...list].sort((x, y) => (x.id === y.id ? Number(x.permissions - y.permissions) : x.id < y.id ? -1 : 1));
+}
+
+function metaArb(type: number): fc.Arbitrary<PxarMetadata> {
+  return fc.record(
+    {
+      stat: fc.record({
+        mode: fc.integer({ min: 0, max: 0o7777 }).map((p) => type | p),
+        flags: fc.bigInt({ min: 0n, max: 0x3ffe000n }),
+        uid: fc.nat({ max: 0xffffffff }),
+        gid: fc.nat({ max: 0xffffffff }),
+        mtime: fc.record({ secs: fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }), nanos: fc.nat({ max: 999_999_999 }) }),
+      }),
+      xattrs: fc.array(fc.record({ name: fc.stringMatching(/^user\.[a-z]{1,8}$/).map((s) => enc.encode(s)), value: fc.uint8Array({ maxLength: 12 }) }), { maxLength: 2 }),
+      acl: aclArb,
+      fcaps: fc.uint8Array({ maxLength: 20 }),
+      quotaProjectId: fc.bigInt({ min: 1n, max: 2n ** 32n }),
+    },
+    { requiredKeys: ['stat', 'xattrs', 'acl'] },
+  );
+}
+
+const leafArb: fc.Arbitrary<MemNode> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('file' as const), meta: metaArb(0o100000), data: fc.uint8Array({ maxLength: 300 }) }) },
+  fc.record({ kind: fc.constant('symlink' as const), meta: metaArb(0o120000), target: fc.uint8Array({ minLength: 1, maxLength: 30 }).map((t) => t.map((b) => b || 1)) }),
+  fc.record({ kind: fc.constantFrom('fifo' as const, 'socket' as const), meta: metaArb(0o010000) }).map((n) => ({ ...n, meta: { ...n.meta, stat: { ...n.meta.stat, mode: (n.kind === 'fifo' ? 0o010000 : 0o140000) | (n.meta.stat.mode & 0o7777) } } })),
+  fc.record({ kind: fc.constantFrom('char-device' as const, 'block-device' as const), meta: metaArb(0o020000), device: fc.record({ major: fc.bigInt({ min: 0n, max: 4095n }), minor: fc.bigInt({ min: 0n, max: 2n ** 20n }) }) }).map((n) => ({ ...n, meta: { ...n.meta, stat: { ...n.meta.stat, mode: (n.kind === 'char-device' ? 0o020000 : 0o060000) | (n.meta.stat.mode & 0o7777) } } })),
+  fc.record({ kind: fc.constant('hardlink' as const), pick: fc.nat() }),
+);
+
+const treeArb = fc.letrec<{ dir: MemNode & { kind: 'directory' }; node: MemNode }>((tie) => ({
+  dir: fc.record({
+    kind: fc.constant('directory' as const),
+    meta: metaArb(0o040000),
+    children: fc.uniqueArray(fc.record({ name: fc.constantFrom(...NAME_POOL), node: tie('node') }), { maxLength: 4, selector: (c) => c.name }).map((cs) => cs.map((c): MemChild => ({ name: enc.encode(c.name), node: c.node }))),
+  }),
+  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leafArb, tie('dir')),
+})).dir;
+
+async function decodeToText(archive: Uint8Array, payload: Uint8Array | undefined, piece: number): Promise<string[]> {
+  return describeEvents(decodePxar(streamOf(archive, piece), payload === undefined ? {} : { payload: streamOf(payload, piece) }));
+}
+
+/** Start offsets of every item header (the archive is a flat item sequence). */
+function headerOffsets(archive: Uint8Array): number[] {
+  const view = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
+  const out: number[] = [];
+  for (let at = 0; at < archive.length; at += Number(view.getBigUint64(at + 8, true))) out.push(at);
+  return out;
+}
+
+test('decodePxar(encode(tree)) gives back every entry, byte and attribute, v1 and v2, any input piece size', async () => {
+  await fc.assert(
+    fc.asyncProperty(treeArb, fc.boolean(), fc.integer({ min: 1, max: 300 }), async (tree, split, piece) => {
+      const { archive, payload, expected } = encodeMemTree(tree, { split, pieceSize: piece });
+      assert.deepEqual(await decodeToText(archive, split ? payload : undefined, piece), expected);
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('decodePxar rejects every truncated archive with TRUNCATED', async () => {
+  await fc.assert(
+    fc.asyncProperty(treeArb, fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), async (tree, where) => {
+      const { archive } = encodeMemTree(tree);
+      const cut = Math.floor(where * archive.length);
+      await assert.rejects(decodeToText(archive.subarray(0, cut), undefined, 64), (e) => isHoldfastError(e, 'TRUNCATED'));
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('decodePxar rejects any single bit flip in any item type field with CORRUPT (constants differ in ≥ 8 bits)', async () => {
+  await fc.assert(
+    fc.asyncProperty(treeArb, fc.nat(), fc.nat({ max: 63 }), async (tree, which, bit) => {
+      const { archive } = encodeMemTree(tree);
+      const offsets = headerOffsets(archive);
+      const flipped = flipBit(archive, (offsets[which % offsets.length] as number) * 8 + bit);
+      await assert.rejects(decodeToText(flipped, undefined, 97), (e) => isHoldfastError(e, 'CORRUPT') || isHoldfastError(e, 'BAD_MAGIC'));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+// pxar has no checksums: a size flip can let an attribute item swallow whole neighbouring items
+// (e.g. an xattr value absorbing an ACL item), leaving a well-formed but different entry.
+test('decodePxar on a bit flip in an item size field: a coded error or a different decode, never the same', async () => {
+  await fc.assert(
+    fc.asyncProperty(treeArb, fc.nat(), fc.nat({ max: 63 }), async (tree, which, bit) => {
+      const { archive, expected } = encodeMemTree(tree);
+      const offsets = headerOffsets(archive);
+      const flipped = flipBit(archive, ((offsets[which % offsets.length] as number) + 8) * 8 + bit);
+      const outcome = await decodeToText(flipped, undefined, 97).catch((e: unknown) => e);
+      if (outcome instanceof Error) assert.ok(isHoldfastError(outcome), String(outcome));
+      else assert.notDeepEqual(outcome, expected);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
+  return out;
+}
+
+test('decodePxar on any single bit flip anywhere: a coded error, or a different decode unless the bit is ENTRY padding', async () => {
+  await fc.assert(
+    fc.asyncProperty(treeArb, fc.nat(), fc.boolean(), async (tree, pos, split) => {
+      const { archive, payload, expected } = encodeMemTree(tree, { split });
+      const bit = pos % (archive.length * 8);
+      const flipped = flipBit(archive, bit);
+      let decoded: string[];
+      try {
+        decoded = await decodeToText(flipped, split ? payload : undefined, 50);
+      } catch (e) {
+        assert.ok(isHoldfastError(e), `uncoded error ${String(e)}`);
+        return;
+      }
+      const view = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
+      const inEntryPad = headerOffsets(archive).some((h) => view.getBigUint64(h, true) === PXAR_ENTRY && (bit >> 3) >= h + HEADER_SIZE + 36 && (bit >> 3) < h + HEADER_SIZE + 40);
+      if (!inEntryPad) assert.notDeepEqual(decoded, expected);
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -1,0 +1,101 @@
+/**
+ * Reads an ENTRY and the attribute items after it (xattrs, ACLs, fcaps, quota) into metadata.
+ * Attributes are accepted in any order (as upstream's decoder does), but singletons may appear
+ * once. Returns the first non-attribute header, which decides the entry's kind.
+ */
+import {
+  PXAR_ACL_DEFAULT, PXAR_ACL_DEFAULT_GROUP, PXAR_ACL_DEFAULT_USER, PXAR_ACL_GROUP, PXAR_ACL_GROUP_OBJ,
+  PXAR_ACL_USER, PXAR_ENTRY_V1, PXAR_FCAPS, PXAR_QUOTA_PROJID, PXAR_XATTR,
+} from './constants.ts';
+import type { ByteReader } from './byte-reader.ts';
+import {
+  STAT_SIZE, XATTR_ITEM_MAX, copyBytes, corruptAt, decodeAclEntry, decodeStat, decodeU64s, decodeXattr,
+  expectContentSize, readItemHeader, type ItemHeader,
+} from './item-decode.ts';
+import type { PxarAclDefault, PxarAclEntry, PxarMetadata, PxarXattr } from './metadata.ts';
+
+interface Attrs {
+  xattrs: PxarXattr[];
+  users: PxarAclEntry[];
+  groups: PxarAclEntry[];
+  defaultUsers: PxarAclEntry[];
+  defaultGroups: PxarAclEntry[];
+  groupObj?: bigint;
+  aclDefault?: PxarAclDefault;
+  fcaps?: Uint8Array;
+  quotaProjectId?: bigint;
+}
+
+const ACL_LISTS = new Map<bigint, 'users' | 'groups' | 'defaultUsers' | 'defaultGroups'>([
+  [PXAR_ACL_USER, 'users'],
+  [PXAR_ACL_GROUP, 'groups'],
+  [PXAR_ACL_DEFAULT_USER, 'defaultUsers'],
+  [PXAR_ACL_DEFAULT_GROUP, 'defaultGroups'],
+]);
+
+function once(h: ItemHeader, seen: unknown): void {
+  if (seen !== undefined) throw corruptAt(h, 'attribute item appears twice in one entry');
+}
+
+/** Applies one attribute item; false when `h` is not an attribute (the entry's body starts). */
+async function readAttribute(reader: ByteReader, h: ItemHeader, attrs: Attrs): Promise<boolean> {
+  const list = ACL_LISTS.get(h.htype);
+  if (list !== undefined) {
+    expectContentSize(h, 16);
+    attrs[list].push(decodeAclEntry(await reader.read(16, 'an ACL item')));
+  } else if (h.htype === PXAR_XATTR) {
+    expectContentSize(h, 2, XATTR_ITEM_MAX);
+    attrs.xattrs.push(decodeXattr(h, await reader.read(h.contentSize, 'an xattr item')));
+  } else if (h.htype === PXAR_ACL_GROUP_OBJ) {
+    once(h, attrs.groupObj);
+    expectContentSize(h, 8);
+    [attrs.groupObj = 0n] = decodeU64s(await reader.read(8, 'an ACL item'));
+  } else if (h.htype === PXAR_ACL_DEFAULT) {
+    once(h, attrs.aclDefault);
+    expectContentSize(h, 32);
+    const [userObj = 0n, groupObj = 0n, other = 0n, mask = 0n] = decodeU64s(await reader.read(32, 'an ACL item'));
+    attrs.aclDefault = { userObj, groupObj, other, mask };
+  } else if (h.htype === PXAR_FCAPS) {
+    once(h, attrs.fcaps);
+    expectContentSize(h, 0, XATTR_ITEM_MAX);
+    attrs.fcaps = copyBytes(await reader.read(h.contentSize, 'an fcaps item'));
+  } else if (h.htype === PXAR_QUOTA_PROJID) {
+    once(h, attrs.quotaProjectId);
+    expectContentSize(h, 8);
+    [attrs.quotaProjectId = 0n] = decodeU64s(await reader.read(8, 'a quota item'));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+function toMetadata(stat: PxarMetadata['stat'], a: Attrs): PxarMetadata {
+  const acl = {
+    users: a.users,
+    groups: a.groups,
+    defaultUsers: a.defaultUsers,
+    defaultGroups: a.defaultGroups,
+    ...(a.groupObj === undefined ? {} : { groupObj: a.groupObj }),
+    ...(a.aclDefault === undefined ? {} : { default: a.aclDefault }),
+  };
+  return {
+    stat,
+    xattrs: a.xattrs,
+    acl,
+    ...(a.fcaps === undefined ? {} : { fcaps: a.fcaps }),
+    ...(a.quotaProjectId === undefined ? {} : { quotaProjectId: a.quotaProjectId }),
+  };
+}
+
+/** `entry` is the ENTRY or ENTRY_V1 header just read. */
+export async function readEntryBody(reader: ByteReader, entry: ItemHeader): Promise<{ metadata: PxarMetadata; next: ItemHeader }> {
+  const legacy = entry.htype === PXAR_ENTRY_V1;
+  const size = legacy ? STAT_SIZE.legacy : STAT_SIZE.modern;
+  expectContentSize(entry, size);
+  const stat = decodeStat(entry, await reader.read(size, 'an entry'), legacy);
+  const attrs: Attrs = { xattrs: [], users: [], groups: [], defaultUsers: [], defaultGroups: [] };
+  for (;;) {
+    const h = await readItemHeader(reader);
+    if (!(await readAttribute(reader, h, attrs))) return { metadata: toMetadata(stat, attrs), next: h };
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Garbage collection (PBS §8.1): phase 1 marks every chunk an index references by touching its
+ * atime; phase 2 removes chunks (and `.bad` files and leftover temp files) whose atime is older
+ * than the cutoff.
+ *
+ * Why it is safe beside running backups:
+ * - cutoff = phase-1 start − `gc-atime-cutoff` (default 24 h 5 min), clamped to the oldest running
+ *   writer's start − 5 min: a chunk a backup inserted or deduplicated (insert touches it) since
+ *   then has a newer atime and survives;
+ * - chunks a backup reuses without upload come from its previous snapshot, which is share-locked
+ *   (prune cannot remove it) and so is marked in phase 1;
+ * - touch, insert and the sweep's stat+unlink of one digest are serialised by the store's mutex.
+ * One GC per store at a time: an exclusive flock on `<base>/.gc.lck` (also against other processes).
+ *
+ * Durability: a crash mid-GC at worst leaves chunks GC meant to remove (harmless; the next GC
+ * removes them). Unlinks are made durable with the level's policy; `.gc-status` too.
+ */
+import { fail, isHoldfastError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { digestOfName } from '../chunks/chunk-path.ts';
+import { checkAtimeSupport } from '../chunks/atime-check.ts';
+import type { Datastore } from '../datastore/datastore.ts';
+import { indexChunks } from '../datastore/index-files.ts';
+import { GC_STATUS_NAME, snapshotDir } from '../datastore/layout.ts';
+import { join, dirname } from 'node:path';
+import { LruSet } from './lru-set.ts';
+
+export interface GcOptions {
+  readonly cutoffMinutes: number;
+  readonly cacheCapacity: number;
+  readonly atimeSafetyCheck: boolean;
+  readonly upid?: string;
+  readonly now?: () => number;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+}
+
+export interface GcStatus {
+  readonly upid: string | undefined;
+  'index-file-count': number;
+  'index-data-bytes': number;
+  'disk-bytes': number;
+  'disk-chunks': number;
+  'removed-bytes': number;
+  'removed-chunks': number;
+  'pending-bytes': number;
+  'pending-chunks': number;
+  'removed-bad': number;
+  'still-bad': number;
+  'removed-temp': number;
+  'missing-chunks': number;
+  'cache-stats': { hits: number; misses: number };
+}
+
+const SAFETY_MARGIN_MS = 300_000;
+
+export async function garbageCollect(store: Datastore, o: GcOptions): Promise<GcStatus> {
+  const now = o.now ?? Date.now;
+  const lock = await store.locker.tryLock(join(store.base, '.gc.lck'), 'exclusive', `garbage collection of ${store.name}`);
+  try {
+    if (o.atimeSafetyCheck) await checkAtimeSupport(store.fs, store.chunks);
+    const phase1Start = now();
+    let minAtime = phase1Start - o.cutoffMinutes * 60_000;
+    const oldest = store.oldestWriter();
+    if (oldest !== undefined && oldest < minAtime) minAtime = oldest - SAFETY_MARGIN_MS;
+    const status: GcStatus = emptyStatus(o.upid);
+    o.log.info(`starting garbage collection on store ${store.name}; cutoff ${new Date(minAtime).toISOString()}`);
+    await markPhase(store, o, status);
+    o.log.info(`phase 1 done: ${status['index-file-count']} index files, ${status['missing-chunks']} missing chunks`);
+    await sweepPhase(store, o, status, minAtime, oldest ?? phase1Start);
+    o.log.info(
+      `phase 2 done: removed ${status['removed-chunks']} chunks (${status['removed-bytes']} bytes), ${status['pending-chunks']} pending, ${status['disk-chunks']} on disk (${status['disk-bytes']} bytes)`,
+    );
+    if (status['disk-bytes'] > 0) o.log.info(`deduplication factor: ${(status['index-data-bytes'] / status['disk-bytes']).toFixed(2)}`);
+    await store.writeMeta(join(store.base, GC_STATUS_NAME), JSON.stringify(status));
+    return status;
+  } finally {
+    await lock.release();
+  }
+}
+
+function emptyStatus(upid: string | undefined): GcStatus {
+  return {
+    upid,
+    'index-file-count': 0,
+    'index-data-bytes': 0,
+    'disk-bytes': 0,
+    'disk-chunks': 0,
+    'removed-bytes': 0,
+    'removed-chunks': 0,
+    'pending-bytes': 0,
+    'pending-chunks': 0,
+    'removed-bad': 0,
+    'still-bad': 0,
+    'removed-temp': 0,
+    'missing-chunks': 0,
+    'cache-stats': { hits: 0, misses: 0 },
+  };
+}
+
+async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Promise<void> {
+  const cache = new LruSet(o.cacheCapacity);
+  for (const ns of await store.listNamespaces()) {
+    for (const group of await store.listGroups(ns)) {
+      // newest first, as upstream: a snapshot pruned meanwhile only ever drops older references
+      for (const snap of (await store.listSnapshots(group)).reverse()) {
+        if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
+        const dir = snapshotDir(store.base, snap.ref);
+        let names: string[];
+        try {
+          names = await store.fs.readdir(dir);
+        } catch (e) {
+          if (isHoldfastError(e, 'NOT_FOUND')) continue;
+          throw e;
+        }
+        for (const name of names.filter((n) => n.endsWith('.fidx') || n.endsWith('.didx'))) {
+          let bytes: Uint8Array;
+          try {
+            bytes = await store.fs.readFile(join(dir, name));
+          } catch (e) {
+            if (isHoldfastError(e, 'NOT_FOUND')) continue;
+            throw e;
+          }
+          status['index-file-count']++;
+          for (const c of indexChunks(name, bytes)) {
+            status['index-data-bytes'] += c.size;
+            if (cache.seen(c.digest)) continue;
+            if (!(await store.chunks.touch(c.digest))) {
+              status['missing-chunks']++;
+              o.log.warn(`unable to access non-existent chunk ${c.digest}, required by ${join(store.show(snap.ref), name)}`);
+              await touchBadCopies(store, c.digest);
+            }
+          }
+        }
+      }
+    }
+  }
+  status['cache-stats'] = { hits: cache.hits, misses: cache.misses };
+}
+
+/** Keeps the quarantined copies of a missing chunk: they may be all that is left of it. */
+async function touchBadCopies(store: Datastore, digest: string): Promise<void> {
+  for (let n = 0; n < 10; n++) {
+    const p = `${store.chunks.pathOf(digest)}.${n}.bad`;
+    if (await store.fs.stat(p)) await store.fs.touchAtime(p);
+  }
+}
+
+async function sweepPhase(store: Datastore, o: GcOptions, status: GcStatus, minAtime: number, oldestWriter: number): Promise<void> {
+  const dirty = new Set<string>();
+  for await (const e of store.chunks.entries()) {
+    if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
+    const digest = digestOfName(e.name) ?? e.name;
+    await store.chunks.mutex.run(digest, async () => {
+      const st = await store.fs.stat(e.path);
+      if (!st?.isFile) return;
+      const stamp = e.kind === 'temp' ? st.mtimeMs : st.atimeMs;
+      if (stamp < minAtime) {
+        await store.fs.unlink(e.path);
+        dirty.add(dirname(e.path));
+        if (e.kind === 'chunk') {
+          status['removed-chunks']++;
+          status['removed-bytes'] += st.size;
+        } else if (e.kind === 'bad') status['removed-bad']++;
+        else status['removed-temp']++;
+      } else if (e.kind === 'bad') status['still-bad']++;
+      else if (e.kind === 'chunk') {
+        if (stamp < oldestWriter) {
+          status['pending-chunks']++;
+          status['pending-bytes'] += st.size;
+        } else {
+          status['disk-chunks']++;
+          status['disk-bytes'] += st.size;
+        }
+      }
+    });
+  }
+  if (store.policy.fsyncFiles) for (const d of dirty) await store.fs.fsyncDir(d);
+}

@@ -1,0 +1,156 @@
+/**
+ * Verify (PBS §8.2): re-reads every chunk a snapshot references and checks the CRC and, for
+ * unencrypted chunks, the size and digest of the decoded data; checks each blob's size and
+ * SHA-256, and each index's csum against the manifest. A corrupt chunk is quarantined as
+ * `<digest>.<n>.bad` so the next upload of it stores a fresh copy; a missing one is reported.
+ * The outcome is recorded as `unprotected.verify_state = {upid, state}` in the manifest, written
+ * atomically with the level's durability. A failed snapshot is skipped as "previous" by the next
+ * backup, so the client re-uploads its chunks: verify finds the damage, the next backup heals it.
+ *
+ * Chunks already checked in this job are not read again (`VerifyCache`), and a chunk found corrupt
+ * fails every snapshot that references it.
+ */
+import { join } from 'node:path';
+import { isHoldfastError, toHoldfastError } from '../core/errors.ts';
+import { sha256, toHex } from '../core/digest.ts';
+import type { Logger } from '../core/log.ts';
+import type { SnapshotRef } from '../core/backup-ref.ts';
+import { blobHeader, decodeBlob, decodeChunk, verifyBlobCrc } from '../format/blob.ts';
+import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
+import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
+import { encodeManifestBlob, type Manifest } from '../format/manifest.ts';
+import type { Datastore } from '../datastore/datastore.ts';
+import { indexChunks } from '../datastore/index-files.ts';
+import { MANIFEST_NAME, snapshotDir } from '../datastore/layout.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
+
+export interface VerifyCache {
+  readonly ok: Set<string>;
+  readonly corrupt: Set<string>;
+}
+
+export function newVerifyCache(): VerifyCache {
+  return { ok: new Set(), corrupt: new Set() };
+}
+
+export interface SnapshotVerifyResult {
+  readonly snapshot: string;
+  readonly state: 'ok' | 'failed' | 'skipped';
+  readonly errors: string[];
+  readonly quarantined: string[];
+}
+
+export interface VerifyOptions {
+  readonly upid: string;
+  readonly log: Logger;
+  readonly cache?: VerifyCache;
+  /** chunk reads in flight at once */
+  readonly readers?: number;
+}
+
+export async function verifySnapshot(store: Datastore, ref: SnapshotRef, o: VerifyOptions): Promise<SnapshotVerifyResult> {
+  const name = store.show(ref);
+  const cache = o.cache ?? newVerifyCache();
+  let lock;
+  try {
+    lock = await store.locker.tryLock(snapshotDir(store.base, ref), 'shared', `snapshot ${name}`);
+  } catch (e) {
+    if (isHoldfastError(e, 'LOCKED') || isHoldfastError(e, 'NOT_FOUND')) return { snapshot: name, state: 'skipped', errors: [toHoldfastError(e).message], quarantined: [] };
+    throw e;
+  }
+  const errors: string[] = [];
+  const quarantined: string[] = [];
+  try {
+    let manifest: Manifest;
+    try {
+      manifest = await store.readManifest(ref);
+    } catch (e) {
+      return { snapshot: name, state: 'skipped', errors: [`manifest unreadable: ${toHoldfastError(e).message}`], quarantined };
+    }
+    for (const f of manifest.files) {
+      try {
+        if (f.filename.endsWith('.blob')) await verifyBlobFile(store, ref, f);
+        else await verifyIndexFile(store, ref, f, cache, errors, quarantined, o);
+      } catch (e) {
+        errors.push(`${f.filename}: ${toHoldfastError(e).message}`);
+      }
+    }
+    const state = errors.length === 0 ? 'ok' : 'failed';
+    manifest.unprotected['verify_state'] = { upid: o.upid, state };
+    await atomicWrite(store.fs, join(snapshotDir(store.base, ref), MANIFEST_NAME), encodeManifestBlob(manifest), { durable: store.policy.durableManifest });
+    o.log[state === 'ok' ? 'info' : 'warn'](`verify ${name}: ${state}${errors.length ? ` (${errors.length} errors)` : ''}`);
+    for (const e of errors) o.log.warn(`  ${e}`);
+    return { snapshot: name, state, errors, quarantined };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function verifyBlobFile(store: Datastore, ref: SnapshotRef, f: Manifest['files'][number]): Promise<void> {
+  const bytes = await store.readSnapshotFile(ref, f.filename);
+  if (bytes.length !== f.size) throw new Error(`size ${bytes.length} differs from the manifest's ${f.size}`);
+  if (toHex(sha256(bytes)) !== f.csum) throw new Error('checksum differs from the manifest');
+  if (!blobHeader(bytes).encrypted) decodeBlob(bytes);
+  else verifyBlobCrc(bytes);
+}
+
+async function verifyIndexFile(
+  store: Datastore,
+  ref: SnapshotRef,
+  f: Manifest['files'][number],
+  cache: VerifyCache,
+  errors: string[],
+  quarantined: string[],
+  o: VerifyOptions,
+): Promise<void> {
+  const bytes = await store.readSnapshotFile(ref, f.filename);
+  const { csum, size } = f.filename.endsWith('.didx') ? dynamicIndexCsum(parseDynamicIndex(bytes).entries) : fixedCsum(bytes);
+  if (toHex(csum) !== f.csum || size !== f.size) throw new Error('index checksum or size differs from the manifest');
+  const chunks = indexChunks(f.filename, bytes);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < chunks.length) {
+      const c = chunks[next++]!;
+      if (cache.ok.has(c.digest)) continue;
+      if (cache.corrupt.has(c.digest)) {
+        errors.push(`${f.filename}: chunk ${c.digest} is corrupt`);
+        continue;
+      }
+      const problem = await checkChunk(store, c.digest, c.size, f.cryptMode === 'encrypt');
+      if (problem === undefined) {
+        cache.ok.add(c.digest);
+        continue;
+      }
+      cache.corrupt.add(c.digest);
+      errors.push(`${f.filename}: chunk ${c.digest} ${problem}`);
+      const moved = await store.chunks.quarantine(c.digest);
+      if (moved) quarantined.push(moved);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.readers ?? 4) }, worker));
+}
+
+function fixedCsum(bytes: Uint8Array): { csum: Uint8Array; size: number } {
+  const idx = parseFixedIndex(bytes);
+  return fixedIndexCsum(idx.digests, idx.size);
+}
+
+/** undefined when intact, else a short description of what is wrong. */
+async function checkChunk(store: Datastore, digest: string, size: number, encrypted: boolean): Promise<string | undefined> {
+  let raw: Uint8Array;
+  try {
+    raw = await store.chunks.read(digest);
+  } catch (e) {
+    if (isHoldfastError(e, 'NOT_FOUND')) return 'is missing';
+    throw e;
+  }
+  try {
+    const h = blobHeader(raw);
+    if (h.encrypted !== encrypted) return `is ${h.encrypted ? 'encrypted' : 'not encrypted'}, the index says otherwise`;
+    if (h.encrypted) verifyBlobCrc(raw);
+    else decodeChunk(raw, { digest: Buffer.from(digest, 'hex'), size });
+    return undefined;
+  } catch (e) {
+    return `is corrupt (${toHoldfastError(e).code})`;
+  }
+}

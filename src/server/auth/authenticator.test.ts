@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixedClock } from '../clock.ts';
+import { AuthService, parseTokenHeader, ticketFromCookies } from './authenticator.ts';
+
+const T0 = 1_700_000_000_000;
+
+async function withAuth(fn: (auth: AuthService, clock: ReturnType<typeof fixedClock>) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'holdfast-authn-'));
+  const clock = fixedClock(T0);
+  try {
+    await fn(await AuthService.open(dir, clock), clock);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('parseTokenHeader accepts a space or "=" after the prefix and percent-decodes the secret', () => {
+  assert.deepEqual(parseTokenHeader('PBSAPIToken=a@pbs!t:s%3Ac%20x'), { tokenid: 'a@pbs!t', secret: 's:c x' });
+  assert.deepEqual(parseTokenHeader('PBSAPIToken a@pbs!t:abc'), { tokenid: 'a@pbs!t', secret: 'abc' });
+  assert.equal(parseTokenHeader('Basic xyz'), undefined);
+  for (const bad of ['PBSAPITokenX', 'PBSAPIToken=a@pbs:abc', 'PBSAPIToken=a@pbs!t', 'PBSAPIToken=a@pbs!t:%zz']) {
+    assert.throws(() => parseTokenHeader(bad), { code: 'UNAUTHENTICATED' }, bad);
+  }
+});
+
+test('ticketFromCookies prefers __Host-PBSAuthCookie and percent-decodes', () => {
+  assert.equal(ticketFromCookies('PBSAuthCookie=PBS%3Aa; __Host-PBSAuthCookie=PBS%3Ab'), 'PBS:b');
+  assert.equal(ticketFromCookies('x=1; PBSAuthCookie=PBS%3Aa'), 'PBS:a');
+  assert.equal(ticketFromCookies('x=1'), undefined);
+  assert.equal(ticketFromCookies(undefined), undefined);
+});
+
+test('AuthService.login issues a ticket that authenticates GET, and non-GET only with the CSRF token', () =>
+  withAuth(async (auth) => {
+    await auth.users.create('a@pbs', { password: 'apassword' });
+    const login = await auth.login('a', 'apassword');
+    assert.equal(login.username, 'a@pbs');
+    const cookie = `PBSAuthCookie=${encodeURIComponent(login.ticket)}`;
+    assert.equal(await auth.authenticate('GET', { cookie }), 'a@pbs');
+    await assert.rejects(auth.authenticate('POST', { cookie }), { code: 'UNAUTHENTICATED' });
+    assert.equal(await auth.authenticate('POST', { cookie, csrfpreventiontoken: login.CSRFPreventionToken }), 'a@pbs');
+    await assert.rejects(auth.authenticate('GET', {}), { code: 'UNAUTHENTICATED' });
+  }));
+
+test('AuthService: tickets expire after 2 h, can be renewed before, and stop working for a removed user', () =>
+  withAuth(async (auth, clock) => {
+    await auth.users.create('a@pbs', { password: 'apassword' });
+    const { ticket } = await auth.login('a@pbs', 'apassword');
+    clock.advance(7000 * 1000);
+    const renewed = await auth.login('a@pbs', ticket);
+    clock.advance(300 * 1000);
+    await assert.rejects(auth.authenticate('GET', { cookie: `PBSAuthCookie=${ticket}` }), { code: 'UNAUTHENTICATED' });
+    assert.equal(await auth.authenticate('GET', { cookie: `PBSAuthCookie=${renewed.ticket}` }), 'a@pbs');
+    await assert.rejects(auth.login('b@pbs', ticket), { code: 'UNAUTHENTICATED' });
+    await auth.users.remove('a@pbs');
+    await assert.rejects(auth.authenticate('GET', { cookie: `PBSAuthCookie=${renewed.ticket}` }), { code: 'UNAUTHENTICATED' });
+  }));
+
+test('AuthService.login rejects wrong passwords with UNAUTHENTICATED', () =>
+  withAuth(async (auth) => {
+    await auth.users.create('a@pbs', { password: 'apassword' });
+    await assert.rejects(auth.login('a@pbs', 'nope!'), { code: 'UNAUTHENTICATED' });
+    await assert.rejects(auth.login('ghost@pbs', 'apassword'), { code: 'UNAUTHENTICATED' });
+    await assert.rejects(auth.login('not an id', 'apassword'), { code: 'UNAUTHENTICATED' });
+  }));
+
+test('AuthService.checkPrivilege: a token gets the intersection of its roles and its user\'s', () =>
+  withAuth(async (auth) => {
+    await auth.users.create('a@pbs');
+    const { tokenid, value } = await auth.users.createToken('a@pbs', 't');
+    assert.equal(await auth.authenticate('GET', { authorization: `PBSAPIToken ${tokenid}:${value}` }), tokenid);
+    await auth.acl.update((tree) => {
+      tree.insert('/datastore', 'a@pbs', 'DatastoreReader', true);
+      tree.insert('/datastore/s1', tokenid, 'DatastoreAdmin', true);
+      return tree;
+    });
+    assert.deepEqual(await auth.privileges(tokenid, '/datastore/s1'), new Set(['Datastore.Audit', 'Datastore.Read', 'Datastore.Verify']));
+    await auth.checkPrivilege(tokenid, '/datastore/s1/ns', ['Datastore.Read']);
+    await assert.rejects(auth.checkPrivilege(tokenid, '/datastore/s1', ['Datastore.Backup']), { code: 'FORBIDDEN' });
+    await assert.rejects(auth.checkPrivilege(tokenid, '/datastore/s2', ['Datastore.Read']), { code: 'FORBIDDEN' });
+    await auth.checkPrivilege('a@pbs', '/datastore/s2', ['Datastore.Read']);
+  }));

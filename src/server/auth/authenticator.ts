@@ -1,0 +1,157 @@
+/**
+ * Authentication and privilege checks (pbs-format.md §6.1).
+ *
+ * Credentials, in order: an API token header `Authorization: PBSAPIToken <id>:<secret>` (a space
+ * or `=` after the prefix, the secret percent-encoded, no CSRF token needed); else a ticket in the
+ * cookie `__Host-PBSAuthCookie` (preferred) or `PBSAuthCookie`, which for every method but GET
+ * also needs a matching `CSRFPreventionToken` header. Anything missing, malformed, expired or
+ * belonging to a disabled account is UNAUTHENTICATED (401).
+ *
+ * Privileges come from the ACL roles on the path; a token's are the intersection of its own with
+ * its user's, so a token never exceeds its owner. A missing privilege is FORBIDDEN (403).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { fail } from '../../core/errors.ts';
+import { privilegesOf, type Privilege } from '../../format/acl-config.ts';
+import { epochSeconds, systemClock, type Clock } from '../clock.ts';
+import { AclStore } from './acl-store.ts';
+import { isTokenId, isValidAuthId, isValidUserid, userOf } from './auth-id.ts';
+import { ConfigDir } from './config-dir.ts';
+import { TicketSigner } from './ticket.ts';
+import { PBS_REALM, UserStore } from './user-store.ts';
+
+/** What the app needs from auth: who is calling, and may they do this. */
+export interface AuthPort {
+  authenticate(method: string, headers: IncomingHttpHeaders): Promise<string>;
+  checkPrivilege(authId: string, path: string, privs: readonly Privilege[]): Promise<void>;
+}
+
+export interface LoginResult {
+  readonly username: string;
+  readonly ticket: string;
+  readonly CSRFPreventionToken: string;
+}
+
+export const AUTH_COOKIES = ['__Host-PBSAuthCookie', 'PBSAuthCookie'] as const;
+const TOKEN_PREFIX = 'PBSAPIToken';
+
+function unauthenticated(why = 'authentication failed'): Error {
+  return fail('UNAUTHENTICATED', why, {});
+}
+
+function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** `PBSAPIToken=<id>:<secret>` or `PBSAPIToken <id>:<secret>` → id and decoded secret. */
+export function parseTokenHeader(value: string): { tokenid: string; secret: string } | undefined {
+  if (!value.startsWith(TOKEN_PREFIX)) return undefined;
+  const sep = value.charAt(TOKEN_PREFIX.length);
+  if (sep !== ' ' && sep !== '=') throw unauthenticated('malformed API token header');
+  const rest = value.slice(TOKEN_PREFIX.length + 1).trim();
+  const colon = rest.indexOf(':');
+  const tokenid = rest.slice(0, Math.max(colon, 0));
+  if (colon < 0 || !isValidAuthId(tokenid) || !isTokenId(tokenid)) throw unauthenticated('malformed API token header');
+  try {
+    return { tokenid, secret: decodeURIComponent(rest.slice(colon + 1)) };
+  } catch {
+    throw unauthenticated('malformed API token secret');
+  }
+}
+
+/** The ticket from the auth cookies, the `__Host-` one first; percent-decoded. */
+export function ticketFromCookies(cookieHeader: string | undefined): string | undefined {
+  if (!cookieHeader) return undefined;
+  const cookies = new Map<string, string>();
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) cookies.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  for (const name of AUTH_COOKIES) {
+    const raw = cookies.get(name);
+    if (raw === undefined || raw === '') continue;
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      throw unauthenticated('malformed auth cookie');
+    }
+  }
+  return undefined;
+}
+
+export class AuthService implements AuthPort {
+  readonly users: UserStore;
+  readonly acl: AclStore;
+  readonly #tickets: TicketSigner;
+  readonly #clock: Clock;
+
+  constructor(users: UserStore, acl: AclStore, tickets: TicketSigner, clock: Clock) {
+    this.users = users;
+    this.acl = acl;
+    this.#tickets = tickets;
+    this.#clock = clock;
+  }
+
+  static async open(configDir: string, clock: Clock = systemClock): Promise<AuthService> {
+    const config = new ConfigDir(configDir);
+    await config.ensure();
+    return new AuthService(new UserStore(config), new AclStore(config), await TicketSigner.load(config), clock);
+  }
+
+  #now(): number {
+    return epochSeconds(this.#clock);
+  }
+
+  async authenticate(method: string, headers: IncomingHttpHeaders): Promise<string> {
+    const token = parseTokenHeader(headerText(headers, 'authorization') ?? '');
+    if (token) {
+      if (!(await this.users.verifyToken(token.tokenid, token.secret, this.#now()))) throw unauthenticated();
+      return token.tokenid;
+    }
+    const ticket = ticketFromCookies(headerText(headers, 'cookie'));
+    if (ticket === undefined) throw unauthenticated('no authentication credentials given');
+    const userid = this.#tickets.verify(ticket, this.#now());
+    if (method !== 'GET') {
+      const csrf = headerText(headers, 'csrfpreventiontoken');
+      if (csrf === undefined) throw unauthenticated('missing CSRF prevention token');
+      this.#tickets.verifyCsrf(userid, csrf, this.#now());
+    }
+    if (!(await this.users.isActive(userid, this.#now()))) throw unauthenticated('user is disabled or unknown');
+    return userid;
+  }
+
+  /** Password login, or ticket renewal when `password` is a valid ticket of the same user. */
+  async login(username: string, password: string, realm?: string): Promise<LoginResult> {
+    const userid = username.includes('@') ? username : `${username}@${realm ?? PBS_REALM}`;
+    if (!isValidUserid(userid)) throw unauthenticated('authentication failure');
+    const now = this.#now();
+    const ok = password.startsWith('PBS:') ? this.#renews(password, userid, now) : await this.users.verifyPassword(userid, password, now);
+    if (!ok || !(await this.users.isActive(userid, now))) throw unauthenticated('authentication failure');
+    return { username: userid, ticket: this.#tickets.issue(userid, now), CSRFPreventionToken: this.#tickets.csrfToken(userid, now) };
+  }
+
+  #renews(ticket: string, userid: string, now: number): boolean {
+    try {
+      return this.#tickets.verify(ticket, now) === userid;
+    } catch {
+      return false;
+    }
+  }
+
+  async privileges(authId: string, path: string): Promise<Set<Privilege>> {
+    const tree = await this.acl.load();
+    const own = privilegesOf(tree.roles(authId, path).keys());
+    if (!isTokenId(authId)) return own;
+    const owner = privilegesOf(tree.roles(userOf(authId), path).keys());
+    return new Set([...own].filter((p) => owner.has(p)));
+  }
+
+  async checkPrivilege(authId: string, path: string, privs: readonly Privilege[]): Promise<void> {
+    const have = await this.privileges(authId, path);
+    const missing = privs.filter((p) => !have.has(p));
+    if (missing.length > 0) {
+      throw fail('FORBIDDEN', `permission check failed: '${authId}' lacks ${missing.join(', ')} on '${path}'`, { authId, path, missing });
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { PassThrough } from 'node:stream';
+import { fail } from '../core/errors.ts';
+import { silentLogger } from '../core/log.ts';
+import { BACKUP_PROTOCOL, ProtocolRegistry, READER_PROTOCOL, serveH2, writeUpgradeError, type ProtocolSession } from './h2-upgrade.ts';
+
+const noSession: ProtocolSession = { handle: async () => ({ json: null }), onClose: async () => undefined };
+
+test('ProtocolRegistry.find matches path and Upgrade header, with PBS default paths', () => {
+  const reg = new ProtocolRegistry();
+  reg.register(BACKUP_PROTOCOL, async () => noSession);
+  reg.register(READER_PROTOCOL, async () => noSession);
+  reg.register('x-test', async () => noSession, '/api2/json/test');
+  assert.equal(reg.find('/api2/json/backup', BACKUP_PROTOCOL).name, BACKUP_PROTOCOL);
+  assert.equal(reg.find('/api2/json/reader', READER_PROTOCOL).path, '/api2/json/reader');
+  assert.throws(() => reg.find('/api2/json/backup', READER_PROTOCOL), { code: 'PROTOCOL_ERROR' });
+  assert.throws(() => reg.find('/api2/json/nothing', BACKUP_PROTOCOL), { code: 'NOT_FOUND' });
+  assert.throws(() => reg.register('x-unknown', async () => noSession), { code: 'INVALID_ARGUMENT' });
+});
+
+test('writeUpgradeError answers with an HTTP/1.1 status line, the code header and a JSON body', async () => {
+  const sink = new PassThrough();
+  writeUpgradeError(sink, fail('FORBIDDEN', 'no backup privilege'));
+  const text = (await sink.toArray()).map((c: Buffer) => c.toString()).join('');
+  assert.match(text, /^HTTP\/1\.1 403 Forbidden\r\n/);
+  assert.match(text, /\r\nx-holdfast-error-code: FORBIDDEN\r\n/);
+  assert.deepEqual(JSON.parse(text.split('\r\n\r\n')[1] ?? ''), { data: null, message: 'no backup privilege', code: 'FORBIDDEN', details: {} });
+});
+
+/** serveH2 on one end of a TCP pair, an h2 client on the other. */
+async function pair(session: ProtocolSession): Promise<{ client: http2.ClientHttp2Session; closed: Promise<void>; done: () => Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  client.on('error', () => undefined);
+  const conn = serveH2(await accepted, session, silentLogger);
+  return { client, closed: conn.closed, done: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+function send(client: http2.ClientHttp2Session, path: string, body?: Buffer): Promise<{ status: number; code: unknown; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = client.request({ ':method': 'POST', ':path': path });
+    let status = 0;
+    let code: unknown;
+    const parts: Buffer[] = [];
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+      code = h['x-holdfast-error-code'];
+    });
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve({ status, code, text: Buffer.concat(parts).toString() }));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('serveH2 passes path without slash, query and body; errors become status + plain message', async () => {
+  const seen: unknown[] = [];
+  const { client, closed, done } = await pair({
+    handle: async (method, path, query, body) => {
+      seen.push([method, path, query, Buffer.isBuffer(body) ? body.toString() : 'stream']);
+      if (path === 'bad') throw fail('UNKNOWN_CHUNK', 'no such chunk');
+      return { json: { ok: true } };
+    },
+    onClose: async () => undefined,
+  });
+  const ok = await send(client, '/dynamic_index?wid=1&x=a', Buffer.from('{"a":1}'));
+  assert.deepEqual([ok.status, JSON.parse(ok.text)], [200, { data: { ok: true } }]);
+  const bad = await send(client, '/bad');
+  assert.deepEqual(bad, { status: 400, code: 'UNKNOWN_CHUNK', text: 'no such chunk' });
+  assert.deepEqual(seen, [
+    ['POST', 'dynamic_index', { wid: '1', x: 'a' }, '{"a":1}'],
+    ['POST', 'bad', {}, ''],
+  ]);
+  client.close();
+  await closed;
+  await done();
+});
+
+test('serveH2 runs onClose once, after in-flight handlers have settled', async () => {
+  const events: string[] = [];
+  let release: () => void = () => undefined;
+  let entered: () => void = () => undefined;
+  const inHandler = new Promise<void>((resolve) => (entered = resolve));
+  const { client, closed, done } = await pair({
+    handle: async () => {
+      entered();
+      await new Promise<void>((resolve) => (release = resolve));
+      events.push('handler done');
+      return { json: null };
+    },
+    onClose: async () => {
+      events.push('onClose');
+    },
+  });
+  void send(client, '/slow').catch(() => undefined);
+  await inHandler;
+  client.destroy();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.deepEqual(events, []);
+  release();
+  await closed;
+  assert.deepEqual(events, ['handler done', 'onClose']);
+  await done();
+});

@@ -1,0 +1,168 @@
+/**
+ * The backup and reader protocols' transport (pbs-format.md §6.2/§6.3): an HTTP/1.1 GET with
+ * `Upgrade: <protocol>` is answered `101 Switching Protocols`, then the same TLS socket carries
+ * HTTP/2 without ALPN, the server acting as h2 server. Requests on it carry no credentials; they
+ * run in the session the factory created for the authenticated caller.
+ *
+ * Invariants:
+ * - The 101 is flushed before the h2 session takes the socket over (Node aborts if a write is
+ *   still queued on the socket when http2 takes its handle).
+ * - `onClose` runs exactly once per session, after the connection ended and after every `handle`
+ *   call has settled, so cleanup (deleting an unfinished snapshot) never races a late write.
+ * - Replies: `{"data": …}` JSON or raw bytes with status 200; errors get the registry status and
+ *   the bare message as text, as PBS does, plus the code in `x-holdfast-error-code`.
+ */
+import http2 from 'node:http2';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fail, toHoldfastError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { formArgs, readBody } from './body.ts';
+import { ERROR_CODE_HEADER, errorResponse, JSON_CONTENT_TYPE } from './http-error.ts';
+import type { Args } from './router.ts';
+
+export const BACKUP_PROTOCOL = 'proxmox-backup-protocol-v1';
+export const READER_PROTOCOL = 'proxmox-backup-reader-protocol-v1';
+export const PROTOCOL_PATHS: Readonly<Record<string, string>> = {
+  [BACKUP_PROTOCOL]: '/api2/json/backup',
+  [READER_PROTOCOL]: '/api2/json/reader',
+};
+
+const MIB = 1024 * 1024;
+export const H2_SERVER_WINDOW = 32 * MIB;
+export const H2_MAX_FRAME = 4 * MIB;
+/** The largest request body on a session: a 16 MiB chunk plus its blob header, with room. */
+export const H2_BODY_LIMIT = 16 * MIB + 64 * 1024;
+
+export type ProtocolReply = { readonly json: unknown } | { readonly stream: AsyncIterable<Uint8Array> | Uint8Array };
+
+export interface ProtocolSession {
+  /**
+   * One h2 request. `path` has no leading slash (`dynamic_chunk`, `''` for `/`). The body is
+   * currently always a Buffer of at most H2_BODY_LIMIT bytes.
+   */
+  handle(method: string, path: string, query: Args, body: AsyncIterable<Uint8Array> | Buffer): Promise<ProtocolReply>;
+  onClose(): Promise<void>;
+}
+
+/** Creates the session for an authenticated upgrade; throwing refuses the upgrade with that error. */
+export type ProtocolFactory = (query: Args, authId: string) => Promise<ProtocolSession>;
+
+export interface RegisteredProtocol {
+  readonly name: string;
+  readonly path: string;
+  readonly factory: ProtocolFactory;
+}
+
+export class ProtocolRegistry {
+  readonly #byName = new Map<string, RegisteredProtocol>();
+
+  /** `path` defaults to the PBS path of a known protocol name. */
+  register(name: string, factory: ProtocolFactory, path: string | undefined = PROTOCOL_PATHS[name]): void {
+    if (path === undefined) throw fail('INVALID_ARGUMENT', `no default path for protocol '${name}'`, { name });
+    this.#byName.set(name, { name, path, factory });
+  }
+
+  /** The protocol for this path, and whether the Upgrade header names it. */
+  find(path: string, upgrade: string | undefined): RegisteredProtocol {
+    const forPath = [...this.#byName.values()].filter((p) => p.path === path);
+    if (forPath.length === 0) throw fail('NOT_FOUND', `no protocol is served at '${path}'`, { path });
+    const match = forPath.find((p) => p.name === upgrade);
+    if (!match) throw fail('PROTOCOL_ERROR', `unexpected Upgrade header '${upgrade ?? ''}'`, { path, upgrade, expected: forPath.map((p) => p.name) });
+    return match;
+  }
+}
+
+/** Writes the 101 and resolves once it is flushed to the socket. */
+export function writeSwitchingProtocols(socket: Duplex, protocol: string): Promise<void> {
+  const head = `HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: ${protocol}\r\n\r\n`;
+  return new Promise((resolve, reject) => {
+    socket.write(head, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Refuses an upgrade with an HTTP/1.1 error answer and closes the socket. */
+export function writeUpgradeError(socket: Duplex, e: unknown): void {
+  const { status, body, error } = errorResponse(e);
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\n` +
+      `${ERROR_CODE_HEADER}: ${error.code}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+}
+
+export interface H2Connection {
+  /** Tears the connection down; `closed` still waits for `onClose`. */
+  destroy(): void;
+  /** Resolves after `onClose` has run. */
+  readonly closed: Promise<void>;
+}
+
+function replyError(stream: http2.ServerHttp2Stream, e: unknown): void {
+  const err = toHoldfastError(e);
+  if (stream.destroyed || stream.closed) return;
+  if (stream.headersSent) {
+    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  stream.respond({ ':status': err.httpStatus, 'content-type': 'text/plain;charset=UTF-8', [ERROR_CODE_HEADER]: err.code });
+  stream.end(err.message);
+  stream.resume(); // discard whatever of the request body was not read
+}
+
+async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply): Promise<void> {
+  if (stream.destroyed || stream.closed) return;
+  if ('json' in result) {
+    stream.respond({ ':status': 200, 'content-type': JSON_CONTENT_TYPE });
+    stream.end(JSON.stringify({ data: result.json ?? null }));
+    return;
+  }
+  stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+  if (result.stream instanceof Uint8Array) stream.end(result.stream);
+  else await pipeline(Readable.from(result.stream), stream);
+}
+
+async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+  try {
+    const url = new URL(headers[':path'] ?? '/', 'http://session');
+    const body = await readBody(Object.assign(stream, { headers }), H2_BODY_LIMIT);
+    const result = await session.handle(headers[':method'] ?? 'GET', url.pathname.replace(/^\/+/, ''), formArgs(url.searchParams), body);
+    await reply(stream, result);
+  } catch (e) {
+    replyError(stream, e);
+  }
+}
+
+/** Runs an h2 server session on an upgraded socket and routes its streams to `session`. */
+export function serveH2(socket: Duplex, session: ProtocolSession, log: Logger): H2Connection {
+  const h2 = http2.performServerHandshake(socket, {
+    settings: { initialWindowSize: H2_SERVER_WINDOW, maxFrameSize: H2_MAX_FRAME },
+    maxSessionMemory: 512,
+  });
+  h2.setLocalWindowSize(H2_SERVER_WINDOW);
+  const inFlight = new Set<Promise<void>>();
+  h2.on('stream', (stream, headers) => {
+    stream.on('error', () => undefined); // a reset stream must not crash the server
+    const p = dispatch(session, stream, headers).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  });
+  h2.on('error', (e: Error) => log.warn(`h2 session error: ${e.message}`));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => {
+    h2.once('close', () => {
+      void Promise.allSettled([...inFlight])
+        .then(() => session.onClose())
+        .catch((e: unknown) => log.warn(`protocol session cleanup failed: ${toHoldfastError(e).message}`))
+        .finally(resolve);
+    });
+  });
+  return {
+    destroy: () => {
+      h2.destroy();
+      socket.destroy();
+    },
+    closed,
+  };
+}

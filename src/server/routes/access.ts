@@ -1,0 +1,162 @@
+/**
+ * `/api2/json/access/*`: ticket login, users, API tokens and the ACL, with PBS's paths, parameter
+ * names and result shapes. Privileges are checked on the ACL paths `/access/users` and
+ * `/access/acl` as PBS does; a user may always see itself and manage its own tokens.
+ */
+import type { AuthService } from '../auth/authenticator.ts';
+import { AUTH_COOKIES } from '../auth/authenticator.ts';
+import { deleteToken, deleteUser, updateAcl } from '../auth/account-admin.ts';
+import { aclApiEntries } from '../auth/acl-store.ts';
+import { parseUserid } from '../../core/names.ts';
+import { isTokenId, tokenId, userOf } from '../auth/auth-id.ts';
+import type { TokenInfo, UserInfo } from '../auth/user-store.ts';
+import { booleanArg, integerArg, requiredString, stringArg } from '../body.ts';
+import type { Route, RouteContext } from '../router.ts';
+
+const USERS_PATH = '/access/users';
+const ACL_PATH = '/access/acl';
+const BASE = '/api2/json/access';
+
+function cookieFor(ticket: string): string {
+  return `${AUTH_COOKIES[0]}=${encodeURIComponent(ticket)}; Path=/; Secure; HttpOnly; SameSite=Lax`;
+}
+
+/** Own account (for tokens: the owning user), or Permissions.Modify on /access/users. */
+async function checkSelfOrAdmin(auth: AuthService, authId: string, userid: string): Promise<void> {
+  if (!isTokenId(authId) && authId === userid) return;
+  await auth.checkPrivilege(authId, USERS_PATH, ['Permissions.Modify']);
+}
+
+function accountOptions(args: RouteContext['args']): { comment?: string; enable?: boolean; expire?: number } {
+  const comment = stringArg(args, 'comment');
+  const enable = booleanArg(args, 'enable');
+  const expire = integerArg(args, 'expire');
+  return {
+    ...(comment === undefined ? {} : { comment }),
+    ...(enable === undefined ? {} : { enable }),
+    ...(expire === undefined ? {} : { expire }),
+  };
+}
+
+function ticketRoute(auth: AuthService): Route {
+  return {
+    method: 'POST',
+    path: `${BASE}/ticket`,
+    public: true,
+    handler: async (ctx) => {
+      const result = await auth.login(requiredString(ctx.args, 'username'), requiredString(ctx.args, 'password'), stringArg(ctx.args, 'realm'));
+      ctx.setHeader('set-cookie', cookieFor(result.ticket));
+      return result;
+    },
+  };
+}
+
+function userRoutes(auth: AuthService): Route[] {
+  const withTokens = async (u: UserInfo): Promise<UserInfo & { tokens?: TokenInfo[] }> => ({ ...u, tokens: await auth.users.listTokens(u.userid) });
+  return [
+    {
+      method: 'GET',
+      path: `${BASE}/users`,
+      handler: async (ctx) => {
+        const all = (await auth.privileges(ctx.authId, USERS_PATH)).has('Sys.Audit');
+        const users = (await auth.users.list()).filter((u) => all || u.userid === userOf(ctx.authId));
+        return booleanArg(ctx.args, 'include_tokens') ? Promise.all(users.map(withTokens)) : users;
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/users`,
+      privilege: () => ({ path: USERS_PATH, privs: ['Permissions.Modify'] }),
+      handler: async (ctx) => {
+        const password = stringArg(ctx.args, 'password');
+        const userid = parseUserid(requiredString(ctx.args, 'userid'));
+        await auth.users.create(userid, { ...accountOptions(ctx.args), ...(password === undefined ? {} : { password }) });
+        return null;
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${BASE}/users/{userid}`,
+      privilege: () => ({ path: USERS_PATH, privs: ['Permissions.Modify'] }),
+      handler: async (ctx) => {
+        await deleteUser(auth, ctx.params['userid'] ?? '');
+        return null;
+      },
+    },
+  ];
+}
+
+function tokenRoutes(auth: AuthService): Route[] {
+  const target = (ctx: RouteContext): { userid: string; name: string } => ({
+    userid: parseUserid(ctx.params['userid'] ?? ''),
+    name: ctx.params['name'] ?? '',
+  });
+  return [
+    {
+      method: 'GET',
+      path: `${BASE}/users/{userid}/token`,
+      handler: async (ctx) => {
+        const { userid } = target(ctx);
+        await checkSelfOrAdmin(auth, ctx.authId, userid);
+        return auth.users.listTokens(userid);
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/users/{userid}/token/{name}`,
+      handler: async (ctx) => {
+        const { userid, name } = target(ctx);
+        await checkSelfOrAdmin(auth, ctx.authId, userid);
+        return auth.users.createToken(userid, name, accountOptions(ctx.args));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${BASE}/users/{userid}/token/{name}`,
+      handler: async (ctx) => {
+        const { userid, name } = target(ctx);
+        await checkSelfOrAdmin(auth, ctx.authId, userid);
+        await deleteToken(auth, tokenId(userid, name));
+        return null;
+      },
+    },
+  ];
+}
+
+function aclRoutes(auth: AuthService): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: `${BASE}/acl`,
+      privilege: () => ({ path: ACL_PATH, privs: ['Sys.Audit'] }),
+      handler: async (ctx) => {
+        const path = stringArg(ctx.args, 'path');
+        const exact = booleanArg(ctx.args, 'exact') ?? false;
+        const all = aclApiEntries(await auth.acl.load());
+        if (path === undefined) return all;
+        const prefix = path.endsWith('/') ? path : `${path}/`;
+        return all.filter((e) => e.path === path || (!exact && (path === '/' || e.path.startsWith(prefix))));
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${BASE}/acl`,
+      privilege: () => ({ path: ACL_PATH, privs: ['Permissions.Modify'] }),
+      handler: async (ctx) => {
+        const propagate = booleanArg(ctx.args, 'propagate');
+        await updateAcl(auth, {
+          path: requiredString(ctx.args, 'path'),
+          role: requiredString(ctx.args, 'role'),
+          authId: requiredString(ctx.args, 'auth-id'),
+          delete: booleanArg(ctx.args, 'delete') === true,
+          ...(propagate === undefined ? {} : { propagate }),
+        });
+        return null;
+      },
+    },
+  ];
+}
+
+export function accessRoutes(auth: AuthService): Route[] {
+  return [ticketRoute(auth), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
+}

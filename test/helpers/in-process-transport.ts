@@ -1,0 +1,34 @@
+/**
+ * Connects the client's protocol code straight to the server's protocol classes, without
+ * sockets: the same BackupWriter/RestoreReader and BackupProtocol/ReaderProtocol that run in
+ * production, so library tests and the crash explorer exercise the real code paths.
+ */
+import type { ProtocolTransport, QueryParams } from '../../src/client/protocol-transport.ts';
+import { toSearchParams } from '../../src/client/protocol-transport.ts';
+import type { BackupProtocol } from '../../src/server/protocol/backup-protocol.ts';
+import type { ReaderProtocol } from '../../src/server/protocol/reader-protocol.ts';
+
+export function backupTransport(p: BackupProtocol): ProtocolTransport {
+  return {
+    call: async (method, path, query?: QueryParams, body?: Uint8Array) =>
+      p.dispatch(method, path, toSearchParams(query), async () => body ?? new Uint8Array(0)),
+    download: async (path, query?: QueryParams) => {
+      const r = await p.dispatch('GET', path, toSearchParams(query), async () => new Uint8Array(0));
+      if (!(r instanceof Uint8Array)) throw new Error(`${path} did not return bytes`);
+      return r;
+    },
+    close: async () => p.session.abort(),
+  };
+}
+
+export function readerTransport(p: ReaderProtocol): ProtocolTransport {
+  return {
+    call: async (method, path, query?: QueryParams) => p.dispatch(method, path, toSearchParams(query)),
+    download: async (path, query?: QueryParams) => {
+      const r = await p.dispatch('GET', path, toSearchParams(query));
+      if (!(r instanceof Uint8Array)) throw new Error(`${path} did not return bytes`);
+      return r;
+    },
+    close: () => p.close(),
+  };
+}
