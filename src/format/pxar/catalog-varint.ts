@@ -68,8 +68,9 @@ export function decodeVarI64(bytes: Uint8Array, at: number): Decoded<bigint> {
     }
     value |= BigInt(b & 0x7f) << BigInt(7 * i);
     if (b < 0x80) {
-      if (value > I64_MAX) break;
-      return { value, next: at + i + 1 };
+      // Like upstream, a u64 encoding above i64::MAX reads as its two's-complement cast.
+      if (value > U64_MAX) break;
+      return { value: BigInt.asIntN(64, value), next: at + i + 1 };
     }
   }
   throw fail('CORRUPT', 'i64 varint too long or out of range', { offset: at });

@@ -33,9 +33,18 @@ export interface CatalogEntry {
   readonly blockOffset?: number;
 }
 
+/** A closed subdirectory, waiting for its parent's block (which gives the back offset). */
+interface DirRef {
+  readonly name: Uint8Array;
+  readonly blockOffset: number;
+}
+
+type PendingEntry = Uint8Array | DirRef;
+
+/** Streams a catalog: directories are written as they close, the root block on `finish`. */
 export class CatalogWriter {
   readonly #out = new OutputQueue();
-  readonly #stack: Uint8Array[][] = [[]];
+  readonly #stack: PendingEntry[][] = [[]];
   readonly #names: Uint8Array[] = [];
 
   constructor() {
@@ -50,8 +59,8 @@ export class CatalogWriter {
   endDirectory(): void {
     const name = this.#names.pop();
     if (name === undefined) throw fail('INVALID_ARGUMENT', 'endDirectory without startDirectory');
-    const block = this.#writeBlock(this.#stack.pop() as Uint8Array[]);
-    this.#top().push({ type: 'directory', name, blockOffset: block } as never);
+    const block = this.#writeBlock(this.#stack.pop() as PendingEntry[]);
+    this.#top().push({ name, blockOffset: block });
   }
 
   addFile(name: Uint8Array, size: bigint | number, mtimeSecs: bigint | number): void {
@@ -66,7 +75,7 @@ export class CatalogWriter {
   /** Writes the root block and the trailing root offset; returns the remaining output. */
   finish(): Uint8Array[] {
     if (this.#stack.length !== 1) throw fail('INVALID_ARGUMENT', 'catalog finished with open directories');
-    const root = this.#writeBlock(this.#stack[0] as Uint8Array[]);
+    const root = this.#writeBlock(this.#stack[0] as PendingEntry[]);
     const tail = new Uint8Array(8);
     new DataView(tail.buffer).setBigUint64(0, BigInt(root), true);
     this.#out.write(tail);
@@ -79,23 +88,17 @@ export class CatalogWriter {
     return this.#out.take();
   }
 
-  #top(): (Uint8Array | DirRef)[] {
-    return this.#stack[this.#stack.length - 1] as (Uint8Array | DirRef)[];
+  #top(): PendingEntry[] {
+    return this.#stack[this.#stack.length - 1] as PendingEntry[];
   }
 
-  #writeBlock(entries: readonly (Uint8Array | DirRef)[]): number {
+  #writeBlock(entries: readonly PendingEntry[]): number {
     const start = this.#out.position;
     const parts = entries.map((e) => (e instanceof Uint8Array ? e : entryBytes('directory', e.name, [encodeVarU64(start - e.blockOffset)])));
     const body = Buffer.concat([encodeVarU64(entries.length), ...parts]);
     this.#out.write(Buffer.concat([encodeVarU64(body.length), body]));
     return start;
   }
-}
-
-interface DirRef {
-  readonly type: 'directory';
-  readonly name: Uint8Array;
-  readonly blockOffset: number;
 }
 
 function entryBytes(type: CatalogEntryType, name: Uint8Array, tail: readonly Uint8Array[]): Uint8Array {
