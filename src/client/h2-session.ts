@@ -64,6 +64,8 @@ function collect(stream: http2.ClientHttp2Stream): Promise<{ status: number; hea
     stream.on('data', (c: Buffer) => parts.push(c));
     stream.on('end', () => resolve({ status: Number(headers[':status'] ?? 0), headers, body: Buffer.concat(parts) }));
     stream.on('error', (e: Error) => reject(fail('UPSTREAM_ERROR', `h2 stream failed: ${e.message}`, {}, e)));
+    // A reset or a dropped connection may close the stream with neither 'end' nor 'error'.
+    stream.on('close', () => reject(fail('UPSTREAM_ERROR', `h2 stream closed before its answer ended (code ${stream.rstCode ?? 0})`, {})));
   });
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CatalogWriter, listCatalog } from '../format/pxar/catalog.ts';
 import { decodePxar, listPxar } from '../format/pxar/decoder.ts';
 import { FIXTURE_SKIP, readFixture } from '../format/pxar/fixtures.ts';
 import { pathText } from '../format/pxar/names.ts';
@@ -87,6 +88,23 @@ test('createPxarStream yields file data in pieces of at most readSize without ho
   let largest = 0;
   for await (const piece of createPxarStream(root, { readSize: 1024 * 1024 })) largest = Math.max(largest, piece.length);
   assert.equal(largest, 1024 * 1024);
+});
+
+test('createPxarStream fills a catalog whose listing matches the archive (types, sizes, mtimes)', async (t) => {
+  const root = join(tempDir(t), 'r');
+  mkdirSync(join(root, 'sub', 'deeper'), { recursive: true });
+  writeFileSync(join(root, 'sub', 'f'), '12345');
+  utimesSync(join(root, 'sub', 'f'), 1700000000, 1700000000);
+  symlinkSync('f', join(root, 'sub', 'l'));
+  writeFileSync(join(root, 'top'), '');
+  const catalog = new CatalogWriter();
+  catalog.startDirectory(Buffer.from('root.pxar.didx'));
+  const entries = await listPxar(createPxarStream(root, { catalog }));
+  catalog.endDirectory();
+  const listed = listCatalog(Buffer.concat(catalog.finish()));
+  assert.deepEqual(listed.map((e) => pathText(e.path)), ['root.pxar.didx', ...entries.slice(1).map((e) => `root.pxar.didx/${pathText(e.path)}`)]);
+  assert.deepEqual(listed.map((e) => e.entry.type), ['directory', 'directory', 'directory', 'file', 'symlink', 'file']);
+  assert.deepEqual(listed[3]?.entry, { type: 'file', name: Buffer.from('f'), size: 5n, mtime: 1700000000n });
 });
 
 test('classifyXattr keeps user.*, trusted.*, security.NTACL; routes capability and ACLs; drops the rest (VECTORS.md §16)', () => {

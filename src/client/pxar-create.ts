@@ -8,16 +8,19 @@
  * shrinks while read, cut if it grows), and directories on other filesystems encoded as empty
  * directories unless `crossFilesystems` is set. Names are handled as bytes end to end (Buffer
  * paths), so non-UTF-8 names are archived exactly. File contents are read in `readSize` pieces
- * into fresh buffers that are yielded without copying; memory stays O(depth + readSize).
+ * into fresh buffers that are yielded without copying. Children are stat'ed (and files up to
+ * 64 KiB read) 32 ahead (pxar-prefetch.ts), so memory is about readSize + depth × 2 MiB.
  * Not done: exclude patterns/.pxarexclude, chattr flags (always 0), quota project ids.
  */
 import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
 import { resolve } from 'node:path';
 import { fail } from '../core/errors.ts';
+import type { CatalogWriter } from '../format/pxar/catalog.ts';
 import { PxarEncoder } from '../format/pxar/encoder.ts';
 import { deviceFromDevT } from '../format/pxar/metadata.ts';
 import { joinPath, pathText } from '../format/pxar/names.ts';
 import { nodeFail } from './pxar-native.ts';
+import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
 import { readMetadata, type MetadataOptions } from './pxar-read-meta.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
 
@@ -27,10 +30,16 @@ export interface CreateOptions extends MetadataOptions {
   /** Bytes per file read (default 4 MiB). */
   readonly readSize?: number;
   readonly onWarning?: WarningSink;
+  /**
+   * Receives every archived entry (PBS uploads a catalog with v1 archives). The caller opens the
+   * archive's directory (`startDirectory('NAME.pxar.didx')`) before and closes it after.
+   */
+  readonly catalog?: CatalogWriter;
 }
 
 const DEFAULT_READ_SIZE = 4 * 1024 * 1024;
-const SLASH = Buffer.from('/');
+/** Children stat'ed ahead, and files up to this size read ahead (memory ≤ 32 × 64 KiB). */
+const PREFETCH = { window: 32, smallLimit: 64 * 1024 };
 
 /** Yields the pxar (v1) archive of the directory `rootDir`. */
 export async function* createPxarStream(rootDir: string, opts: CreateOptions = {}): AsyncGenerator<Uint8Array> {
@@ -72,29 +81,28 @@ class TreeWalker {
       throw nodeFail('readdir', abs, e);
     }
     names.sort((a, b) => Buffer.compare(a, b));
-    for (const name of names) {
-      const childAbs = Buffer.concat([abs, SLASH, name]);
-      const childRel = joinPath(rel, name);
-      let st: BigIntStats;
-      try {
-        st = await fsp.lstat(childAbs, { bigint: true });
-      } catch (e) {
-        if (this.#skippable(e, childRel, 'lstat')) continue;
-        throw nodeFail('lstat', childAbs, e);
+    for await (const child of prefetchChildren(abs, names, PREFETCH)) {
+      const childRel = joinPath(rel, child.name);
+      if (child.st === undefined) {
+        if (this.#skippable(child.error, childRel, 'lstat')) continue;
+        throw nodeFail('lstat', child.abs, child.error);
       }
-      yield* this.#child(name, childAbs, childRel, st);
+      yield* this.#child(child, childRel, child.st);
       yield* this.#encoder.takeArchive();
     }
   }
 
-  async *#child(name: Buffer, abs: Buffer, rel: Uint8Array, st: BigIntStats): AsyncGenerator<Uint8Array> {
+  async *#child(child: Prefetched, rel: Uint8Array, st: BigIntStats): AsyncGenerator<Uint8Array> {
+    const { name, abs } = child;
     const enc = this.#encoder;
     if (st.isFile()) {
-      yield* this.#file(name, abs, rel, st);
+      yield* this.#file(child, rel, st);
     } else if (st.isDirectory()) {
       enc.enterDirectory(name, readMetadata(abs, st, this.#opts));
+      this.#opts.catalog?.startDirectory(name);
       if (st.dev === this.#rootDev || this.#opts.crossFilesystems === true) yield* this.directory(abs, rel);
       enc.leaveDirectory();
+      this.#opts.catalog?.endDirectory();
     } else if (st.isSymbolicLink()) {
       let target: Buffer;
       try {
@@ -104,36 +112,53 @@ class TreeWalker {
         throw nodeFail('readlink', abs, e);
       }
       enc.addSymlink(name, readMetadata(abs, st, this.#opts), target);
+      this.#opts.catalog?.addOther('symlink', name);
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       enc.addDevice(name, readMetadata(abs, st, this.#opts), deviceFromDevT(st.rdev));
+      this.#opts.catalog?.addOther(st.isBlockDevice() ? 'block-device' : 'char-device', name);
     } else {
       enc.addSpecial(name, readMetadata(abs, st, this.#opts)); // fifo or socket
+      this.#opts.catalog?.addOther(st.isFIFO() ? 'fifo' : 'socket', name);
     }
   }
 
-  async *#file(name: Buffer, abs: Buffer, rel: Uint8Array, st: BigIntStats): AsyncGenerator<Uint8Array> {
+  async *#file(child: Prefetched, rel: Uint8Array, st: BigIntStats): AsyncGenerator<Uint8Array> {
+    const { name, abs, small } = child;
     const key = `${st.dev}:${st.ino}`;
     const earlier = st.nlink > 1n ? this.#links.get(key) : undefined;
     if (earlier !== undefined) {
       this.#encoder.addHardlink(name, earlier.path, earlier.offset);
+      this.#opts.catalog?.addOther('hardlink', name);
       return;
     }
-    let handle: fsp.FileHandle;
-    try {
-      handle = await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-    } catch (e) {
-      if (this.#skippable(e, rel, 'open')) return;
-      throw nodeFail('open', abs, e);
+    const opened = small ?? (await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW).then((h) => ({ handle: h }), (e: unknown) => ({ error: e })));
+    if ('error' in opened && opened.error !== undefined) {
+      if (this.#skippable(opened.error, rel, 'open')) return;
+      throw nodeFail('open', abs, opened.error);
     }
+    const handle = 'handle' in opened ? opened.handle : undefined;
     try {
       const size = Number(st.size);
-      const offset = this.#encoder.beginFile(name, readMetadata(abs, st, this.#opts), size);
+      const meta = readMetadata(abs, st, this.#opts);
+      const offset = this.#encoder.beginFile(name, meta, size);
+      this.#opts.catalog?.addFile(name, size, meta.stat.mtime.secs);
       if (st.nlink > 1n) this.#links.set(key, { path: rel, offset });
-      yield* this.#copy(handle, abs, rel, size);
+      if (handle !== undefined) yield* this.#copy(handle, abs, rel, size);
+      else this.#writeSmall(small?.data ?? Buffer.alloc(0), rel, size);
       this.#encoder.endFile();
     } finally {
-      await handle.close();
+      await handle?.close();
     }
+  }
+
+  #writeSmall(data: Buffer, rel: Uint8Array, size: number): void {
+    this.#encoder.writeFileData(data);
+    if (data.length < size) this.#zeroFill(rel, size - data.length);
+  }
+
+  #zeroFill(rel: Uint8Array, left: number): void {
+    this.#warn('file-changed', rel, `file shrank while reading; ${left} bytes zero-filled`);
+    for (let rest = left; rest > 0; rest -= Math.min(rest, this.#readSize)) this.#encoder.writeFileData(new Uint8Array(Math.min(rest, this.#readSize)));
   }
 
   async *#copy(handle: fsp.FileHandle, abs: Buffer, rel: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
@@ -147,8 +172,7 @@ class TreeWalker {
         throw nodeFail('read', abs, e);
       }
       if (got === 0) {
-        this.#warn('file-changed', rel, `file shrank while reading; ${left} bytes zero-filled`);
-        for (; left > 0; left -= Math.min(left, this.#readSize)) this.#encoder.writeFileData(new Uint8Array(Math.min(left, this.#readSize)));
+        this.#zeroFill(rel, left);
         break;
       }
       this.#encoder.writeFileData(buf.subarray(0, got));

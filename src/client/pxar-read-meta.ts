@@ -7,6 +7,7 @@
  * on tmpfs, for example); we store whatever the filesystem reports.
  */
 import type { BigIntStats } from 'node:fs';
+import { isHoldfastError } from '../core/errors.ts';
 import { MAX_XATTR_NAME_LEN } from '../format/pxar/constants.ts';
 import { EMPTY_ACL, timeFromNs, type PxarMetadata, type PxarStat, type PxarXattr } from '../format/pxar/metadata.ts';
 import { ACL_ACCESS_XATTR, ACL_DEFAULT_XATTR, aclFromXattrs } from './pxar-acl.ts';
@@ -39,6 +40,16 @@ export function statOf(st: BigIntStats): PxarStat {
   return { mode: Number(st.mode), flags: 0n, uid: Number(st.uid), gid: Number(st.gid), mtime: timeFromNs(st.mtimeNs) };
 }
 
+/** An entry that vanished after its lstat is archived from that lstat, without xattrs. */
+function xattrNamesOrNone(absPath: Uint8Array): Uint8Array[] {
+  try {
+    return listXattrs(absPath);
+  } catch (e) {
+    if (isHoldfastError(e, 'NOT_FOUND')) return [];
+    throw e;
+  }
+}
+
 /** Metadata of `absPath`, whose `lstat` is `st`. */
 export function readMetadata(absPath: Uint8Array, st: BigIntStats, opts: MetadataOptions = {}): PxarMetadata {
   const stat = statOf(st);
@@ -47,7 +58,7 @@ export function readMetadata(absPath: Uint8Array, st: BigIntStats, opts: Metadat
   let fcaps: Uint8Array | undefined;
   let access: Uint8Array | undefined;
   let dflt: Uint8Array | undefined;
-  for (const name of listXattrs(absPath)) {
+  for (const name of xattrNamesOrNone(absPath)) {
     const cls = classifyXattr(name);
     const wanted = cls === 'xattr' ? opts.xattrs !== false : cls === 'fcaps' ? opts.fcaps !== false : cls !== 'skip' && opts.acls !== false;
     if (!wanted) continue;

@@ -7,6 +7,7 @@
  * config entry and no half-made directory tree.
  */
 import { fail } from '../core/errors.ts';
+import { parseDatastoreName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
 import { parseTuning } from '../format/tuning.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
@@ -19,14 +20,6 @@ import { createDatastoreTree, type CreateProgress } from './create-datastore.ts'
 import { Datastore } from './datastore.ts';
 import { DatastoreConfigFile, tuningOf, type DatastoreConfig } from './datastore-config.ts';
 
-const DATASTORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-
-export function checkDatastoreName(name: string): string {
-  if (name.length < 3 || name.length > 32 || !DATASTORE_NAME.test(name)) {
-    throw fail('INVALID_NAME', `datastore name '${name}' is not allowed (3..32 characters of ${DATASTORE_NAME.source})`, { value: name });
-  }
-  return name;
-}
 
 export interface CreateDatastoreParams {
   readonly name: string;
@@ -46,7 +39,7 @@ export class DatastoreAdmin {
   }
 
   async create(p: CreateDatastoreParams): Promise<DatastoreConfig> {
-    checkDatastoreName(p.name);
+    parseDatastoreName(p.name);
     const tuning = parseTuning(p.tuning);
     if ((await this.config.list()).some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
     await createDatastoreTree(this.#fs, p.path, p.onProgress);

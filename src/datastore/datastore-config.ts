@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { fail, isHoldfastError } from '../core/errors.ts';
 import { formatSectionConfig, parseSectionConfig, type Section } from '../format/section-config.ts';
-import { parseTuning, type DatastoreTuning } from '../format/tuning.ts';
+import { formatTuning, parseTuning, type DatastoreTuning } from '../format/tuning.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import { withLock } from '../storage/file-lock.ts';
 import type { Fs } from '../storage/fs-port.ts';
@@ -33,6 +33,20 @@ export interface DatastoreConfig {
 
 export function tuningOf(c: DatastoreConfig): DatastoreTuning {
   return parseTuning(c.props.get('tuning'));
+}
+
+/** The JSON shape of a datastore's configuration, shared by the API and the CLI. */
+export function describeDatastore(c: DatastoreConfig): Record<string, unknown> {
+  const t = tuningOf(c);
+  return {
+    name: c.name,
+    path: c.path,
+    comment: c.props.get('comment'),
+    tuning: c.props.get('tuning') ?? '',
+    'sync-level': t.syncLevel,
+    'effective-tuning': formatTuning(t, { includeDefaults: true }),
+    ...Object.fromEntries([...c.props].filter(([k]) => !['comment', 'tuning'].includes(k))),
+  };
 }
 
 export class DatastoreConfigFile {

@@ -12,11 +12,12 @@
  * `cleanupUnfinished` removes those nobody holds a lock on (leftovers of a crash).
  */
 import { join } from 'node:path';
-import { checkNamespace, isBackupType, isSnapshotTimeName, parseTime, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
+import { checkNamespace, formatTime, isBackupType, isSnapshotTimeName, parseTime, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
 import { fail, isHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { writePolicy, type SyncLevel, type WritePolicy } from '../core/sync-level.ts';
-import { decodeManifestBlob, type Manifest } from '../format/manifest.ts';
+import { decodeManifestBlob, encodeManifestBlob, type Manifest } from '../format/manifest.ts';
+import { KeyedMutex } from '../core/keyed-mutex.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import { CountingFs } from '../storage/counting-fs.ts';
@@ -57,6 +58,7 @@ export class Datastore {
   readonly trusted = new Set<string>();
   /** start times (ms) of the backups writing into this store now; GC clamps its cutoff to them */
   readonly #writers = new Map<number, number>();
+  readonly #manifestMutex = new KeyedMutex();
   #nextWriter = 1;
 
   constructor(deps: DatastoreDeps) {
@@ -203,6 +205,20 @@ export class Datastore {
     return decodeManifestBlob(await this.readSnapshotFile(s, MANIFEST_NAME));
   }
 
+  /**
+   * Read-modify-write of a finished snapshot's manifest (notes, verify state). Serialised per
+   * snapshot in this process; the new manifest replaces the old atomically, durably at the levels
+   * that promise a durable manifest.
+   */
+  async updateManifest(s: SnapshotRef, fn: (m: Manifest) => void): Promise<Manifest> {
+    return this.#manifestMutex.run(this.#show(s), async () => {
+      const m = await this.readManifest(s);
+      fn(m);
+      await atomicWrite(this.fs, join(snapshotDir(this.base, s), MANIFEST_NAME), encodeManifestBlob(m), { durable: this.policy.durableManifest });
+      return m;
+    });
+  }
+
   /** Raw bytes of a file in a snapshot (index, blob or manifest). */
   async readSnapshotFile(s: SnapshotRef, fileName: string): Promise<Uint8Array> {
     if (fileName.includes('/') || fileName.startsWith('.')) throw fail('INVALID_NAME', `file name '${fileName}' is not allowed`, { value: fileName });
@@ -291,7 +307,7 @@ export class Datastore {
 
   #show(s: SnapshotRef | GroupRef): string {
     const ns = s.ns === '' ? '' : `ns/${s.ns}/`;
-    const time = 'time' in s ? `/${new Date(s.time * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')}` : '';
+    const time = 'time' in s ? `/${formatTime(s.time)}` : '';
     return `${ns}${s.type}/${s.id}${time}`;
   }
 

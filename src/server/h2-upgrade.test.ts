@@ -5,7 +5,7 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { fail } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
-import { BACKUP_PROTOCOL, ProtocolRegistry, READER_PROTOCOL, serveH2, writeUpgradeError, type ProtocolSession } from './h2-upgrade.ts';
+import { BACKUP_PROTOCOL, H2_BODY_LIMIT, ProtocolRegistry, READER_PROTOCOL, serveH2, writeUpgradeError, type ProtocolSession } from './h2-upgrade.ts';
 
 const noSession: ProtocolSession = { handle: async () => ({ json: null }), onClose: async () => undefined };
 
@@ -106,5 +106,20 @@ test('serveH2 runs onClose once, after in-flight handlers have settled', async (
   release();
   await closed;
   assert.deepEqual(events, ['handler done', 'onClose']);
+  await done();
+});
+
+test('serveH2 accepts a body of H2_BODY_LIMIT bytes (a 16 MiB chunk and header) and refuses one byte more', async () => {
+  const { client, closed, done } = await pair({
+    handle: async (_m, _p, _q, body) => ({ json: Buffer.isBuffer(body) ? body.length : -1 }),
+    onClose: async () => undefined,
+  });
+  const ok = await send(client, '/dynamic_chunk', Buffer.alloc(H2_BODY_LIMIT, 1));
+  assert.deepEqual([ok.status, JSON.parse(ok.text)], [200, { data: H2_BODY_LIMIT }]);
+  const big = await send(client, '/dynamic_chunk', Buffer.alloc(H2_BODY_LIMIT + 1, 1));
+  assert.equal(big.status, 400);
+  assert.equal(big.code, 'INVALID_ARGUMENT');
+  client.close();
+  await closed;
   await done();
 });

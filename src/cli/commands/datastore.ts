@@ -3,28 +3,14 @@
  * dir, shaped like `proxmox-backup-manager datastore`.
  */
 import type { Command } from 'commander';
-import { formatTuning } from '../../format/tuning.ts';
 import { DatastoreAdmin } from '../../datastore/datastore-admin.ts';
-import { tuningOf, type DatastoreConfig } from '../../datastore/datastore-config.ts';
+import { describeDatastore, tuningOf } from '../../datastore/datastore-config.ts';
 import { NodeFs } from '../../storage/node-fs.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, progressLine, renderTable } from '../render.ts';
 
 function admin(ctx: CliContext, program: Command): DatastoreAdmin {
   return new DatastoreAdmin(new NodeFs(), resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir));
-}
-
-export function describe(c: DatastoreConfig): Record<string, unknown> {
-  const t = tuningOf(c);
-  return {
-    name: c.name,
-    path: c.path,
-    comment: c.props.get('comment'),
-    tuning: c.props.get('tuning') ?? '',
-    'sync-level': t.syncLevel,
-    'effective-tuning': formatTuning(t, { includeDefaults: true }),
-    ...Object.fromEntries([...c.props].filter(([k]) => !['comment', 'tuning'].includes(k))),
-  };
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -69,7 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('list datastores')
     .addOption(outputFormatOption())
     .action(async (o: { outputFormat: OutputFormat }) => {
-      const rows = (await admin(ctx, program).config.list()).map(describe);
+      const rows = (await admin(ctx, program).config.list()).map(describeDatastore);
       emit(ctx, o.outputFormat, rows, () => renderTable(rows, ['name', 'path', 'sync-level', 'comment']));
     });
 
@@ -77,7 +63,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('show one datastore with its effective tuning')
     .addOption(outputFormatOption())
     .action(async (name: string, o: { outputFormat: OutputFormat }) => {
-      const d = describe(await admin(ctx, program).config.get(name));
+      const d = describeDatastore(await admin(ctx, program).config.get(name));
       emit(ctx, o.outputFormat, d, () => Object.entries(d).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${String(v as string)}`).join('\n'));
     });
 

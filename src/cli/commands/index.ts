@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { register as acl } from './acl.ts';
 import { register as datastore } from './datastore.ts';
+import { register as serve } from './serve.ts';
 import { register as user } from './user.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [datastore, user, acl];
+export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl];

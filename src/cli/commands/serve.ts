@@ -1,0 +1,64 @@
+/**
+ * `holdfast serve`: runs the server. On first start it prints the admin login and the TLS
+ * fingerprint clients pin, and creates the `default` datastore. SIGTERM/SIGINT close it cleanly:
+ * running backups are aborted (their snapshots removed) before the process exits.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { fail } from '../../core/errors.ts';
+import { stderrLogger } from '../../core/log.ts';
+import { startHoldfastServer, INITIAL_PASSWORD_FILE } from '../../server/holdfast-server.ts';
+import { resolveConfigDir, type CliContext } from '../context.ts';
+
+export function defaultDataDir(ctx: CliContext): string {
+  const env = ctx.env['HOLDFAST_DATA_DIR'];
+  if (env) return env;
+  if (process.getuid?.() === 0) return '/var/lib/holdfast';
+  return join(ctx.env['HOME'] ?? '.', '.local', 'share', 'holdfast');
+}
+
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s) ?? /^()()(\d+)$/.exec(s);
+  const port = Number(m?.[3]);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw fail('INVALID_ARGUMENT', `--listen '${s}' is not ADDR:PORT`, { value: s });
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('run the Holdfast server (HTTPS, PBS API and backup/reader protocols)')
+    .option('--listen <addr:port>', 'address and port to listen on', '0.0.0.0:8007')
+    .option('--data-dir <dir>', 'where the default datastore is created on first start (env HOLDFAST_DATA_DIR)')
+    .option('--no-default-datastore', 'do not create the default datastore on first start')
+    .action(async (o: { listen: string; dataDir?: string; defaultDatastore: boolean }) => {
+      const configDir = resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir);
+      const { host, port } = parseListen(o.listen);
+      const log = stderrLogger();
+      const hs = await startHoldfastServer({
+        configDir,
+        host,
+        port,
+        log,
+        ...(o.defaultDatastore ? { defaultDatastorePath: join(o.dataDir ?? defaultDataDir(ctx), 'default') } : {}),
+      });
+      ctx.out(`holdfast listening on https://${host}:${hs.server.port} (config dir ${configDir})`);
+      ctx.out(`fingerprint: ${hs.server.fingerprint}`);
+      if (hs.firstStart.createdDatastore) ctx.out(`created datastore '${hs.firstStart.createdDatastore}'`);
+      if (hs.firstStart.adminPassword) {
+        ctx.out(`first start: user ${hs.firstStart.adminUser}, password ${hs.firstStart.adminPassword}`);
+        ctx.out(`(also saved in ${join(configDir, INITIAL_PASSWORD_FILE)}, readable by root only)`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string): void => {
+          ctx.err(`${sig}: shutting down; running backups are aborted`);
+          void hs.close().then(resolve, (e: unknown) => {
+            ctx.err(`shutdown failed: ${e instanceof Error ? e.message : 'error'}`);
+            resolve();
+          });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

@@ -1,0 +1,65 @@
+/**
+ * DatastoreRegistry: the server's open datastores, by name. Each lookup re-reads `datastore.cfg`
+ * (a small file) so changes made by `holdfast datastore update` reach the running server: a new
+ * sync level is applied to the open store (leaving `filesystem` syncs first, see Datastore).
+ * A store is opened once per process, marked in use, and marked closed on clean shutdown.
+ */
+import type { Logger } from '../../core/log.ts';
+import { DatastoreAdmin, openConfigured } from '../../datastore/datastore-admin.ts';
+import { tuningOf, type DatastoreConfig } from '../../datastore/datastore-config.ts';
+import type { Datastore } from '../../datastore/datastore.ts';
+import type { Fs } from '../../storage/fs-port.ts';
+import type { Locker } from '../../storage/locker.ts';
+import { KeyedMutex } from '../../core/keyed-mutex.ts';
+
+export class DatastoreRegistry {
+  readonly admin: DatastoreAdmin;
+  readonly #fs: Fs;
+  readonly #locker: Locker;
+  readonly #log: Logger;
+  readonly #open = new Map<string, { store: Datastore; path: string }>();
+  readonly #mutex = new KeyedMutex();
+
+  constructor(deps: { readonly fs: Fs; readonly configDir: string; readonly locker: Locker; readonly log: Logger }) {
+    this.#fs = deps.fs;
+    this.#locker = deps.locker;
+    this.#log = deps.log;
+    this.admin = new DatastoreAdmin(deps.fs, deps.configDir);
+  }
+
+  async config(name: string): Promise<DatastoreConfig> {
+    return this.admin.config.get(name);
+  }
+
+  async list(): Promise<DatastoreConfig[]> {
+    return this.admin.config.list();
+  }
+
+  async get(name: string): Promise<Datastore> {
+    const cfg = await this.admin.config.get(name);
+    return this.#mutex.run(name, async () => {
+      const cur = this.#open.get(name);
+      if (cur && cur.path === cfg.path) {
+        await cur.store.setSyncLevel(tuningOf(cfg).syncLevel);
+        return cur.store;
+      }
+      const store = await openConfigured(cfg, { fs: this.#fs, locker: this.#locker, log: this.#log });
+      if (await store.markInUse()) {
+        this.#log.warn(`datastore '${name}' was not closed cleanly; snapshots are checked before a backup reuses them`);
+      }
+      this.#open.set(name, { store, path: cfg.path });
+      return store;
+    });
+  }
+
+  /** Forgets a store (after its config entry was removed). */
+  async drop(name: string): Promise<void> {
+    const cur = this.#open.get(name);
+    this.#open.delete(name);
+    await cur?.store.markClosed();
+  }
+
+  async closeAll(): Promise<void> {
+    for (const name of [...this.#open.keys()]) await this.drop(name);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Composition root of the server: auth, datastores, routes, protocols and the HTTPS listener,
+ * wired once. `holdfast serve` and the integration tests both start the server through here.
+ *
+ * First start: generates the TLS certificate, creates `admin@pbs` with a random password (returned
+ * in `firstStart`, and saved 0600 as `initial-admin-password` in the config dir so scripts and the
+ * README can use it), and creates the datastore `default` when none is configured.
+ */
+import { join } from 'node:path';
+import type { Logger } from '../core/log.ts';
+import { pooledChunkChecker, inlineChunkChecker, type ChunkChecker } from '../chunks/chunk-check.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
+import { FlockLocker } from '../storage/locker.ts';
+import { NodeFs } from '../storage/node-fs.ts';
+import { createApp } from './app.ts';
+import { AuthService } from './auth/authenticator.ts';
+import { bootstrapAdmin, BOOTSTRAP_ADMIN } from './auth/bootstrap.ts';
+import { systemClock } from './clock.ts';
+import { DatastoreRegistry } from './datastores/datastore-registry.ts';
+import { BACKUP_PROTOCOL, READER_PROTOCOL } from './h2-upgrade.ts';
+import { startServer, type RunningServer } from './listen.ts';
+import { accessRoutes } from './routes/access.ts';
+import { backupProtocolFactory, readerProtocolFactory } from './routes/backup-protocols.ts';
+import { datastoreAdminRoutes } from './routes/datastore-admin.ts';
+import { datastoreConfigRoutes } from './routes/datastore-config.ts';
+import { versionRoute } from './routes/version.ts';
+
+export interface HoldfastServerOptions {
+  readonly configDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** where the `default` datastore goes on first start; undefined: create none */
+  readonly defaultDatastorePath?: string;
+  readonly log: Logger;
+  /** check uploaded chunks on worker threads (default) or inline */
+  readonly workerThreads?: boolean;
+  readonly extraRoutes?: (ctx: { registry: DatastoreRegistry; auth: AuthService }) => Iterable<import('./router.ts').Route>;
+}
+
+export interface FirstStart {
+  readonly adminUser: string;
+  readonly adminPassword: string | undefined;
+  readonly createdDatastore: string | undefined;
+}
+
+export interface HoldfastServer {
+  readonly server: RunningServer;
+  readonly registry: DatastoreRegistry;
+  readonly auth: AuthService;
+  readonly firstStart: FirstStart;
+  close(): Promise<void>;
+}
+
+export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
+
+export async function startHoldfastServer(o: HoldfastServerOptions): Promise<HoldfastServer> {
+  const fs = new NodeFs();
+  const password = await bootstrapAdmin(o.configDir);
+  if (password !== null) await atomicWrite(fs, join(o.configDir, INITIAL_PASSWORD_FILE), Buffer.from(`${password}\n`), { durable: true, perm: 0o600 });
+  const registry = new DatastoreRegistry({ fs, configDir: o.configDir, locker: new FlockLocker(), log: o.log });
+  let createdDatastore: string | undefined;
+  if (o.defaultDatastorePath !== undefined && (await registry.list()).length === 0) {
+    o.log.info(`creating the default datastore at ${o.defaultDatastorePath} (65536 chunk directories)`);
+    await registry.admin.create({ name: 'default', path: o.defaultDatastorePath, comment: 'created on first start' });
+    createdDatastore = 'default';
+  }
+  const auth = await AuthService.open(o.configDir, systemClock);
+  const checker: ChunkChecker = o.workerThreads === false ? inlineChunkChecker : pooledChunkChecker();
+  const app = createApp({
+    configDir: o.configDir,
+    auth,
+    log: o.log,
+    clock: systemClock,
+    routes: [versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+  });
+  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker }));
+  app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
+  const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
+  return {
+    server,
+    registry,
+    auth,
+    firstStart: { adminUser: BOOTSTRAP_ADMIN, adminPassword: password ?? undefined, createdDatastore },
+    close: async () => {
+      await server.close();
+      await registry.closeAll();
+      await checker.close();
+    },
+  };
+}

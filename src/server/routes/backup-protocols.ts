@@ -1,0 +1,105 @@
+/**
+ * Binds the backup and reader protocols to the upgrade plumbing: checks privileges and ownership
+ * at the upgrade, opens the session on the datastore, and adapts h2 requests to the
+ * transport-independent protocol classes. When the h2 connection ends before `finish`, the
+ * backup session is aborted, which removes the unfinished snapshot.
+ */
+import { checkBackupId, checkBackupTime, checkBackupType, checkNamespace, type SnapshotRef } from '../../core/backup-ref.ts';
+import { fail, isHoldfastError } from '../../core/errors.ts';
+import { authIdParts, type AuthId } from '../../core/names.ts';
+import type { Privilege } from '../../format/acl-config.ts';
+import type { ChunkChecker } from '../../chunks/chunk-check.ts';
+import { BackupSession } from '../../datastore/backup-session.ts';
+import type { AuthPort } from '../auth/authenticator.ts';
+import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
+import type { ProtocolFactory, ProtocolReply, ProtocolSession } from '../h2-upgrade.ts';
+import { BackupProtocol } from '../protocol/backup-protocol.ts';
+import { ReaderProtocol } from '../protocol/reader-protocol.ts';
+import type { Args } from '../router.ts';
+
+export function datastoreAclPath(store: string, ns = ''): string {
+  return ns === '' ? `/datastore/${store}` : `/datastore/${store}/${ns}`;
+}
+
+/** PBS rule: the owner itself, or the user whose token owns the group. */
+export function ownerMatches(owner: string, authId: string): boolean {
+  if (owner === authId) return true;
+  const o = authIdParts(owner as AuthId);
+  return o.tokenName !== undefined && o.user === authId;
+}
+
+export async function hasPrivilege(auth: AuthPort, authId: string, path: string, privs: readonly Privilege[]): Promise<boolean> {
+  try {
+    await auth.checkPrivilege(authId, path, privs);
+    return true;
+  } catch (e) {
+    if (isHoldfastError(e, 'FORBIDDEN')) return false;
+    throw e;
+  }
+}
+
+export function toQuery(args: Args): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(args)) if (v !== undefined && v !== null) q.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  return q;
+}
+
+function snapshotFromArgs(args: Args): { store: string; ref: SnapshotRef } {
+  const q = toQuery(args);
+  const get = (k: string): string => {
+    const v = q.get(k);
+    if (v === null || v === '') throw fail('INVALID_ARGUMENT', `parameter '${k}' is required`, { param: k });
+    return v;
+  };
+  const time = Number(get('backup-time'));
+  return {
+    store: get('store'),
+    ref: { ns: checkNamespace(q.get('ns') ?? ''), type: checkBackupType(get('backup-type')), id: checkBackupId(get('backup-id')), time: checkBackupTime(time) },
+  };
+}
+
+async function bodyBytes(body: AsyncIterable<Uint8Array> | Buffer): Promise<Uint8Array> {
+  if (body instanceof Uint8Array) return body;
+  const parts: Uint8Array[] = [];
+  for await (const p of body) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+export function backupProtocolFactory(deps: { readonly registry: DatastoreRegistry; readonly auth: AuthPort; readonly checker: ChunkChecker }): ProtocolFactory {
+  return async (args, authId): Promise<ProtocolSession> => {
+    const { store: name, ref } = snapshotFromArgs(args);
+    await deps.auth.checkPrivilege(authId, datastoreAclPath(name, ref.ns), ['Datastore.Backup']);
+    const store = await deps.registry.get(name);
+    const session = await BackupSession.begin(store, ref, { owner: authId, ownerMatches: (o) => ownerMatches(o, authId) });
+    const proto = new BackupProtocol(session, deps.checker);
+    return {
+      async handle(method, path, query, body): Promise<ProtocolReply> {
+        const value = await proto.dispatch(method, path, toQuery(query), () => bodyBytes(body));
+        return value instanceof Uint8Array ? { stream: value } : { json: value };
+      },
+      onClose: () => session.abort(),
+    };
+  };
+}
+
+export function readerProtocolFactory(deps: { readonly registry: DatastoreRegistry; readonly auth: AuthPort }): ProtocolFactory {
+  return async (args, authId): Promise<ProtocolSession> => {
+    const { store: name, ref } = snapshotFromArgs(args);
+    const path = datastoreAclPath(name, ref.ns);
+    const store = await deps.registry.get(name);
+    if (!(await hasPrivilege(deps.auth, authId, path, ['Datastore.Read']))) {
+      await deps.auth.checkPrivilege(authId, path, ['Datastore.Backup']);
+      const owner = await store.getOwner(ref);
+      if (owner === undefined || !ownerMatches(owner, authId)) throw fail('FORBIDDEN', `${authId} may not read ${store.show(ref)}`, { authId });
+    }
+    const proto = await ReaderProtocol.open(store, ref);
+    return {
+      async handle(method, path, query): Promise<ProtocolReply> {
+        const value = await proto.dispatch(method, path, toQuery(query));
+        return value instanceof Uint8Array ? { stream: value } : { json: value };
+      },
+      onClose: () => proto.close(),
+    };
+  };
+}
+
