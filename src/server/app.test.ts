@@ -85,6 +85,23 @@ test('App enforces the route body limit with 400', async () => {
   assert.equal(r.json?.['code'], 'INVALID_ARGUMENT');
 });
 
+test('App refuses an oversized chunked body with 400 and still answers on the connection', async () => {
+  const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request(`${base}/api2/json/echo`, { method: 'POST', headers: { 'x-user': 'u@pbs', 'content-type': 'application/json' } });
+    req.on('response', (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+    });
+    req.on('error', reject);
+    req.write('{"s":"');
+    req.write('x'.repeat(300));
+    req.end('"}');
+  });
+  assert.equal(r.status, 400);
+  assert.equal((JSON.parse(r.body) as { code: string }).code, 'INVALID_ARGUMENT');
+});
+
 test('App hands raw bodies to rawBody routes unparsed', async () => {
   const r = await call('POST', '/api2/json/raw?q=1', { body: 'not=a&form' });
   assert.deepEqual(r.json, { data: { size: 10, args: { q: '1' } } });

@@ -5,6 +5,7 @@
  *
  * As in PBS, a body that is not JSON is read as a form; repeated keys become arrays.
  */
+import { Readable } from 'node:stream';
 import { fail } from '../core/errors.ts';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -17,13 +18,16 @@ function tooLarge(limit: number, size: number): Error {
   return fail('INVALID_ARGUMENT', `request body too large (more than ${limit} bytes)`, { limit, size });
 }
 
-/** Reads the whole body, failing as soon as it exceeds `limit` bytes. */
+/** Reads the whole body, failing as soon as it exceeds `limit` bytes; the stream stays usable. */
 export async function readBody(req: BodySource, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, declared);
   const parts: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  // Leaving a stream's async iterator early destroys the stream by default, and with it the
+  // socket the error answer must go out on; keep it open (the caller drains the rest).
+  const chunks = req instanceof Readable ? (req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) : req;
+  for await (const chunk of chunks) {
     size += chunk.length;
     if (size > limit) throw tooLarge(limit, size);
     parts.push(chunk);

@@ -2,10 +2,14 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { register as acl } from './acl.ts';
+import { register as backup } from './backup.ts';
+import { register as key } from './key.ts';
+import { register as restore } from './restore.ts';
+import { register as snapshot } from './snapshot.ts';
 import { register as datastore } from './datastore.ts';
 import { register as serve } from './serve.ts';
 import { register as user } from './user.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl];
+export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl, backup, restore, snapshot, key];

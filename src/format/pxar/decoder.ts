@@ -117,13 +117,7 @@ class PxarDecoder {
   /** One child, from its FILENAME; returns the header that follows it. */
   async *#child(frame: Frame, h: ItemHeader): AsyncGenerator<PxarEvent, ItemHeader> {
     const fileOffset = h.offset;
-    expectContentSize(h, 2, PATH_ITEM_MAX);
-    const name = decodeCString(h, await this.#reader.read(h.contentSize, 'a file name'));
-    const problem = nameProblem(name);
-    if (problem !== undefined) throw corruptAt(h, `unsafe file name: ${problem}`, { reason: 'unsafe-name', name: Buffer.from(name).toString('hex') });
-    const key = Buffer.from(name).toString('latin1');
-    if (frame.names.has(key)) throw corruptAt(h, 'duplicate name in a directory', { name: Buffer.from(name).toString('hex') });
-    frame.names.add(key);
+    const name = await this.#readName(frame, h);
     const path = joinPath(frame.entry.path, name);
     const record = (size: number, altSize?: number): void => {
       if (!this.#verify) return;
@@ -140,7 +134,30 @@ class PxarDecoder {
     }
     if (first.htype !== PXAR_ENTRY && first.htype !== PXAR_ENTRY_V1) throw corruptAt(first, 'file name not followed by ENTRY or HARDLINK');
     const { metadata, next } = await readEntryBody(this.#reader, first);
-    const base = { path, fileOffset, metadata };
+    return yield* this.#body({ path, fileOffset, metadata }, name, first, next, record);
+  }
+
+  /** A FILENAME's name: one safe path component, not yet seen in this directory. */
+  async #readName(frame: Frame, h: ItemHeader): Promise<Uint8Array> {
+    expectContentSize(h, 2, PATH_ITEM_MAX);
+    const name = decodeCString(h, await this.#reader.read(h.contentSize, 'a file name'));
+    const problem = nameProblem(name);
+    if (problem !== undefined) throw corruptAt(h, `unsafe file name: ${problem}`, { reason: 'unsafe-name', name: Buffer.from(name).toString('hex') });
+    const key = Buffer.from(name).toString('latin1');
+    if (frame.names.has(key)) throw corruptAt(h, 'duplicate name in a directory', { name: Buffer.from(name).toString('hex') });
+    frame.names.add(key);
+    return name;
+  }
+
+  /** The kind-specific part after an entry's attributes; `next` is the header that decides it. */
+  async *#body(
+    base: { path: Uint8Array; fileOffset: number; metadata: PxarMetadata },
+    name: Uint8Array,
+    first: ItemHeader,
+    next: ItemHeader,
+    record: (size: number, altSize?: number) => void,
+  ): AsyncGenerator<PxarEvent, ItemHeader> {
+    const { fileOffset, metadata } = base;
     switch (next.htype) {
       case PXAR_PAYLOAD: {
         requireType(next, metadata, ['file']);

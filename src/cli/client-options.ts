@@ -1,0 +1,62 @@
+/**
+ * Options shared by the client commands (backup, restore, snapshot, prune): the repository, the
+ * pinned fingerprint, the namespace and the encryption key file; and opening the server
+ * connection and the key from them.
+ */
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { fail } from '../core/errors.ts';
+import { CryptConfig } from '../format/crypt-config.ts';
+import { openKeyFile } from '../format/key-file.ts';
+import { connect, repositoryFrom } from '../client/connect.ts';
+import type { HttpClient } from '../client/http-client.ts';
+import type { Repository } from '../client/repository.ts';
+import type { CliContext } from './context.ts';
+
+export interface ClientFlags {
+  readonly repository?: string;
+  readonly fingerprint?: string;
+  readonly ns?: string;
+  readonly keyfile?: string;
+}
+
+export function addClientOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--repository <repo>', 'repository [[USER@REALM[!TOKEN]]@]HOST[:PORT]:STORE (env HOLDFAST_REPOSITORY)'))
+    .addOption(new Option('--fingerprint <fp>', 'pinned server certificate fingerprint (env HOLDFAST_FINGERPRINT)'))
+    .addOption(new Option('--ns <namespace>', 'namespace, e.g. a/b (default: the root namespace)'));
+}
+
+export function addKeyOption(cmd: Command): Command {
+  return cmd.addOption(new Option('--keyfile <file>', 'encryption key file (holdfast key create); passphrase from HOLDFAST_ENCRYPTION_PASSWORD'));
+}
+
+export interface Connected {
+  readonly repo: Repository;
+  readonly client: HttpClient;
+  readonly authId: string;
+}
+
+export async function openClient(ctx: CliContext, f: ClientFlags): Promise<Connected> {
+  const repo = repositoryFrom(f.repository, ctx.env);
+  const { client, authId } = await connect(repo, ctx.env, f.fingerprint);
+  return { repo, client, authId };
+}
+
+export interface LoadedKey {
+  readonly crypt: CryptConfig;
+  /** the raw key, for the encoder workers */
+  readonly key: Uint8Array;
+}
+
+export async function loadCrypt(ctx: CliContext, keyfile: string | undefined): Promise<LoadedKey | undefined> {
+  if (!keyfile) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(keyfile, 'utf8'));
+  } catch (e) {
+    throw fail('INVALID_ARGUMENT', `cannot read key file ${keyfile}: ${e instanceof Error ? e.message : 'error'}`, { path: keyfile }, e);
+  }
+  const key = openKeyFile(json, ctx.env['HOLDFAST_ENCRYPTION_PASSWORD']);
+  return { crypt: new CryptConfig(key), key };
+}

@@ -1,0 +1,38 @@
+/**
+ * From a repository string and the environment to a logged-in HttpClient, the way
+ * proxmox-backup-client does it: `--repository [[USER@REALM[!TOKEN]]@]HOST[:PORT]:STORE`, else
+ * `HOLDFAST_REPOSITORY` (or `PBS_REPOSITORY`); the password or token secret from
+ * `HOLDFAST_PASSWORD` (or `PBS_PASSWORD`); the pinned certificate fingerprint from
+ * `--fingerprint` or `HOLDFAST_FINGERPRINT` (or `PBS_FINGERPRINT`). Without a user the auth id
+ * is `admin@pbs`, the admin Holdfast creates on first start (PBS would use root@pam).
+ */
+import { fail } from '../core/errors.ts';
+import { authIdParts, type AuthId } from '../core/names.ts';
+import { HttpClient } from './http-client.ts';
+import { parseRepository, repositoryHost, repositoryPort, type Repository } from './repository.ts';
+
+export const HOLDFAST_DEFAULT_AUTH_ID = 'admin@pbs' as AuthId;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function repositoryFrom(flag: string | undefined, env: Env): Repository {
+  const text = flag ?? env['HOLDFAST_REPOSITORY'] ?? env['PBS_REPOSITORY'];
+  if (!text) throw fail('INVALID_REPOSITORY', 'no repository: pass --repository [[USER@REALM[!TOKEN]]@]HOST[:PORT]:STORE or set HOLDFAST_REPOSITORY', {});
+  return parseRepository(text);
+}
+
+export async function connect(repo: Repository, env: Env, fingerprint?: string): Promise<{ client: HttpClient; authId: AuthId }> {
+  const authId = repo.authId ?? HOLDFAST_DEFAULT_AUTH_ID;
+  const secret = env['HOLDFAST_PASSWORD'] ?? env['PBS_PASSWORD'];
+  if (secret === undefined) throw fail('UNAUTHENTICATED', `no password for ${authId}: set HOLDFAST_PASSWORD (the token secret for an API token)`, { authId });
+  const fp = fingerprint ?? env['HOLDFAST_FINGERPRINT'] ?? env['PBS_FINGERPRINT'];
+  const isToken = authIdParts(authId).tokenName !== undefined;
+  const client = new HttpClient({
+    host: repositoryHost(repo),
+    port: repositoryPort(repo),
+    ...(fp ? { fingerprint: fp } : {}),
+    ...(isToken ? { token: { tokenid: authId, secret } } : {}),
+  });
+  if (!isToken) await client.login(authId, secret);
+  return { client, authId };
+}

@@ -1,0 +1,23 @@
+/** The `ProtocolTransport` over a real upgraded HTTP/2 session (see protocol-transport.ts). */
+import { fail } from '../core/errors.ts';
+import type { H2Query, H2Session } from './h2-session.ts';
+import type { ProtocolTransport, QueryParams } from './protocol-transport.ts';
+
+function h2Query(q: QueryParams = {}): H2Query {
+  return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
+}
+
+export function h2Transport(session: H2Session): ProtocolTransport {
+  return {
+    async call(method, path, query, body) {
+      const r = await session.request(method, path, h2Query(query), body);
+      return r.kind === 'json' ? r.json : r.bytes;
+    },
+    async download(path, query) {
+      const r = await session.request('GET', path, h2Query(query));
+      if (r.kind !== 'bytes') throw fail('PROTOCOL_ERROR', `${path} answered JSON where bytes were expected`, { path });
+      return r.bytes;
+    },
+    close: () => session.close(),
+  };
+}
