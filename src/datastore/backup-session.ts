@@ -31,6 +31,17 @@ export interface BeginBackupOptions {
   readonly owner: string;
   /** whether `authId` may back up into a group owned by `owner` (token of the same user, …) */
   readonly ownerMatches?: (owner: string) => boolean;
+  /** TEST ONLY: deliberate breaks of the durability contract for the crash explorer's mutation test. */
+  readonly testOnly?: BackupTestOnly;
+}
+
+/**
+ * TEST ONLY. Switches that break the write order on purpose, so the crash explorer (test/crash)
+ * can show that it catches the break. Production code never sets them.
+ */
+export interface BackupTestOnly {
+  /** Upstream PBS's order: the manifest is written without fsync *before* the syncfs. */
+  readonly manifestBeforeSync?: boolean;
 }
 
 export interface UploadStats {
@@ -58,13 +69,15 @@ export class BackupSession {
   #state: 'active' | 'finishing' | 'finished' | 'aborted' = 'active';
 
   readonly #writerDone: () => void;
+  readonly #testOnly: BackupTestOnly;
 
-  private constructor(store: Datastore, ref: SnapshotRef, previous: SnapshotRef | undefined, locks: HeldLock[], writerDone: () => void) {
+  private constructor(store: Datastore, ref: SnapshotRef, previous: SnapshotRef | undefined, locks: HeldLock[], writerDone: () => void, testOnly: BackupTestOnly) {
     this.store = store;
     this.ref = ref;
     this.previous = previous;
     this.#locks = locks;
     this.#writerDone = writerDone;
+    this.#testOnly = testOnly;
   }
 
   static async begin(store: Datastore, ref: SnapshotRef, opts: BeginBackupOptions): Promise<BackupSession> {
@@ -89,7 +102,7 @@ export class BackupSession {
       if (store.policy.fsyncFiles) await store.fs.fsyncDir(gdir);
       locks.push(await store.locker.tryLock(sdir, 'exclusive', `snapshot ${store.show(ref)}`));
       if (previous) locks.push(await store.locker.tryLock(snapshotDir(store.base, previous), 'shared', `snapshot ${store.show(previous)}`));
-      return new BackupSession(store, ref, previous, locks, store.writerStarted());
+      return new BackupSession(store, ref, previous, locks, store.writerStarted(), opts.testOnly ?? {});
     } catch (e) {
       for (const l of locks.reverse()) await l.release();
       throw e;
@@ -177,8 +190,13 @@ export class BackupSession {
         duplicates: this.stats.duplicates,
       };
       const policy = this.store.policy;
-      if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
-      await atomicManifest(this, encodeManifestBlob(manifest), policy.durableManifest);
+      if (this.#testOnly.manifestBeforeSync === true) {
+        await atomicManifest(this, encodeManifestBlob(manifest), false);
+        if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
+      } else {
+        if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
+        await atomicManifest(this, encodeManifestBlob(manifest), policy.durableManifest);
+      }
       this.#state = 'finished';
       this.store.trusted.add(this.store.show(this.ref));
     } catch (e) {
