@@ -3,6 +3,7 @@
  * (`--output-format json`), and long work reports progress on a TTY only.
  */
 import { Option } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
 import type { CliContext, OutputFormat } from './context.ts';
 import { OUTPUT_FORMATS } from './context.ts';
 
@@ -24,19 +25,25 @@ export function emit(ctx: CliContext, format: OutputFormat, value: unknown, text
   ctx.out(format === 'json' ? JSON.stringify(value, null, 2) : text());
 }
 
-/** A progress line that rewrites itself on a TTY and stays silent otherwise. */
+/** A progress bar on a TTY (cli-progress, on stderr); silent when output is not a terminal. */
 export function progressLine(ctx: CliContext, label: string): { update(done: number, total: number | undefined, unit?: string): void; end(): void } {
-  let last = '';
+  let bar: SingleBar | undefined;
   return {
     update(done, total, unit = '') {
       if (!ctx.isTTY) return;
-      const pct = total ? ` ${Math.floor((done * 100) / total)}%` : '';
-      const text = `${label}:${pct} ${done}${total ? `/${total}` : ''}${unit}`;
-      if (text !== last) process.stderr.write(`\r${text}`);
-      last = text;
+      if (!bar) {
+        bar = new SingleBar(
+          { format: `${label} [{bar}] {percentage}% {value}/{total}${unit}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
+          Presets.shades_classic,
+        );
+        bar.start(total ?? done, done);
+      }
+      if (total !== undefined) bar.setTotal(total);
+      else if (done > bar.getTotal()) bar.setTotal(done);
+      bar.update(done);
     },
     end() {
-      if (ctx.isTTY && last) process.stderr.write('\n');
+      bar?.stop();
     },
   };
 }

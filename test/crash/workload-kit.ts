@@ -60,11 +60,14 @@ export function makeData(seed: number, pieces: number, replace: readonly number[
   return { didx, fidx: pseudoRandom(16 * 1024, seed + 77), blob: Buffer.from(`seed: ${seed}\npieces: ${pieces}\n`) };
 }
 
-/** Digests of the chunks a backup of `data` references (ground truth, independent of the disk). */
-export function chunkDigests(data: BackupData): string[] {
-  const out: string[] = [];
-  for (let o = 0; o < data.didx.length; o += PIECE) out.push(toHex(sha256(data.didx.subarray(o, o + PIECE))));
-  out.push(toHex(sha256(data.fidx)));
+/** The chunks a backup of `data` references, digest (hex) → plaintext size: ground truth, independent of the disk. */
+export function expectedChunks(data: BackupData): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let o = 0; o < data.didx.length; o += PIECE) {
+    const piece = data.didx.subarray(o, o + PIECE);
+    out.set(toHex(sha256(piece)), piece.length);
+  }
+  out.set(toHex(sha256(data.fidx)), data.fidx.length);
   return out;
 }
 
