@@ -25,7 +25,7 @@ if (files.length === 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...passthrough, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', ...passthrough, ...files],
   { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' } },
 );
 process.exit(r.status ?? 1);

@@ -60,15 +60,22 @@ export function makeData(seed: number, pieces: number, replace: readonly number[
   return { didx, fidx: pseudoRandom(16 * 1024, seed + 77), blob: Buffer.from(`seed: ${seed}\npieces: ${pieces}\n`) };
 }
 
-/** The chunks a backup of `data` references, digest (hex) → plaintext size: ground truth, independent of the disk. */
-export function expectedChunks(data: BackupData): Map<string, number> {
-  const out = new Map<string, number>();
+export interface ChunkRef {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** The chunks each archive of a backup of `data` references, in index order: ground truth, independent of the disk. */
+export function expectedChunks(data: BackupData): ReadonlyMap<string, readonly ChunkRef[]> {
+  const dynamic: ChunkRef[] = [];
   for (let o = 0; o < data.didx.length; o += PIECE) {
     const piece = data.didx.subarray(o, o + PIECE);
-    out.set(toHex(sha256(piece)), piece.length);
+    dynamic.push({ digest: toHex(sha256(piece)), size: piece.length });
   }
-  out.set(toHex(sha256(data.fidx)), data.fidx.length);
-  return out;
+  return new Map([
+    [DIDX, dynamic],
+    [FIDX, [{ digest: toHex(sha256(data.fidx)), size: data.fidx.length }]],
+  ]);
 }
 
 export function sameData(a: BackupData, b: BackupData): boolean {
