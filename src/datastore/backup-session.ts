@@ -18,6 +18,7 @@
 import { join } from 'node:path';
 import { type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
 import { fail, isHoldfastError } from '../core/errors.ts';
+import { parseAuthId } from '../core/names.ts';
 import { decodeManifestBlob, encodeManifestBlob } from '../format/manifest.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import type { HeldLock } from '../storage/locker.ts';
@@ -267,9 +268,21 @@ async function ensureDir(store: Datastore, dir: string): Promise<boolean> {
   return true;
 }
 
+function isAuthId(s: string): boolean {
+  try {
+    parseAuthId(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function checkOwner(store: Datastore, g: GroupRef, opts: BeginBackupOptions, createdGroup: boolean): Promise<void> {
   const owner = await store.getOwner(g);
-  if (owner === undefined || createdGroup) {
+  if (owner === undefined || createdGroup || !isAuthId(owner)) {
+    // An owner file that is not an auth id is what a crash leaves of an unsynced one (empty or
+    // garbage at `none` and `filesystem`); refusing would lock the group for good.
+    if (owner !== undefined && !createdGroup) store.log.warn(`the owner file of ${store.show(g)} is unreadable after a crash; ${opts.owner} takes the group over`);
     await store.setOwner(g, opts.owner);
     return;
   }

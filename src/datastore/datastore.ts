@@ -85,12 +85,14 @@ export class Datastore {
   }
 
   /**
-   * Switches the sync level of an open store. Leaving `filesystem` first syncs the filesystem, so
-   * that whatever the old level promised to flush at the end of a backup is flushed (as upstream).
+   * Switches the sync level of an open store. Leaving `filesystem` or `none` first syncs the
+   * filesystem: whatever the old level left unsynced must be on disk before the new level promises
+   * anything, since a backup at `file` reuses chunks it did not write itself (beyond upstream, which
+   * syncs only when leaving `filesystem`; the crash explorer found the none → file hole).
    */
   async setSyncLevel(level: SyncLevel): Promise<void> {
     if (level === this.#syncLevel) return;
-    if (this.#syncLevel === 'filesystem') await this.fs.syncfs(this.base);
+    if (this.#syncLevel !== 'file') await this.fs.syncfs(this.base);
     this.#syncLevel = level;
   }
 

@@ -65,7 +65,12 @@ export async function verifySnapshot(store: Datastore, ref: SnapshotRef, o: Veri
     try {
       manifest = await store.readManifest(ref);
     } catch (e) {
-      return { snapshot: name, state: 'skipped', errors: [`manifest unreadable: ${toHoldfastError(e).message}`], quarantined };
+      if (isHoldfastError(e, 'NOT_FOUND')) return { snapshot: name, state: 'skipped', errors: [`no manifest: ${toHoldfastError(e).message}`], quarantined };
+      // A manifest that exists but does not parse (a crash at `none` can leave it empty) fails the
+      // snapshot, as upstream; there is nowhere to record the state.
+      const error = `manifest unreadable: ${toHoldfastError(e).message}`;
+      o.log.warn(`verify ${name}: failed (${error})`);
+      return { snapshot: name, state: 'failed', errors: [error], quarantined };
     }
     for (const f of manifest.files) {
       try {

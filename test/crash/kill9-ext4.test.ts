@@ -31,11 +31,11 @@ interface Server {
 function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
   const proc = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', '--no-default-datastore'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const closed = new Promise((r) => proc.once('close', r));
   return new Promise((resolve, reject) => {
     let port = 0;
-    const lines = createInterface({ input: proc.stdout! });
+    const lines = createInterface({ input: proc.stdout });
     lines.on('line', (l) => {
       const m = /listening on https:\/\/[^:]+:(\d+)/.exec(l);
       if (m) port = Number(m[1]);

@@ -18,15 +18,20 @@ import { formatTime, type GroupRef, type SnapshotRef } from '../../src/core/back
 import { sha256, toHex } from '../../src/core/digest.ts';
 import type { SyncLevel } from '../../src/core/sync-level.ts';
 import { BackupSession, type BackupTestOnly } from '../../src/datastore/backup-session.ts';
-import type { Datastore } from '../../src/datastore/datastore.ts';
+import { createDatastoreTree } from '../../src/datastore/create-datastore.ts';
+import { Datastore } from '../../src/datastore/datastore.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { MemoryLocker } from '../../src/storage/locker.ts';
 import { MANIFEST_NAME, snapshotDir } from '../../src/datastore/layout.ts';
 import { BackupProtocol } from '../../src/server/protocol/backup-protocol.ts';
 import { ReaderProtocol } from '../../src/server/protocol/reader-protocol.ts';
-import type { SimFs, SimOpInfo } from '../../src/storage/testing/sim-fs.ts';
+import { SimFs, type CrashState, type SimOpInfo } from '../../src/storage/testing/sim-fs.ts';
 import { backupTransport, readerTransport } from '../helpers/in-process-transport.ts';
 import { pseudoRandom } from '../helpers/datastore-fixture.ts';
 
 export const OWNER = 'crash@pbs';
+export const BASE = '/srv/store';
+export const CLOCK_START_MS = 1_700_000_000_000;
 /** The dynamic archive is cut in pieces of this size, one chunk each: many chunks, many ops. */
 export const PIECE = 32 * 1024;
 export const DIDX = 'data.pxar.didx';
@@ -43,6 +48,19 @@ export class SimClock {
   advance(ms: number): void {
     this.ms += ms;
   }
+}
+
+/** An empty datastore made durable (tree, then syncfs): every run starts from a mount of it. */
+export async function emptyStoreState(): Promise<CrashState> {
+  const fs = new SimFs({ now: () => CLOCK_START_MS });
+  await createDatastoreTree(fs, BASE);
+  await fs.syncfs(BASE);
+  const [state] = fs.crashStates('posix-weak', { seed: 0, max: 1 });
+  return state!;
+}
+
+export function openStore(fs: SimFs, level: SyncLevel): Datastore {
+  return new Datastore({ name: 'crash', base: BASE, fs, locker: new MemoryLocker(), log: silentLogger, syncLevel: level });
 }
 
 /** What one backup uploads: a dynamic archive, a one-chunk image and a small blob. */
