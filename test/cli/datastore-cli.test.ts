@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.ts';
+import type { CliContext } from '../../src/cli/context.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
+
+function cli(configDir: string): { run(args: string[]): Promise<{ code: number; out: string; err: string }> } {
+  return {
+    async run(args) {
+      let out = '';
+      let err = '';
+      const ctx: CliContext = { env: { HOLDFAST_CONFIG_DIR: configDir }, out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), isTTY: false };
+      const code = await main(args, ctx);
+      return { code, out, err };
+    },
+  };
+}
+
+test('holdfast datastore create makes 65536 prefix dirs and show reports the tuning', async () => {
+  const t = makeTempDir();
+  try {
+    const c = cli(join(t, 'cfg'));
+    const r = await c.run(['datastore', 'create', 's01', join(t, 's01'), '--tuning', 'sync-level=file']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(readdirSync(join(t, 's01', '.chunks')).length, 65536);
+    assert.ok(existsSync(join(t, 's01', '.lock')));
+    const show = await c.run(['datastore', 'show', 's01', '--output-format', 'json']);
+    const d = JSON.parse(show.out) as Record<string, unknown>;
+    assert.equal(d['sync-level'], 'file');
+    assert.equal(d['tuning'], 'sync-level=file');
+    assert.match(readFileSync(join(t, 'cfg', 'datastore.cfg'), 'utf8'), /^datastore: s01\n\tpath .*\n\ttuning sync-level=file\n/m);
+    const list = JSON.parse((await c.run(['datastore', 'list', '--output-format', 'json'])).out) as { name: string }[];
+    assert.deepEqual(list.map((x) => x.name), ['s01']);
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});
+
+test('holdfast datastore create with a bad tuning names the key and the value and leaves nothing behind', async () => {
+  const t = makeTempDir();
+  try {
+    const c = cli(join(t, 'cfg'));
+    const r = await c.run(['datastore', 'create', 's01', join(t, 's01'), '--tuning', 'sync-level=bogus']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /INVALID_TUNING/);
+    assert.match(r.err, /sync-level/);
+    assert.match(r.err, /bogus/);
+    assert.equal(existsSync(join(t, 's01')), false);
+    assert.equal(existsSync(join(t, 'cfg', 'datastore.cfg')), false);
+    const unknown = await c.run(['datastore', 'create', 's01', join(t, 's01'), '--tuning', 'colour=blue']);
+    assert.match(unknown.err, /colour/);
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});
+
+test('holdfast datastore create refuses a non-empty directory and bad names, untouched', async () => {
+  const t = makeTempDir();
+  try {
+    const c = cli(join(t, 'cfg'));
+    const dir = join(t, 'busy');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'data.txt'), 'keep me');
+    writeFileSync(join(dir, '.hidden'), 'dot-files are fine');
+    const r = await c.run(['datastore', 'create', 'busy', dir]);
+    assert.equal(r.code, 4);
+    assert.match(r.err, /DIRECTORY_NOT_EMPTY/);
+    assert.deepEqual(readdirSync(dir).sort(), ['.hidden', 'data.txt']);
+    for (const name of ['ab', 'a/b', '../x', '-x', 'x'.repeat(33)]) {
+      const bad = await c.run(['datastore', 'create', name, join(t, 'n')]);
+      assert.equal(bad.code, 2, `${name}: ${bad.err}`);
+      assert.equal(existsSync(join(t, 'n')), false);
+    }
+    mkdirSync(join(t, 'withdots'));
+    mkdirSync(join(t, 'withdots', 'lost+found'));
+    assert.equal((await c.run(['datastore', 'create', 'dots', join(t, 'withdots')])).code, 0);
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});
+
+test('holdfast datastore update, concurrent creates and remove --destroy-data', async () => {
+  const t = makeTempDir();
+  try {
+    const c = cli(join(t, 'cfg'));
+    const results = await Promise.all(['s01', 's02', 's03'].map((n) => c.run(['datastore', 'create', n, join(t, n)])));
+    assert.deepEqual(results.map((r) => r.code), [0, 0, 0]);
+    const names = (JSON.parse((await c.run(['datastore', 'list', '--output-format', 'json'])).out) as { name: string }[]).map((x) => x.name).sort();
+    assert.deepEqual(names, ['s01', 's02', 's03'], 'the config lock kept every concurrent create');
+    assert.equal((await c.run(['datastore', 'update', 's02', '--tuning', 'sync-level=none,gc-atime-cutoff=60'])).code, 0);
+    const d = JSON.parse((await c.run(['datastore', 'show', 's02', '--output-format', 'json'])).out) as Record<string, unknown>;
+    assert.equal(d['sync-level'], 'none');
+    assert.equal((await c.run(['datastore', 'update', 's02', '--tuning', 'gc-atime-cutoff=0'])).code, 2);
+    assert.equal((await c.run(['datastore', 'remove', 's01'])).code, 0);
+    assert.ok(existsSync(join(t, 's01', '.chunks')), 'data stays without --destroy-data');
+    assert.equal((await c.run(['datastore', 'remove', 's03', '--destroy-data'])).code, 0);
+    assert.equal(existsSync(join(t, 's03')), false);
+    assert.equal((await c.run(['datastore', 'show', 's03'])).code, 3);
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});
