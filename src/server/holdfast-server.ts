@@ -24,6 +24,7 @@ import { backupProtocolFactory, readerProtocolFactory } from './routes/backup-pr
 import { datastoreAdminRoutes } from './routes/datastore-admin.ts';
 import { datastoreConfigRoutes } from './routes/datastore-config.ts';
 import { versionRoute } from './routes/version.ts';
+import { webRoutes } from './routes/web.ts';
 
 export interface HoldfastServerOptions {
   readonly configDir: string;
@@ -71,7 +72,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     auth,
     log: o.log,
     clock: systemClock,
-    routes: [versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
