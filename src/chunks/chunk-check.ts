@@ -12,7 +12,7 @@
 import { fail } from '../core/errors.ts';
 import { sha256, toHex } from '../core/digest.ts';
 import { WorkerPool } from '../core/worker-pool.ts';
-import { blobHeader, decodeBlob, MAX_CHUNK_SIZE, withRecomputedCrc } from '../format/blob.ts';
+import { blobHeader, MAX_CHUNK_SIZE, openBlob, withRecomputedCrc } from '../format/blob.ts';
 
 export interface ChunkUpload {
   readonly digestHex: string;
@@ -31,7 +31,7 @@ export function checkUploadedChunk(u: ChunkUpload): Uint8Array {
   }
   const fixed = withRecomputedCrc(u.bytes);
   if (blobHeader(fixed).encrypted) return fixed;
-  const plain = decodeBlob(fixed);
+  const plain = openBlob(fixed); // the CRC was just computed by withRecomputedCrc
   if (plain.length !== u.size) throw fail('SIZE_MISMATCH', `chunk ${u.digestHex} decodes to ${plain.length} bytes, size says ${u.size}`, { got: plain.length, size: u.size, digest: u.digestHex });
   const actual = toHex(sha256(plain));
   if (actual !== u.digestHex) throw fail('DIGEST_MISMATCH', `chunk data hashes to ${actual}, not ${u.digestHex}`, { digest: u.digestHex, actual });
