@@ -113,7 +113,7 @@ export class BackupWriter {
     const kind = fixed ? 'fixed' : 'dynamic';
     const wid = (await this.#t.call('POST', `${kind}_index`, { 'archive-name': archive, size: fixed ? opts.size : undefined })) as number;
     const stats = { archive, size: 0, chunks: 0, uploadedChunks: 0, uploadedBytes: 0, uploadedCompressed: 0, reusedChunks: 0 };
-    const window = this.#o.window ?? 8;
+    const window = this.#o.window ?? 4;
     const queue: Entry[] = [];
     const batch: Entry[] = [];
     const dyn: { end: number; digest: Uint8Array }[] = [];

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { pooledChunkChecker, inlineChunkChecker, type ChunkChecker } from '../chunks/chunk-check.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
-import { FlockLocker } from '../storage/locker.ts';
+import type { Fs } from '../storage/fs-port.ts';
+import { FlockLocker, type Locker } from '../storage/locker.ts';
 import { NodeFs } from '../storage/node-fs.ts';
 import { createApp } from './app.ts';
 import { AuthService } from './auth/authenticator.ts';
@@ -35,6 +36,10 @@ export interface HoldfastServerOptions {
   readonly log: Logger;
   /** check uploaded chunks on worker threads (default) or inline */
   readonly workerThreads?: boolean;
+  /** the filesystem port for config and datastores (default NodeFs); tests wrap it to inject faults */
+  readonly fs?: Fs;
+  /** default FlockLocker; tests wrap it to observe lock releases */
+  readonly locker?: Locker;
   readonly extraRoutes?: (ctx: { registry: DatastoreRegistry; auth: AuthService }) => Iterable<import('./router.ts').Route>;
 }
 
@@ -55,10 +60,10 @@ export interface HoldfastServer {
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 
 export async function startHoldfastServer(o: HoldfastServerOptions): Promise<HoldfastServer> {
-  const fs = new NodeFs();
+  const fs = o.fs ?? new NodeFs();
   const password = await bootstrapAdmin(o.configDir);
   if (password !== null) await atomicWrite(fs, join(o.configDir, INITIAL_PASSWORD_FILE), Buffer.from(`${password}\n`), { durable: true, perm: 0o600 });
-  const registry = new DatastoreRegistry({ fs, configDir: o.configDir, locker: new FlockLocker(), log: o.log });
+  const registry = new DatastoreRegistry({ fs, configDir: o.configDir, locker: o.locker ?? new FlockLocker(), log: o.log });
   let createdDatastore: string | undefined;
   if (o.defaultDatastorePath !== undefined && (await registry.list()).length === 0) {
     o.log.info(`creating the default datastore at ${o.defaultDatastorePath} (65536 chunk directories)`);

@@ -53,6 +53,17 @@ export interface StateVerdict {
   readonly ackedAtNone: number;
   /** I1 failures explained by a split rename over the snapshot's manifest (see above). */
   readonly renameSplit: number;
+  /** How much damage the state held, so a clean result is not a vacuous one. */
+  readonly exercised: Exercised;
+}
+
+export interface Exercised {
+  /** Listed finished snapshots whose restore failed (with a code). */
+  unrestorable: number;
+  /** Chunks verify moved to `.bad`. */
+  quarantined: number;
+  /** Broken chunks the next backup replaced on insert. */
+  repaired: number;
 }
 
 export interface CheckContext {
@@ -77,7 +88,8 @@ const DURABLE_LEVELS: ReadonlySet<SyncLevel> = new Set(['filesystem', 'file']);
 
 export async function checkCrashState(fs: SimFs, ctx: CheckContext): Promise<StateVerdict> {
   const v = new Verdict();
-  const store = new Datastore({ name: 'crash', base: ctx.journal.base, fs, locker: new MemoryLocker(), log: memoryLogger(), syncLevel: ctx.level });
+  const log = memoryLogger();
+  const store = new Datastore({ name: 'crash', base: ctx.journal.base, fs, locker: new MemoryLocker(), log, syncLevel: ctx.level });
   try {
     if (!(await store.markInUse())) v.add('I4', 'markInUse did not report the unclean shutdown');
   } catch (e) {
@@ -87,11 +99,13 @@ export async function checkCrashState(fs: SimFs, ctx: CheckContext): Promise<Sta
   const listed = await guarded(v, 'I4', () => listFinished(store, ctx, v));
   if (listed === undefined) return v.result();
   for (const s of listed) s.outcome = await restoreOutcome(store, s);
+  v.exercised.unrestorable = listed.filter((s) => s.outcome?.kind === 'coded').length;
   checkDurable(ctx, listed, v);
   countLosses(ctx, listed, v);
   await guarded(v, 'I2', () => checkVerify(store, listed, v));
   await guarded(v, 'I4', () => checkCleanup(store, ctx, v));
   await guarded(v, 'I3', () => checkNextBackup(store, fs, ctx, v));
+  v.exercised.repaired = log.lines.filter((l) => l.includes('found broken chunk')).length;
   return v.result();
 }
 
@@ -100,11 +114,12 @@ class Verdict {
   lost = 0;
   ackedAtNone = 0;
   renameSplit = 0;
+  readonly exercised: Exercised = { unrestorable: 0, quarantined: 0, repaired: 0 };
   add(invariant: Invariant, message: string): void {
     this.violations.push({ invariant, message });
   }
   result(): StateVerdict {
-    return { violations: this.violations, lost: this.lost, ackedAtNone: this.ackedAtNone, renameSplit: this.renameSplit };
+    return { violations: this.violations, lost: this.lost, ackedAtNone: this.ackedAtNone, renameSplit: this.renameSplit, exercised: this.exercised };
   }
 }
 
@@ -200,6 +215,7 @@ async function checkVerify(store: Datastore, listed: readonly Listed[], v: Verdi
   const cache = newVerifyCache();
   for (const s of listed) {
     const r = await verifySnapshot(store, s.ref, { upid: 'crash-explorer', log: memoryLogger(), cache });
+    v.exercised.quarantined += r.quarantined.length;
     const restored = s.outcome?.kind === 'exact';
     if (restored && r.state !== 'ok') v.add('I2', `${snapshotKey(s.ref)} restores exactly but verify says ${r.state}: ${r.errors.join('; ')}`);
     if (!restored && r.state !== 'failed') v.add('I2', `${snapshotKey(s.ref)} does not restore (${outcomeText(s.outcome)}) but verify says ${r.state}`);

@@ -50,13 +50,21 @@ export class SimClock {
   }
 }
 
-/** An empty datastore made durable (tree, then syncfs): every run starts from a mount of it. */
-export async function emptyStoreState(): Promise<CrashState> {
-  const fs = new SimFs({ now: () => CLOCK_START_MS });
-  await createDatastoreTree(fs, BASE);
-  await fs.syncfs(BASE);
-  const [state] = fs.crashStates('posix-weak', { seed: 0, max: 1 });
-  return state!;
+let emptyStore: Promise<CrashState> | undefined;
+
+/**
+ * An empty datastore made durable (tree, then syncfs): every run starts from a mount of it. Built
+ * once per process (65,536 prefix dirs); a CrashState never changes, each mount is a fresh fork.
+ */
+export function emptyStoreState(): Promise<CrashState> {
+  emptyStore ??= (async () => {
+    const fs = new SimFs({ now: () => CLOCK_START_MS });
+    await createDatastoreTree(fs, BASE);
+    await fs.syncfs(BASE);
+    const [state] = fs.crashStates('posix-weak', { seed: 0, max: 1 });
+    return state!;
+  })();
+  return emptyStore;
 }
 
 export function openStore(fs: SimFs, level: SyncLevel): Datastore {

@@ -86,8 +86,12 @@ export class BackupProtocol {
   async uploadChunk(fixed: boolean, q: Query, bytes: Uint8Array): Promise<string> {
     int(q, 'wid', 1);
     const digest = digestHex(q, 'digest');
-    const size = int(q, 'size', 1, fixed ? FIXED_CHUNK_SIZE : MAX_CHUNK_SIZE);
-    const encodedSize = int(q, 'encoded-size', 13, MAX_CHUNK_SIZE + 44);
+    const size = int(q, 'size', 1);
+    const encodedSize = int(q, 'encoded-size', 13);
+    if (size > MAX_CHUNK_SIZE || encodedSize > MAX_CHUNK_SIZE + 44) {
+      throw fail('CHUNK_TOO_LARGE', `chunk of ${size} bytes (${encodedSize} encoded) exceeds the ${MAX_CHUNK_SIZE}-byte protocol limit`, { size, encodedSize, digest });
+    }
+    if (fixed && size > FIXED_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `fixed chunk of ${size} bytes exceeds the ${FIXED_CHUNK_SIZE}-byte chunk size`, { size, digest });
     const checked = await this.#checker.check({ digestHex: digest, size, encodedSize, bytes });
     await this.session.insertChunk(digest, checked, size);
     return digest;
