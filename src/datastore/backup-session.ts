@@ -152,6 +152,11 @@ export class BackupSession {
     });
   }
 
+  /** Throws UNKNOWN_WRITER unless `wid` names an open index writer (chunk uploads name one). */
+  assertWriter(wid: number): void {
+    this.#writer(wid);
+  }
+
   async closeIndex(wid: number, p: CloseParams): Promise<void> {
     const w = this.#writer(wid);
     const { bytes } = w.close(p);

@@ -18,6 +18,7 @@ import { AuthService } from './auth/authenticator.ts';
 import { bootstrapAdmin, BOOTSTRAP_ADMIN } from './auth/bootstrap.ts';
 import { systemClock } from './clock.ts';
 import { DatastoreRegistry } from './datastores/datastore-registry.ts';
+import { JobServices } from './job-services.ts';
 import { BACKUP_PROTOCOL, READER_PROTOCOL } from './h2-upgrade.ts';
 import { startServer, type RunningServer } from './listen.ts';
 import { accessRoutes } from './routes/access.ts';
@@ -53,6 +54,7 @@ export interface HoldfastServer {
   readonly server: RunningServer;
   readonly registry: DatastoreRegistry;
   readonly auth: AuthService;
+  readonly jobs: JobServices;
   readonly firstStart: FirstStart;
   close(): Promise<void>;
 }
@@ -72,23 +74,26 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
   }
   const auth = await AuthService.open(o.configDir, systemClock);
   const checker: ChunkChecker = o.workerThreads === false ? inlineChunkChecker : pooledChunkChecker();
+  const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock });
   const app = createApp({
     configDir: o.configDir,
     auth,
     log: o.log,
     clock: systemClock,
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...jobs.routes(auth), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
-  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker }));
+  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
   const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
   return {
     server,
     registry,
     auth,
+    jobs,
     firstStart: { adminUser: BOOTSTRAP_ADMIN, adminPassword: password ?? undefined, createdDatastore },
     close: async () => {
       await server.close();
+      await jobs.close();
       await registry.closeAll();
       await checker.close();
     },

@@ -3,13 +3,18 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { register as acl } from './acl.ts';
 import { register as backup } from './backup.ts';
+import { register as benchmark } from './benchmark.ts';
 import { register as key } from './key.ts';
 import { register as restore } from './restore.ts';
 import { register as snapshot } from './snapshot.ts';
 import { register as datastore } from './datastore.ts';
+import { register as gc } from './gc.ts';
+import { register as prune } from './prune.ts';
+import { register as task } from './task.ts';
+import { register as verify } from './verify.ts';
 import { register as serve } from './serve.ts';
 import { register as user } from './user.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl, backup, restore, snapshot, key];
+export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl, backup, restore, snapshot, prune, gc, verify, task, key, benchmark];

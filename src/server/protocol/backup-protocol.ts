@@ -84,7 +84,7 @@ export class BackupProtocol {
   }
 
   async uploadChunk(fixed: boolean, q: Query, bytes: Uint8Array): Promise<string> {
-    int(q, 'wid', 1);
+    this.session.assertWriter(int(q, 'wid', 1));
     const digest = digestHex(q, 'digest');
     const size = int(q, 'size', 1);
     const encodedSize = int(q, 'encoded-size', 13);

@@ -12,6 +12,7 @@ import type { ChunkChecker } from '../../chunks/chunk-check.ts';
 import { BackupSession } from '../../datastore/backup-session.ts';
 import type { AuthPort } from '../auth/authenticator.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
+import type { JobServices } from '../job-services.ts';
 import type { ProtocolFactory, ProtocolReply, ProtocolSession } from '../h2-upgrade.ts';
 import { BackupProtocol } from '../protocol/backup-protocol.ts';
 import { ReaderProtocol } from '../protocol/reader-protocol.ts';
@@ -65,19 +66,32 @@ async function bodyBytes(body: AsyncIterable<Uint8Array> | Buffer): Promise<Uint
   return Buffer.concat(parts);
 }
 
-export function backupProtocolFactory(deps: { readonly registry: DatastoreRegistry; readonly auth: AuthPort; readonly checker: ChunkChecker }): ProtocolFactory {
+/** With `jobs`, each session runs as a `backup` task (and `verify-new` is honoured). */
+export function backupProtocolFactory(deps: { readonly registry: DatastoreRegistry; readonly auth: AuthPort; readonly checker: ChunkChecker; readonly jobs?: Pick<JobServices, 'backupStarted'> }): ProtocolFactory {
   return async (args, authId): Promise<ProtocolSession> => {
     const { store: name, ref } = snapshotFromArgs(args);
     await deps.auth.checkPrivilege(authId, datastoreAclPath(name, ref.ns), ['Datastore.Backup']);
     const store = await deps.registry.get(name);
-    const session = await BackupSession.begin(store, ref, { owner: authId, ownerMatches: (o) => ownerMatches(o, authId) });
+    const track = await deps.jobs?.backupStarted(name, ref, authId);
+    const session = await BackupSession.begin(store, ref, { owner: authId, ownerMatches: (o) => ownerMatches(o, authId) }).catch(async (e: unknown) => {
+      await track?.end(undefined, e);
+      throw e;
+    });
+    track?.attach(session);
     const proto = new BackupProtocol(session, deps.checker);
     return {
       async handle(method, path, query, body): Promise<ProtocolReply> {
-        const value = await proto.dispatch(method, path, toQuery(query), () => bodyBytes(body));
+        const value = await proto.dispatch(method, path, toQuery(query), () => bodyBytes(body)).catch((e: unknown) => {
+          track?.requestFailed(e);
+          throw e;
+        });
+        if (session.state === 'finished') await track?.end(session);
         return value instanceof Uint8Array ? { stream: value } : { json: value };
       },
-      onClose: () => session.abort(),
+      onClose: async () => {
+        await session.abort();
+        await track?.end(session);
+      },
     };
   };
 }
