@@ -82,6 +82,7 @@ export class BackupSession {
   }
 
   static async begin(store: Datastore, ref: SnapshotRef, opts: BeginBackupOptions): Promise<BackupSession> {
+    store.assertWritable();
     if (!(await store.namespaceExists(ref.ns))) throw fail('NOT_FOUND', `namespace '${ref.ns}' does not exist`, { ns: ref.ns });
     const gdir = groupDir(store.base, ref);
     const locks: HeldLock[] = [];
@@ -201,6 +202,7 @@ export class BackupSession {
         if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
       } else {
         if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
+        this.store.assertWritable(); // a concurrent backup's failed sync may have lost chunks this one reuses
         await atomicManifest(this, encodeManifestBlob(manifest), policy.durableManifest);
       }
       this.#state = 'finished';

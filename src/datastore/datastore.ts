@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { checkNamespace, formatTime, isBackupType, isSnapshotTimeName, parseTime, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
-import { fail, isHoldfastError } from '../core/errors.ts';
+import { fail, isHoldfastError, toHoldfastError, type HoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { writePolicy, type SyncLevel, type WritePolicy } from '../core/sync-level.ts';
 import { decodeManifestBlob, encodeManifestBlob, type Manifest } from '../format/manifest.ts';
@@ -54,6 +54,8 @@ export class Datastore {
   #syncLevel: SyncLevel;
   /** set by `markInUse` when the previous user of the store did not close it cleanly */
   #uncleanShutdown = false;
+  /** the first fsync/syncfs failure on this store in this process, if any (see `assertWritable`) */
+  #syncFailure: HoldfastError | undefined;
   /** snapshots proven intact (or finished) since this process opened the store */
   readonly trusted = new Set<string>();
   /** start times (ms) of the backups writing into this store now; GC clamps its cutoff to them */
@@ -68,6 +70,9 @@ export class Datastore {
     this.locker = deps.locker;
     this.log = deps.log;
     this.#syncLevel = deps.syncLevel;
+    this.fs.onSyncError = (e) => {
+      this.#syncFailure ??= toHoldfastError(e, 'SYNC_FAILED');
+    };
     this.chunks = new ChunkStore({ fs: this.fs, base: deps.base, policy: () => this.policy, log: deps.log });
   }
 
@@ -113,10 +118,28 @@ export class Datastore {
     return this.#uncleanShutdown;
   }
 
+  /**
+   * After a failed fsync or syncfs the kernel may already have dropped the dirty pages it could not
+   * write, while reads still return them from the page cache: anything written since the last
+   * successful sync may be gone from the disk without the process noticing (fsyncgate). So after
+   * the first sync failure the store acknowledges nothing more: every new backup is refused until
+   * the server restarts, and the restart treats the store as not closed cleanly (its snapshots are
+   * checked chunk by chunk before reuse).
+   */
+  assertWritable(): void {
+    const f = this.#syncFailure;
+    if (f) {
+      throw fail('SYNC_FAILED', `an earlier fsync/syncfs on datastore '${this.name}' failed (${f.message}); new backups are refused until the server restarts — check the disk first`, {
+        store: this.name,
+        first: f.message,
+      });
+    }
+  }
+
   /** Clean close: the marker goes only after everything this level promises is on disk. */
   async markClosed(): Promise<void> {
     const marker = join(this.base, IN_USE_MARKER);
-    if (!(await this.fs.stat(marker))) return;
+    if (this.#syncFailure || !(await this.fs.stat(marker))) return;
     await this.fs.syncfs(this.base);
     await this.fs.unlink(marker);
     await this.fs.fsyncDir(this.base);

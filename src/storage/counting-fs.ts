@@ -7,24 +7,32 @@ import type { FileHandle, FileStat, Fs, OpenMode, SyncCounts } from './fs-port.t
 export class CountingFs implements Fs {
   readonly counts: SyncCounts = { fsyncFile: 0, fsyncDir: 0, syncfs: 0 };
   readonly #inner: Fs;
+  /** called with every error a sync call throws, before it propagates */
+  onSyncError: (e: unknown) => void = () => undefined;
   constructor(inner: Fs) {
     this.#inner = inner;
+  }
+
+  async #sync(kind: keyof SyncCounts, call: () => Promise<void>): Promise<void> {
+    this.counts[kind]++;
+    try {
+      await call();
+    } catch (e) {
+      this.onSyncError(e);
+      throw e;
+    }
   }
   snapshot(): SyncCounts {
     return { ...this.counts };
   }
   async open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle> {
     const h = await this.#inner.open(path, mode, perm);
-    const counts = this.counts;
     return {
       write: (d, p) => h.write(d, p),
       read: (p, l) => h.read(p, l),
       truncate: (l) => h.truncate(l),
       stat: () => h.stat(),
-      sync: async () => {
-        counts.fsyncFile++;
-        await h.sync();
-      },
+      sync: () => this.#sync('fsyncFile', () => h.sync()),
       close: () => h.close(),
     };
   }
@@ -52,12 +60,10 @@ export class CountingFs implements Fs {
   touchAtime(path: string, atimeMs?: number): Promise<void> {
     return this.#inner.touchAtime(path, atimeMs);
   }
-  async fsyncDir(path: string): Promise<void> {
-    this.counts.fsyncDir++;
-    await this.#inner.fsyncDir(path);
+  fsyncDir(path: string): Promise<void> {
+    return this.#sync('fsyncDir', () => this.#inner.fsyncDir(path));
   }
-  async syncfs(path: string): Promise<void> {
-    this.counts.syncfs++;
-    await this.#inner.syncfs(path);
+  syncfs(path: string): Promise<void> {
+    return this.#sync('syncfs', () => this.#inner.syncfs(path));
   }
 }

@@ -136,3 +136,13 @@ for (const level of SYNC_LEVELS) {
     }
   });
 }
+
+test('after a failed sync the datastore refuses new backups until restarted', async () => {
+  const t = await tempStore('filesystem', { fs: failingFs('syncfs') });
+  try {
+    await assert.rejects(backupChunks(t.store, ref(1000), chunks), (e) => isHoldfastError(e, 'SYNC_FAILED'));
+    await assert.rejects(backupChunks(t.store, ref(2000, 'other'), chunks), (e) => isHoldfastError(e, 'SYNC_FAILED') && /refused until the server restarts/.test(e.message));
+  } finally {
+    t.cleanup();
+  }
+});
