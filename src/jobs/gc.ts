@@ -67,6 +67,10 @@ export async function garbageCollect(store: Datastore, o: GcOptions): Promise<Gc
     o.log.info(`starting garbage collection on store ${store.name}; cutoff ${new Date(minAtime).toISOString()}`);
     await markPhase(store, o, status);
     o.log.info(`phase 1 done: ${status['index-file-count']} index files, ${status['missing-chunks']} missing chunks`);
+    // At `filesystem` snapshot removals (prune, forget) are not synced: make them durable before
+    // the sweep unlinks their chunks, so a power loss cannot bring back a snapshot whose chunks are
+    // gone. (`file` fsyncs each removal already; `none` promises nothing.)
+    if (store.policy.syncfsAtFinish) await store.fs.syncfs(store.base);
     await sweepPhase(store, o, status, minAtime, oldest ?? phase1Start);
     o.log.info(
       `phase 2 done: removed ${status['removed-chunks']} chunks (${status['removed-bytes']} bytes), ${status['pending-chunks']} pending, ${status['disk-chunks']} on disk (${status['disk-bytes']} bytes)`,

@@ -9,7 +9,8 @@
  * drops the data the failed sync covered, as Linux does, so a later sync cannot save it.
  */
 import { fail } from '../../core/errors.ts';
-import type { FileHandle, FileStat, Fs, OpenMode } from '../fs-port.ts';
+import type { FileHandle, Fs, OpenMode } from '../fs-port.ts';
+import { FsWrapper } from '../fs-wrapper.ts';
 
 export const SYNC_KINDS = ['fsync', 'fsyncDir', 'syncfs'] as const;
 export type SyncKind = (typeof SYNC_KINDS)[number];
@@ -51,19 +52,18 @@ function matches(match: PathMatch, path: string): boolean {
   return typeof match === 'string' ? match === path : match(path);
 }
 
-export class FaultFs implements Fs {
+export class FaultFs extends FsWrapper {
   /** Calls seen so far, by kind (failed ones included). */
   readonly counts = { fsync: 0, fsyncDir: 0, syncfs: 0, write: 0 };
-  readonly #inner: Fs;
   readonly #plan: FaultPlan;
 
   constructor(inner: Fs, plan: FaultPlan) {
-    this.#inner = inner;
+    super(inner);
     this.#plan = plan;
   }
 
-  async open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle> {
-    const h = await this.#inner.open(path, mode, perm);
+  override async open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle> {
+    const h = await this.inner.open(path, mode, perm);
     return {
       write: (data, position) => this.#write(h, path, data, position),
       read: async (position, length) => this.#corrupt(path, position, await h.read(position, this.#readable(path, position, length))),
@@ -73,36 +73,15 @@ export class FaultFs implements Fs {
       close: () => h.close(),
     };
   }
-  async readFile(path: string): Promise<Uint8Array> {
-    const data = await this.#inner.readFile(path);
+  override async readFile(path: string): Promise<Uint8Array> {
+    const data = await this.inner.readFile(path);
     return this.#corrupt(path, 0, data.subarray(0, this.#readable(path, 0, data.length)));
   }
-  stat(path: string): Promise<FileStat | undefined> {
-    return this.#inner.stat(path);
+  override fsyncDir(path: string): Promise<void> {
+    return this.#sync('fsyncDir', path, () => this.inner.fsyncDir(path));
   }
-  rename(from: string, to: string): Promise<void> {
-    return this.#inner.rename(from, to);
-  }
-  unlink(path: string): Promise<void> {
-    return this.#inner.unlink(path);
-  }
-  mkdir(path: string, options?: { readonly recursive?: boolean; readonly mode?: number }): Promise<void> {
-    return this.#inner.mkdir(path, options);
-  }
-  rmdir(path: string): Promise<void> {
-    return this.#inner.rmdir(path);
-  }
-  readdir(path: string): Promise<string[]> {
-    return this.#inner.readdir(path);
-  }
-  touchAtime(path: string, atimeMs?: number): Promise<void> {
-    return this.#inner.touchAtime(path, atimeMs);
-  }
-  fsyncDir(path: string): Promise<void> {
-    return this.#sync('fsyncDir', path, () => this.#inner.fsyncDir(path));
-  }
-  syncfs(path: string): Promise<void> {
-    return this.#sync('syncfs', path, () => this.#inner.syncfs(path));
+  override syncfs(path: string): Promise<void> {
+    return this.#sync('syncfs', path, () => this.inner.syncfs(path));
   }
 
   async #sync(kind: SyncKind, path: string, run: () => Promise<void>): Promise<void> {

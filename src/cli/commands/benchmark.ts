@@ -1,0 +1,53 @@
+/**
+ * `holdfast benchmark sync-level`: what each sync level costs on this machine, measured with the
+ * real server and the real client over the real protocol (see docs/benchmarks.md). Progress goes
+ * to stderr, the report to stdout (text, or `--output-format json`), and the JSON, Markdown and
+ * SVG files to `--out` (default bench/results/).
+ */
+import type { Command } from 'commander';
+import { fail } from '../../core/errors.ts';
+import { DEFAULT_RUNS, DEFAULT_SIZES, parseBenchOptions, type RawBenchFlags } from '../benchmark/bench-options.ts';
+import { renderText } from '../benchmark/render-text.ts';
+import type { BenchReport } from '../benchmark/report.ts';
+import { writeReportFiles } from '../benchmark/report-files.ts';
+import { runSyncLevelBenchmark } from '../benchmark/sync-level-bench.ts';
+import type { CliContext } from '../context.ts';
+import { outputFormatOption } from '../render.ts';
+import { defaultDataDir } from './serve.ts';
+
+export async function runSyncLevelCommand(ctx: CliContext, raw: RawBenchFlags, argv: readonly string[]): Promise<BenchReport> {
+  const o = parseBenchOptions(raw);
+  const report = await runSyncLevelBenchmark(o, { defaultDataDir: defaultDataDir(ctx), argv, log: (l) => ctx.err(l) });
+  if (o.writeFiles) for (const f of await writeReportFiles(report, o.outDir)) ctx.err(`wrote ${f}`);
+  ctx.out(o.outputFormat === 'json' ? JSON.stringify(report, null, 2) : renderText(report));
+  const wrong = report.measurements.filter((m) => m.syncCheck?.ok === false);
+  if (wrong.length > 0) {
+    throw fail('INTERNAL', `the datastore's sync counters disagree with the sync level in ${wrong.length} run(s); the report above shows which`, {
+      runs: wrong.map((m) => ({ level: m.column, run: m.run, counts: m.syncCounts })),
+    });
+  }
+  return report;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const bench = program.command('benchmark').description('measure Holdfast on this machine');
+  bench
+    .command('sync-level')
+    .description('time backups at each sync level (none, filesystem, file) with the real server and client; see docs/benchmarks.md')
+    .option('--sizes <list>', `sizes of generated data, comma list like 2G,8G (default ${DEFAULT_SIZES})`)
+    .option('--levels <list>', 'sync levels to measure (default none,filesystem,file)')
+    .option('--runs <n>', `runs per level; the median is reported (default ${DEFAULT_RUNS})`)
+    .option('--data <dir>', 'back up this directory instead of generated data')
+    .option('--path <dir>', 'make the datastores under this directory (default: beside the default data dir, same filesystem)')
+    .option('--out <dir>', 'write JSON, Markdown and SVG results here (default bench/results/)')
+    .option('--no-files', 'do not write result files')
+    .option('--memory-limit <size>', 'run the server in a memory cgroup of this size (e.g. 1G), so dirty pages must be written back during the backup')
+    .option('--peers <list>', 'also time restic and/or borg on the same data when installed (restic,borg)')
+    .option('--fs <list>', 'also run on loop-mounted filesystems: ext4,xfs,btrfs (root)')
+    .option('--seed <n>', 'seed of the generated data (default 1)')
+    .option('--no-drop-caches', 'do not drop the page cache between runs')
+    .addOption(outputFormatOption())
+    .action(async (flags: RawBenchFlags) => {
+      await runSyncLevelCommand(ctx, flags, process.argv.slice(2));
+    });
+}

@@ -1,0 +1,121 @@
+/**
+ * Maintenance jobs of one datastore under `/api2/json/admin/datastore/{store}` (PBS paths):
+ *
+ *     POST …/gc               start a GC task → UPID                         Datastore.Modify
+ *     GET  …/gc               the last `.gc-status`, plus schedule and next run  Datastore.Audit
+ *     POST …/verify           start a verify task → UPID                     Datastore.Verify
+ *                             (ns, backup-type, backup-id, backup-time, ignore-verified, outdated-after)
+ *     POST …/prune            prune one group now → one entry per snapshot   Datastore.Prune
+ *                             (backup-type, backup-id, ns, keep-*, dry-run)
+ *     POST …/prune-datastore  start a prune task over a namespace → UPID     Datastore.Modify
+ *                             (ns, keep-* — default the datastore's own — dry-run)
+ */
+import { join } from 'node:path';
+import { checkNamespace, type SnapshotRef } from '../../core/backup-ref.ts';
+import { isHoldfastError } from '../../core/errors.ts';
+import { GC_STATUS_NAME } from '../../datastore/layout.ts';
+import { nextEvent } from '../../jobs/calendar-event.ts';
+import { KEEP_KEYS, prunePolicyFrom, type PruneEntry } from '../../jobs/prune.ts';
+import type { VerifyScope } from '../../jobs/verify-job.ts';
+import type { Privilege } from '../../format/acl-config.ts';
+import type { JobServices } from '../job-services.ts';
+import type { Args, PrivilegeRequirement, Route, RouteInput } from '../router.ts';
+import { datastoreAclPath } from './backup-protocols.ts';
+import { groupArgs, snapshotArgs } from './datastore-admin.ts';
+import { argBool, argInt, argText } from './tasks.ts';
+
+const BASE = '/api2/json/admin/datastore/{store}';
+
+const priv =
+  (...privs: Privilege[]) =>
+  (i: RouteInput): PrivilegeRequirement => ({ path: datastoreAclPath(i.params['store'] ?? '', argText(i.args, 'ns') ?? ''), privs });
+
+/** The verify scope the parameters name: a snapshot, a group, a namespace or the datastore. */
+export function verifyScopeArgs(args: Args): VerifyScope {
+  const ns = checkNamespace(argText(args, 'ns') ?? '');
+  if (argText(args, 'backup-time') !== undefined) return { kind: 'snapshot', snapshot: snapshotArgs(args) };
+  if (argText(args, 'backup-type') !== undefined || argText(args, 'backup-id') !== undefined) return { kind: 'group', group: groupArgs(args) };
+  return ns === '' ? { kind: 'datastore' } : { kind: 'namespace', ns };
+}
+
+function pruneItem(e: PruneEntry): Record<string, unknown> {
+  const r: SnapshotRef = e.ref;
+  return {
+    'backup-type': r.type,
+    'backup-id': r.id,
+    'backup-time': r.time,
+    ...(r.ns === '' ? {} : { ns: r.ns }),
+    keep: e.keep,
+    protected: e.protected,
+    reason: e.reason,
+    outcome: e.outcome,
+    ...(e.warning === undefined ? {} : { warning: e.warning }),
+  };
+}
+
+function policyArgs(args: Args): ReturnType<typeof prunePolicyFrom> | undefined {
+  if (!KEEP_KEYS.some((k) => argText(args, k) !== undefined)) return undefined;
+  return prunePolicyFrom((k) => argText(args, k));
+}
+
+export function datastoreJobRoutes(jobs: JobServices): Route[] {
+  const storeName = (i: RouteInput): string => i.params['store'] ?? '';
+  return [
+    {
+      method: 'POST',
+      path: `${BASE}/gc`,
+      privilege: priv('Datastore.Modify'),
+      handler: async (i) => jobs.startGc(storeName(i), i.authId),
+    },
+    {
+      method: 'GET',
+      path: `${BASE}/gc`,
+      privilege: priv('Datastore.Audit'),
+      handler: async (i) => {
+        const name = storeName(i);
+        const cfg = await jobs.registry.config(name);
+        const store = await jobs.registry.get(name);
+        let status: Record<string, unknown> = { upid: null };
+        try {
+          status = JSON.parse(Buffer.from(await store.fs.readFile(join(store.base, GC_STATUS_NAME))).toString('utf8')) as Record<string, unknown>;
+        } catch (e) {
+          if (!isHoldfastError(e, 'NOT_FOUND') && !(e instanceof SyntaxError)) throw e;
+        }
+        const schedule = cfg.props.get('gc-schedule');
+        let next: number | undefined;
+        try {
+          next = schedule === undefined ? undefined : nextEvent(schedule, Math.floor(jobs.clock.now() / 1000));
+        } catch {
+          next = undefined;
+        }
+        return { ...status, store: name, ...(schedule === undefined ? {} : { schedule }), ...(next === undefined ? {} : { 'next-run': next }) };
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/verify`,
+      privilege: priv('Datastore.Verify'),
+      handler: async (i) => {
+        const outdated = argInt(i.args, 'outdated-after');
+        const filter = { ignoreVerified: argBool(i.args, 'ignore-verified'), ...(outdated === undefined ? {} : { outdatedAfterDays: outdated }) };
+        return jobs.startVerify(storeName(i), verifyScopeArgs(i.args), filter, i.authId);
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/prune`,
+      privilege: priv('Datastore.Prune'),
+      handler: async (i) => {
+        const entries = await jobs.prune(storeName(i), groupArgs(i.args), policyArgs(i.args) ?? {}, argBool(i.args, 'dry-run'), i.authId);
+        return entries.map(pruneItem);
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/prune-datastore`,
+      privilege: priv('Datastore.Modify'),
+      handler: async (i) =>
+        jobs.startPruneDatastore(storeName(i), { policy: policyArgs(i.args), ns: checkNamespace(argText(i.args, 'ns') ?? ''), dryRun: argBool(i.args, 'dry-run') }, i.authId),
+    },
+  ];
+}

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { SnapshotRef } from '../../src/core/backup-ref.ts';
+import { isHoldfastError } from '../../src/core/errors.ts';
+import { indexChunks } from '../../src/datastore/index-files.ts';
+import { runVerifyJob, type VerifyReport } from '../../src/jobs/verify-job.ts';
+import { pseudoRandom, tempStore } from '../helpers/datastore-fixture.ts';
+import { backupData, restoreData, taskDouble } from './job-fixture.ts';
+
+const TUNING = { verificationReaders: 2, verificationWorkers: 2 };
+const PIECE = 16 * 1024;
+
+test('runVerifyJob names and quarantines a flipped, a truncated, an empty and a missing chunk, fails the snapshot, and the next backup heals it', async () => {
+  const t = await tempStore('filesystem');
+  try {
+    const store = t.store;
+    const data = pseudoRandom(8 * PIECE, 42);
+    const first: SnapshotRef = { ns: '', type: 'host', id: 'web', time: 1_700_000_000 };
+    await backupData(store, first, data, PIECE);
+    const digests = indexChunks('data.pxar.didx', await store.readSnapshotFile(first, 'data.pxar.didx')).map((c) => c.digest);
+    const [flipped, truncated, emptied, missing] = digests as [string, string, string, string];
+    const path = (d: string): string => store.chunks.pathOf(d);
+    const bytes = readFileSync(path(flipped));
+    bytes[bytes.length - 5]! ^= 0x10;
+    writeFileSync(path(flipped), bytes);
+    truncateSync(path(truncated), Math.floor(readFileSync(path(truncated)).length / 2));
+    truncateSync(path(emptied), 0);
+    unlinkSync(path(missing));
+
+    const task = taskDouble();
+    await assert.rejects(runVerifyJob(store, { kind: 'datastore' }, task, { filter: { ignoreVerified: false }, tuning: TUNING }), (e) => isHoldfastError(e, 'CORRUPT'));
+    const report = task.results.at(-1) as VerifyReport;
+    assert.equal(report.failed, 1);
+    const errors = report.snapshots[0]?.errors.join('\n') ?? '';
+    for (const d of [flipped, truncated, emptied, missing]) assert.ok(errors.includes(d), `the report does not name ${d}:\n${errors}`);
+    for (const d of [flipped, truncated, emptied]) {
+      assert.ok(existsSync(`${path(d)}.0.bad`), `${d} was not quarantined`);
+      assert.equal(existsSync(path(d)), false);
+    }
+    const state = (await store.readManifest(first)).unprotected['verify_state'];
+    assert.deepEqual(state, { upid: task.upid, state: 'failed' });
+
+    // the next backup of the same data does not build on the failed snapshot: it re-uploads
+    const second: SnapshotRef = { ...first, time: first.time + 3600 };
+    const { uploadedChunks } = await backupData(store, second, data, PIECE);
+    assert.equal(uploadedChunks, digests.length);
+    const again = taskDouble();
+    const healed = await runVerifyJob(store, { kind: 'snapshot', snapshot: second }, again, { filter: { ignoreVerified: false }, tuning: TUNING });
+    assert.deepEqual([healed.ok, healed.failed], [1, 0]);
+    assert.deepEqual(await restoreData(store, second), Buffer.from(data));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('runVerifyJob with ignore-verified skips verified snapshots; scopes select group and namespace', async () => {
+  const t = await tempStore('none');
+  try {
+    const store = t.store;
+    await store.createNamespace('dept');
+    const refs: SnapshotRef[] = [
+      { ns: '', type: 'vm', id: '1', time: 1_700_000_000 },
+      { ns: '', type: 'vm', id: '2', time: 1_700_000_000 },
+      { ns: 'dept', type: 'vm', id: '1', time: 1_700_000_000 },
+    ];
+    for (const [i, ref] of refs.entries()) await backupData(store, ref, pseudoRandom(2 * PIECE, i + 1), PIECE);
+    const run = (scope: Parameters<typeof runVerifyJob>[1], ignoreVerified = false) =>
+      runVerifyJob(store, scope, taskDouble(), { filter: { ignoreVerified }, tuning: TUNING, now: () => 1_800_000_000_000 });
+    assert.equal((await run({ kind: 'group', group: refs[1]! })).snapshots.length, 1);
+    assert.deepEqual((await run({ kind: 'namespace', ns: 'dept' })).snapshots.map((s) => s.snapshot), ['ns/dept/vm/1/2023-11-14T22:13:20Z']);
+    const all = await run({ kind: 'datastore' }, true);
+    assert.deepEqual([all.ok, all.filtered], [1, 2], 'only the never-verified snapshot is verified');
+    assert.equal((await run({ kind: 'datastore' })).ok, 3);
+    await assert.rejects(run({ kind: 'snapshot', snapshot: { ...refs[0]!, time: 1 } }), (e) => isHoldfastError(e, 'NOT_FOUND'));
+  } finally {
+    t.cleanup();
+  }
+});
