@@ -38,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--levels <list>', 'sync levels to measure (default none,filesystem,file)')
     .option('--runs <n>', `runs per level; the median is reported (default ${DEFAULT_RUNS})`)
     .option('--data <dir>', 'back up this directory instead of generated data')
-    .option('--path <dir>', 'make the datastores under this directory (default: beside the default data dir, same filesystem)')
+    .option('--path <dir>', 'make the datastore under this directory (default: beside the default data dir, same filesystem)')
     .option('--out <dir>', 'write JSON, Markdown and SVG results here (default bench/results/)')
     .option('--no-files', 'do not write result files')
     .option('--memory-limit <size>', 'run the server in a memory cgroup of this size (e.g. 1G), so dirty pages must be written back during the backup')

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:ingest`: end-to-end ingest speed of unique, incompressible data at sync level
+ * `none`, client and server on this machine: a generated image (fixed 4 MiB chunks) on tmpfs is
+ * backed up by the real `holdfast backup` to the real `holdfast serve`. Prints MB/s (wall time of
+ * the backup command, and the client's own session time) and the peak RSS (VmHWM) of client and
+ * server. The target is 200 MB/s.
+ *
+ * `--profile` adds one run under `node --cpu-prof` (not counted in the MB/s) and prints where the
+ * time went per process and thread group: self time per function and per source file.
+ */
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultDataDir } from '../src/cli/commands/serve.ts';
+import { processContext } from '../src/cli/context.ts';
+import { syncAndDropCaches } from '../src/cli/benchmark/environment.ts';
+import { writeIncompressibleFile } from '../src/cli/benchmark/data-generator.ts';
+import { createBenchDatastore, emptyDatastore, removeBenchDatastore, startBenchServer, timedBackup, type TimedBackup } from '../src/cli/benchmark/holdfast-runner.ts';
+import { formatSize, median, parseSize } from '../src/cli/benchmark/units.ts';
+import { readProfile, renderProfileSummary, summarizeProfiles, type ProfileSummary } from './cpu-profile.ts';
+
+const TARGET_MBPS = 200;
+const STORE = 'ingest';
+
+interface IngestRun extends TimedBackup {
+  readonly serverPeakRss: number | undefined;
+  readonly serverCpuSeconds: number | undefined;
+  readonly serverMainThreadCpuSeconds: number | undefined;
+}
+
+interface Workspace {
+  readonly work: string;
+  readonly configDir: string;
+  readonly storePath: string;
+  readonly image: string;
+  readonly bytes: number;
+}
+
+async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[]; client?: string[] } = {}): Promise<IngestRun> {
+  syncAndDropCaches(false);
+  const server = await startBenchServer(ws.configDir, { nodeArgs: nodeArgs.server ?? [] });
+  try {
+    const before = { all: server.cpuSeconds(), main: server.cpuSeconds(true) };
+    const b = await timedBackup(server, STORE, `disk.img:${ws.image}`, `ingest-${run}`, nodeArgs.client ?? []);
+    const delta = (a: number | undefined, z: number | undefined): number | undefined => (a === undefined || z === undefined ? undefined : z - a);
+    return { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)) };
+  } finally {
+    await server.stop();
+    await emptyDatastore(ws.storePath);
+  }
+}
+
+/** Profiles of one process, grouped: its main thread and its worker threads. */
+async function profileGroups(dir: string): Promise<{ main: ProfileSummary; workers: ProfileSummary | undefined }> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+  // Node names them CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.
+  const thread = (f: string): number => Number(f.split('.').at(-3));
+  const load = (fs: string[]): Promise<Awaited<ReturnType<typeof readProfile>>[]> => Promise.all(fs.map((f) => readProfile(join(dir, f))));
+  const main = await load(files.filter((f) => thread(f) === 0));
+  const workers = await load(files.filter((f) => thread(f) !== 0));
+  return { main: summarizeProfiles(main), workers: workers.length > 0 ? summarizeProfiles(workers) : undefined };
+}
+
+async function profiledRun(ws: Workspace, runs: number): Promise<string> {
+  const dir = join(ws.work, 'profiles');
+  const args = (sub: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${join(dir, sub)}`];
+  await mkdir(join(dir, 'server'), { recursive: true });
+  await mkdir(join(dir, 'client'), { recursive: true });
+  const r = await oneRun(ws, runs + 1, { server: args('server'), client: args('client') });
+  const out = [`profiled run (not counted): ${mbps(ws.bytes, r.seconds)} MB/s under --cpu-prof`];
+  for (const who of ['client', 'server'] as const) {
+    const g = await profileGroups(join(dir, who));
+    out.push(renderProfileSummary(`${who} main thread`, g.main));
+    if (g.workers) out.push(renderProfileSummary(`${who} worker threads`, g.workers));
+  }
+  return out.join('\n');
+}
+
+function mbps(bytes: number, seconds: number): string {
+  return (bytes / seconds / 1e6).toFixed(1);
+}
+
+function report(ws: Workspace, runs: readonly IngestRun[]): Record<string, unknown> {
+  const wall = median(runs.map((r) => r.seconds));
+  const session = median(runs.map((r) => r.clientSeconds));
+  const max = (f: (r: IngestRun) => number | undefined): number | null => Math.max(...runs.map((r) => f(r) ?? 0)) || null;
+  const med = (f: (r: IngestRun) => number | undefined): number | null => (runs.every((r) => f(r) !== undefined) ? median(runs.map((r) => f(r)!)) : null);
+  const clientCpu = med((r) => r.clientCpuSeconds);
+  const serverCpu = med((r) => r.serverCpuSeconds);
+  const clientMain = med((r) => r.clientMainThreadCpuSeconds);
+  const serverMain = med((r) => r.serverMainThreadCpuSeconds);
+  // What the CPU work alone allows on idle cores: all threads share the cores, and no process
+  // can outrun its own main thread (the JS event loop).
+  const ceilingSeconds = clientCpu === null || serverCpu === null ? null : Math.max((clientCpu + serverCpu) / cpus().length, clientMain ?? 0, serverMain ?? 0);
+  return {
+    bytes: ws.bytes,
+    runs: runs.length,
+    wallSeconds: wall,
+    clientSessionSeconds: session,
+    mbPerSecondWall: ws.bytes / wall / 1e6,
+    mbPerSecondSession: ws.bytes / session / 1e6,
+    clientPeakRss: max((r) => r.clientPeakRss),
+    serverPeakRss: max((r) => r.serverPeakRss),
+    clientCpuSeconds: clientCpu,
+    clientMainThreadCpuSeconds: clientMain,
+    serverCpuSeconds: serverCpu,
+    serverMainThreadCpuSeconds: serverMain,
+    cores: cpus().length,
+    cpuBoundCeilingMbPerSecond: ceilingSeconds === null ? null : ws.bytes / ceilingSeconds / 1e6,
+    loadAverage: loadavg(),
+    targetMbPerSecond: TARGET_MBPS,
+    perRun: runs.map((r) => ({
+      seconds: r.seconds,
+      clientSeconds: r.clientSeconds,
+      newChunks: r.newChunks,
+      clientPeakRss: r.clientPeakRss ?? null,
+      serverPeakRss: r.serverPeakRss ?? null,
+      clientCpuSeconds: r.clientCpuSeconds ?? null,
+      serverCpuSeconds: r.serverCpuSeconds ?? null,
+    })),
+  };
+}
+
+function renderReport(r: Record<string, unknown>): string {
+  const n = (k: string): number => r[k] as number;
+  const rss = (k: string): string => (r[k] === null ? 'unknown' : formatSize(n(k)));
+  const cpu = (k: string): string => (r[k] === null ? '?' : `${n(k).toFixed(1)} s`);
+  return [
+    `ingest of ${formatSize(n('bytes'))} unique incompressible data at sync-level none, median of ${n('runs')} run(s):`,
+    `  end to end (holdfast backup wall time): ${n('wallSeconds').toFixed(2)} s = ${n('mbPerSecondWall').toFixed(1)} MB/s`,
+    `  client session (connect to acknowledged finish): ${n('clientSessionSeconds').toFixed(2)} s = ${n('mbPerSecondSession').toFixed(1)} MB/s`,
+    `  peak RSS (VmHWM): client ${rss('clientPeakRss')}, server ${rss('serverPeakRss')}`,
+    `  CPU (user+sys): client ${cpu('clientCpuSeconds')} (main thread ${cpu('clientMainThreadCpuSeconds')}), server ${cpu('serverCpuSeconds')} (main thread ${cpu('serverMainThreadCpuSeconds')})`,
+    `  CPU-bound ceiling on ${n('cores')} idle cores: ${r['cpuBoundCeilingMbPerSecond'] === null ? 'unknown' : `${n('cpuBoundCeilingMbPerSecond').toFixed(1)} MB/s`}; load average now ${(r['loadAverage'] as number[]).map((l) => l.toFixed(2)).join(' ')}`,
+    `  target ${TARGET_MBPS} MB/s: ${n('mbPerSecondWall') >= TARGET_MBPS ? 'met' : 'NOT met'}`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = new Command('bench:ingest')
+    .option('--size <size>', 'image size', '2G')
+    .option('--runs <n>', 'timed runs (median reported)', '3')
+    .option('--path <dir>', 'where the datastore goes (default: beside the default data dir)')
+    .option('--source-dir <dir>', 'where the generated image goes (default /dev/shm, else the temp dir)')
+    .option('--profile', 'add one run under node --cpu-prof and print where the time goes')
+    .option('--output-format <f>', 'text or json', 'text')
+    .parse()
+    .opts<{ size: string; runs: string; path?: string; sourceDir?: string; profile?: boolean; outputFormat: string }>();
+  const bytes = parseSize(o.size);
+  const base = o.path ?? defaultDataDir(processContext());
+  await mkdir(base, { recursive: true });
+  const work = await mkdtemp(join(base, 'holdfast-ingest-'));
+  const source = await mkdtemp(join(o.sourceDir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'holdfast-ingest-src-'));
+  const ws: Workspace = { work, configDir: join(work, 'config'), storePath: join(work, 'datastore'), image: join(source, 'image.bin'), bytes };
+  try {
+    await mkdir(ws.configDir);
+    process.stderr.write(`generating a ${formatSize(bytes)} incompressible image in ${source}\n`);
+    await writeIncompressibleFile(ws.image, bytes, 1);
+    process.stderr.write(`creating the datastore at ${ws.storePath} (sync-level none)\n`);
+    await createBenchDatastore(ws.configDir, STORE, ws.storePath, 'none');
+    const runs: IngestRun[] = [];
+    for (let i = 1; i <= Number(o.runs); i++) {
+      const r = await oneRun(ws, i);
+      process.stderr.write(`run ${i}: ${r.seconds.toFixed(2)} s, ${mbps(bytes, r.seconds)} MB/s\n`);
+      runs.push(r);
+    }
+    const result = report(ws, runs);
+    process.stdout.write(`${o.outputFormat === 'json' ? JSON.stringify(result, null, 2) : renderReport(result)}\n`);
+    if (o.profile) process.stdout.write(`\n${await profiledRun(ws, runs.length)}\n`);
+    await removeBenchDatastore(ws.configDir, STORE, ws.storePath);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await rm(source, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mountFor, parseMountInfo, probeEnvironment, probeFsync } from './environment.ts';
+
+const MOUNTINFO = [
+  '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard',
+  '30 22 0:26 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory',
+  '40 22 7:0 / /mnt/my\\040disk rw,noatime - xfs /dev/loop0 rw,attr2',
+  '41 22 0:50 / /var/lib rw - tmpfs tmpfs rw',
+  '42 41 8:1 /sub /var/lib/holdfast rw,noatime master:3 - btrfs /dev/sda1 rw,ssd',
+  'garbage line',
+].join('\n');
+
+test('parseMountInfo reads the fields around the separator and unescapes octal', () => {
+  const entries = parseMountInfo(MOUNTINFO);
+  assert.equal(entries.length, 5);
+  assert.deepEqual(entries[0], { mountPoint: '/', root: '/', device: '254:0', mountOptions: 'rw,relatime', fsType: 'ext4', source: '/dev/vda', superOptions: 'rw,discard' });
+  assert.equal(entries[2]!.mountPoint, '/mnt/my disk');
+  assert.equal(entries[4]!.root, '/sub');
+  assert.equal(entries[4]!.fsType, 'btrfs');
+  assert.equal(entries[1]!.superOptions, 'rw,memory');
+});
+
+test('mountFor picks the longest mount point that contains the path', () => {
+  const entries = parseMountInfo(MOUNTINFO);
+  assert.equal(mountFor(entries, '/var/lib/holdfast/bench')!.fsType, 'btrfs');
+  assert.equal(mountFor(entries, '/var/lib/holdfast')!.fsType, 'btrfs');
+  assert.equal(mountFor(entries, '/var/lib/holdfastx')!.fsType, 'tmpfs');
+  assert.equal(mountFor(entries, '/mnt/my disk/x')!.fsType, 'xfs');
+  assert.equal(mountFor(entries, '/home')!.fsType, 'ext4');
+  assert.equal(mountFor([], '/home'), undefined);
+});
+
+test('probeEnvironment reports kernel, CPU, RAM and Node of this machine', () => {
+  const e = probeEnvironment(process.cwd());
+  assert.equal(e.node, process.version);
+  assert.ok(e.cpuCount >= 1);
+  assert.ok(e.ramBytes > 0);
+  assert.equal(e.loadAverage.length, 3);
+});
+
+test('probeFsync measures both writes and leaves nothing behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-probe-'));
+  try {
+    const p = probeFsync(dir);
+    assert.ok(p);
+    assert.ok(p.smallWriteMs >= 0 && p.chunkWriteMs >= 0);
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal(probeFsync(join(dir, 'missing')), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
