@@ -12,7 +12,7 @@
  * Hot path: one output allocation per encode; decode of a plain blob returns a view of its input.
  */
 import { randomFillSync } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '@node-rs/crc32';
 import { digestEquals, sha256, toHex } from '../core/digest.ts';
 import { fail } from '../core/errors.ts';
 import { IV_BYTES, TAG_BYTES, type CryptConfig } from './crypt-config.ts';
