@@ -18,6 +18,8 @@ import { isErrorCode } from '../core/error-codes.ts';
 const MIB = 1024 * 1024;
 export const H2_CLIENT_WINDOW = 2 ** 31 - 2;
 export const H2_CLIENT_MAX_FRAME = 4 * MIB;
+/** How often a busy session proves the server is alive (see H2Session.#watch). */
+export const PING_INTERVAL_MS = 15_000;
 const ERROR_CODE_HEADER = 'x-holdfast-error-code';
 
 export type H2Query = Readonly<Record<string, string | number | boolean | readonly (string | number)[] | undefined>>;
@@ -73,9 +75,30 @@ export class H2Session {
   readonly #session: http2.ClientHttp2Session;
   readonly closed: Promise<void>;
 
-  private constructor(session: http2.ClientHttp2Session) {
+  /** rejecters of requests still waiting for their answer */
+  readonly #pending = new Set<(e: Error) => void>();
+  #lost: Error | undefined;
+  #lostNow: (why: string) => (e?: unknown) => void = () => () => undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #pingOutstanding = false;
+
+  private constructor(session: http2.ClientHttp2Session, socket: Duplex) {
     this.#session = session;
     this.closed = new Promise((resolve) => session.once('close', () => resolve()));
+    // A peer that dies mid-upload does not always end every stream with 'close' or 'error' (seen
+    // when the server was SIGKILLed during a 4 MiB body): fail every pending request as soon as
+    // the session or its socket goes, so a client never waits forever.
+    const lost = (why: string) => (e?: unknown): void => {
+      this.#lost ??= fail('UPSTREAM_ERROR', `the connection to the server was lost (${why}${e instanceof Error ? `: ${e.message}` : ''})`, {});
+      for (const reject of this.#pending) reject(this.#lost);
+      this.#pending.clear();
+    };
+    this.#lostNow = lost;
+    session.once('close', lost('session closed'));
+    session.once('goaway', lost('server sent GOAWAY'));
+    session.on('error', lost('session error'));
+    socket.once('close', lost('socket closed'));
+    socket.on('error', lost('socket error'));
   }
 
   /** Starts h2 on an upgraded socket; `head` is any data read past the 101 answer. */
@@ -86,9 +109,9 @@ export class H2Session {
       settings: { initialWindowSize: H2_CLIENT_WINDOW, maxFrameSize: H2_CLIENT_MAX_FRAME },
       maxSessionMemory: 512,
     });
-    session.on('error', () => undefined); // surfaced per stream
+    session.on('error', () => undefined); // surfaced per request (see the constructor)
     session.once('connect', () => session.setLocalWindowSize(H2_CLIENT_WINDOW));
-    return new H2Session(session);
+    return new H2Session(session, socket);
   }
 
   async request(method: string, path: string, query: H2Query = {}, body?: H2Body): Promise<H2Response> {
@@ -101,17 +124,57 @@ export class H2Session {
       payload = Buffer.from(JSON.stringify(body.json));
       headers['content-type'] = 'application/json';
     }
+    if (this.#lost) throw this.#lost;
     if (this.#session.closed || this.#session.destroyed) throw fail('UPSTREAM_ERROR', 'the h2 session is closed', { path });
     const stream = this.#session.request(headers);
+    let rejectLost: (e: Error) => void = () => undefined;
+    const lost = new Promise<never>((_, reject) => (rejectLost = reject));
+    this.#pending.add(rejectLost);
+    this.#watch();
     const answer = collect(stream);
     stream.end(payload);
-    const { status, headers: h, body: bytes } = await answer;
+    let reply: Awaited<typeof answer>;
+    try {
+      reply = await Promise.race([answer, lost]);
+    } finally {
+      this.#pending.delete(rejectLost);
+      answer.catch(() => undefined);
+    }
+    const { status, headers: h, body: bytes } = reply;
     if (status < 200 || status > 299) throw responseError(status, h[ERROR_CODE_HEADER] as string | undefined, bytes);
     if (String(h['content-type'] ?? '').startsWith('application/json')) {
       const parsed = JSON.parse(bytes.toString('utf8')) as { data?: unknown };
       return { kind: 'json', status, json: parsed.data ?? null };
     }
     return { kind: 'bytes', status, bytes };
+  }
+
+  /**
+   * While requests are pending, a PING every PING_INTERVAL_MS proves the server is alive; a ping
+   * still unanswered at the next tick (or failing) means the connection is dead even though the
+   * socket never said so, and every pending request fails. The timer never keeps the process up.
+   */
+  #watch(): void {
+    if (this.#watchdog) return;
+    this.#watchdog = setInterval(() => {
+      if (this.#pending.size === 0) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = undefined;
+        return;
+      }
+      if (this.#pingOutstanding) {
+        this.#lostNow(`no answer to a ping within ${PING_INTERVAL_MS / 1000} s`)();
+        this.#session.destroy();
+        return;
+      }
+      this.#pingOutstanding = true;
+      const sent = this.#session.ping((err) => {
+        this.#pingOutstanding = false;
+        if (err) this.#lostNow('ping failed')(err);
+      });
+      if (!sent) this.#pingOutstanding = false;
+    }, PING_INTERVAL_MS);
+    this.#watchdog.unref();
   }
 
   /** Graceful close: lets in-flight streams finish. */
