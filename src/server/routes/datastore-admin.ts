@@ -85,7 +85,18 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry): Route[] {
         } catch {
           gc = null;
         }
-        return { total: st.blocks * st.bsize, used: (st.blocks - st.bfree) * st.bsize, avail: st.bavail * st.bsize, 'sync-level': s.syncLevel, 'sync-counts': s.syncCounts(), 'gc-status': gc };
+        const g = gc as { 'index-data-bytes'?: number; 'disk-bytes'?: number } | null;
+        const dedup = g?.['index-data-bytes'] && g['disk-bytes'] ? g['index-data-bytes'] / g['disk-bytes'] : null;
+        return {
+          total: st.blocks * st.bsize,
+          used: (st.blocks - st.bfree) * st.bsize,
+          avail: st.bavail * st.bsize,
+          'sync-level': s.syncLevel,
+          'sync-counts': s.syncCounts(),
+          // as PBS: the deduplication factor of the last GC (referenced bytes / stored bytes)
+          'deduplication-factor': dedup,
+          'gc-status': gc,
+        };
       },
     },
     {
