@@ -11,10 +11,11 @@
  * the server never lose each other's updates and a power loss leaves the old or the new file.
  */
 import { join } from 'node:path';
-import { fail, isHoldfastError } from '../core/errors.ts';
+import { fail } from '../core/errors.ts';
 import { formatSectionConfig, parseSectionConfig, type Section } from '../format/section-config.ts';
 import { formatTuning, parseTuning, type DatastoreTuning } from '../format/tuning.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
+import { readTextIfExists } from '../storage/read-text.ts';
 import { withLock } from '../storage/file-lock.ts';
 import type { Fs } from '../storage/fs-port.ts';
 
@@ -63,14 +64,8 @@ export class DatastoreConfigFile {
   }
 
   async list(): Promise<DatastoreConfig[]> {
-    let text: string;
-    try {
-      text = Buffer.from(await this.#fs.readFile(this.path)).toString('utf8');
-    } catch (e) {
-      if (isHoldfastError(e, 'NOT_FOUND')) return [];
-      throw e;
-    }
-    return parseSectionConfig(text, this.path).map(fromSection(this.path));
+    const text = await readTextIfExists(this.#fs, this.path);
+    return text === undefined ? [] : parseSectionConfig(text, this.path).map(fromSection(this.path));
   }
 
   async get(name: string): Promise<DatastoreConfig> {

@@ -24,6 +24,7 @@ import { CountingFs } from '../storage/counting-fs.ts';
 import type { Fs, SyncCounts } from '../storage/fs-port.ts';
 import type { Locker } from '../storage/locker.ts';
 import { removeTree } from '../storage/remove-tree.ts';
+import { readTextIfExists } from '../storage/read-text.ts';
 import { groupDir, MANIFEST_NAME, NOTES_NAME, nsDir, OWNER_NAME, PROTECTED_NAME, snapshotDir } from './layout.ts';
 
 /** Holdfast's own marker (ignored by PBS): present while a server has the store open. */
@@ -251,12 +252,7 @@ export class Datastore {
   }
 
   async getOwner(g: GroupRef): Promise<string | undefined> {
-    try {
-      return Buffer.from(await this.fs.readFile(join(groupDir(this.base, g), OWNER_NAME))).toString('utf8').trim();
-    } catch (e) {
-      if (isHoldfastError(e, 'NOT_FOUND')) return undefined;
-      throw e;
-    }
+    return (await readTextIfExists(this.fs, join(groupDir(this.base, g), OWNER_NAME)))?.trim();
   }
 
   async setOwner(g: GroupRef, owner: string): Promise<void> {

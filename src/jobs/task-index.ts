@@ -7,12 +7,13 @@
  * in-process mutex; only the server writes it. Like the logs it is never synced: a line torn by a
  * power loss is skipped when read, and the registry re-adds its task from the log at the next start.
  */
-import { toHoldfastError, isHoldfastError } from '../core/errors.ts';
+import { toHoldfastError } from '../core/errors.ts';
 import { KeyedMutex } from '../core/keyed-mutex.ts';
 import type { Logger } from '../core/log.ts';
 import { parseUpid } from '../core/upid.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import { formatTaskState, parseTaskState, splitLogText, type TaskState } from './task-log.ts';
+import { readTextIfExists } from '../storage/read-text.ts';
 
 export interface TaskIndexEntry {
   readonly upid: string;
@@ -61,13 +62,8 @@ export class TaskIndex {
   }
 
   async read(): Promise<TaskIndexEntry[]> {
-    let text: string;
-    try {
-      text = Buffer.from(await this.#fs.readFile(this.path)).toString('utf8');
-    } catch (e) {
-      if (isHoldfastError(e, 'NOT_FOUND')) return [];
-      throw e;
-    }
+    const text = await readTextIfExists(this.#fs, this.path);
+    if (text === undefined) return [];
     const out: TaskIndexEntry[] = [];
     for (const line of splitLogText(text)) {
       const m = /^(\S+) ([0-9A-Fa-f]{8,}) (.*)$/.exec(line);

@@ -36,7 +36,8 @@ async function openForLock(path: string, create: boolean): Promise<fsp.FileHandl
   }
 }
 
-function held(h: fsp.FileHandle, path: string, kind: LockKind): HeldLock {
+/** A held lock whose `release` runs `drop` once, however often it is called. */
+export function heldLock(path: string, kind: LockKind, drop: () => Promise<void> | void): HeldLock {
   let released = false;
   return {
     path,
@@ -44,9 +45,13 @@ function held(h: fsp.FileHandle, path: string, kind: LockKind): HeldLock {
     release: async () => {
       if (released) return;
       released = true;
-      await h.close(); // closing the descriptor drops the flock
+      await drop();
     },
   };
+}
+
+function held(h: fsp.FileHandle, path: string, kind: LockKind): HeldLock {
+  return heldLock(path, kind, () => h.close()); // closing the descriptor drops the flock
 }
 
 /** Takes the lock or throws LOCKED at once. `what` names the locked object in the error. */

@@ -7,7 +7,7 @@
  * exclusive ones and vice versa; release is idempotent.
  */
 import { fail } from '../core/errors.ts';
-import { tryLock, type HeldLock, type LockKind } from './file-lock.ts';
+import { heldLock, tryLock, type HeldLock, type LockKind } from './file-lock.ts';
 
 export type { HeldLock, LockKind };
 
@@ -31,16 +31,9 @@ export class MemoryLocker implements Locker {
     }
     if (cur) cur.count++;
     else this.#held.set(path, { kind, count: 1 });
-    let released = false;
-    return {
-      path,
-      kind,
-      release: async () => {
-        if (released) return;
-        released = true;
-        const c = this.#held.get(path);
-        if (c && --c.count === 0) this.#held.delete(path);
-      },
-    };
+    return heldLock(path, kind, () => {
+      const c = this.#held.get(path);
+      if (c && --c.count === 0) this.#held.delete(path);
+    });
   }
 }
