@@ -6,6 +6,7 @@
  * until the sessions' cleanup has run, so a test or a shutdown never leaves a snapshot half-made.
  */
 import https from 'node:https';
+import { DEFAULT_CIPHERS } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { App } from './app.ts';
 import { loadOrCreateCertificate } from './tls.ts';
@@ -27,7 +28,9 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const tls = await loadOrCreateCertificate(options.configDir);
   const { app } = options;
-  const server = https.createServer({ cert: tls.cert, key: tls.key });
+  // AES-128-GCM first: as secure for this use and about a quarter cheaper than AES-256-GCM per byte,
+  // which matters when TLS is a third of a backup's CPU; clients that prefer others still get them.
+  const server = https.createServer({ cert: tls.cert, key: tls.key, honorCipherOrder: true, ciphers: `TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:${DEFAULT_CIPHERS}` });
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
