@@ -10,8 +10,9 @@ import { plainMetadata, type PxarMetadata } from '../format/pxar/metadata.ts';
 import { createPxarStream } from './pxar-create.ts';
 import { extractPxar } from './pxar-extract.ts';
 import { mknod, setMtime, setXattr } from './pxar-native.ts';
-import { collect, once, snapshotTree } from './pxar-test-tree.ts';
+import { collect, once, snapshotTree, aclXattrBytes } from './pxar-test-tree.ts';
 import type { PxarWarning } from './pxar-warnings.ts';
+import { pseudoRandom } from '../../test/helpers/seeded.ts';
 
 const IS_ROOT = process.getuid?.() === 0;
 const enc = new TextEncoder();
@@ -35,28 +36,7 @@ function chmodTree(dir: string): void {
   }
 }
 
-function pseudoRandom(size: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let x = seed | 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
-function aclXattr(entries: [number, number, number][]): Buffer {
-  const out = Buffer.alloc(4 + 8 * entries.length);
-  out.writeUInt32LE(2, 0);
-  entries.forEach(([tag, perm, id], i) => {
-    out.writeUInt16LE(tag, 4 + 8 * i);
-    out.writeUInt16LE(perm, 6 + 8 * i);
-    out.writeUInt32LE(id, 8 + 8 * i);
-  });
-  return out;
-}
 
 const NONE = 0xffffffff;
 
@@ -103,10 +83,10 @@ function buildTree(root: string): string[] {
     trySetXattr(p('big.bin'), 'user.empty', Buffer.alloc(0));
   }
   writeFileSync(p('acl-file'), 'acl');
-  const access = aclXattr([[1, 6, NONE], [2, 6, 1001], [4, 4, NONE], [0x10, 6, NONE], [0x20, 4, NONE]]);
+  const access = aclXattrBytes([[1, 6, NONE], [2, 6, 1001], [4, 4, NONE], [0x10, 6, NONE], [0x20, 4, NONE]]);
   if (!trySetXattr(p('acl-file'), 'system.posix_acl_access', access)) notes.push('ACLs unsupported');
   mkdirSync(p('acl-dir'));
-  trySetXattr(p('acl-dir'), 'system.posix_acl_default', aclXattr([[1, 7, NONE], [2, 5, 1001], [4, 5, NONE], [0x10, 5, NONE], [0x20, 5, NONE]]));
+  trySetXattr(p('acl-dir'), 'system.posix_acl_default', aclXattrBytes([[1, 7, NONE], [2, 5, 1001], [4, 5, NONE], [0x10, 5, NONE], [0x20, 5, NONE]]));
   if (IS_ROOT) {
     chownSync(p('small.txt'), 1234, 5678);
     chownSync(p('d1'), 4321, 8765);

@@ -89,3 +89,15 @@ export async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8A
 export async function* once(bytes: Uint8Array, pieceSize = 65536): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += pieceSize) yield bytes.subarray(at, at + pieceSize);
 }
+
+/** The bytes of a `system.posix_acl_*` xattr (version 2) holding `[tag, perm, id]` entries. */
+export function aclXattrBytes(entries: [number, number, number][]): Buffer {
+  const out = Buffer.alloc(4 + 8 * entries.length);
+  out.writeUInt32LE(2, 0);
+  entries.forEach(([tag, perm, id], i) => {
+    out.writeUInt16LE(tag, 4 + 8 * i);
+    out.writeUInt16LE(perm, 6 + 8 * i);
+    out.writeUInt32LE(id, 8 + 8 * i);
+  });
+  return out;
+}

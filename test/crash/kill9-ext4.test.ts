@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { mountLoopFs } from '../helpers/loop-fs.ts';
 import { pseudoRandom } from '../helpers/datastore-fixture.ts';
+import { rng } from '../helpers/seeded.ts';
 
 const ROUNDS = Number(process.env['HOLDFAST_KILL9_ROUNDS'] ?? 50);
 const BIN = new URL('../../bin/holdfast.js', import.meta.url).pathname;
@@ -74,15 +75,6 @@ function mutate(dir: string, round: number, seed: number): void {
   writeFileSync(join(dir, 'stable.bin'), pseudoRandom(2_000_000, seed));
 }
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 const fsys = mountLoopFs('ext4', 2048, 262_144);
 

@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from './tmp.ts';
+export { pseudoRandom } from './seeded.ts';
 import { createHash } from 'node:crypto';
 import type { SnapshotRef } from '../../src/core/backup-ref.ts';
 import { memoryLogger } from '../../src/core/log.ts';
@@ -40,18 +41,6 @@ export function sha256(b: Uint8Array): Uint8Array {
   return createHash('sha256').update(b).digest();
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so chunks differ between seeds. */
-export function pseudoRandom(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed | 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Backs up `chunks` as one dynamic archive `data.didx` plus a manifest, then finishes. */
 export async function backupChunks(store: Datastore, ref: SnapshotRef, chunks: readonly Uint8Array[], opts: { finish?: boolean } = {}): Promise<BackupSession> {

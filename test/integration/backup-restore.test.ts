@@ -16,6 +16,7 @@ import { promises as fsp, type BigIntStats } from 'node:fs';
 import { existsSync, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, chmodSync, writeFileSync, utimesSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { rng } from '../helpers/seeded.ts';
 
 const MIB = 1024 * 1024;
 const IS_ROOT = process.getuid?.() === 0;
@@ -92,15 +93,6 @@ function smallSize(i: number, r: () => number): number {
   }
 }
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 /** Writes the tree; metadata last (deepest directory first), since creating entries moves mtimes. */
 function buildTree(root: string): void {
