@@ -1,7 +1,9 @@
-/** Worker side of `pooledChunkChecker`: runs `checkUploadedChunk` and hands the bytes back. */
+/**
+ * Worker side of `pooledChunkChecker`: runs `checkUploadedChunk` and answers the CRC. Bytes in a
+ * SharedArrayBuffer are read where they are; nothing is written to them here.
+ */
 import { checkUploadedChunk, type ChunkUpload } from './chunk-check.ts';
 
-export function handle(u: ChunkUpload): { value: Uint8Array; transfer: ArrayBuffer[] } {
-  const fixed = checkUploadedChunk(u);
-  return { value: fixed, transfer: fixed.buffer instanceof ArrayBuffer && fixed.byteLength === fixed.buffer.byteLength ? [fixed.buffer] : [] };
+export function handle(u: ChunkUpload): { value: number; transfer: ArrayBuffer[] } {
+  return { value: checkUploadedChunk(u), transfer: [] };
 }

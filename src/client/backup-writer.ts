@@ -5,7 +5,9 @@
  *    its index, checks the index against the manifest's size and csum, and adds its digests to
  *    the known set. Known chunks are never uploaded again.
  * 2. Streams each archive: chunks are hashed, known ones only appended, new ones encoded on
- *    workers and uploaded, with at most `window` chunks in flight (bounded memory).
+ *    workers and uploaded, with at most `window` chunks in flight. Chunks live in the writer's
+ *    `buffers` (window of them, reused), so memory is bounded and no chunk is allocated afresh;
+ *    sources that read into those buffers themselves (images) save a copy too.
  * 3. Closes each index with its count, size and csum, uploads the manifest, then `finish`.
  *    `finish` resolves only once the server made the snapshot durable for its sync level.
  */
@@ -17,6 +19,7 @@ import { decodeManifestBlob, encodeManifestBlob, signManifest, type Manifest, ty
 import { encodeBlob } from '../format/blob.ts';
 import type { CryptConfig } from '../format/crypt-config.ts';
 import type { BackupType } from '../core/backup-ref.ts';
+import { ChunkBuffers, isChunkBuffer, type ChunkBuffer } from './chunk-buffers.ts';
 import type { ChunkEncoder } from './chunk-encoder.ts';
 import type { ProtocolTransport } from './protocol-transport.ts';
 
@@ -38,19 +41,22 @@ export interface BackupWriterOptions {
   readonly backupTime: number;
   readonly encoder: ChunkEncoder;
   readonly crypt?: CryptConfig;
-  /** chunks in flight per archive (hashing/encoding/uploading); bounds memory to about window × 4 MiB × 2 */
+  /** chunks in flight (read, hashing, encoding, uploading); bounds chunk memory to window × chunk size */
   readonly window?: number;
   readonly onProgress?: (e: ProgressEvent) => void;
 }
 
 interface Entry {
-  readonly digestHex: string;
   readonly offset: number;
   readonly size: number;
-  readonly done: Promise<void>;
+  /** the chunk's digest, once it is known to the server (uploaded, or known before) */
+  readonly stored: Promise<Uint8Array>;
 }
 
+type UploadStats = { -readonly [K in keyof ArchiveStats]: ArchiveStats[K] };
+
 const APPEND_BATCH = 128;
+export const DEFAULT_WINDOW = 6;
 
 export class BackupWriter {
   readonly #t: ProtocolTransport;
@@ -58,11 +64,16 @@ export class BackupWriter {
   readonly #known = new Set<string>();
   readonly #inflight = new Map<string, Promise<void>>();
   readonly #files: ManifestFile[] = [];
+  readonly #window: number;
   #previous: Manifest | undefined;
+  /** Where chunks in flight live; a source may read straight into them (see `uploadArchive`). */
+  readonly buffers: ChunkBuffers;
 
   private constructor(t: ProtocolTransport, o: BackupWriterOptions) {
     this.#t = t;
     this.#o = o;
+    this.#window = o.window ?? DEFAULT_WINDOW;
+    this.buffers = new ChunkBuffers(this.#window);
   }
 
   static async start(t: ProtocolTransport, o: BackupWriterOptions): Promise<BackupWriter> {
@@ -105,17 +116,20 @@ export class BackupWriter {
     for (const d of digests) this.#known.add(toHex(d));
   }
 
-  /** Uploads one archive from a stream of chunks (already cut: 4 MiB pieces for `.fidx`). */
-  async uploadArchive(archive: string, chunks: AsyncIterable<Uint8Array>, opts: { readonly size?: number } = {}): Promise<ArchiveStats> {
+  /**
+   * Uploads one archive from a stream of chunks (already cut: 4 MiB pieces for `.fidx`). A chunk
+   * is a plain array (copied into a buffer of `buffers`) or a buffer taken from `buffers`, which
+   * this writer then owns and releases.
+   */
+  async uploadArchive(archive: string, chunks: AsyncIterable<Uint8Array | ChunkBuffer>, opts: { readonly size?: number } = {}): Promise<ArchiveStats> {
     const fixed = archive.endsWith('.fidx');
     if (!fixed && !archive.endsWith('.didx')) throw fail('INVALID_NAME', `archive '${archive}' must end in .fidx or .didx`, { value: archive });
     await this.#loadPrevious(archive);
     const kind = fixed ? 'fixed' : 'dynamic';
     const wid = (await this.#t.call('POST', `${kind}_index`, { 'archive-name': archive, size: fixed ? opts.size : undefined })) as number;
-    const stats = { archive, size: 0, chunks: 0, uploadedChunks: 0, uploadedBytes: 0, uploadedCompressed: 0, reusedChunks: 0 };
-    const window = this.#o.window ?? 4;
+    const stats: UploadStats = { archive, size: 0, chunks: 0, uploadedChunks: 0, uploadedBytes: 0, uploadedCompressed: 0, reusedChunks: 0 };
     const queue: Entry[] = [];
-    const batch: Entry[] = [];
+    const batch: { digestHex: string; offset: number }[] = [];
     const dyn: { end: number; digest: Uint8Array }[] = [];
     const fix: Uint8Array[] = [];
     const flush = async (): Promise<void> => {
@@ -123,48 +137,83 @@ export class BackupWriter {
       const items = batch.splice(0);
       await this.#t.call('PUT', `${kind}_index`, undefined, Buffer.from(JSON.stringify({ wid, 'digest-list': items.map((e) => e.digestHex), 'offset-list': items.map((e) => e.offset) })));
     };
+    // Index entries go out in archive order, each only once its chunk is stored on the server.
     const drainOne = async (): Promise<void> => {
       const e = queue.shift()!;
-      await e.done;
-      batch.push(e);
+      const digest = await e.stored;
+      if (fixed) fix.push(digest);
+      else dyn.push({ end: e.offset + e.size, digest });
+      batch.push({ digestHex: toHex(digest), offset: e.offset });
       if (batch.length >= APPEND_BATCH) await flush();
     };
-    for await (const data of chunks) {
-      if (fixed && data.length > FIXED_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `fixed chunk of ${data.length} bytes exceeds 4 MiB`, {});
-      const offset = stats.size;
-      stats.size += data.length;
-      stats.chunks++;
-      const size = data.length;
-      const encoded = await this.#o.encoder.encode(data, (d) => this.#known.has(toHex(d)) || this.#inflight.has(toHex(d)));
-      const digestHex = toHex(encoded.digest);
-      if (fixed) fix.push(encoded.digest);
-      else dyn.push({ end: stats.size, digest: encoded.digest });
-      let done: Promise<void>;
-      if (encoded.blob) {
-        const blob = encoded.blob;
-        done = this.#t.call('POST', `${kind}_chunk`, { wid, digest: digestHex, size, 'encoded-size': blob.length }, blob).then(() => {
-          this.#known.add(digestHex);
-          this.#inflight.delete(digestHex);
-        });
-        this.#inflight.set(digestHex, done);
-        stats.uploadedChunks++;
-        stats.uploadedBytes += size;
-        stats.uploadedCompressed += blob.length;
-      } else {
-        done = this.#inflight.get(digestHex) ?? Promise.resolve();
-        stats.reusedChunks++;
+    try {
+      for await (const item of chunks) {
+        const chunk = isChunkBuffer(item) ? item : await this.buffers.copyOf(item);
+        const size = chunk.data.byteLength;
+        if (fixed && size > FIXED_CHUNK_SIZE) {
+          chunk.release();
+          throw fail('INVALID_ARGUMENT', `fixed chunk of ${size} bytes exceeds 4 MiB`, {});
+        }
+        const stored = this.#storeChunk(kind, wid, chunk, stats);
+        stored.catch(() => undefined); // observed when drained; avoids an unhandled rejection meanwhile
+        queue.push({ offset: stats.size, size, stored });
+        stats.size += size;
+        stats.chunks++;
+        this.#o.onProgress?.({ type: 'bytes', archive, done: stats.size, total: opts.size });
+        while (queue.length >= this.#window) await drainOne();
       }
-      done.catch(() => undefined); // observed when drained; avoids an unhandled rejection meanwhile
-      queue.push({ digestHex, offset, size, done });
-      this.#o.onProgress?.({ type: 'bytes', archive, done: stats.size, total: opts.size });
-      while (queue.length >= window) await drainOne();
+      while (queue.length > 0) await drainOne();
+    } finally {
+      // On failure, let the chunks still in flight settle so their buffers come back.
+      await Promise.allSettled(queue.map((e) => e.stored));
     }
-    while (queue.length > 0) await drainOne();
     await flush();
     const csum = toHex(fixed ? fixedIndexCsum(fix, stats.size).csum : dynamicIndexCsum(dyn).csum);
     await this.#t.call('POST', `${kind}_close`, { wid, 'chunk-count': stats.chunks, size: stats.size, csum });
     this.#files.push({ filename: archive, cryptMode: this.#o.crypt ? 'encrypt' : 'none', size: stats.size, csum });
     return stats;
+  }
+
+  /**
+   * Hashes one chunk and, unless the server has it already, encodes and uploads it. Resolves with
+   * the digest once the server has the chunk; releases the chunk's buffer as early as it can.
+   */
+  async #storeChunk(kind: 'fixed' | 'dynamic', wid: number, chunk: ChunkBuffer, stats: UploadStats): Promise<Uint8Array> {
+    let reusable = true;
+    try {
+      const digest = await this.#o.encoder.digest(chunk);
+      const hex = toHex(digest);
+      const pending = this.#inflight.get(hex);
+      if (this.#known.has(hex) || pending) {
+        chunk.release();
+        stats.reusedChunks++;
+        await pending; // an index may only name a chunk the server has
+        return digest;
+      }
+      const upload = (async (): Promise<void> => {
+        const size = chunk.data.byteLength;
+        const blob = await this.#o.encoder.encode(chunk);
+        stats.uploadedChunks++;
+        stats.uploadedBytes += size;
+        stats.uploadedCompressed += blob.byteLength;
+        try {
+          await this.#t.call('POST', `${kind}_chunk`, { wid, digest: hex, size, 'encoded-size': blob.byteLength }, blob);
+        } catch (e) {
+          reusable = false; // the socket may not be done reading the blob
+          throw e;
+        }
+        this.#known.add(hex);
+      })();
+      this.#inflight.set(hex, upload);
+      try {
+        await upload;
+      } finally {
+        this.#inflight.delete(hex);
+      }
+      return digest;
+    } finally {
+      chunk.release({ reuse: reusable });
+    }
   }
 
   /** Uploads a small file as a blob (`NAME.conf` → `NAME.conf.blob`). */

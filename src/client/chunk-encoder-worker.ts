@@ -1,16 +1,17 @@
-/** Worker side of `pooledChunkEncoder`: blob encoding (compress, encrypt) of one chunk. */
+/**
+ * Worker side of `pooledChunkEncoder`: hashes or encodes one chunk in its shared buffer. Only the
+ * digest or the blob's offsets travel back; the bytes stay where they are.
+ */
 import { CryptConfig } from '../format/crypt-config.ts';
-import { encodeBlob } from '../format/blob.ts';
+import { runEncoderJob, type EncoderJob } from './chunk-encoder.ts';
 
 const configs = new Map<string, CryptConfig>();
 
-export function handle(msg: { data: Uint8Array; keyHex?: string; compress: boolean }): { value: Uint8Array; transfer: ArrayBuffer[] } {
+export function handle(job: EncoderJob): { value: unknown; transfer: ArrayBuffer[] } {
   let crypt: CryptConfig | undefined;
-  if (msg.keyHex) {
-    crypt = configs.get(msg.keyHex);
-    if (!crypt) configs.set(msg.keyHex, (crypt = new CryptConfig(Buffer.from(msg.keyHex, 'hex'))));
+  if (job.keyHex) {
+    crypt = configs.get(job.keyHex);
+    if (!crypt) configs.set(job.keyHex, (crypt = new CryptConfig(Buffer.from(job.keyHex, 'hex'))));
   }
-  const encoded = crypt ? encodeBlob(msg.data, { compress: msg.compress, crypt }) : encodeBlob(msg.data, { compress: msg.compress });
-  const blob = encoded.byteOffset === 0 && encoded.byteLength === encoded.buffer.byteLength ? encoded : new Uint8Array(encoded);
-  return { value: blob, transfer: [blob.buffer as ArrayBuffer] };
+  return { value: runEncoderJob(job, crypt), transfer: [] };
 }

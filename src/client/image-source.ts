@@ -1,11 +1,12 @@
 /**
- * Reads a file or block device as fixed 4 MiB chunks for a `.img` archive (PBS §7.1). Each chunk
- * is its own ArrayBuffer so it can move to an encoder worker without a copy. For a block device,
+ * Reads a file or block device as fixed 4 MiB chunks for a `.img` archive (PBS §7.1), straight
+ * into the backup writer's chunk buffers (no allocation, no copy per chunk). For a block device,
  * whose stat size is 0, the size comes from seeking to its end.
  */
 import { open } from 'node:fs/promises';
 import { fail } from '../core/errors.ts';
 import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
+import type { ChunkBuffer, ChunkBuffers } from './chunk-buffers.ts';
 
 export async function imageSize(path: string): Promise<number> {
   const h = await open(path, 'r').catch((e: unknown) => {
@@ -33,19 +34,25 @@ export async function imageSize(path: string): Promise<number> {
   }
 }
 
-export async function* imageChunks(path: string, size: number): AsyncGenerator<Uint8Array> {
+/** Yields buffers taken from `buffers`; the consumer owns (and releases) each one it receives. */
+export async function* imageChunks(path: string, size: number, buffers: ChunkBuffers): AsyncGenerator<ChunkBuffer> {
   const h = await open(path, 'r');
   try {
     for (let pos = 0; pos < size; pos += FIXED_CHUNK_SIZE) {
       const len = Math.min(FIXED_CHUNK_SIZE, size - pos);
-      const buf = new Uint8Array(len);
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await h.read(buf, got, len - got, pos + got);
-        if (bytesRead === 0) throw fail('TRUNCATED', `${path} ended at ${pos + got} bytes, expected ${size}`, { path, size });
-        got += bytesRead;
+      const chunk = await buffers.take(len);
+      try {
+        let got = 0;
+        while (got < len) {
+          const { bytesRead } = await h.read(chunk.data, got, len - got, pos + got);
+          if (bytesRead === 0) throw fail('TRUNCATED', `${path} ended at ${pos + got} bytes, expected ${size}`, { path, size });
+          got += bytesRead;
+        }
+      } catch (e) {
+        chunk.release();
+        throw e;
       }
-      yield buf;
+      yield chunk;
     }
   } finally {
     await h.close();

@@ -1,9 +1,12 @@
-// Starts a TypeScript worker module: registers tsx in this thread, imports the module named in
-// workerData, and routes each message to its default-exported handler (see worker-pool.ts).
+// Starts a worker module: registers tsx in this thread when the module is TypeScript (running
+// from the sources), imports the module named in workerData, and routes each message to its
+// exported handler (see worker-pool.ts). Compiled (.js) modules need no loader: no tsx, ~40 MiB less.
 import { parentPort, workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+if (workerData.module.endsWith('.ts')) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 const mod = await import(workerData.module);
 const handle = mod.handle;
 parentPort.on('message', async ({ id, msg }) => {

@@ -4,8 +4,9 @@
  * does I/O. Jobs are queued FIFO; each worker runs one at a time. Buffers named in `transfer` move
  * to the worker without a copy.
  *
- * Workers are TypeScript modules: they start through `worker-bootstrap.mjs`, which registers tsx
- * and then imports the module given in `workerData.module`. A worker answers `{ id, ok, value }`
+ * Workers are TypeScript modules: they start through `worker-bootstrap.mjs`, which imports the
+ * module given in `workerData.module` (registering tsx first when running from the sources). In
+ * the compiled tree (dist/) a worker's `.ts` URL names its `.js` output instead. A worker answers `{ id, ok, value }`
  * or `{ id, ok: false, error: { code, message, details } }`; errors come back as HoldfastErrors.
  */
 import { Worker, type TransferListItem } from 'node:worker_threads';
@@ -28,6 +29,12 @@ interface Job {
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { code: string; message: string; details: Record<string, unknown> } };
 
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** The module to load for `url`: as given from the sources, its `.js` output when compiled. */
+export function workerModule(url: URL): URL {
+  return COMPILED && url.pathname.endsWith('.ts') ? new URL(url.href.replace(/\.ts$/, '.js')) : url;
+}
 
 export class WorkerPool {
   readonly #idle: Worker[] = [];
@@ -39,7 +46,7 @@ export class WorkerPool {
 
   constructor(moduleUrl: URL, size = Math.max(1, availableParallelism())) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(BOOTSTRAP, { workerData: { module: moduleUrl.href } });
+      const w = new Worker(BOOTSTRAP, { workerData: { module: workerModule(moduleUrl).href } });
       w.unref();
       w.on('message', (r: Reply) => this.#onReply(w, r));
       w.on('error', (e) => this.#onCrash(w, e));

@@ -6,7 +6,7 @@ import binding from 'zstd-napi/binding.js';
 import { fromHex, sha256, toHex } from '../core/digest.ts';
 import { isHoldfastError } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
-import { BLOB_KINDS, blobHeader, decodeBlob, decodeChunk, encodeBlob, MAX_BLOB_SIZE, verifyBlobCrc, withRecomputedCrc, type BlobKind } from './blob.ts';
+import { BLOB_HEADROOM, BLOB_KINDS, blobHeader, computeBlobCrc, decodeBlob, decodeChunk, encodeBlob, encodeBlobInPlace, MAX_BLOB_SIZE, setBlobCrc, verifyBlobCrc, withRecomputedCrc, type BlobKind } from './blob.ts';
 import { CryptConfig } from './crypt-config.ts';
 
 const KEY = new CryptConfig(new Uint8Array(32).fill(9));
@@ -98,6 +98,39 @@ test('decodeBlob round-trips arbitrary data in every variant (property)', () => 
     }),
     { numRuns: 150 },
   );
+});
+
+test('encodeBlobInPlace matches encodeBlob in every variant, on shared memory (property)', () => {
+  const data = fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.string({ maxLength: 2000 }).map((s) => new TextEncoder().encode(s.repeat(3))));
+  fc.assert(
+    fc.property(data, fc.boolean(), fc.boolean(), fc.nat(16), (d, encrypted, compress, slack) => {
+      const region = new Uint8Array(new SharedArrayBuffer(BLOB_HEADROOM + d.byteLength + slack));
+      region.set(d, BLOB_HEADROOM);
+      const opts = encrypted ? { compress, crypt: KEY } : { compress };
+      const blob = encodeBlobInPlace(region, d.byteLength, opts);
+      assert.equal(blob.buffer, region.buffer, 'the blob is a view of the region');
+      verifyBlobCrc(blob);
+      assert.deepEqual(decodeBlob(blob, KEY), d);
+      const reference = encodeBlob(d, opts);
+      assert.equal(blob.byteLength, reference.byteLength);
+      if (!encrypted) assert.deepEqual(Uint8Array.from(blob), reference);
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('encodeBlobInPlace refuses a region without room for its headroom and data', () => {
+  throwsCode(() => encodeBlobInPlace(new Uint8Array(BLOB_HEADROOM + 9), 10, { compress: true }), 'INVALID_ARGUMENT');
+});
+
+test('computeBlobCrc and setBlobCrc repair a header CRC in place', () => {
+  const blob = encodeAs('plain', FIFTY);
+  const right = computeBlobCrc(blob);
+  blob[8] = (blob[8] ?? 0) ^ 0xff;
+  throwsCode(() => verifyBlobCrc(blob), 'BAD_CRC');
+  setBlobCrc(blob, right);
+  verifyBlobCrc(blob);
+  throwsCode(() => setBlobCrc(new Uint8Array(20), 0), 'BAD_MAGIC');
 });
 
 test('decodeBlob without a key fails with KEY_REQUIRED, with the wrong key with DECRYPT_FAILED', () => {

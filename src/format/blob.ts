@@ -9,7 +9,8 @@
  * the IV or tag, which GCM authenticates instead. Compression is used only when the frame is no
  * larger than the input (PBS 4.x rule, `<=`), and always happens before encryption.
  *
- * Hot path: one output allocation per encode; decode of a plain blob returns a view of its input.
+ * Hot path: one output allocation per encode (none for `encodeBlobInPlace`, the chunk pipeline's
+ * form); decode of a plain blob returns a view of its input.
  */
 import { randomFillSync } from 'node:crypto';
 import { crc32 } from '@node-rs/crc32';
@@ -17,7 +18,7 @@ import { digestEquals, sha256, toHex } from '../core/digest.ts';
 import { fail } from '../core/errors.ts';
 import { IV_BYTES, TAG_BYTES, type CryptConfig } from './crypt-config.ts';
 import { COMPRESSED_BLOB_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, hasMagic, MAGIC_BYTES, UNCOMPRESSED_BLOB_MAGIC } from './magics.ts';
-import { allocBytes, compressIfSmaller, decompress, scratchFor } from './zstd.ts';
+import { allocBytes, compressIfSmaller, decompress, decompressTransient, scratchFor } from './zstd.ts';
 
 /** The protocol's limit on one chunk's plaintext. */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -26,6 +27,8 @@ export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
 
 export const PLAIN_HEADER_SIZE = 12;
 export const ENCRYPTED_HEADER_SIZE = 44;
+/** Room before the data that `encodeBlobInPlace` needs: the largest header. */
+export const BLOB_HEADROOM = ENCRYPTED_HEADER_SIZE;
 const CRC_OFFSET = MAGIC_BYTES;
 const IV_OFFSET = PLAIN_HEADER_SIZE;
 const TAG_OFFSET = IV_OFFSET + IV_BYTES;
@@ -85,6 +88,17 @@ export function verifyBlobCrc(bytes: Uint8Array): void {
   if (actual !== expected) throw fail('BAD_CRC', 'blob CRC32 mismatch', { expected, actual });
 }
 
+/** The CRC-32 a blob's header should hold: over everything after the header. */
+export function computeBlobCrc(bytes: Uint8Array): number {
+  return crc32(bytes.subarray(blobHeader(bytes).headerSize));
+}
+
+/** Writes `crc` into the blob's header (the bytes are the caller's own copy). */
+export function setBlobCrc(bytes: Uint8Array, crc: number): void {
+  blobHeader(bytes);
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(CRC_OFFSET, crc, true);
+}
+
 /**
  * The blob with its CRC recomputed, as the server stores uploaded chunks (the client's CRC is not
  * trusted). Returns `bytes` itself when the CRC is already right, else a corrected copy.
@@ -112,6 +126,38 @@ export function encodeBlob(data: Uint8Array, opts: EncodeBlobOptions): Uint8Arra
   const out = allocBytes(PLAIN_HEADER_SIZE + payload.byteLength);
   out.set(h.magic, 0);
   out.set(payload, PLAIN_HEADER_SIZE);
+  writeCrc(out, PLAIN_HEADER_SIZE);
+  return out;
+}
+
+/**
+ * Encodes the `length` bytes at `region[BLOB_HEADROOM..]` into a blob inside `region` and returns
+ * the blob as a view of it; the data is overwritten. An incompressible, unencrypted chunk costs
+ * no copy at all: its header goes into the headroom before it. Byte-identical to `encodeBlob`
+ * (for encrypted blobs: up to the random IV).
+ */
+export function encodeBlobInPlace(region: Uint8Array, length: number, opts: EncodeBlobOptions): Uint8Array {
+  if (length > MAX_BLOB_SIZE) throw fail('INVALID_ARGUMENT', `blob input of ${length} bytes exceeds ${MAX_BLOB_SIZE}`, { length });
+  if (region.byteLength < BLOB_HEADROOM + length) throw fail('INVALID_ARGUMENT', `region of ${region.byteLength} bytes has no room for ${length} bytes after its headroom`, { length });
+  const data = region.subarray(BLOB_HEADROOM, BLOB_HEADROOM + length);
+  const compressed = opts.compress ? compressIfSmaller(data) : undefined;
+  const payloadLength = compressed?.byteLength ?? length;
+  if (compressed) data.set(compressed); // scratch → region; the plaintext is no longer needed
+  const payload = region.subarray(BLOB_HEADROOM, BLOB_HEADROOM + payloadLength);
+  const isCompressed = compressed !== undefined;
+  if (opts.crypt) {
+    // GCM is a stream cipher applied slice by slice: encrypting a buffer onto itself is safe.
+    const out = region.subarray(0, ENCRYPTED_HEADER_SIZE + payloadLength);
+    out.set(blobMagic(isCompressed ? 'encrypted-compressed' : 'encrypted'), 0);
+    const iv = out.subarray(IV_OFFSET, IV_OFFSET + IV_BYTES);
+    randomFillSync(iv);
+    const tag = opts.crypt.encryptInto(payload, payload, iv);
+    out.set(tag, TAG_OFFSET);
+    writeCrc(out, ENCRYPTED_HEADER_SIZE);
+    return out;
+  }
+  const out = region.subarray(BLOB_HEADROOM - PLAIN_HEADER_SIZE, BLOB_HEADROOM + payloadLength);
+  out.set(headerOf(isCompressed ? 'compressed' : 'plain').magic, 0);
   writeCrc(out, PLAIN_HEADER_SIZE);
   return out;
 }
@@ -153,6 +199,17 @@ export function openBlob(bytes: Uint8Array, crypt?: CryptConfig): Uint8Array {
   const opened = h.compressed ? scratchFor(payload.byteLength).subarray(0, payload.byteLength) : allocBytes(payload.byteLength);
   crypt.decryptInto(payload, iv, tag, opened);
   return h.compressed ? decompress(opened, MAX_BLOB_SIZE) : opened;
+}
+
+/**
+ * The plaintext of an unencrypted blob whose CRC the caller already checked, for a look only: a
+ * compressed payload decodes into a thread-owned buffer that the next call reuses.
+ */
+export function peekPlainBlob(bytes: Uint8Array): Uint8Array {
+  const h = blobHeader(bytes);
+  if (h.encrypted) throw fail('INTERNAL', 'peekPlainBlob needs an unencrypted blob', { kind: h.kind });
+  const payload = bytes.subarray(h.headerSize);
+  return h.compressed ? decompressTransient(payload, MAX_BLOB_SIZE) : payload;
 }
 
 export interface DecodeChunkOptions {

@@ -20,6 +20,7 @@ const SCRATCH_KEEP_LIMIT = binding.compressBound(16 * 1024 * 1024);
 let cctx: binding.CCtx | undefined;
 let dctx: binding.DCtx | undefined;
 let scratch: Uint8Array | undefined;
+let decodeScratch: Uint8Array | undefined;
 
 function compressor(): binding.CCtx {
   if (!cctx) {
@@ -63,10 +64,28 @@ export function compressIfSmaller(data: Uint8Array): Uint8Array | undefined {
 
 /** Decompresses a zstd stream; CORRUPT for anything that is not one, or that decodes past `maxOutput`. */
 export function decompress(src: Uint8Array, maxOutput: number): Uint8Array {
+  return decompressWith(src, maxOutput, allocBytes);
+}
+
+/**
+ * `decompress` for a caller that only looks at the result (the server's upload check hashes it):
+ * the output is a view of a thread-owned buffer, valid until the next call, so checking a stream
+ * of 4 MiB chunks allocates nothing per chunk.
+ */
+export function decompressTransient(src: Uint8Array, maxOutput: number): Uint8Array {
+  return decompressWith(src, maxOutput, (n) => {
+    if (decodeScratch && decodeScratch.byteLength >= n) return decodeScratch.subarray(0, n);
+    const fresh = allocBytes(n);
+    if (n <= SCRATCH_KEEP_LIMIT) decodeScratch = fresh;
+    return fresh;
+  });
+}
+
+function decompressWith(src: Uint8Array, maxOutput: number, alloc: (n: number) => Uint8Array): Uint8Array {
   const single = singleFrameSize(src);
   if (single === undefined) return decompressStreaming(src, maxOutput);
   if (single > maxOutput) throw fail('CORRUPT', `zstd frame claims ${single} bytes, over the limit ${maxOutput}`, { size: single, maxOutput });
-  const out = allocBytes(single);
+  const out = alloc(single);
   let n: number;
   try {
     n = decompressor().decompress(out, src);

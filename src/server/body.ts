@@ -35,6 +35,23 @@ export async function readBody(req: BodySource, limit: number): Promise<Buffer> 
   return Buffer.concat(parts, size);
 }
 
+/**
+ * Reads the whole body into `dest` and returns its length; `tooLong(room, seen)` is thrown as
+ * soon as more bytes arrive than `dest` holds. The stream stays usable, as with `readBody`.
+ */
+export async function readBodyInto(req: BodySource, dest: Uint8Array, tooLong: (room: number, seen: number) => Error): Promise<number> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > dest.byteLength) throw tooLong(dest.byteLength, declared);
+  let size = 0;
+  const chunks = req instanceof Readable ? (req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) : req;
+  for await (const chunk of chunks) {
+    if (size + chunk.byteLength > dest.byteLength) throw tooLong(dest.byteLength, size + chunk.byteLength);
+    dest.set(chunk, size);
+    size += chunk.byteLength;
+  }
+  return size;
+}
+
 /** Decoded key/value pairs; a key given more than once maps to an array of its values. */
 export function formArgs(params: URLSearchParams): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

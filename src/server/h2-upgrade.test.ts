@@ -63,7 +63,7 @@ test('serveH2 passes path without slash, query and body; errors become status + 
   const seen: unknown[] = [];
   const { client, closed, done } = await pair({
     handle: async (method, path, query, body) => {
-      seen.push([method, path, query, Buffer.isBuffer(body) ? body.toString() : 'stream']);
+      seen.push([method, path, query, Buffer.from(await body.bytes()).toString()]);
       if (path === 'bad') throw fail('UNKNOWN_CHUNK', 'no such chunk');
       return { json: { ok: true } };
     },
@@ -111,7 +111,7 @@ test('serveH2 runs onClose once, after in-flight handlers have settled', async (
 
 test('serveH2 accepts a body of H2_BODY_LIMIT bytes (a 16 MiB chunk and header) and refuses one byte more', async () => {
   const { client, closed, done } = await pair({
-    handle: async (_m, _p, _q, body) => ({ json: Buffer.isBuffer(body) ? body.length : -1 }),
+    handle: async (_m, _p, _q, body) => ({ json: (await body.bytes()).length }),
     onClose: async () => undefined,
   });
   const ok = await send(client, '/dynamic_chunk', Buffer.alloc(H2_BODY_LIMIT, 1));
@@ -119,6 +119,31 @@ test('serveH2 accepts a body of H2_BODY_LIMIT bytes (a 16 MiB chunk and header) 
   const big = await send(client, '/dynamic_chunk', Buffer.alloc(H2_BODY_LIMIT + 1, 1));
   assert.equal(big.status, 400);
   assert.equal(big.code, 'INVALID_ARGUMENT');
+  client.close();
+  await closed;
+  await done();
+});
+
+test('serveH2 reads a body into a buffer of its own, refuses a longer one, and discards one nobody read', async () => {
+  const { client, closed, done } = await pair({
+    handle: async (_m, path, _q, body) => {
+      if (path === 'ignore') return { json: 'ignored' };
+      const dest = new Uint8Array(new SharedArrayBuffer(1000));
+      const n = await body.into(dest);
+      return { json: [n, dest[0], dest[n - 1]] };
+    },
+    onClose: async () => undefined,
+  });
+  const body = Buffer.alloc(1000, 7);
+  body[999] = 9;
+  const ok = await send(client, '/into', body);
+  assert.deepEqual([ok.status, JSON.parse(ok.text)], [200, { data: [1000, 7, 9] }]);
+  const long = await send(client, '/into', Buffer.alloc(5 * 1024 * 1024, 1));
+  assert.deepEqual([long.status, long.code], [400, 'SIZE_MISMATCH']);
+  const ignored = await send(client, '/ignore', Buffer.alloc(3 * 1024 * 1024, 1));
+  assert.deepEqual([ignored.status, JSON.parse(ignored.text)], [200, { data: 'ignored' }]);
+  const again = await send(client, '/into', body);
+  assert.equal(again.status, 200, 'the session still works');
   client.close();
   await closed;
   await done();

@@ -19,7 +19,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fail, toHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { formArgs, readBody } from './body.ts';
+import { formArgs } from './body.ts';
+import { streamBody, type RequestBody } from './protocol/request-body.ts';
 import { ERROR_CODE_HEADER, errorResponse, JSON_CONTENT_TYPE } from './http-error.ts';
 import type { Args } from './router.ts';
 
@@ -40,10 +41,10 @@ export type ProtocolReply = { readonly json: unknown } | { readonly stream: Asyn
 
 export interface ProtocolSession {
   /**
-   * One h2 request. `path` has no leading slash (`dynamic_chunk`, `''` for `/`). The body is
-   * currently always a Buffer of at most H2_BODY_LIMIT bytes.
+   * One h2 request. `path` has no leading slash (`dynamic_chunk`, `''` for `/`). The body is read
+   * by the handler, whole (at most H2_BODY_LIMIT bytes) or into a buffer of its own.
    */
-  handle(method: string, path: string, query: Args, body: AsyncIterable<Uint8Array> | Buffer): Promise<ProtocolReply>;
+  handle(method: string, path: string, query: Args, body: RequestBody): Promise<ProtocolReply>;
   onClose(): Promise<void>;
 }
 
@@ -127,9 +128,10 @@ async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply): Pr
 async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
   try {
     const url = new URL(headers[':path'] ?? '/', 'http://session');
-    const body = await readBody(Object.assign(stream, { headers }), H2_BODY_LIMIT);
+    const body = streamBody(Object.assign(stream, { headers }), H2_BODY_LIMIT);
     const result = await session.handle(headers[':method'] ?? 'GET', url.pathname.replace(/^\/+/, ''), formArgs(url.searchParams), body);
     await reply(stream, result);
+    if (!stream.readableEnded) stream.resume(); // a body the endpoint did not want is discarded
   } catch (e) {
     replyError(stream, e);
   }

@@ -6,7 +6,7 @@ import { isHoldfastError } from '../../src/core/errors.ts';
 import { encodeBlob } from '../../src/format/blob.ts';
 import { CryptConfig } from '../../src/format/crypt-config.ts';
 import { generateKey } from '../../src/format/key-file.ts';
-import { checkUploadedChunk } from '../../src/chunks/chunk-check.ts';
+import { checkUploadedChunk, inlineChunkChecker, pooledChunkChecker } from '../../src/chunks/chunk-check.ts';
 import { pseudoRandom, tempStore } from '../helpers/datastore-fixture.ts';
 
 const data = pseudoRandom(100_000, 3);
@@ -101,7 +101,7 @@ test('ChunkStore.quarantine renames a chunk to <digest>.<n>.bad with the first f
 
 test('checkUploadedChunk rejects a wrong digest, a wrong size, a wrong encoded size and an oversized chunk', () => {
   const ok = { digestHex: digest, size: data.length, encodedSize: blob.length, bytes: blob };
-  assert.ok(checkUploadedChunk(ok).length === blob.length);
+  assert.equal(checkUploadedChunk(ok), Buffer.from(blob).readUInt32LE(8));
   const code = (f: () => unknown, c: string) => assert.throws(f, (e) => isHoldfastError(e) && e.code === c);
   code(() => checkUploadedChunk({ ...ok, digestHex: '0'.repeat(64) }), 'DIGEST_MISMATCH');
   code(() => checkUploadedChunk({ ...ok, size: data.length + 1 }), 'SIZE_MISMATCH');
@@ -112,10 +112,21 @@ test('checkUploadedChunk rejects a wrong digest, a wrong size, a wrong encoded s
   code(() => checkUploadedChunk({ ...ok, bytes: bad }), 'BAD_MAGIC');
 });
 
-test('checkUploadedChunk replaces the client CRC with its own', () => {
-  const wrongCrc = Buffer.from(blob);
-  wrongCrc.writeUInt32LE(0, 8);
-  assert.deepEqual(Buffer.from(checkUploadedChunk({ digestHex: digest, size: data.length, encodedSize: blob.length, bytes: wrongCrc })), Buffer.from(blob));
+test('the chunk checkers replace the client CRC with their own, in place, also in shared memory on a worker', async () => {
+  const pooled = pooledChunkChecker(1);
+  try {
+    for (const checker of [inlineChunkChecker, pooled]) {
+      const wrongCrc = new Uint8Array(new SharedArrayBuffer(blob.length));
+      wrongCrc.set(blob);
+      new DataView(wrongCrc.buffer).setUint32(8, 0, true);
+      await checker.check({ digestHex: digest, size: data.length, encodedSize: blob.length, bytes: wrongCrc });
+      assert.deepEqual(Buffer.from(wrongCrc), Buffer.from(blob));
+      const copy = Uint8Array.from(blob);
+      await assert.rejects(checker.check({ digestHex: '0'.repeat(64), size: data.length, encodedSize: blob.length, bytes: copy }), (e) => isHoldfastError(e) && e.code === 'DIGEST_MISMATCH');
+    }
+  } finally {
+    await pooled.close();
+  }
 });
 
 test('Datastore.setSyncLevel leaving filesystem issues one syncfs first', async () => {

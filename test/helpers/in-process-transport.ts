@@ -7,13 +7,14 @@ import type { ProtocolTransport, QueryParams } from '../../src/client/protocol-t
 import { toSearchParams } from '../../src/client/protocol-transport.ts';
 import type { BackupProtocol } from '../../src/server/protocol/backup-protocol.ts';
 import type { ReaderProtocol } from '../../src/server/protocol/reader-protocol.ts';
+import { bufferBody } from '../../src/server/protocol/request-body.ts';
 
 export function backupTransport(p: BackupProtocol): ProtocolTransport {
   return {
     call: async (method, path, query?: QueryParams, body?: Uint8Array) =>
-      p.dispatch(method, path, toSearchParams(query), async () => body ?? new Uint8Array(0)),
+      p.dispatch(method, path, toSearchParams(query), bufferBody(body)),
     download: async (path, query?: QueryParams) => {
-      const r = await p.dispatch('GET', path, toSearchParams(query), async () => new Uint8Array(0));
+      const r = await p.dispatch('GET', path, toSearchParams(query), bufferBody());
       if (!(r instanceof Uint8Array)) throw new Error(`${path} did not return bytes`);
       return r;
     },

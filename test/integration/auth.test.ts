@@ -47,8 +47,7 @@ function echoSession(authId: string): ProtocolSession {
     handle: async (method, path, query, body) => {
       if (path === 'fail') throw fail('UNKNOWN_WRITER', 'no such writer', { wid: query['wid'] });
       if (path === 'json') return { json: { method, query, authId } };
-      if (!Buffer.isBuffer(body)) throw new Error('expected a buffered body');
-      return { stream: body };
+      return { stream: await body.bytes() };
     },
     onClose: async () => {
       closedSessions.push(authId);

@@ -105,14 +105,15 @@ function snapshotDirs(): string[] {
   return out.sort();
 }
 
-test('a chunk over 16 MiB is refused with CHUNK_TOO_LARGE (by its size) or as a too large body', TIMEOUT, async () => {
+test('a chunk over 16 MiB is refused with CHUNK_TOO_LARGE, and a body longer than its encoded-size with SIZE_MISMATCH', TIMEOUT, async () => {
   const s = await openBackup('big', T0);
   try {
     const wid = (await json(s.h2.request('POST', 'dynamic_index', { 'archive-name': 'a.pxar.didx' }))) as number;
     const huge = chunkOf(new Uint8Array(MAX_CHUNK_SIZE + 1)); // compresses to a small body
     await rejects(uploadChunk(s.h2, wid, huge), 'CHUNK_TOO_LARGE', 400);
     const body = fastRandom(MAX_CHUNK_SIZE + 256 * 1024, 3);
-    await rejects(s.h2.request('POST', 'dynamic_chunk', { wid, digest: toHex(sha256(body)), size: MAX_CHUNK_SIZE, 'encoded-size': body.length }, body), 'INVALID_ARGUMENT', 400, /too large/);
+    await rejects(s.h2.request('POST', 'dynamic_chunk', { wid, digest: toHex(sha256(body)), size: MAX_CHUNK_SIZE, 'encoded-size': body.length }, body), 'CHUNK_TOO_LARGE', 400);
+    await rejects(s.h2.request('POST', 'dynamic_chunk', { wid, digest: toHex(sha256(body)), size: 4096, 'encoded-size': 4096 + 12 }, body), 'SIZE_MISMATCH', 400, /more than the 4108 announced/);
     // the session is still usable after both refusals
     const small = chunkOf(fastRandom(1000, 4));
     assert.equal(await json(uploadChunk(s.h2, wid, small)), small.digest);

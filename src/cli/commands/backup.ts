@@ -68,8 +68,8 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const started = Date.now();
   const session = await client.upgrade('backup', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': time, ...(ns ? { ns } : {}) }, 'proxmox-backup-protocol-v1');
   const transport = h2Transport(session);
-  // One encoder thread: zstd level 1 and CRC-32 run at 1.5 GB/s and more on incompressible data,
-  // so one thread beside the main one (hashing, TLS) keeps up, and each thread costs ~25 MiB RSS.
+  // One encoder thread (hashing, zstd level 1, CRC-32) beside the main one (reading, TLS, HTTP/2)
+  // keeps both cores busy; each more thread costs ~25 MiB RSS.
   const encoder = pooledChunkEncoder(loaded?.key, 1);
   const snapshot = `${ns ? `ns/${ns}/` : ''}${type}/${id}/${formatTime(time)}`;
   try {
@@ -95,11 +95,11 @@ async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promi
   }
   if (s.kind === 'img') {
     const size = await imageSize(s.path);
-    return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size), { size });
+    return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
   }
   const warnings: string[] = [];
   const stream = createPxarStream(s.path, { onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
-  const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream));
+  const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
   for (const wn of warnings) ctx.err(`warning: ${wn}`);
   return stats;
 }

@@ -6,6 +6,10 @@
  * Invariants: a chunk enters the store only after `ChunkChecker` checked it; an index entry
  * references only chunks uploaded in this session or registered from the previous snapshot's
  * index; `finish` answers only after the datastore's durability step for its level.
+ *
+ * Memory: chunk bodies land in this session's upload slots (UPLOAD_SLOTS of them), read straight
+ * from the stream, checked in place on a worker and written from there. More concurrent uploads
+ * wait for a slot, which leaves their bodies to HTTP/2 flow control.
  */
 import { fail } from '../../core/errors.ts';
 import { toHex } from '../../core/digest.ts';
@@ -14,20 +18,26 @@ import { verifyBlobCrc, MAX_CHUNK_SIZE } from '../../format/blob.ts';
 import type { ChunkChecker } from '../../chunks/chunk-check.ts';
 import type { BackupSession } from '../../datastore/backup-session.ts';
 import { indexChunks } from '../../datastore/index-files.ts';
+import { SlotPool } from '../../core/slot-pool.ts';
 import { digestHex, int, optInt, optStr, str, type Query } from './params.ts';
+import type { RequestBody } from './request-body.ts';
 
-export type Body = () => Promise<Uint8Array>;
+/** Chunk uploads of one session that are read, checked and written at once. */
+export const UPLOAD_SLOTS = 8;
+/** Slots grown for a larger chunk than this (up to 16 MiB) are not kept. */
+const SLOT_KEEP_BYTES = FIXED_CHUNK_SIZE + 64;
 
 export class BackupProtocol {
   readonly session: BackupSession;
   readonly #checker: ChunkChecker;
+  readonly #slots = new SlotPool(UPLOAD_SLOTS, SLOT_KEEP_BYTES);
 
   constructor(session: BackupSession, checker: ChunkChecker) {
     this.session = session;
     this.#checker = checker;
   }
 
-  async dispatch(method: string, path: string, q: Query, body: Body): Promise<unknown> {
+  async dispatch(method: string, path: string, q: Query, body: RequestBody): Promise<unknown> {
     const route = `${method} ${path.replace(/^\/+/, '')}`;
     switch (route) {
       case 'GET previous_backup_time':
@@ -40,22 +50,22 @@ export class BackupProtocol {
         return this.createFixedIndex(archive(q, '.fidx'), optInt(q, 'size', 1), optStr(q, 'reuse-csum'));
       case 'POST dynamic_chunk':
       case 'POST fixed_chunk':
-        return this.uploadChunk(route === 'POST fixed_chunk', q, await body());
+        return this.uploadChunk(route === 'POST fixed_chunk', q, body);
       case 'PUT dynamic_index':
       case 'PUT fixed_index':
-        this.appendIndex(await body());
+        this.appendIndex(await body.bytes());
         return null;
       case 'POST dynamic_close':
       case 'POST fixed_close':
         await this.session.closeIndex(int(q, 'wid', 1), { chunkCount: int(q, 'chunk-count'), size: int(q, 'size'), csumHex: digestHex(q, 'csum') });
         return null;
       case 'POST blob':
-        return this.uploadBlob(str(q, 'file-name'), int(q, 'encoded-size', 12, MAX_CHUNK_SIZE + 44), await body());
+        return this.uploadBlob(str(q, 'file-name'), int(q, 'encoded-size', 12, MAX_CHUNK_SIZE + 44), await body.bytes());
       case 'POST finish':
         await this.session.finish();
         return null;
       case 'POST speedtest':
-        await body();
+        await body.bytes();
         return null;
       default:
         throw fail('NOT_FOUND', `no backup protocol endpoint '${route}'`, { method, path });
@@ -83,7 +93,7 @@ export class BackupProtocol {
     return this.session.createFixedIndex(name, size, idx.digests);
   }
 
-  async uploadChunk(fixed: boolean, q: Query, bytes: Uint8Array): Promise<string> {
+  async uploadChunk(fixed: boolean, q: Query, body: RequestBody): Promise<string> {
     this.session.assertWriter(int(q, 'wid', 1));
     const digest = digestHex(q, 'digest');
     const size = int(q, 'size', 1);
@@ -92,8 +102,14 @@ export class BackupProtocol {
       throw fail('CHUNK_TOO_LARGE', `chunk of ${size} bytes (${encodedSize} encoded) exceeds the ${MAX_CHUNK_SIZE}-byte protocol limit`, { size, encodedSize, digest });
     }
     if (fixed && size > FIXED_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `fixed chunk of ${size} bytes exceeds the ${FIXED_CHUNK_SIZE}-byte chunk size`, { size, digest });
-    const checked = await this.#checker.check({ digestHex: digest, size, encodedSize, bytes });
-    await this.session.insertChunk(digest, checked, size);
+    const slot = await this.#slots.acquire(encodedSize);
+    try {
+      const bytes = slot.bytes.subarray(0, await body.into(slot.bytes));
+      await this.#checker.check({ digestHex: digest, size, encodedSize, bytes });
+      await this.session.insertChunk(digest, bytes, size);
+    } finally {
+      slot.release();
+    }
     return digest;
   }
 

@@ -59,13 +59,6 @@ function snapshotFromArgs(args: Args): { store: string; ref: SnapshotRef } {
   };
 }
 
-async function bodyBytes(body: AsyncIterable<Uint8Array> | Buffer): Promise<Uint8Array> {
-  if (body instanceof Uint8Array) return body;
-  const parts: Uint8Array[] = [];
-  for await (const p of body) parts.push(p);
-  return Buffer.concat(parts);
-}
-
 /** With `jobs`, each session runs as a `backup` task (and `verify-new` is honoured). */
 export function backupProtocolFactory(deps: { readonly registry: DatastoreRegistry; readonly auth: AuthPort; readonly checker: ChunkChecker; readonly jobs?: Pick<JobServices, 'backupStarted'> }): ProtocolFactory {
   return async (args, authId): Promise<ProtocolSession> => {
@@ -81,7 +74,7 @@ export function backupProtocolFactory(deps: { readonly registry: DatastoreRegist
     const proto = new BackupProtocol(session, deps.checker);
     return {
       async handle(method, path, query, body): Promise<ProtocolReply> {
-        const value = await proto.dispatch(method, path, toQuery(query), () => bodyBytes(body)).catch((e: unknown) => {
+        const value = await proto.dispatch(method, path, toQuery(query), body).catch((e: unknown) => {
           track?.requestFailed(e);
           throw e;
         });

@@ -1,0 +1,2 @@
+/** Whether `<root>/dist` is at least as new as every file and directory in `<root>/src`. */
+export function builtIsFresh(root: string): boolean;

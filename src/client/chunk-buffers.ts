@@ -1,0 +1,61 @@
+/**
+ * ChunkBuffers: the client's reusable memory for chunks in flight, `count` buffers in shared memory
+ * (see core/slot-pool.ts for why). Each buffer keeps BLOB_HEADROOM bytes in front of the chunk so
+ * the encoder can build the blob in place: no allocation and, for incompressible data, no copy
+ * between reading a chunk from disk and handing its blob to the socket.
+ *
+ * Ownership: whoever holds a ChunkBuffer releases it exactly once; a source that yields one hands
+ * it to the consumer. Waiting in `take` is the pipeline's back-pressure.
+ */
+import { SlotPool, type SlotLease } from '../core/slot-pool.ts';
+import { BLOB_HEADROOM } from '../format/blob.ts';
+import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
+
+export interface ChunkBuffer {
+  /** Shared memory: BLOB_HEADROOM bytes of headroom, then the chunk. */
+  readonly region: Uint8Array;
+  /** The chunk itself: `region[BLOB_HEADROOM..]`. */
+  readonly data: Uint8Array;
+  /** See SlotLease.release: `reuse: false` when a socket may still read the region. */
+  release(opts?: { readonly reuse?: boolean }): void;
+}
+
+/** Buffers that grew past this (dynamic chunks reach 16 MiB) are not kept for reuse. */
+const KEEP_BYTES = 2 * FIXED_CHUNK_SIZE + BLOB_HEADROOM;
+
+export class ChunkBuffers {
+  readonly #slots: SlotPool;
+
+  constructor(count: number) {
+    this.#slots = new SlotPool(count, KEEP_BYTES);
+  }
+
+  get count(): number {
+    return this.#slots.count;
+  }
+
+  /** Buffers currently held by someone. */
+  get inUse(): number {
+    return this.#slots.inUse;
+  }
+
+  /** A buffer for a chunk of `length` bytes (contents undefined); waits while all are in use. */
+  async take(length: number): Promise<ChunkBuffer> {
+    return wrap(await this.#slots.acquire(BLOB_HEADROOM + length), length);
+  }
+
+  /** A buffer holding a copy of `data`. */
+  async copyOf(data: Uint8Array): Promise<ChunkBuffer> {
+    const b = await this.take(data.byteLength);
+    b.data.set(data);
+    return b;
+  }
+}
+
+function wrap(lease: SlotLease, length: number): ChunkBuffer {
+  return { region: lease.bytes, data: lease.bytes.subarray(BLOB_HEADROOM, BLOB_HEADROOM + length), release: (o) => lease.release(o) };
+}
+
+export function isChunkBuffer(x: Uint8Array | ChunkBuffer): x is ChunkBuffer {
+  return !(x instanceof Uint8Array);
+}

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pseudoRandom } from '../../test/helpers/seeded.ts';
+import { BuzhashChunker } from './buzhash-chunker.ts';
+import { ChunkBuffers } from './chunk-buffers.ts';
+import { dynamicChunks } from './dynamic-chunks.ts';
+
+const AVG = 4096;
+
+async function* pieces(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
+/** Cut points of the whole input in one scan pass per cut, as a reference. */
+function referenceCuts(data: Uint8Array): number[] {
+  const chunker = new BuzhashChunker(AVG);
+  const cuts: number[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const cut = chunker.scan(data.subarray(at));
+    if (cut === 0) break;
+    at += cut;
+    cuts.push(at);
+  }
+  if (cuts.at(-1) !== data.length) cuts.push(data.length);
+  return cuts;
+}
+
+test('dynamicChunks cuts where the chunker does, whatever the input pieces, in reusable buffers', async () => {
+  const data = pseudoRandom(300_000, 7);
+  const expected = referenceCuts(data);
+  for (const pieceSize of [1000, 4096, 65536, data.length]) {
+    const buffers = new ChunkBuffers(2);
+    const cuts: number[] = [];
+    const joined = new Uint8Array(data.length);
+    let at = 0;
+    for await (const chunk of dynamicChunks(pieces(data, pieceSize), buffers, AVG)) {
+      assert.ok(chunk.region.buffer instanceof SharedArrayBuffer);
+      joined.set(chunk.data, at);
+      at += chunk.data.length;
+      cuts.push(at);
+      chunk.release(); // with 2 buffers, the generator would wait forever without this
+    }
+    assert.deepEqual(cuts, expected, `piece size ${pieceSize}`);
+    assert.ok(Buffer.from(joined).equals(data));
+    assert.equal(buffers.inUse, 0);
+  }
+});
