@@ -55,15 +55,20 @@ test('a slot grown past keepBytes, or released with reuse: false, is not kept', 
   after.release();
 });
 
-test('a free slot too small for a request is replaced, so the pool never holds more than count buffers', async () => {
+test('slots are made keepBytes large, so requests of varying size up to it reuse one buffer', async () => {
   const pool = new SlotPool(1, 1024);
   const s = await pool.acquire(10);
+  assert.equal(s.bytes.buffer.byteLength, 1024);
   s.release();
-  const l = await pool.acquire(500);
-  assert.equal(l.bytes.byteLength, 500);
+  const l = await pool.acquire(1000);
+  assert.equal(l.bytes.byteLength, 1000);
+  assert.equal(l.bytes.buffer, s.bytes.buffer);
   l.release();
+  const big = await pool.acquire(5000);
+  assert.equal(big.bytes.buffer.byteLength, 5000, 'a larger request gets a buffer of its own size');
+  big.release();
   const again = await pool.acquire(20);
-  assert.equal(again.bytes.buffer, l.bytes.buffer);
+  assert.notEqual(again.bytes.buffer, big.bytes.buffer, 'and that buffer was not kept');
   again.release();
 });
 

@@ -67,12 +67,16 @@ export class SlotPool {
     };
   }
 
-  /** A free buffer big enough, else a new one (a smaller free one is dropped, not kept). */
+  /**
+   * A free buffer big enough, else a new one. New buffers get `keepBytes` when that is enough, so
+   * chunks of varying size reuse them; pages never written are never resident, so the unused
+   * tail costs address space only. A smaller free buffer is dropped to make room, not kept.
+   */
   #takeFree(length: number): SharedArrayBuffer {
     const i = this.#free.findIndex((b) => b.byteLength >= length);
     if (i >= 0) return this.#free.splice(i, 1)[0]!;
     this.#free.pop();
-    return new SharedArrayBuffer(Math.max(length, 1));
+    return new SharedArrayBuffer(Math.max(length <= this.keepBytes ? this.keepBytes : length, 1));
   }
 
   #wake(): void {
