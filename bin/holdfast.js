@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { builtIsFresh } from './build-freshness.mjs';
 
 process.env.UV_THREADPOOL_SIZE ??= '16';
-await limitMallocArenas();
+await tuneMalloc();
 const root = new URL('../', import.meta.url);
 let entry;
 if (process.env.HOLDFAST_FROM_SOURCE !== '1' && builtIsFresh(fileURLToPath(root))) {
@@ -20,17 +20,25 @@ if (process.env.HOLDFAST_FROM_SOURCE !== '1' && builtIsFresh(fileURLToPath(root)
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
 
-// glibc gives each thread that contends for malloc an arena of its own (up to 8 per core) and
-// trims them lazily; with 16 I/O threads, worker threads and 4 MiB buffers in flight, that kept
-// tens of MiB of freed memory resident. Two arenas, as MALLOC_ARENA_MAX=2 would set, unless the
-// user set that variable. Best effort: without glibc (musl) this changes nothing.
-async function limitMallocArenas() {
-  if (process.env.MALLOC_ARENA_MAX !== undefined || process.platform !== 'linux') return;
+// Two glibc malloc settings, each unless the user set its environment variable:
+// - MALLOC_ARENA_MAX=2: glibc gives each thread that contends for malloc an arena of its own (up
+//   to 8 per core) and trims them lazily; with 16 I/O threads and worker threads that kept tens
+//   of MiB of freed memory resident.
+// - MALLOC_MMAP_THRESHOLD_=1 MiB: by default the threshold rises to the size of any large block
+//   freed (up to 32 MiB), after which 16 MiB chunk slots came from the heap, zero-filled by hand
+//   (so fully resident at once) and never returned to the kernel. Fixed at 1 MiB, large buffers
+//   are fresh mmaps: pages cost memory only once written, and go back when freed.
+// Best effort: without glibc (musl) this changes nothing.
+async function tuneMalloc() {
+  if (process.platform !== 'linux') return;
   try {
     const { default: koffi } = await import('koffi');
+    const mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)');
+    const M_MMAP_THRESHOLD = -3;
     const M_ARENA_MAX = -8;
-    koffi.load('libc.so.6').func('int mallopt(int param, int value)')(M_ARENA_MAX, 2);
+    if (process.env.MALLOC_ARENA_MAX === undefined) mallopt(M_ARENA_MAX, 2);
+    if (process.env.MALLOC_MMAP_THRESHOLD_ === undefined) mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   } catch {
-    // not glibc: its allocator has its own arena policy
+    // not glibc: its allocator has its own policy
   }
 }

@@ -1,9 +1,16 @@
 /**
- * Worker side of `pooledChunkChecker`: runs `checkUploadedChunk` and answers the CRC. Bytes in a
- * SharedArrayBuffer are read where they are; nothing is written to them here.
+ * Worker side of `pooledChunkChecker`: runs `checkUploadedChunk` and answers the CRC or the error,
+ * always with the bytes, whose buffer goes back to its owner when it was lent by transfer.
  */
-import { checkUploadedChunk, type ChunkUpload } from './chunk-check.ts';
+import { toHoldfastError } from '../core/errors.ts';
+import { checkUploadedChunk, type CheckReply, type ChunkUpload } from './chunk-check.ts';
 
-export function handle(u: ChunkUpload): { value: number; transfer: ArrayBuffer[] } {
-  return { value: checkUploadedChunk(u), transfer: [] };
+export function handle(u: ChunkUpload): { value: CheckReply; transfer: ArrayBuffer[] } {
+  const transfer = u.bytes.buffer instanceof ArrayBuffer ? [u.bytes.buffer] : [];
+  try {
+    return { value: { bytes: u.bytes, crc: checkUploadedChunk(u) }, transfer };
+  } catch (e) {
+    const err = toHoldfastError(e);
+    return { value: { bytes: u.bytes, error: { code: err.code, message: err.message, details: { ...err.details } } }, transfer };
+  }
 }

@@ -11,7 +11,8 @@
  * server's upload slots) are checked in place; others are copied to the worker.
  */
 
-import { fail } from '../core/errors.ts';
+import { fail, HoldfastError } from '../core/errors.ts';
+import { isErrorCode } from '../core/error-codes.ts';
 import { sha256, toHex } from '../core/digest.ts';
 import { WorkerPool } from '../core/worker-pool.ts';
 import { blobHeader, computeBlobCrc, MAX_CHUNK_SIZE, peekPlainBlob, setBlobCrc } from '../format/blob.ts';
@@ -41,22 +42,49 @@ export function checkUploadedChunk(u: ChunkUpload): number {
   return crc;
 }
 
+/** Whoever lends the upload's buffer: takes it back after a worker borrowed it (a SlotLease). */
+export interface BufferOwner {
+  adopt(buffer: ArrayBufferLike): void;
+}
+
 export interface ChunkChecker {
-  /** Checks the upload and fixes its header CRC in place; rejects with the check's error. */
-  check(u: ChunkUpload): Promise<void>;
+  /**
+   * Checks the upload and fixes its header CRC in place; resolves with the bytes (the same
+   * memory; a new view when the buffer went to a worker and came back to `owner`), rejects with
+   * the check's error. Either way `owner` has its buffer back when the promise settles.
+   */
+  check(u: ChunkUpload, owner?: BufferOwner): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
 export const inlineChunkChecker: ChunkChecker = {
-  check: async (u) => setBlobCrc(u.bytes, checkUploadedChunk(u)),
+  check: async (u) => {
+    setBlobCrc(u.bytes, checkUploadedChunk(u));
+    return u.bytes;
+  },
   close: async () => undefined,
 };
 
-/** Checks chunks on worker threads; only the CRC comes back. */
+/** What the check worker answers; it never throws, so a lent buffer always comes back. */
+export type CheckReply = { readonly bytes: Uint8Array } & ({ readonly crc: number } | { readonly error: { code: string; message: string; details: Record<string, unknown> } });
+
+/**
+ * Checks chunks on worker threads. A buffer with an `owner` is lent to the worker by transfer
+ * (no copy, and no reference left in the worker); shared memory is read in place; anything else
+ * is copied there, and only the CRC matters on the way back.
+ */
 export function pooledChunkChecker(size?: number): ChunkChecker {
   const pool = new WorkerPool(new URL('./chunk-check-worker.ts', import.meta.url), size);
   return {
-    check: async (u) => setBlobCrc(u.bytes, await pool.run<number>(u)),
+    check: async (u, owner) => {
+      const lend = owner !== undefined && u.bytes.buffer instanceof ArrayBuffer;
+      const reply = await pool.run<CheckReply>(u, lend ? [u.bytes.buffer as ArrayBuffer] : []);
+      const bytes = lend ? reply.bytes : u.bytes;
+      if (lend) owner.adopt(bytes.buffer);
+      if ('error' in reply) throw new HoldfastError(isErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL', reply.error.message, reply.error.details);
+      setBlobCrc(bytes, reply.crc);
+      return bytes;
+    },
     close: () => pool.close(),
   };
 }

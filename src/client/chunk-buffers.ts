@@ -7,8 +7,8 @@
  * Ownership: whoever holds a ChunkBuffer releases it exactly once; a source that yields one hands
  * it to the consumer. Waiting in `take` is the pipeline's back-pressure.
  */
-import { SlotPool, type SlotLease } from '../core/slot-pool.ts';
-import { BLOB_HEADROOM } from '../format/blob.ts';
+import { TieredSlotPool, type SlotLease } from '../core/slot-pool.ts';
+import { BLOB_HEADROOM, MAX_CHUNK_SIZE } from '../format/blob.ts';
 import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
 
 export interface ChunkBuffer {
@@ -20,18 +20,25 @@ export interface ChunkBuffer {
   release(opts?: { readonly reuse?: boolean }): void;
 }
 
-/** Buffers that grew past this (dynamic chunks reach 16 MiB) are not kept for reuse. */
-const KEEP_BYTES = 2 * FIXED_CHUNK_SIZE + BLOB_HEADROOM;
+/** Buffers for chunks over 4 MiB (dynamic chunks reach 16 MiB; images never go there). */
+const LARGE_BUFFERS = 2;
 
 export class ChunkBuffers {
-  readonly #slots: SlotPool;
+  readonly #slots: TieredSlotPool;
+  readonly count: number;
 
+  /** `count` buffers of up to 4 MiB, plus two of up to 16 MiB for larger chunks. */
   constructor(count: number) {
-    this.#slots = new SlotPool(count, KEEP_BYTES);
+    this.count = count;
+    this.#slots = new TieredSlotPool([
+      { count, capacity: FIXED_CHUNK_SIZE + BLOB_HEADROOM },
+      { count: LARGE_BUFFERS, capacity: MAX_CHUNK_SIZE + BLOB_HEADROOM },
+    ]);
   }
 
-  get count(): number {
-    return this.#slots.count;
+  /** The most memory these buffers can hold: count × 4 MiB + 2 × 16 MiB (and headroom). */
+  get maxBytes(): number {
+    return this.#slots.maxBytes;
   }
 
   /** Buffers currently held by someone. */

@@ -7,8 +7,15 @@ import { dynamicChunks } from './dynamic-chunks.ts';
 
 const AVG = 4096;
 
+/** Pieces of `data` in one buffer that is overwritten for every piece, as pxar-create's reads are. */
 async function* pieces(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
-  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+  const reused = new Uint8Array(size);
+  for (let at = 0; at < data.length; at += size) {
+    const piece = data.subarray(at, at + size);
+    reused.set(piece);
+    yield reused.subarray(0, piece.length);
+    reused.fill(0xee); // a consumer still holding the last piece would now see garbage
+  }
 }
 
 /** Cut points of the whole input in one scan pass per cut, as a reference. */
@@ -26,7 +33,7 @@ function referenceCuts(data: Uint8Array): number[] {
   return cuts;
 }
 
-test('dynamicChunks cuts where the chunker does, whatever the input pieces, in reusable buffers', async () => {
+test('dynamicChunks cuts where the chunker does, whatever the input pieces, and never holds a piece past the next', async () => {
   const data = pseudoRandom(300_000, 7);
   const expected = referenceCuts(data);
   for (const pieceSize of [1000, 4096, 65536, data.length]) {

@@ -1,55 +1,36 @@
 /**
  * Cuts a byte stream (a pxar archive) into content-defined chunks with the PBS buzhash chunker.
- * `dynamicChunks` yields each chunk in a buffer taken from the backup writer's `ChunkBuffers`
- * (the writer then owns it), so no chunk is allocated afresh; input buffers are only referenced
- * until their chunk is complete, so memory stays under one maximum chunk (16 MiB at the default
- * average) plus the producer's buffers and the writer's chunks in flight.
+ * Each chunk is yielded in a buffer taken from the backup writer's `ChunkBuffers` (the consumer
+ * then owns it). Input is copied as it is scanned into one buffer of the chunker's maximum size,
+ * so an input piece is never referenced after the next one is pulled: the producer may reuse its
+ * buffers (`createPxarStream` with `reuseReadBuffer`), and memory stays at that one buffer plus
+ * the chunks in flight.
  */
-import { BuzhashChunker } from './buzhash-chunker.ts';
+import { BuzhashChunker, chunkerLimits, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
 import type { ChunkBuffer, ChunkBuffers } from './chunk-buffers.ts';
 
-/** One chunk as the pieces of input it spans. */
-interface Pieces {
-  readonly parts: readonly Uint8Array[];
-  readonly total: number;
-}
-
-async function* chunkPieces(source: AsyncIterable<Uint8Array>, avg?: number): AsyncGenerator<Pieces> {
+export async function* dynamicChunks(source: AsyncIterable<Uint8Array>, buffers: ChunkBuffers, avg = DEFAULT_AVG_CHUNK_SIZE): AsyncGenerator<ChunkBuffer> {
   const chunker = new BuzhashChunker(avg);
-  let parts: Uint8Array[] = [];
-  let total = 0;
+  // The chunker always cuts at `max`, so the current chunk always fits.
+  const current = new Uint8Array(chunkerLimits(avg).max);
+  let used = 0;
+  const emit = async (): Promise<ChunkBuffer> => {
+    const chunk = await buffers.take(used);
+    chunk.data.set(current.subarray(0, used));
+    used = 0;
+    return chunk;
+  };
   for await (const input of source) {
     let buf = input;
     while (buf.length > 0) {
       const cut = chunker.scan(buf);
-      if (cut === 0) {
-        parts.push(buf);
-        total += buf.length;
-        break;
-      }
-      parts.push(buf.subarray(0, cut));
-      yield { parts, total: total + cut };
-      parts = [];
-      total = 0;
+      const taken = cut === 0 ? buf.length : cut;
+      current.set(buf.subarray(0, taken), used);
+      used += taken;
+      if (cut === 0) break;
+      yield await emit(); // the rest of `input` is still the producer's current piece: valid
       buf = buf.subarray(cut);
     }
   }
-  if (total > 0) yield { parts, total };
-}
-
-function copyPieces(p: Pieces, out: Uint8Array): void {
-  let o = 0;
-  for (const part of p.parts) {
-    out.set(part, o);
-    o += part.length;
-  }
-}
-
-/** Each chunk in a buffer of `buffers`, owned by the consumer. */
-export async function* dynamicChunks(source: AsyncIterable<Uint8Array>, buffers: ChunkBuffers, avg?: number): AsyncGenerator<ChunkBuffer> {
-  for await (const p of chunkPieces(source, avg)) {
-    const chunk = await buffers.take(p.total);
-    copyPieces(p, chunk.data);
-    yield chunk;
-  }
+  if (used > 0) yield await emit();
 }

@@ -90,6 +90,24 @@ test('createPxarStream yields file data in pieces of at most readSize without ho
   assert.equal(largest, 1024 * 1024);
 });
 
+test('createPxarStream with reuseReadBuffer gives the same archive to a consumer that copies each piece', async (t) => {
+  const root = join(tempDir(t), 'r');
+  mkdirSync(join(root, 'd'), { recursive: true });
+  writeFileSync(join(root, 'big'), Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, i) => (i * 7) % 251)));
+  writeFileSync(join(root, 'd', 'mid'), Buffer.alloc(1024 * 1024 + 3, 9));
+  writeFileSync(join(root, 'd', 'small'), 'x');
+  const copied: Buffer[] = [];
+  let shared = 0;
+  let last: Uint8Array | undefined;
+  for await (const piece of createPxarStream(root, { readSize: 1024 * 1024, reuseReadBuffer: true })) {
+    if (last !== undefined && piece.buffer === last.buffer && piece.length >= 1024 * 1024) shared++;
+    last = piece;
+    copied.push(Buffer.from(piece));
+  }
+  assert.ok(shared > 0, 'file data pieces share one buffer');
+  assert.deepEqual(Buffer.concat(copied), Buffer.from(await collect(createPxarStream(root, { readSize: 1024 * 1024 }))));
+});
+
 test('createPxarStream fills a catalog whose listing matches the archive (types, sizes, mtimes)', async (t) => {
   const root = join(tempDir(t), 'r');
   mkdirSync(join(root, 'sub', 'deeper'), { recursive: true });

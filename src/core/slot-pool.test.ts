@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SlotPool } from './slot-pool.ts';
+import { SlotPool, TieredSlotPool } from './slot-pool.ts';
 
 const settled = async <T>(p: Promise<T>): Promise<boolean> => {
   let done = false;
@@ -14,10 +14,11 @@ test('leases are shared memory of the asked length, and a released slot is reuse
   const a = await pool.acquire(100);
   assert.equal(a.bytes.byteLength, 100);
   assert.ok(a.bytes.buffer instanceof SharedArrayBuffer);
+  assert.equal(a.bytes.buffer.byteLength, 1024, 'every slot has the full capacity');
   const buffer = a.bytes.buffer;
   a.release();
-  const b = await pool.acquire(80);
-  assert.equal(b.bytes.buffer, buffer, 'the free slot is handed out again');
+  const b = await pool.acquire(1000);
+  assert.equal(b.bytes.buffer, buffer, 'the free slot is handed out again, whatever the length');
   b.release();
 });
 
@@ -41,38 +42,77 @@ test('at most count leases are out; waiters are served in order as slots come ba
   assert.equal(pool.inUse, 0);
 });
 
-test('a slot grown past keepBytes, or released with reuse: false, is not kept', async () => {
-  const pool = new SlotPool(1, 64);
-  const big = await pool.acquire(100);
-  const bigBuffer = big.bytes.buffer;
-  big.release();
-  const next = await pool.acquire(10);
-  assert.notEqual(next.bytes.buffer, bigBuffer);
-  const small = next.bytes.buffer;
-  next.release({ reuse: false });
-  const after = await pool.acquire(10);
-  assert.notEqual(after.bytes.buffer, small);
-  after.release();
+test('best fit: a lease gets the free slot already used for the most similar length', async () => {
+  const pool = new SlotPool(3, 1000);
+  const leases = await Promise.all([pool.acquire(100), pool.acquire(500), pool.acquire(900)]);
+  const [small, mid, big] = leases.map((l) => l.bytes.buffer);
+  for (const l of leases) l.release();
+  const pick = async (n: number): Promise<ArrayBufferLike> => {
+    const l = await pool.acquire(n);
+    l.release();
+    return l.bytes.buffer;
+  };
+  assert.equal(await pick(50), small, 'the smallest slot that holds it');
+  assert.equal(await pick(400), mid);
+  assert.equal(await pick(600), big);
+  assert.equal(await pick(950), big, 'none holds it: the largest grows least');
 });
 
-test('slots are made keepBytes large, so requests of varying size up to it reuse one buffer', async () => {
-  const pool = new SlotPool(1, 1024);
-  const s = await pool.acquire(10);
-  assert.equal(s.bytes.buffer.byteLength, 1024);
-  s.release();
-  const l = await pool.acquire(1000);
-  assert.equal(l.bytes.byteLength, 1000);
-  assert.equal(l.bytes.buffer, s.bytes.buffer);
-  l.release();
-  const big = await pool.acquire(5000);
-  assert.equal(big.bytes.buffer.byteLength, 5000, 'a larger request gets a buffer of its own size');
-  big.release();
-  const again = await pool.acquire(20);
-  assert.notEqual(again.bytes.buffer, big.bytes.buffer, 'and that buffer was not kept');
-  again.release();
+test('a slot released with reuse: false is not kept', async () => {
+  const pool = new SlotPool(1, 64);
+  const a = await pool.acquire(10);
+  const first = a.bytes.buffer;
+  a.release({ reuse: false });
+  const b = await pool.acquire(10);
+  assert.notEqual(b.bytes.buffer, first);
+  b.release();
+});
+
+test('unshared slots can be lent to a worker by transfer and adopted back', async () => {
+  const pool = new SlotPool(1, 64, { shared: false });
+  const a = await pool.acquire(8);
+  assert.ok(a.bytes.buffer instanceof ArrayBuffer);
+  a.bytes.set([1, 2, 3]);
+  const { port1, port2 } = new MessageChannel();
+  const back = new Promise<Uint8Array>((resolve) => port2.once('message', (v: Uint8Array) => resolve(v)));
+  port1.postMessage(a.bytes, [a.bytes.buffer as ArrayBuffer]);
+  assert.equal(a.bytes.byteLength, 0, 'detached while lent');
+  const returned = await back;
+  a.adopt(returned.buffer);
+  assert.deepEqual([...a.bytes.subarray(0, 3)], [1, 2, 3]);
+  a.release();
+  const b = await pool.acquire(8);
+  assert.equal(b.bytes.buffer, returned.buffer, 'the adopted buffer is the one reused');
+  b.release();
+  port1.close();
+  assert.throws(() => a.adopt(new ArrayBuffer(3)), RangeError);
 });
 
 test('bad arguments are refused', async () => {
   assert.throws(() => new SlotPool(0, 10), RangeError);
+  assert.throws(() => new SlotPool(1, 0), RangeError);
   await assert.rejects(new SlotPool(1, 10).acquire(-1), RangeError);
+  await assert.rejects(new SlotPool(1, 10).acquire(11), RangeError);
+});
+
+test('a tiered pool serves each length from the smallest tier that holds it, each tier bounded on its own', async () => {
+  const pool = new TieredSlotPool([
+    { count: 1, capacity: 1000 },
+    { count: 2, capacity: 100 },
+  ]);
+  assert.equal(pool.capacity, 1000);
+  assert.equal(pool.maxBytes, 1200);
+  const a = await pool.acquire(100);
+  const b = await pool.acquire(50);
+  assert.equal(a.bytes.buffer.byteLength, 100);
+  const third = pool.acquire(10);
+  assert.equal(await settled(third), false, 'the small tier is full');
+  const big = await pool.acquire(500);
+  assert.equal(big.bytes.buffer.byteLength, 1000, 'the large tier is separate');
+  assert.equal(pool.inUse, 3);
+  a.release();
+  (await third).release();
+  for (const l of [b, big]) l.release();
+  assert.equal(pool.inUse, 0);
+  await assert.rejects(pool.acquire(1001), RangeError);
 });

@@ -4,38 +4,58 @@
  * Why: a backup moves thousands of 4 MiB chunks. A fresh buffer per chunk costs a zero-filled
  * mmap (page faults, kernel zeroing) and leaves garbage that the GC collects late, so RSS swings by
  * tens of MiB and a sixth of the CPU went to allocation and GC. A pool of `count` buffers bounds
- * the memory of chunks in flight to about `count` × chunk size, and waiting for a free slot is the
- * pipeline's back-pressure.
+ * the memory of chunks in flight, and waiting for a free slot is the pipeline's back-pressure.
  *
- * Slots are SharedArrayBuffers, so a worker thread can hash, compress or check a chunk in place:
- * posting a view of one to a worker shares it instead of copying or detaching it.
+ * Every buffer has room for `capacity` bytes, so none is ever dropped and reallocated: a dropped
+ * buffer lingers until a GC notices it (a SharedArrayBuffer seen by a worker until both threads'
+ * GCs do), and with dynamic chunk sizes that piled up to hundreds of MiB. Pages a buffer never
+ * wrote are never resident, so what a buffer costs is the largest length it was leased for; a
+ * lease therefore gets the free buffer that has already been used for the most similar length
+ * (best fit), which keeps large leases in the same few buffers.
+ *
+ * `shared` buffers are SharedArrayBuffers: a worker thread can hash or encode a chunk in place,
+ * and posting a view shares it. Unshared ones are ArrayBuffers, for a worker to borrow by
+ * transfer (`adopt` takes the buffer back), so no other thread keeps a reference afterwards.
  *
  * Invariants: at most `count` leases are out at once; waiters are served first come, first served;
- * a released lease's bytes must not be touched again. A slot grown past `keepBytes` (a rare
- * oversized chunk) is dropped on release rather than kept for the pool's life.
+ * a released lease's bytes must not be touched again.
  */
 
 export interface SlotLease {
   /** `length` bytes of the slot (contents undefined until written). */
   readonly bytes: Uint8Array;
   /**
+   * Takes the slot's buffer back after a worker borrowed it by transfer: `buffer` is the same
+   * memory, arrived back as a new ArrayBuffer object; `bytes` then views it.
+   */
+  adopt(buffer: ArrayBufferLike): void;
+  /**
    * Returns the slot. `reuse: false` drops its memory instead: for a buffer that something else
-   * (a socket write that was cut short) may still read.
+   * (a socket write that was cut short, a worker that kept it) may still read or own.
    */
   release(opts?: { readonly reuse?: boolean }): void;
 }
 
+interface Slot {
+  buffer: ArrayBufferLike;
+  /** the largest length it was leased for: its resident part */
+  used: number;
+}
+
 export class SlotPool {
   readonly count: number;
-  readonly keepBytes: number;
-  readonly #free: SharedArrayBuffer[] = [];
+  readonly capacity: number;
+  readonly #shared: boolean;
+  readonly #free: Slot[] = [];
   readonly #waiters: { readonly length: number; readonly resolve: (l: SlotLease) => void }[] = [];
   #out = 0;
 
-  constructor(count: number, keepBytes: number) {
+  constructor(count: number, capacity: number, opts: { readonly shared?: boolean } = {}) {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`slot count must be a positive integer, got ${count}`);
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`slot capacity must be a positive integer, got ${capacity}`);
     this.count = count;
-    this.keepBytes = keepBytes;
+    this.capacity = capacity;
+    this.#shared = opts.shared ?? true;
   }
 
   /** Leases currently out. */
@@ -43,40 +63,54 @@ export class SlotPool {
     return this.#out;
   }
 
-  /** A lease of `length` bytes; waits while all `count` slots are out. */
+  /** A lease of `length` bytes (at most `capacity`); waits while all `count` slots are out. */
   acquire(length: number): Promise<SlotLease> {
-    if (!Number.isSafeInteger(length) || length < 0) return Promise.reject(new RangeError(`slot length must be a non-negative integer, got ${length}`));
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.capacity) {
+      return Promise.reject(new RangeError(`slot length must be an integer in 0..${this.capacity}, got ${length}`));
+    }
     if (this.#out < this.count && this.#waiters.length === 0) return Promise.resolve(this.#lease(length));
     return new Promise((resolve) => this.#waiters.push({ length, resolve }));
   }
 
   #lease(length: number): SlotLease {
     this.#out++;
-    let buffer = this.#takeFree(length);
+    const slot = this.#bestFit(length) ?? { buffer: this.#shared ? new SharedArrayBuffer(this.capacity) : new ArrayBuffer(this.capacity), used: 0 };
+    slot.used = Math.max(slot.used, length);
+    let bytes = new Uint8Array(slot.buffer, 0, length);
     let released = false;
     return {
-      bytes: new Uint8Array(buffer, 0, length),
+      get bytes() {
+        return bytes;
+      },
+      adopt: (buffer) => {
+        if (buffer.byteLength !== this.capacity) throw new RangeError(`adopted buffer has ${buffer.byteLength} bytes, the slot ${this.capacity}`);
+        slot.buffer = buffer;
+        bytes = new Uint8Array(buffer, 0, length);
+      },
       release: (opts) => {
         if (released) return;
         released = true;
         this.#out--;
-        if (opts?.reuse !== false && buffer.byteLength <= this.keepBytes) this.#free.push(buffer);
-        buffer = EMPTY;
+        if (opts?.reuse !== false && slot.buffer.byteLength === this.capacity) this.#free.push(slot);
         this.#wake();
       },
     };
   }
 
   /**
-   * A free buffer big enough, else a new one. New buffers get `keepBytes` when that is enough, so
-   * chunks of varying size reuse them; pages never written are never resident, so the unused
-   * tail costs address space only. A smaller free buffer is dropped to make room, not kept.
+   * The free slot whose used part is the smallest that holds `length`, else the one with the
+   * largest used part (it grows least). Undefined when none is free: only then is a slot made,
+   * so there are never more than `count`.
    */
-  #takeFree(length: number): SharedArrayBuffer {
-    const i = this.#free.findIndex((b) => b.byteLength >= length);
-    if (i >= 0) return this.#free.splice(i, 1)[0]!;
-    this.#free.pop();
-    return new SharedArrayBuffer(Math.max(length <= this.keepBytes ? this.keepBytes : length, 1));
+  #bestFit(length: number): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.#free) {
+      if (!best) best = s;
+      else if (s.used >= length) best = best.used >= length && best.used <= s.used ? best : s;
+      else if (best.used < length && s.used > best.used) best = s;
+    }
+    if (best) this.#free.splice(this.#free.indexOf(best), 1);
+    return best;
   }
 
   #wake(): void {
@@ -88,4 +122,35 @@ export class SlotPool {
   }
 }
 
-const EMPTY = new SharedArrayBuffer(0);
+/**
+ * Slot pools by size: a lease comes from the first tier whose capacity holds it. With chunks of
+ * 4 MiB mostly and up to 16 MiB rarely, a few large slots beside many 4 MiB ones bound memory at
+ * Σ count × capacity (the large slots would otherwise each end up resident at up to 16 MiB).
+ */
+export class TieredSlotPool {
+  readonly #tiers: readonly SlotPool[];
+
+  constructor(tiers: readonly { readonly count: number; readonly capacity: number }[], opts: { readonly shared?: boolean } = {}) {
+    if (tiers.length === 0) throw new RangeError('a tiered slot pool needs at least one tier');
+    this.#tiers = [...tiers].sort((a, b) => a.capacity - b.capacity).map((t) => new SlotPool(t.count, t.capacity, opts));
+  }
+
+  /** The largest length a lease may have. */
+  get capacity(): number {
+    return this.#tiers.at(-1)!.capacity;
+  }
+
+  get inUse(): number {
+    return this.#tiers.reduce((n, t) => n + t.inUse, 0);
+  }
+
+  /** The most memory the pool's slots can hold resident. */
+  get maxBytes(): number {
+    return this.#tiers.reduce((n, t) => n + t.count * t.capacity, 0);
+  }
+
+  acquire(length: number): Promise<SlotLease> {
+    const tier = this.#tiers.find((t) => t.capacity >= length) ?? this.#tiers.at(-1)!;
+    return tier.acquire(length);
+  }
+}

@@ -7,6 +7,7 @@ import { encodeBlob } from '../../src/format/blob.ts';
 import { CryptConfig } from '../../src/format/crypt-config.ts';
 import { generateKey } from '../../src/format/key-file.ts';
 import { checkUploadedChunk, inlineChunkChecker, pooledChunkChecker } from '../../src/chunks/chunk-check.ts';
+import { SlotPool } from '../../src/core/slot-pool.ts';
 import { pseudoRandom, tempStore } from '../helpers/datastore-fixture.ts';
 
 const data = pseudoRandom(100_000, 3);
@@ -124,6 +125,24 @@ test('the chunk checkers replace the client CRC with their own, in place, also i
       const copy = Uint8Array.from(blob);
       await assert.rejects(checker.check({ digestHex: '0'.repeat(64), size: data.length, encodedSize: blob.length, bytes: copy }), (e) => isHoldfastError(e) && e.code === 'DIGEST_MISMATCH');
     }
+  } finally {
+    await pooled.close();
+  }
+});
+
+test('the pooled checker borrows an owned buffer by transfer and gives it back, also when the check fails', async () => {
+  const pooled = pooledChunkChecker(1);
+  const pool = new SlotPool(1, blob.length + 10, { shared: false });
+  try {
+    const slot = await pool.acquire(blob.length);
+    slot.bytes.set(blob);
+    new DataView(slot.bytes.buffer, slot.bytes.byteOffset).setUint32(8, 0, true);
+    const checked = await pooled.check({ digestHex: digest, size: data.length, encodedSize: blob.length, bytes: slot.bytes }, slot);
+    assert.equal(checked.buffer, slot.bytes.buffer, 'the slot adopted the returned buffer');
+    assert.deepEqual(Buffer.from(checked), Buffer.from(blob), 'with the server CRC');
+    await assert.rejects(pooled.check({ digestHex: '0'.repeat(64), size: data.length, encodedSize: blob.length, bytes: slot.bytes }, slot), (e) => isHoldfastError(e) && e.code === 'DIGEST_MISMATCH');
+    assert.equal(slot.bytes.byteLength, blob.length, 'the buffer came back after the failure too');
+    slot.release();
   } finally {
     await pooled.close();
   }

@@ -98,7 +98,7 @@ async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promi
     return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
   }
   const warnings: string[] = [];
-  const stream = createPxarStream(s.path, { onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
+  const stream = createPxarStream(s.path, { reuseReadBuffer: true, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
   const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
   for (const wn of warnings) ctx.err(`warning: ${wn}`);
   return stats;

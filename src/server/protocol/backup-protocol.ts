@@ -7,9 +7,10 @@
  * references only chunks uploaded in this session or registered from the previous snapshot's
  * index; `finish` answers only after the datastore's durability step for its level.
  *
- * Memory: chunk bodies land in this session's upload slots (UPLOAD_SLOTS of them), read straight
- * from the stream, checked in place on a worker and written from there. More concurrent uploads
- * wait for a slot, which leaves their bodies to HTTP/2 flow control.
+ * Memory: chunk bodies land in this session's upload slots (UPLOAD_SLOTS of up to 4 MiB and
+ * LARGE_UPLOAD_SLOTS of up to 16 MiB, so at most 64 MiB), read straight from the stream, lent to
+ * a worker for the check and written from there. More concurrent uploads wait for a slot, which
+ * leaves their bodies to HTTP/2 flow control.
  */
 import { fail } from '../../core/errors.ts';
 import { toHex } from '../../core/digest.ts';
@@ -18,19 +19,28 @@ import { verifyBlobCrc, MAX_CHUNK_SIZE } from '../../format/blob.ts';
 import type { ChunkChecker } from '../../chunks/chunk-check.ts';
 import type { BackupSession } from '../../datastore/backup-session.ts';
 import { indexChunks } from '../../datastore/index-files.ts';
-import { SlotPool } from '../../core/slot-pool.ts';
+import { TieredSlotPool } from '../../core/slot-pool.ts';
 import { digestHex, int, optInt, optStr, str, type Query } from './params.ts';
 import type { RequestBody } from './request-body.ts';
 
-/** Chunk uploads of one session that are read, checked and written at once. */
+/** Chunk uploads of one session that are read, checked and written at once (bodies up to 4 MiB). */
 export const UPLOAD_SLOTS = 8;
-/** Slots grown for a larger chunk than this (up to 16 MiB) are not kept. */
-const SLOT_KEEP_BYTES = FIXED_CHUNK_SIZE + 64;
+/** Of those, for bodies over 4 MiB (dynamic chunks reach 16 MiB). */
+export const LARGE_UPLOAD_SLOTS = 2;
+const BLOB_SLACK = 64;
 
 export class BackupProtocol {
   readonly session: BackupSession;
   readonly #checker: ChunkChecker;
-  readonly #slots = new SlotPool(UPLOAD_SLOTS, SLOT_KEEP_BYTES);
+  // Unshared: the checker borrows a slot by transfer and hands it back, so when the session ends
+  // no other thread holds its memory (a SharedArrayBuffer would live until the worker's GC).
+  readonly #slots = new TieredSlotPool(
+    [
+      { count: UPLOAD_SLOTS, capacity: FIXED_CHUNK_SIZE + BLOB_SLACK },
+      { count: LARGE_UPLOAD_SLOTS, capacity: MAX_CHUNK_SIZE + BLOB_SLACK },
+    ],
+    { shared: false },
+  );
 
   constructor(session: BackupSession, checker: ChunkChecker) {
     this.session = session;
@@ -104,9 +114,9 @@ export class BackupProtocol {
     if (fixed && size > FIXED_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `fixed chunk of ${size} bytes exceeds the ${FIXED_CHUNK_SIZE}-byte chunk size`, { size, digest });
     const slot = await this.#slots.acquire(encodedSize);
     try {
-      const bytes = slot.bytes.subarray(0, await body.into(slot.bytes));
-      await this.#checker.check({ digestHex: digest, size, encodedSize, bytes });
-      await this.session.insertChunk(digest, bytes, size);
+      const received = slot.bytes.subarray(0, await body.into(slot.bytes));
+      const checked = await this.#checker.check({ digestHex: digest, size, encodedSize, bytes: received }, slot);
+      await this.session.insertChunk(digest, checked, size);
     } finally {
       slot.release();
     }
