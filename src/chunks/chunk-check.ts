@@ -78,7 +78,7 @@ export function pooledChunkChecker(size?: number): ChunkChecker {
   return {
     check: async (u, owner) => {
       const lend = owner !== undefined && u.bytes.buffer instanceof ArrayBuffer;
-      const reply = await pool.run<CheckReply>(u, lend ? [u.bytes.buffer as ArrayBuffer] : []);
+      const reply = await pool.run<CheckReply>(u, lend ? [u.bytes.buffer] : []);
       const bytes = lend ? reply.bytes : u.bytes;
       if (lend) owner.adopt(bytes.buffer);
       if ('error' in reply) throw new HoldfastError(isErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL', reply.error.message, reply.error.details);

@@ -75,7 +75,7 @@ test('unshared slots can be lent to a worker by transfer and adopted back', asyn
   a.bytes.set([1, 2, 3]);
   const { port1, port2 } = new MessageChannel();
   const back = new Promise<Uint8Array>((resolve) => port2.once('message', (v: Uint8Array) => resolve(v)));
-  port1.postMessage(a.bytes, [a.bytes.buffer as ArrayBuffer]);
+  port1.postMessage(a.bytes, [a.bytes.buffer]);
   assert.equal(a.bytes.byteLength, 0, 'detached while lent');
   const returned = await back;
   a.adopt(returned.buffer);
