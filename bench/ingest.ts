@@ -1,14 +1,15 @@
 /**
  * `npm run bench:ingest`: end-to-end ingest speed of unique, incompressible data at sync level
- * `none`, client and server on this machine: a generated image (fixed 4 MiB chunks) on tmpfs is
- * backed up by the real `holdfast backup` to the real `holdfast serve`. Prints MB/s (wall time of
+ * `none`, client and server on this machine: a generated image (fixed 4 MiB chunks; or with
+ * `--kind directory` a tree of files of 64 KiB..32 MiB, as a pxar archive with dynamic chunks) on
+ * tmpfs is backed up by the real `holdfast backup` to the real `holdfast serve`. Prints MB/s (wall time of
  * the backup command, and the client's own session time) and the peak RSS (VmHWM) of client and
  * server. The target is 200 MB/s.
  *
  * `--profile` adds one run under `node --cpu-prof` (not counted in the MB/s) and prints where the
  * time went per process and thread group: self time per function and per source file.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -34,8 +35,23 @@ interface Workspace {
   readonly work: string;
   readonly configDir: string;
   readonly storePath: string;
-  readonly image: string;
+  /** `NAME.img:FILE` or `NAME.pxar:DIR` */
+  readonly spec: string;
+  readonly kind: 'image' | 'directory';
   readonly bytes: number;
+}
+
+/** Unique incompressible files of 64 KiB..32 MiB (sizes from a fixed sequence) under `dir`. */
+async function writeIncompressibleTree(dir: string, bytes: number): Promise<void> {
+  let x = 12345;
+  for (let i = 0, left = bytes; left > 0; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    const size = Math.min(left, 64 * 1024 + (x % (32 * 1024 * 1024)));
+    const sub = join(dir, `d${String(Math.floor(i / 16)).padStart(3, '0')}`);
+    await mkdir(sub, { recursive: true });
+    await writeIncompressibleFile(join(sub, `f${i}.bin`), size, 1, i + 1);
+    left -= size;
+  }
 }
 
 async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[]; client?: string[] } = {}): Promise<IngestRun> {
@@ -43,7 +59,7 @@ async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[];
   const server = await startBenchServer(ws.configDir, { nodeArgs: nodeArgs.server ?? [] });
   try {
     const before = { all: server.cpuSeconds(), main: server.cpuSeconds(true) };
-    const b = await timedBackup(server, STORE, `disk.img:${ws.image}`, `ingest-${run}`, nodeArgs.client ?? []);
+    const b = await timedBackup(server, STORE, ws.spec, `ingest-${run}`, nodeArgs.client ?? []);
     const delta = (a: number | undefined, z: number | undefined): number | undefined => (a === undefined || z === undefined ? undefined : z - a);
     return { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)) };
   } finally {
@@ -95,6 +111,7 @@ function report(ws: Workspace, runs: readonly IngestRun[]): Record<string, unkno
   // can outrun its own main thread (the JS event loop).
   const ceilingSeconds = clientCpu === null || serverCpu === null ? null : Math.max((clientCpu + serverCpu) / cpus().length, clientMain ?? 0, serverMain ?? 0);
   return {
+    kind: ws.kind,
     bytes: ws.bytes,
     runs: runs.length,
     wallSeconds: wall,
@@ -128,7 +145,7 @@ function renderReport(r: Record<string, unknown>): string {
   const rss = (k: string): string => (r[k] === null ? 'unknown' : formatSize(n(k)));
   const cpu = (k: string): string => (r[k] === null ? '?' : `${n(k).toFixed(1)} s`);
   return [
-    `ingest of ${formatSize(n('bytes'))} unique incompressible data at sync-level none, median of ${n('runs')} run(s):`,
+    `ingest of ${formatSize(n('bytes'))} unique incompressible data (${String(r['kind'])}) at sync-level none, median of ${n('runs')} run(s):`,
     `  end to end (holdfast backup wall time): ${n('wallSeconds').toFixed(2)} s = ${n('mbPerSecondWall').toFixed(1)} MB/s`,
     `  client session (connect to acknowledged finish): ${n('clientSessionSeconds').toFixed(2)} s = ${n('mbPerSecondSession').toFixed(1)} MB/s`,
     `  peak RSS (VmHWM): client ${rss('clientPeakRss')}, server ${rss('serverPeakRss')}`,
@@ -140,24 +157,28 @@ function renderReport(r: Record<string, unknown>): string {
 
 async function main(): Promise<void> {
   const o = new Command('bench:ingest')
-    .option('--size <size>', 'image size', '2G')
+    .option('--size <size>', 'data size', '2G')
+    .addOption(new Option('--kind <kind>', 'an image (fixed chunks) or a directory (pxar, dynamic chunks)').choices(['image', 'directory']).default('image'))
     .option('--runs <n>', 'timed runs (median reported)', '3')
     .option('--path <dir>', 'where the datastore goes (default: beside the default data dir)')
-    .option('--source-dir <dir>', 'where the generated image goes (default /dev/shm, else the temp dir)')
+    .option('--source-dir <dir>', 'where the generated data goes (default /dev/shm, else the temp dir)')
     .option('--profile', 'add one run under node --cpu-prof and print where the time goes')
     .option('--output-format <f>', 'text or json', 'text')
     .parse()
-    .opts<{ size: string; runs: string; path?: string; sourceDir?: string; profile?: boolean; outputFormat: string }>();
+    .opts<{ size: string; kind: 'image' | 'directory'; runs: string; path?: string; sourceDir?: string; profile?: boolean; outputFormat: string }>();
   const bytes = parseSize(o.size);
   const base = o.path ?? defaultDataDir(processContext());
   await mkdir(base, { recursive: true });
   const work = await mkdtemp(join(base, 'holdfast-ingest-'));
   const source = await mkdtemp(join(o.sourceDir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'holdfast-ingest-src-'));
-  const ws: Workspace = { work, configDir: join(work, 'config'), storePath: join(work, 'datastore'), image: join(source, 'image.bin'), bytes };
+  const data = join(source, o.kind === 'image' ? 'image.bin' : 'tree');
+  const spec = o.kind === 'image' ? `disk.img:${data}` : `data.pxar:${data}`;
+  const ws: Workspace = { work, configDir: join(work, 'config'), storePath: join(work, 'datastore'), spec, kind: o.kind, bytes };
   try {
     await mkdir(ws.configDir);
-    process.stderr.write(`generating a ${formatSize(bytes)} incompressible image in ${source}\n`);
-    await writeIncompressibleFile(ws.image, bytes, 1);
+    process.stderr.write(`generating ${formatSize(bytes)} of incompressible data (${o.kind}) in ${source}\n`);
+    if (o.kind === 'image') await writeIncompressibleFile(data, bytes, 1);
+    else await writeIncompressibleTree(data, bytes);
     process.stderr.write(`creating the datastore at ${ws.storePath} (sync-level none)\n`);
     await createBenchDatastore(ws.configDir, STORE, ws.storePath, 'none');
     const runs: IngestRun[] = [];

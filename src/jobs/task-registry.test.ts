@@ -7,6 +7,7 @@ import { fail, isHoldfastError } from '../core/errors.ts';
 import { memoryLogger } from '../core/log.ts';
 import { formatUpid, parseUpid } from '../core/upid.ts';
 import { NodeFs } from '../storage/node-fs.ts';
+import { FsWrapper } from '../storage/fs-wrapper.ts';
 import { formatTaskState } from './task-log.ts';
 import { TaskRegistry } from './task-registry.ts';
 
@@ -124,4 +125,38 @@ test('TaskRegistry.close stops running tasks, waits for them and refuses new one
     assert.equal(r.isRunning(upid), false);
     await assert.rejects(r.begin({ type: 'verify', authId: 'admin@pbs' }), (e) => isHoldfastError(e, 'ABORTED'));
   });
+});
+
+test('TaskRegistry.list shows a task once even when it ends while the index is being read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-tasks-'));
+  let hold: Promise<void> | undefined;
+  let reading: () => void = () => undefined;
+  class HeldIndexReads extends FsWrapper {
+    override async readFile(path: string): Promise<Uint8Array> {
+      const bytes = await this.inner.readFile(path).catch(() => new Uint8Array(0));
+      if (hold && path.endsWith('/index')) {
+        reading();
+        await hold;
+        return this.inner.readFile(path); // what the disk holds by now
+      }
+      return bytes;
+    }
+  }
+  try {
+    const r = await TaskRegistry.open({ fs: new HeldIndexReads(new NodeFs()), dir, now: () => NOW, node: 'testnode', log: memoryLogger() });
+    const g = gate();
+    const upid = await r.spawn({ type: 'verify', authId: 'admin@pbs' }, () => g.promise);
+    const release = gate();
+    hold = release.promise;
+    const inRead = new Promise<void>((resolve) => (reading = resolve));
+    const listing = r.list();
+    await inRead; // list() took its running snapshot and is now reading the index
+    hold = undefined;
+    g.open();
+    await r.wait(upid); // the task ended and is in the index now
+    release.open();
+    assert.deepEqual((await listing).map((t) => t.upid), [upid]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

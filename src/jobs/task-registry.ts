@@ -216,9 +216,12 @@ export class TaskRegistry {
 
   /** Running tasks first (newest first), then ended ones, most recently ended first. */
   async list(o: TaskListOptions = {}): Promise<TaskInfo[]> {
-    const running = [...this.#running.keys()].map((upid) => this.#info(upid, undefined, undefined));
+    // One snapshot of the running set serves both halves: a task that ends while the index is
+    // read is then listed once, as running, not also as ended.
+    const runningNow = new Set(this.#running.keys());
+    const running = [...runningNow].map((upid) => this.#info(upid, undefined, undefined));
     running.sort((a, b) => b.task.startTime - a.task.startTime);
-    const ended = o.running === true ? [] : (await this.#index.read()).reverse().filter((e) => !this.#running.has(e.upid));
+    const ended = o.running === true ? [] : (await this.#index.read()).reverse().filter((e) => !runningNow.has(e.upid));
     const all = [...running, ...ended.map((e) => this.#info(e.upid, e.endTime, e.state))]
       .filter((t) => o.typeFilter === undefined || t.task.workerType === o.typeFilter)
       .filter((t) => o.filter?.(t) ?? true);
