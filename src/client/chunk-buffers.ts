@@ -20,6 +20,15 @@ export interface ChunkBuffer {
   release(opts?: { readonly reuse?: boolean }): void;
 }
 
+export interface GrowingChunk {
+  /** Room for the largest chunk (16 MiB). */
+  readonly room: Uint8Array;
+  /** The first `length` bytes of `room` as a chunk; the GrowingChunk is used up. */
+  seal(length: number): ChunkBuffer;
+  /** Gives the buffer back unsealed. */
+  release(): void;
+}
+
 /** Buffers for chunks over 4 MiB (dynamic chunks reach 16 MiB; images never go there). */
 const LARGE_BUFFERS = 2;
 
@@ -49,6 +58,19 @@ export class ChunkBuffers {
   /** A buffer for a chunk of `length` bytes (contents undefined); waits while all are in use. */
   async take(length: number): Promise<ChunkBuffer> {
     return wrap(await this.#slots.acquire(BLOB_HEADROOM + length), length);
+  }
+
+  /**
+   * A buffer for a chunk whose length is not known yet (the dynamic chunker's current chunk):
+   * write into `room`, then `seal` it as a chunk of the bytes written, without a copy.
+   */
+  async growing(): Promise<GrowingChunk> {
+    const lease = await this.#slots.acquire(BLOB_HEADROOM + MAX_CHUNK_SIZE);
+    return {
+      room: lease.bytes.subarray(BLOB_HEADROOM),
+      seal: (length) => wrap({ bytes: lease.bytes.subarray(0, BLOB_HEADROOM + length), adopt: () => undefined, release: (o) => lease.release(o) }, length),
+      release: () => lease.release(),
+    };
   }
 
   /** A buffer holding a copy of `data`. */

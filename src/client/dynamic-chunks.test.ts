@@ -19,8 +19,8 @@ async function* pieces(data: Uint8Array, size: number): AsyncGenerator<Uint8Arra
 }
 
 /** Cut points of the whole input in one scan pass per cut, as a reference. */
-function referenceCuts(data: Uint8Array): number[] {
-  const chunker = new BuzhashChunker(AVG);
+function referenceCuts(data: Uint8Array, avg = AVG): number[] {
+  const chunker = new BuzhashChunker(avg);
   const cuts: number[] = [];
   let at = 0;
   while (at < data.length) {
@@ -52,4 +52,28 @@ test('dynamicChunks cuts where the chunker does, whatever the input pieces, and 
     assert.ok(Buffer.from(joined).equals(data));
     assert.equal(buffers.inUse, 0);
   }
+});
+
+test('dynamicChunks at the default average seals chunks over 4 MiB in place and copies smaller ones', async () => {
+  const data = pseudoRandom(40 * 1024 * 1024, 11);
+  const expected = referenceCuts(data, 4 * 1024 * 1024);
+  const buffers = new ChunkBuffers(2);
+  const cuts: number[] = [];
+  const sizes = new Set<string>();
+  let at = 0;
+  for await (const chunk of dynamicChunks(pieces(data, 1024 * 1024), buffers)) {
+    assert.ok(Buffer.from(chunk.data).equals(data.subarray(at, at + chunk.data.length)), `chunk at ${at}`);
+    assert.equal(chunk.region.byteLength, chunk.data.length + 44, 'the region is headroom and the chunk');
+    sizes.add(chunk.data.length > 4 * 1024 * 1024 ? 'large' : 'small');
+    at += chunk.data.length;
+    cuts.push(at);
+    chunk.release();
+  }
+  assert.deepEqual(cuts, expected);
+  assert.deepEqual([...sizes].sort(), ['large', 'small'], 'both paths were taken');
+  assert.equal(buffers.inUse, 0);
+});
+
+test('dynamicChunks refuses an average that allows chunks over 16 MiB', async () => {
+  await assert.rejects(dynamicChunks(pieces(new Uint8Array(10), 10), new ChunkBuffers(1), 8 * 1024 * 1024).next(), /over the protocol/);
 });

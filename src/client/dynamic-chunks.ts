@@ -1,36 +1,51 @@
 /**
  * Cuts a byte stream (a pxar archive) into content-defined chunks with the PBS buzhash chunker.
- * Each chunk is yielded in a buffer taken from the backup writer's `ChunkBuffers` (the consumer
- * then owns it). Input is copied as it is scanned into one buffer of the chunker's maximum size,
- * so an input piece is never referenced after the next one is pulled: the producer may reuse its
- * buffers (`createPxarStream` with `reuseReadBuffer`), and memory stays at that one buffer plus
- * the chunks in flight.
+ * Each chunk is yielded in a buffer of the backup writer's `ChunkBuffers` (the consumer then owns
+ * it). Input is copied as it is scanned into a large buffer (`ChunkBuffers.growing`): a chunk
+ * over 4 MiB is then sealed in place, a smaller one is copied into a 4 MiB buffer and the large
+ * one reused. So an input piece is never referenced after the next one is pulled (the producer may
+ * reuse its buffers: `createPxarStream` with `reuseReadBuffer`), and memory stays within the
+ * writer's buffers.
  */
+import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
+import { fail } from '../core/errors.ts';
+import { MAX_CHUNK_SIZE } from '../format/blob.ts';
 import { BuzhashChunker, chunkerLimits, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
-import type { ChunkBuffer, ChunkBuffers } from './chunk-buffers.ts';
+import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from './chunk-buffers.ts';
 
 export async function* dynamicChunks(source: AsyncIterable<Uint8Array>, buffers: ChunkBuffers, avg = DEFAULT_AVG_CHUNK_SIZE): AsyncGenerator<ChunkBuffer> {
-  const chunker = new BuzhashChunker(avg);
-  // The chunker always cuts at `max`, so the current chunk always fits.
-  const current = new Uint8Array(chunkerLimits(avg).max);
+  if (chunkerLimits(avg).max > MAX_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `chunk size average ${avg} allows chunks over the protocol's ${MAX_CHUNK_SIZE} bytes`, { value: avg });
+  const chunker = new BuzhashChunker(avg); // cuts at 4 × avg at the latest: within the 16 MiB of `room`
+  let current: GrowingChunk | undefined;
   let used = 0;
   const emit = async (): Promise<ChunkBuffer> => {
-    const chunk = await buffers.take(used);
-    chunk.data.set(current.subarray(0, used));
+    const full = current!;
+    const length = used;
     used = 0;
+    if (length > FIXED_CHUNK_SIZE) {
+      current = undefined;
+      return full.seal(length);
+    }
+    const chunk = await buffers.take(length);
+    chunk.data.set(full.room.subarray(0, length));
     return chunk;
   };
-  for await (const input of source) {
-    let buf = input;
-    while (buf.length > 0) {
-      const cut = chunker.scan(buf);
-      const taken = cut === 0 ? buf.length : cut;
-      current.set(buf.subarray(0, taken), used);
-      used += taken;
-      if (cut === 0) break;
-      yield await emit(); // the rest of `input` is still the producer's current piece: valid
-      buf = buf.subarray(cut);
+  try {
+    for await (const input of source) {
+      let buf = input;
+      while (buf.length > 0) {
+        current ??= await buffers.growing();
+        const cut = chunker.scan(buf);
+        const taken = cut === 0 ? buf.length : cut;
+        current.room.set(buf.subarray(0, taken), used);
+        used += taken;
+        if (cut === 0) break;
+        yield await emit(); // the rest of `input` is still the producer's current piece: valid
+        buf = buf.subarray(cut);
+      }
     }
+    if (used > 0) yield await emit();
+  } finally {
+    current?.release();
   }
-  if (used > 0) yield await emit();
 }
