@@ -87,12 +87,11 @@ export class BackupSession {
     const gdir = groupDir(store.base, ref);
     const locks: HeldLock[] = [];
     try {
-      const createdGroup = await ensureDir(store, gdir);
-      locks.push(await store.locker.tryLock(gdir, 'exclusive', `backup group ${store.show(ref)}`));
+      const createdGroup = await lockGroup(store, ref, locks);
       await checkOwner(store, ref, opts, createdGroup);
-      const previous = await findPrevious(store, ref);
-      if (previous && ref.time <= previous.time) {
-        throw fail('BACKUP_TIME_NOT_NEWER', `backup time ${ref.time} is not newer than the previous snapshot ${store.show(previous)}`, { time: ref.time, previous: previous.time });
+      const newest = await findPrevious(store, ref);
+      if (newest && ref.time <= newest.time) {
+        throw fail('BACKUP_TIME_NOT_NEWER', `backup time ${ref.time} is not newer than the previous snapshot ${store.show(newest)}`, { time: ref.time, previous: newest.time });
       }
       const sdir = snapshotDir(store.base, ref);
       try {
@@ -102,8 +101,8 @@ export class BackupSession {
         throw e;
       }
       if (store.policy.fsyncFiles) await store.fs.fsyncDir(gdir);
-      locks.push(await store.locker.tryLock(sdir, 'exclusive', `snapshot ${store.show(ref)}`));
-      if (previous) locks.push(await store.locker.tryLock(snapshotDir(store.base, previous), 'shared', `snapshot ${store.show(previous)}`));
+      locks.push(await store.locker.lockDir(sdir, 'exclusive', `snapshot ${store.show(ref)}`));
+      const previous = newest && (await lockPrevious(store, ref, newest, locks));
       return new BackupSession(store, ref, previous, locks, store.writerStarted(), opts.testOnly ?? {});
     } catch (e) {
       for (const l of locks.reverse()) await l.release();
@@ -261,6 +260,49 @@ async function atomicManifest(s: BackupSession, bytes: Uint8Array, durable: bool
 }
 
 /** mkdir -p of a group dir; at `file` level each new level's parent is fsynced. */
+/**
+ * Creates the group directory if needed and locks it. A concurrent removal of the (empty) group
+ * between the two makes the lock fail NOT_FOUND; the group is then made anew, a bounded number of
+ * times. Returns whether this call created the group.
+ */
+async function lockGroup(store: Datastore, g: GroupRef, locks: HeldLock[]): Promise<boolean> {
+  const gdir = groupDir(store.base, g);
+  for (let attempt = 1; ; attempt++) {
+    const created = await ensureDir(store, gdir);
+    try {
+      locks.push(await store.locker.lockDir(gdir, 'exclusive', `backup group ${store.show(g)}`));
+      return created;
+    } catch (e) {
+      if (!isHoldfastError(e, 'NOT_FOUND') || attempt === 3) throw e;
+    }
+  }
+}
+
+/**
+ * Share-locks the base snapshot so prune cannot remove it while the client references its chunks.
+ * Prune takes no group lock, so the base found a moment ago may be gone (NOT_FOUND: look again —
+ * prune only removes older snapshots, so the next base is still older than the new one) or being
+ * removed right now (LOCKED: back up without a base; the client then uploads every chunk, which is
+ * slower but never wrong).
+ */
+async function lockPrevious(store: Datastore, ref: SnapshotRef, first: SnapshotRef, locks: HeldLock[]): Promise<SnapshotRef | undefined> {
+  let candidate: SnapshotRef | undefined = first;
+  for (let attempt = 1; candidate !== undefined; attempt++) {
+    try {
+      locks.push(await store.locker.lockDir(snapshotDir(store.base, candidate), 'shared', `snapshot ${store.show(candidate)}`));
+      return candidate;
+    } catch (e) {
+      if (isHoldfastError(e, 'LOCKED')) {
+        store.log.warn(`backup ${store.show(ref)}: the previous snapshot ${store.show(candidate)} is being removed; backing up without a base`);
+        return undefined;
+      }
+      if (!isHoldfastError(e, 'NOT_FOUND') || attempt === 5) throw e;
+    }
+    candidate = await findPrevious(store, ref);
+  }
+  return undefined;
+}
+
 async function ensureDir(store: Datastore, dir: string): Promise<boolean> {
   if ((await store.fs.stat(dir))?.isDirectory) return false;
   const parent = join(dir, '..');

@@ -11,7 +11,7 @@
  * Snapshots without a manifest are unfinished: listings never report them as finished, and
  * `cleanupUnfinished` removes those nobody holds a lock on (leftovers of a crash).
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { checkNamespace, formatTime, isBackupType, isSnapshotTimeName, parseTime, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
 import { fail, isHoldfastError, toHoldfastError, type HoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -39,6 +39,9 @@ export interface DatastoreDeps {
   readonly syncLevel: SyncLevel;
 }
 
+/** Receives a warning about a directory entry that a listing skipped. */
+export type ListingWarn = (msg: string) => void;
+
 export interface SnapshotInfo {
   readonly ref: SnapshotRef;
   readonly finished: boolean;
@@ -63,6 +66,7 @@ export class Datastore {
   readonly #writers = new Map<number, number>();
   readonly #manifestMutex = new KeyedMutex();
   #nextWriter = 1;
+  readonly #warn: ListingWarn = (m) => this.log.warn(m);
 
   constructor(deps: DatastoreDeps) {
     this.name = deps.name;
@@ -190,34 +194,44 @@ export class Datastore {
     }
   }
 
-  /** All namespaces below (and including) `parent`, depth-first, in API form. */
-  async listNamespaces(parent = ''): Promise<string[]> {
+  /**
+   * All namespaces below (and including) `parent`, depth-first, in API form. Listings skip what
+   * they cannot use (see `#directories`), reporting it through `warn` (default: the store's log).
+   */
+  async listNamespaces(parent = '', warn: ListingWarn = this.#warn): Promise<string[]> {
     const out = [parent];
     const nsRoot = join(nsDir(this.base, parent), 'ns');
-    for (const name of (await this.#readdirOrEmpty(nsRoot)).sort()) {
-      out.push(...(await this.listNamespaces(parent === '' ? name : `${parent}/${name}`)));
+    for (const name of await this.#directories(nsRoot, (await this.#readdirOrEmpty(nsRoot)).sort(), warn)) {
+      out.push(...(await this.listNamespaces(parent === '' ? name : `${parent}/${name}`, warn)));
     }
     return out;
   }
 
-  async listGroups(ns: string): Promise<GroupRef[]> {
+  async listGroups(ns: string, warn: ListingWarn = this.#warn): Promise<GroupRef[]> {
     const out: GroupRef[] = [];
     const dir = nsDir(this.base, checkNamespace(ns));
-    for (const type of (await this.#readdirOrEmpty(dir)).sort()) {
-      if (!isBackupType(type)) continue;
-      for (const id of (await this.#readdirOrEmpty(join(dir, type))).sort()) out.push({ ns, type, id });
+    const types = (await this.#readdirOrEmpty(dir)).filter(isBackupType).sort();
+    for (const type of await this.#directories(dir, types, warn)) {
+      const tdir = join(dir, type);
+      for (const id of await this.#directories(tdir, (await this.#readdirOrEmpty(tdir)).sort(), warn)) out.push({ ns, type, id });
     }
     return out;
   }
 
   /** Snapshots of a group, oldest first, finished or not. */
-  async listSnapshots(g: GroupRef): Promise<SnapshotInfo[]> {
+  async listSnapshots(g: GroupRef, warn: ListingWarn = this.#warn): Promise<SnapshotInfo[]> {
     const dir = groupDir(this.base, g);
     const out: SnapshotInfo[] = [];
-    for (const name of (await this.#readdirOrEmpty(dir)).sort()) {
-      if (!isSnapshotTimeName(name)) continue;
+    const names = (await this.#readdirOrEmpty(dir)).filter(isSnapshotTimeName).sort();
+    for (const name of await this.#directories(dir, names, warn)) {
+      let files: string[];
+      try {
+        files = await this.fs.readdir(join(dir, name));
+      } catch (e) {
+        if (isHoldfastError(e, 'NOT_FOUND')) continue; // removed by a concurrent prune since the stat
+        throw e;
+      }
       const ref: SnapshotRef = { ...g, time: parseTime(name) };
-      const files = await this.#readdirOrEmpty(join(dir, name));
       out.push({ ref, finished: files.includes(MANIFEST_NAME), protected: files.includes(PROTECTED_NAME) });
     }
     return out;
@@ -260,7 +274,7 @@ export class Datastore {
   }
 
   async setProtected(s: SnapshotRef, on: boolean): Promise<void> {
-    const lock = await this.locker.tryLock(snapshotDir(this.base, s), 'exclusive', `snapshot ${this.#show(s)}`);
+    const lock = await this.locker.lockDir(snapshotDir(this.base, s), 'exclusive', `snapshot ${this.#show(s)}`);
     try {
       const path = join(snapshotDir(this.base, s), PROTECTED_NAME);
       if (on) await this.writeMeta(path, '');
@@ -281,7 +295,7 @@ export class Datastore {
   async deleteSnapshot(s: SnapshotRef, opts: { readonly force?: boolean } = {}): Promise<void> {
     const dir = snapshotDir(this.base, s);
     if (!(await this.snapshotExists(s))) throw fail('NOT_FOUND', `snapshot ${this.#show(s)} does not exist`, { snapshot: this.#show(s) });
-    const lock = await this.locker.tryLock(dir, 'exclusive', `snapshot ${this.#show(s)}`);
+    const lock = await this.locker.lockDir(dir, 'exclusive', `snapshot ${this.#show(s)}`);
     try {
       if (!opts.force && (await this.fs.stat(join(dir, PROTECTED_NAME)))) {
         throw fail('PROTECTED', `snapshot ${this.#show(s)} is protected`, { snapshot: this.#show(s) });
@@ -307,9 +321,9 @@ export class Datastore {
       const dir = snapshotDir(this.base, info.ref);
       let lock;
       try {
-        lock = await this.locker.tryLock(dir, 'exclusive', 'snapshot');
+        lock = await this.locker.lockDir(dir, 'exclusive', 'snapshot');
       } catch (e) {
-        if (isHoldfastError(e, 'LOCKED')) continue;
+        if (isHoldfastError(e, 'LOCKED') || isHoldfastError(e, 'NOT_FOUND')) continue; // in use, or gone already
         throw e;
       }
       try {
@@ -332,7 +346,28 @@ export class Datastore {
     return `${ns}${s.type}/${s.id}${time}`;
   }
 
+  /**
+   * The entries of `dir` among `names` that are directories. An entry that is not a directory
+   * cannot be a namespace, group or snapshot: it is skipped with a warning that names it, never a
+   * failure of the whole listing (nor of the GC, verify, prune or backup that lists). One that
+   * vanished meanwhile (a concurrent prune or forget) is skipped silently. Any other error
+   * propagates: GC must never take an unreadable snapshot for an absent one, or it would sweep the
+   * chunks that snapshot still references.
+   */
+  async #directories<T extends string>(dir: string, names: readonly T[], warn: ListingWarn): Promise<T[]> {
+    const out: T[] = [];
+    for (const name of names) {
+      const st = await this.fs.stat(join(dir, name));
+      if (st === undefined) continue;
+      if (st.isDirectory) out.push(name);
+      else warn(`datastore ${this.name}: skipping '${relative(this.base, join(dir, name))}': not a directory`);
+    }
+    return out;
+  }
+
+  /** The names in `dir`; none when it does not exist or is not a directory (see `#directories`). */
   async #readdirOrEmpty(dir: string): Promise<string[]> {
+    if ((await this.fs.stat(dir))?.isDirectory !== true) return [];
     try {
       return await this.fs.readdir(dir);
     } catch (e) {

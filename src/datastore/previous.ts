@@ -9,21 +9,26 @@ import type { GroupRef, SnapshotRef } from '../core/backup-ref.ts';
 import type { Datastore } from './datastore.ts';
 import type { ManifestFile } from '../format/manifest.ts';
 import { chunkDigestsOf } from './index-files.ts';
+import { isHoldfastError } from '../core/errors.ts';
 
 export async function findPrevious(store: Datastore, g: GroupRef): Promise<SnapshotRef | undefined> {
   const finished = (await store.listSnapshots(g)).filter((s) => s.finished);
-  const newest = finished.at(-1);
-  if (!newest) return undefined;
-  try {
-    const m = await store.readManifest(newest.ref);
+  // Newest first; one removed by a concurrent prune since the listing is passed over.
+  for (const newest of finished.reverse()) {
+    let m;
+    try {
+      m = await store.readManifest(newest.ref);
+    } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) continue;
+      store.log.warn(`manifest of ${store.show(newest.ref)} is unreadable; not using it as the previous snapshot`);
+      return undefined;
+    }
     const vs = m.unprotected['verify_state'];
     if (typeof vs === 'object' && vs !== null && (vs as { state?: unknown }).state === 'failed') return undefined;
-    if (store.uncleanShutdown && !(await isIntact(store, newest.ref, m.files))) return undefined;
+    if (store.uncleanShutdown && !(await isIntact(store, newest.ref, m.files).catch(() => false))) return undefined;
     return newest.ref;
-  } catch {
-    store.log.warn(`manifest of ${store.show(newest.ref)} is unreadable; not using it as the previous snapshot`);
-    return undefined;
   }
+  return undefined;
 }
 
 /**

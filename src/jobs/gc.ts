@@ -56,7 +56,7 @@ const SAFETY_MARGIN_MS = 300_000;
 
 export async function garbageCollect(store: Datastore, o: GcOptions): Promise<GcStatus> {
   const now = o.now ?? Date.now;
-  const lock = await store.locker.tryLock(join(store.base, '.gc.lck'), 'exclusive', `garbage collection of ${store.name}`);
+  const lock = await store.locker.lockFile(join(store.base, '.gc.lck'), 'exclusive', `garbage collection of ${store.name}`);
   try {
     if (o.atimeSafetyCheck) await checkAtimeSupport(store.fs, store.chunks);
     const phase1Start = now();
@@ -104,10 +104,11 @@ function emptyStatus(upid: string | undefined): GcStatus {
 
 async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Promise<void> {
   const cache = new LruSet(o.cacheCapacity);
-  for (const ns of await store.listNamespaces()) {
-    for (const group of await store.listGroups(ns)) {
+  const warn = (m: string): void => o.log.warn(m);
+  for (const ns of await store.listNamespaces('', warn)) {
+    for (const group of await store.listGroups(ns, warn)) {
       // newest first, as upstream: a snapshot pruned meanwhile only ever drops older references
-      for (const snap of (await store.listSnapshots(group)).reverse()) {
+      for (const snap of (await store.listSnapshots(group, warn)).reverse()) {
         if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
         const dir = snapshotDir(store.base, snap.ref);
         let names: string[];

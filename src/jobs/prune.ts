@@ -81,7 +81,8 @@ export async function pruneDatastore(store: Datastore, policy: PrunePolicy, o: P
   const ns = o.ns ?? '';
   if (!(await store.namespaceExists(ns))) throw fail('NOT_FOUND', `namespace '${ns}' does not exist`, { ns });
   const groups: GroupRef[] = [];
-  for (const n of await store.listNamespaces(ns)) groups.push(...(await store.listGroups(n)));
+  const warn = (m: string): void => o.log.warn(m);
+  for (const n of await store.listNamespaces(ns, warn)) groups.push(...(await store.listGroups(n, warn)));
   const out: PruneEntry[] = [];
   for (const [i, g] of groups.entries()) {
     if (o.signal?.aborted) throw fail('ABORTED', 'prune was stopped', {});
@@ -94,7 +95,7 @@ export async function pruneDatastore(store: Datastore, policy: PrunePolicy, o: P
 }
 
 async function pruneGroupNoSync(store: Datastore, group: GroupRef, policy: PrunePolicy, o: PruneOptions): Promise<PruneEntry[]> {
-  const infos = await store.listSnapshots(group);
+  const infos = await store.listSnapshots(group, (m) => o.log.warn(m));
   const byTime = new Map(infos.map((s) => [s.ref.time, s]));
   const decisions = computePrune(
     infos.map((s) => ({ time: s.ref.time, finished: s.finished, protected: s.protected })),

@@ -16,7 +16,7 @@
 import type { SnapshotRef, GroupRef } from '../core/backup-ref.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { parseUpid } from '../core/upid.ts';
-import type { Datastore } from '../datastore/datastore.ts';
+import type { Datastore, ListingWarn } from '../datastore/datastore.ts';
 import type { DatastoreTuning } from '../format/tuning.ts';
 import { newVerifyCache, verifySnapshot, type SnapshotVerifyResult, type VerifyCache } from './verify.ts';
 import type { TaskContext } from './task-registry.ts';
@@ -84,9 +84,9 @@ export function describeScope(store: Datastore, scope: VerifyScope): string {
 }
 
 /** The finished snapshots a scope covers, namespace by namespace, group by group, oldest first. */
-export async function snapshotsInScope(store: Datastore, scope: VerifyScope): Promise<SnapshotRef[]> {
+export async function snapshotsInScope(store: Datastore, scope: VerifyScope, warn?: ListingWarn): Promise<SnapshotRef[]> {
   if (scope.kind === 'snapshot') {
-    const found = (await store.listSnapshots(scope.snapshot)).find((s) => s.ref.time === scope.snapshot.time && s.finished);
+    const found = (await store.listSnapshots(scope.snapshot, warn)).find((s) => s.ref.time === scope.snapshot.time && s.finished);
     if (!found) throw fail('NOT_FOUND', `snapshot ${store.show(scope.snapshot)} does not exist or is unfinished`, { snapshot: store.show(scope.snapshot) });
     return [found.ref];
   }
@@ -96,10 +96,10 @@ export async function snapshotsInScope(store: Datastore, scope: VerifyScope): Pr
     const ns = scope.kind === 'namespace' ? scope.ns : '';
     if (!(await store.namespaceExists(ns))) throw fail('NOT_FOUND', `namespace '${ns}' does not exist`, { ns });
     groups = [];
-    for (const n of await store.listNamespaces(ns)) groups.push(...(await store.listGroups(n)));
+    for (const n of await store.listNamespaces(ns, warn)) groups.push(...(await store.listGroups(n, warn)));
   }
   const out: SnapshotRef[] = [];
-  for (const g of groups) out.push(...(await store.listSnapshots(g)).filter((s) => s.finished).map((s) => s.ref));
+  for (const g of groups) out.push(...(await store.listSnapshots(g, warn)).filter((s) => s.finished).map((s) => s.ref));
   return out;
 }
 
@@ -123,7 +123,7 @@ async function selectByFilter(store: Datastore, refs: readonly SnapshotRef[], fi
 export async function runVerifyJob(store: Datastore, scope: VerifyScope, task: TaskContext, o: VerifyJobOptions): Promise<VerifyReport> {
   const now = o.now ?? Date.now;
   task.info(`verify ${describeScope(store, scope)}`);
-  const all = await snapshotsInScope(store, scope);
+  const all = await snapshotsInScope(store, scope, (m) => task.warn(m));
   const todo = await selectByFilter(store, all, o.filter, Math.floor(now() / 1000), task);
   task.info(`${todo.length} of ${all.length} snapshots to verify (${o.tuning.verificationWorkers} at a time, ${o.tuning.verificationReaders} chunk reads each)`);
   const cache = newVerifyCache();

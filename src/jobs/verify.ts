@@ -53,7 +53,7 @@ export async function verifySnapshot(store: Datastore, ref: SnapshotRef, o: Veri
   const cache = o.cache ?? newVerifyCache();
   let lock;
   try {
-    lock = await store.locker.tryLock(snapshotDir(store.base, ref), 'shared', `snapshot ${name}`);
+    lock = await store.locker.lockDir(snapshotDir(store.base, ref), 'shared', `snapshot ${name}`);
   } catch (e) {
     if (isHoldfastError(e, 'LOCKED') || isHoldfastError(e, 'NOT_FOUND')) return { snapshot: name, state: 'skipped', errors: [toHoldfastError(e).message], quarantined: [] };
     throw e;

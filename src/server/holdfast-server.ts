@@ -19,6 +19,8 @@ import { bootstrapAdmin, BOOTSTRAP_ADMIN } from './auth/bootstrap.ts';
 import { systemClock } from './clock.ts';
 import { DatastoreRegistry } from './datastores/datastore-registry.ts';
 import { JobServices } from './job-services.ts';
+import { datastoreJobRoutes } from './routes/datastore-jobs.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { BACKUP_PROTOCOL, READER_PROTOCOL } from './h2-upgrade.ts';
 import { startServer, type RunningServer } from './listen.ts';
 import { accessRoutes } from './routes/access.ts';
@@ -82,7 +84,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     auth,
     log: o.log,
     clock: systemClock,
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...jobs.routes(auth), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));

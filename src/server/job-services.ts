@@ -1,8 +1,9 @@
 /**
  * JobServices: the server's maintenance jobs and tasks, wired once by the composition root.
  * It owns the task registry (`<configDir>/tasks`) and the scheduler, starts GC, verify and prune
- * as tasks on the registry's datastores, tracks every backup session as a `backup` task, and
- * serves the tasks and datastore-jobs routes.
+ * as tasks on the registry's datastores, and tracks every backup session as a `backup` task. The
+ * tasks and datastore-jobs routes take it as a dependency (the composition root wires them), so
+ * this module imports no route.
  *
  * - Scheduled jobs come from `datastore.cfg`: `gc-schedule` starts a GC, `prune-schedule` a
  *   datastore prune with the store's `keep-*` options. They run as `root@pam`, as upstream's do.
@@ -26,12 +27,8 @@ import { Scheduler, type ScheduledJob, type SetTimer } from '../jobs/scheduler.t
 import { TaskRegistry, type RunningTask } from '../jobs/task-registry.ts';
 import { runVerifyJob, VERIFY_WORKER_TYPE, type VerifyFilter, type VerifyScope } from '../jobs/verify-job.ts';
 import type { Fs } from '../storage/fs-port.ts';
-import type { AuthPort } from './auth/authenticator.ts';
 import type { Clock } from './clock.ts';
 import type { DatastoreRegistry } from './datastores/datastore-registry.ts';
-import type { Route } from './router.ts';
-import { datastoreJobRoutes } from './routes/datastore-jobs.ts';
-import { taskRoutes } from './routes/tasks.ts';
 
 export const SCHEDULER_AUTH_ID = 'root@pam';
 export const BACKUP_WORKER_TYPE = 'backup';
@@ -82,10 +79,6 @@ export class JobServices {
     const jobs = new JobServices(tasks, o);
     await jobs.scheduler.start();
     return jobs;
-  }
-
-  routes(auth: AuthPort): Route[] {
-    return [...taskRoutes(this, auth), ...datastoreJobRoutes(this)];
   }
 
   async startGc(storeName: string, authId: string): Promise<string> {

@@ -89,7 +89,7 @@ const DURABLE_LEVELS: ReadonlySet<SyncLevel> = new Set(['filesystem', 'file']);
 export async function checkCrashState(fs: SimFs, ctx: CheckContext): Promise<StateVerdict> {
   const v = new Verdict();
   const log = memoryLogger();
-  const store = new Datastore({ name: 'crash', base: ctx.journal.base, fs, locker: new MemoryLocker(), log, syncLevel: ctx.level });
+  const store = new Datastore({ name: 'crash', base: ctx.journal.base, fs, locker: new MemoryLocker(fs), log, syncLevel: ctx.level });
   try {
     if (!(await store.markInUse())) v.add('I4', 'markInUse did not report the unclean shutdown');
   } catch (e) {

@@ -86,13 +86,14 @@ test(`kill -9 of a real server on ext4, ${ROUNDS} times: every acknowledged back
   const env: NodeJS.ProcessEnv = { ...process.env, HOLDFAST_CONFIG_DIR: cfg, HOLDFAST_DATA_DIR: join(root, 'data') };
   const acked: { store: string; snapshot: string; expect: Record<string, string> }[] = [];
   let unacked = 0;
+  let current: Server | undefined;
   try {
     for (const level of LEVELS) {
       // a 1-minute GC cutoff, so GC really removes chunks while backups run
       const r = await run(['datastore', 'create', `s-${level}`, join(root, `s-${level}`), '--tuning', `sync-level=${level},gc-atime-cutoff=1`], env);
       assert.equal(r.code, 0, r.err);
     }
-    let server = await startServer(env);
+    let server = (current = await startServer(env));
     const password = readFileSync(join(cfg, 'initial-admin-password'), 'utf8').trim();
     let time = 1_800_000_000;
     // Round -1 is not killed: it measures how long a round takes, so kills land across its span.
@@ -133,7 +134,7 @@ test(`kill -9 of a real server on ext4, ${ROUNDS} times: every acknowledged back
       server.proc.kill('SIGKILL');
       await Promise.allSettled(jobs);
       await server.closed;
-      server = await startServer(env);
+      server = current = await startServer(env);
       // every snapshot acknowledged in this round must be there after the restart
       const newest = acked.at(-1);
       if (newest && Number(newest.snapshot.split('/')[2]) > time - 40) await checkRestore(newest, server, password, env, root);
@@ -144,6 +145,9 @@ test(`kill -9 of a real server on ext4, ${ROUNDS} times: every acknowledged back
     assert.ok(acked.length > 0, 'no backup was acknowledged at all');
     process.stdout.write(`# kill9: ${ROUNDS} kills, ${acked.length} acknowledged backups all restored, ${unacked} interrupted\n`);
   } finally {
+    // a failed assertion must not leave the server running: its pipes would keep this test alive
+    current?.proc.kill('SIGKILL');
+    await current?.closed;
     fsys.cleanup();
   }
 });

@@ -68,7 +68,7 @@ export function emptyStoreState(): Promise<CrashState> {
 }
 
 export function openStore(fs: SimFs, level: SyncLevel): Datastore {
-  return new Datastore({ name: 'crash', base: BASE, fs, locker: new MemoryLocker(), log: silentLogger, syncLevel: level });
+  return new Datastore({ name: 'crash', base: BASE, fs, locker: new MemoryLocker(fs), log: silentLogger, syncLevel: level });
 }
 
 /** What one backup uploads: a dynamic archive, a one-chunk image and a small blob. */

@@ -75,8 +75,16 @@ export class ObservedLocker implements Locker {
   readonly #onAcquire = new Map<string, (() => void)[]>();
   readonly #held = new Map<string, number>();
 
-  async tryLock(path: string, kind: LockKind, what: string): Promise<HeldLock> {
-    const held = await this.#inner.tryLock(path, kind, what);
+  lockDir(path: string, kind: LockKind, what: string): Promise<HeldLock> {
+    return this.#observe(path, this.#inner.lockDir(path, kind, what));
+  }
+
+  lockFile(path: string, kind: LockKind, what: string): Promise<HeldLock> {
+    return this.#observe(path, this.#inner.lockFile(path, kind, what));
+  }
+
+  async #observe(path: string, taking: Promise<HeldLock>): Promise<HeldLock> {
+    const held = await taking;
     this.#held.set(path, (this.#held.get(path) ?? 0) + 1);
     this.#fire(this.#onAcquire, path);
     let released = false;

@@ -143,7 +143,7 @@ test('a GC task on a filesystem that drops explicit atime updates ends in ERROR 
   let now = 1_700_000_000_000;
   const fs = new SimFs({ now: () => now, ignoreAtime: true });
   await createDatastoreTree(fs, '/srv/store');
-  const store = new Datastore({ name: 'sim', base: '/srv/store', fs, locker: new MemoryLocker(), log: silentLogger, syncLevel: 'filesystem' });
+  const store = new Datastore({ name: 'sim', base: '/srv/store', fs, locker: new MemoryLocker(fs), log: silentLogger, syncLevel: 'filesystem' });
   const garbage = await insertGarbage(store, [77]);
   now += 3 * DAY_MS;
   const dir = mkdtempSync(join(tmpdir(), 'holdfast-tasks-'));

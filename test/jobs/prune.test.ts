@@ -53,7 +53,7 @@ test('pruneGroup skips a locked snapshot with a warning and removes the others',
     const store = t.store;
     const g: GroupRef = { ns: '', type: 'ct', id: '101' };
     const refs = await fillGroup(store, g);
-    const reader = await store.locker.tryLock(snapshotDir(store.base, refs[1]!), 'shared', 'a reader');
+    const reader = await store.locker.lockDir(snapshotDir(store.base, refs[1]!), 'shared', 'a reader');
     try {
       const log = memoryLogger();
       const entries = await pruneGroup(store, g, { keepLast: 1 }, { dryRun: false, log });

@@ -26,7 +26,7 @@ export class ReaderProtocol {
 
   static async open(store: Datastore, ref: SnapshotRef): Promise<ReaderProtocol> {
     if (!(await store.snapshotExists(ref))) throw fail('NOT_FOUND', `snapshot ${store.show(ref)} does not exist`, { snapshot: store.show(ref) });
-    const lock = await store.locker.tryLock(snapshotDir(store.base, ref), 'shared', `snapshot ${store.show(ref)}`);
+    const lock = await store.locker.lockDir(snapshotDir(store.base, ref), 'shared', `snapshot ${store.show(ref)}`);
     return new ReaderProtocol(store, ref, lock);
   }
 

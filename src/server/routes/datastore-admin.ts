@@ -6,7 +6,7 @@
 import { statfs } from 'node:fs/promises';
 import { checkBackupId, checkBackupTime, checkBackupType, checkNamespace, formatTime, type GroupRef, type SnapshotRef } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
-import { toHoldfastError } from '../../core/errors.ts';
+import { isHoldfastError, toHoldfastError } from '../../core/errors.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
@@ -56,6 +56,7 @@ export async function snapshotListing(store: Datastore, g: GroupRef): Promise<Re
       if (fp) entry['fingerprint'] = fp;
       if (typeof m.unprotected['notes'] === 'string') entry['comment'] = m.unprotected['notes'].split('\n')[0];
     } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) continue; // removed by a concurrent prune since the listing
       entry['error'] = toHoldfastError(e).message;
     }
     out.push(entry);

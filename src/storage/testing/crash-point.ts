@@ -8,20 +8,22 @@
 import { selectCrashStates, type CrashModel, type CrashStateKind, type CrashStatesOptions, type Survivor } from './crash-models.ts';
 import { applyOp, describeOp, type PendingOp } from './pending-ops.ts';
 import { mixSeed, SeededRandom } from './seeded-random.ts';
-import type { SimFs, SimFsOptions } from './sim-fs.ts';
 import type { Image } from './sim-image.ts';
 import type { KernelSnapshot } from './sim-kernel.ts';
 
-/** Builds a SimFs over a post-crash image (supplied by SimFs, which this module cannot import). */
-export type MountImage = (image: Image, nextIno: number, options?: SimFsOptions) => SimFs;
+/**
+ * Builds a filesystem (`F`, a SimFs) over a post-crash image, with mount options `O`. SimFs
+ * supplies it; this module is generic over both so that it never imports SimFs (no import cycle).
+ */
+export type MountImage<F, O> = (image: Image, nextIno: number, options?: O) => F;
 
-export class CrashPoint {
+export class CrashPoint<F, O> {
   /** The number of mutating calls that had started when the point was taken. */
   readonly opCount: number;
   readonly #snapshot: KernelSnapshot;
-  readonly #mount: MountImage;
+  readonly #mount: MountImage<F, O>;
 
-  constructor(snapshot: KernelSnapshot, opCount: number, mount: MountImage) {
+  constructor(snapshot: KernelSnapshot, opCount: number, mount: MountImage<F, O>) {
     this.#snapshot = snapshot;
     this.opCount = opCount;
     this.#mount = mount;
@@ -36,14 +38,14 @@ export class CrashPoint {
    * Post-crash states under `model`: its floor, its ceiling, then every other state or a sample
    * seeded by `seed`, at most `max` in all (see crash-models.ts).
    */
-  crashStates(model: CrashModel, options: CrashStatesOptions): CrashState[] {
+  crashStates(model: CrashModel, options: CrashStatesOptions): CrashState<F, O>[] {
     return selectCrashStates(this.#snapshot.pending, model, options).map(
       (selection, index) => new CrashState(model, index, selection.kind, selection.survivors, options.seed, this.#snapshot, this.#mount),
     );
   }
 }
 
-export class CrashState {
+export class CrashState<F, O> {
   readonly model: CrashModel;
   readonly index: number;
   readonly kind: CrashStateKind;
@@ -51,9 +53,9 @@ export class CrashState {
   readonly survivors: readonly Survivor[];
   readonly #seed: number;
   readonly #snapshot: KernelSnapshot;
-  readonly #mount: MountImage;
+  readonly #mount: MountImage<F, O>;
 
-  constructor(model: CrashModel, index: number, kind: CrashStateKind, survivors: readonly Survivor[], seed: number, snapshot: KernelSnapshot, mount: MountImage) {
+  constructor(model: CrashModel, index: number, kind: CrashStateKind, survivors: readonly Survivor[], seed: number, snapshot: KernelSnapshot, mount: MountImage<F, O>) {
     this.model = model;
     this.index = index;
     this.kind = kind;
@@ -79,7 +81,7 @@ export class CrashState {
   }
 
   /** A fresh filesystem holding this post-crash state; each call builds a new one. */
-  mount(options?: SimFsOptions): SimFs {
+  mount(options?: O): F {
     const image = this.#snapshot.durable.fork();
     const garbage = garbageSource(this.#seed, this.index);
     for (const { op, fill } of this.survivors) applyOp(image, op, fill === 'garbage' ? garbage(op.id) : undefined);

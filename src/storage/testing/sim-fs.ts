@@ -30,7 +30,7 @@
  */
 import { fail } from '../../core/errors.ts';
 import type { FileHandle, FileStat, Fs, OpenMode } from '../fs-port.ts';
-import { CrashPoint, type CrashState } from './crash-point.ts';
+import { CrashPoint as GenericCrashPoint, type CrashState as GenericCrashState } from './crash-point.ts';
 import type { CrashModel, CrashStatesOptions } from './crash-models.ts';
 import type { SyncFaultRule, SyncKind } from './fault-fs.ts';
 import type { SyncScope } from './pending-log.ts';
@@ -39,7 +39,9 @@ import { SimKernel } from './sim-kernel.ts';
 import { simError } from './sim-namespace.ts';
 
 export { CRASH_MODELS, type CrashModel, type CrashStatesOptions } from './crash-models.ts';
-export type { CrashPoint, CrashState } from './crash-point.ts';
+/** The simulator frozen at one instant; its states mount as SimFs. */
+export type CrashPoint = GenericCrashPoint<SimFs, SimFsOptions>;
+export type CrashState = GenericCrashState<SimFs, SimFsOptions>;
 
 export interface SimFsOptions {
   /** Clock for atime and mtime, in ms since the epoch. Default: Date.now. */
@@ -99,7 +101,7 @@ export class SimFs implements Fs {
   }
 
   snapshot(): CrashPoint {
-    return new CrashPoint(this.#kernel.snapshot(), this.#kernel.opCount, (image, nextIno, options) =>
+    return new GenericCrashPoint<SimFs, SimFsOptions>(this.#kernel.snapshot(), this.#kernel.opCount, (image, nextIno, options) =>
       new SimFs(options ?? this.#inheritedOptions(), { image, nextIno }),
     );
   }
