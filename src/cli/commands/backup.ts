@@ -18,7 +18,7 @@ import { imageChunks, imageSize } from '../../client/image-source.ts';
 import { createPxarStream } from '../../client/pxar-create.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
-import { outputFormatOption, progressLine } from '../render.ts';
+import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
 
 export interface BackupSpec {
   readonly name: string;
@@ -72,8 +72,9 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   // keeps both cores busy; each more thread costs ~25 MiB RSS.
   const encoder = pooledChunkEncoder(loaded?.key, 1);
   const snapshot = `${ns ? `ns/${ns}/` : ''}${type}/${id}/${formatTime(time)}`;
+  const progress = progressReporter(ctx);
   try {
-    const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progressReporter(ctx) });
+    const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
     const archives: BackupReport['archives'] = [];
     for (const s of parsed) archives.push(await uploadOne(ctx, writer, s));
     await writer.finish();
@@ -83,6 +84,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
     session.destroy(); // the server aborts the unfinished snapshot when the connection drops
     throw e;
   } finally {
+    progress.end();
     await encoder.close();
   }
 }
@@ -104,16 +106,24 @@ async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promi
   return stats;
 }
 
-function progressReporter(ctx: CliContext): (e: { archive: string; done: number; total: number | undefined }) => void {
-  const bars = new Map<string, ReturnType<typeof progressLine>>();
-  return (e) => {
-    let bar = bars.get(e.archive);
-    if (!bar) {
-      for (const b of bars.values()) b.end();
-      bar = progressLine(ctx, e.archive);
-      bars.set(e.archive, bar);
-    }
-    bar.update(Math.floor(e.done / 1048576), e.total === undefined ? undefined : Math.ceil(e.total / 1048576), ' MiB');
+/**
+ * One progress bar per archive, the previous one ended when the next archive starts. `end()`
+ * stops the last one: a bar left running keeps its redraw timer, and with it the process, alive.
+ */
+export function progressReporter(ctx: CliContext): { readonly onProgress: (e: { archive: string; done: number; total: number | undefined }) => void; end(): void } {
+  let current: { archive: string; bar: ProgressLine } | undefined;
+  return {
+    onProgress(e) {
+      if (current?.archive !== e.archive) {
+        current?.bar.end();
+        current = { archive: e.archive, bar: progressLine(ctx, e.archive, 'bytes') };
+      }
+      current.bar.update(e.done, e.total);
+    },
+    end() {
+      current?.bar.end();
+      current = undefined;
+    },
   };
 }
 

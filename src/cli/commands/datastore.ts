@@ -22,14 +22,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--comment <text>', 'free-text comment')
     .action(async (name: string, path: string, o: { tuning?: string; comment?: string }) => {
       const bar = progressLine(ctx, 'Chunkstore create');
-      const cfg = await admin(ctx, program).create({
-        name,
-        path,
-        ...(o.tuning !== undefined ? { tuning: o.tuning } : {}),
-        ...(o.comment !== undefined ? { comment: o.comment } : {}),
-        onProgress: (d, t) => bar.update(d, t),
-      });
-      bar.end();
+      const cfg = await admin(ctx, program)
+        .create({
+          name,
+          path,
+          ...(o.tuning !== undefined ? { tuning: o.tuning } : {}),
+          ...(o.comment !== undefined ? { comment: o.comment } : {}),
+          onProgress: (d, t) => bar.update(d, t),
+        })
+        .finally(() => bar.end());
       ctx.out(`created datastore '${cfg.name}' at ${cfg.path} (sync-level ${tuningOf(cfg).syncLevel})`);
     });
 
