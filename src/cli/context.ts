@@ -28,7 +28,29 @@ export function resolveConfigDir(ctx: CliContext, flag: string | undefined): str
   return join(homedir(), '.config', 'holdfast');
 }
 
+/** The exit status of a process killed by SIGPIPE (128 + 13), which shells already expect. */
+export const EXIT_CLOSED_PIPE = 141;
+
+let pipesGuarded = false;
+
+/**
+ * A reader that exits early (`… | head`, a pager quit) closes our stdout; Node then reports EPIPE
+ * as an 'error' event, which unhandled crashes with a stack trace. Exit quietly instead, with the
+ * status a process killed by SIGPIPE has. Other stream errors stay fatal.
+ */
+export function exitQuietlyOnClosedPipe(streams: readonly NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of streams) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(EXIT_CLOSED_PIPE);
+    });
+  }
+}
+
 export function processContext(): CliContext {
+  exitQuietlyOnClosedPipe();
   return {
     env: process.env,
     out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
