@@ -5,12 +5,15 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { terminalPrompt } from './prompt.ts';
 
 export interface CliContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly isTTY: boolean;
+  /** Reads a secret with echo off; present only when the process can prompt (see prompt.ts). */
+  readonly readSecret?: (prompt: string) => Promise<string>;
 }
 
 export const OUTPUT_FORMATS = ['text', 'json'] as const;
@@ -51,10 +54,12 @@ export function exitQuietlyOnClosedPipe(streams: readonly NodeJS.WritableStream[
 
 export function processContext(): CliContext {
   exitQuietlyOnClosedPipe();
+  const readSecret = terminalPrompt();
   return {
     env: process.env,
     out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
     isTTY: process.stdout.isTTY,
+    ...(readSecret ? { readSecret } : {}),
   };
 }
