@@ -10,13 +10,14 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkBackupId, checkBackupType, checkNamespace, formatTime, type BackupType } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
-import { BackupWriter, type ArchiveStats } from '../../client/backup-writer.ts';
+import { BackupWriter } from '../../client/backup-writer.ts';
 import { pooledChunkEncoder } from '../../client/chunk-encoder.ts';
 import { dynamicChunks } from '../../client/dynamic-chunks.ts';
 import { h2Transport } from '../../client/h2-transport.ts';
 import { imageChunks, imageSize } from '../../client/image-source.ts';
 import { createPxarStream } from '../../client/pxar-create.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
+import { EntryCounter, renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
 
@@ -42,7 +43,7 @@ export interface BackupFlags extends ClientFlags {
 
 export interface BackupReport {
   readonly snapshot: string;
-  readonly archives: (ArchiveStats | { archive: string; size: number })[];
+  readonly archives: SummaryArchive[];
   readonly seconds: number;
 }
 
@@ -89,7 +90,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   }
 }
 
-async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promise<ArchiveStats | { archive: string; size: number }> {
+async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promise<SummaryArchive> {
   if (s.kind === 'conf') {
     const data = await readFile(s.path);
     await w.uploadBlob(`${s.name}.blob`, data);
@@ -100,10 +101,11 @@ async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promi
     return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
   }
   const warnings: string[] = [];
-  const stream = createPxarStream(s.path, { reuseReadBuffer: true, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
+  const counter = new EntryCounter();
+  const stream = createPxarStream(s.path, { reuseReadBuffer: true, catalog: counter, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
   const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
   for (const wn of warnings) ctx.err(`warning: ${wn}`);
-  return stats;
+  return { ...stats, entries: counter.counts };
 }
 
 /**
@@ -127,16 +129,6 @@ export function progressReporter(ctx: CliContext): { readonly onProgress: (e: { 
   };
 }
 
-export function renderBackupReport(r: BackupReport): string {
-  const lines = [`snapshot ${r.snapshot} finished in ${r.seconds.toFixed(1)} s`];
-  for (const a of r.archives) {
-    if ('chunks' in a) {
-      lines.push(`  ${a.archive}: ${a.size} bytes, ${a.chunks} chunks, uploaded ${a.uploadedChunks} (${a.uploadedBytes} bytes, ${a.uploadedCompressed} compressed), reused ${a.reusedChunks}`);
-    } else lines.push(`  ${a.archive}: ${a.size} bytes`);
-  }
-  return lines.join('\n');
-}
-
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('backup')
@@ -148,6 +140,6 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputFormatOption());
   addKeyOption(addClientOptions(cmd)).action(async (specs: string[], f: BackupFlags) => {
     const r = await runBackup(ctx, specs, f);
-    ctx.out(f.outputFormat === 'json' ? JSON.stringify(r, null, 2) : renderBackupReport(r));
+    ctx.out(f.outputFormat === 'json' ? JSON.stringify(r, null, 2) : renderBackupSummary(r));
   });
 }
