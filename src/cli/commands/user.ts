@@ -13,6 +13,7 @@ import { deleteUser, openAccountStores } from '../../server/auth/account-admin.t
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, renderTable } from '../render.ts';
 import { readHiddenLine } from '../prompt.ts';
+import { noteMissingLocalConfig } from '../local-config.ts';
 
 export interface UserDeps {
   readonly configDir: string;
@@ -49,6 +50,7 @@ export async function runUserCreate(opts: UserCreateOptions, deps: UserDeps): Pr
 }
 
 export async function runUserList(opts: { readonly outputFormat: OutputFormat }, deps: UserDeps): Promise<void> {
+  noteMissingLocalConfig(deps.ctx, deps.configDir, 'user.cfg');
   const { users } = openAccountStores(deps.configDir);
   const rows = await Promise.all(
     (await users.list()).map(async (u) => ({ ...u, tokens: (await users.listTokens(u.userid)).map((t) => t.tokenid) })),
