@@ -3,15 +3,13 @@
  * pinned fingerprint, the namespace and the encryption key file; and opening the server
  * connection and the key from them.
  */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { fail } from '../core/errors.ts';
 import { CryptConfig } from '../format/crypt-config.ts';
-import { openKeyFile } from '../format/key-file.ts';
 import { connect, repositoryFrom } from '../client/connect.ts';
 import type { HttpClient } from '../client/http-client.ts';
 import type { Repository } from '../client/repository.ts';
 import type { CliContext } from './context.ts';
+import { openKeyPath } from './key-access.ts';
 
 export interface ClientFlags {
   readonly repository?: string;
@@ -28,7 +26,7 @@ export function addClientOptions(cmd: Command): Command {
 }
 
 export function addKeyOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--keyfile <file>', 'encryption key file (holdfast key create); passphrase from HOLDFAST_ENCRYPTION_PASSWORD'));
+  return cmd.addOption(new Option('--keyfile <file>', 'encryption key file (holdfast key create); passphrase from $HOLDFAST_ENCRYPTION_PASSWORD, else asked on a terminal'));
 }
 
 export interface Connected {
@@ -51,12 +49,6 @@ export interface LoadedKey {
 
 export async function loadCrypt(ctx: CliContext, keyfile: string | undefined): Promise<LoadedKey | undefined> {
   if (!keyfile) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(keyfile, 'utf8'));
-  } catch (e) {
-    throw fail('INVALID_ARGUMENT', `cannot read key file ${keyfile}: ${e instanceof Error ? e.message : 'error'}`, { path: keyfile }, e);
-  }
-  const key = openKeyFile(json, ctx.env['HOLDFAST_ENCRYPTION_PASSWORD']);
+  const { key } = await openKeyPath(ctx, keyfile);
   return { crypt: new CryptConfig(key), key };
 }

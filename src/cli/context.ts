@@ -5,12 +5,15 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { terminalPrompt } from './prompt.ts';
 
 export interface CliContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly isTTY: boolean;
+  /** Reads a secret with echo off; present only when the process can prompt (see prompt.ts). */
+  readonly readSecret?: (prompt: string) => Promise<string>;
 }
 
 export const OUTPUT_FORMATS = ['text', 'json'] as const;
@@ -28,11 +31,35 @@ export function resolveConfigDir(ctx: CliContext, flag: string | undefined): str
   return join(homedir(), '.config', 'holdfast');
 }
 
+/** The exit status of a process killed by SIGPIPE (128 + 13), which shells already expect. */
+export const EXIT_CLOSED_PIPE = 141;
+
+let pipesGuarded = false;
+
+/**
+ * A reader that exits early (`… | head`, a pager quit) closes our stdout; Node then reports EPIPE
+ * as an 'error' event, which unhandled crashes with a stack trace. Exit quietly instead, with the
+ * status a process killed by SIGPIPE has. Other stream errors stay fatal.
+ */
+export function exitQuietlyOnClosedPipe(streams: readonly NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of streams) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(EXIT_CLOSED_PIPE);
+    });
+  }
+}
+
 export function processContext(): CliContext {
+  exitQuietlyOnClosedPipe();
+  const readSecret = terminalPrompt();
   return {
     env: process.env,
     out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
     isTTY: process.stdout.isTTY,
+    ...(readSecret ? { readSecret } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import type { CliContext, OutputFormat } from './context.ts';
 import { OUTPUT_FORMATS } from './context.ts';
+import { formatSize } from './benchmark/units.ts';
 
 export function outputFormatOption(): Option {
   return new Option('--output-format <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text');
@@ -25,25 +26,59 @@ export function emit(ctx: CliContext, format: OutputFormat, value: unknown, text
   ctx.out(format === 'json' ? JSON.stringify(value, null, 2) : text());
 }
 
-/** A progress bar on a TTY (cli-progress, on stderr); silent when output is not a terminal. */
-export function progressLine(ctx: CliContext, label: string): { update(done: number, total: number | undefined, unit?: string): void; end(): void } {
+/** Seconds as `1m05s`, `2h03m`, `7s`: the ETA and duration in text output. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * The text after a progress bar: amount done of total, throughput since the start and the time
+ * left at that pace. Pure, so its tests need no clock.
+ */
+export function progressStatus(done: number, total: number | undefined, elapsedSeconds: number, unit: ProgressUnit): string {
+  const amount = (n: number): string => (unit === 'bytes' ? formatSize(n) : String(n));
+  const parts = [total === undefined ? amount(done) : `${amount(done)}/${amount(total)}`];
+  if (unit === 'bytes' && elapsedSeconds > 0) {
+    const rate = done / elapsedSeconds;
+    parts.push(`${formatSize(Math.round(rate))}/s`);
+    if (total !== undefined && rate > 0) parts.push(`ETA ${formatDuration((total - done) / rate)}`);
+  }
+  return parts.join(', ');
+}
+
+export type ProgressUnit = 'bytes' | 'items';
+
+export interface ProgressLine {
+  update(done: number, total: number | undefined): void;
+  /** Stops the bar and its redraw timer; a bar left running keeps the process alive. Idempotent. */
+  end(): void;
+}
+
+/**
+ * A progress bar on a TTY (cli-progress, on stderr) with throughput and ETA; silent when output
+ * is not a terminal. Every caller must `end()` it, on failure too (`finally`).
+ */
+export function progressLine(ctx: CliContext, label: string, unit: ProgressUnit = 'items', now: () => number = Date.now): ProgressLine {
   let bar: SingleBar | undefined;
+  const started = now();
   return {
-    update(done, total, unit = '') {
+    update(done, total) {
       if (!ctx.isTTY) return;
+      const status = progressStatus(done, total, (now() - started) / 1000, unit);
       if (!bar) {
-        bar = new SingleBar(
-          { format: `${label} [{bar}] {percentage}% {value}/{total}${unit}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
-          Presets.shades_classic,
-        );
-        bar.start(total ?? done, done);
+        bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {status}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+        bar.start(total ?? done, done, { status });
       }
       if (total !== undefined) bar.setTotal(total);
       else if (done > bar.getTotal()) bar.setTotal(done);
-      bar.update(done);
+      bar.update(done, { status });
     },
     end() {
       bar?.stop();
+      bar = undefined;
     },
   };
 }

@@ -7,7 +7,7 @@
  * index itself matched the manifest's csum and size. Restore either yields correct data or fails
  * with a coded error; it never yields wrong bytes.
  */
-import { fail } from '../core/errors.ts';
+import { fail, HoldfastError, toHoldfastError } from '../core/errors.ts';
 import { toHex } from '../core/digest.ts';
 import { decodeBlob, decodeChunk } from '../format/blob.ts';
 import type { CryptConfig } from '../format/crypt-config.ts';
@@ -51,7 +51,12 @@ export class RestoreReader {
     const f = this.fileEntry(name);
     const bytes = await this.#t.download('download', { 'file-name': f.filename });
     if (bytes.length !== f.size) throw fail('SIZE_MISMATCH', `${f.filename} has ${bytes.length} bytes, the manifest says ${f.size}`, { archive: f.filename });
-    return decodeBlob(bytes, this.#crypt);
+    try {
+      return decodeBlob(bytes, this.#crypt);
+    } catch (e) {
+      const err = toHoldfastError(e);
+      throw new HoldfastError(err.code, `${f.filename}: ${err.message}`, { ...err.details, archive: f.filename }, e);
+    }
   }
 
   /** The chunk list of an index archive, checked against the manifest. */
@@ -84,11 +89,17 @@ export class RestoreReader {
 
   /** Yields the archive's plaintext chunk by chunk, fetching up to `window` chunks ahead. */
   async *stream(name: string, window = 8): AsyncGenerator<Uint8Array> {
+    const archive = this.fileEntry(name).filename;
     const { chunks } = await this.chunkList(name);
     const ahead: Promise<Uint8Array>[] = [];
     let next = 0;
     const fetchOne = (c: ChunkRef): Promise<Uint8Array> =>
-      this.#t.download('chunk', { digest: toHex(c.digest) }).then((raw) => decodeChunk(raw, this.#crypt ? { digest: c.digest, size: c.size, crypt: this.#crypt } : { digest: c.digest, size: c.size }));
+      this.#t
+        .download('chunk', { digest: toHex(c.digest) })
+        .then((raw) => decodeChunk(raw, this.#crypt ? { digest: c.digest, size: c.size, crypt: this.#crypt } : { digest: c.digest, size: c.size }))
+        .catch((e: unknown) => {
+          throw chunkError(archive, c.digest, e);
+        });
     while (next < chunks.length || ahead.length > 0) {
       while (ahead.length < window && next < chunks.length) {
         const p = fetchOne(chunks[next++]!);
@@ -98,4 +109,17 @@ export class RestoreReader {
       yield await ahead.shift()!;
     }
   }
+}
+
+/**
+ * A failed chunk as the user needs it: named by archive and digest. A chunk the server does not
+ * have is MISSING_CHUNK, an integrity error (exit 6) like a corrupt one: the snapshot references
+ * data the datastore lost, which is not the same as naming something that does not exist.
+ */
+export function chunkError(archive: string, digest: Uint8Array, e: unknown): HoldfastError {
+  const err = toHoldfastError(e);
+  const hex = toHex(digest);
+  const code = err.code === 'NOT_FOUND' ? 'MISSING_CHUNK' : err.code;
+  const what = code === 'MISSING_CHUNK' ? 'is missing from the datastore' : `failed: ${err.message}`;
+  return new HoldfastError(code, `${archive}: chunk ${hex} ${what}`, { ...err.details, archive, digest: hex }, e);
 }

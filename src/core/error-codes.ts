@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   DECRYPT_FAILED: { meaning: 'decryption or authentication with the given key failed', http: 400, exit: 6 },
   KEY_REQUIRED: { meaning: 'the data is encrypted and no key was given', http: 400, exit: 5 },
   SIGNATURE_MISMATCH: { meaning: 'a manifest signature or key fingerprint does not match', http: 400, exit: 6 },
+  MISSING_CHUNK: { meaning: 'a chunk that an index references is missing from the datastore', http: 404, exit: 6 },
   // durability and environment
   SYNC_FAILED: { meaning: 'fsync or syncfs failed; the operation was not acknowledged', http: 500, exit: 7 },
   IO_ERROR: { meaning: 'a filesystem operation failed', http: 500, exit: 8 },

@@ -10,6 +10,7 @@ import { ROLES } from '../../format/acl-config.ts';
 import { aclApiEntries } from '../../server/auth/acl-store.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, renderTable } from '../render.ts';
+import { noteMissingLocalConfig } from '../local-config.ts';
 
 export interface AclDeps {
   readonly configDir: string;
@@ -31,6 +32,7 @@ export async function runAclUpdate(opts: AclUpdateOptions, deps: AclDeps): Promi
 }
 
 export async function runAclList(opts: { readonly outputFormat: OutputFormat }, deps: AclDeps): Promise<void> {
+  noteMissingLocalConfig(deps.ctx, deps.configDir, 'acl.cfg');
   const rows = aclApiEntries(await openAccountStores(deps.configDir).acl.load());
   emit(deps.ctx, opts.outputFormat, rows, () => renderTable(rows, ['path', 'ugid', 'roleid', 'propagate']));
 }

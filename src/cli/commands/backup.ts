@@ -10,15 +10,16 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkBackupId, checkBackupType, checkNamespace, formatTime, type BackupType } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
-import { BackupWriter, type ArchiveStats } from '../../client/backup-writer.ts';
+import { BackupWriter } from '../../client/backup-writer.ts';
 import { pooledChunkEncoder } from '../../client/chunk-encoder.ts';
 import { dynamicChunks } from '../../client/dynamic-chunks.ts';
 import { h2Transport } from '../../client/h2-transport.ts';
 import { imageChunks, imageSize } from '../../client/image-source.ts';
 import { createPxarStream } from '../../client/pxar-create.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
+import { EntryCounter, renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
-import { outputFormatOption, progressLine } from '../render.ts';
+import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
 
 export interface BackupSpec {
   readonly name: string;
@@ -42,7 +43,7 @@ export interface BackupFlags extends ClientFlags {
 
 export interface BackupReport {
   readonly snapshot: string;
-  readonly archives: (ArchiveStats | { archive: string; size: number })[];
+  readonly archives: SummaryArchive[];
   readonly seconds: number;
 }
 
@@ -72,8 +73,9 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   // keeps both cores busy; each more thread costs ~25 MiB RSS.
   const encoder = pooledChunkEncoder(loaded?.key, 1);
   const snapshot = `${ns ? `ns/${ns}/` : ''}${type}/${id}/${formatTime(time)}`;
+  const progress = progressReporter(ctx);
   try {
-    const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progressReporter(ctx) });
+    const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
     const archives: BackupReport['archives'] = [];
     for (const s of parsed) archives.push(await uploadOne(ctx, writer, s));
     await writer.finish();
@@ -83,11 +85,12 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
     session.destroy(); // the server aborts the unfinished snapshot when the connection drops
     throw e;
   } finally {
+    progress.end();
     await encoder.close();
   }
 }
 
-async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promise<ArchiveStats | { archive: string; size: number }> {
+async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promise<SummaryArchive> {
   if (s.kind === 'conf') {
     const data = await readFile(s.path);
     await w.uploadBlob(`${s.name}.blob`, data);
@@ -98,33 +101,32 @@ async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promi
     return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
   }
   const warnings: string[] = [];
-  const stream = createPxarStream(s.path, { reuseReadBuffer: true, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
+  const counter = new EntryCounter();
+  const stream = createPxarStream(s.path, { reuseReadBuffer: true, catalog: counter, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
   const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
   for (const wn of warnings) ctx.err(`warning: ${wn}`);
-  return stats;
+  return { ...stats, entries: counter.counts };
 }
 
-function progressReporter(ctx: CliContext): (e: { archive: string; done: number; total: number | undefined }) => void {
-  const bars = new Map<string, ReturnType<typeof progressLine>>();
-  return (e) => {
-    let bar = bars.get(e.archive);
-    if (!bar) {
-      for (const b of bars.values()) b.end();
-      bar = progressLine(ctx, e.archive);
-      bars.set(e.archive, bar);
-    }
-    bar.update(Math.floor(e.done / 1048576), e.total === undefined ? undefined : Math.ceil(e.total / 1048576), ' MiB');
+/**
+ * One progress bar per archive, the previous one ended when the next archive starts. `end()`
+ * stops the last one: a bar left running keeps its redraw timer, and with it the process, alive.
+ */
+export function progressReporter(ctx: CliContext): { readonly onProgress: (e: { archive: string; done: number; total: number | undefined }) => void; end(): void } {
+  let current: { archive: string; bar: ProgressLine } | undefined;
+  return {
+    onProgress(e) {
+      if (current?.archive !== e.archive) {
+        current?.bar.end();
+        current = { archive: e.archive, bar: progressLine(ctx, e.archive, 'bytes') };
+      }
+      current.bar.update(e.done, e.total);
+    },
+    end() {
+      current?.bar.end();
+      current = undefined;
+    },
   };
-}
-
-export function renderBackupReport(r: BackupReport): string {
-  const lines = [`snapshot ${r.snapshot} finished in ${r.seconds.toFixed(1)} s`];
-  for (const a of r.archives) {
-    if ('chunks' in a) {
-      lines.push(`  ${a.archive}: ${a.size} bytes, ${a.chunks} chunks, uploaded ${a.uploadedChunks} (${a.uploadedBytes} bytes, ${a.uploadedCompressed} compressed), reused ${a.reusedChunks}`);
-    } else lines.push(`  ${a.archive}: ${a.size} bytes`);
-  }
-  return lines.join('\n');
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -138,6 +140,6 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputFormatOption());
   addKeyOption(addClientOptions(cmd)).action(async (specs: string[], f: BackupFlags) => {
     const r = await runBackup(ctx, specs, f);
-    ctx.out(f.outputFormat === 'json' ? JSON.stringify(r, null, 2) : renderBackupReport(r));
+    ctx.out(f.outputFormat === 'json' ? JSON.stringify(r, null, 2) : renderBackupSummary(r));
   });
 }

@@ -1,4 +1,6 @@
 /**
+ * `holdfast benchmark [client]`: PBS's client benchmark rows (client-bench.ts, tls-upload.ts).
+ *
  * `holdfast benchmark sync-level`: what each sync level costs on this machine, measured with the
  * real server and the real client over the real protocol (see docs/benchmarks.md). Progress goes
  * to stderr, the report to stdout (text, or `--output-format json`), and the JSON, Markdown and
@@ -11,8 +13,11 @@ import { renderText } from '../benchmark/render-text.ts';
 import type { BenchReport } from '../benchmark/report.ts';
 import { writeReportFiles } from '../benchmark/report-files.ts';
 import { runSyncLevelBenchmark } from '../benchmark/sync-level-bench.ts';
-import type { CliContext } from '../context.ts';
-import { outputFormatOption } from '../render.ts';
+import type { CliContext, OutputFormat } from '../context.ts';
+import { emit, outputFormatOption } from '../render.ts';
+import { addClientOptions, type ClientFlags } from '../client-options.ts';
+import { cpuRows, REFERENCE_MACHINE, renderBenchText, row, type BenchRow } from '../benchmark/client-bench.ts';
+import { tlsUploadMbps } from '../benchmark/tls-upload.ts';
 import { defaultDataDir } from './serve.ts';
 
 export async function runSyncLevelCommand(ctx: CliContext, raw: RawBenchFlags, argv: readonly string[]): Promise<BenchReport> {
@@ -29,8 +34,36 @@ export async function runSyncLevelCommand(ctx: CliContext, raw: RawBenchFlags, a
   return report;
 }
 
+export interface ClientBenchFlags extends ClientFlags {
+  readonly seconds: string;
+  readonly outputFormat: OutputFormat;
+}
+
+/**
+ * PBS's client benchmark: the CPU rows always, the TLS upload row when a repository is given
+ * (`--repository` or `$HOLDFAST_REPOSITORY`); each beside PBS's reference figure.
+ */
+export async function runClientBenchmark(ctx: CliContext, f: ClientBenchFlags): Promise<BenchRow[]> {
+  const seconds = Number(f.seconds);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw fail('INVALID_ARGUMENT', `--seconds '${f.seconds}' must be a positive number`, { value: f.seconds });
+  const repo = f.repository ?? ctx.env['HOLDFAST_REPOSITORY'];
+  const tls = repo ? row('tls', await tlsUploadMbps(ctx, f, seconds)) : row('tls', null, 'no repository given');
+  const rows = [tls, ...(await cpuRows(seconds))];
+  emit(ctx, f.outputFormat, { reference: REFERENCE_MACHINE, rows }, () => renderBenchText(rows));
+  return rows;
+}
+
 export function register(program: Command, ctx: CliContext): void {
-  const bench = program.command('benchmark').description('measure Holdfast on this machine');
+  const bench = program.command('benchmark').description('measure Holdfast on this machine: the client rows of PBS (default) or the cost of each sync level');
+  addClientOptions(
+    bench
+      .command('client', { isDefault: true })
+      .description(`PBS's client benchmark: TLS upload to the server, SHA-256, zstd, chunk verify, AES-256-GCM, beside PBS's figures for a ${REFERENCE_MACHINE}`)
+      .option('--seconds <n>', 'how long each row runs', '5')
+      .addOption(outputFormatOption()),
+  ).action(async (f: ClientBenchFlags) => {
+    await runClientBenchmark(ctx, f);
+  });
   bench
     .command('sync-level')
     .description('time backups at each sync level (none, filesystem, file) with the real server and client; see docs/benchmarks.md')

@@ -1,6 +1,7 @@
 /**
  * `holdfast datastore create|update|list|show|remove`: datastore administration on the config
- * dir, shaped like `proxmox-backup-manager datastore`.
+ * dir, shaped like `proxmox-backup-manager datastore`. It edits the server's local files, so it
+ * runs on the server host (local-config.ts says so when the config is not there).
  */
 import type { Command } from 'commander';
 import { DatastoreAdmin } from '../../datastore/datastore-admin.ts';
@@ -8,6 +9,7 @@ import { describeDatastore, tuningOf } from '../../datastore/datastore-config.ts
 import { NodeFs } from '../../storage/node-fs.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, progressLine, renderTable } from '../render.ts';
+import { noteMissingLocalConfig } from '../local-config.ts';
 
 function admin(ctx: CliContext, program: Command): DatastoreAdmin {
   return new DatastoreAdmin(new NodeFs(), resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir));
@@ -22,14 +24,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--comment <text>', 'free-text comment')
     .action(async (name: string, path: string, o: { tuning?: string; comment?: string }) => {
       const bar = progressLine(ctx, 'Chunkstore create');
-      const cfg = await admin(ctx, program).create({
-        name,
-        path,
-        ...(o.tuning !== undefined ? { tuning: o.tuning } : {}),
-        ...(o.comment !== undefined ? { comment: o.comment } : {}),
-        onProgress: (d, t) => bar.update(d, t),
-      });
-      bar.end();
+      const cfg = await admin(ctx, program)
+        .create({
+          name,
+          path,
+          ...(o.tuning !== undefined ? { tuning: o.tuning } : {}),
+          ...(o.comment !== undefined ? { comment: o.comment } : {}),
+          onProgress: (d, t) => bar.update(d, t),
+        })
+        .finally(() => bar.end());
       ctx.out(`created datastore '${cfg.name}' at ${cfg.path} (sync-level ${tuningOf(cfg).syncLevel})`);
     });
 
@@ -55,6 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('list datastores')
     .addOption(outputFormatOption())
     .action(async (o: { outputFormat: OutputFormat }) => {
+      noteMissingLocalConfig(ctx, resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir), 'datastore.cfg');
       const rows = (await admin(ctx, program).config.list()).map(describeDatastore);
       emit(ctx, o.outputFormat, rows, () => renderTable(rows, ['name', 'path', 'sync-level', 'comment']));
     });

@@ -14,7 +14,9 @@ import { register as task } from './task.ts';
 import { register as verify } from './verify.ts';
 import { register as serve } from './serve.ts';
 import { register as user } from './user.ts';
+import { register as status } from './status.ts';
+import { register as list } from './list.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl, backup, restore, snapshot, prune, gc, verify, task, key, benchmark];
+export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl, backup, restore, list, snapshot, status, prune, gc, verify, task, key, benchmark];

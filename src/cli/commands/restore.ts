@@ -2,14 +2,16 @@
  * `holdfast restore SNAPSHOT ARCHIVE TARGET`: restores an image to a file (or `-` for stdout),
  * a directory archive into a directory, or a blob to a file. Every chunk is checked (CRC, digest,
  * size) before its bytes are written, so a restore yields the exact data or fails with a coded
- * error.
+ * error naming the archive and the chunk. Nothing is overwritten without `--overwrite`, and a
+ * failed file restore leaves no file behind (see client/restore-file.ts).
  */
-import { open, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkNamespace, parseSnapshotPath } from '../../core/backup-ref.ts';
 import { h2Transport } from '../../client/h2-transport.ts';
 import { RestoreReader } from '../../client/restore-reader.ts';
 import { extractPxar } from '../../client/pxar-extract.ts';
+import { checkRestoreTarget, restoreToFile } from '../../client/restore-file.ts';
+import { formatSize } from '../benchmark/units.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext } from '../context.ts';
 
@@ -30,37 +32,31 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
   try {
     const reader = await RestoreReader.open(t, loaded?.crypt);
     const entry = reader.fileEntry(archive);
-    if (entry.filename.endsWith('.blob')) {
-      const data = await reader.readBlob(entry.filename);
-      if (target === '-') process.stdout.write(data);
-      else await writeFile(target, data);
-      return `restored ${entry.filename} (${data.length} bytes) to ${target}`;
-    }
+    const overwrite = f.overwrite === true;
     if (entry.filename.endsWith('.pxar.didx')) {
-      const r = await extractPxar(reader.stream(entry.filename), target, { overwrite: f.overwrite === true, onWarning: (w) => ctx.err(`warning: ${w.path}: ${w.message}`) });
-      return `restored ${entry.filename}: ${r.entries} entries, ${r.bytes} bytes to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
+      const r = await extractPxar(reader.stream(entry.filename), target, { overwrite, onWarning: (w) => ctx.err(`warning: ${w.path}: ${w.message}`) });
+      return `restored ${entry.filename}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
-    let bytes = 0;
-    if (target === '-') {
-      for await (const piece of reader.stream(entry.filename)) {
-        bytes += piece.length;
-        if (!process.stdout.write(piece)) await new Promise((r) => process.stdout.once('drain', r));
-      }
-    } else {
-      const h = await open(target, f.overwrite ? 'w' : 'wx');
-      try {
-        for await (const piece of reader.stream(entry.filename)) {
-          await h.write(piece, 0, piece.length, bytes);
-          bytes += piece.length;
-        }
-      } finally {
-        await h.close();
-      }
-    }
-    return `restored ${entry.filename} (${bytes} bytes) to ${target}`;
+    const pieces = entry.filename.endsWith('.blob') ? blobPieces(reader, entry.filename) : reader.stream(entry.filename);
+    if (target !== '-') await checkRestoreTarget(target, overwrite);
+    const bytes = target === '-' ? await toStdout(pieces) : await restoreToFile(target, pieces, overwrite);
+    return `restored ${entry.filename} (${formatSize(bytes)}) to ${target}`;
   } finally {
     await t.close();
   }
+}
+
+async function* blobPieces(reader: RestoreReader, name: string): AsyncGenerator<Uint8Array> {
+  yield await reader.readBlob(name);
+}
+
+async function toStdout(pieces: AsyncIterable<Uint8Array>): Promise<number> {
+  let bytes = 0;
+  for await (const piece of pieces) {
+    bytes += piece.length;
+    if (!process.stdout.write(piece)) await new Promise((r) => process.stdout.once('drain', r));
+  }
+  return bytes;
 }
 
 export function register(program: Command, ctx: CliContext): void {

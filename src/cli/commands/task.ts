@@ -55,7 +55,7 @@ async function logLines(client: HttpClient, upid: string, start: number): Promis
   return data.map((l) => l.t);
 }
 
-const PROGRESS = /percentage done: [\d.]+% \((\d+)\/(\d+) ([^)]*)\)$/;
+const PROGRESS = /percentage done: [\d.]+% \((\d+)\/(\d+)[^)]*\)$/;
 
 /** Prints the task log as it grows (when `print`), until the task ended; returns status and log. */
 export async function followTask(ctx: CliContext, client: HttpClient, upid: string, o: { readonly print: boolean; readonly label: string }): Promise<FollowedTask> {
@@ -68,7 +68,7 @@ export async function followTask(ctx: CliContext, client: HttpClient, upid: stri
       for (const line of await logLines(client, upid, log.length)) {
         log.push(line);
         const p = PROGRESS.exec(line);
-        if (p && ctx.isTTY) bar.update(Number(p[1]), Number(p[2]), ` ${p[3] ?? ''}`);
+        if (p && ctx.isTTY) bar.update(Number(p[1]), Number(p[2]));
         else if (o.print) ctx.out(line);
       }
       if (status.status === 'stopped') return { status, log };

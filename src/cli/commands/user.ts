@@ -12,6 +12,8 @@ import { fail } from '../../core/errors.ts';
 import { deleteUser, openAccountStores } from '../../server/auth/account-admin.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, renderTable } from '../render.ts';
+import { readHiddenLine } from '../prompt.ts';
+import { noteMissingLocalConfig } from '../local-config.ts';
 
 export interface UserDeps {
   readonly configDir: string;
@@ -48,6 +50,7 @@ export async function runUserCreate(opts: UserCreateOptions, deps: UserDeps): Pr
 }
 
 export async function runUserList(opts: { readonly outputFormat: OutputFormat }, deps: UserDeps): Promise<void> {
+  noteMissingLocalConfig(deps.ctx, deps.configDir, 'user.cfg');
   const { users } = openAccountStores(deps.configDir);
   const rows = await Promise.all(
     (await users.list()).map(async (u) => ({ ...u, tokens: (await users.listTokens(u.userid)).map((t) => t.tokenid) })),
@@ -64,33 +67,6 @@ export async function runTokenCreate(opts: { readonly userid: string; readonly n
   const { users } = openAccountStores(deps.configDir);
   const token = await users.createToken(opts.userid, opts.name, opts.comment === undefined ? {} : { comment: opts.comment });
   deps.ctx.out(`token id: ${token.tokenid}\nsecret:   ${token.value}\n(the secret is shown only this once)`);
-}
-
-/** Reads one line from the terminal with echo off; Ctrl-C aborts. */
-export function readHiddenLine(prompt: string): Promise<string> {
-  const input = process.stdin;
-  process.stderr.write(prompt);
-  return new Promise((resolve, reject) => {
-    let line = '';
-    const done = (err?: Error): void => {
-      input.setRawMode(false);
-      input.pause();
-      input.off('data', onData);
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolve(line);
-    };
-    const onData = (buf: Buffer): void => {
-      for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(fail('ABORTED', 'password prompt aborted', {}));
-        line = ch === '\u007f' || ch === '\b' ? line.slice(0, -1) : line + ch;
-      }
-    };
-    input.setRawMode(true);
-    input.resume();
-    input.on('data', onData);
-  });
 }
 
 export function register(program: Command, ctx: CliContext): void {

@@ -1,0 +1,98 @@
+/**
+ * Restoring an image or a blob into a file, so that a restore never overwrites without being
+ * asked and never leaves something that looks complete.
+ *
+ * Invariants:
+ * - an existing target is refused with ALREADY_EXISTS unless `overwrite` is set, checked before
+ *   any byte is downloaded;
+ * - a regular-file target is written as `TARGET.partial` (created exclusively), synced, and only
+ *   then given its name: by link(2) without `overwrite` (which fails if TARGET appeared in the
+ *   meantime) or rename(2) with it. On any failure the partial file is removed, so a failed
+ *   restore leaves no TARGET and no 0-byte or truncated file;
+ * - an existing block or character device (an image restored onto a disk) is written in place,
+ *   and only with `overwrite`.
+ */
+import { promises as fsp } from 'node:fs';
+import { fail, isHoldfastError } from '../core/errors.ts';
+
+export const PARTIAL_SUFFIX = '.partial';
+
+/** The restored bytes, in order. */
+export type PieceSource = AsyncIterable<Uint8Array>;
+
+async function existing(target: string): Promise<import('node:fs').Stats | undefined> {
+  try {
+    return await fsp.stat(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fail('IO_ERROR', `cannot stat restore target ${target}: ${(e as Error).message}`, { path: target }, e);
+  }
+}
+
+function ioFail(what: string, path: string, e: unknown): Error {
+  const errno = (e as NodeJS.ErrnoException).code;
+  if (errno === 'EEXIST') return fail('ALREADY_EXISTS', `${path} exists; pass --overwrite to replace it`, { path }, e);
+  return fail('IO_ERROR', `${what} ${path}: ${(e as Error).message}`, { path, errno }, e);
+}
+
+async function writeAll(handle: fsp.FileHandle, pieces: PieceSource): Promise<number> {
+  let bytes = 0;
+  for await (const piece of pieces) {
+    let off = 0;
+    while (off < piece.length) {
+      const { bytesWritten } = await handle.write(piece, off, piece.length - off, bytes + off);
+      off += bytesWritten;
+    }
+    bytes += piece.length;
+  }
+  return bytes;
+}
+
+/** Checks the target before any download: refused when it exists and `overwrite` is not set. */
+export async function checkRestoreTarget(target: string, overwrite: boolean): Promise<void> {
+  const st = await existing(target);
+  if (st && !overwrite) throw fail('ALREADY_EXISTS', `${target} exists; pass --overwrite to replace it`, { path: target });
+  if (st?.isDirectory()) throw fail('INVALID_ARGUMENT', `${target} is a directory; an image or blob restores to a file`, { path: target });
+}
+
+/** Restores `pieces` into `target` under the invariants above; returns the bytes written. */
+export async function restoreToFile(target: string, pieces: PieceSource, overwrite: boolean): Promise<number> {
+  await checkRestoreTarget(target, overwrite);
+  const st = await existing(target);
+  if (st && (st.isBlockDevice() || st.isCharacterDevice())) return writeDevice(target, pieces);
+  const partial = `${target}${PARTIAL_SUFFIX}`;
+  const handle = await fsp.open(partial, 'wx').catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw fail('ALREADY_EXISTS', `${partial} exists, left by an interrupted restore; remove it first`, { path: partial }, e);
+    throw ioFail('cannot create', partial, e);
+  });
+  let bytes: number;
+  try {
+    try {
+      bytes = await writeAll(handle, pieces);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (overwrite) await fsp.rename(partial, target).catch((e: unknown) => { throw ioFail('cannot rename to', target, e); });
+    else await fsp.link(partial, target).catch((e: unknown) => { throw ioFail('cannot create', target, e); });
+  } catch (e) {
+    // best effort: the original error is what the user must see
+    await fsp.rm(partial, { force: true }).catch(() => undefined);
+    throw isHoldfastError(e) ? e : ioFail('cannot write', partial, e);
+  }
+  await fsp.rm(partial, { force: true });
+  return bytes;
+}
+
+async function writeDevice(target: string, pieces: PieceSource): Promise<number> {
+  const handle = await fsp.open(target, 'r+').catch((e: unknown) => {
+    throw ioFail('cannot open', target, e);
+  });
+  try {
+    const bytes = await writeAll(handle, pieces);
+    await handle.sync();
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
