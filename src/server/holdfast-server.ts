@@ -82,7 +82,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     auth,
     log: o.log,
     clock: systemClock,
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...jobs.routes(auth), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...jobs.routes(auth), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));

@@ -147,6 +147,18 @@ export class AuthService implements AuthPort {
     return new Set([...own].filter((p) => owner.has(p)));
   }
 
+  /**
+   * Whether `authId` holds any privilege on `path` or on a path below it (PBS `any_privs_below`):
+   * who may see that a datastore exists, for example.
+   */
+  async anyPrivilegeBelow(authId: string, path: string): Promise<boolean> {
+    if ((await this.privileges(authId, path)).size > 0) return true;
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const below = (await this.acl.load()).entries().filter((e) => e.ugid === authId && e.path.startsWith(prefix));
+    for (const e of below) if ((await this.privileges(authId, e.path)).size > 0) return true;
+    return false;
+  }
+
   async checkPrivilege(authId: string, path: string, privs: readonly Privilege[]): Promise<void> {
     const have = await this.privileges(authId, path);
     const missing = privs.filter((p) => !have.has(p));
