@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { fail } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { AuthPort } from './auth/authenticator.ts';
-import { argsFromSearchParams } from '../core/args.ts';
+import { argsFromSearchParams, rejectNul } from '../core/args.ts';
 import { bodyArgs, DEFAULT_BODY_LIMIT, readBody } from './body.ts';
 import type { Clock } from './clock.ts';
 import {
@@ -73,6 +73,7 @@ export function createApp(options: AppOptions): App {
       throw fail('NOT_FOUND', `method ${method} not allowed on '${url.pathname}'`, { path: url.pathname, method, allowed: m.allowed });
     }
     const route = m.route;
+    rejectNul(m.params);
     const authId = route.public ? '' : await auth.authenticate(method, req.headers);
     const query = argsFromSearchParams(url.searchParams);
     const raw = method === 'GET' ? undefined : await readBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);

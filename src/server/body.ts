@@ -7,7 +7,7 @@
  * then read through `core/args.ts`, the one argument parser.
  */
 import { Readable } from 'node:stream';
-import { argsFromSearchParams } from '../core/args.ts';
+import { argsFromSearchParams, rejectNul } from '../core/args.ts';
 import { fail } from '../core/errors.ts';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -73,6 +73,7 @@ export function jsonArgs(body: Uint8Array): Record<string, unknown> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw fail('INVALID_ARGUMENT', 'request body must be a JSON object', {});
   }
+  rejectNul(parsed as Record<string, unknown>);
   return { ...parsed };
 }
 

@@ -21,7 +21,7 @@ import { argsFromSearchParams, type Args } from '../core/args.ts';
 import { fail, toHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { streamBody, type RequestBody } from './protocol/request-body.ts';
-import { ERROR_CODE_HEADER, errorResponse, JSON_CONTENT_TYPE } from './http-error.ts';
+import { ERROR_CODE_HEADER, errorResponse, JSON_CONTENT_TYPE, publicError } from './http-error.ts';
 
 export const BACKUP_PROTOCOL = 'proxmox-backup-protocol-v1';
 export const READER_PROTOCOL = 'proxmox-backup-reader-protocol-v1';
@@ -106,7 +106,7 @@ export interface H2Connection {
 }
 
 function replyError(stream: http2.ServerHttp2Stream, e: unknown): void {
-  const err = toHoldfastError(e);
+  const err = publicError(e);
   if (stream.destroyed || stream.closed) return;
   if (stream.headersSent) {
     stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
