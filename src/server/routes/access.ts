@@ -44,7 +44,7 @@ function ticketRoute(auth: AuthService): Route {
     path: `${BASE}/ticket`,
     public: true,
     handler: async (ctx) => {
-      const result = await auth.login(requiredText(ctx.args, 'username'), requiredText(ctx.args, 'password'), text(ctx.args, 'realm'));
+      const result = await auth.login(requiredText(ctx.args, 'username'), requiredText(ctx.args, 'password'), text(ctx.args, 'realm'), ctx.req.socket.remoteAddress ?? '');
       ctx.setHeader('set-cookie', cookieFor(result.ticket));
       return result;
     },
