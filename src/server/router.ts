@@ -40,7 +40,7 @@ export interface RouteContext extends RouteInput {
   readonly configDir: string;
   readonly log: Logger;
   readonly clock: Clock;
-  setHeader(name: string, value: string): void;
+  setHeader(name: string, value: string | readonly string[]): void;
 }
 
 export interface Route {

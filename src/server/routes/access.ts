@@ -21,6 +21,9 @@ function cookieFor(ticket: string): string {
   return `${AUTH_COOKIES[0]}=${encodeURIComponent(ticket)}; Path=/; Secure; HttpOnly; SameSite=Lax`;
 }
 
+/** Expires both auth cookies; the HttpOnly one can only be cleared by a server answer. */
+const CLEARED_COOKIES = [`${AUTH_COOKIES[0]}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0`, `${AUTH_COOKIES[1]}=; Path=/; Max-Age=0`] as const;
+
 /** Own account (for tokens: the owning user), or Permissions.Modify on /access/users. */
 async function checkSelfOrAdmin(auth: AuthService, authId: string, userid: string): Promise<void> {
   if (!isTokenId(authId) && authId === userid) return;
@@ -47,6 +50,19 @@ function ticketRoute(auth: AuthService): Route {
       const result = await auth.login(requiredText(ctx.args, 'username'), requiredText(ctx.args, 'password'), text(ctx.args, 'realm'), ctx.req.socket.remoteAddress ?? '');
       ctx.setHeader('set-cookie', cookieFor(result.ticket));
       return result;
+    },
+  };
+}
+
+/** Logout (the web UI's): public, so an expired ticket's cookie can be cleared too. */
+function logoutRoute(): Route {
+  return {
+    method: 'DELETE',
+    path: `${BASE}/ticket`,
+    public: true,
+    handler: (ctx) => {
+      ctx.setHeader('set-cookie', CLEARED_COOKIES);
+      return null;
     },
   };
 }
@@ -158,5 +174,5 @@ function aclRoutes(auth: AuthService): Route[] {
 }
 
 export function accessRoutes(auth: AuthService): Route[] {
-  return [ticketRoute(auth), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
+  return [ticketRoute(auth), logoutRoute(), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
 }
