@@ -27,6 +27,8 @@ test('errorResponse never shows an absolute server path, in the message or the d
   assert.deepEqual(missing.body.details, { op: 'open', path: 'x.blob', errno: 'ENOENT' });
   const io = errorResponse(fail('IO_ERROR', 'read /srv/data/x failed: EIO', { op: 'read', path: '/srv/data/x' }));
   assert.doesNotMatch(io.body.message, /\/srv/);
+  const locked = errorResponse(fail('LOCKED', 'group host/a is locked by another operation', { path: '/srv/data/default/host/a', kind: 'exclusive' }));
+  assert.deepEqual(locked.body.details, { path: 'a', kind: 'exclusive' });
   const api = errorResponse(fail('NOT_FOUND', "no such API path '/api2/json/nothing'", { path: '/api2/json/nothing' }));
   assert.equal(api.body.message, "no such API path '/api2/json/nothing'");
   const acl = errorResponse(fail('FORBIDDEN', "lacks Datastore.Audit on '/datastore/s1'", { path: '/datastore/s1' }));

@@ -29,7 +29,7 @@ export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 export const ERROR_CODE_HEADER = 'x-holdfast-error-code';
 
 /** Codes whose `details.path` is a server filesystem path (API paths start with `/api2/`). */
-const FS_CODES: readonly ErrorCode[] = ['NOT_FOUND', 'IO_ERROR', 'SYNC_FAILED', 'ALREADY_EXISTS', 'DIRECTORY_NOT_EMPTY', 'ATIME_UNSUPPORTED'];
+const FS_CODES: readonly ErrorCode[] = ['NOT_FOUND', 'IO_ERROR', 'SYNC_FAILED', 'ALREADY_EXISTS', 'DIRECTORY_NOT_EMPTY', 'ATIME_UNSUPPORTED', 'LOCKED'];
 
 function serverPath(err: HoldfastError): string | undefined {
   const p = err.details['path'];
