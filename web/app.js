@@ -1,5 +1,10 @@
 // Holdfast web UI: a single page over the JSON API (the same API the CLI uses). Logs in with a
-// PBS ticket, keeps it in sessionStorage, and sends the CSRF token on every non-GET request.
+// PBS ticket, which the server sets as an HttpOnly cookie (script never sees or stores it); keeps
+// the user name and CSRF token in sessionStorage and sends the token on every non-GET request.
+// Logout asks the server to clear the cookie. Every value put into HTML goes through esc(), every
+// value put into a URL path through encodeURIComponent.
+import { esc, seg } from './html.js';
+
 const $ = (s) => document.querySelector(s);
 let session = JSON.parse(sessionStorage.getItem('holdfast') || 'null');
 let current = null;
@@ -13,12 +18,11 @@ async function api(method, path, params) {
   else if (params) { body = JSON.stringify(params); headers['content-type'] = 'application/json'; }
   const res = await fetch(url, { method, headers, body, credentials: 'same-origin' });
   const json = await res.json().catch(() => ({}));
-  if (res.status === 401 && path !== 'access/ticket') { logout(); throw new Error('session expired'); }
+  if (res.status === 401 && path !== 'access/ticket') { void logout(); throw new Error('session expired'); }
   if (!res.ok) throw new Error(json.message || res.statusText);
   return json.data;
 }
 
-const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const size = (n) => (n === undefined ? '' : n > 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : n > 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${n} B`);
 const iso = (t) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -30,10 +34,11 @@ function show() {
   if (session) loadStores().catch(alert);
 }
 
-function logout() {
+async function logout() {
   session = null;
   sessionStorage.removeItem('holdfast');
-  document.cookie = 'PBSAuthCookie=; Max-Age=0; path=/';
+  // the ticket cookie is HttpOnly: only the server's answer can clear it
+  await fetch('/api2/json/access/ticket', { method: 'DELETE', credentials: 'same-origin' }).catch(() => undefined);
   show();
 }
 
@@ -41,8 +46,8 @@ $('#login').addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
   try {
-    session = await api('POST', 'access/ticket', { username: f.get('username'), password: f.get('password') });
-    document.cookie = `PBSAuthCookie=${encodeURIComponent(session.ticket)}; path=/; secure; samesite=strict`;
+    const login = await api('POST', 'access/ticket', { username: f.get('username'), password: f.get('password') });
+    session = { username: login.username, CSRFPreventionToken: login.CSRFPreventionToken };
     sessionStorage.setItem('holdfast', JSON.stringify(session));
     $('#login-error').textContent = '';
     show();
@@ -50,7 +55,7 @@ $('#login').addEventListener('submit', async (e) => {
     $('#login-error').textContent = err.message;
   }
 });
-$('#logout').addEventListener('click', logout);
+$('#logout').addEventListener('click', () => void logout());
 
 async function loadStores() {
   const stores = await api('GET', 'config/datastore');
@@ -65,10 +70,10 @@ async function selectStore(name) {
   for (const li of document.querySelectorAll('#stores li')) li.classList.toggle('active', li.dataset.name === name);
   $('#store-title').textContent = name;
   $('#store-actions').hidden = false;
-  const st = await api('GET', `admin/datastore/${name}/status`);
+  const st = await api('GET', `admin/datastore/${seg(name)}/status`);
   const gc = st['gc-status'];
   $('#store-status').textContent = `${size(st.used)} used of ${size(st.total)} · sync-level ${st['sync-level']}` + (gc ? ` · last GC removed ${gc['removed-chunks']} chunks` : '');
-  const snaps = await api('GET', `admin/datastore/${name}/snapshots`);
+  const snaps = await api('GET', `admin/datastore/${seg(name)}/snapshots`);
   snaps.sort((a, b) => b['backup-time'] - a['backup-time']);
   $('#snapshots tbody').innerHTML = snaps.map((s) => {
     const v = s.verification?.state ?? 'none';
@@ -80,7 +85,7 @@ async function selectStore(name) {
   for (const b of document.querySelectorAll('[data-forget]')) {
     b.addEventListener('click', async () => {
       if (!confirm('Remove this snapshot?')) return;
-      await api('DELETE', `admin/datastore/${name}/snapshots`, JSON.parse(b.dataset.forget)).catch((e) => alert(e.message));
+      await api('DELETE', `admin/datastore/${seg(name)}/snapshots`, JSON.parse(b.dataset.forget)).catch((e) => alert(e.message));
       selectStore(name);
     });
   }
@@ -91,7 +96,7 @@ async function loadTasks() {
   $('#tasks tbody').innerHTML = tasks.slice(0, 20).map((t) => `<tr><td>${esc(t.worker_type ?? t.type)} ${esc(t.worker_id ?? t.id ?? '')}</td><td>${t.starttime ? iso(t.starttime) : ''}</td><td>${esc(t.status ?? 'running')}</td></tr>`).join('') || '<tr><td colspan="3">no tasks</td></tr>';
 }
 
-$('#gc').addEventListener('click', () => api('POST', `admin/datastore/${current}/gc`).then(loadTasks).catch((e) => alert(e.message)));
-$('#verify').addEventListener('click', () => api('POST', `admin/datastore/${current}/verify`).then(loadTasks).catch((e) => alert(e.message)));
+$('#gc').addEventListener('click', () => api('POST', `admin/datastore/${seg(current)}/gc`).then(loadTasks).catch((e) => alert(e.message)));
+$('#verify').addEventListener('click', () => api('POST', `admin/datastore/${seg(current)}/verify`).then(loadTasks).catch((e) => alert(e.message)));
 $('#refresh').addEventListener('click', () => selectStore(current));
 show();

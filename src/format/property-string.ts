@@ -11,6 +11,7 @@
  * The formatter quotes only when the text would otherwise not read back identically, so
  * `parse(format(x))` is `x` for every list of distinct keys.
  */
+import { parseBooleanWord } from '../core/args.ts';
 import { fail } from '../core/errors.ts';
 
 /** One item as written: `key` is undefined for a bare value. */
@@ -137,13 +138,5 @@ export function formatPropertyString(
   return parts.join(',');
 }
 
-const TRUE_WORDS = ['1', 'on', 'yes', 'true'] as const;
-const FALSE_WORDS = ['0', 'off', 'no', 'false'] as const;
-
 /** Upstream's boolean spellings, case-insensitive; `undefined` when the text is none of them. */
-export function parseBoolean(text: string): boolean | undefined {
-  const lower = text.toLowerCase();
-  if ((TRUE_WORDS as readonly string[]).includes(lower)) return true;
-  if ((FALSE_WORDS as readonly string[]).includes(lower)) return false;
-  return undefined;
-}
+export const parseBoolean = parseBooleanWord;

@@ -18,7 +18,8 @@ import { pipeline } from 'node:stream/promises';
 import { fail } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { AuthPort } from './auth/authenticator.ts';
-import { bodyArgs, DEFAULT_BODY_LIMIT, formArgs, readBody } from './body.ts';
+import { argsFromSearchParams, rejectNul } from '../core/args.ts';
+import { bodyArgs, DEFAULT_BODY_LIMIT, readBody } from './body.ts';
 import type { Clock } from './clock.ts';
 import {
   ProtocolRegistry,
@@ -72,8 +73,9 @@ export function createApp(options: AppOptions): App {
       throw fail('NOT_FOUND', `method ${method} not allowed on '${url.pathname}'`, { path: url.pathname, method, allowed: m.allowed });
     }
     const route = m.route;
+    rejectNul(m.params);
     const authId = route.public ? '' : await auth.authenticate(method, req.headers);
-    const query = formArgs(url.searchParams);
+    const query = argsFromSearchParams(url.searchParams);
     const raw = method === 'GET' ? undefined : await readBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
     const args = raw === undefined || route.rawBody ? query : { ...query, ...bodyArgs(req.headers['content-type'], raw) };
     const ctx: RouteContext = {
@@ -112,7 +114,7 @@ export function createApp(options: AppOptions): App {
         if (req.method !== 'GET') throw fail('PROTOCOL_ERROR', 'protocol upgrades must use GET', { method: req.method });
         const proto = protocols.find(url.pathname, req.headers.upgrade);
         const authId = await auth.authenticate('GET', req.headers);
-        created = await proto.factory(formArgs(url.searchParams), authId);
+        created = await proto.factory(argsFromSearchParams(url.searchParams), authId);
         await writeSwitchingProtocols(socket, proto.name);
         if (head.length > 0) socket.unshift(head);
         const conn = serveH2(socket, created, log);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bodyArgs, booleanArg, formArgs, integerArg, readBody, requiredString, stringArg } from './body.ts';
+import { bodyArgs, mediaType, readBody } from './body.ts';
 
 function source(chunks: Uint8Array[], headers: Record<string, string> = {}) {
   return {
@@ -36,22 +36,12 @@ test('bodyArgs parses JSON objects and forms; repeated form keys become arrays',
   assert.deepEqual(bodyArgs(undefined, Buffer.alloc(0)), {});
   assert.throws(() => bodyArgs('application/json', Buffer.from('[1]')), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => bodyArgs('application/json', Buffer.from('{')), { code: 'INVALID_ARGUMENT' });
-  assert.deepEqual(formArgs(new URLSearchParams('x=1')), { x: '1' });
 });
 
-test('argument helpers read strings, booleans and integers as PBS clients send them', () => {
-  const args = { s: 'v', n: '42', m: 7, t: '1', f: 'false', b: true, arr: ['a', 'b'], neg: '-3', bad: '4x' };
-  assert.equal(stringArg(args, 's'), 'v');
-  assert.equal(stringArg(args, 'm'), '7');
-  assert.equal(stringArg(args, 'missing'), undefined);
-  assert.throws(() => stringArg(args, 'arr'), { code: 'INVALID_ARGUMENT' });
-  assert.throws(() => requiredString(args, 'missing'), { code: 'INVALID_ARGUMENT' });
-  assert.equal(booleanArg(args, 't'), true);
-  assert.equal(booleanArg(args, 'f'), false);
-  assert.equal(booleanArg(args, 'b'), true);
-  assert.throws(() => booleanArg(args, 's'), { code: 'INVALID_ARGUMENT' });
-  assert.equal(integerArg(args, 'n'), 42);
-  assert.equal(integerArg(args, 'm'), 7);
-  assert.equal(integerArg(args, 'neg'), -3);
-  assert.throws(() => integerArg(args, 'bad'), { code: 'INVALID_ARGUMENT' });
+test('bodyArgs matches the JSON media type case-insensitively and ignores what follows ;', () => {
+  assert.deepEqual(bodyArgs('Application/JSON;Charset=UTF-8', Buffer.from('{"wid":1}')), { wid: 1 });
+  assert.deepEqual(bodyArgs(' application/json ; x=y', Buffer.from('{"wid":1}')), { wid: 1 });
+  assert.deepEqual(bodyArgs('application/jsonx', Buffer.from('wid=1')), { wid: '1' });
+  assert.equal(mediaType('Application/X-WWW-Form-Urlencoded; charset=UTF-8'), 'application/x-www-form-urlencoded');
+  assert.equal(mediaType(undefined), '');
 });

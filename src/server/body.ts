@@ -3,9 +3,11 @@
  * `application/x-www-form-urlencoded` (PBS clients send both). Body size is limited while reading,
  * before anything is buffered past the limit, so an oversized upload costs at most `limit` bytes.
  *
- * As in PBS, a body that is not JSON is read as a form; repeated keys become arrays.
+ * As in PBS, a body that is not JSON is read as a form; repeated keys become arrays. The values are
+ * then read through `core/args.ts`, the one argument parser.
  */
 import { Readable } from 'node:stream';
+import { argsFromSearchParams, rejectNul } from '../core/args.ts';
 import { fail } from '../core/errors.ts';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -52,64 +54,35 @@ export async function readBodyInto(req: BodySource, dest: Uint8Array, tooLong: (
   return size;
 }
 
-/** Decoded key/value pairs; a key given more than once maps to an array of its values. */
-export function formArgs(params: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [key, value] of params) {
-    const prev = out[key];
-    if (prev === undefined) out[key] = value;
-    else out[key] = Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return out;
+/** The media type of a Content-Type header: lower-cased, without parameters (`; charset=…`). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-export function bodyArgs(contentType: string | undefined, body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
-  const text = body.toString('utf8');
-  if (!(contentType ?? '').toLowerCase().startsWith('application/json')) return formArgs(new URLSearchParams(text));
+export const JSON_MEDIA_TYPE = 'application/json';
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+
+/** A JSON body that must be one object: its members are the arguments. */
+export function jsonArgs(body: Uint8Array): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch (e) {
     throw fail('INVALID_ARGUMENT', 'request body is not valid JSON', {}, e);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw fail('INVALID_ARGUMENT', 'request body must be a JSON object', {});
   }
+  rejectNul(parsed as Record<string, unknown>);
   return { ...parsed };
 }
 
-/** A string parameter, or undefined; anything else (arrays, objects) is a usage error. */
-export function stringArg(args: Readonly<Record<string, unknown>>, name: string): string | undefined {
-  const v = args[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw fail('INVALID_ARGUMENT', `parameter '${name}' must be a single value`, { param: name });
-}
-
-export function requiredString(args: Readonly<Record<string, unknown>>, name: string): string {
-  const v = stringArg(args, name);
-  if (v === undefined || v === '') throw fail('INVALID_ARGUMENT', `missing parameter '${name}'`, { param: name });
-  return v;
-}
-
-/** Booleans as PBS writes them in forms and queries: 1/0, true/false, yes/no, on/off. */
-export function booleanArg(args: Readonly<Record<string, unknown>>, name: string): boolean | undefined {
-  const v = args[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'boolean') return v;
-  const text = (stringArg(args, name) ?? '').toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
-  if (['0', 'false', 'no', 'off'].includes(text)) return false;
-  throw fail('INVALID_ARGUMENT', `parameter '${name}' must be a boolean`, { param: name, value: v });
-}
-
-export function integerArg(args: Readonly<Record<string, unknown>>, name: string): number | undefined {
-  const v = args[name];
-  if (v === undefined || v === null) return undefined;
-  const text = stringArg(args, name) ?? '';
-  const n = typeof v === 'number' ? v : /^-?\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n)) throw fail('INVALID_ARGUMENT', `parameter '${name}' must be an integer`, { param: name, value: v });
-  return n;
+/**
+ * The arguments a request body carries: JSON for `application/json` (any parameters after `;`,
+ * any case), otherwise a form, as PBS reads a body without a content type. An empty body has none.
+ */
+export function bodyArgs(contentType: string | undefined, body: Uint8Array): Record<string, unknown> {
+  if (body.length === 0) return {};
+  if (mediaType(contentType) === JSON_MEDIA_TYPE) return jsonArgs(body);
+  return argsFromSearchParams(new URLSearchParams(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')));
 }

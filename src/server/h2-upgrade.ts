@@ -17,12 +17,11 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { argsFromSearchParams, type Args } from '../core/args.ts';
 import { fail, toHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { formArgs } from './body.ts';
 import { streamBody, type RequestBody } from './protocol/request-body.ts';
-import { ERROR_CODE_HEADER, errorResponse, JSON_CONTENT_TYPE } from './http-error.ts';
-import type { Args } from './router.ts';
+import { ERROR_CODE_HEADER, errorResponse, JSON_CONTENT_TYPE, publicError } from './http-error.ts';
 
 export const BACKUP_PROTOCOL = 'proxmox-backup-protocol-v1';
 export const READER_PROTOCOL = 'proxmox-backup-reader-protocol-v1';
@@ -107,7 +106,7 @@ export interface H2Connection {
 }
 
 function replyError(stream: http2.ServerHttp2Stream, e: unknown): void {
-  const err = toHoldfastError(e);
+  const err = publicError(e);
   if (stream.destroyed || stream.closed) return;
   if (stream.headersSent) {
     stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -134,7 +133,7 @@ async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Strea
   try {
     const url = new URL(headers[':path'] ?? '/', 'http://session');
     const body = streamBody(Object.assign(stream, { headers }), H2_BODY_LIMIT);
-    const result = await session.handle(headers[':method'] ?? 'GET', url.pathname.replace(/^\/+/, ''), formArgs(url.searchParams), body);
+    const result = await session.handle(headers[':method'] ?? 'GET', url.pathname.replace(/^\/+/, ''), argsFromSearchParams(url.searchParams), body);
     await reply(stream, result);
     if (!stream.readableEnded) stream.resume(); // a body the endpoint did not want is discarded
   } catch (e) {

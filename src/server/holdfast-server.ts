@@ -14,7 +14,7 @@ import type { Fs } from '../storage/fs-port.ts';
 import { FlockLocker, type Locker } from '../storage/locker.ts';
 import { NodeFs } from '../storage/node-fs.ts';
 import { createApp } from './app.ts';
-import { AuthService } from './auth/authenticator.ts';
+import { AuthService, type Sleep } from './auth/authenticator.ts';
 import { bootstrapAdmin, BOOTSTRAP_ADMIN } from './auth/bootstrap.ts';
 import { systemClock } from './clock.ts';
 import { DatastoreRegistry } from './datastores/datastore-registry.ts';
@@ -43,6 +43,8 @@ export interface HoldfastServerOptions {
   readonly fs?: Fs;
   /** default FlockLocker; tests wrap it to observe lock releases */
   readonly locker?: Locker;
+  /** how failed-login delays are waited (default a timer); tests record them instead */
+  readonly loginSleep?: Sleep;
   readonly extraRoutes?: (ctx: { registry: DatastoreRegistry; auth: AuthService }) => Iterable<import('./router.ts').Route>;
 }
 
@@ -74,7 +76,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     await registry.admin.create({ name: 'default', path: o.defaultDatastorePath, comment: 'created on first start' });
     createdDatastore = 'default';
   }
-  const auth = await AuthService.open(o.configDir, systemClock);
+  const auth = await AuthService.open(o.configDir, systemClock, o.loginSleep ? { sleep: o.loginSleep } : {});
   // One checker thread: SHA-256 + CRC-32 of a 4 MiB chunk take ~3 ms, so it keeps up with well over
   // 1 GB/s, and the main thread (TLS, HTTP/2, file writes) uses the other core.
   const checker: ChunkChecker = o.workerThreads === false ? inlineChunkChecker : pooledChunkChecker(1);
@@ -84,7 +86,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     auth,
     log: o.log,
     clock: systemClock,
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));

@@ -20,3 +20,17 @@ test('errorResponse turns foreign throws into INTERNAL 500 and hides 5xx details
   assert.equal(errorResponse('text').body.code, 'INTERNAL');
   assert.deepEqual(errorResponse(fail('IO_ERROR', 'disk', { path: '/secret' })).body.details, {});
 });
+
+test('errorResponse never shows an absolute server path, in the message or the details', () => {
+  const missing = errorResponse(fail('NOT_FOUND', 'open: /srv/data/default/host/a/2026-01-01T00:00:00Z/x.blob does not exist', { op: 'open', path: '/srv/data/default/host/a/2026-01-01T00:00:00Z/x.blob', errno: 'ENOENT' }));
+  assert.equal(missing.body.message, 'open: x.blob does not exist');
+  assert.deepEqual(missing.body.details, { op: 'open', path: 'x.blob', errno: 'ENOENT' });
+  const io = errorResponse(fail('IO_ERROR', 'read /srv/data/x failed: EIO', { op: 'read', path: '/srv/data/x' }));
+  assert.doesNotMatch(io.body.message, /\/srv/);
+  const locked = errorResponse(fail('LOCKED', 'group host/a is locked by another operation', { path: '/srv/data/default/host/a', kind: 'exclusive' }));
+  assert.deepEqual(locked.body.details, { path: 'a', kind: 'exclusive' });
+  const api = errorResponse(fail('NOT_FOUND', "no such API path '/api2/json/nothing'", { path: '/api2/json/nothing' }));
+  assert.equal(api.body.message, "no such API path '/api2/json/nothing'");
+  const acl = errorResponse(fail('FORBIDDEN', "lacks Datastore.Audit on '/datastore/s1'", { path: '/datastore/s1' }));
+  assert.equal(acl.body.details['path'], '/datastore/s1');
+});

@@ -9,6 +9,7 @@
  * with that list in the details).
  */
 import type { IncomingMessage } from 'node:http';
+import type { Args } from '../core/args.ts';
 import type { Logger } from '../core/log.ts';
 import type { Clock } from './clock.ts';
 import type { Privilege } from '../format/acl-config.ts';
@@ -17,7 +18,7 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** Query string and body parameters, merged (the body wins). Repeated query keys give arrays. */
-export type Args = Readonly<Record<string, unknown>>;
+export type { Args };
 
 export interface RouteInput {
   /** Captured `{name}` path segments. */
@@ -39,7 +40,7 @@ export interface RouteContext extends RouteInput {
   readonly configDir: string;
   readonly log: Logger;
   readonly clock: Clock;
-  setHeader(name: string, value: string): void;
+  setHeader(name: string, value: string | readonly string[]): void;
 }
 
 export interface Route {

@@ -12,6 +12,8 @@ import { silentLogger } from '../../src/core/log.ts';
 import { startHoldfastServer } from '../../src/server/holdfast-server.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+// @ts-expect-error web/ is plain browser JavaScript without type declarations
+import { esc, seg } from '../../web/html.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -25,6 +27,7 @@ test('the server serves the web UI page and its assets without credentials', asy
     assert.match(page.body, /<form id="login">/);
     assert.match((await get('/web/app.js')).body, /access\/ticket/);
     assert.equal((await get('/web/app.css')).status, 200);
+    assert.match((await get('/web/html.js')).body, /export const esc/);
   } finally {
     await hs.close();
     rmSync(dir, { recursive: true, force: true });
@@ -50,12 +53,26 @@ test('web UI: log in, see the datastore with its sync level and a snapshot', { s
     await page.waitForSelector('#snapshots tbody td:has-text("host/webtest/")');
     assert.match(await page.textContent('#stores') ?? '', /default\s*sync-level filesystem/);
     assert.match(await page.textContent('#snapshots') ?? '', /host\/webtest\/2027-01-15T08:00:00Z/);
+    const authCookies = async () => (await page.context().cookies()).filter((c) => c.name.endsWith('PBSAuthCookie'));
+    assert.equal((await authCookies()).length, 1, 'the server set the HttpOnly ticket cookie');
+    assert.equal((await authCookies())[0]?.httpOnly, true);
+    await page.click('#logout');
+    await page.waitForSelector('#login-view:not([hidden])');
+    assert.deepEqual(await authCookies(), [], 'logout cleared the HttpOnly cookie through the server');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
     await hs.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('web UI esc() escapes both quotes and markup; seg() encodes a path part', () => {
+  const escape = esc as (s: unknown) => string;
+  const segment = seg as (s: unknown) => string;
+  assert.equal(escape(`<a href='x' title="y">&</a>`), '&lt;a href=&#39;x&#39; title=&quot;y&quot;&gt;&amp;&lt;/a&gt;');
+  assert.equal(escape(undefined), '');
+  assert.equal(segment('a/b?c#d e'), 'a%2Fb%3Fc%23d%20e');
 });
 
 async function fetchInsecure(url: string): Promise<{ status: number; body: string }> {

@@ -19,11 +19,12 @@ test('updateAcl grants to existing ids only, checks the role, and deletes', () =
   withStores(async (s) => {
     await s.users.create('a@pbs');
     await updateAcl(s, { path: '/datastore', role: 'DatastoreBackup', authId: 'a@pbs' });
-    await updateAcl(s, { path: '/x', role: 'Audit', authId: 'a@pbs', propagate: false });
-    assert.equal(formatAclConfig(await s.acl.load()), 'acl:1:/datastore:a@pbs:DatastoreBackup\nacl:0:/x:a@pbs:Audit\n');
+    await updateAcl(s, { path: '/system/tasks', role: 'Audit', authId: 'a@pbs', propagate: false });
+    assert.equal(formatAclConfig(await s.acl.load()), 'acl:1:/datastore:a@pbs:DatastoreBackup\nacl:0:/system/tasks:a@pbs:Audit\n');
+    await assert.rejects(updateAcl(s, { path: '/etc/passwd', role: 'Audit', authId: 'a@pbs' }), { code: 'INVALID_ARGUMENT' });
     await assert.rejects(updateAcl(s, { path: '/', role: 'Admin', authId: 'ghost@pbs' }), { code: 'NOT_FOUND' });
     await assert.rejects(updateAcl(s, { path: '/', role: 'Root', authId: 'a@pbs' }), { code: 'INVALID_ARGUMENT' });
-    await updateAcl(s, { path: '/x', role: 'Audit', authId: 'a@pbs', delete: true });
+    await updateAcl(s, { path: '/system/tasks', role: 'Audit', authId: 'a@pbs', delete: true });
     assert.equal(formatAclConfig(await s.acl.load()), 'acl:1:/datastore:a@pbs:DatastoreBackup\n');
   }));
 

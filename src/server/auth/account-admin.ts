@@ -1,6 +1,6 @@
 /**
  * Account changes that touch more than one config file, shared by the access API and the CLI:
- * ACL updates check the role and that the user or token exists; deleting a user or token also
+ * ACL updates check the path (PBS's templates), the role and that the user or token exists; deleting a user or token also
  * drops its ACL entries (a re-created account must not inherit old rights).
  *
  * The account file is changed first, the ACL second: a crash in between leaves ACL lines for an
@@ -10,6 +10,7 @@ import { fail } from '../../core/errors.ts';
 import { isRole } from '../../format/acl-config.ts';
 import { authIdParts, parseAuthId, parseUserid } from '../../core/names.ts';
 import { AclStore, withoutAuthId, withoutGrant, withoutUser } from './acl-store.ts';
+import { checkAclPath } from './acl-path.ts';
 import { ConfigDir } from './config-dir.ts';
 import { UserStore } from './user-store.ts';
 
@@ -41,6 +42,7 @@ export async function updateAcl(stores: AccountStores, update: AclUpdate): Promi
     await stores.acl.update((tree) => withoutGrant(tree, path, authId, role));
     return;
   }
+  checkAclPath(path); // grants only: an old entry outside the templates can still be deleted
   const exists = parsed.tokenName === undefined ? await stores.users.get(authId) : await stores.users.getToken(authId);
   if (!exists) throw fail('NOT_FOUND', `no user or token '${authId}'`, { authId, param: 'auth-id' });
   await stores.acl.update((tree) => {

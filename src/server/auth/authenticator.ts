@@ -17,6 +17,7 @@ import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { AclStore } from './acl-store.ts';
 import { isTokenId, isValidAuthId, isValidUserid, userOf } from './auth-id.ts';
 import { ConfigDir } from './config-dir.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { TicketSigner } from './ticket.ts';
 import { PBS_REALM, UserStore } from './user-store.ts';
 
@@ -80,23 +81,36 @@ export function ticketFromCookies(cookieHeader: string | undefined): string | un
   return undefined;
 }
 
+/** Waits `ms` milliseconds; injected so tests can see the login delays without waiting them. */
+export type Sleep = (ms: number) => Promise<void>;
+
+const timerSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface AuthOptions {
+  readonly sleep?: Sleep;
+}
+
 export class AuthService implements AuthPort {
   readonly users: UserStore;
   readonly acl: AclStore;
   readonly #tickets: TicketSigner;
   readonly #clock: Clock;
+  readonly #throttle: LoginThrottle;
+  readonly #sleep: Sleep;
 
-  constructor(users: UserStore, acl: AclStore, tickets: TicketSigner, clock: Clock) {
+  constructor(users: UserStore, acl: AclStore, tickets: TicketSigner, clock: Clock, options: AuthOptions = {}) {
     this.users = users;
     this.acl = acl;
     this.#tickets = tickets;
     this.#clock = clock;
+    this.#throttle = new LoginThrottle(clock);
+    this.#sleep = options.sleep ?? timerSleep;
   }
 
-  static async open(configDir: string, clock: Clock = systemClock): Promise<AuthService> {
+  static async open(configDir: string, clock: Clock = systemClock, options: AuthOptions = {}): Promise<AuthService> {
     const config = new ConfigDir(configDir);
     await config.ensure();
-    return new AuthService(new UserStore(config), new AclStore(config), await TicketSigner.load(config), clock);
+    return new AuthService(new UserStore(config), new AclStore(config), await TicketSigner.load(config), clock, options);
   }
 
   #now(): number {
@@ -121,14 +135,25 @@ export class AuthService implements AuthPort {
     return userid;
   }
 
-  /** Password login, or ticket renewal when `password` is a valid ticket of the same user. */
-  async login(username: string, password: string, realm?: string): Promise<LoginResult> {
+  /**
+   * Password login, or ticket renewal when `password` is a valid ticket of the same user. Failed
+   * attempts slow down later ones for the user and for `address` (login-throttle.ts).
+   */
+  async login(username: string, password: string, realm?: string, address = ''): Promise<LoginResult> {
     const userid = username.includes('@') ? username : `${username}@${realm ?? PBS_REALM}`;
-    if (!isValidUserid(userid)) throw unauthenticated('authentication failure');
-    const now = this.#now();
-    const ok = password.startsWith('PBS:') ? this.#renews(password, userid, now) : await this.users.verifyPassword(userid, password, now);
-    if (!ok || !(await this.users.isActive(userid, now))) throw unauthenticated('authentication failure');
-    return { username: userid, ticket: this.#tickets.issue(userid, now), CSRFPreventionToken: this.#tickets.csrfToken(userid, now) };
+    const attempt = this.#throttle.begin(userid, address);
+    let ok = false;
+    try {
+      if (attempt.delayMs > 0) await this.#sleep(attempt.delayMs);
+      if (!isValidUserid(userid)) throw unauthenticated('authentication failure');
+      const now = this.#now();
+      ok = password.startsWith('PBS:') ? this.#renews(password, userid, now) : await this.users.verifyPassword(userid, password, now);
+      ok = ok && (await this.users.isActive(userid, now));
+      if (!ok) throw unauthenticated('authentication failure');
+      return { username: userid, ticket: this.#tickets.issue(userid, now), CSRFPreventionToken: this.#tickets.csrfToken(userid, now) };
+    } finally {
+      attempt.finish(ok);
+    }
   }
 
   #renews(ticket: string, userid: string, now: number): boolean {
@@ -145,6 +170,18 @@ export class AuthService implements AuthPort {
     if (!isTokenId(authId)) return own;
     const owner = privilegesOf(tree.roles(userOf(authId), path).keys());
     return new Set([...own].filter((p) => owner.has(p)));
+  }
+
+  /**
+   * Whether `authId` holds any privilege on `path` or on a path below it (PBS `any_privs_below`):
+   * who may see that a datastore exists, for example.
+   */
+  async anyPrivilegeBelow(authId: string, path: string): Promise<boolean> {
+    if ((await this.privileges(authId, path)).size > 0) return true;
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const below = (await this.acl.load()).entries().filter((e) => e.ugid === authId && e.path.startsWith(prefix));
+    for (const e of below) if ((await this.privileges(authId, e.path)).size > 0) return true;
+    return false;
   }
 
   async checkPrivilege(authId: string, path: string, privs: readonly Privilege[]): Promise<void> {

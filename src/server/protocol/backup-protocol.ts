@@ -20,7 +20,8 @@ import type { ChunkChecker } from '../../chunks/chunk-check.ts';
 import type { BackupSession } from '../../datastore/backup-session.ts';
 import { indexChunks } from '../../datastore/index-files.ts';
 import { TieredSlotPool } from '../../core/slot-pool.ts';
-import { digestHex, int, optInt, optStr, str, type Query } from './params.ts';
+import { argsFromSearchParams, digest, digestList, int, intList, requiredInt, requiredText, text, type Args } from '../../core/args.ts';
+import { checkArchiveName, protocolArgs, SessionNames, type IndexKind } from './params.ts';
 import type { RequestBody } from './request-body.ts';
 
 /** Chunk uploads of one session that are read, checked and written at once (bodies up to 4 MiB). */
@@ -42,36 +43,51 @@ export class BackupProtocol {
     { shared: false },
   );
 
+  readonly #names = new SessionNames();
+
   constructor(session: BackupSession, checker: ChunkChecker) {
     this.session = session;
     this.#checker = checker;
   }
 
-  async dispatch(method: string, path: string, q: Query, body: RequestBody): Promise<unknown> {
+  /**
+   * `query` is the URL's; endpoints whose body is not raw data also take their parameters from a
+   * JSON or form body (`protocolArgs`), as PBS's handler does.
+   */
+  async dispatch(method: string, path: string, query: Args | URLSearchParams, body: RequestBody): Promise<unknown> {
+    const q = query instanceof URLSearchParams ? argsFromSearchParams(query) : query;
     const route = `${method} ${path.replace(/^\/+/, '')}`;
     switch (route) {
       case 'GET previous_backup_time':
         return this.session.previous?.time ?? null;
       case 'GET previous':
-        return this.previous(str(q, 'archive-name'));
-      case 'POST dynamic_index':
-        return this.session.createDynamicIndex(archive(q, '.didx'));
-      case 'POST fixed_index':
-        return this.createFixedIndex(archive(q, '.fidx'), optInt(q, 'size', 1), optStr(q, 'reuse-csum'));
+        return this.previous(requiredText(q, 'archive-name'));
+      case 'POST dynamic_index': {
+        const name = archive(await protocolArgs(q, body), '.didx');
+        return this.#open('dynamic', name, async () => this.session.createDynamicIndex(name));
+      }
+      case 'POST fixed_index': {
+        const a = await protocolArgs(q, body);
+        const name = archive(a, '.fidx');
+        return this.#open('fixed', name, () => this.createFixedIndex(name, int(a, 'size', { min: 1 }), text(a, 'reuse-csum')));
+      }
       case 'POST dynamic_chunk':
       case 'POST fixed_chunk':
         return this.uploadChunk(route === 'POST fixed_chunk', q, body);
       case 'PUT dynamic_index':
       case 'PUT fixed_index':
-        this.appendIndex(await body.bytes());
+        this.appendIndex(route === 'PUT fixed_index' ? 'fixed' : 'dynamic', await protocolArgs(q, body, 'json'));
         return null;
       case 'POST dynamic_close':
-      case 'POST fixed_close':
-        await this.session.closeIndex(int(q, 'wid', 1), { chunkCount: int(q, 'chunk-count'), size: int(q, 'size'), csumHex: digestHex(q, 'csum') });
+      case 'POST fixed_close': {
+        const a = await protocolArgs(q, body);
+        await this.session.closeIndex(requiredInt(a, 'wid', { min: 1 }), { chunkCount: requiredInt(a, 'chunk-count'), size: requiredInt(a, 'size'), csumHex: digest(a, 'csum') });
         return null;
+      }
       case 'POST blob':
-        return this.uploadBlob(str(q, 'file-name'), int(q, 'encoded-size', 12, MAX_CHUNK_SIZE + 44), await body.bytes());
+        return this.uploadBlob(requiredText(q, 'file-name'), requiredInt(q, 'encoded-size', { min: 12, max: MAX_CHUNK_SIZE + 44 }), await body.bytes());
       case 'POST finish':
+        await protocolArgs(q, body);
         await this.session.finish();
         return null;
       case 'POST speedtest':
@@ -79,6 +95,19 @@ export class BackupProtocol {
         return null;
       default:
         throw fail('NOT_FOUND', `no backup protocol endpoint '${route}'`, { method, path });
+    }
+  }
+
+  /** Opens an index writer under a name not yet used in this session. */
+  async #open(kind: IndexKind, name: string, create: () => Promise<number>): Promise<number> {
+    this.#names.claim(name);
+    try {
+      const wid = await create();
+      this.#names.opened(wid, kind);
+      return wid;
+    } catch (e) {
+      this.#names.release(name);
+      throw e;
     }
   }
 
@@ -103,57 +132,50 @@ export class BackupProtocol {
     return this.session.createFixedIndex(name, size, idx.digests);
   }
 
-  async uploadChunk(fixed: boolean, q: Query, body: RequestBody): Promise<string> {
-    this.session.assertWriter(int(q, 'wid', 1));
-    const digest = digestHex(q, 'digest');
-    const size = int(q, 'size', 1);
-    const encodedSize = int(q, 'encoded-size', 13);
+  async uploadChunk(fixed: boolean, q: Args, body: RequestBody): Promise<string> {
+    this.session.assertWriter(requiredInt(q, 'wid', { min: 1 }));
+    const digestHex = digest(q, 'digest');
+    const size = requiredInt(q, 'size', { min: 1 });
+    const encodedSize = requiredInt(q, 'encoded-size', { min: 13 });
     if (size > MAX_CHUNK_SIZE || encodedSize > MAX_CHUNK_SIZE + 44) {
-      throw fail('CHUNK_TOO_LARGE', `chunk of ${size} bytes (${encodedSize} encoded) exceeds the ${MAX_CHUNK_SIZE}-byte protocol limit`, { size, encodedSize, digest });
+      throw fail('CHUNK_TOO_LARGE', `chunk of ${size} bytes (${encodedSize} encoded) exceeds the ${MAX_CHUNK_SIZE}-byte protocol limit`, { size, encodedSize, digest: digestHex });
     }
-    if (fixed && size > FIXED_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `fixed chunk of ${size} bytes exceeds the ${FIXED_CHUNK_SIZE}-byte chunk size`, { size, digest });
+    if (fixed && size > FIXED_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `fixed chunk of ${size} bytes exceeds the ${FIXED_CHUNK_SIZE}-byte chunk size`, { size, digest: digestHex });
     const slot = await this.#slots.acquire(encodedSize);
     try {
       const received = slot.bytes.subarray(0, await body.into(slot.bytes));
-      const checked = await this.#checker.check({ digestHex: digest, size, encodedSize, bytes: received }, slot);
-      await this.session.insertChunk(digest, checked, size);
+      const checked = await this.#checker.check({ digestHex, size, encodedSize, bytes: received }, slot);
+      await this.session.insertChunk(digestHex, checked, size);
     } finally {
       slot.release();
     }
-    return digest;
+    return digestHex;
   }
 
-  appendIndex(body: Uint8Array): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(body).toString('utf8'));
-    } catch (e) {
-      throw fail('INVALID_ARGUMENT', 'index append body is not JSON', {}, e);
-    }
-    const p = parsed as { wid?: unknown; 'digest-list'?: unknown; 'offset-list'?: unknown };
-    const wid = p.wid;
-    const digests = p['digest-list'];
-    const offsets = p['offset-list'];
-    if (typeof wid !== 'number' || !Array.isArray(digests) || !Array.isArray(offsets)) {
-      throw fail('INVALID_ARGUMENT', 'index append body needs wid, digest-list and offset-list', {});
-    }
-    if (!digests.every((d) => typeof d === 'string' && /^[0-9a-f]{64}$/.test(d)) || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
-      throw fail('INVALID_ARGUMENT', 'digest-list must hold hex digests and offset-list non-negative integers', {});
-    }
-    this.session.appendToIndex(wid, digests as string[], offsets as number[]);
+  /** `PUT *_index`: known chunks appended to an open writer of the same kind. */
+  appendIndex(kind: IndexKind, a: Args): void {
+    const wid = requiredInt(a, 'wid', { min: 1 });
+    const digests = digestList(a, 'digest-list');
+    const offsets = intList(a, 'offset-list');
+    this.#names.assertKind(wid, kind);
+    this.session.appendToIndex(wid, digests, offsets);
   }
 
   async uploadBlob(fileName: string, encodedSize: number, bytes: Uint8Array): Promise<null> {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*\.blob$/.test(fileName)) throw fail('INVALID_NAME', `blob name '${fileName}' is not allowed`, { value: fileName });
+    checkArchiveName(fileName, '.blob', 'file-name');
     if (bytes.length !== encodedSize) throw fail('SIZE_MISMATCH', `blob body has ${bytes.length} bytes, encoded-size says ${encodedSize}`, { got: bytes.length, encodedSize });
     verifyBlobCrc(bytes);
-    await this.session.writeBlob(fileName, bytes);
+    this.#names.claim(fileName);
+    try {
+      await this.session.writeBlob(fileName, bytes);
+    } catch (e) {
+      this.#names.release(fileName);
+      throw e;
+    }
     return null;
   }
 }
 
-function archive(q: Query, ext: string): string {
-  const name = str(q, 'archive-name');
-  if (!name.endsWith(ext) || !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name)) throw fail('INVALID_NAME', `archive name '${name}' must be a safe name ending in ${ext}`, { value: name });
-  return name;
+function archive(a: Args, ext: string): string {
+  return checkArchiveName(requiredText(a, 'archive-name'), ext);
 }

@@ -10,7 +10,7 @@ import type { Datastore } from '../../datastore/datastore.ts';
 import { snapshotDir } from '../../datastore/layout.ts';
 import { indexChunks } from '../../datastore/index-files.ts';
 import type { HeldLock } from '../../storage/locker.ts';
-import { digestHex, str, type Query } from './params.ts';
+import { argsFromSearchParams, digest, requiredText, type Args } from '../../core/args.ts';
 
 export class ReaderProtocol {
   readonly store: Datastore;
@@ -30,13 +30,15 @@ export class ReaderProtocol {
     return new ReaderProtocol(store, ref, lock);
   }
 
-  async dispatch(method: string, path: string, q: Query): Promise<Uint8Array | string[]> {
+  /** Every reader endpoint is a GET: its parameters are in the query. */
+  async dispatch(method: string, path: string, query: Args | URLSearchParams): Promise<Uint8Array | string[]> {
+    const q = query instanceof URLSearchParams ? argsFromSearchParams(query) : query;
     const route = `${method} ${path.replace(/^\/+/, '')}`;
     switch (route) {
       case 'GET download':
-        return this.download(str(q, 'file-name'));
+        return this.download(requiredText(q, 'file-name'));
       case 'GET chunk':
-        return this.chunk(digestHex(q, 'digest'));
+        return this.chunk(digest(q, 'digest'));
       case 'GET speedtest':
         return new Uint8Array(1024 * 1024);
       default:

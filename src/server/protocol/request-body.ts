@@ -9,6 +9,8 @@ import { fail } from '../../core/errors.ts';
 import { readBody, readBodyInto, type BodySource } from '../body.ts';
 
 export interface RequestBody {
+  /** The request's Content-Type header, as sent (undefined when none). */
+  readonly contentType?: string | undefined;
   /** The whole body; fails past the transport's size limit. */
   bytes(): Promise<Uint8Array>;
   /**
@@ -19,8 +21,9 @@ export interface RequestBody {
 }
 
 /** A body already in memory (in-process transports and tests). */
-export function bufferBody(bytes: Uint8Array = new Uint8Array(0)): RequestBody {
+export function bufferBody(bytes: Uint8Array = new Uint8Array(0), contentType?: string): RequestBody {
   return {
+    contentType,
     bytes: async () => bytes,
     into: async (dest) => {
       if (bytes.byteLength > dest.byteLength) throw overflow(dest.byteLength, bytes.byteLength);
@@ -32,7 +35,9 @@ export function bufferBody(bytes: Uint8Array = new Uint8Array(0)): RequestBody {
 
 /** A body still arriving on a stream, limited to `limit` bytes when read whole. */
 export function streamBody(source: BodySource, limit: number): RequestBody {
+  const type = source.headers['content-type'];
   return {
+    contentType: Array.isArray(type) ? type[0] : type,
     bytes: () => readBody(source, limit),
     into: (dest) => readBodyInto(source, dest, overflow),
   };

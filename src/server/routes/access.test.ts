@@ -64,6 +64,22 @@ test('POST /access/ticket answers username, ticket and CSRF token and sets the _
   assert.equal(bad.status, 401);
 });
 
+test('DELETE /access/ticket (logout) clears both auth cookies, the HttpOnly one included, without credentials', async () => {
+  const res = await fetch(`${base}/ticket`, { method: 'DELETE' });
+  assert.equal(res.status, 200);
+  const cookies = res.headers.getSetCookie();
+  assert.equal(cookies.length, 2);
+  assert.match(cookies[0] ?? '', /^__Host-PBSAuthCookie=; Path=\/; Secure; HttpOnly; SameSite=Lax; Max-Age=0$/);
+  assert.match(cookies[1] ?? '', /^PBSAuthCookie=; Path=\/; Max-Age=0$/);
+});
+
+test('PUT /access/acl refuses paths outside PBS\'s templates', async () => {
+  const r = await as('root@pbs', 'PUT', '/acl', { path: '/etc/passwd', role: 'Admin', 'auth-id': 'plain@pbs' });
+  assert.equal(r.status, 400);
+  assert.equal(r.code, 'INVALID_ARGUMENT');
+  assert.equal((await auth.acl.load()).entries().some((e) => e.path === '/etc/passwd'), false);
+});
+
 test('GET /access/users: an auditor sees everyone, a plain user only itself', async () => {
   const all = (await as('root@pbs', 'GET', '/users')).data as { userid: string }[];
   assert.deepEqual(all.map((u) => u.userid), ['plain@pbs', 'root@pbs']);

@@ -7,10 +7,10 @@ import type { AuthService } from '../auth/authenticator.ts';
 import { AUTH_COOKIES } from '../auth/authenticator.ts';
 import { deleteToken, deleteUser, updateAcl } from '../auth/account-admin.ts';
 import { aclApiEntries } from '../auth/acl-store.ts';
+import { bool, int, requiredText, text } from '../../core/args.ts';
 import { parseUserid } from '../../core/names.ts';
 import { isTokenId, tokenId, userOf } from '../auth/auth-id.ts';
 import type { TokenInfo, UserInfo } from '../auth/user-store.ts';
-import { booleanArg, integerArg, requiredString, stringArg } from '../body.ts';
 import type { Route, RouteContext } from '../router.ts';
 
 const USERS_PATH = '/access/users';
@@ -21,6 +21,9 @@ function cookieFor(ticket: string): string {
   return `${AUTH_COOKIES[0]}=${encodeURIComponent(ticket)}; Path=/; Secure; HttpOnly; SameSite=Lax`;
 }
 
+/** Expires both auth cookies; the HttpOnly one can only be cleared by a server answer. */
+const CLEARED_COOKIES = [`${AUTH_COOKIES[0]}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0`, `${AUTH_COOKIES[1]}=; Path=/; Max-Age=0`] as const;
+
 /** Own account (for tokens: the owning user), or Permissions.Modify on /access/users. */
 async function checkSelfOrAdmin(auth: AuthService, authId: string, userid: string): Promise<void> {
   if (!isTokenId(authId) && authId === userid) return;
@@ -28,9 +31,9 @@ async function checkSelfOrAdmin(auth: AuthService, authId: string, userid: strin
 }
 
 function accountOptions(args: RouteContext['args']): { comment?: string; enable?: boolean; expire?: number } {
-  const comment = stringArg(args, 'comment');
-  const enable = booleanArg(args, 'enable');
-  const expire = integerArg(args, 'expire');
+  const comment = text(args, 'comment');
+  const enable = bool(args, 'enable');
+  const expire = int(args, 'expire');
   return {
     ...(comment === undefined ? {} : { comment }),
     ...(enable === undefined ? {} : { enable }),
@@ -44,9 +47,22 @@ function ticketRoute(auth: AuthService): Route {
     path: `${BASE}/ticket`,
     public: true,
     handler: async (ctx) => {
-      const result = await auth.login(requiredString(ctx.args, 'username'), requiredString(ctx.args, 'password'), stringArg(ctx.args, 'realm'));
+      const result = await auth.login(requiredText(ctx.args, 'username'), requiredText(ctx.args, 'password'), text(ctx.args, 'realm'), ctx.req.socket.remoteAddress ?? '');
       ctx.setHeader('set-cookie', cookieFor(result.ticket));
       return result;
+    },
+  };
+}
+
+/** Logout (the web UI's): public, so an expired ticket's cookie can be cleared too. */
+function logoutRoute(): Route {
+  return {
+    method: 'DELETE',
+    path: `${BASE}/ticket`,
+    public: true,
+    handler: (ctx) => {
+      ctx.setHeader('set-cookie', CLEARED_COOKIES);
+      return null;
     },
   };
 }
@@ -60,7 +76,7 @@ function userRoutes(auth: AuthService): Route[] {
       handler: async (ctx) => {
         const all = (await auth.privileges(ctx.authId, USERS_PATH)).has('Sys.Audit');
         const users = (await auth.users.list()).filter((u) => all || u.userid === userOf(ctx.authId));
-        return booleanArg(ctx.args, 'include_tokens') ? Promise.all(users.map(withTokens)) : users;
+        return bool(ctx.args, 'include_tokens') ? Promise.all(users.map(withTokens)) : users;
       },
     },
     {
@@ -68,8 +84,8 @@ function userRoutes(auth: AuthService): Route[] {
       path: `${BASE}/users`,
       privilege: () => ({ path: USERS_PATH, privs: ['Permissions.Modify'] }),
       handler: async (ctx) => {
-        const password = stringArg(ctx.args, 'password');
-        const userid = parseUserid(requiredString(ctx.args, 'userid'));
+        const password = text(ctx.args, 'password');
+        const userid = parseUserid(requiredText(ctx.args, 'userid'));
         await auth.users.create(userid, { ...accountOptions(ctx.args), ...(password === undefined ? {} : { password }) });
         return null;
       },
@@ -130,8 +146,8 @@ function aclRoutes(auth: AuthService): Route[] {
       path: `${BASE}/acl`,
       privilege: () => ({ path: ACL_PATH, privs: ['Sys.Audit'] }),
       handler: async (ctx) => {
-        const path = stringArg(ctx.args, 'path');
-        const exact = booleanArg(ctx.args, 'exact') ?? false;
+        const path = text(ctx.args, 'path');
+        const exact = bool(ctx.args, 'exact') ?? false;
         const all = aclApiEntries(await auth.acl.load());
         if (path === undefined) return all;
         const prefix = path.endsWith('/') ? path : `${path}/`;
@@ -143,12 +159,12 @@ function aclRoutes(auth: AuthService): Route[] {
       path: `${BASE}/acl`,
       privilege: () => ({ path: ACL_PATH, privs: ['Permissions.Modify'] }),
       handler: async (ctx) => {
-        const propagate = booleanArg(ctx.args, 'propagate');
+        const propagate = bool(ctx.args, 'propagate');
         await updateAcl(auth, {
-          path: requiredString(ctx.args, 'path'),
-          role: requiredString(ctx.args, 'role'),
-          authId: requiredString(ctx.args, 'auth-id'),
-          delete: booleanArg(ctx.args, 'delete') === true,
+          path: requiredText(ctx.args, 'path'),
+          role: requiredText(ctx.args, 'role'),
+          authId: requiredText(ctx.args, 'auth-id'),
+          delete: bool(ctx.args, 'delete') === true,
           ...(propagate === undefined ? {} : { propagate }),
         });
         return null;
@@ -158,5 +174,5 @@ function aclRoutes(auth: AuthService): Route[] {
 }
 
 export function accessRoutes(auth: AuthService): Route[] {
-  return [ticketRoute(auth), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
+  return [ticketRoute(auth), logoutRoute(), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
 }

@@ -4,7 +4,8 @@
  * transport-independent protocol classes. When the h2 connection ends before `finish`, the
  * backup session is aborted, which removes the unfinished snapshot.
  */
-import { checkBackupId, checkBackupTime, checkBackupType, checkNamespace, type SnapshotRef } from '../../core/backup-ref.ts';
+import { requiredText, snapshotRef, type Args } from '../../core/args.ts';
+import type { SnapshotRef } from '../../core/backup-ref.ts';
 import { fail, isHoldfastError } from '../../core/errors.ts';
 import { authIdParts, type AuthId } from '../../core/names.ts';
 import type { Privilege } from '../../format/acl-config.ts';
@@ -16,7 +17,6 @@ import type { JobServices } from '../job-services.ts';
 import type { ProtocolFactory, ProtocolReply, ProtocolSession } from '../h2-upgrade.ts';
 import { BackupProtocol } from '../protocol/backup-protocol.ts';
 import { ReaderProtocol } from '../protocol/reader-protocol.ts';
-import type { Args } from '../router.ts';
 
 export function datastoreAclPath(store: string, ns = ''): string {
   return ns === '' ? `/datastore/${store}` : `/datastore/${store}/${ns}`;
@@ -39,24 +39,9 @@ export async function hasPrivilege(auth: AuthPort, authId: string, path: string,
   }
 }
 
-export function toQuery(args: Args): URLSearchParams {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(args)) if (v !== undefined && v !== null) q.set(k, typeof v === 'string' ? v : JSON.stringify(v));
-  return q;
-}
-
-function snapshotFromArgs(args: Args): { store: string; ref: SnapshotRef } {
-  const q = toQuery(args);
-  const get = (k: string): string => {
-    const v = q.get(k);
-    if (v === null || v === '') throw fail('INVALID_ARGUMENT', `parameter '${k}' is required`, { param: k });
-    return v;
-  };
-  const time = Number(get('backup-time'));
-  return {
-    store: get('store'),
-    ref: { ns: checkNamespace(q.get('ns') ?? ''), type: checkBackupType(get('backup-type')), id: checkBackupId(get('backup-id')), time: checkBackupTime(time) },
-  };
+/** The datastore and snapshot an upgrade names (`store`, `ns`, `backup-type`, `backup-id`, `backup-time`). */
+export function snapshotFromArgs(args: Args): { store: string; ref: SnapshotRef } {
+  return { store: requiredText(args, 'store'), ref: snapshotRef(args) };
 }
 
 /** With `jobs`, each session runs as a `backup` task (and `verify-new` is honoured). */
@@ -74,7 +59,7 @@ export function backupProtocolFactory(deps: { readonly registry: DatastoreRegist
     const proto = new BackupProtocol(session, deps.checker);
     return {
       async handle(method, path, query, body): Promise<ProtocolReply> {
-        const value = await proto.dispatch(method, path, toQuery(query), body).catch((e: unknown) => {
+        const value = await proto.dispatch(method, path, query, body).catch((e: unknown) => {
           track?.requestFailed(e);
           throw e;
         });
@@ -102,7 +87,7 @@ export function readerProtocolFactory(deps: { readonly registry: DatastoreRegist
     const proto = await ReaderProtocol.open(store, ref);
     return {
       async handle(method, path, query): Promise<ProtocolReply> {
-        const value = await proto.dispatch(method, path, toQuery(query));
+        const value = await proto.dispatch(method, path, query);
         return value instanceof Uint8Array ? { stream: value } : { json: value };
       },
       onClose: () => proto.close(),

@@ -1,44 +1,81 @@
 /**
  * Datastore browsing and snapshot management under `/api2/json/admin/datastore` (PBS paths):
  * listings of namespaces, groups and snapshots, status (size, used, dedup), snapshot deletion,
- * the protected flag and notes. Every route checks the PBS privilege on `/datastore/{store}[/{ns}]`.
+ * the protected flag and notes.
+ *
+ * Privileges, as PBS checks them on `/datastore/{store}[/{ns}]` (docs/protocol.md has the table):
+ * - the list of datastores shows only those on which the caller holds some privilege, at the
+ *   store or below it;
+ * - reading (listings, notes, protected flag) needs Datastore.Audit, or Datastore.Backup for the
+ *   groups the caller owns (listings then show only those);
+ * - changing notes or the protected flag needs Datastore.Modify, or Datastore.Backup as owner;
+ *   deleting a snapshot needs Datastore.Modify, or Datastore.Prune as owner.
  */
 import { statfs } from 'node:fs/promises';
-import { checkBackupId, checkBackupTime, checkBackupType, checkNamespace, formatTime, type GroupRef, type SnapshotRef } from '../../core/backup-ref.ts';
-import { fail } from '../../core/errors.ts';
-import { isHoldfastError, toHoldfastError } from '../../core/errors.ts';
+import { bool, groupRef, namespace, requiredText, snapshotRef, text } from '../../core/args.ts';
+import { formatTime, type GroupRef } from '../../core/backup-ref.ts';
+import { fail, isHoldfastError, toHoldfastError } from '../../core/errors.ts';
+import type { Privilege } from '../../format/acl-config.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
-import type { Args, Route, RouteInput } from '../router.ts';
-import { datastoreAclPath } from './backup-protocols.ts';
+import type { Route, RouteInput } from '../router.ts';
+import { datastoreAclPath, ownerMatches } from './backup-protocols.ts';
 
 const BASE = '/api2/json/admin/datastore';
 
-function arg(args: Args, name: string): string | undefined {
-  const v = args[name];
-  if (v === undefined || v === null || v === '') return undefined;
-  return typeof v === 'string' ? v : JSON.stringify(v);
+/** What these routes need from auth (AuthService has it). */
+export interface DatastoreAccess {
+  privileges(authId: string, path: string): Promise<Set<Privilege>>;
+  anyPrivilegeBelow(authId: string, path: string): Promise<boolean>;
 }
 
-function need(args: Args, name: string): string {
-  const v = arg(args, name);
-  if (v === undefined) throw fail('INVALID_ARGUMENT', `parameter '${name}' is required`, { param: name });
-  return v;
+/** `full` on the path allows every group; `owned` only the caller's groups; neither is 403. */
+type Scope = 'all' | 'owned';
+
+const aclPath = (i: RouteInput): string => datastoreAclPath(i.params['store'] ?? '', text(i.args, 'ns') ?? '');
+
+async function scopeOf(auth: DatastoreAccess, i: RouteInput, full: Privilege, owned: Privilege): Promise<Scope> {
+  const path = aclPath(i);
+  const have = await auth.privileges(i.authId, path);
+  if (have.has(full)) return 'all';
+  if (have.has(owned)) return 'owned';
+  throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks ${full} (or ${owned} as owner) on '${path}'`, { authId: i.authId, path, missing: [full, owned] });
 }
 
-export function groupArgs(args: Args): GroupRef {
-  return { ns: checkNamespace(arg(args, 'ns') ?? ''), type: checkBackupType(need(args, 'backup-type')), id: checkBackupId(need(args, 'backup-id')) };
+async function mayTouch(store: Datastore, scope: Scope, g: GroupRef, authId: string): Promise<boolean> {
+  if (scope === 'all') return true;
+  const owner = await store.getOwner(g);
+  return owner !== undefined && ownerMatches(owner, authId);
 }
 
-export function snapshotArgs(args: Args): SnapshotRef {
-  const t = need(args, 'backup-time');
-  if (!/^\d+$/.test(t)) throw fail('INVALID_ARGUMENT', `backup-time '${t}' is not an epoch`, { value: t });
-  return { ...groupArgs(args), time: checkBackupTime(Number(t)) };
+/** Checks the scope against the group's owner; a group the caller may not touch is 403. */
+async function needGroup(store: Datastore, scope: Scope, g: GroupRef, authId: string): Promise<void> {
+  if (!(await mayTouch(store, scope, g, authId))) throw fail('FORBIDDEN', `${authId} does not own the group ${g.type}/${g.id}`, { authId });
 }
 
-const priv = (privs: RouteInputPrivs) => (i: RouteInput) => ({ path: datastoreAclPath(i.params['store'] ?? '', arg(i.args, 'ns') ?? ''), privs });
-type RouteInputPrivs = ('Datastore.Audit' | 'Datastore.Read' | 'Datastore.Backup' | 'Datastore.Modify' | 'Datastore.Prune')[];
+/** Size, use and dedup of a datastore's filesystem and its last GC. */
+async function storeStatus(s: Datastore): Promise<Record<string, unknown>> {
+  const st = await statfs(s.base);
+  let gc: unknown = null;
+  try {
+    gc = JSON.parse(Buffer.from(await s.fs.readFile(`${s.base}/${GC_STATUS_NAME}`)).toString('utf8'));
+  } catch {
+    gc = null;
+  }
+  const g = gc as { 'index-data-bytes'?: number; 'disk-bytes'?: number } | null;
+  const dedup = g?.['index-data-bytes'] && g['disk-bytes'] ? g['index-data-bytes'] / g['disk-bytes'] : null;
+  return {
+    total: st.blocks * st.bsize,
+    used: (st.blocks - st.bfree) * st.bsize,
+    avail: st.bavail * st.bsize,
+    'sync-level': s.syncLevel,
+    'sync-counts': s.syncCounts(),
+    // as PBS: the deduplication factor of the last GC (referenced bytes / stored bytes)
+    'deduplication-factor': dedup,
+    'gc-status': gc,
+  };
+}
 
 export async function snapshotListing(store: Datastore, g: GroupRef): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
@@ -64,55 +101,54 @@ export async function snapshotListing(store: Datastore, g: GroupRef): Promise<Re
   return out;
 }
 
-export function datastoreAdminRoutes(registry: DatastoreRegistry): Route[] {
+export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: DatastoreAccess): Route[] {
   const store = (i: RouteInput): Promise<Datastore> => registry.get(i.params['store'] ?? '');
+  /** The snapshot a request names, after checking the caller may act on its group. */
+  const snapshotFor = async (i: RouteInput, full: Privilege, owned: Privilege): Promise<{ s: Datastore; ref: ReturnType<typeof snapshotRef> }> => {
+    const scope = await scopeOf(auth, i, full, owned);
+    const ref = snapshotRef(i.args);
+    const s = await store(i);
+    await needGroup(s, scope, ref, i.authId);
+    return { s, ref };
+  };
   return [
     {
       method: 'GET',
       path: BASE,
       privilege: () => null,
-      handler: async () => (await registry.list()).map((c) => ({ store: c.name, comment: c.props.get('comment') })),
+      handler: async (i) => {
+        const out = [];
+        for (const c of await registry.list()) {
+          if (await auth.anyPrivilegeBelow(i.authId, datastoreAclPath(c.name))) out.push({ store: c.name, comment: c.props.get('comment') });
+        }
+        return out;
+      },
     },
     {
       method: 'GET',
       path: `${BASE}/{store}/status`,
-      privilege: priv(['Datastore.Audit']),
+      privilege: () => null,
       handler: async (i) => {
-        const s = await store(i);
-        const st = await statfs(s.base);
-        let gc: unknown = null;
-        try {
-          gc = JSON.parse(Buffer.from(await s.fs.readFile(`${s.base}/${GC_STATUS_NAME}`)).toString('utf8'));
-        } catch {
-          gc = null;
-        }
-        const g = gc as { 'index-data-bytes'?: number; 'disk-bytes'?: number } | null;
-        const dedup = g?.['index-data-bytes'] && g['disk-bytes'] ? g['index-data-bytes'] / g['disk-bytes'] : null;
-        return {
-          total: st.blocks * st.bsize,
-          used: (st.blocks - st.bfree) * st.bsize,
-          avail: st.bavail * st.bsize,
-          'sync-level': s.syncLevel,
-          'sync-counts': s.syncCounts(),
-          // as PBS: the deduplication factor of the last GC (referenced bytes / stored bytes)
-          'deduplication-factor': dedup,
-          'gc-status': gc,
-        };
+        await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
+        return storeStatus(await store(i));
       },
     },
     {
       method: 'GET',
       path: `${BASE}/{store}/namespace`,
-      privilege: priv(['Datastore.Audit']),
-      handler: async (i) => (await (await store(i)).listNamespaces(checkNamespace(arg(i.args, 'parent') ?? ''))).map((ns) => ({ ns })),
+      privilege: () => null,
+      handler: async (i) => {
+        await scopeOf(auth, { ...i, args: { ns: text(i.args, 'parent') } }, 'Datastore.Audit', 'Datastore.Backup');
+        return (await (await store(i)).listNamespaces(namespace(i.args, 'parent'))).map((ns) => ({ ns }));
+      },
     },
     {
       method: 'POST',
       path: `${BASE}/{store}/namespace`,
-      privilege: priv(['Datastore.Modify']),
+      privilege: (i) => ({ path: datastoreAclPath(i.params['store'] ?? '', text(i.args, 'parent') ?? ''), privs: ['Datastore.Modify'] }),
       handler: async (i) => {
-        const parent = checkNamespace(arg(i.args, 'parent') ?? '');
-        const ns = checkNamespace(parent === '' ? need(i.args, 'name') : `${parent}/${need(i.args, 'name')}`);
+        const parent = namespace(i.args, 'parent');
+        const ns = namespace({ ns: parent === '' ? requiredText(i.args, 'name') : `${parent}/${requiredText(i.args, 'name')}` });
         await (await store(i)).createNamespace(ns);
         return { ns };
       },
@@ -120,13 +156,16 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry): Route[] {
     {
       method: 'GET',
       path: `${BASE}/{store}/groups`,
-      privilege: priv(['Datastore.Audit']),
+      privilege: () => null,
       handler: async (i) => {
+        const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
         const s = await store(i);
         const out = [];
-        for (const g of await s.listGroups(checkNamespace(arg(i.args, 'ns') ?? ''))) {
+        for (const g of await s.listGroups(namespace(i.args))) {
+          const owner = await s.getOwner(g);
+          if (scope === 'owned' && (owner === undefined || !ownerMatches(owner, i.authId))) continue;
           const snaps = (await s.listSnapshots(g)).filter((x) => x.finished);
-          out.push({ 'backup-type': g.type, 'backup-id': g.id, 'backup-count': snaps.length, 'last-backup': snaps.at(-1)?.ref.time ?? null, owner: await s.getOwner(g) });
+          out.push({ 'backup-type': g.type, 'backup-id': g.id, 'backup-count': snaps.length, 'last-backup': snaps.at(-1)?.ref.time ?? null, owner });
         }
         return out;
       },
@@ -134,60 +173,65 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry): Route[] {
     {
       method: 'GET',
       path: `${BASE}/{store}/snapshots`,
-      privilege: priv(['Datastore.Audit']),
+      privilege: () => null,
       handler: async (i) => {
+        const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
         const s = await store(i);
-        const ns = checkNamespace(arg(i.args, 'ns') ?? '');
-        const groups = arg(i.args, 'backup-type') ? [groupArgs(i.args)] : await s.listGroups(ns);
+        const groups = text(i.args, 'backup-type') ? [groupRef(i.args)] : await s.listGroups(namespace(i.args));
         const out = [];
-        for (const g of groups) out.push(...(await snapshotListing(s, g)));
+        for (const g of groups) if (await mayTouch(s, scope, g, i.authId)) out.push(...(await snapshotListing(s, g)));
         return out;
       },
     },
     {
       method: 'DELETE',
       path: `${BASE}/{store}/snapshots`,
-      privilege: priv(['Datastore.Prune']),
+      privilege: () => null,
       handler: async (i) => {
-        await (await store(i)).deleteSnapshot(snapshotArgs(i.args));
+        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Prune');
+        await s.deleteSnapshot(ref);
         return null;
       },
     },
     {
       method: 'GET',
       path: `${BASE}/{store}/protected`,
-      privilege: priv(['Datastore.Audit']),
+      privilege: () => null,
       handler: async (i) => {
-        const ref = snapshotArgs(i.args);
-        return (await (await store(i)).listSnapshots(ref)).find((x) => x.ref.time === ref.time)?.protected ?? false;
+        const { s, ref } = await snapshotFor(i, 'Datastore.Audit', 'Datastore.Backup');
+        return (await s.listSnapshots(ref)).find((x) => x.ref.time === ref.time)?.protected ?? false;
       },
     },
     {
       method: 'PUT',
       path: `${BASE}/{store}/protected`,
-      privilege: priv(['Datastore.Modify']),
+      privilege: () => null,
       handler: async (i) => {
-        const on = need(i.args, 'protected');
-        await (await store(i)).setProtected(snapshotArgs(i.args), /^(1|true|yes|on)$/i.test(on));
+        const on = bool(i.args, 'protected');
+        if (on === undefined) throw fail('INVALID_ARGUMENT', "parameter 'protected' is required", { param: 'protected' });
+        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup');
+        await s.setProtected(ref, on);
         return null;
       },
     },
     {
       method: 'GET',
       path: `${BASE}/{store}/notes`,
-      privilege: priv(['Datastore.Audit']),
+      privilege: () => null,
       handler: async (i) => {
-        const m = await (await store(i)).readManifest(snapshotArgs(i.args));
+        const { s, ref } = await snapshotFor(i, 'Datastore.Audit', 'Datastore.Backup');
+        const m = await s.readManifest(ref);
         return typeof m.unprotected['notes'] === 'string' ? m.unprotected['notes'] : '';
       },
     },
     {
       method: 'PUT',
       path: `${BASE}/{store}/notes`,
-      privilege: priv(['Datastore.Modify']),
+      privilege: () => null,
       handler: async (i) => {
-        const notes = arg(i.args, 'notes') ?? '';
-        await (await store(i)).updateManifest(snapshotArgs(i.args), (m) => {
+        const notes = text(i.args, 'notes') ?? '';
+        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup');
+        await s.updateManifest(ref, (m) => {
           m.unprotected['notes'] = notes;
         });
         return null;

@@ -3,27 +3,27 @@
  * tuning property string (`sync-level`, …). Creation builds the chunk store, which takes a few
  * seconds; a failed create leaves nothing behind (see DatastoreAdmin).
  */
-import { fail } from '../../core/errors.ts';
+import { bool, list, requiredText, text } from '../../core/args.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
-import type { Args, Route } from '../router.ts';
+import type { Route } from '../router.ts';
+import type { DatastoreAccess } from './datastore-admin.ts';
 import { describeDatastore } from '../../datastore/datastore-config.ts';
 
 const BASE = '/api2/json/config/datastore';
 const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'] as const;
 
-function str(args: Args, k: string): string | undefined {
-  const v = args[k];
-  if (v === undefined || v === null) return undefined;
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-export function datastoreConfigRoutes(registry: DatastoreRegistry): Route[] {
+/** As PBS: anybody may list, and sees the datastores on which it holds Datastore.Audit. */
+export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<DatastoreAccess, 'privileges'>): Route[] {
   return [
     {
       method: 'GET',
       path: BASE,
-      privilege: () => ({ path: '/datastore', privs: ['Datastore.Audit'] }),
-      handler: async () => (await registry.list()).map(describeDatastore),
+      privilege: () => null,
+      handler: async (i) => {
+        const out = [];
+        for (const c of await registry.list()) if ((await auth.privileges(i.authId, `/datastore/${c.name}`)).has('Datastore.Audit')) out.push(describeDatastore(c));
+        return out;
+      },
     },
     {
       method: 'GET',
@@ -36,11 +36,10 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry): Route[] {
       path: BASE,
       privilege: () => ({ path: '/datastore', privs: ['Datastore.Allocate'] }),
       handler: async (i) => {
-        const name = str(i.args, 'name');
-        const path = str(i.args, 'path');
-        if (!name || !path) throw fail('INVALID_ARGUMENT', "parameters 'name' and 'path' are required", {});
-        const tuning = str(i.args, 'tuning');
-        const comment = str(i.args, 'comment');
+        const name = requiredText(i.args, 'name');
+        const path = requiredText(i.args, 'path');
+        const tuning = text(i.args, 'tuning');
+        const comment = text(i.args, 'comment');
         const cfg = await registry.admin.create({ name, path, ...(tuning !== undefined ? { tuning } : {}), ...(comment !== undefined ? { comment } : {}) });
         return describeDatastore(cfg);
       },
@@ -52,10 +51,10 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry): Route[] {
       handler: async (i) => {
         const changes: Record<string, string | undefined> = {};
         for (const k of UPDATABLE) {
-          const v = str(i.args, k);
+          const v = text(i.args, k);
           if (v !== undefined) changes[k] = v;
         }
-        for (const k of (str(i.args, 'delete') ?? '').split(',').filter(Boolean)) changes[k] = '';
+        for (const k of list(i.args, 'delete')) changes[k] = '';
         const cfg = await registry.admin.update(i.params['name'] ?? '', changes);
         if (changes['tuning'] !== undefined) await registry.get(cfg.name); // apply a new sync level now
         return describeDatastore(cfg);
@@ -68,7 +67,7 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry): Route[] {
       handler: async (i) => {
         const name = i.params['name'] ?? '';
         await registry.drop(name);
-        await registry.admin.remove(name, { destroyData: /^(1|true|yes|on)$/i.test(str(i.args, 'destroy-data') ?? '') });
+        await registry.admin.remove(name, { destroyData: bool(i.args, 'destroy-data') === true });
         return null;
       },
     },

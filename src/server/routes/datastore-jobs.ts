@@ -11,7 +11,8 @@
  *                             (ns, keep-* — default the datastore's own — dry-run)
  */
 import { join } from 'node:path';
-import { checkNamespace, type SnapshotRef } from '../../core/backup-ref.ts';
+import { bool, groupRef, int, namespace, snapshotRef, text, type Args } from '../../core/args.ts';
+import type { SnapshotRef } from '../../core/backup-ref.ts';
 import { isHoldfastError } from '../../core/errors.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
 import { nextEvent } from '../../jobs/calendar-event.ts';
@@ -19,22 +20,20 @@ import { KEEP_KEYS, prunePolicyFrom, type PruneEntry } from '../../jobs/prune.ts
 import type { VerifyScope } from '../../jobs/verify-job.ts';
 import type { Privilege } from '../../format/acl-config.ts';
 import type { JobServices } from '../job-services.ts';
-import type { Args, PrivilegeRequirement, Route, RouteInput } from '../router.ts';
+import type { PrivilegeRequirement, Route, RouteInput } from '../router.ts';
 import { datastoreAclPath } from './backup-protocols.ts';
-import { groupArgs, snapshotArgs } from './datastore-admin.ts';
-import { argBool, argInt, argText } from './tasks.ts';
 
 const BASE = '/api2/json/admin/datastore/{store}';
 
 const priv =
   (...privs: Privilege[]) =>
-  (i: RouteInput): PrivilegeRequirement => ({ path: datastoreAclPath(i.params['store'] ?? '', argText(i.args, 'ns') ?? ''), privs });
+  (i: RouteInput): PrivilegeRequirement => ({ path: datastoreAclPath(i.params['store'] ?? '', text(i.args, 'ns') ?? ''), privs });
 
 /** The verify scope the parameters name: a snapshot, a group, a namespace or the datastore. */
 export function verifyScopeArgs(args: Args): VerifyScope {
-  const ns = checkNamespace(argText(args, 'ns') ?? '');
-  if (argText(args, 'backup-time') !== undefined) return { kind: 'snapshot', snapshot: snapshotArgs(args) };
-  if (argText(args, 'backup-type') !== undefined || argText(args, 'backup-id') !== undefined) return { kind: 'group', group: groupArgs(args) };
+  const ns = namespace(args);
+  if (text(args, 'backup-time') !== undefined) return { kind: 'snapshot', snapshot: snapshotRef(args) };
+  if (text(args, 'backup-type') !== undefined || text(args, 'backup-id') !== undefined) return { kind: 'group', group: groupRef(args) };
   return ns === '' ? { kind: 'datastore' } : { kind: 'namespace', ns };
 }
 
@@ -54,8 +53,8 @@ function pruneItem(e: PruneEntry): Record<string, unknown> {
 }
 
 function policyArgs(args: Args): ReturnType<typeof prunePolicyFrom> | undefined {
-  if (!KEEP_KEYS.some((k) => argText(args, k) !== undefined)) return undefined;
-  return prunePolicyFrom((k) => argText(args, k));
+  if (!KEEP_KEYS.some((k) => text(args, k) !== undefined)) return undefined;
+  return prunePolicyFrom((k) => text(args, k));
 }
 
 export function datastoreJobRoutes(jobs: JobServices): Route[] {
@@ -96,8 +95,8 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       path: `${BASE}/verify`,
       privilege: priv('Datastore.Verify'),
       handler: async (i) => {
-        const outdated = argInt(i.args, 'outdated-after');
-        const filter = { ignoreVerified: argBool(i.args, 'ignore-verified'), ...(outdated === undefined ? {} : { outdatedAfterDays: outdated }) };
+        const outdated = int(i.args, 'outdated-after');
+        const filter = { ignoreVerified: bool(i.args, 'ignore-verified') === true, ...(outdated === undefined ? {} : { outdatedAfterDays: outdated }) };
         return jobs.startVerify(storeName(i), verifyScopeArgs(i.args), filter, i.authId);
       },
     },
@@ -106,7 +105,7 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       path: `${BASE}/prune`,
       privilege: priv('Datastore.Prune'),
       handler: async (i) => {
-        const entries = await jobs.prune(storeName(i), groupArgs(i.args), policyArgs(i.args) ?? {}, argBool(i.args, 'dry-run'), i.authId);
+        const entries = await jobs.prune(storeName(i), groupRef(i.args), policyArgs(i.args) ?? {}, bool(i.args, 'dry-run') === true, i.authId);
         return entries.map(pruneItem);
       },
     },
@@ -115,7 +114,7 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       path: `${BASE}/prune-datastore`,
       privilege: priv('Datastore.Modify'),
       handler: async (i) =>
-        jobs.startPruneDatastore(storeName(i), { policy: policyArgs(i.args), ns: checkNamespace(argText(i.args, 'ns') ?? ''), dryRun: argBool(i.args, 'dry-run') }, i.authId),
+        jobs.startPruneDatastore(storeName(i), { policy: policyArgs(i.args), ns: namespace(i.args), dryRun: bool(i.args, 'dry-run') === true }, i.authId),
     },
   ];
 }

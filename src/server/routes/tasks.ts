@@ -12,40 +12,18 @@
  * Beyond PBS, `status` also carries `error-code` and `result` (the job's report) of tasks that this
  * server process ran; the CLI uses them for exit codes and `--output-format json`.
  */
+import { bool, int, text } from '../../core/args.ts';
 import { fail } from '../../core/errors.ts';
 import type { TaskInfo } from '../../jobs/task-registry.ts';
 import { formatTaskState } from '../../jobs/task-log.ts';
 import type { AuthPort } from '../auth/authenticator.ts';
 import type { JobServices } from '../job-services.ts';
-import { RawResponse, type Args, type Route, type RouteContext } from '../router.ts';
+import { RawResponse, type Route, type RouteContext } from '../router.ts';
 import { hasPrivilege, ownerMatches } from './backup-protocols.ts';
 
 const BASE = '/api2/json/nodes/{node}/tasks';
 const TASKS_ACL = '/system/tasks';
 const DEFAULT_LIMIT = 50;
-
-export function argText(args: Args, name: string): string | undefined {
-  const v = args[name];
-  if (v === undefined || v === null || v === '') return undefined;
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-export function argBool(args: Args, name: string): boolean {
-  const v = args[name];
-  if (typeof v === 'boolean') return v;
-  const t = argText(args, name);
-  if (t === undefined) return false;
-  if (/^(1|true|yes|on)$/i.test(t)) return true;
-  if (/^(0|false|no|off)$/i.test(t)) return false;
-  throw fail('INVALID_ARGUMENT', `parameter '${name}' must be a boolean, got '${t}'`, { param: name, value: t });
-}
-
-export function argInt(args: Args, name: string, min = 0): number | undefined {
-  const t = argText(args, name);
-  if (t === undefined) return undefined;
-  if (!/^\d+$/.test(t) || Number(t) < min || !Number.isSafeInteger(Number(t))) throw fail('INVALID_ARGUMENT', `parameter '${name}' must be an integer ≥ ${min}, got '${t}'`, { param: name, value: t });
-  return Number(t);
-}
 
 /** PBS `TaskListItem`. */
 export function taskListItem(t: TaskInfo): Record<string, unknown> {
@@ -102,13 +80,13 @@ export function taskRoutes(jobs: JobServices, auth: AuthPort): Route[] {
       handler: async (ctx) => {
         checkNode(ctx);
         const all = await hasPrivilege(auth, ctx.authId, TASKS_ACL, ['Sys.Audit']);
-        const store = argText(ctx.args, 'store');
-        const errorsOnly = argBool(ctx.args, 'errors');
-        const typeFilter = argText(ctx.args, 'typefilter');
+        const store = text(ctx.args, 'store');
+        const errorsOnly = bool(ctx.args, 'errors') === true;
+        const typeFilter = text(ctx.args, 'typefilter');
         const list = await jobs.tasks.list({
-          running: argBool(ctx.args, 'running'),
-          start: argInt(ctx.args, 'start') ?? 0,
-          limit: argInt(ctx.args, 'limit') ?? DEFAULT_LIMIT,
+          running: bool(ctx.args, 'running') === true,
+          start: int(ctx.args, 'start') ?? 0,
+          limit: int(ctx.args, 'limit') ?? DEFAULT_LIMIT,
           ...(typeFilter === undefined ? {} : { typeFilter }),
           filter: (t) =>
             (all || ownerMatches(t.task.authId, ctx.authId)) &&
@@ -130,8 +108,8 @@ export function taskRoutes(jobs: JobServices, auth: AuthPort): Route[] {
       privilege: () => null,
       handler: async (ctx) => {
         const t = await visibleTask(ctx);
-        const start = argInt(ctx.args, 'start') ?? 0;
-        const limit = argInt(ctx.args, 'limit') ?? DEFAULT_LIMIT;
+        const start = int(ctx.args, 'start') ?? 0;
+        const limit = int(ctx.args, 'limit') ?? DEFAULT_LIMIT;
         const { lines, total } = await jobs.tasks.readLog(t.upid, start, limit === 0 ? undefined : limit);
         const body = { data: lines.map((text, i) => ({ n: start + i + 1, t: text })), total, active: jobs.tasks.isRunning(t.upid) };
         return new RawResponse(Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json; charset=utf-8' });

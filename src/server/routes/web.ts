@@ -1,5 +1,5 @@
 /**
- * The web UI: three static files (`web/` at the project root) served without authentication; the
+ * The web UI: four static files (`web/` at the project root) served without authentication; the
  * page itself logs in through the ticket API. Files are read once and kept in memory.
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ const WEB_DIR = new URL('../../../web/', import.meta.url);
 const FILES = [
   ['/', 'index.html', 'text/html; charset=utf-8'],
   ['/web/app.js', 'app.js', 'text/javascript; charset=utf-8'],
+  ['/web/html.js', 'html.js', 'text/javascript; charset=utf-8'],
   ['/web/app.css', 'app.css', 'text/css; charset=utf-8'],
 ] as const;
 
