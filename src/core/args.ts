@@ -21,14 +21,14 @@ export const TRUE_WORDS = ['1', 'on', 'yes', 'true'] as const;
 export const FALSE_WORDS = ['0', 'off', 'no', 'false'] as const;
 
 /**
- * Refuses a NUL anywhere in a name or value (top level, or in a list): no name may hold one, and a
- * NUL that reached a filesystem call would be an I/O error (500) instead of bad input (400).
+ * Refuses a NUL anywhere in a name or value (top level, or in a list) with INVALID_NAME (400): no
+ * name may hold one, and a NUL that reached a filesystem call would be an I/O error (500).
  */
 export function rejectNul(args: Args): void {
   for (const [key, value] of Object.entries(args)) {
     const values: unknown[] = Array.isArray(value) ? value : [value];
     if (key.includes('\0') || values.some((v) => typeof v === 'string' && v.includes('\0'))) {
-      throw fail('INVALID_ARGUMENT', `parameter '${key.replaceAll('\0', '\\0')}' contains a NUL character`, { param: key.replaceAll('\0', '\\0') });
+      throw fail('INVALID_NAME', `parameter '${key.replaceAll('\0', '\\0')}' contains a NUL character`, { param: key.replaceAll('\0', '\\0') });
     }
   }
 }

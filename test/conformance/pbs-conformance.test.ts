@@ -233,14 +233,14 @@ test('strict input: a NUL in any name is a 400, and no error names a server path
   const a = api('admin@pbs');
   const h2 = await session('strict-nul');
   try {
-    expectError(await h2.call('POST', 'dynamic_index', 'query', { 'archive-name': 'a\0.didx' }), 400, 'INVALID_ARGUMENT');
-    expectError(await h2.call('POST', 'dynamic_index', 'json', { 'archive-name': 'a\0.didx' }), 400, 'INVALID_ARGUMENT');
-    expectError(await h2.call('GET', 'previous', 'query', { 'archive-name': 'x\0.blob' }), 400, 'INVALID_ARGUMENT');
+    expectError(await h2.call('POST', 'dynamic_index', 'query', { 'archive-name': 'a\0.didx' }), 400, 'INVALID_NAME');
+    expectError(await h2.call('POST', 'dynamic_index', 'json', { 'archive-name': 'a\0.didx' }), 400, 'INVALID_NAME');
+    expectError(await h2.call('GET', 'previous', 'query', { 'archive-name': 'x\0.blob' }), 400, 'INVALID_NAME');
   } finally {
     await h2.close();
   }
-  expectError(await a.request('GET', 'admin/datastore/def%00ault/status'), 400, 'INVALID_ARGUMENT');
-  expectError(await a.call('GET', 'admin/datastore/default/snapshots', 'query', { 'backup-type': 'host', 'backup-id': 'a\0b' }), 400, 'INVALID_ARGUMENT');
+  expectError(await a.request('GET', 'admin/datastore/def%00ault/status'), 400, 'INVALID_NAME');
+  expectError(await a.call('GET', 'admin/datastore/default/snapshots', 'query', { 'backup-type': 'host', 'backup-id': 'a\0b' }), 400, 'INVALID_NAME');
   await assert.rejects(a.upgrade('backup', { store: 'def\0ault', 'backup-type': 'host', 'backup-id': 'x', 'backup-time': T0 }, BACKUP_PROTOCOL), /upgrade refused: 400/);
   // missing files: 404 with the file's name, never its path on the server
   await fullBackup(a, 'json', 'paths', T0);

@@ -11,7 +11,7 @@ test('protocolArgs merges the query with a JSON or form body, the body winning',
   assert.deepEqual(await protocolArgs({}, body('{"wid":1}', 'APPLICATION/JSON')), { wid: 1 });
   assert.deepEqual(await protocolArgs({}, body('wid=1&x=a&x=b', 'application/x-www-form-urlencoded')), { wid: '1', x: ['a', 'b'] });
   assert.deepEqual(await protocolArgs({}, body('wid=1')), { wid: '1' }, 'no content type: a form, as PBS');
-  await assert.rejects(protocolArgs({}, body('{"a":"x\\u0000"}', 'application/json')), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(protocolArgs({}, body('{"a":"x\\u0000"}', 'application/json')), { code: 'INVALID_NAME' });
 });
 
 test('protocolArgs with the json fallback reads a PUT index body as JSON unless it is a form', async () => {
