@@ -27,6 +27,8 @@ import { datastoreAdminRoutes } from './routes/datastore-admin.ts';
 import { datastoreConfigRoutes } from './routes/datastore-config.ts';
 import { versionRoute } from './routes/version.ts';
 import { webRoutes } from './routes/web.ts';
+import { UploadMemory } from './protocol/upload-memory.ts';
+import { serverLimits, type ServerLimits } from './server-limits.ts';
 
 export interface HoldfastServerOptions {
   readonly configDir: string;
@@ -41,6 +43,8 @@ export interface HoldfastServerOptions {
   readonly fs?: Fs;
   /** default FlockLocker; tests wrap it to observe lock releases */
   readonly locker?: Locker;
+  /** protocol session bounds (docs/protocol.md, "Resource bounds"); unset ones take the defaults */
+  readonly limits?: Partial<ServerLimits>;
   readonly extraRoutes?: (ctx: { registry: DatastoreRegistry; auth: AuthService }) => Iterable<import('./router.ts').Route>;
 }
 
@@ -62,6 +66,7 @@ export interface HoldfastServer {
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 
 export async function startHoldfastServer(o: HoldfastServerOptions): Promise<HoldfastServer> {
+  const limits = serverLimits(o.limits);
   const fs = o.fs ?? new NodeFs();
   const password = await bootstrapAdmin(o.configDir);
   if (password !== null) await atomicWrite(fs, join(o.configDir, INITIAL_PASSWORD_FILE), Buffer.from(`${password}\n`), { durable: true, perm: 0o600 });
@@ -82,9 +87,10 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     auth,
     log: o.log,
     clock: systemClock,
+    limits,
     routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry), ...datastoreConfigRoutes(registry), ...jobs.routes(auth), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
-  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs }));
+  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads: new UploadMemory(limits.uploadMemoryBytes) }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
   const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
   return {
