@@ -13,6 +13,11 @@
  *   (KeyedMutex), so GC cannot unlink a chunk between an insert's dedup check and its touch.
  * - Beyond upstream: an existing chunk that is empty, shorter than its blob header or fails its
  *   CRC is broken and is replaced by the new copy, with a warning. Upstream repairs only empty ones.
+ * - Chunk poisoning: the server can check an unencrypted chunk against its digest, never an
+ *   encrypted one. So an unencrypted upload (checked by the caller) atomically replaces a stored
+ *   encrypted copy, with a warning: otherwise anyone could upload garbage "encrypted" under the
+ *   digest of data another user backs up later, and that user's backups would fail until GC.
+ *   Never the reverse: an encrypted upload does not displace a verified unencrypted copy.
  */
 import { join } from 'node:path';
 import { fail, isHoldfastError } from '../core/errors.ts';
@@ -29,7 +34,7 @@ export interface InsertResult {
   readonly duplicate: boolean;
   /** the size of the stored file */
   readonly size: number;
-  /** true when a broken existing copy was replaced */
+  /** true when a broken existing copy, or an unverifiable (encrypted) one, was replaced */
   readonly repaired: boolean;
 }
 
@@ -60,7 +65,8 @@ export class ChunkStore {
 
   /**
    * Stores `blob` (an encoded DataBlob whose CRC is already right) under `digestHex`. The caller
-   * has checked digest and size against the plaintext where it could (unencrypted chunks).
+   * has checked digest and size against the plaintext where it could (unencrypted chunks): an
+   * unencrypted `blob` counts as verified, and so replaces a stored encrypted copy.
    */
   async insert(digestHex: string, blob: Uint8Array): Promise<InsertResult> {
     return this.mutex.run(digestHex, async () => {
@@ -72,12 +78,13 @@ export class ChunkStore {
       let repaired = false;
       if (existing) {
         const found = await this.#inspect(path, existing.size);
-        if (found.state === 'intact') {
+        if (found.state === 'intact' && !replacesUnverified(found.encrypted, blob)) {
           this.#checkCryptClash(digestHex, found.encrypted, blob);
           await this.#deps.fs.touchAtime(path);
           return { duplicate: true, size: existing.size, repaired: false };
         }
-        this.#deps.log.warn(`found broken chunk ${digestHex} (${existing.size} bytes) in ${this.#deps.base}, overwriting`);
+        if (found.state === 'intact') this.#deps.log.warn(`chunk ${digestHex} was stored encrypted (unverifiable); replacing it with a verified unencrypted upload`);
+        else this.#deps.log.warn(`found broken chunk ${digestHex} (${existing.size} bytes) in ${this.#deps.base}, overwriting`);
         repaired = true;
       }
       await atomicWrite(this.#deps.fs, path, blob, { durable: this.#deps.policy().fsyncChunks });
@@ -178,6 +185,11 @@ export class ChunkStore {
       });
     }
   }
+}
+
+/** A verified (unencrypted) upload displaces an unverifiable (encrypted) stored copy. */
+function replacesUnverified(storedEncrypted: boolean, incoming: Uint8Array): boolean {
+  return storedEncrypted && !blobHeader(incoming).encrypted;
 }
 
 const BROKEN_CODES: ReadonlySet<string> = new Set(['BAD_CRC', 'BAD_MAGIC', 'TRUNCATED', 'CORRUPT']);

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   UNKNOWN_WRITER: { meaning: 'no open index writer has this wid', http: 400, exit: 2 },
   BACKUP_TIME_NOT_NEWER: { meaning: 'the backup time is not newer than the previous snapshot', http: 400, exit: 4 },
   PROTOCOL_ERROR: { meaning: 'the request breaks the backup or reader protocol', http: 400, exit: 2 },
+  MANIFEST_MISMATCH: { meaning: "the manifest at finish does not describe the session's snapshot and files", http: 400, exit: 6 },
   CHUNK_NOT_ALLOWED: { meaning: 'a chunk download is not covered by an index downloaded in this session', http: 403, exit: 5 },
   // not found / conflicts
   NOT_FOUND: { meaning: 'the named object does not exist', http: 404, exit: 3 },
@@ -37,6 +38,8 @@ export const ERROR_CODES = {
   ALREADY_EXISTS: { meaning: 'the object to create exists already', http: 409, exit: 4 },
   DIRECTORY_NOT_EMPTY: { meaning: 'a datastore cannot be created in a non-empty directory', http: 400, exit: 4 },
   LOCKED: { meaning: 'the object is locked by another operation', http: 409, exit: 4 },
+  TOO_MANY_SESSIONS: { meaning: 'the caller has as many backup or reader sessions open as the server allows', http: 429, exit: 4 },
+  TIMEOUT: { meaning: 'a session or request body stalled longer than the server allows', http: 408, exit: 1 },
   PROTECTED: { meaning: 'the snapshot is protected', http: 409, exit: 4 },
   OWNER_MISMATCH: { meaning: 'the backup group belongs to another owner', http: 403, exit: 5 },
   // auth

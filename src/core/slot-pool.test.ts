@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SlotPool, TieredSlotPool } from './slot-pool.ts';
+import { Gate, SlotPool, TieredSlotPool } from './slot-pool.ts';
 
 const settled = async <T>(p: Promise<T>): Promise<boolean> => {
   let done = false;
@@ -115,4 +115,38 @@ test('a tiered pool serves each length from the smallest tier that holds it, eac
   for (const l of [b, big]) l.release();
   assert.equal(pool.inUse, 0);
   await assert.rejects(pool.acquire(1001), RangeError);
+});
+
+test('SlotPool.trim drops free buffers, so the next lease gets a fresh one', async () => {
+  const pool = new SlotPool(2, 1024, { shared: false });
+  const a = await pool.acquire(100);
+  const first = a.bytes.buffer;
+  a.release();
+  const b = await pool.acquire(100);
+  assert.equal(b.bytes.buffer, first, 'a released buffer is reused');
+  b.release();
+  pool.trim();
+  const c = await pool.acquire(100);
+  assert.notEqual(c.bytes.buffer, first, 'trim dropped it');
+  c.release();
+});
+
+test('Gate lets count holders in and the next waiter in first come, first served', async () => {
+  const gate = new Gate(2);
+  const l1 = await gate.enter();
+  const l2 = await gate.enter();
+  const order: number[] = [];
+  const w3 = gate.enter().then((l) => (order.push(3), l));
+  const w4 = gate.enter().then((l) => (order.push(4), l));
+  assert.equal(gate.inside, 2);
+  l1();
+  l1(); // idempotent
+  const l3 = await w3;
+  assert.deepEqual(order, [3]);
+  l2();
+  const l4 = await w4;
+  assert.deepEqual(order, [3, 4]);
+  l3();
+  l4();
+  assert.equal(gate.inside, 0);
 });

@@ -18,7 +18,8 @@
  * transfer (`adopt` takes the buffer back), so no other thread keeps a reference afterwards.
  *
  * Invariants: at most `count` leases are out at once; waiters are served first come, first served;
- * a released lease's bytes must not be touched again.
+ * a released lease's bytes must not be touched again. `trim()` drops the free buffers, so a pool
+ * that served many sessions gives its memory back once they are gone.
  */
 
 export interface SlotLease {
@@ -70,6 +71,11 @@ export class SlotPool {
     }
     if (this.#out < this.count && this.#waiters.length === 0) return Promise.resolve(this.#lease(length));
     return new Promise((resolve) => this.#waiters.push({ length, resolve }));
+  }
+
+  /** Drops every free buffer (leases out are untouched and still come back). */
+  trim(): void {
+    this.#free.splice(0);
   }
 
   #lease(length: number): SlotLease {
@@ -149,8 +155,48 @@ export class TieredSlotPool {
     return this.#tiers.reduce((n, t) => n + t.count * t.capacity, 0);
   }
 
+  trim(): void {
+    for (const t of this.#tiers) t.trim();
+  }
+
   acquire(length: number): Promise<SlotLease> {
     const tier = this.#tiers.find((t) => t.capacity >= length) ?? this.#tiers.at(-1)!;
     return tier.acquire(length);
+  }
+}
+
+/**
+ * A counting gate: at most `count` holders at once, later ones wait first come, first served.
+ * `enter` resolves with the function that leaves (idempotent).
+ */
+export class Gate {
+  readonly #count: number;
+  readonly #waiters: (() => void)[] = [];
+  #inside = 0;
+
+  constructor(count: number) {
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`gate count must be a positive integer, got ${count}`);
+    this.#count = count;
+  }
+
+  get inside(): number {
+    return this.#inside;
+  }
+
+  async enter(): Promise<() => void> {
+    if (this.#inside < this.#count && this.#waiters.length === 0) this.#inside++;
+    else await new Promise<void>((resolve) => this.#waiters.push(resolve)); // #leave counted us in
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.#leave();
+    };
+  }
+
+  #leave(): void {
+    const next = this.#waiters.shift();
+    if (next) next(); // the place passes on: #inside stays
+    else this.#inside--;
   }
 }

@@ -12,12 +12,19 @@
  * the data it references is on disk. Any failure, including a failed fsync or syncfs, removes the
  * snapshot directory and propagates: a failed backup never leaves a manifest behind.
  *
+ * At `finish` the manifest must describe this snapshot and list only files written in this session,
+ * with their real sizes and checksums (`manifest-check.ts`); otherwise no snapshot is left.
+ *
+ * No squatting: when the session created its group and ends without a snapshot (failed or
+ * aborted), it removes the group again, so an empty group owned by the failed caller never stays.
+ *
  * Locks held for the whole session: the group (exclusive), the new snapshot (exclusive) and the
  * previous snapshot (shared, so prune cannot remove the base of an incremental backup).
  */
 import { join } from 'node:path';
 import { type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
-import { fail, isHoldfastError } from '../core/errors.ts';
+import { sha256, toHex } from '../core/digest.ts';
+import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { parseAuthId } from '../core/names.ts';
 import { decodeManifestBlob, encodeManifestBlob } from '../format/manifest.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
@@ -26,6 +33,7 @@ import { removeTree } from '../storage/remove-tree.ts';
 import type { Datastore } from './datastore.ts';
 import { DynamicIndexWriter, FixedIndexWriter, type CloseParams, type IndexWriter } from './index-writers.ts';
 import { groupDir, MANIFEST_NAME, snapshotDir } from './layout.ts';
+import { checkManifest, type WrittenFile } from './manifest-check.ts';
 import { findPrevious } from './previous.ts';
 
 export interface BeginBackupOptions {
@@ -64,6 +72,9 @@ export class BackupSession {
   readonly known = new Map<string, number>();
   readonly #locks: HeldLock[];
   readonly #writers = new Map<number, IndexWriter>();
+  /** file name → size and csum of what this session wrote, for the manifest check */
+  readonly #written = new Map<string, WrittenFile>();
+  readonly #createdGroup: boolean;
   #nextWid = 1;
   #files = 0;
   #manifestBlob: Uint8Array | undefined;
@@ -72,7 +83,8 @@ export class BackupSession {
   readonly #writerDone: () => void;
   readonly #testOnly: BackupTestOnly;
 
-  private constructor(store: Datastore, ref: SnapshotRef, previous: SnapshotRef | undefined, locks: HeldLock[], writerDone: () => void, testOnly: BackupTestOnly) {
+  private constructor(store: Datastore, ref: SnapshotRef, previous: SnapshotRef | undefined, locks: HeldLock[], writerDone: () => void, testOnly: BackupTestOnly, createdGroup: boolean) {
+    this.#createdGroup = createdGroup;
     this.store = store;
     this.ref = ref;
     this.previous = previous;
@@ -86,8 +98,9 @@ export class BackupSession {
     if (!(await store.namespaceExists(ref.ns))) throw fail('NOT_FOUND', `namespace '${ref.ns}' does not exist`, { ns: ref.ns });
     const gdir = groupDir(store.base, ref);
     const locks: HeldLock[] = [];
+    let createdGroup = false;
     try {
-      const createdGroup = await lockGroup(store, ref, locks);
+      createdGroup = await lockGroup(store, ref, locks);
       await checkOwner(store, ref, opts, createdGroup);
       const newest = await findPrevious(store, ref);
       if (newest && ref.time <= newest.time) {
@@ -103,8 +116,9 @@ export class BackupSession {
       if (store.policy.fsyncFiles) await store.fs.fsyncDir(gdir);
       locks.push(await store.locker.lockDir(sdir, 'exclusive', `snapshot ${store.show(ref)}`));
       const previous = newest && (await lockPrevious(store, ref, newest, locks));
-      return new BackupSession(store, ref, previous, locks, store.writerStarted(), opts.testOnly ?? {});
+      return new BackupSession(store, ref, previous, locks, store.writerStarted(), opts.testOnly ?? {}, createdGroup);
     } catch (e) {
+      if (createdGroup && locks.length > 0) await removeGroupIfEmpty(store, ref);
       for (const l of locks.reverse()) await l.release();
       throw e;
     }
@@ -159,9 +173,10 @@ export class BackupSession {
 
   async closeIndex(wid: number, p: CloseParams): Promise<void> {
     const w = this.#writer(wid);
-    const { bytes } = w.close(p);
+    const { bytes, size, csumHex } = w.close(p);
     this.#writers.delete(wid);
     await this.store.writeMeta(join(this.dir, w.archiveName), bytes);
+    this.#written.set(w.archiveName, { size, csumHex });
     this.#files++;
   }
 
@@ -173,6 +188,7 @@ export class BackupSession {
       this.#manifestBlob = blob;
     } else {
       await this.store.writeMeta(join(this.dir, fileName), blob);
+      this.#written.set(fileName, { size: blob.length, csumHex: toHex(sha256(blob)) });
     }
     this.#files++;
   }
@@ -189,6 +205,7 @@ export class BackupSession {
         throw fail('ABORTED', `the base snapshot ${this.store.show(this.previous)} vanished during the backup`, {});
       }
       const manifest = decodeManifestBlob(this.#manifestBlob);
+      checkManifest(manifest, this.ref, this.#written);
       manifest.unprotected['chunk_upload_stats'] = {
         count: this.stats.count,
         size: this.stats.size,
@@ -225,6 +242,7 @@ export class BackupSession {
     this.#state = 'aborted';
     this.#writers.clear();
     await removeTree(this.store.fs, this.dir);
+    if (this.#createdGroup) await removeGroupIfEmpty(this.store, this.ref);
   }
 
   async #release(): Promise<void> {
@@ -259,7 +277,21 @@ async function atomicManifest(s: BackupSession, bytes: Uint8Array, durable: bool
   await atomicWrite(s.store.fs, join(s.dir, MANIFEST_NAME), bytes, { durable });
 }
 
-/** mkdir -p of a group dir; at `file` level each new level's parent is fsynced. */
+/**
+ * Removes a group this session created when it holds no snapshot (no squatting). Runs under the
+ * group lock. A failure is logged, not thrown: the backup's own outcome is what the caller reports,
+ * and an empty group left behind is only what there was before this rule.
+ */
+async function removeGroupIfEmpty(store: Datastore, g: GroupRef): Promise<void> {
+  try {
+    if ((await store.listSnapshots(g)).length > 0) return;
+    await removeTree(store.fs, groupDir(store.base, g));
+    store.log.info(`removed the empty new group ${store.show(g)} of a backup that did not finish`);
+  } catch (e) {
+    store.log.warn(`could not remove the empty new group ${store.show(g)}: ${toHoldfastError(e).message}`);
+  }
+}
+
 /**
  * Creates the group directory if needed and locks it. A concurrent removal of the (empty) group
  * between the two makes the lock fail NOT_FOUND; the group is then made anew, a bounded number of
@@ -303,6 +335,7 @@ async function lockPrevious(store: Datastore, ref: SnapshotRef, first: SnapshotR
   return undefined;
 }
 
+/** mkdir -p of a group dir; at `file` level each new level's parent is fsynced. */
 async function ensureDir(store: Datastore, dir: string): Promise<boolean> {
   if ((await store.fs.stat(dir))?.isDirectory) return false;
   const parent = join(dir, '..');

@@ -9,7 +9,9 @@
  * unauthenticated caller cannot make the server buffer anything.
  *
  * Upgrades (backup/reader protocols) authenticate the same way, let the registered factory create
- * the session, then hand the socket to the h2 session (`h2-upgrade.ts`).
+ * the session, then hand the socket to the h2 session (`h2-upgrade.ts`). Each user may have
+ * `limits.maxSessionsPerUser` sessions open; the count is taken before the factory runs (so a
+ * refused upgrade locks nothing) and given back when the connection's cleanup has run.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -31,6 +33,8 @@ import {
 } from './h2-upgrade.ts';
 import { sendError, sendJson } from './http-error.ts';
 import { RawResponse, Router, type Route, type RouteContext } from './router.ts';
+import { serverLimits, type ServerLimits } from './server-limits.ts';
+import { SessionLimiter } from './session-limiter.ts';
 
 export interface AppOptions {
   readonly configDir: string;
@@ -39,6 +43,8 @@ export interface AppOptions {
   readonly clock: Clock;
   readonly routes: Iterable<Route>;
   readonly protocols?: ProtocolRegistry;
+  /** protocol session bounds; default DEFAULT_LIMITS */
+  readonly limits?: ServerLimits;
 }
 
 export interface App {
@@ -64,6 +70,8 @@ export function createApp(options: AppOptions): App {
   const router = new Router(options.routes);
   const protocols = options.protocols ?? new ProtocolRegistry();
   const connections = new Set<H2Connection>();
+  const limits = options.limits ?? serverLimits();
+  const sessions = new SessionLimiter(limits.maxSessionsPerUser);
 
   async function context(req: IncomingMessage, res: ServerResponse, url: URL): Promise<{ route: Route; ctx: RouteContext }> {
     const method = req.method ?? 'GET';
@@ -109,18 +117,25 @@ export function createApp(options: AppOptions): App {
     async handleUpgrade(req, socket, head) {
       socket.on('error', () => undefined);
       let created: Awaited<ReturnType<ProtocolFactory>> | undefined;
+      let release: (() => void) | undefined;
       try {
         const url = new URL(req.url ?? '/', 'https://holdfast');
         if (req.method !== 'GET') throw fail('PROTOCOL_ERROR', 'protocol upgrades must use GET', { method: req.method });
         const proto = protocols.find(url.pathname, req.headers.upgrade);
         const authId = await auth.authenticate('GET', req.headers);
+        release = sessions.take(authId);
         created = await proto.factory(argsFromSearchParams(url.searchParams), authId);
         await writeSwitchingProtocols(socket, proto.name);
         if (head.length > 0) socket.unshift(head);
-        const conn = serveH2(socket, created, log);
+        const conn = serveH2(socket, created, log, limits);
         connections.add(conn);
-        void conn.closed.then(() => connections.delete(conn));
+        const done = release;
+        void conn.closed.then(() => {
+          connections.delete(conn);
+          done();
+        });
       } catch (e) {
+        release?.();
         if (created) {
           socket.destroy();
           await created.onClose().catch(() => undefined);

@@ -11,6 +11,10 @@
  *   call has settled, so cleanup (deleting an unfinished snapshot) never races a late write.
  * - Replies: `{"data": …}` JSON or raw bytes with status 200; errors get the registry status and
  *   the bare message as text, as PBS does, plus the code in `x-holdfast-error-code`.
+ * - Bounds (server-limits.ts): a session with no request in flight for `sessionIdleMs` is closed;
+ *   a body from which nothing arrives for `bodyStallMs` while it is read fails with TIMEOUT and
+ *   its stream is reset; after a GOAWAY either way, streams in flight get `goawayGraceMs`, then
+ *   the socket is closed. Closing the session is what gives a stalled backup's locks back.
  */
 import http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
@@ -22,6 +26,10 @@ import { fail, toHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { streamBody, type RequestBody } from './protocol/request-body.ts';
 import { ERROR_CODE_HEADER, errorResponse, JSON_CONTENT_TYPE, publicError } from './http-error.ts';
+import { DEFAULT_LIMITS, type ServerLimits } from './server-limits.ts';
+
+/** The bounds serveH2 applies to one connection. */
+export type H2Limits = Pick<ServerLimits, 'sessionIdleMs' | 'bodyStallMs' | 'goawayGraceMs'>;
 
 export const BACKUP_PROTOCOL = 'proxmox-backup-protocol-v1';
 export const READER_PROTOCOL = 'proxmox-backup-reader-protocol-v1';
@@ -129,10 +137,26 @@ async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply): Pr
   else await pipeline(Readable.from(result.stream), stream);
 }
 
-async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+/**
+ * Arms the stream's inactivity timer only while the handler reads the body: waiting for an upload
+ * buffer or for a slow fsync is the server's time, not a stalled client.
+ */
+function stallGuarded(body: RequestBody, stream: http2.ServerHttp2Stream, stallMs: number): RequestBody {
+  const guard = async <T>(read: () => Promise<T>): Promise<T> => {
+    stream.setTimeout(stallMs, () => stream.destroy(fail('TIMEOUT', `no byte of the request body arrived for ${stallMs} ms`, { stallMs })));
+    try {
+      return await read();
+    } finally {
+      stream.setTimeout(0);
+    }
+  };
+  return { bytes: () => guard(() => body.bytes()), into: (dest) => guard(() => body.into(dest)) };
+}
+
+async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, stallMs: number): Promise<void> {
   try {
     const url = new URL(headers[':path'] ?? '/', 'http://session');
-    const body = streamBody(Object.assign(stream, { headers }), H2_BODY_LIMIT);
+    const body = stallGuarded(streamBody(Object.assign(stream, { headers }), H2_BODY_LIMIT), stream, stallMs);
     const result = await session.handle(headers[':method'] ?? 'GET', url.pathname.replace(/^\/+/, ''), argsFromSearchParams(url.searchParams), body);
     await reply(stream, result);
     if (!stream.readableEnded) stream.resume(); // a body the endpoint did not want is discarded
@@ -142,33 +166,76 @@ async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Strea
 }
 
 /** Runs an h2 server session on an upgraded socket and routes its streams to `session`. */
-export function serveH2(socket: Duplex, session: ProtocolSession, log: Logger): H2Connection {
+export function serveH2(socket: Duplex, session: ProtocolSession, log: Logger, limits: H2Limits = DEFAULT_LIMITS): H2Connection {
   const h2 = http2.performServerHandshake(socket, {
     settings: { initialWindowSize: H2_SERVER_WINDOW, maxFrameSize: H2_MAX_FRAME },
     maxSessionMemory: 512,
   });
   h2.setLocalWindowSize(H2_SERVER_WINDOW);
   const inFlight = new Set<Promise<void>>();
+  const destroy = (): void => {
+    h2.destroy();
+    socket.destroy();
+  };
+  const timers = connectionTimers(limits, destroy, log);
+  timers.idle(true);
   h2.on('stream', (stream, headers) => {
     stream.on('error', () => undefined); // a reset stream must not crash the server
-    const p = dispatch(session, stream, headers).finally(() => inFlight.delete(p));
+    timers.idle(false);
+    const p = dispatch(session, stream, headers, limits.bodyStallMs).finally(() => {
+      inFlight.delete(p);
+      timers.idle(inFlight.size === 0);
+    });
     inFlight.add(p);
+  });
+  h2.on('goaway', () => {
+    // Node closes the session gracefully on a GOAWAY and then only ends its side of the socket,
+    // waiting for the peer to close its own: a peer that never does would keep the session, and a
+    // backup's locks, forever. Once our side is finished, the socket goes.
+    socket.once('finish', () => socket.destroy());
+    h2.close();
+    timers.goaway();
   });
   h2.on('error', (e: Error) => log.warn(`h2 session error: ${e.message}`));
   socket.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => {
     h2.once('close', () => {
+      timers.clear();
       void Promise.allSettled([...inFlight])
         .then(() => session.onClose())
         .catch((e: unknown) => log.warn(`protocol session cleanup failed: ${toHoldfastError(e).message}`))
         .finally(resolve);
     });
   });
+  return { destroy, closed };
+}
+
+/** The idle and GOAWAY timers of one connection; none keeps the process alive. */
+function connectionTimers(limits: H2Limits, destroy: () => void, log: Logger): { idle(on: boolean): void; goaway(): void; clear(): void } {
+  let idle: NodeJS.Timeout | undefined;
+  let grace: NodeJS.Timeout | undefined;
+  const clearIdle = (): void => {
+    if (idle) clearTimeout(idle);
+    idle = undefined;
+  };
   return {
-    destroy: () => {
-      h2.destroy();
-      socket.destroy();
+    idle: (on) => {
+      clearIdle();
+      if (!on) return;
+      idle = setTimeout(() => {
+        log.warn(`closing a protocol session idle for ${limits.sessionIdleMs} ms`);
+        destroy();
+      }, limits.sessionIdleMs);
+      idle.unref();
     },
-    closed,
+    goaway: () => {
+      if (grace) return;
+      grace = setTimeout(destroy, limits.goawayGraceMs);
+      grace.unref();
+    },
+    clear: () => {
+      clearIdle();
+      if (grace) clearTimeout(grace);
+    },
   };
 }

@@ -29,6 +29,8 @@ import { datastoreAdminRoutes } from './routes/datastore-admin.ts';
 import { datastoreConfigRoutes } from './routes/datastore-config.ts';
 import { versionRoute } from './routes/version.ts';
 import { webRoutes } from './routes/web.ts';
+import { UploadMemory } from './protocol/upload-memory.ts';
+import { serverLimits, type ServerLimits } from './server-limits.ts';
 
 export interface HoldfastServerOptions {
   readonly configDir: string;
@@ -45,6 +47,8 @@ export interface HoldfastServerOptions {
   readonly locker?: Locker;
   /** how failed-login delays are waited (default a timer); tests record them instead */
   readonly loginSleep?: Sleep;
+  /** protocol session bounds (docs/protocol.md, "Resource bounds"); unset ones take the defaults */
+  readonly limits?: Partial<ServerLimits>;
   readonly extraRoutes?: (ctx: { registry: DatastoreRegistry; auth: AuthService }) => Iterable<import('./router.ts').Route>;
 }
 
@@ -66,6 +70,7 @@ export interface HoldfastServer {
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 
 export async function startHoldfastServer(o: HoldfastServerOptions): Promise<HoldfastServer> {
+  const limits = serverLimits(o.limits);
   const fs = o.fs ?? new NodeFs();
   const password = await bootstrapAdmin(o.configDir);
   if (password !== null) await atomicWrite(fs, join(o.configDir, INITIAL_PASSWORD_FILE), Buffer.from(`${password}\n`), { durable: true, perm: 0o600 });
@@ -86,9 +91,10 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     auth,
     log: o.log,
     clock: systemClock,
+    limits,
     routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
-  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs }));
+  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads: new UploadMemory(limits.uploadMemoryBytes) }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
   const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
   return {

@@ -84,6 +84,35 @@ test('ChunkStore.insert refuses to dedup an encrypted upload against an unencryp
   }
 });
 
+test('ChunkStore.insert replaces a stored encrypted chunk with a verified unencrypted upload, with a warning', async () => {
+  const t = await tempStore('none');
+  try {
+    const poison = encodeBlob(pseudoRandom(5000, 9), { compress: false, crypt: new CryptConfig(generateKey()) });
+    await t.store.chunks.insert(digest, poison);
+    const path = t.store.chunks.pathOf(digest);
+    const r = await t.store.chunks.insert(digest, blob);
+    assert.deepEqual(r, { duplicate: false, size: blob.length, repaired: true });
+    assert.deepEqual(readFileSync(path), Buffer.from(blob));
+    assert.ok(t.logLines.some((l) => l.startsWith('warn:') && l.includes(digest) && l.includes('encrypted')), 'a warning names the chunk');
+    const again = await t.store.chunks.insert(digest, blob);
+    assert.equal(again.duplicate, true, 'the verified copy is then deduplicated');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('ChunkStore.insert never lets an encrypted upload displace a stored unencrypted chunk', async () => {
+  const t = await tempStore('none');
+  try {
+    await t.store.chunks.insert(digest, blob);
+    const enc = encodeBlob(pseudoRandom(5000, 9), { compress: false, crypt: new CryptConfig(generateKey()) });
+    await assert.rejects(t.store.chunks.insert(digest, enc), (e) => isHoldfastError(e, 'CORRUPT'));
+    assert.deepEqual(readFileSync(t.store.chunks.pathOf(digest)), Buffer.from(blob));
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('ChunkStore.quarantine renames a chunk to <digest>.<n>.bad with the first free n', async () => {
   const t = await tempStore('none');
   try {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fail } from '../../core/errors.ts';
 import { stderrLogger } from '../../core/log.ts';
 import { startHoldfastServer, INITIAL_PASSWORD_FILE } from '../../server/holdfast-server.ts';
+import { DEFAULT_LIMITS, type ServerLimits } from '../../server/server-limits.ts';
 import { resolveConfigDir, type CliContext } from '../context.ts';
 
 export function defaultDataDir(ctx: CliContext): string {
@@ -24,6 +25,27 @@ export function parseListen(s: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
+export interface LimitOptions {
+  readonly maxSessionsPerUser?: string;
+  readonly sessionIdleTimeout?: string;
+  readonly bodyStallTimeout?: string;
+  readonly uploadMemory?: string;
+}
+
+/** The limit flags as ServerLimits overrides (seconds → ms, MiB → bytes); unset flags stay unset. */
+export function parseLimits(o: LimitOptions): Partial<ServerLimits> {
+  const num = (flag: string, v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw fail('INVALID_ARGUMENT', `--${flag} '${v}' is not a positive integer`, { value: v });
+    return Number(v);
+  };
+  return {
+    ...(o.maxSessionsPerUser !== undefined ? { maxSessionsPerUser: num('max-sessions-per-user', o.maxSessionsPerUser) } : {}),
+    ...(o.sessionIdleTimeout !== undefined ? { sessionIdleMs: num('session-idle-timeout', o.sessionIdleTimeout) * 1000 } : {}),
+    ...(o.bodyStallTimeout !== undefined ? { bodyStallMs: num('body-stall-timeout', o.bodyStallTimeout) * 1000 } : {}),
+    ...(o.uploadMemory !== undefined ? { uploadMemoryBytes: num('upload-memory', o.uploadMemory) * 1024 * 1024 } : {}),
+  };
+}
+
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('serve')
@@ -31,7 +53,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--listen <addr:port>', 'address and port to listen on', '0.0.0.0:8007')
     .option('--data-dir <dir>', 'where the default datastore is created on first start (env HOLDFAST_DATA_DIR)')
     .option('--no-default-datastore', 'do not create the default datastore on first start')
-    .action(async (o: { listen: string; dataDir?: string; defaultDatastore: boolean }) => {
+    .option('--max-sessions-per-user <n>', `concurrent backup/reader sessions per user (default ${DEFAULT_LIMITS.maxSessionsPerUser})`)
+    .option('--session-idle-timeout <seconds>', `close a protocol session with no request for this long (default ${DEFAULT_LIMITS.sessionIdleMs / 1000})`)
+    .option('--body-stall-timeout <seconds>', `fail a request whose body stalls this long (default ${DEFAULT_LIMITS.bodyStallMs / 1000})`)
+    .option('--upload-memory <MiB>', `cap on chunk upload buffers across all sessions, at least 64 (default ${DEFAULT_LIMITS.uploadMemoryBytes / 1024 / 1024})`)
+    .action(async (o: { listen: string; dataDir?: string; defaultDatastore: boolean } & LimitOptions) => {
       const configDir = resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir);
       const { host, port } = parseListen(o.listen);
       const log = stderrLogger();
@@ -40,6 +66,7 @@ export function register(program: Command, ctx: CliContext): void {
         host,
         port,
         log,
+        limits: parseLimits(o),
         ...(o.defaultDatastore ? { defaultDatastorePath: join(o.dataDir ?? defaultDataDir(ctx), 'default') } : {}),
       });
       ctx.out(`holdfast listening on https://${host}:${hs.server.port} (config dir ${configDir})`);

@@ -7,10 +7,10 @@
  * references only chunks uploaded in this session or registered from the previous snapshot's
  * index; `finish` answers only after the datastore's durability step for its level.
  *
- * Memory: chunk bodies land in this session's upload slots (UPLOAD_SLOTS of up to 4 MiB and
- * LARGE_UPLOAD_SLOTS of up to 16 MiB, so at most 64 MiB), read straight from the stream, lent to
- * a worker for the check and written from there. More concurrent uploads wait for a slot, which
- * leaves their bodies to HTTP/2 flow control.
+ * Memory: chunk bodies land in upload buffers from the server's one UploadMemory (a cap across
+ * all sessions, at most PER_SESSION_UPLOADS in flight per session), read straight from the
+ * stream, lent to a worker for the check and written from there. More concurrent uploads wait
+ * for a buffer, which leaves their bodies to HTTP/2 flow control.
  */
 import { fail } from '../../core/errors.ts';
 import { toHex } from '../../core/digest.ts';
@@ -19,35 +19,29 @@ import { verifyBlobCrc, MAX_CHUNK_SIZE } from '../../format/blob.ts';
 import type { ChunkChecker } from '../../chunks/chunk-check.ts';
 import type { BackupSession } from '../../datastore/backup-session.ts';
 import { indexChunks } from '../../datastore/index-files.ts';
-import { TieredSlotPool } from '../../core/slot-pool.ts';
 import { argsFromSearchParams, digest, digestList, int, intList, requiredInt, requiredText, text, type Args } from '../../core/args.ts';
 import { checkArchiveName, protocolArgs, SessionNames, type IndexKind } from './params.ts';
 import type { RequestBody } from './request-body.ts';
-
-/** Chunk uploads of one session that are read, checked and written at once (bodies up to 4 MiB). */
-export const UPLOAD_SLOTS = 8;
-/** Of those, for bodies over 4 MiB (dynamic chunks reach 16 MiB). */
-export const LARGE_UPLOAD_SLOTS = 2;
-const BLOB_SLACK = 64;
+import { UploadMemory, type UploadSlots } from './upload-memory.ts';
+import { MIN_UPLOAD_MEMORY } from '../server-limits.ts';
 
 export class BackupProtocol {
   readonly session: BackupSession;
   readonly #checker: ChunkChecker;
-  // Unshared: the checker borrows a slot by transfer and hands it back, so when the session ends
-  // no other thread holds its memory (a SharedArrayBuffer would live until the worker's GC).
-  readonly #slots = new TieredSlotPool(
-    [
-      { count: UPLOAD_SLOTS, capacity: FIXED_CHUNK_SIZE + BLOB_SLACK },
-      { count: LARGE_UPLOAD_SLOTS, capacity: MAX_CHUNK_SIZE + BLOB_SLACK },
-    ],
-    { shared: false },
-  );
+  readonly #slots: UploadSlots;
 
   readonly #names = new SessionNames();
 
-  constructor(session: BackupSession, checker: ChunkChecker) {
+  /** Without `slots` (tools, the crash explorer) the session gets an UploadMemory of its own. */
+  constructor(session: BackupSession, checker: ChunkChecker, slots: UploadSlots = new UploadMemory(MIN_UPLOAD_MEMORY).session()) {
     this.session = session;
     this.#checker = checker;
+    this.#slots = slots;
+  }
+
+  /** The session ended; its upload buffers go back to the server's pool. */
+  close(): void {
+    this.#slots.close();
   }
 
   /**

@@ -16,6 +16,7 @@ import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { JobServices } from '../job-services.ts';
 import type { ProtocolFactory, ProtocolReply, ProtocolSession } from '../h2-upgrade.ts';
 import { BackupProtocol } from '../protocol/backup-protocol.ts';
+import type { UploadMemory } from '../protocol/upload-memory.ts';
 import { ReaderProtocol } from '../protocol/reader-protocol.ts';
 
 export function datastoreAclPath(store: string, ns = ''): string {
@@ -44,8 +45,17 @@ export function snapshotFromArgs(args: Args): { store: string; ref: SnapshotRef 
   return { store: requiredText(args, 'store'), ref: snapshotRef(args) };
 }
 
-/** With `jobs`, each session runs as a `backup` task (and `verify-new` is honoured). */
-export function backupProtocolFactory(deps: { readonly registry: DatastoreRegistry; readonly auth: AuthPort; readonly checker: ChunkChecker; readonly jobs?: Pick<JobServices, 'backupStarted'> }): ProtocolFactory {
+/**
+ * With `jobs`, each session runs as a `backup` task (and `verify-new` is honoured). With
+ * `uploads`, every session's chunk buffers come from that one pool (the server's memory cap).
+ */
+export function backupProtocolFactory(deps: {
+  readonly registry: DatastoreRegistry;
+  readonly auth: AuthPort;
+  readonly checker: ChunkChecker;
+  readonly jobs?: Pick<JobServices, 'backupStarted'>;
+  readonly uploads?: UploadMemory;
+}): ProtocolFactory {
   return async (args, authId): Promise<ProtocolSession> => {
     const { store: name, ref } = snapshotFromArgs(args);
     await deps.auth.checkPrivilege(authId, datastoreAclPath(name, ref.ns), ['Datastore.Backup']);
@@ -56,7 +66,7 @@ export function backupProtocolFactory(deps: { readonly registry: DatastoreRegist
       throw e;
     });
     track?.attach(session);
-    const proto = new BackupProtocol(session, deps.checker);
+    const proto = new BackupProtocol(session, deps.checker, deps.uploads?.session());
     return {
       async handle(method, path, query, body): Promise<ProtocolReply> {
         const value = await proto.dispatch(method, path, query, body).catch((e: unknown) => {
@@ -67,6 +77,7 @@ export function backupProtocolFactory(deps: { readonly registry: DatastoreRegist
         return value instanceof Uint8Array ? { stream: value } : { json: value };
       },
       onClose: async () => {
+        proto.close();
         await session.abort();
         await track?.end(session);
       },

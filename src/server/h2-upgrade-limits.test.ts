@@ -1,0 +1,84 @@
+/**
+ * serveH2's bounds (issue #11 item 6): idle sessions are closed, a stalled request body fails with
+ * TIMEOUT, and a GOAWAY from a peer that keeps its socket open still ends the session. Each test
+ * waits for the connection's `closed` (onClose ran) or for the handler's outcome, never for time;
+ * the limits are short so the server's own timers fire quickly.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { isHoldfastError } from '../core/errors.ts';
+import { silentLogger } from '../core/log.ts';
+import { serveH2, type H2Limits, type ProtocolSession } from './h2-upgrade.ts';
+
+const LONG = 600_000;
+
+async function pair(session: ProtocolSession, limits: H2Limits): Promise<{ client: http2.ClientHttp2Session; closed: Promise<void>; done: () => Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const socket = net.connect(port, '127.0.0.1');
+  const client = http2.connect(`http://127.0.0.1:${port}`, { createConnection: () => socket });
+  client.on('error', () => undefined);
+  const conn = serveH2(await accepted, session, silentLogger, limits);
+  return { client, closed: conn.closed, done: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const idle: ProtocolSession = { handle: async () => ({ json: null }), onClose: async () => undefined };
+
+test('serveH2 closes a session that has no request in flight for sessionIdleMs, and runs onClose', { timeout: 30_000 }, async () => {
+  let onClose = 0;
+  const { client, closed, done } = await pair({ ...idle, onClose: async () => void onClose++ }, { sessionIdleMs: 50, bodyStallMs: LONG, goawayGraceMs: LONG });
+  const r = client.request({ ':method': 'GET', ':path': '/x' });
+  r.resume();
+  await new Promise((resolve) => r.on('close', resolve)); // one request, then nothing
+  await closed;
+  assert.equal(onClose, 1);
+  client.destroy();
+  await done();
+});
+
+test('serveH2 fails a request body that stalls for bodyStallMs with TIMEOUT and resets the stream', { timeout: 30_000 }, async () => {
+  let seen: unknown;
+  let handled: () => void = () => undefined;
+  const handledP = new Promise<void>((resolve) => (handled = resolve));
+  const { client, closed, done } = await pair(
+    {
+      handle: async (_m, _p, _q, body) => {
+        try {
+          return { json: (await body.bytes()).length };
+        } catch (e) {
+          seen = e;
+          throw e;
+        } finally {
+          handled();
+        }
+      },
+      onClose: async () => undefined,
+    },
+    { sessionIdleMs: LONG, bodyStallMs: 50, goawayGraceMs: LONG },
+  );
+  const req = client.request({ ':method': 'POST', ':path': '/blob' });
+  req.on('error', () => undefined);
+  const reset = new Promise((resolve) => req.on('close', resolve));
+  req.write(Buffer.alloc(1000, 1)); // part of a body, then silence
+  await handledP;
+  assert.ok(isHoldfastError(seen, 'TIMEOUT'), `expected TIMEOUT, got ${String(seen)}`);
+  await reset;
+  client.destroy();
+  await closed;
+  await done();
+});
+
+test('serveH2 closes the socket after a GOAWAY even when the peer keeps its side open', { timeout: 30_000 }, async () => {
+  let onClose = 0;
+  const { client, closed, done } = await pair({ ...idle, onClose: async () => void onClose++ }, { sessionIdleMs: LONG, bodyStallMs: LONG, goawayGraceMs: LONG });
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  client.goaway(http2.constants.NGHTTP2_NO_ERROR); // a GOAWAY, but the client does not close
+  await closed; // the server's socket closed and onClose ran
+  assert.equal(onClose, 1);
+  client.destroy();
+  await done();
+});
