@@ -19,7 +19,9 @@ import { h2Transport } from '../../client/h2-transport.ts';
 import { imageChunks, imageSize } from '../../client/image-source.ts';
 import { createPxarStream } from '../../client/pxar-create.ts';
 import { deviceFilter, ExcludeScope } from '../../client/exclude-rules.ts';
-import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
+import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags, type LoadedKey } from '../client-options.ts';
+import { keyConfigForMaster, parseMasterPublicKey, rsaEncryptKeyConfig, RSA_ENCRYPTED_KEY_BLOB } from '../../format/master-key.ts';
+import { DEFAULT_MASTER_PUBKEY } from './key-master.ts';
 import { EntryCounter, renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
@@ -47,6 +49,8 @@ export interface BackupFlags extends ClientFlags {
   /** `--include-dev PATH`, repeatable: also descend into PATH's filesystem */
   readonly includeDev?: readonly string[];
   readonly allFileSystems?: boolean;
+  /** master public key for `rsa-encrypted.key.blob` (default: the imported one, if any) */
+  readonly masterPubkeyFile?: string;
 }
 
 export interface BackupReport {
@@ -73,6 +77,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const time = f.backupTime ? Number(f.backupTime) : Math.floor(Date.now() / 1000);
   const loaded = await loadCrypt(ctx, f.keyfile);
   const crypt = loaded?.crypt;
+  const masterCopy = loaded ? await masterKeyCopy(loaded, f.masterPubkeyFile) : undefined;
   const { repo, client } = await openClient(ctx, f);
   const started = Date.now();
   const session = await client.upgrade('backup', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': time, ...(ns ? { ns } : {}) }, 'proxmox-backup-protocol-v1');
@@ -86,6 +91,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
     const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
     const archives: BackupReport['archives'] = [];
     for (const s of parsed) archives.push(await uploadOne(ctx, writer, s, f));
+    if (masterCopy) await writer.uploadBlob(RSA_ENCRYPTED_KEY_BLOB, masterCopy, { plain: true });
     await writer.finish();
     await transport.close();
     return { snapshot, archives, seconds: (Date.now() - started) / 1000 };
@@ -141,6 +147,22 @@ export function progressReporter(ctx: CliContext): { readonly onProgress: (e: { 
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/**
+ * The `rsa-encrypted.key` of an encrypted backup: its key under the master public key given by
+ * `--master-pubkey-file`, else the imported one (`key import-master-pubkey`), else none.
+ */
+async function masterKeyCopy(loaded: LoadedKey, flag: string | undefined): Promise<Uint8Array | undefined> {
+  const path = flag ?? DEFAULT_MASTER_PUBKEY;
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (e) {
+    if (flag === undefined && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fail('NOT_FOUND', `cannot read master public key ${path}: ${(e as Error).message}`, { path }, e);
+  }
+  return rsaEncryptKeyConfig(parseMasterPublicKey(pem), keyConfigForMaster(loaded.key, loaded.json));
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('backup')
@@ -152,6 +174,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--exclude <pattern>', 'leave out paths matching this glob (repeatable; .pxarexclude syntax, rooted at each directory archive)', collect, [])
     .option('--include-dev <path>', "also descend into the filesystem mounted at PATH (repeatable); other mount points are archived as empty directories", collect, [])
     .option('--all-file-systems', 'descend into every mounted filesystem below a directory archive')
+    .option('--master-pubkey-file <file>', `with --keyfile: store the key encrypted under this RSA master public key (default: ${DEFAULT_MASTER_PUBKEY} when imported)`)
     .addOption(outputFormatOption());
   addKeyOption(addClientOptions(cmd)).action(async (specs: string[], f: BackupFlags) => {
     const r = await runBackup(ctx, specs, f);
