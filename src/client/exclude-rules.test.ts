@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExcludeScope, globToRegExp, parseRules, ruleMatches } from './exclude-rules.ts';
+import { cliExcludeRecord, ExcludeScope, globToRegExp, parseRules, ruleMatches } from './exclude-rules.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 
 test('globToRegExp: ? and * stay within a component, ** crosses them, classes and escapes work', () => {
@@ -57,4 +57,9 @@ test('ExcludeScope: the last matching rule wins, so a deeper .pxarexclude overri
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('cliExcludeRecord writes the --exclude patterns as PBS records them: ! for includes, / for directories', () => {
+  assert.equal(Buffer.from(cliExcludeRecord(ExcludeScope.fromPatterns(['*.iso', '!keep.iso', 'cache//', '/top']))!).toString(), '*.iso\n!keep.iso\ncache/\n/top\n');
+  assert.equal(cliExcludeRecord(ExcludeScope.fromPatterns([])), undefined);
 });

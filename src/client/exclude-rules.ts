@@ -15,6 +15,9 @@
  * - an excluded directory is not read at all, so a `.pxarexclude` inside it has no effect;
  *   `.pxarexclude` files themselves are archived like any file.
  *
+ * With `--exclude` patterns PBS also archives them, as the synthetic last root entry
+ * `.pxarexclude-cli` (pxar-format.md §5): `cliExcludeRecord` gives its content.
+ *
  * Names are matched as bytes (latin1 strings), so non-UTF-8 names work; a `?` therefore matches
  * one byte. Invariant: an ExcludeScope is immutable; entering a directory makes a new one.
  */
@@ -31,6 +34,8 @@ export interface ExcludeRule {
   readonly anchored: boolean;
   /** the archive-relative directory the pattern is rooted at ('' for the archive root) */
   readonly base: string;
+  /** the glob without `!` and trailing `/` (a leading `/` kept) */
+  readonly pattern: string;
   readonly re: RegExp;
 }
 
@@ -77,10 +82,11 @@ export function parseRule(line: string, base: string): ExcludeRule | undefined {
   if (include) p = p.slice(1);
   const dirOnly = p.endsWith('/') && !p.endsWith('\\/');
   if (dirOnly) p = p.replace(/\/+$/, '');
+  const pattern = p;
   const anchored = p.startsWith('/');
   if (anchored) p = p.replace(/^\/+/, '');
   if (p === '') return undefined;
-  return { text, include, dirOnly, anchored, base, re: globToRegExp(p) };
+  return { text, include, dirOnly, anchored, base, pattern, re: globToRegExp(p) };
 }
 
 export function parseRules(text: string, base: string): ExcludeRule[] {
@@ -157,4 +163,15 @@ export async function deviceFilter(rootDev: bigint, includeDev: readonly string[
     devs.add(st.dev);
   }
   return (dev) => devs.has(dev);
+}
+
+export const CLI_EXCLUDE_FILE = '.pxarexclude-cli';
+
+/**
+ * The content of `.pxarexclude-cli` for the archive-root rules of `--exclude`: one pattern per
+ * line, `!` for inclusions, a trailing `/` for directory-only ones; undefined without patterns.
+ */
+export function cliExcludeRecord(scope: ExcludeScope): Uint8Array | undefined {
+  const lines = scope.rules.filter((r) => r.base === '').map((r) => `${r.include ? '!' : ''}${r.pattern}${r.dirOnly ? '/' : ''}\n`);
+  return lines.length === 0 ? undefined : Buffer.from(lines.join(''), 'latin1');
 }

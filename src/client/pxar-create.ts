@@ -11,20 +11,21 @@
  * into fresh buffers (or one reused buffer, `reuseReadBuffer`) that are yielded without copying. Children are stat'ed (and files up to
  * 64 KiB read) 32 ahead (pxar-prefetch.ts), so memory is about readSize + depth × 2 MiB.
  * Exclusions (`--exclude`, `.pxarexclude`) are decided by exclude-rules.ts through `exclude`.
- * Not done: the `.pxarexclude-cli` record of CLI patterns, chattr flags (always 0), quota project ids.
+ * With `--exclude` patterns the archive ends with PBS's `.pxarexclude-cli` record of them.
+ * Not done: chattr flags (always 0), quota project ids.
  */
 import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
 import { resolve } from 'node:path';
 import { fail } from '../core/errors.ts';
 import type { CatalogWriter } from '../format/pxar/catalog.ts';
 import { PxarEncoder } from '../format/pxar/encoder.ts';
-import { deviceFromDevT } from '../format/pxar/metadata.ts';
+import { deviceFromDevT, plainMetadata } from '../format/pxar/metadata.ts';
 import { joinPath, pathText } from '../format/pxar/names.ts';
 import { nodeFail } from './pxar-native.ts';
 import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
 import { readMetadata, type MetadataOptions } from './pxar-read-meta.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
-import type { ExcludeScope } from './exclude-rules.ts';
+import { CLI_EXCLUDE_FILE, cliExcludeRecord, type ExcludeScope } from './exclude-rules.ts';
 
 export interface CreateOptions extends MetadataOptions {
   /** Descend into directories on other filesystems (default false: they become empty). */
@@ -62,8 +63,21 @@ export async function* createPxarStream(rootDir: string, opts: CreateOptions = {
   const encoder = new PxarEncoder(readMetadata(root, st, opts));
   const walker = new TreeWalker(encoder, st.dev, opts);
   yield* walker.directory(root, new Uint8Array(0));
+  if (opts.exclude) addCliExcludeRecord(encoder, opts.exclude, opts.catalog);
   encoder.finish();
   yield* encoder.takeArchive();
+}
+
+/** PBS's record of `--exclude` patterns: `.pxarexclude-cli`, mode 0600, mtime 0, last at the root. */
+function addCliExcludeRecord(encoder: PxarEncoder, exclude: ExcludeScope, catalog: CatalogWriter | undefined): void {
+  const data = cliExcludeRecord(exclude);
+  if (data === undefined) return;
+  const name = Buffer.from(CLI_EXCLUDE_FILE);
+  const stat = { mode: 0o100600, flags: 0n, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtime: { secs: 0n, nanos: 0 } };
+  encoder.beginFile(name, plainMetadata(stat), data.length);
+  encoder.writeFileData(data);
+  encoder.endFile();
+  catalog?.addFile(name, data.length, 0);
 }
 
 interface LinkTarget {

@@ -1,12 +1,12 @@
 /**
  * Directory backups leave out what the user excluded, with PBS's semantics: `.pxarexclude` files
- * (archived themselves), repeatable `--exclude`, and no descent into other mounted filesystems
+ * (archived themselves), repeatable `--exclude` (recorded as `.pxarexclude-cli`), and no descent into other mounted filesystems
  * unless `--include-dev PATH` (the mount point itself stays, empty). Checked by restoring.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describeCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 
@@ -55,7 +55,10 @@ test('holdfast backup honours .pxarexclude files (deeper ones override) and repe
   writeFileSync(join(src, 'iso', 'notes.md'), 'x');
   writeFileSync(join(src, 'tmp.bak'), 'x');
   const got = await backupAndRestore(src, ['--exclude', '*.iso', '--exclude', '/tmp.bak']);
-  assert.deepEqual(got, ['.pxarexclude', 'a.txt', 'iso/', 'iso/notes.md', 'logs/', 'logs/keep/', 'logs/keep/.pxarexclude', 'logs/keep/important.log']);
+  assert.deepEqual(got, ['.pxarexclude', '.pxarexclude-cli', 'a.txt', 'iso/', 'iso/notes.md', 'logs/', 'logs/keep/', 'logs/keep/.pxarexclude', 'logs/keep/important.log']);
+  const record = join(srv.dir, `restored-${time}`, '.pxarexclude-cli');
+  assert.equal(readFileSync(record, 'utf8'), '*.iso\n/tmp.bak\n', "PBS's record of the --exclude patterns");
+  assert.equal(statSync(record).mode & 0o777, 0o600);
 });
 
 function tryMount(dir: string): boolean {
