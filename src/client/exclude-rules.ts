@@ -143,7 +143,12 @@ export class ExcludeScope {
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return this;
       throw fail('IO_ERROR', `cannot read ${rel === '' ? '' : `${rel}/`}${EXCLUDE_FILE}: ${(e as Error).message}`, { path: rel }, e);
     }
-    const added = parseRules(text, rel);
+    let added: ExcludeRule[];
+    try {
+      added = parseRules(text, rel);
+    } catch (e) {
+      throw fail('INVALID_ARGUMENT', `${rel === '' ? '' : `${rel}/`}${EXCLUDE_FILE}: ${(e as Error).message}`, { path: rel }, e);
+    }
     return added.length === 0 ? this : new ExcludeScope([...this.rules, ...added]);
   }
 }

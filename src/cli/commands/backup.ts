@@ -71,6 +71,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const parsed = specs.map(parseSpec);
   if (parsed.length === 0) throw fail('INVALID_ARGUMENT', 'no backup spec given', {});
   for (const s of parsed) await checkSource(s);
+  const exclude = ExcludeScope.fromPatterns(f.exclude ?? []); // a bad pattern fails before connecting
   const type: BackupType = checkBackupType(f.backupType);
   const id = checkBackupId(f.backupId ?? hostname().split('.')[0] ?? 'localhost');
   const ns = checkNamespace(f.ns ?? '');
@@ -90,7 +91,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   try {
     const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
     const archives: BackupReport['archives'] = [];
-    for (const s of parsed) archives.push(await uploadOne(ctx, writer, s, f));
+    for (const s of parsed) archives.push(await uploadOne(ctx, writer, s, { ...f, exclude }));
     if (masterCopy) await writer.uploadBlob(RSA_ENCRYPTED_KEY_BLOB, masterCopy, { plain: true });
     await writer.finish();
     await transport.close();
@@ -104,7 +105,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   }
 }
 
-async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec, f: BackupFlags): Promise<SummaryArchive> {
+async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec, f: Omit<BackupFlags, 'exclude'> & { exclude: ExcludeScope }): Promise<SummaryArchive> {
   if (s.kind === 'conf') {
     const data = await readFile(s.path);
     await w.uploadBlob(`${s.name}.blob`, data);
@@ -116,7 +117,7 @@ async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec, f: Bac
   }
   const warnings: string[] = [];
   const counter = new EntryCounter();
-  const exclude = ExcludeScope.fromPatterns(f.exclude ?? []);
+  const { exclude } = f;
   const descendInto = await deviceFilter((await stat(s.path, { bigint: true })).dev, f.includeDev ?? [], f.allFileSystems === true);
   const stream = createPxarStream(s.path, { reuseReadBuffer: true, catalog: counter, exclude, descendInto, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
   const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
