@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CryptConfig } from '../format/crypt-config.ts';
+import type { KeyFileJson } from '../format/key-file.ts';
 import { connect, repositoryFrom } from '../client/connect.ts';
 import type { HttpClient } from '../client/http-client.ts';
 import type { Repository } from '../client/repository.ts';
@@ -45,10 +46,12 @@ export interface LoadedKey {
   readonly crypt: CryptConfig;
   /** the raw key, for the encoder workers */
   readonly key: Uint8Array;
+  /** the key file as read (its `created` goes into the master-key copy) */
+  readonly json: KeyFileJson;
 }
 
 export async function loadCrypt(ctx: CliContext, keyfile: string | undefined): Promise<LoadedKey | undefined> {
   if (!keyfile) return undefined;
-  const { key } = await openKeyPath(ctx, keyfile);
-  return { crypt: new CryptConfig(key), key };
+  const { key, json } = await openKeyPath(ctx, keyfile);
+  return { crypt: new CryptConfig(key), key, json };
 }

@@ -10,6 +10,9 @@ import { openKeyFile, parseKeyFile, type KeyFileJson } from '../format/key-file.
 import type { CliContext } from './context.ts';
 import { readNewSecret } from './prompt.ts';
 
+/** A key file as written to disk: pretty JSON, as PBS writes it. */
+export const keyJson = (json: KeyFileJson): string => `${JSON.stringify(json, null, 2)}\n`;
+
 export const PASSPHRASE_ENV = 'HOLDFAST_ENCRYPTION_PASSWORD';
 /** The new passphrase for `key change-passphrase` when it cannot be prompted for. */
 export const NEW_PASSPHRASE_ENV = 'HOLDFAST_NEW_ENCRYPTION_PASSWORD';

@@ -217,10 +217,16 @@ export class BackupWriter {
   }
 
   /** Uploads a small file as a blob (`NAME.conf` → `NAME.conf.blob`). */
-  async uploadBlob(fileName: string, data: Uint8Array): Promise<void> {
-    const blob = this.#o.crypt ? encodeBlob(data, { compress: true, crypt: this.#o.crypt }) : encodeBlob(data, { compress: true });
+  /**
+   * Uploads a small file as a blob, encrypted when the backup is; `plain` stores it unencrypted
+   * and uncompressed whatever the backup does (PBS does so for `rsa-encrypted.key.blob`, which
+   * must be readable without the key it protects).
+   */
+  async uploadBlob(fileName: string, data: Uint8Array, opts: { readonly plain?: boolean } = {}): Promise<void> {
+    const crypt = opts.plain ? undefined : this.#o.crypt;
+    const blob = crypt ? encodeBlob(data, { compress: true, crypt }) : encodeBlob(data, { compress: opts.plain !== true });
     await this.#t.call('POST', 'blob', { 'file-name': fileName, 'encoded-size': blob.length }, blob);
-    this.#files.push({ filename: fileName, cryptMode: this.#o.crypt ? 'encrypt' : 'none', size: blob.length, csum: toHex(sha256(blob)) });
+    this.#files.push({ filename: fileName, cryptMode: crypt ? 'encrypt' : 'none', size: blob.length, csum: toHex(sha256(blob)) });
   }
 
   /** Uploads the manifest and finishes; resolves when the server acknowledged a durable snapshot. */

@@ -10,19 +10,22 @@
  * paths), so non-UTF-8 names are archived exactly. File contents are read in `readSize` pieces
  * into fresh buffers (or one reused buffer, `reuseReadBuffer`) that are yielded without copying. Children are stat'ed (and files up to
  * 64 KiB read) 32 ahead (pxar-prefetch.ts), so memory is about readSize + depth × 2 MiB.
- * Not done: exclude patterns/.pxarexclude, chattr flags (always 0), quota project ids.
+ * Exclusions (`--exclude`, `.pxarexclude`) are decided by exclude-rules.ts through `exclude`.
+ * With `--exclude` patterns the archive ends with PBS's `.pxarexclude-cli` record of them.
+ * Not done: chattr flags (always 0), quota project ids.
  */
 import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
 import { resolve } from 'node:path';
 import { fail } from '../core/errors.ts';
 import type { CatalogWriter } from '../format/pxar/catalog.ts';
 import { PxarEncoder } from '../format/pxar/encoder.ts';
-import { deviceFromDevT } from '../format/pxar/metadata.ts';
+import { deviceFromDevT, plainMetadata } from '../format/pxar/metadata.ts';
 import { joinPath, pathText } from '../format/pxar/names.ts';
 import { nodeFail } from './pxar-native.ts';
 import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
 import { readMetadata, type MetadataOptions } from './pxar-read-meta.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
+import { CLI_EXCLUDE_FILE, cliExcludeRecord, type ExcludeScope } from './exclude-rules.ts';
 
 export interface CreateOptions extends MetadataOptions {
   /** Descend into directories on other filesystems (default false: they become empty). */
@@ -42,6 +45,10 @@ export interface CreateOptions extends MetadataOptions {
    * archive's directory (`startDirectory('NAME.pxar.didx')`) before and closes it after.
    */
   readonly catalog?: CatalogWriter;
+  /** `--exclude` patterns and `.pxarexclude` files (exclude-rules.ts); default: nothing excluded. */
+  readonly exclude?: ExcludeScope;
+  /** Devices to descend into besides the root's (`--include-dev`, exclude-rules.ts deviceFilter). */
+  readonly descendInto?: (dev: bigint) => boolean;
 }
 
 const DEFAULT_READ_SIZE = 4 * 1024 * 1024;
@@ -56,8 +63,21 @@ export async function* createPxarStream(rootDir: string, opts: CreateOptions = {
   const encoder = new PxarEncoder(readMetadata(root, st, opts));
   const walker = new TreeWalker(encoder, st.dev, opts);
   yield* walker.directory(root, new Uint8Array(0));
+  if (opts.exclude) addCliExcludeRecord(encoder, opts.exclude, opts.catalog);
   encoder.finish();
   yield* encoder.takeArchive();
+}
+
+/** PBS's record of `--exclude` patterns: `.pxarexclude-cli`, mode 0600, mtime 0, last at the root. */
+function addCliExcludeRecord(encoder: PxarEncoder, exclude: ExcludeScope, catalog: CatalogWriter | undefined): void {
+  const data = cliExcludeRecord(exclude);
+  if (data === undefined) return;
+  const name = Buffer.from(CLI_EXCLUDE_FILE);
+  const stat = { mode: 0o100600, flags: 0n, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtime: { secs: 0n, nanos: 0 } };
+  encoder.beginFile(name, plainMetadata(stat), data.length);
+  encoder.writeFileData(data);
+  encoder.endFile();
+  catalog?.addFile(name, data.length, 0);
 }
 
 interface LinkTarget {
@@ -71,6 +91,8 @@ class TreeWalker {
   readonly #opts: CreateOptions;
   readonly #readSize: number;
   readonly #links = new Map<string, LinkTarget>();
+  /** the exclusion scope of each directory being walked, innermost last */
+  readonly #scopes: ExcludeScope[] = [];
   #readBuffer: Buffer | undefined;
 
   constructor(encoder: PxarEncoder, rootDev: bigint, opts: CreateOptions) {
@@ -89,15 +111,26 @@ class TreeWalker {
       throw nodeFail('readdir', abs, e);
     }
     names.sort((a, b) => Buffer.compare(a, b));
+    const scope = await this.#enterScope(abs, rel);
     for await (const child of prefetchChildren(abs, names, PREFETCH)) {
       const childRel = joinPath(rel, child.name);
       if (child.st === undefined) {
         if (this.#skippable(child.error, childRel, 'lstat')) continue;
         throw nodeFail('lstat', child.abs, child.error);
       }
+      if (scope?.excludes(Buffer.from(childRel).toString('latin1'), child.st.isDirectory())) continue;
       yield* this.#child(child, childRel, child.st);
       yield* this.#encoder.takeArchive();
     }
+    if (scope) this.#scopes.pop(); // a walk abandoned by an error is never resumed
+  }
+
+  async #enterScope(abs: Buffer, rel: Uint8Array): Promise<ExcludeScope | undefined> {
+    const parent = this.#scopes.at(-1) ?? this.#opts.exclude;
+    if (!parent) return undefined;
+    const scope = await parent.enter(abs, Buffer.from(rel).toString('latin1'));
+    this.#scopes.push(scope);
+    return scope;
   }
 
   async *#child(child: Prefetched, rel: Uint8Array, st: BigIntStats): AsyncGenerator<Uint8Array> {
@@ -108,7 +141,7 @@ class TreeWalker {
     } else if (st.isDirectory()) {
       enc.enterDirectory(name, readMetadata(abs, st, this.#opts));
       this.#opts.catalog?.startDirectory(name);
-      if (st.dev === this.#rootDev || this.#opts.crossFilesystems === true) yield* this.directory(abs, rel);
+      if (st.dev === this.#rootDev || this.#opts.crossFilesystems === true || this.#opts.descendInto?.(st.dev) === true) yield* this.directory(abs, rel);
       enc.leaveDirectory();
       this.#opts.catalog?.endDirectory();
     } else if (st.isSymbolicLink()) {

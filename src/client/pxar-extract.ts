@@ -154,10 +154,16 @@ class Restorer {
   }
 
   /** Closes a file left open by a failed decode (its metadata is not applied). */
+  /**
+   * After a failure: the file being written is incomplete, so it is removed rather than left to
+   * look restored (entries finished before the failure stay, complete).
+   */
   async abandonOpenFile(): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
-    await file?.handle.close().catch(() => undefined);
+    if (file === undefined) return;
+    await file.handle.close().catch(() => undefined);
+    await fsp.unlink(file.abs).catch(() => undefined); // best effort: the original error is what matters
   }
 
   async #closeFile(): Promise<void> {

@@ -34,8 +34,6 @@ export class RestoreReader {
 
   static async open(t: ProtocolTransport, crypt?: CryptConfig): Promise<RestoreReader> {
     const manifest = decodeManifestBlob(await t.download('download', { 'file-name': 'index.json.blob' }));
-    const encrypted = manifest.files.some((f) => f.cryptMode === 'encrypt');
-    if (encrypted && !crypt) throw fail('KEY_REQUIRED', 'this snapshot is encrypted; pass --keyfile', {});
     if (crypt && manifest.signature !== null) verifyManifestSignature(manifest, crypt);
     return new RestoreReader(t, manifest, crypt);
   }
@@ -44,6 +42,9 @@ export class RestoreReader {
   fileEntry(name: string): Manifest['files'][number] {
     const f = this.manifest.files.find((x) => x.filename === name || x.filename === `${name}.didx` || x.filename === `${name}.fidx` || x.filename === `${name}.blob`);
     if (!f) throw fail('NOT_FOUND', `archive '${name}' is not in this snapshot (has ${this.manifest.files.map((x) => x.filename).join(', ')})`, { archive: name });
+    // checked per archive, not per snapshot: an encrypted snapshot's rsa-encrypted.key.blob is
+    // plain, so it can be fetched to recover the very key that is missing
+    if (f.cryptMode === 'encrypt' && !this.#crypt) throw fail('KEY_REQUIRED', `archive ${f.filename} is encrypted; pass --keyfile`, { archive: f.filename });
     return f;
   }
 

@@ -15,6 +15,7 @@ import { toHex } from '../../src/core/digest.ts';
 import { formatTime } from '../../src/core/backup-ref.ts';
 import { chunkPath } from '../../src/chunks/chunk-path.ts';
 import { parseFixedIndex } from '../../src/format/fixed-index.ts';
+import { parseDynamicIndex } from '../../src/format/dynamic-index.ts';
 import { describeCli, fastRandom, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 
 const TIME = 1_800_000_000;
@@ -74,4 +75,24 @@ test('holdfast restore with a missing chunk exits 6 (MISSING_CHUNK) naming archi
   assert.ok(r.stderr.includes('disk.img.fidx') && r.stderr.includes(last), `the error names the archive and the digest: ${r.stderr}`);
   assert.equal(existsSync(target), false, 'no target file');
   assert.deepEqual(readdirSync(work).filter((n) => n.startsWith('broken')), [], 'no partial file either');
+});
+
+test('holdfast restore of a directory archive with a missing chunk removes the file it was writing', TIMEOUT, async () => {
+  const tree = join(work, 'tree');
+  mkdirSync(tree);
+  writeFileSync(join(tree, 'a-small.txt'), 'complete\n');
+  writeFileSync(join(tree, 'z-big.bin'), fastRandom(12 * 1024 * 1024, 4));
+  const b = await srv.cli(['backup', `tree.pxar:${tree}`, '--backup-id', 'tree', '--backup-time', String(TIME)]);
+  assert.equal(b.code, 0, describeCli(b));
+  const store = srv.datastorePath();
+  const { entries } = parseDynamicIndex(readFileSync(join(store, 'host', 'tree', formatTime(TIME), 'tree.pxar.didx')));
+  assert.ok(entries.length >= 2, 'the big file spans several chunks');
+  const last = toHex(entries.at(-1)!.digest);
+  rmSync(chunkPath(store, last));
+  const target = join(work, 'tree-restored');
+  const r = await srv.cli(['restore', `host/tree/${formatTime(TIME)}`, 'tree.pxar', target]);
+  assert.equal(r.code, 6, describeCli(r));
+  assert.ok(r.stderr.includes('tree.pxar.didx') && r.stderr.includes(last), r.stderr);
+  assert.equal(existsSync(join(target, 'z-big.bin')), false, 'no truncated file that looks restored');
+  assert.equal(readFileSync(join(target, 'a-small.txt'), 'utf8'), 'complete\n');
 });

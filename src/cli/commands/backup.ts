@@ -2,6 +2,8 @@
  * `holdfast backup SPEC…`: backs up files, images and directories over the PBS backup protocol.
  * SPEC is `NAME.img:PATH` (file or block device, fixed 4 MiB chunks), `NAME.pxar:DIR` (directory
  * as a pxar archive, content-defined chunks) or `NAME.conf:FILE` (a small file as a blob).
+ * Directory archives honour `--exclude` and `.pxarexclude` files and stay on their filesystem
+ * unless `--include-dev`/`--all-file-systems` (client/exclude-rules.ts).
  * The command succeeds only when the server acknowledged the snapshot as durable for the
  * datastore's sync level; any failure exits non-zero and leaves no snapshot.
  */
@@ -16,7 +18,10 @@ import { dynamicChunks } from '../../client/dynamic-chunks.ts';
 import { h2Transport } from '../../client/h2-transport.ts';
 import { imageChunks, imageSize } from '../../client/image-source.ts';
 import { createPxarStream } from '../../client/pxar-create.ts';
-import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
+import { deviceFilter, ExcludeScope } from '../../client/exclude-rules.ts';
+import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags, type LoadedKey } from '../client-options.ts';
+import { keyConfigForMaster, parseMasterPublicKey, rsaEncryptKeyConfig, RSA_ENCRYPTED_KEY_BLOB } from '../../format/master-key.ts';
+import { DEFAULT_MASTER_PUBKEY } from './key-master.ts';
 import { EntryCounter, renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
@@ -39,6 +44,13 @@ export interface BackupFlags extends ClientFlags {
   readonly backupId?: string;
   readonly backupTime?: string;
   readonly outputFormat: OutputFormat;
+  /** `--exclude PATTERN`, repeatable (exclude-rules.ts) */
+  readonly exclude?: readonly string[];
+  /** `--include-dev PATH`, repeatable: also descend into PATH's filesystem */
+  readonly includeDev?: readonly string[];
+  readonly allFileSystems?: boolean;
+  /** master public key for `rsa-encrypted.key.blob` (default: the imported one, if any) */
+  readonly masterPubkeyFile?: string;
 }
 
 export interface BackupReport {
@@ -59,12 +71,14 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const parsed = specs.map(parseSpec);
   if (parsed.length === 0) throw fail('INVALID_ARGUMENT', 'no backup spec given', {});
   for (const s of parsed) await checkSource(s);
+  const exclude = ExcludeScope.fromPatterns(f.exclude ?? []); // a bad pattern fails before connecting
   const type: BackupType = checkBackupType(f.backupType);
   const id = checkBackupId(f.backupId ?? hostname().split('.')[0] ?? 'localhost');
   const ns = checkNamespace(f.ns ?? '');
   const time = f.backupTime ? Number(f.backupTime) : Math.floor(Date.now() / 1000);
   const loaded = await loadCrypt(ctx, f.keyfile);
   const crypt = loaded?.crypt;
+  const masterCopy = loaded ? await masterKeyCopy(loaded, f.masterPubkeyFile) : undefined;
   const { repo, client } = await openClient(ctx, f);
   const started = Date.now();
   const session = await client.upgrade('backup', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': time, ...(ns ? { ns } : {}) }, 'proxmox-backup-protocol-v1');
@@ -77,7 +91,8 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   try {
     const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
     const archives: BackupReport['archives'] = [];
-    for (const s of parsed) archives.push(await uploadOne(ctx, writer, s));
+    for (const s of parsed) archives.push(await uploadOne(ctx, writer, s, { ...f, exclude }));
+    if (masterCopy) await writer.uploadBlob(RSA_ENCRYPTED_KEY_BLOB, masterCopy, { plain: true });
     await writer.finish();
     await transport.close();
     return { snapshot, archives, seconds: (Date.now() - started) / 1000 };
@@ -90,7 +105,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   }
 }
 
-async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promise<SummaryArchive> {
+async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec, f: Omit<BackupFlags, 'exclude'> & { exclude: ExcludeScope }): Promise<SummaryArchive> {
   if (s.kind === 'conf') {
     const data = await readFile(s.path);
     await w.uploadBlob(`${s.name}.blob`, data);
@@ -102,7 +117,9 @@ async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promi
   }
   const warnings: string[] = [];
   const counter = new EntryCounter();
-  const stream = createPxarStream(s.path, { reuseReadBuffer: true, catalog: counter, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
+  const { exclude } = f;
+  const descendInto = await deviceFilter((await stat(s.path, { bigint: true })).dev, f.includeDev ?? [], f.allFileSystems === true);
+  const stream = createPxarStream(s.path, { reuseReadBuffer: true, catalog: counter, exclude, descendInto, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
   const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
   for (const wn of warnings) ctx.err(`warning: ${wn}`);
   return { ...stats, entries: counter.counts };
@@ -129,6 +146,24 @@ export function progressReporter(ctx: CliContext): { readonly onProgress: (e: { 
   };
 }
 
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * The `rsa-encrypted.key` of an encrypted backup: its key under the master public key given by
+ * `--master-pubkey-file`, else the imported one (`key import-master-pubkey`), else none.
+ */
+async function masterKeyCopy(loaded: LoadedKey, flag: string | undefined): Promise<Uint8Array | undefined> {
+  const path = flag ?? DEFAULT_MASTER_PUBKEY;
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (e) {
+    if (flag === undefined && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fail('NOT_FOUND', `cannot read master public key ${path}: ${(e as Error).message}`, { path }, e);
+  }
+  return rsaEncryptKeyConfig(parseMasterPublicKey(pem), keyConfigForMaster(loaded.key, loaded.json));
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('backup')
@@ -137,6 +172,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--backup-type <type>', 'host, vm or ct', 'host')
     .option('--backup-id <id>', 'backup id (default: the host name)')
     .option('--backup-time <epoch>', 'backup time in epoch seconds (default: now)')
+    .option('--exclude <pattern>', 'leave out paths matching this glob (repeatable; .pxarexclude syntax, rooted at each directory archive)', collect, [])
+    .option('--include-dev <path>', "also descend into the filesystem mounted at PATH (repeatable); other mount points are archived as empty directories", collect, [])
+    .option('--all-file-systems', 'descend into every mounted filesystem below a directory archive')
+    .option('--master-pubkey-file <file>', `with --keyfile: store the key encrypted under this RSA master public key (default: ${DEFAULT_MASTER_PUBKEY} when imported)`)
     .addOption(outputFormatOption());
   addKeyOption(addClientOptions(cmd)).action(async (specs: string[], f: BackupFlags) => {
     const r = await runBackup(ctx, specs, f);

@@ -15,14 +15,14 @@ import { createKeyFile, generateKey, type KeyFileJson } from '../../format/key-f
 import { atomicWrite } from '../../storage/atomic-write.ts';
 import { NodeFs } from '../../storage/node-fs.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
-import { NEW_PASSPHRASE_ENV, newKeyPassphrase, openKeyPath, readKeyJson } from '../key-access.ts';
+import { keyJson, NEW_PASSPHRASE_ENV, newKeyPassphrase, openKeyPath, readKeyJson } from '../key-access.ts';
 import { emit, outputFormatOption } from '../render.ts';
+import { registerMasterKeyCommands } from './key-master.ts';
 
 export const DEFAULT_KEY_PATH = join(homedir(), '.config', 'holdfast', 'encryption-key.json');
 const KDFS = ['scrypt', 'none'] as const;
 type Kdf = (typeof KDFS)[number];
 
-export const keyJson = (json: KeyFileJson): string => `${JSON.stringify(json, null, 2)}\n`;
 
 async function writeNewKeyFile(path: string, json: KeyFileJson): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -126,4 +126,5 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (path: string, o: { subject?: string }) => {
       ctx.out(await runKeyPaperkey(path, o.subject));
     });
+  registerMasterKeyCommands(key, ctx, DEFAULT_KEY_PATH);
 }

@@ -12,7 +12,6 @@ import { fail } from '../../core/errors.ts';
 import { deleteUser, openAccountStores } from '../../server/auth/account-admin.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, renderTable } from '../render.ts';
-import { readHiddenLine } from '../prompt.ts';
 import { noteMissingLocalConfig } from '../local-config.ts';
 
 export interface UserDeps {
@@ -73,7 +72,8 @@ export function register(program: Command, ctx: CliContext): void {
   const deps = (): UserDeps => ({
     configDir: resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir),
     ctx,
-    readPassword: readHiddenLine,
+    // only where a prompt can work: stdin and stderr are terminals (prompt.ts)
+    ...(ctx.readSecret ? { readPassword: ctx.readSecret } : {}),
   });
   const user = program.command('user').description('manage users and API tokens (user.cfg, shadow.json)');
 
