@@ -121,3 +121,16 @@ test('ACL routes: PUT validates role and id, GET filters by path and exact, dele
   assert.equal((await as('root@pbs', 'PUT', '/acl', { path: '/datastore/s1', role: 'DatastoreBackup', 'auth-id': 'plain@pbs', delete: true })).status, 200);
   assert.deepEqual((await as('root@pbs', 'GET', '/acl?path=/datastore/s1')).data, []);
 });
+
+test('PUT /access/password: own password only with the current one, anyone\'s with Permissions.Modify', async () => {
+  await auth.users.create('pw@pbs', { password: 'pwpass' });
+  const own = { userid: 'pw@pbs', password: 'newpass1' };
+  assert.equal((await as('pw@pbs', 'PUT', '/password', own)).code, 'INVALID_ARGUMENT', 'confirmation-password is required');
+  assert.equal((await as('pw@pbs', 'PUT', '/password', { ...own, 'confirmation-password': 'wrong' })).code, 'FORBIDDEN');
+  assert.equal((await as('pw@pbs', 'PUT', '/password', { ...own, 'confirmation-password': 'pwpass' })).status, 200);
+  assert.equal(await auth.users.verifyPassword('pw@pbs', 'newpass1', Math.floor(Date.now() / 1000)), true);
+  assert.equal((await as('pw@pbs', 'PUT', '/password', { userid: 'plain@pbs', password: 'stolen1', 'confirmation-password': 'newpass1' })).code, 'FORBIDDEN', 'not another user\'s');
+  assert.equal((await as('root@pbs', 'PUT', '/password', { userid: 'pw@pbs', password: 'adminset' })).status, 200);
+  assert.equal(await auth.users.verifyPassword('pw@pbs', 'adminset', Math.floor(Date.now() / 1000)), true);
+  assert.equal((await as('root@pbs', 'PUT', '/password', { userid: 'pw@pbs', password: 'abc' })).code, 'INVALID_ARGUMENT', 'too short');
+});
