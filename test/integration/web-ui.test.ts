@@ -29,6 +29,7 @@ const NEEDS_BUILD = BUILT || process.env['CI'] ? false : 'needs the web UI build
 const NEEDS_BROWSER = existsSync(CHROMIUM) ? NEEDS_BUILD : `needs ${CHROMIUM} (apt-get install chromium)`;
 const T1 = 1_800_000_000;
 const T2 = T1 + 86_400;
+const NEW_PASSWORD = 'changed-in-the-ui';
 
 interface Rig {
   readonly hs: HoldfastServer;
@@ -76,10 +77,10 @@ async function openPage(r: Rig, width: number, height: number): Promise<{ page: 
 }
 
 /** Logs in from the keyboard only: type, Tab, type, Enter. */
-async function keyboardLogin(r: Rig, page: Page): Promise<void> {
+async function keyboardLogin(r: Rig, page: Page, password = r.hs.firstStart.adminPassword ?? ''): Promise<void> {
   await page.focus('input[name=username]');
   await page.keyboard.press('Tab');
-  await page.keyboard.type(r.hs.firstStart.adminPassword ?? '');
+  await page.keyboard.type(password);
   await page.keyboard.press('Enter');
   await page.locator('#logout').waitFor();
 }
@@ -130,6 +131,12 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
       assert.equal(cookies[0]?.httpOnly, true);
     });
     await t.test('dashboard: the datastore with its sync level, promise and no GC yet', () => dashboardBeforeGc(page));
+    await t.test('dashboard: Refresh reloads every card', async () => {
+      await r.hs.registry.admin.update('default', { tuning: 'sync-level=none' });
+      await r.hs.registry.get('default');
+      await page.click('button.refresh');
+      await page.locator('article.card dd.sync-level', { hasText: /^none/ }).waitFor();
+    });
     await shot('dashboard');
     await t.test('content: notes (hostile text stays text), protect, prune preview, forget', () => contentPage(page));
     await shot('content');
@@ -145,6 +152,11 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
       await page.locator('#login').waitFor();
       assert.deepEqual((await page.context().cookies()).filter((c) => c.name.endsWith('PBSAuthCookie')), []);
       assert.equal(await page.evaluate("sessionStorage.getItem('holdfast')"), null);
+    });
+    await t.test('the password changed on the access page logs in', async () => {
+      await keyboardLogin(r, page, NEW_PASSWORD);
+      await page.click('#logout');
+      await page.locator('#login').waitFor();
     });
     assert.deepEqual(problems, []);
   } finally {
@@ -190,6 +202,13 @@ async function contentPage(page: Page): Promise<void> {
   await older.locator('button', { hasText: 'Really forget this snapshot?' }).click();
   await notice(page, 'Snapshot removed');
   await older.waitFor({ state: 'detached' });
+  await page.locator('li.group summary', { hasText: '1 snapshots' }).waitFor();
+
+  await newer.locator('button.verify').click();
+  await page.locator('#task-state', { hasText: 'Finished: OK' }).waitFor({ timeout: 60_000 });
+  await go(page, '#/content/default');
+  await page.click('li.group[data-group="host/webtest"] summary');
+  await newer.locator('.badge', { hasText: /^ok$/ }).waitFor();
 }
 
 async function optionsPage(r: Rig, page: Page): Promise<void> {
@@ -221,10 +240,12 @@ async function gcAndLog(page: Page, shot: () => Promise<unknown>): Promise<void>
 async function tasksPage(page: Page): Promise<void> {
   await go(page, '#/tasks');
   await page.locator('table.tasks td', { hasText: 'garbage_collection default' }).waitFor();
-  await page.selectOption('select[name=typefilter]', 'verify');
+  await page.locator('table.tasks td', { hasText: /^verify default/ }).waitFor();
+  await page.selectOption('select[name=typefilter]', 'prunejob');
   await page.locator('main', { hasText: 'No tasks.' }).waitFor();
   await page.selectOption('select[name=typefilter]', 'garbage_collection');
   await page.locator('table.tasks td', { hasText: 'garbage_collection default' }).waitFor();
+  assert.equal(await page.locator('table.tasks td', { hasText: /^verify/ }).count(), 0);
 }
 
 async function accessPage(r: Rig, page: Page): Promise<void> {
@@ -246,6 +267,14 @@ async function accessPage(r: Rig, page: Page): Promise<void> {
   await go(page, '#/dashboard');
   await go(page, '#/access');
   assert.equal(await page.locator('#token-secret').count(), 0, 'the secret is not shown again');
+
+  await page.fill('#password-form input[name=current-password]', 'wrong');
+  await page.fill('#password-form input[name=new-password]', NEW_PASSWORD);
+  await page.click('#password-form button[type=submit]');
+  await notice(page, /Failed: the current password does not match/);
+  await page.fill('#password-form input[name=current-password]', r.hs.firstStart.adminPassword ?? '');
+  await page.click('#password-form button[type=submit]');
+  await notice(page, 'Password changed');
 }
 
 test('web UI at phone widths: every page fits without sideways scrolling', { skip: NEEDS_BROWSER, timeout: 180_000 }, async (t) => {

@@ -1,7 +1,7 @@
 // Access: users (add, remove), API tokens per user (the secret is shown once, right after
 // creation, and never again: the server keeps only its hash) and the ACL editor.
 import { useState } from 'preact/hooks';
-import { api } from '../api.js';
+import { api, currentSession } from '../api.js';
 import { ConfirmButton, Loaded } from '../components.jsx';
 import { seg } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
@@ -13,6 +13,7 @@ export function Access() {
     <section>
       <h2>{S.access.title}</h2>
       <Users users={users} />
+      <Password users={users} />
       <Tokens users={users} />
       <Acl />
     </section>
@@ -53,6 +54,48 @@ function Users({ users }) {
         </label>
         <button type="submit" disabled={busy}>
           {S.access.addUser}
+        </button>
+      </form>
+    </>
+  );
+}
+
+/** Own password (with the current one) or, for an admin, any user's. */
+function Password({ users }) {
+  const me = currentSession()?.username;
+  const [who, setWho] = useState(me);
+  const [busy, run] = useAction();
+  const change = async (e) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const f = new FormData(form);
+    const params = { userid: who, password: f.get('new-password'), 'confirmation-password': who === me ? f.get('current-password') : undefined };
+    if ((await run(() => api('PUT', 'access/password', params).then(() => true), S.access.passwordChanged)) === true) form.reset();
+  };
+  return (
+    <>
+      <h3>{S.access.passwordTitle}</h3>
+      <form class="row" id="password-form" onSubmit={change}>
+        <label>
+          {S.access.userid}{' '}
+          <select name="userid" value={who} onChange={(e) => setWho(e.currentTarget.value)}>
+            {(users.data ?? [{ userid: me }]).map((u) => (
+              <option key={u.userid} value={u.userid}>
+                {u.userid}
+              </option>
+            ))}
+          </select>
+        </label>
+        {who === me && (
+          <label>
+            {S.access.currentPassword} <input name="current-password" type="password" autoComplete="current-password" required />
+          </label>
+        )}
+        <label>
+          {S.access.newPassword} <input name="new-password" type="password" autoComplete="new-password" minLength={5} required />
+        </label>
+        <button type="submit" disabled={busy}>
+          {S.access.changePassword}
         </button>
       </form>
     </>

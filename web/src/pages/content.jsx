@@ -54,6 +54,7 @@ function Namespaces({ store }) {
 
 function Groups({ store, ns }) {
   const groups = useLoad(() => api('GET', storePath(store, '/groups'), { ns }), [store, ns]);
+  // a forget changes the group's snapshot count (or removes the group)
   return (
     <Loaded load={groups}>
       {(list) =>
@@ -62,7 +63,7 @@ function Groups({ store, ns }) {
         ) : (
           <ul class="groups">
             {list.map((g) => (
-              <Group key={`${g['backup-type']}/${g['backup-id']}`} store={store} ns={ns} group={g} />
+              <Group key={`${g['backup-type']}/${g['backup-id']}`} store={store} ns={ns} group={g} onChange={groups.reload} />
             ))}
           </ul>
         )
@@ -71,7 +72,7 @@ function Groups({ store, ns }) {
   );
 }
 
-function Group({ store, ns, group }) {
+function Group({ store, ns, group, onChange }) {
   const [open, setOpen] = useState(false);
   const name = `${group['backup-type']}/${group['backup-id']}`;
   return (
@@ -80,13 +81,13 @@ function Group({ store, ns, group }) {
         <summary>
           {name} <span class="muted">{S.content.snapshots(group['backup-count'])}</span>
         </summary>
-        {open && <Snapshots store={store} ns={ns} group={group} />}
+        {open && <Snapshots store={store} ns={ns} group={group} onChange={onChange} />}
       </details>
     </li>
   );
 }
 
-function Snapshots({ store, ns, group }) {
+function Snapshots({ store, ns, group, onChange }) {
   const ref = { ns, 'backup-type': group['backup-type'], 'backup-id': group['backup-id'] };
   const snaps = useLoad(() => api('GET', storePath(store, '/snapshots'), ref), [store, ns, group['backup-type'], group['backup-id']]);
   return (
@@ -110,7 +111,16 @@ function Snapshots({ store, ns, group }) {
                 {[...list]
                   .sort((a, b) => b['backup-time'] - a['backup-time'])
                   .map((s) => (
-                    <Snapshot key={s['backup-time']} store={store} ns={ns} snap={s} onChange={snaps.reload} />
+                    <Snapshot
+                      key={s['backup-time']}
+                      store={store}
+                      ns={ns}
+                      snap={s}
+                      onChange={() => {
+                        snaps.reload();
+                        onChange();
+                      }}
+                    />
                   ))}
               </tbody>
             </table>
@@ -129,15 +139,20 @@ function Snapshot({ store, ns, snap, onChange }) {
   const verify = snap.verification?.state ?? 'none';
   const encrypted = (snap.files ?? []).some((f) => f['crypt-mode'] === 'encrypt');
   const act = (fn, text) => run(fn, text).then(onChange);
+  const verifyNow = () =>
+    run(async () => {
+      const upid = await api('POST', storePath(store, '/verify'), ref);
+      location.hash = href('tasks', upid);
+    }, S.content.verifyStarted);
   return (
     <>
       <tr data-snapshot={snapshotId(snap)}>
-        <td>
+        <td data-label={S.content.time}>
           {iso(snap['backup-time'])}
           {snap.comment && <div class="comment">{snap.comment}</div>}
         </td>
-        <td>{size(snap.size)}</td>
-        <td>
+        <td data-label={S.content.size}>{size(snap.size)}</td>
+        <td data-label={S.content.archives}>
           <ul class="archives">
             {(snap.files ?? []).map((f) => (
               <li key={f.filename}>
@@ -146,15 +161,18 @@ function Snapshot({ store, ns, snap, onChange }) {
             ))}
           </ul>
         </td>
-        <td>
+        <td data-label={S.content.verify}>
           <Badge kind={verify}>{VERIFY_LABEL[verify] ?? verify}</Badge>
         </td>
-        <td>{encrypted ? S.yes : S.no}</td>
-        <td>{snap.protected ? S.yes : S.no}</td>
+        <td data-label={S.content.encrypted}>{encrypted ? S.yes : S.no}</td>
+        <td data-label={S.content.protected}>{snap.protected ? S.yes : S.no}</td>
         <td class="row-actions">
           <div>
             <button type="button" class="edit-notes" onClick={() => setEditing(!editing)} aria-expanded={editing}>
               {S.content.editNotes}
+            </button>
+            <button type="button" class="verify" disabled={busy} onClick={() => void verifyNow()}>
+              {S.content.verifyNow}
             </button>
             <button
               type="button"

@@ -1,32 +1,32 @@
 // Dashboard: one card per datastore (its own stored bytes from the last GC, the filesystem it
 // lives on, dedup factor, sync level with its promise, the last GC/verify/prune) and the running
 // tasks. Starting GC or verify opens the task's live log.
+import { useState } from 'preact/hooks';
 import { api, storePath } from '../api.js';
-import { Badge, Loaded, useStores } from '../components.jsx';
+import { Badge, Loaded } from '../components.jsx';
 import { iso, isTaskOk, seg, size } from '../format.js';
 import { href, useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
 import { TaskTable } from './tasks.jsx';
 
 export function Dashboard() {
-  const stores = useStores();
-  const running = useLoad(() => api('GET', 'nodes/localhost/tasks', { running: 1 }), []);
+  const [round, setRound] = useState(0);
+  const stores = useLoad(() => api('GET', 'config/datastore'), [round]);
+  const running = useLoad(() => api('GET', 'nodes/localhost/tasks', { running: 1 }), [round]);
   return (
     <section>
       <div class="titlebar">
         <h2>{S.dash.title}</h2>
         <button
           type="button"
-          onClick={() => {
-            stores.reload();
-            running.reload();
-          }}
+          class="refresh"
+          onClick={() => setRound(round + 1)}
         >
           {S.refresh}
         </button>
       </div>
       <Loaded load={stores}>
-        {(list) => (list.length === 0 ? <p>{S.noStores}</p> : <div class="cards">{list.map((c) => <StoreCard key={c.name} config={c} />)}</div>)}
+        {(list) => (list.length === 0 ? <p>{S.noStores}</p> : <div class="cards">{list.map((c) => <StoreCard key={c.name} config={c} round={round} />)}</div>)}
       </Loaded>
       <h3>{S.dash.running}</h3>
       <Loaded load={running}>{(tasks) => (tasks.length === 0 ? <p class="muted">{S.dash.noRunning}</p> : <TaskTable tasks={tasks} />)}</Loaded>
@@ -46,9 +46,10 @@ async function loadCard(name) {
   return { status, last: { gc, verify, prune } };
 }
 
-function StoreCard({ config }) {
+/** `round` changes on Refresh, which reloads every card. */
+function StoreCard({ config, round }) {
   const name = config.name;
-  const load = useLoad(() => loadCard(name), [name]);
+  const load = useLoad(() => loadCard(name), [name, round]);
   const [busy, run] = useAction();
   const start = (job, started) =>
     run(async () => {
