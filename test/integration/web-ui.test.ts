@@ -130,6 +130,17 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
       assert.equal(cookies.length, 1);
       assert.equal(cookies[0]?.httpOnly, true);
     });
+    await t.test('keyboard: after a reload (still logged in) the first Tab reaches the skip link; a navigation link opens its page with Enter', async () => {
+      await page.reload(); // the session survives a reload (sessionStorage + cookie)
+      await page.locator('#logout').waitFor();
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+      await page.focus('nav a[href="#/tasks"]');
+      await page.keyboard.press('Enter');
+      await page.locator('nav a[aria-current=page]', { hasText: 'Tasks' }).waitFor();
+      await page.locator('form.filters').waitFor();
+      await go(page, '#/dashboard');
+    });
     await t.test('dashboard: the datastore with its sync level, promise and no GC yet', () => dashboardBeforeGc(page));
     await t.test('dashboard: Refresh reloads every card', async () => {
       await r.hs.registry.admin.update('default', { tuning: 'sync-level=none' });

@@ -75,10 +75,10 @@ function OptionsForm({ store }) {
             ))}
           </fieldset>
           <fieldset>
-            <legend>{S.options.gcSchedule}</legend>
+            <legend>{S.options.schedules}</legend>
             {TEXT.map((k) => (
               <label key={k}>
-                {k === 'gc-schedule' ? S.options.gcSchedule : S.options.pruneSchedule}
+                {k === 'gc-schedule' ? S.options.gcSchedule : S.options.pruneSchedule}{' '}
                 <input name={k} defaultValue={c[k] ?? ''} placeholder={S.options.schedulePlaceholder} />
               </label>
             ))}
@@ -90,7 +90,7 @@ function OptionsForm({ store }) {
             <legend>{S.options.keep}</legend>
             {KEEP.map((k) => (
               <label key={k}>
-                {k}
+                {k}{' '}
                 <input name={k} type="number" min="1" defaultValue={c[k] ?? ''} />
               </label>
             ))}
