@@ -158,11 +158,14 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await shot('tasks');
     await t.test('access: a token is created, its secret shown once and accepted by the API; a permission is granted', () => accessPage(r, page));
     await shot('access');
-    await t.test('logout clears the HttpOnly cookie through the server and shows the login form', async () => {
+    await t.test('logout clears the HttpOnly cookie through the server, revokes the ticket and shows the login form', async () => {
+      const ticket = (await page.context().cookies()).find((c) => c.name.endsWith('PBSAuthCookie'))?.value ?? '';
+      assert.equal((await fetchInsecure(`${r.base}/api2/json/access/users`, { cookie: `PBSAuthCookie=${ticket}` })).status, 200);
       await page.click('#logout');
       await page.locator('#login').waitFor();
       assert.deepEqual((await page.context().cookies()).filter((c) => c.name.endsWith('PBSAuthCookie')), []);
       assert.equal(await page.evaluate("sessionStorage.getItem('holdfast')"), null);
+      assert.equal((await fetchInsecure(`${r.base}/api2/json/access/users`, { cookie: `PBSAuthCookie=${ticket}` })).status, 401, 'the ticket no longer works');
     });
     await t.test('the password changed on the access page logs in', async () => {
       await keyboardLogin(r, page, NEW_PASSWORD);

@@ -57,13 +57,17 @@ function ticketRoute(auth: AuthService): Route {
   };
 }
 
-/** Logout (the web UI's): public, so an expired ticket's cookie can be cleared too. */
-function logoutRoute(): Route {
+/**
+ * Logout (the web UI's): public, so an expired ticket's cookie can be cleared too. A valid ticket
+ * in the cookie is revoked: it stops working at once, not only in this browser.
+ */
+function logoutRoute(auth: AuthService): Route {
   return {
     method: 'DELETE',
     path: `${BASE}/ticket`,
     public: true,
     handler: (ctx) => {
+      auth.revokeTicket(ctx.req.headers);
       ctx.setHeader('set-cookie', CLEARED_COOKIES);
       return null;
     },
@@ -196,5 +200,5 @@ function aclRoutes(auth: AuthService): Route[] {
 }
 
 export function accessRoutes(auth: AuthService): Route[] {
-  return [ticketRoute(auth), logoutRoute(), passwordRoute(auth), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
+  return [ticketRoute(auth), logoutRoute(auth), passwordRoute(auth), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
 }
