@@ -47,7 +47,7 @@ function Users({ users }) {
       </Loaded>
       <form class="row" onSubmit={add}>
         <label>
-          {S.access.userid} <input name="userid" required placeholder="name@pbs" />
+          {S.access.userid} <input name="userid" required placeholder={S.access.useridPlaceholder} />
         </label>
         <label>
           {S.access.password} <input name="password" type="password" autoComplete="new-password" />
@@ -215,7 +215,7 @@ function Acl() {
       </Loaded>
       <form class="row" onSubmit={grant}>
         <label>
-          {S.access.path} <input name="path" required defaultValue="/datastore" />
+          {S.access.path} <input name="path" required defaultValue={S.access.pathDefault} />
         </label>
         <label>
           {S.access.authId} <input name="auth-id" required />

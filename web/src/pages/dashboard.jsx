@@ -71,7 +71,7 @@ function StoreCard({ config, round }) {
               <dt>{S.dash.filesystem}</dt>
               <dd>{S.dash.fsUse(size(status.used), size(status.total))}</dd>
               <dt>{S.dash.dedup}</dt>
-              <dd class="dedup">{typeof dedup === 'number' ? dedup.toFixed(2) : '—'}</dd>
+              <dd class="dedup">{typeof dedup === 'number' ? dedup.toFixed(2) : S.dash.noDedup}</dd>
               <dt>{S.dash.syncLevel}</dt>
               <dd class="sync-level">
                 <strong>{status['sync-level']}</strong> <span class="promise">{S.syncPromise[status['sync-level']] ?? ''}</span>
