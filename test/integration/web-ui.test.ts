@@ -1,7 +1,7 @@
 /**
  * The web UI, driven as a person would: headless Chromium against a real server on loopback with
  * snapshots made through the real backup path. It logs in from the keyboard, reads the dashboard,
- * edits notes (a hostile value shows as text), protects, previews a prune, forgets, changes the
+ * edits notes (a hostile value shows as text), previews and applies a prune, protects, forgets, changes the
  * sync level, runs GC and follows its log to the end, filters tasks, creates a token (whose
  * secret then works against the API) and a permission, and logs out. The same pages at 390 and
  * 360 px must not scroll sideways. Screenshots go to $HOLDFAST_SCREENSHOTS (docs/screenshots/
@@ -27,6 +27,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const BUILT = existsSync(new URL('../../web/dist/index.html', import.meta.url));
 const NEEDS_BUILD = BUILT || process.env['CI'] ? false : 'needs the web UI build (npm run build)';
 const NEEDS_BROWSER = existsSync(CHROMIUM) ? NEEDS_BUILD : `needs ${CHROMIUM} (apt-get install chromium)`;
+const T0 = 1_800_000_000 - 86_400;
 const T1 = 1_800_000_000;
 const T2 = T1 + 86_400;
 const NEW_PASSWORD = 'changed-in-the-ui';
@@ -43,6 +44,7 @@ async function rig(): Promise<Rig> {
   const dir = makeTempDir();
   const hs = await startHoldfastServer({ configDir: join(dir, 'cfg'), host: '127.0.0.1', port: 0, log: silentLogger, workerThreads: false, defaultDatastorePath: join(dir, 'data', 'default') });
   const store = await hs.registry.get('default');
+  await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T0 }, [pseudoRandom(30_000, 3)]);
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T1 }, [pseudoRandom(50_000, 1)]);
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T2 }, [pseudoRandom(50_000, 1), pseudoRandom(20_000, 2)]);
   const browser = await chromium.launch({
@@ -149,7 +151,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
       await page.locator('article.card dd.sync-level', { hasText: /^none/ }).waitFor();
     });
     await shot('dashboard');
-    await t.test('content: notes (hostile text stays text), protect, prune preview, forget', () => contentPage(page));
+    await t.test('content: notes (hostile text stays text), prune preview then prune, protect, forget, verify', () => contentPage(page));
     await shot('content');
     await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
     await shot('options');
@@ -205,8 +207,14 @@ async function contentPage(page: Page): Promise<void> {
   assert.equal(await page.locator('table.snapshots img').count(), 0, 'notes render as text');
   assert.notEqual(await page.title(), 'owned');
 
+  await page.fill('form.prune input[name=keep-last]', '2');
   await page.click('form.prune button[type=submit]');
-  await page.locator('.prune-summary', { hasText: '1 kept, 1 would be removed' }).waitFor();
+  await page.locator('.prune-summary', { hasText: '2 kept, 1 would be removed' }).waitFor();
+  await page.click('button.prune-apply');
+  await page.click('button:has-text("Really remove the snapshots marked remove?")');
+  await notice(page, 'Pruned');
+  await row('2027-01-14T08:00:00Z').waitFor({ state: 'detached' });
+  await page.locator('li.group summary', { hasText: '2 snapshots' }).waitFor();
 
   await newer.locator('button', { hasText: 'Protect' }).click();
   await notice(page, 'Snapshot protected');

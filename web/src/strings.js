@@ -91,6 +91,9 @@ export const S = {
     keep: 'keep',
     drop: 'remove',
     pruneResult: (keep, drop) => `${keep} kept, ${drop} would be removed`,
+    pruneApply: (n) => `Prune now (keep-last ${n})`,
+    pruneWhat: 'remove the snapshots marked remove',
+    pruned: 'Pruned',
   },
   options: {
     title: 'Options',

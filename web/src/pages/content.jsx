@@ -127,7 +127,14 @@ function Snapshots({ store, ns, group, onChange }) {
           </div>
         )}
       </Loaded>
-      <PrunePreview store={store} refArgs={ref} />
+      <PrunePreview
+        store={store}
+        refArgs={ref}
+        onChange={() => {
+          snaps.reload();
+          onChange();
+        }}
+      />
     </>
   );
 }
@@ -241,14 +248,23 @@ function Notes({ store, refArgs, label, onDone }) {
   );
 }
 
-function PrunePreview({ store, refArgs }) {
+/** Preview first (a dry run), then prune with exactly the policy that was previewed. */
+function PrunePreview({ store, refArgs, onChange }) {
   const [result, setResult] = useState(null);
   const [busy, run] = useAction();
+  const prune = (keepLast, dryRun) => api('POST', storePath(store, '/prune'), { ...refArgs, 'keep-last': keepLast, 'dry-run': dryRun });
   const preview = async (e) => {
     e.preventDefault();
     const keepLast = String(new FormData(e.currentTarget).get('keep-last'));
-    const r = await run(() => api('POST', storePath(store, '/prune'), { ...refArgs, 'keep-last': keepLast, 'dry-run': true }));
-    if (r) setResult(r);
+    const r = await run(() => prune(keepLast, true));
+    if (r) setResult({ keepLast, entries: r });
+  };
+  const apply = async () => {
+    const r = await run(() => prune(result.keepLast, false), S.content.pruned);
+    if (r) {
+      setResult(null);
+      onChange();
+    }
   };
   return (
     <form class="prune" onSubmit={preview}>
@@ -260,14 +276,17 @@ function PrunePreview({ store, refArgs }) {
       </button>
       {result && (
         <>
-          <p class="prune-summary">{S.content.pruneResult(result.filter((x) => x.keep).length, result.filter((x) => !x.keep).length)}</p>
+          <p class="prune-summary">{S.content.pruneResult(result.entries.filter((x) => x.keep).length, result.entries.filter((x) => !x.keep).length)}</p>
           <ul class="prune-list">
-            {result.map((x) => (
+            {result.entries.map((x) => (
               <li key={x['backup-time']}>
                 <Badge kind={x.keep ? 'ok' : 'failed'}>{x.keep ? S.content.keep : S.content.drop}</Badge> {iso(x['backup-time'])}
               </li>
             ))}
           </ul>
+          {result.entries.some((x) => !x.keep) && (
+            <ConfirmButton label={S.content.pruneApply(result.keepLast)} what={S.content.pruneWhat} class="prune-apply" disabled={busy} onConfirm={() => void apply()} />
+          )}
         </>
       )}
     </form>
