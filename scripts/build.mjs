@@ -4,6 +4,7 @@
 // runs dist/ while it is newer than every file in src/, and the sources through tsx otherwise, so
 // an edit is never hidden by a stale build. Why compile at all: tsx costs about 40 MiB of RSS in
 // every thread that loads TypeScript (main and each worker) and ~0.4 s at each CLI start.
+// First it builds the web UI (web/ → web/dist/, git-ignored) with Vite; the server serves that.
 import { copyFileSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -12,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = new Date();
+const bestEffort = process.argv.includes('--best-effort');
+await buildWeb();
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 let tsc;
 try {
@@ -25,7 +28,7 @@ const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.jso
 if (r.status !== 0) {
   console.error('build: tsc failed; bin/holdfast.js keeps running the sources through tsx');
   // As `prepare` (during `npm ci`) a failed build must not fail the install: nothing is lost but speed.
-  process.exit(process.argv.includes('--best-effort') ? 0 : (r.status ?? 1));
+  process.exit(bestEffort ? 0 : (r.status ?? 1));
 }
 for (const name of readdirSync(join(root, 'src'), { recursive: true })) {
   if (!String(name).endsWith('.mjs')) continue;
@@ -37,3 +40,20 @@ for (const name of readdirSync(join(root, 'src'), { recursive: true })) {
 const stamp = join(root, 'dist', '.build-stamp');
 writeFileSync(stamp, `${started.toISOString()}\n`);
 utimesSync(stamp, started, started);
+
+/** Vite builds the web UI into web/dist; without vite (no devDependencies) the server says so on `/`. */
+async function buildWeb() {
+  let vite;
+  try {
+    vite = await import('vite');
+  } catch {
+    console.error('build: vite is not installed; the web UI is not built');
+    return;
+  }
+  try {
+    await vite.build({ configFile: join(root, 'web', 'vite.config.js') });
+  } catch (e) {
+    console.error(`build: the web UI build failed: ${e instanceof Error ? e.message : String(e)}`);
+    if (!bestEffort) process.exit(1);
+  }
+}

@@ -1,89 +1,355 @@
 /**
- * The web UI, driven as a person would: headless Chromium logs in with the first-start password
- * and sees the datastore, its sync level and a snapshot made through the real backup path.
- * Needs /usr/bin/chromium (Debian package `chromium`; .ci/run installs it) and skips without it.
+ * The web UI, driven as a person would: headless Chromium against a real server on loopback with
+ * snapshots made through the real backup path. It logs in from the keyboard, reads the dashboard,
+ * edits notes (a hostile value shows as text), previews and applies a prune, protects, forgets, changes the
+ * sync level, runs GC and follows its log to the end, filters tasks, creates a token (whose
+ * secret then works against the API) and a permission, and logs out. The same pages at 390 and
+ * 360 px must not scroll sideways. Screenshots go to $HOLDFAST_SCREENSHOTS (docs/screenshots/
+ * holds a set made this way) or a temp dir.
+ *
+ * Needs the web UI build (`npm run build`; `npm test` builds first) and /usr/bin/chromium (Debian
+ * package `chromium`; .ci/run installs it); skips with the reason without them, except in CI,
+ * where a missing build fails.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { silentLogger } from '../../src/core/log.ts';
-import { startHoldfastServer } from '../../src/server/holdfast-server.ts';
+import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdfast-server.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 // @ts-expect-error web/ is plain browser JavaScript without type declarations
-import { esc, seg } from '../../web/html.js';
+import { seg, withTuning } from '../../web/src/format.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const BUILT = existsSync(new URL('../../web/dist/index.html', import.meta.url));
+const NEEDS_BUILD = BUILT || process.env['CI'] ? false : 'needs the web UI build (npm run build)';
+const NEEDS_BROWSER = existsSync(CHROMIUM) ? NEEDS_BUILD : `needs ${CHROMIUM} (apt-get install chromium)`;
+const T0 = 1_800_000_000 - 86_400;
+const T1 = 1_800_000_000;
+const T2 = T1 + 86_400;
+const NEW_PASSWORD = 'changed-in-the-ui';
 
-test('the server serves the web UI page and its assets without credentials', async () => {
+interface Rig {
+  readonly hs: HoldfastServer;
+  readonly base: string;
+  readonly browser: Browser;
+  readonly shots: string;
+  close(): Promise<void>;
+}
+
+async function rig(): Promise<Rig> {
+  const dir = makeTempDir();
+  const hs = await startHoldfastServer({ configDir: join(dir, 'cfg'), host: '127.0.0.1', port: 0, log: silentLogger, workerThreads: false, defaultDatastorePath: join(dir, 'data', 'default') });
+  const store = await hs.registry.get('default');
+  await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T0 }, [pseudoRandom(30_000, 3)]);
+  await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T1 }, [pseudoRandom(50_000, 1)]);
+  await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T2 }, [pseudoRandom(50_000, 1), pseudoRandom(20_000, 2)]);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const shots = process.env['HOLDFAST_SCREENSHOTS'] ?? join(dir, 'shots');
+  mkdirSync(shots, { recursive: true });
+  return {
+    hs,
+    base: `https://127.0.0.1:${hs.server.port}`,
+    browser,
+    shots,
+    async close() {
+      await browser.close();
+      await hs.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A page that records script errors and CSP violations; both must stay empty. */
+async function openPage(r: Rig, width: number, height: number): Promise<{ page: Page; problems: string[] }> {
+  const page = await (await r.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height } })).newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push(m.text());
+  });
+  await page.goto(`${r.base}/`);
+  return { page, problems };
+}
+
+/** Logs in from the keyboard only: type, Tab, type, Enter. */
+async function keyboardLogin(r: Rig, page: Page, password = r.hs.firstStart.adminPassword ?? ''): Promise<void> {
+  await page.focus('input[name=username]');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.locator('#logout').waitFor();
+}
+
+const notice = (page: Page, text: string | RegExp) => page.locator('#notice', { hasText: text }).waitFor();
+
+async function go(page: Page, hash: string): Promise<void> {
+  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+}
+
+test('the server serves the built web UI with a strict CSP: index.html no-cache, hashed assets immutable', { skip: NEEDS_BUILD }, async () => {
   const dir = makeTempDir();
   const hs = await startHoldfastServer({ configDir: join(dir, 'cfg'), host: '127.0.0.1', port: 0, log: silentLogger, workerThreads: false });
   try {
     const get = (p: string) => fetchInsecure(`https://127.0.0.1:${hs.server.port}${p}`);
     const page = await get('/');
     assert.equal(page.status, 200);
-    assert.match(page.body, /<form id="login">/);
-    assert.match((await get('/web/app.js')).body, /access\/ticket/);
-    assert.equal((await get('/web/app.css')).status, 200);
-    assert.match((await get('/web/html.js')).body, /export const esc/);
+    assert.equal(page.headers['cache-control'], 'no-cache');
+    const csp = String(page.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.doesNotMatch(page.body, /<script>|<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+    const assets = [...page.body.matchAll(/(?:src|href)="(\/web\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '');
+    assert.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), `index names its assets: ${assets.join(' ')}`);
+    for (const a of assets) {
+      const r = await get(a);
+      assert.equal(r.status, 200, a);
+      assert.equal(r.headers['cache-control'], 'public, max-age=31536000, immutable');
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    }
+    assert.equal((await get('/web/assets/nope.js')).status, 404);
+    assert.equal((await get('/web/assets/..%2Fsrc%2Fmain.jsx')).status, 404);
   } finally {
     await hs.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('web UI: log in, see the datastore with its sync level and a snapshot', { skip: existsSync(CHROMIUM) ? false : `needs ${CHROMIUM} (apt-get install chromium)`, timeout: 120_000 }, async () => {
-  const dir = makeTempDir();
-  const hs = await startHoldfastServer({ configDir: join(dir, 'cfg'), host: '127.0.0.1', port: 0, log: silentLogger, workerThreads: false, defaultDatastorePath: join(dir, 'data', 'default') });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+test('web UI on a desktop: every page works, from login to logout', { skip: NEEDS_BROWSER, timeout: 180_000 }, async (t) => {
+  const r = await rig();
   try {
-    const store = await hs.registry.get('default');
-    await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: 1_800_000_000 }, [pseudoRandom(50_000, 1)]);
-    const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`https://127.0.0.1:${hs.server.port}/`);
-    await page.fill('input[name=password]', hs.firstStart.adminPassword ?? '');
-    await page.click('button[type=submit]');
-    await page.waitForSelector('#snapshots tbody td:has-text("host/webtest/")');
-    assert.match(await page.textContent('#stores') ?? '', /default\s*sync-level filesystem/);
-    assert.match(await page.textContent('#snapshots') ?? '', /host\/webtest\/2027-01-15T08:00:00Z/);
-    const authCookies = async () => (await page.context().cookies()).filter((c) => c.name.endsWith('PBSAuthCookie'));
-    assert.equal((await authCookies()).length, 1, 'the server set the HttpOnly ticket cookie');
-    assert.equal((await authCookies())[0]?.httpOnly, true);
-    await page.click('#logout');
-    await page.waitForSelector('#login-view:not([hidden])');
-    assert.deepEqual(await authCookies(), [], 'logout cleared the HttpOnly cookie through the server');
-    assert.deepEqual(errors, []);
+    const { page, problems } = await openPage(r, 1280, 900);
+    const shot = (name: string) => page.screenshot({ path: join(r.shots, `desktop-${name}.png`), fullPage: true });
+    await t.test('logs in from the keyboard and sets the HttpOnly ticket cookie', async () => {
+      await keyboardLogin(r, page);
+      const cookies = (await page.context().cookies()).filter((c) => c.name.endsWith('PBSAuthCookie'));
+      assert.equal(cookies.length, 1);
+      assert.equal(cookies[0]?.httpOnly, true);
+    });
+    await t.test('keyboard: after a reload (still logged in) the first Tab reaches the skip link; a navigation link opens its page with Enter', async () => {
+      await page.reload(); // the session survives a reload (sessionStorage + cookie)
+      await page.locator('#logout').waitFor();
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+      await page.focus('nav a[href="#/tasks"]');
+      await page.keyboard.press('Enter');
+      await page.locator('nav a[aria-current=page]', { hasText: 'Tasks' }).waitFor();
+      await page.locator('form.filters').waitFor();
+      await go(page, '#/dashboard');
+    });
+    await t.test('dashboard: the datastore with its sync level, promise and no GC yet', () => dashboardBeforeGc(page));
+    await t.test('dashboard: Refresh reloads every card', async () => {
+      await r.hs.registry.admin.update('default', { tuning: 'sync-level=none' });
+      await r.hs.registry.get('default');
+      await page.click('button.refresh');
+      await page.locator('article.card dd.sync-level', { hasText: /^none/ }).waitFor();
+    });
+    await shot('dashboard');
+    await t.test('content: notes (hostile text stays text), prune preview then prune, protect, forget, verify', () => contentPage(page));
+    await shot('content');
+    await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
+    await shot('options');
+    await t.test('GC starts from the dashboard and its log is followed to the end', () => gcAndLog(page, () => shot('task-log')));
+    await t.test('tasks: the list shows the GC and the type filter works', () => tasksPage(page));
+    await shot('tasks');
+    await t.test('access: a token is created, its secret shown once and accepted by the API; a permission is granted', () => accessPage(r, page));
+    await shot('access');
+    await t.test('logout clears the HttpOnly cookie through the server, revokes the ticket and shows the login form', async () => {
+      const ticket = (await page.context().cookies()).find((c) => c.name.endsWith('PBSAuthCookie'))?.value ?? '';
+      assert.equal((await fetchInsecure(`${r.base}/api2/json/access/users`, { cookie: `PBSAuthCookie=${ticket}` })).status, 200);
+      await page.click('#logout');
+      await page.locator('#login').waitFor();
+      assert.deepEqual((await page.context().cookies()).filter((c) => c.name.endsWith('PBSAuthCookie')), []);
+      assert.equal(await page.evaluate("sessionStorage.getItem('holdfast')"), null);
+      assert.equal((await fetchInsecure(`${r.base}/api2/json/access/users`, { cookie: `PBSAuthCookie=${ticket}` })).status, 401, 'the ticket no longer works');
+    });
+    await t.test('the password changed on the access page logs in', async () => {
+      await keyboardLogin(r, page, NEW_PASSWORD);
+      await page.click('#logout');
+      await page.locator('#login').waitFor();
+    });
+    assert.deepEqual(problems, []);
   } finally {
-    await browser.close();
-    await hs.close();
-    rmSync(dir, { recursive: true, force: true });
+    await r.close();
   }
 });
 
-test('web UI esc() escapes both quotes and markup; seg() encodes a path part', () => {
-  const escape = esc as (s: unknown) => string;
-  const segment = seg as (s: unknown) => string;
-  assert.equal(escape(`<a href='x' title="y">&</a>`), '&lt;a href=&#39;x&#39; title=&quot;y&quot;&gt;&amp;&lt;/a&gt;');
-  assert.equal(escape(undefined), '');
-  assert.equal(segment('a/b?c#d e'), 'a%2Fb%3Fc%23d%20e');
+async function dashboardBeforeGc(page: Page): Promise<void> {
+  const card = page.locator('article.card[data-store="default"]');
+  await card.locator('dd.sync-level').waitFor();
+  assert.match((await card.locator('dd.sync-level').textContent()) ?? '', /^filesystem\s*One filesystem sync per backup/);
+  assert.match((await card.textContent()) ?? '', /unknown until the first GC/);
+  assert.match((await card.textContent()) ?? '', /Last GC\s*never/);
+}
+
+async function contentPage(page: Page): Promise<void> {
+  await go(page, '#/content/default');
+  await page.click('li.group[data-group="host/webtest"] summary');
+  const row = (t: string) => page.locator(`tr[data-snapshot="host/webtest/${t}"]`);
+  const newer = row('2027-01-16T08:00:00Z');
+  const older = row('2027-01-15T08:00:00Z');
+  await newer.waitFor();
+  assert.match((await newer.textContent()) ?? '', /data\.didx/);
+  assert.match((await newer.textContent()) ?? '', /not verified/);
+
+  const hostile = `<img src=x onerror="document.title='owned'">`;
+  await newer.locator('button.edit-notes').click();
+  await page.fill('textarea[name=notes]', `${hostile}\nsecond line`);
+  await page.click('form.notes button[type=submit]');
+  await notice(page, 'Notes saved');
+  await newer.locator('.comment', { hasText: hostile }).waitFor();
+  assert.equal(await page.locator('table.snapshots img').count(), 0, 'notes render as text');
+  assert.notEqual(await page.title(), 'owned');
+
+  await page.fill('form.prune input[name=keep-last]', '2');
+  await page.click('form.prune button[type=submit]');
+  await page.locator('.prune-summary', { hasText: '2 kept, 1 would be removed' }).waitFor();
+  await page.click('button.prune-apply');
+  await page.click('button:has-text("Really remove the snapshots marked remove?")');
+  await notice(page, 'Pruned');
+  await row('2027-01-14T08:00:00Z').waitFor({ state: 'detached' });
+  await page.locator('li.group summary', { hasText: '2 snapshots' }).waitFor();
+
+  await newer.locator('button', { hasText: 'Protect' }).click();
+  await notice(page, 'Snapshot protected');
+  await newer.locator('td', { hasText: /^yes$/ }).waitFor();
+
+  await older.locator('button.forget').click();
+  await older.locator('button', { hasText: 'Really forget this snapshot?' }).click();
+  await notice(page, 'Snapshot removed');
+  await older.waitFor({ state: 'detached' });
+  await page.locator('li.group summary', { hasText: '1 snapshots' }).waitFor();
+
+  await newer.locator('button.verify').click();
+  await page.locator('#task-state', { hasText: 'Finished: OK' }).waitFor({ timeout: 60_000 });
+  await go(page, '#/content/default');
+  await page.click('li.group[data-group="host/webtest"] summary');
+  await newer.locator('.badge', { hasText: /^ok$/ }).waitFor();
+}
+
+async function optionsPage(r: Rig, page: Page): Promise<void> {
+  await go(page, '#/options/default');
+  await page.check('input[name=sync-level][value=file]');
+  await page.fill('input[name=keep-last]', '3');
+  await page.click('form.options button[type=submit]');
+  await notice(page, 'Options saved');
+  const cfg = await r.hs.registry.config('default');
+  assert.match(cfg.props.get('tuning') ?? '', /sync-level=file/);
+  assert.equal(cfg.props.get('keep-last'), '3');
+  assert.equal((await r.hs.registry.get('default')).syncLevel, 'file');
+}
+
+async function gcAndLog(page: Page, shot: () => Promise<unknown>): Promise<void> {
+  await go(page, '#/dashboard');
+  const card = page.locator('article.card[data-store="default"]');
+  await card.locator('dd.sync-level', { hasText: /^file/ }).waitFor();
+  await card.locator('button.start-gc').click();
+  await page.locator('#task-state', { hasText: 'Finished: OK' }).waitFor({ timeout: 60_000 });
+  assert.match((await page.textContent('#task-log')) ?? '', /phase 2 done/);
+  await shot();
+  await go(page, '#/dashboard');
+  await card.locator('dd.stored', { hasText: /chunks/ }).waitFor();
+  assert.match((await card.locator('dd.dedup').textContent()) ?? '', /^\d+\.\d\d$/);
+  assert.match((await card.textContent()) ?? '', /Last GC\s*OK/);
+}
+
+async function tasksPage(page: Page): Promise<void> {
+  await go(page, '#/tasks');
+  await page.locator('table.tasks td', { hasText: 'garbage_collection default' }).waitFor();
+  await page.locator('table.tasks td', { hasText: /^verify default/ }).waitFor();
+  await page.selectOption('select[name=typefilter]', 'prunejob');
+  await page.locator('main', { hasText: 'No tasks.' }).waitFor();
+  await page.selectOption('select[name=typefilter]', 'garbage_collection');
+  await page.locator('table.tasks td', { hasText: 'garbage_collection default' }).waitFor();
+  assert.equal(await page.locator('table.tasks td', { hasText: /^verify/ }).count(), 0);
+}
+
+async function accessPage(r: Rig, page: Page): Promise<void> {
+  await go(page, '#/access');
+  await page.fill('#token-form input[name=name]', 'ui');
+  await page.click('#token-form button[type=submit]');
+  const secret = await page.locator('#token-secret').inputValue();
+  assert.match(secret, /^[0-9a-f-]{36}$/);
+  const api = await fetchInsecure(`${r.base}/api2/json/access/users`, { authorization: `PBSAPIToken admin@pbs!ui:${secret}` });
+  assert.equal(api.status, 200, 'the shown secret authenticates');
+  await page.locator('ul.tokens li', { hasText: 'admin@pbs!ui' }).waitFor();
+
+  await page.fill('input[name=path]', '/datastore/default');
+  await page.fill('input[name=auth-id]', 'admin@pbs!ui');
+  await page.selectOption('select[name=role]', 'DatastoreAudit');
+  await page.click('button:has-text("Grant")');
+  await notice(page, 'Permission granted');
+  await page.locator('table.acl tr', { hasText: 'DatastoreAudit' }).waitFor();
+  await go(page, '#/dashboard');
+  await go(page, '#/access');
+  assert.equal(await page.locator('#token-secret').count(), 0, 'the secret is not shown again');
+
+  await page.fill('#password-form input[name=current-password]', 'wrong');
+  await page.fill('#password-form input[name=new-password]', NEW_PASSWORD);
+  await page.click('#password-form button[type=submit]');
+  await notice(page, /Failed: the current password does not match/);
+  await page.fill('#password-form input[name=current-password]', r.hs.firstStart.adminPassword ?? '');
+  await page.click('#password-form button[type=submit]');
+  await notice(page, 'Password changed');
+}
+
+test('web UI at phone widths: every page fits without sideways scrolling', { skip: NEEDS_BROWSER, timeout: 180_000 }, async (t) => {
+  const r = await rig();
+  try {
+    for (const width of [390, 360]) {
+      await t.test(`${width} px`, async () => {
+        const { page, problems } = await openPage(r, width, 800);
+        await keyboardLogin(r, page);
+        for (const [hash, ready] of [
+          ['#/dashboard', 'article.card dd.sync-level'],
+          ['#/content/default', 'li.group summary'],
+          ['#/options/default', 'form.options'],
+          ['#/tasks', 'form.filters'],
+          ['#/access', '#token-form'],
+        ] as const) {
+          await go(page, hash);
+          await page.locator(ready).first().waitFor();
+          if (hash === '#/content/default') {
+            await page.click('li.group summary');
+            await page.locator('table.snapshots').waitFor();
+          }
+          const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+          assert.equal(overflow, 0, `${hash} at ${width} px overflows by ${overflow} px`);
+          if (width === 390) await page.screenshot({ path: join(r.shots, `phone-${hash.split('/')[1] ?? ''}.png`), fullPage: true });
+        }
+        assert.deepEqual(problems, []);
+        await page.context().close();
+      });
+    }
+  } finally {
+    await r.close();
+  }
 });
 
-async function fetchInsecure(url: string): Promise<{ status: number; body: string }> {
+test('web UI seg() encodes a path part; withTuning() replaces one key and keeps the others', () => {
+  const segment = seg as (s: unknown) => string;
+  const tune = withTuning as (text: string | undefined, k: string, v: string) => string;
+  assert.equal(segment('a/b?c#d e'), 'a%2Fb%3Fc%23d%20e');
+  assert.equal(tune('chunk-order=inode,sync-level=none', 'sync-level', 'file'), 'chunk-order=inode,sync-level=file');
+  assert.equal(tune(undefined, 'sync-level', 'file'), 'sync-level=file');
+});
+
+async function fetchInsecure(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   const https = await import('node:https');
   return new Promise((resolve, reject) => {
     https
-      .get(url, { rejectUnauthorized: false }, (res) => {
+      .get(url, { rejectUnauthorized: false, headers }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
       })
       .on('error', reject);
   });
 }
+

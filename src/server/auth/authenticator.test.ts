@@ -84,3 +84,19 @@ test('AuthService.checkPrivilege: a token gets the intersection of its roles and
     await assert.rejects(auth.checkPrivilege(tokenid, '/datastore/s2', ['Datastore.Read']), { code: 'FORBIDDEN' });
     await auth.checkPrivilege('a@pbs', '/datastore/s2', ['Datastore.Read']);
   }));
+
+test('AuthService.revokeTicket: a logged-out ticket stops working; a login in the same second gets a different ticket that works', () =>
+  withAuth(async (auth) => {
+    await auth.users.create('a@pbs', { password: 'apassword' });
+    const first = await auth.login('a', 'apassword');
+    const cookie = (t: string) => ({ cookie: `PBSAuthCookie=${encodeURIComponent(t)}` });
+    assert.equal(await auth.authenticate('GET', cookie(first.ticket)), 'a@pbs');
+    auth.revokeTicket(cookie(first.ticket));
+    await assert.rejects(auth.authenticate('GET', cookie(first.ticket)), { code: 'UNAUTHENTICATED' });
+    await assert.rejects(auth.login('a', first.ticket), { code: 'UNAUTHENTICATED' }, 'nor renews');
+    const second = await auth.login('a', 'apassword'); // the fixed clock: the same second
+    assert.notEqual(second.ticket, first.ticket);
+    assert.equal(await auth.authenticate('POST', { ...cookie(second.ticket), csrfpreventiontoken: second.CSRFPreventionToken }), 'a@pbs');
+    auth.revokeTicket(cookie('PBS:forged'));
+    auth.revokeTicket({});
+  }));

@@ -7,6 +7,10 @@
  * also needs a matching `CSRFPreventionToken` header. Anything missing, malformed, expired or
  * belonging to a disabled account is UNAUTHENTICATED (401).
  *
+ * Tickets are stateless (signed, valid for two hours), as in PBS; logout (`revokeTicket`) adds
+ * the ticket to a list that this server process checks until the ticket would have expired, so a
+ * logged-out ticket stops working at once. The list lives in memory: a restart forgets it.
+ *
  * Privileges come from the ACL roles on the path; a token's are the intersection of its own with
  * its user's, so a token never exceeds its owner. A missing privilege is FORBIDDEN (403).
  */
@@ -18,7 +22,7 @@ import { AclStore } from './acl-store.ts';
 import { isTokenId, isValidAuthId, isValidUserid, userOf } from './auth-id.ts';
 import { ConfigDir } from './config-dir.ts';
 import { LoginThrottle } from './login-throttle.ts';
-import { TicketSigner } from './ticket.ts';
+import { CLOCK_SKEW_SECONDS, TICKET_LIFETIME_SECONDS, TicketSigner } from './ticket.ts';
 import { PBS_REALM, UserStore } from './user-store.ts';
 
 /** What the app needs from auth: who is calling, and may they do this. */
@@ -97,6 +101,8 @@ export class AuthService implements AuthPort {
   readonly #clock: Clock;
   readonly #throttle: LoginThrottle;
   readonly #sleep: Sleep;
+  /** Logged-out tickets → the time (epoch seconds) after which they are expired anyway. */
+  readonly #revoked = new Map<string, number>();
 
   constructor(users: UserStore, acl: AclStore, tickets: TicketSigner, clock: Clock, options: AuthOptions = {}) {
     this.users = users;
@@ -126,6 +132,7 @@ export class AuthService implements AuthPort {
     const ticket = ticketFromCookies(headerText(headers, 'cookie'));
     if (ticket === undefined) throw unauthenticated('no authentication credentials given');
     const userid = this.#tickets.verify(ticket, this.#now());
+    if (this.#revoked.has(ticket)) throw unauthenticated('the ticket was logged out');
     if (method !== 'GET') {
       const csrf = headerText(headers, 'csrfpreventiontoken');
       if (csrf === undefined) throw unauthenticated('missing CSRF prevention token');
@@ -150,13 +157,35 @@ export class AuthService implements AuthPort {
       ok = password.startsWith('PBS:') ? this.#renews(password, userid, now) : await this.users.verifyPassword(userid, password, now);
       ok = ok && (await this.users.isActive(userid, now));
       if (!ok) throw unauthenticated('authentication failure');
-      return { username: userid, ticket: this.#tickets.issue(userid, now), CSRFPreventionToken: this.#tickets.csrfToken(userid, now) };
+      // A ticket is a pure function of user and second: after a logout in this same second, the
+      // fresh one would equal the revoked one, so it is stamped a second later (well inside the skew).
+      let at = now;
+      while (this.#revoked.has(this.#tickets.issue(userid, at))) at += 1;
+      return { username: userid, ticket: this.#tickets.issue(userid, at), CSRFPreventionToken: this.#tickets.csrfToken(userid, at) };
     } finally {
       attempt.finish(ok);
     }
   }
 
+  /**
+   * Logout: the ticket in the request's cookie stops working. Only a valid ticket is listed, so
+   * the list holds at most the tickets issued in the last lifetime; expired entries are dropped.
+   */
+  revokeTicket(headers: IncomingHttpHeaders): void {
+    const ticket = ticketFromCookies(headerText(headers, 'cookie'));
+    if (ticket === undefined) return;
+    const now = this.#now();
+    try {
+      this.#tickets.verify(ticket, now);
+    } catch {
+      return; // malformed, forged or expired: nothing to revoke
+    }
+    for (const [t, until] of this.#revoked) if (until < now) this.#revoked.delete(t);
+    this.#revoked.set(ticket, now + TICKET_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS);
+  }
+
   #renews(ticket: string, userid: string, now: number): boolean {
+    if (this.#revoked.has(ticket)) return false;
     try {
       return this.#tickets.verify(ticket, now) === userid;
     } catch {

@@ -10,6 +10,7 @@ import { createApp } from '../app.ts';
 import { AuthService } from '../auth/authenticator.ts';
 import { systemClock } from '../clock.ts';
 import { accessRoutes } from './access.ts';
+import { isHoldfastError } from '../../core/errors.ts';
 
 let dir = '';
 let auth: AuthService;
@@ -120,4 +121,32 @@ test('ACL routes: PUT validates role and id, GET filters by path and exact, dele
   assert.equal((await as('plain@pbs', 'GET', '/acl')).status, 403);
   assert.equal((await as('root@pbs', 'PUT', '/acl', { path: '/datastore/s1', role: 'DatastoreBackup', 'auth-id': 'plain@pbs', delete: true })).status, 200);
   assert.deepEqual((await as('root@pbs', 'GET', '/acl?path=/datastore/s1')).data, []);
+});
+
+test('PUT /access/password: own password only with the current one, anyone\'s with Permissions.Modify', async () => {
+  await auth.users.create('pw@pbs', { password: 'pwpass' });
+  const own = { userid: 'pw@pbs', password: 'newpass1' };
+  assert.equal((await as('pw@pbs', 'PUT', '/password', own)).code, 'INVALID_ARGUMENT', 'confirmation-password is required');
+  assert.equal((await as('pw@pbs', 'PUT', '/password', { ...own, 'confirmation-password': 'wrong' })).code, 'FORBIDDEN');
+  assert.equal((await as('pw@pbs', 'PUT', '/password', { ...own, 'confirmation-password': 'pwpass' })).status, 200);
+  assert.equal(await auth.users.verifyPassword('pw@pbs', 'newpass1', Math.floor(Date.now() / 1000)), true);
+  assert.equal((await as('pw@pbs', 'PUT', '/password', { userid: 'plain@pbs', password: 'stolen1', 'confirmation-password': 'newpass1' })).code, 'FORBIDDEN', 'not another user\'s');
+  assert.equal((await as('root@pbs', 'PUT', '/password', { userid: 'pw@pbs', password: 'adminset' })).status, 200);
+  assert.equal(await auth.users.verifyPassword('pw@pbs', 'adminset', Math.floor(Date.now() / 1000)), true);
+  assert.equal((await as('root@pbs', 'PUT', '/password', { userid: 'pw@pbs', password: 'abc' })).code, 'INVALID_ARGUMENT', 'too short');
+});
+
+test('DELETE /access/ticket revokes the ticket it carries: it no longer authenticates nor renews', async () => {
+  await auth.users.create('out@pbs', { password: 'outpass' });
+  const login = await auth.login('out@pbs', 'outpass');
+  const cookie = `PBSAuthCookie=${encodeURIComponent(login.ticket)}`;
+  const users = () => fetch(`${base}/users`, { headers: { cookie } });
+  assert.equal((await users()).status, 200);
+  assert.equal((await fetch(`${base}/ticket`, { method: 'DELETE', headers: { cookie } })).status, 200);
+  const after = await users();
+  assert.equal(after.status, 401);
+  assert.match(((await after.json()) as { message: string }).message, /logged out/);
+  await assert.rejects(auth.login('out@pbs', login.ticket), (e: unknown) => isHoldfastError(e, 'UNAUTHENTICATED'));
+  const again = await auth.login('out@pbs', 'outpass');
+  assert.equal((await fetch(`${base}/users`, { headers: { cookie: `PBSAuthCookie=${encodeURIComponent(again.ticket)}` } })).status, 200, 'a new login works');
 });

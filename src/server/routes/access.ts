@@ -2,12 +2,15 @@
  * `/api2/json/access/*`: ticket login, users, API tokens and the ACL, with PBS's paths, parameter
  * names and result shapes. Privileges are checked on the ACL paths `/access/users` and
  * `/access/acl` as PBS does; a user may always see itself and manage its own tokens.
+ * A user may change its own password when it also gives the current one (so a stolen session
+ * cookie cannot take the account over); Permissions.Modify on `/access/users` changes anyone's.
  */
 import type { AuthService } from '../auth/authenticator.ts';
 import { AUTH_COOKIES } from '../auth/authenticator.ts';
 import { deleteToken, deleteUser, updateAcl } from '../auth/account-admin.ts';
 import { aclApiEntries } from '../auth/acl-store.ts';
 import { bool, int, requiredText, text } from '../../core/args.ts';
+import { fail } from '../../core/errors.ts';
 import { parseUserid } from '../../core/names.ts';
 import { isTokenId, tokenId, userOf } from '../auth/auth-id.ts';
 import type { TokenInfo, UserInfo } from '../auth/user-store.ts';
@@ -54,13 +57,17 @@ function ticketRoute(auth: AuthService): Route {
   };
 }
 
-/** Logout (the web UI's): public, so an expired ticket's cookie can be cleared too. */
-function logoutRoute(): Route {
+/**
+ * Logout (the web UI's): public, so an expired ticket's cookie can be cleared too. A valid ticket
+ * in the cookie is revoked: it stops working at once, not only in this browser.
+ */
+function logoutRoute(auth: AuthService): Route {
   return {
     method: 'DELETE',
     path: `${BASE}/ticket`,
     public: true,
     handler: (ctx) => {
+      auth.revokeTicket(ctx.req.headers);
       ctx.setHeader('set-cookie', CLEARED_COOKIES);
       return null;
     },
@@ -100,6 +107,25 @@ function userRoutes(auth: AuthService): Route[] {
       },
     },
   ];
+}
+
+/** `PUT /access/password` (PBS's path): own password with `confirmation-password`, or as admin. */
+function passwordRoute(auth: AuthService): Route {
+  return {
+    method: 'PUT',
+    path: `${BASE}/password`,
+    handler: async (ctx) => {
+      const userid = parseUserid(requiredText(ctx.args, 'userid'));
+      const password = requiredText(ctx.args, 'password');
+      if (isTokenId(ctx.authId) || ctx.authId !== userid) {
+        await auth.checkPrivilege(ctx.authId, USERS_PATH, ['Permissions.Modify']);
+      } else if (!(await auth.users.verifyPassword(userid, requiredText(ctx.args, 'confirmation-password'), Math.floor(ctx.clock.now() / 1000)))) {
+        throw fail('FORBIDDEN', 'the current password does not match', { userid });
+      }
+      await auth.users.setPassword(userid, password);
+      return null;
+    },
+  };
 }
 
 function tokenRoutes(auth: AuthService): Route[] {
@@ -174,5 +200,5 @@ function aclRoutes(auth: AuthService): Route[] {
 }
 
 export function accessRoutes(auth: AuthService): Route[] {
-  return [ticketRoute(auth), logoutRoute(), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
+  return [ticketRoute(auth), logoutRoute(auth), passwordRoute(auth), ...userRoutes(auth), ...tokenRoutes(auth), ...aclRoutes(auth)];
 }

@@ -1,0 +1,294 @@
+// Datastore content as a tree: namespace → group → snapshot → archive. Groups open on demand
+// (<details>), so a large store costs one listing per group the operator opens. Per snapshot:
+// verify state, encrypted, protected (toggle), notes (editable), size, archives, forget; per
+// group: a prune preview (dry run) with a keep-last policy.
+import { useState } from 'preact/hooks';
+import { api, storePath } from '../api.js';
+import { Badge, ConfirmButton, Loaded, StoreSelect, useStores } from '../components.jsx';
+import { iso, size, snapshotId } from '../format.js';
+import { href, useAction, useLoad } from '../hooks.js';
+import { S, VERIFY_LABEL } from '../strings.js';
+
+export function Content({ args }) {
+  const stores = useStores();
+  return (
+    <section>
+      <h2>{S.content.title}</h2>
+      <Loaded load={stores}>
+        {(list) => {
+          if (list.length === 0) return <p>{S.noStores}</p>;
+          const store = list.some((s) => s.name === args[0]) ? args[0] : list[0].name;
+          return (
+            <>
+              <StoreSelect stores={list} value={store} onChange={(name) => (location.hash = href('content', name))} />
+              <Namespaces key={store} store={store} />
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}
+
+function Namespaces({ store }) {
+  const nss = useLoad(() => api('GET', storePath(store, '/namespace')), [store]);
+  return (
+    <Loaded load={nss}>
+      {(list) => (
+        <ul class="tree" aria-label={S.content.namespace}>
+          {list.map(({ ns }) => (
+            <li key={ns} class="ns" style={{ marginInlineStart: `${ns === '' ? 0 : ns.split('/').length}rem` }}>
+              <details open={ns === ''}>
+                <summary>
+                  {S.content.namespace}: {ns === '' ? S.content.root : ns}
+                </summary>
+                <Groups store={store} ns={ns} />
+              </details>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Loaded>
+  );
+}
+
+function Groups({ store, ns }) {
+  const groups = useLoad(() => api('GET', storePath(store, '/groups'), { ns }), [store, ns]);
+  // a forget changes the group's snapshot count (or removes the group)
+  return (
+    <Loaded load={groups}>
+      {(list) =>
+        list.length === 0 ? (
+          <p class="muted">{S.content.empty}</p>
+        ) : (
+          <ul class="groups">
+            {list.map((g) => (
+              <Group key={`${g['backup-type']}/${g['backup-id']}`} store={store} ns={ns} group={g} onChange={groups.reload} />
+            ))}
+          </ul>
+        )
+      }
+    </Loaded>
+  );
+}
+
+function Group({ store, ns, group, onChange }) {
+  const [open, setOpen] = useState(false);
+  const name = `${group['backup-type']}/${group['backup-id']}`;
+  return (
+    <li class="group" data-group={name}>
+      <details onToggle={(e) => setOpen(e.currentTarget.open)}>
+        <summary>
+          {name} <span class="muted">{S.content.snapshots(group['backup-count'])}</span>
+        </summary>
+        {open && <Snapshots store={store} ns={ns} group={group} onChange={onChange} />}
+      </details>
+    </li>
+  );
+}
+
+function Snapshots({ store, ns, group, onChange }) {
+  const ref = { ns, 'backup-type': group['backup-type'], 'backup-id': group['backup-id'] };
+  const snaps = useLoad(() => api('GET', storePath(store, '/snapshots'), ref), [store, ns, group['backup-type'], group['backup-id']]);
+  return (
+    <>
+      <Loaded load={snaps}>
+        {(list) => (
+          <div class="scroll">
+            <table class="snapshots">
+              <thead>
+                <tr>
+                  <th scope="col">{S.content.time}</th>
+                  <th scope="col">{S.content.size}</th>
+                  <th scope="col">{S.content.archives}</th>
+                  <th scope="col">{S.content.verify}</th>
+                  <th scope="col">{S.content.encrypted}</th>
+                  <th scope="col">{S.content.protected}</th>
+                  <th scope="col">{S.content.actions}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...list]
+                  .sort((a, b) => b['backup-time'] - a['backup-time'])
+                  .map((s) => (
+                    <Snapshot
+                      key={s['backup-time']}
+                      store={store}
+                      ns={ns}
+                      snap={s}
+                      onChange={() => {
+                        snaps.reload();
+                        onChange();
+                      }}
+                    />
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Loaded>
+      <PrunePreview
+        store={store}
+        refArgs={ref}
+        onChange={() => {
+          snaps.reload();
+          onChange();
+        }}
+      />
+    </>
+  );
+}
+
+function Snapshot({ store, ns, snap, onChange }) {
+  const [busy, run] = useAction();
+  const [editing, setEditing] = useState(false);
+  const ref = { ns, 'backup-type': snap['backup-type'], 'backup-id': snap['backup-id'], 'backup-time': snap['backup-time'] };
+  const verify = snap.verification?.state ?? 'none';
+  const encrypted = (snap.files ?? []).some((f) => f['crypt-mode'] === 'encrypt');
+  const act = (fn, text) => run(fn, text).then(onChange);
+  const verifyNow = () =>
+    run(async () => {
+      const upid = await api('POST', storePath(store, '/verify'), ref);
+      location.hash = href('tasks', upid);
+    }, S.content.verifyStarted);
+  return (
+    <>
+      <tr data-snapshot={snapshotId(snap)}>
+        <td data-label={S.content.time}>
+          {iso(snap['backup-time'])}
+          {snap.comment && <div class="comment">{snap.comment}</div>}
+        </td>
+        <td data-label={S.content.size}>{size(snap.size)}</td>
+        <td data-label={S.content.archives}>
+          <ul class="archives">
+            {(snap.files ?? []).map((f) => (
+              <li key={f.filename}>
+                {f.filename} <span class="muted">{size(f.size)}</span>
+              </li>
+            ))}
+          </ul>
+        </td>
+        <td data-label={S.content.verify}>
+          <Badge kind={verify}>{VERIFY_LABEL[verify] ?? verify}</Badge>
+        </td>
+        <td data-label={S.content.encrypted}>{encrypted ? S.yes : S.no}</td>
+        <td data-label={S.content.protected}>{snap.protected ? S.yes : S.no}</td>
+        <td class="row-actions">
+          <div>
+            <button type="button" class="edit-notes" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+              {S.content.editNotes}
+            </button>
+            <button type="button" class="verify" disabled={busy} onClick={() => void verifyNow()}>
+              {S.content.verifyNow}
+            </button>
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => void act(() => api('PUT', storePath(store, '/protected'), { ...ref, protected: !snap.protected }), S.content.protectedSet(!snap.protected))}
+            >
+              {snap.protected ? S.content.unprotect : S.content.protect}
+            </button>
+            <ConfirmButton
+              label={S.content.forget}
+              what={S.content.forgetWhat}
+              class="forget"
+              disabled={busy || snap.protected}
+              onConfirm={() => void act(() => api('DELETE', storePath(store, '/snapshots'), ref), S.content.forgotten)}
+            />
+          </div>
+        </td>
+      </tr>
+      {editing && (
+        <tr class="notes-row">
+          <td colSpan={7}>
+            <Notes
+              store={store}
+              refArgs={ref}
+              label={S.content.notesFor(snapshotId(snap))}
+              onDone={(saved) => {
+                setEditing(false);
+                if (saved) onChange();
+              }}
+            />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+function Notes({ store, refArgs, label, onDone }) {
+  const notes = useLoad(() => api('GET', storePath(store, '/notes'), refArgs), []);
+  const [busy, run] = useAction();
+  const save = async (e) => {
+    e.preventDefault();
+    const text = String(new FormData(e.currentTarget).get('notes') ?? '');
+    const ok = await run(() => api('PUT', storePath(store, '/notes'), { ...refArgs, notes: text }).then(() => true), S.content.notesSaved);
+    onDone(ok === true);
+  };
+  return (
+    <Loaded load={notes}>
+      {(text) => (
+        <form class="notes" onSubmit={save}>
+          <label>
+            {label}
+            <textarea name="notes" rows={4} defaultValue={text} autoFocus />
+          </label>
+          <div class="actions">
+            <button type="submit" disabled={busy}>
+              {S.save}
+            </button>
+            <button type="button" onClick={() => onDone(false)}>
+              {S.cancel}
+            </button>
+          </div>
+        </form>
+      )}
+    </Loaded>
+  );
+}
+
+/** Preview first (a dry run), then prune with exactly the policy that was previewed. */
+function PrunePreview({ store, refArgs, onChange }) {
+  const [result, setResult] = useState(null);
+  const [busy, run] = useAction();
+  const prune = (keepLast, dryRun) => api('POST', storePath(store, '/prune'), { ...refArgs, 'keep-last': keepLast, 'dry-run': dryRun });
+  const preview = async (e) => {
+    e.preventDefault();
+    const keepLast = String(new FormData(e.currentTarget).get('keep-last'));
+    const r = await run(() => prune(keepLast, true));
+    if (r) setResult({ keepLast, entries: r });
+  };
+  const apply = async () => {
+    const r = await run(() => prune(result.keepLast, false), S.content.pruned);
+    if (r) {
+      setResult(null);
+      onChange();
+    }
+  };
+  return (
+    <form class="prune" onSubmit={preview}>
+      <label class="inline">
+        {S.content.keepLast} <input name="keep-last" type="number" min="1" defaultValue="1" required />
+      </label>{' '}
+      <button type="submit" disabled={busy}>
+        {S.content.pruneRun}
+      </button>
+      {result && (
+        <>
+          <p class="prune-summary">{S.content.pruneResult(result.entries.filter((x) => x.keep).length, result.entries.filter((x) => !x.keep).length)}</p>
+          <ul class="prune-list">
+            {result.entries.map((x) => (
+              <li key={x['backup-time']}>
+                <Badge kind={x.keep ? 'ok' : 'failed'}>{x.keep ? S.content.keep : S.content.drop}</Badge> {iso(x['backup-time'])}
+              </li>
+            ))}
+          </ul>
+          {result.entries.some((x) => !x.keep) && (
+            <ConfirmButton label={S.content.pruneApply(result.keepLast)} what={S.content.pruneWhat} class="prune-apply" disabled={busy} onConfirm={() => void apply()} />
+          )}
+        </>
+      )}
+    </form>
+  );
+}

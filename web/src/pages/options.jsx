@@ -1,0 +1,106 @@
+// Datastore options: the sync level (with what it promises and what it costs), the GC and prune
+// schedules, verify-new and the prune policy. Saving changes only the tuning key it edits: the
+// other keys of the tuning string stay as they were.
+import { api } from '../api.js';
+import { Loaded, StoreSelect, useStores } from '../components.jsx';
+import { seg, withTuning } from '../format.js';
+import { href, useAction, useLoad } from '../hooks.js';
+import { S, SYNC_LEVELS } from '../strings.js';
+
+const KEEP = ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'];
+const TEXT = ['gc-schedule', 'prune-schedule'];
+
+export function Options({ args }) {
+  const stores = useStores();
+  return (
+    <section>
+      <h2>{S.options.title}</h2>
+      <Loaded load={stores}>
+        {(list) => {
+          if (list.length === 0) return <p>{S.noStores}</p>;
+          const store = list.some((s) => s.name === args[0]) ? args[0] : list[0].name;
+          return (
+            <>
+              <StoreSelect stores={list} value={store} onChange={(name) => (location.hash = href('options', name))} />
+              <OptionsForm key={store} store={store} />
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}
+
+/** The PUT parameters: changed fields, and `delete` for the ones emptied. */
+function changes(cfg, form) {
+  const out = {};
+  const del = [];
+  const level = String(form.get('sync-level'));
+  if (level !== cfg['sync-level']) out.tuning = withTuning(cfg.tuning, 'sync-level', level);
+  for (const k of [...TEXT, ...KEEP]) {
+    const v = String(form.get(k) ?? '').trim();
+    const was = cfg[k] === undefined ? '' : String(cfg[k]);
+    if (v === was) continue;
+    if (v === '') del.push(k);
+    else out[k] = v;
+  }
+  const verifyNew = form.get('verify-new') === 'on';
+  if (verifyNew !== (cfg['verify-new'] === true || cfg['verify-new'] === 'true')) out['verify-new'] = verifyNew;
+  if (del.length) out.delete = del.join(',');
+  return out;
+}
+
+function OptionsForm({ store }) {
+  const cfg = useLoad(() => api('GET', `config/datastore/${seg(store)}`), [store]);
+  const [busy, run] = useAction();
+  const save = async (e) => {
+    e.preventDefault();
+    const params = changes(cfg.data, new FormData(e.currentTarget));
+    await run(() => api('PUT', `config/datastore/${seg(store)}`, params), S.options.saved);
+    cfg.reload();
+  };
+  return (
+    <Loaded load={cfg}>
+      {(c) => (
+        <form class="options" onSubmit={save}>
+          <fieldset>
+            <legend>{S.options.syncLevel}</legend>
+            {SYNC_LEVELS.map((l) => (
+              <label key={l} class="radio">
+                <input type="radio" name="sync-level" value={l} defaultChecked={c['sync-level'] === l} />
+                <strong>{l}</strong>
+                <span class="promise">{S.syncPromise[l]}</span>
+                <span class="muted">{S.syncCost[l]}</span>
+              </label>
+            ))}
+          </fieldset>
+          <fieldset>
+            <legend>{S.options.schedules}</legend>
+            {TEXT.map((k) => (
+              <label key={k}>
+                {k === 'gc-schedule' ? S.options.gcSchedule : S.options.pruneSchedule}{' '}
+                <input name={k} defaultValue={c[k] ?? ''} placeholder={S.options.schedulePlaceholder} />
+              </label>
+            ))}
+            <label class="check">
+              <input type="checkbox" name="verify-new" defaultChecked={c['verify-new'] === true || c['verify-new'] === 'true'} /> {S.options.verifyNew}
+            </label>
+          </fieldset>
+          <fieldset class="keep">
+            <legend>{S.options.keep}</legend>
+            {KEEP.map((k) => (
+              <label key={k}>
+                {k}{' '}
+                <input name={k} type="number" min="1" defaultValue={c[k] ?? ''} />
+              </label>
+            ))}
+          </fieldset>
+          <p class="muted">{S.options.maintenance}</p>
+          <button type="submit" disabled={busy}>
+            {S.save}
+          </button>
+        </form>
+      )}
+    </Loaded>
+  );
+}
