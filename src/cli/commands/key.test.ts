@@ -6,6 +6,7 @@ import { CryptConfig } from '../../format/crypt-config.ts';
 import { openKeyFile } from '../../format/key-file.ts';
 import type { CliContext } from '../context.ts';
 import { makeTempDir } from '../../../test/helpers/tmp.ts';
+import { qrText } from '../qr-text.ts';
 import { runKeyChangePassphrase, runKeyCreate, runKeyPaperkey, runKeyShow } from './key.ts';
 
 function ctxWith(env: Record<string, string>, answers?: string[]): CliContext & { prompts: string[] } {
@@ -76,6 +77,8 @@ test('runKeyShow needs no passphrase; runKeyPaperkey wraps the key file in PBS B
     assert.match(info.fingerprint ?? '', /^([0-9a-f]{2}:){31}[0-9a-f]{2}$/);
     const paper = (await runKeyPaperkey(path, 'laptop key')).split('\n');
     assert.deepEqual(paper.slice(0, 3), ['Subject: laptop key', '', '-----BEGIN PROXMOX BACKUP KEY-----']);
-    assert.equal(paper.at(-1), '-----END PROXMOX BACKUP KEY-----');
-    assert.deepEqual(JSON.parse(paper.slice(3, -1).join('\n')), JSON.parse(readFileSync(path, 'utf8')));
+    const end = paper.indexOf('-----END PROXMOX BACKUP KEY-----');
+    assert.deepEqual(JSON.parse(paper.slice(3, end).join('\n')), JSON.parse(readFileSync(path, 'utf8')));
+    // then the same key file as a QR code (qr-text.test.ts checks the drawing)
+    assert.equal(paper.slice(end + 2).join('\n'), qrText(paper.slice(3, end).join('\n')));
   }));

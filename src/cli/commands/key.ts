@@ -18,6 +18,7 @@ import type { CliContext, OutputFormat } from '../context.ts';
 import { keyJson, NEW_PASSPHRASE_ENV, newKeyPassphrase, openKeyPath, readKeyJson } from '../key-access.ts';
 import { emit, outputFormatOption } from '../render.ts';
 import { registerMasterKeyCommands } from './key-master.ts';
+import { qrText } from '../qr-text.ts';
 
 export const DEFAULT_KEY_PATH = join(homedir(), '.config', 'holdfast', 'encryption-key.json');
 const KDFS = ['scrypt', 'none'] as const;
@@ -66,7 +67,8 @@ export async function runKeyShow(path: string): Promise<KeyInfo> {
 
 /**
  * A paper copy of the key file as PBS's `key paperkey --output-format text` prints it: an
- * optional subject, then the key file's JSON between BEGIN/END lines (Holdfast prints no QR code).
+ * optional subject, then the key file's JSON between BEGIN/END lines, then the same text as a QR
+ * code, so the paper copy can be scanned back as well as typed.
  */
 export async function runKeyPaperkey(path: string, subject?: string): Promise<string> {
   const text = (await readFile(path, 'utf8').catch((e: unknown) => {
@@ -80,6 +82,8 @@ export async function runKeyPaperkey(path: string, subject?: string): Promise<st
     const json = await readKeyJson(path);
     lines.push('-----BEGIN PROXMOX BACKUP KEY-----', ...keyJson(json).trimEnd().split('\n'), '-----END PROXMOX BACKUP KEY-----');
   }
+  const block = isMaster ? text : keyJson(await readKeyJson(path)).trimEnd();
+  lines.push('', qrText(block));
   return lines.join('\n');
 }
 
