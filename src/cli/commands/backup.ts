@@ -12,10 +12,10 @@ import { checkBackupId, checkBackupType, checkNamespace, formatTime, type Backup
 import { fail } from '../../core/errors.ts';
 import { BackupWriter, type ArchiveStats } from '../../client/backup-writer.ts';
 import { pooledChunkEncoder } from '../../client/chunk-encoder.ts';
-import { dynamicChunks } from '../../client/dynamic-chunks.ts';
 import { h2Transport } from '../../client/h2-transport.ts';
 import { imageChunks, imageSize } from '../../client/image-source.ts';
-import { createPxarStream } from '../../client/pxar-create.ts';
+import type { ProtocolTransport } from '../../client/protocol-transport.ts';
+import { parseChangeDetectionMode, PxarUploader } from '../pxar-upload.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { outputFormatOption, progressLine } from '../render.ts';
@@ -38,6 +38,8 @@ export interface BackupFlags extends ClientFlags {
   readonly backupId?: string;
   readonly backupTime?: string;
   readonly outputFormat: OutputFormat;
+  /** legacy | data | metadata (default metadata; see docs/change-detection.md) */
+  readonly changeDetectionMode?: string;
 }
 
 export interface BackupReport {
@@ -58,6 +60,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const parsed = specs.map(parseSpec);
   if (parsed.length === 0) throw fail('INVALID_ARGUMENT', 'no backup spec given', {});
   for (const s of parsed) await checkSource(s);
+  const mode = parseChangeDetectionMode(f.changeDetectionMode ?? 'metadata');
   const type: BackupType = checkBackupType(f.backupType);
   const id = checkBackupId(f.backupId ?? hostname().split('.')[0] ?? 'localhost');
   const ns = checkNamespace(f.ns ?? '');
@@ -75,7 +78,17 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   try {
     const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progressReporter(ctx) });
     const archives: BackupReport['archives'] = [];
-    for (const s of parsed) archives.push(await uploadOne(ctx, writer, s));
+    const warnings: string[] = [];
+    const openPrevious = async (prevTime: number): Promise<ProtocolTransport> =>
+      h2Transport(await client.upgrade('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1'));
+    const pxar = new PxarUploader(writer, { mode, openPrevious, warn: (m) => warnings.push(m), ...(crypt ? { crypt } : {}) });
+    for (const s of parsed) {
+      if (s.kind === 'pxar') archives.push(...(await pxar.upload(s.name, s.path)));
+      else archives.push(await uploadOne(writer, s));
+      for (const wn of warnings.splice(0)) ctx.err(`warning: ${wn}`);
+    }
+    const catalog = await pxar.finish();
+    if (catalog) archives.push(catalog);
     await writer.finish();
     await transport.close();
     return { snapshot, archives, seconds: (Date.now() - started) / 1000 };
@@ -87,21 +100,14 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   }
 }
 
-async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec): Promise<ArchiveStats | { archive: string; size: number }> {
+async function uploadOne(w: BackupWriter, s: BackupSpec): Promise<ArchiveStats | { archive: string; size: number }> {
   if (s.kind === 'conf') {
     const data = await readFile(s.path);
     await w.uploadBlob(`${s.name}.blob`, data);
     return { archive: `${s.name}.blob`, size: data.length };
   }
-  if (s.kind === 'img') {
-    const size = await imageSize(s.path);
-    return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
-  }
-  const warnings: string[] = [];
-  const stream = createPxarStream(s.path, { reuseReadBuffer: true, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
-  const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
-  for (const wn of warnings) ctx.err(`warning: ${wn}`);
-  return stats;
+  const size = await imageSize(s.path);
+  return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
 }
 
 function progressReporter(ctx: CliContext): (e: { archive: string; done: number; total: number | undefined }) => void {
@@ -135,6 +141,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--backup-type <type>', 'host, vm or ct', 'host')
     .option('--backup-id <id>', 'backup id (default: the host name)')
     .option('--backup-time <epoch>', 'backup time in epoch seconds (default: now)')
+    .option('--change-detection-mode <mode>', 'directories: legacy (one .pxar), data (split .mpxar/.ppxar, read all) or metadata (split, reuse unchanged files)', 'metadata')
     .addOption(outputFormatOption());
   addKeyOption(addClientOptions(cmd)).action(async (specs: string[], f: BackupFlags) => {
     const r = await runBackup(ctx, specs, f);
