@@ -40,3 +40,11 @@ test('payloadChunks with only bytes and no suggestion cuts like the plain chunke
   assert.equal(sizes.reduce((a, b) => a + b, 0), data.length);
   for (const s of sizes.slice(0, -1)) assert.ok(s >= 16 * KIB && s <= 256 * KIB, `chunk of ${s} within [min, max]`);
 });
+
+test('payloadChunks cuts at a suggestion that arrives just after the bytes before it were scanned', async () => {
+  const data = new Uint8Array(100 * KIB); // zeros: the hash alone never cuts before max
+  const sizes = (await run([data.subarray(0, 50 * KIB), { suggest: 50 * KIB }, data.subarray(50 * KIB, 52 * KIB), { suggest: 52 * KIB }, data.subarray(52 * KIB)])) as number[];
+  const ends = sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0));
+  assert.ok(ends.includes(50 * KIB), `a chunk ends at the suggestion: ${ends.join(',')}`);
+  assert.ok(!ends.includes(52 * KIB), 'no chunk below min (16 KiB) is cut at a suggestion');
+});

@@ -50,7 +50,15 @@ export async function* payloadChunks(source: AsyncIterable<PayloadItem>, buffers
           buf = buf.subarray(cut);
         }
       } else if ('suggest' in item) {
-        chunker.suggest(item.suggest);
+        // A boundary at the end of the bytes scanned so far (the usual case: a file starts right
+        // after the previous one's data) cannot wait for the next scan, which would start at it.
+        const { min, max } = chunker.limits;
+        if (item.suggest === base + used && used >= min && used <= max) {
+          yield await emit();
+          chunker.reset();
+        } else {
+          chunker.suggest(item.suggest);
+        }
       } else {
         if (used > 0) yield await emit();
         chunker.reset();
