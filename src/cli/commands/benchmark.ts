@@ -11,6 +11,8 @@ import { renderText } from '../benchmark/render-text.ts';
 import type { BenchReport } from '../benchmark/report.ts';
 import { writeReportFiles } from '../benchmark/report-files.ts';
 import { runSyncLevelBenchmark } from '../benchmark/sync-level-bench.ts';
+import { parseDailyOptions, runDailyBenchmark, type DailyReport, type RawDailyFlags } from '../benchmark/daily-bench.ts';
+import { renderDaily } from '../benchmark/daily-render.ts';
 import type { CliContext } from '../context.ts';
 import { outputFormatOption } from '../render.ts';
 import { defaultDataDir } from './serve.ts';
@@ -26,6 +28,12 @@ export async function runSyncLevelCommand(ctx: CliContext, raw: RawBenchFlags, a
       runs: wrong.map((m) => ({ level: m.column, run: m.run, counts: m.syncCounts })),
     });
   }
+  return report;
+}
+
+export async function runDailyCommand(ctx: CliContext, raw: RawDailyFlags & { outputFormat?: string }): Promise<DailyReport> {
+  const report = await runDailyBenchmark(parseDailyOptions(raw), (l) => ctx.err(l));
+  ctx.out(raw.outputFormat === 'json' ? JSON.stringify(report, null, 2) : renderDaily(report));
   return report;
 }
 
@@ -49,5 +57,19 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputFormatOption())
     .action(async (flags: RawBenchFlags) => {
       await runSyncLevelCommand(ctx, flags, process.argv.slice(2));
+    });
+  bench
+    .command('daily')
+    .description('time the daily cycle: first backup, unchanged re-backup, re-backup after 1% of files changed, full restore; restic and borg beside Holdfast when installed (see docs/benchmarks.md)')
+    .option('--size <size>', 'size of the generated data (default 1G; ~390 files of 4 KiB..8 MiB, half random, half text)')
+    .option('--data <dir>', 'use a copy of this directory instead of generated data')
+    .option('--runs <n>', 'runs; the median is reported (default 3)')
+    .option('--peers <list>', 'peer tools to time when installed: restic,borg (default both; none for neither)')
+    .option('--path <dir>', 'work directory for the data copy, datastore and repositories (default: $TMPDIR/holdfast-bench-daily; removed after)')
+    .option('--seed <n>', 'seed of the generated data and of the change (default 1)')
+    .option('--no-drop-caches', 'do not drop the page cache before first backups and restores')
+    .addOption(outputFormatOption())
+    .action(async (flags: RawDailyFlags & { outputFormat?: string }) => {
+      await runDailyCommand(ctx, flags);
     });
 }
