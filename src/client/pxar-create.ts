@@ -1,6 +1,9 @@
 /**
  * createPxarStream: walks a real directory and yields a v1 unified pxar archive (what Holdfast's
- * client uploads as `NAME.pxar.didx`) as a stream of buffers for a content-defined chunker.
+ * client uploads as `NAME.pxar.didx` in change-detection mode legacy) as a stream of buffers for
+ * a content-defined chunker. createSplitPxar walks the same way into a SplitEncoder (v2: `.mpxar`
+ * and `.ppxar` streams), which may defer unchanged files to reuse their previous payload
+ * (pxar-split-encoder.ts); the walker then reads a file only when the encoder declines it.
  *
  * Byte compatibility with the PBS client: children sorted by raw name bytes, metadata from
  * lstat, xattrs filtered like PBS, hardlinks for the second and later names of a regular file
