@@ -11,6 +11,7 @@ import { h2Transport } from '../../client/h2-transport.ts';
 import { RestoreReader } from '../../client/restore-reader.ts';
 import { extractPxar } from '../../client/pxar-extract.ts';
 import type { PxarWarning } from '../../client/pxar-warnings.ts';
+import { SparseWriter } from '../../client/sparse-writer.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext } from '../context.ts';
 
@@ -56,10 +57,12 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
     } else {
       const h = await open(target, f.overwrite ? 'w' : 'wx');
       try {
+        const data = new SparseWriter(h); // zero blocks become holes
         for await (const piece of reader.stream(entry.filename)) {
-          await h.write(piece, 0, piece.length, bytes);
+          await data.write(piece);
           bytes += piece.length;
         }
+        await data.finish();
       } finally {
         await h.close();
       }
