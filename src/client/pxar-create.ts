@@ -149,7 +149,9 @@ class TreeWalker<T> {
       throw nodeFail('readdir', abs, e);
     }
     names.sort((a, b) => Buffer.compare(a, b));
-    for await (const child of prefetchChildren(abs, names, PREFETCH)) {
+    const split = this.#split;
+    const opts = split === undefined ? PREFETCH : { ...PREFETCH, skipContent: (name: Buffer, st: BigIntStats) => split.likelyUnchanged(joinPath(rel, name), st) };
+    for await (const child of prefetchChildren(abs, names, opts)) {
       const childRel = joinPath(rel, child.name);
       if (child.st === undefined) {
         if (this.#skippable(child.error, childRel, 'lstat')) continue;

@@ -138,6 +138,12 @@ export class SplitEncoder implements PxarSink {
     this.identities.add({ ino: st.ino, ctimeNs: st.ctimeNs });
   }
 
+  /** A cheap pre-check (path, size, inode, ctime) so the walker need not read ahead what is reused. */
+  likelyUnchanged(rel: Uint8Array, st: BigIntStats): boolean {
+    const prev = this.#o.previous?.files.get(pathKey(rel));
+    return prev !== undefined && prev.size === Number(st.size) && identityEqual(prev.identity, { ino: st.ino, ctimeNs: st.ctimeNs });
+  }
+
   /** True when the file is unchanged and deferred for reuse; false when it must be read. */
   tryReuse(c: FileCandidate): boolean {
     const prev = this.#o.previous?.files.get(pathKey(c.rel));
