@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { plainMetadata, type PxarMetadata } from '../format/pxar/metadata.ts';
-import { identityEqual, metadataEqual, planInjection, type PayloadChunk } from './change-detection.ts';
+import { identityEqual, metadataEqual, planInjection, planInjectionGroups, type PayloadChunk } from './change-detection.ts';
 
 const digest = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 
@@ -84,4 +84,14 @@ test('planInjection places every file at its old position relative to its chunk 
       });
     }),
   );
+});
+
+test('planInjectionGroups decides per group of files sharing chunks: a changed neighbour costs only its chunk', () => {
+  // chunk 0: a (whole), chunk 1: b and a gap left by a changed file, chunk 2: c (whole)
+  const chunks = chunksOf([100, 100, 100]);
+  const groups = planInjectionGroups([{ offset: 0, size: 84 }, { offset: 100, size: 30 }, { offset: 200, size: 84 }], chunks);
+  assert.deepEqual(groups.map((g) => [g.first, g.count, g.plan === undefined ? 'read' : 'inject']), [[0, 1, 'inject'], [1, 1, 'read'], [2, 1, 'inject']]);
+  // two files in one chunk form one group
+  const shared = planInjectionGroups([{ offset: 0, size: 34 }, { offset: 50, size: 34 }, { offset: 500, size: 1 }], chunks);
+  assert.deepEqual(shared.map((g) => [g.first, g.count, g.plan === undefined ? 'read' : 'inject']), [[0, 2, 'inject'], [2, 1, 'read']]);
 });

@@ -9,9 +9,11 @@
  * set from user space, so a file rewritten to the same size and given back its old mtime still
  * differs there and is read again. A file without a recorded identity is always read.
  *
- * Chunk reuse (PBS's rule, CHUNK_PADDING_THRESHOLD): the previous chunks covering a run of
- * unchanged files are injected whole only if the bytes in them that no file of the run uses
- * ("padding") are at most 10% of the injected bytes; otherwise the run is read and encoded anew.
+ * Chunk reuse (PBS's rule, CHUNK_PADDING_THRESHOLD): the previous chunks covering unchanged
+ * files are injected whole only if the bytes in them that none of those files uses ("padding")
+ * are at most 10% of the injected bytes; otherwise the files are read and encoded anew. PBS
+ * decides for a whole run of up to 512 files; we decide per group of files that share chunks
+ * (`planInjectionGroups`), so a changed file costs only its chunk neighbours.
  */
 import type { PxarAcl, PxarAclEntry, PxarMetadata } from '../format/pxar/metadata.ts';
 import type { KnownChunk } from './backup-writer.ts';
@@ -74,6 +76,42 @@ export interface InjectionPlan {
   readonly total: number;
   /** Per file: offset of its PAYLOAD header relative to the start of the injected bytes. */
   readonly offsets: readonly number[];
+}
+
+export interface InjectionGroup {
+  /** Index of the group's first file in the run. */
+  readonly first: number;
+  readonly count: number;
+  /** Undefined: the group's files are read anew (too much padding, or not in the stream). */
+  readonly plan: InjectionPlan | undefined;
+}
+
+/**
+ * Splits a run of unchanged files into groups that share no chunk with each other and plans
+ * each group on its own, so that one changed neighbour costs only the files that share a chunk
+ * with it, not the whole run (PBS decides for the whole run at once).
+ */
+export function planInjectionGroups(files: readonly { readonly offset: number; readonly size: number }[], chunks: readonly PayloadChunk[], threshold = CHUNK_PADDING_THRESHOLD): InjectionGroup[] {
+  const groups: InjectionGroup[] = [];
+  let first = 0;
+  let lastChunk = -1;
+  const close = (end: number): void => {
+    if (end > first) groups.push({ first, count: end - first, plan: planInjection(files.slice(first, end), chunks, threshold) });
+    first = end;
+  };
+  for (const [i, f] of files.entries()) {
+    const end = f.offset + PAYLOAD_HEADER + f.size;
+    if (chunks.length === 0 || end > chunks[chunks.length - 1]!.end) {
+      close(i); // a file outside the stream is a group of its own, which is then read
+      close(i + 1);
+      lastChunk = -1;
+      continue;
+    }
+    if (chunkAt(chunks, f.offset) > lastChunk) close(i);
+    lastChunk = chunkAt(chunks, end - 1);
+  }
+  close(files.length);
+  return groups;
 }
 
 /** Index of the chunk holding byte `at` (chunks sorted, contiguous). */

@@ -17,7 +17,7 @@ import type { BigIntStats } from 'node:fs';
 import { fail } from '../core/errors.ts';
 import { PxarEncoder } from '../format/pxar/encoder.ts';
 import type { PxarDevice, PxarMetadata } from '../format/pxar/metadata.ts';
-import { identityEqual, metadataEqual, planInjection, REUSE_CACHE_SIZE } from './change-detection.ts';
+import { identityEqual, metadataEqual, planInjectionGroups, REUSE_CACHE_SIZE, type InjectionPlan } from './change-detection.ts';
 import { FileIdentityWriter } from './file-identities.ts';
 import type { PayloadItem } from './payload-chunks.ts';
 import { pathKey, type PreviousArchive, type PreviousFile } from './previous-archive.ts';
@@ -169,34 +169,44 @@ export class SplitEncoder implements PxarSink {
     this.#ops = [];
     this.#deferredFiles = 0;
     const files = ops.flatMap((op) => (op.kind === 'file' ? [op] : []));
-    const plan = planInjection(files.map((f) => ({ offset: f.prev.payloadOffset, size: f.file.size })), this.#o.previous?.chunks ?? []);
-    let start = 0;
-    if (plan === undefined) {
-      this.stats.paddingFallbacks++;
-    } else {
-      this.#enc.skipPayload(0); // seals the partly filled segment, so it is drained ahead of the injection
-      this.#drain();
-      this.#items.push({ inject: plan.chunks });
-      start = this.#enc.payloadPosition;
-      this.#enc.skipPayload(plan.total);
-      this.stats.injectedChunks += plan.chunks.length;
-    }
+    const groups = planInjectionGroups(files.map((f) => ({ offset: f.prev.payloadOffset, size: f.file.size })), this.#o.previous?.chunks ?? []);
+    this.stats.paddingFallbacks += groups.filter((g) => g.plan === undefined).length;
     let k = 0;
+    let g = 0;
+    let start = 0;
     for (const op of ops) {
       if (op.kind === 'apply') {
         op.apply(this.#enc);
-      } else if (plan !== undefined) {
+        yield* this.take();
+        continue;
+      }
+      const group = groups[g]!;
+      const plan = group.plan;
+      if (plan === undefined) {
+        yield* read(op.file);
+      } else {
+        if (k === group.first) start = this.#inject(plan);
         const f = op.file;
-        const offset = this.#enc.addFileRef(f.name, f.meta, start + plan.offsets[k++]!, f.size);
+        const offset = this.#enc.addFileRef(f.name, f.meta, start + plan.offsets[k - group.first]!, f.size);
         if (f.offset !== undefined) f.offset.value = offset;
         this.recordIdentity(f.st);
         this.stats.reusedFiles++;
         this.stats.reusedBytes += f.size;
-      } else {
-        yield* read(op.file);
       }
+      if (++k === group.first + group.count) g++;
       yield* this.take();
     }
+  }
+
+  /** Queues the plan's chunks after what is written so far; returns their payload-stream offset. */
+  #inject(plan: InjectionPlan): number {
+    this.#enc.skipPayload(0); // seals the partly filled segment, so it is drained ahead of the injection
+    this.#drain();
+    this.#items.push({ inject: plan.chunks });
+    const start = this.#enc.payloadPosition;
+    this.#enc.skipPayload(plan.total);
+    this.stats.injectedChunks += plan.chunks.length;
+    return start;
   }
 
   /** Settles, writes the root goodbye and the payload tail marker. */

@@ -162,6 +162,8 @@ test('uploadSplitPxar in metadata mode: generations that change in every way res
   unlinkSync(join(src, 'link'));
   symlinkSync('b/small1.txt', join(src, 'link')); // symlink retargeted
   writeFileSync(join(src, 'empty2'), ''); // another empty file
+  linkSync(join(src, 'a/f9'), join(src, 'a/f9-link')); // a new hardlink
+  unlinkSync(join(src, 'b/hard2')); // the first name of a linked pair goes, the other stays
 
   const changed = await cycle.roundTrip(src, work);
   assert.deepEqual(changed.warnings, []);
