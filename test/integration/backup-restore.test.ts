@@ -294,9 +294,10 @@ test('a second backup of unchanged data uploads less than 1% of its bytes', TIME
   assert.ok(uploaded < total / 100, `second backup uploaded ${uploaded} of ${total} bytes: ${JSON.stringify(second.archives)}`);
   for (const a of second.archives) {
     if (a.chunks === undefined) continue;
-    // the payload stream's new start and tail markers (16 bytes each) may sit in chunks of their own
+    // A first reuse rewrites the split archive's small parts: the payload stream's new start and
+    // tail markers sit in chunks of their own, and the metadata archive's payload offsets move.
     if (a.archive === 'root.ppxar.didx') assert.ok((a.uploadedBytes ?? 0) <= 64, `${a.archive} uploaded ${a.uploadedBytes} bytes again`);
-    else assert.equal(a.uploadedChunks, 0, `${a.archive} uploaded chunks again`);
+    else if (a.archive !== 'root.mpxar.didx') assert.equal(a.uploadedChunks, 0, `${a.archive} uploaded chunks again`);
   }
 });
 
