@@ -44,6 +44,8 @@ export interface SummaryArchive {
   readonly uploadedCompressed?: number;
   readonly reusedChunks?: number;
   readonly entries?: EntryCounts;
+  /** split archives: files read (of them `new`: not in the previous archive) and reused unread */
+  readonly files?: { readonly read: number; readonly new: number; readonly unchanged: number };
 }
 
 export interface SummaryInput {
@@ -59,6 +61,14 @@ function archiveLine(a: SummaryArchive): string {
   return `  ${a.archive}: ${formatSize(a.size)} read${entries}; ${a.chunks} chunks: ${added}, ${a.reusedChunks ?? 0} unchanged`;
 }
 
+/** restic's "new, changed, unmodified", from metadata change detection (split archives only). */
+function fileChanges(archives: readonly SummaryArchive[]): string {
+  const split = archives.flatMap((a) => (a.files ? [a.files] : []));
+  if (split.length === 0) return '';
+  const n = (f: (x: NonNullable<SummaryArchive['files']>) => number): number => split.reduce((t, x) => t + f(x), 0);
+  return ` (${n((x) => x.new)} new, ${n((x) => x.read - x.new)} changed or re-read, ${n((x) => x.unchanged)} unmodified and not read)`;
+}
+
 export function renderBackupSummary(r: SummaryInput): string {
   const sum = (f: (a: SummaryArchive) => number | undefined): number => r.archives.reduce((n, a) => n + (f(a) ?? 0), 0);
   const read = sum((a) => a.size);
@@ -71,7 +81,7 @@ export function renderBackupSummary(r: SummaryInput): string {
   return [
     `snapshot ${r.snapshot} finished in ${r.seconds.toFixed(1)} s`,
     ...r.archives.map(archiveLine),
-    `Files: ${files}, dirs: ${dirs}${blobs.length ? `, blobs: ${blobs.length}` : ''} (new/changed/unmodified needs change detection, not in this client yet)`,
+    `Files: ${files}, dirs: ${dirs}${blobs.length ? `, blobs: ${blobs.length}` : ''}${fileChanges(r.archives)}`,
     `Added to the datastore: ${formatSize(addedRaw)} (${formatSize(addedStored)} stored); reused ${sum((a) => a.reusedChunks)} of ${sum((a) => a.chunks)} chunks`,
     `processed ${formatSize(read)} in ${r.seconds.toFixed(1)} s${rate}`,
   ].join('\n');

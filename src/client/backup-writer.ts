@@ -53,6 +53,19 @@ interface Entry {
   readonly stored: Promise<Uint8Array>;
 }
 
+/**
+ * A chunk of the previous snapshot's index reused by digest (split pxar payload streams): it is
+ * appended to the index without being read or uploaded, so it must be known from that index.
+ */
+export interface KnownChunk {
+  readonly known: Uint8Array;
+  readonly size: number;
+}
+
+function isKnownChunk(x: Uint8Array | ChunkBuffer | KnownChunk): x is KnownChunk {
+  return 'known' in x;
+}
+
 type UploadStats = { -readonly [K in keyof ArchiveStats]: ArchiveStats[K] };
 
 const APPEND_BATCH = 128;
@@ -66,6 +79,7 @@ export class BackupWriter {
   readonly #files: ManifestFile[] = [];
   readonly #window: number;
   #previous: Manifest | undefined;
+  #previousOtherKey = false;
   /** Where chunks in flight live; a source may read straight into them (see `uploadArchive`). */
   readonly buffers: ChunkBuffers;
 
@@ -85,12 +99,18 @@ export class BackupWriter {
       const mine = o.crypt?.fingerprint();
       // A previous snapshot made with another key (or none) cannot share chunks with this one.
       if ((fp ?? undefined) === mine) w.#previous = m;
+      else w.#previousOtherKey = true;
     }
     return w;
   }
 
   get previousManifest(): Manifest | undefined {
     return this.#previous;
+  }
+
+  /** True when a previous snapshot exists but was made with another key (or none): nothing is reused. */
+  get previousUsesOtherKey(): boolean {
+    return this.#previousOtherKey;
   }
 
   /** Registers the previous snapshot's chunks of `archive` as known, after checking its csum. */
@@ -121,7 +141,7 @@ export class BackupWriter {
    * is a plain array (copied into a buffer of `buffers`) or a buffer taken from `buffers`, which
    * this writer then owns and releases.
    */
-  async uploadArchive(archive: string, chunks: AsyncIterable<Uint8Array | ChunkBuffer>, opts: { readonly size?: number } = {}): Promise<ArchiveStats> {
+  async uploadArchive(archive: string, chunks: AsyncIterable<Uint8Array | ChunkBuffer | KnownChunk>, opts: { readonly size?: number } = {}): Promise<ArchiveStats> {
     const fixed = archive.endsWith('.fidx');
     if (!fixed && !archive.endsWith('.didx')) throw fail('INVALID_NAME', `archive '${archive}' must end in .fidx or .didx`, { value: archive });
     await this.#loadPrevious(archive);
@@ -148,6 +168,11 @@ export class BackupWriter {
     };
     try {
       for await (const item of chunks) {
+        if (isKnownChunk(item)) {
+          this.#appendKnown(item, queue, stats);
+          while (queue.length >= this.#window) await drainOne();
+          continue;
+        }
         const chunk = isChunkBuffer(item) ? item : await this.buffers.copyOf(item);
         const size = chunk.data.byteLength;
         if (fixed && size > FIXED_CHUNK_SIZE) {
@@ -172,6 +197,15 @@ export class BackupWriter {
     await this.#t.call('POST', `${kind}_close`, { wid, 'chunk-count': stats.chunks, size: stats.size, csum });
     this.#files.push({ filename: archive, cryptMode: this.#o.crypt ? 'encrypt' : 'none', size: stats.size, csum });
     return stats;
+  }
+
+  #appendKnown(c: KnownChunk, queue: Entry[], stats: UploadStats): void {
+    const hex = toHex(c.known);
+    if (!this.#known.has(hex)) throw fail('INVALID_ARGUMENT', `reused chunk ${hex} is not in the previous snapshot's index`, { digest: hex });
+    queue.push({ offset: stats.size, size: c.size, stored: Promise.resolve(c.known) });
+    stats.size += c.size;
+    stats.chunks++;
+    stats.reusedChunks++;
   }
 
   /**

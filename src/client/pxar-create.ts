@@ -1,6 +1,9 @@
 /**
  * createPxarStream: walks a real directory and yields a v1 unified pxar archive (what Holdfast's
- * client uploads as `NAME.pxar.didx`) as a stream of buffers for a content-defined chunker.
+ * client uploads as `NAME.pxar.didx` in change-detection mode legacy) as a stream of buffers for
+ * a content-defined chunker. createSplitPxar walks the same way into a SplitEncoder (v2: `.mpxar`
+ * and `.ppxar` streams), which may defer unchanged files to reuse their previous payload
+ * (pxar-split-encoder.ts); the walker then reads a file only when the encoder declines it.
  *
  * Byte compatibility with the PBS client: children sorted by raw name bytes, metadata from
  * lstat, xattrs filtered like PBS, hardlinks for the second and later names of a regular file
@@ -21,7 +24,11 @@ import type { CatalogWriter } from '../format/pxar/catalog.ts';
 import { PxarEncoder } from '../format/pxar/encoder.ts';
 import { deviceFromDevT, plainMetadata } from '../format/pxar/metadata.ts';
 import { joinPath, pathText } from '../format/pxar/names.ts';
+import { AsyncChannel } from './async-channel.ts';
+import type { PayloadItem } from './payload-chunks.ts';
+import type { PreviousArchive } from './previous-archive.ts';
 import { nodeFail } from './pxar-native.ts';
+import { SplitEncoder, type FileCandidate, type PxarSink, type SplitStats } from './pxar-split-encoder.ts';
 import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
 import { readMetadata, type MetadataOptions } from './pxar-read-meta.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
@@ -57,11 +64,9 @@ const PREFETCH = { window: 32, smallLimit: 64 * 1024 };
 
 /** Yields the pxar (v1) archive of the directory `rootDir`. */
 export async function* createPxarStream(rootDir: string, opts: CreateOptions = {}): AsyncGenerator<Uint8Array> {
-  const root = Buffer.from(await fsp.realpath(resolve(rootDir)));
-  const st = await fsp.lstat(root, { bigint: true });
-  if (!st.isDirectory()) throw fail('INVALID_ARGUMENT', 'the archive root must be a directory', { rootDir });
+  const { root, st } = await openRoot(rootDir);
   const encoder = new PxarEncoder(readMetadata(root, st, opts));
-  const walker = new TreeWalker(encoder, st.dev, opts);
+  const walker = new TreeWalker<Uint8Array>(encoder, () => encoder.takeArchive(), st.dev, opts);
   yield* walker.directory(root, new Uint8Array(0));
   if (opts.exclude) addCliExcludeRecord(encoder, opts.exclude, opts.catalog);
   encoder.finish();
@@ -69,7 +74,7 @@ export async function* createPxarStream(rootDir: string, opts: CreateOptions = {
 }
 
 /** PBS's record of `--exclude` patterns: `.pxarexclude-cli`, mode 0600, mtime 0, last at the root. */
-function addCliExcludeRecord(encoder: PxarEncoder, exclude: ExcludeScope, catalog: CatalogWriter | undefined): void {
+function addCliExcludeRecord(encoder: PxarSink, exclude: ExcludeScope, catalog: CatalogWriter | undefined): void {
   const data = cliExcludeRecord(exclude);
   if (data === undefined) return;
   const name = Buffer.from(CLI_EXCLUDE_FILE);
@@ -80,13 +85,72 @@ function addCliExcludeRecord(encoder: PxarEncoder, exclude: ExcludeScope, catalo
   catalog?.addFile(name, data.length, 0);
 }
 
-interface LinkTarget {
-  readonly path: Uint8Array;
-  readonly offset: number;
+async function openRoot(rootDir: string): Promise<{ root: Buffer; st: BigIntStats }> {
+  const root = Buffer.from(await fsp.realpath(resolve(rootDir)));
+  const st = await fsp.lstat(root, { bigint: true });
+  if (!st.isDirectory()) throw fail('INVALID_ARGUMENT', 'the archive root must be a directory', { rootDir });
+  return { root, st };
 }
 
-class TreeWalker {
-  readonly #encoder: PxarEncoder;
+export interface SplitCreateOptions extends CreateOptions {
+  /** The previous snapshot's archive: unchanged files reuse its payload (metadata mode). */
+  readonly previous?: PreviousArchive;
+}
+
+export interface SplitPxar {
+  /** The payload stream (`.ppxar`) as items for `payloadChunks`; pulling it drives the walk. */
+  readonly payload: AsyncGenerator<PayloadItem>;
+  /** The metadata stream (`.mpxar`), produced alongside; ends when the payload does. */
+  readonly metadata: AsyncIterable<Uint8Array>;
+  /** Inode and ctime of every file, in archive order (valid once `payload` is done). */
+  identities(): Uint8Array;
+  readonly stats: SplitStats;
+  /** Ends the metadata stream with an error unless it ended already (the payload was abandoned). */
+  abort(): void;
+}
+
+/** The split (v2) archive of `rootDir`: `.mpxar` and `.ppxar` streams (change-detection mode data/metadata). */
+export function createSplitPxar(rootDir: string, opts: SplitCreateOptions = {}): SplitPxar {
+  const metadata = new AsyncChannel<Uint8Array>();
+  let encoder: SplitEncoder | undefined;
+  const stats: SplitStats = { reusedFiles: 0, reusedBytes: 0, readFiles: 0, newFiles: 0, injectedChunks: 0, paddingFallbacks: 0 };
+  async function* payload(): AsyncGenerator<PayloadItem> {
+    try {
+      const { root, st } = await openRoot(rootDir);
+      const enc = new SplitEncoder(readMetadata(root, st, opts), { ...(opts.previous ? { previous: opts.previous } : {}), onArchive: (p) => metadata.push(...p) });
+      encoder = enc;
+      const walker = new TreeWalker<PayloadItem>(enc, () => enc.take(), st.dev, opts, enc);
+      yield* walker.directory(root, new Uint8Array(0));
+      if (opts.exclude) {
+        // the record is a file read now, so the reused files deferred before it are settled first
+        yield* enc.settle((c) => walker.readFile(c));
+        addCliExcludeRecord(enc, opts.exclude, opts.catalog);
+        yield* enc.take();
+      }
+      yield* enc.finish((c) => walker.readFile(c));
+      Object.assign(stats, enc.stats);
+      metadata.end();
+    } catch (e) {
+      metadata.end(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    } finally {
+      metadata.end(fail('ABORTED', 'the payload stream was abandoned'));
+    }
+  }
+  const abort = (): void => metadata.end(fail('ABORTED', 'the payload stream was abandoned'));
+  return { payload: payload(), metadata, identities: () => encoder?.identities.bytes() ?? new Uint8Array(0), stats, abort };
+}
+
+interface LinkTarget {
+  readonly path: Uint8Array;
+  /** FILENAME offset of the first name; filled in later when that file is deferred (split mode). */
+  readonly offset: { value?: number };
+}
+
+class TreeWalker<T> {
+  readonly #encoder: PxarSink;
+  readonly #take: () => T[];
+  readonly #split: SplitEncoder | undefined;
   readonly #rootDev: bigint;
   readonly #opts: CreateOptions;
   readonly #readSize: number;
@@ -95,14 +159,16 @@ class TreeWalker {
   readonly #scopes: ExcludeScope[] = [];
   #readBuffer: Buffer | undefined;
 
-  constructor(encoder: PxarEncoder, rootDev: bigint, opts: CreateOptions) {
+  constructor(encoder: PxarSink, take: () => T[], rootDev: bigint, opts: CreateOptions, split?: SplitEncoder) {
     this.#encoder = encoder;
+    this.#take = take;
+    this.#split = split;
     this.#rootDev = rootDev;
     this.#opts = opts;
     this.#readSize = opts.readSize ?? DEFAULT_READ_SIZE;
   }
 
-  async *directory(abs: Buffer, rel: Uint8Array): AsyncGenerator<Uint8Array> {
+  async *directory(abs: Buffer, rel: Uint8Array): AsyncGenerator<T> {
     let names: Buffer[];
     try {
       names = await fsp.readdir(abs, { encoding: 'buffer' });
@@ -112,7 +178,9 @@ class TreeWalker {
     }
     names.sort((a, b) => Buffer.compare(a, b));
     const scope = await this.#enterScope(abs, rel);
-    for await (const child of prefetchChildren(abs, names, PREFETCH)) {
+    const split = this.#split;
+    const opts = split === undefined ? PREFETCH : { ...PREFETCH, skipContent: (name: Buffer, st: BigIntStats) => split.likelyUnchanged(joinPath(rel, name), st) };
+    for await (const child of prefetchChildren(abs, names, opts)) {
       const childRel = joinPath(rel, child.name);
       if (child.st === undefined) {
         if (this.#skippable(child.error, childRel, 'lstat')) continue;
@@ -120,7 +188,7 @@ class TreeWalker {
       }
       if (scope?.excludes(Buffer.from(childRel).toString('latin1'), child.st.isDirectory())) continue;
       yield* this.#child(child, childRel, child.st);
-      yield* this.#encoder.takeArchive();
+      yield* this.#take();
     }
     if (scope) this.#scopes.pop(); // a walk abandoned by an error is never resumed
   }
@@ -133,7 +201,7 @@ class TreeWalker {
     return scope;
   }
 
-  async *#child(child: Prefetched, rel: Uint8Array, st: BigIntStats): AsyncGenerator<Uint8Array> {
+  async *#child(child: Prefetched, rel: Uint8Array, st: BigIntStats): AsyncGenerator<T> {
     const { name, abs } = child;
     const enc = this.#encoder;
     if (st.isFile()) {
@@ -163,15 +231,37 @@ class TreeWalker {
     }
   }
 
-  async *#file(child: Prefetched, rel: Uint8Array, st: BigIntStats): AsyncGenerator<Uint8Array> {
+  async *#file(child: Prefetched, rel: Uint8Array, st: BigIntStats): AsyncGenerator<T> {
     const { name, abs, small } = child;
     const key = `${st.dev}:${st.ino}`;
     const earlier = st.nlink > 1n ? this.#links.get(key) : undefined;
-    if (earlier !== undefined) {
-      this.#encoder.addHardlink(name, earlier.path, earlier.offset);
+    // (unified mode: a first name that could not be read leaves no offset; this name is then the file)
+    if (earlier !== undefined && (this.#split !== undefined || earlier.offset.value !== undefined)) {
+      if (this.#split !== undefined) this.#split.addHardlinkTo(name, earlier.path, earlier.offset);
+      else this.#encoder.addHardlink(name, earlier.path, earlier.offset.value!);
       this.#opts.catalog?.addOther('hardlink', name);
       return;
     }
+    const offset: { value?: number } = {};
+    if (st.nlink > 1n) this.#links.set(key, { path: rel, offset });
+    const candidate: FileCandidate = { name, abs, rel, st, size: Number(st.size), meta: readMetadata(abs, st, this.#opts), offset };
+    const split = this.#split;
+    if (split !== undefined) {
+      // split mode only: T is PayloadItem there
+      const read = (c: FileCandidate): AsyncGenerator<T> => this.readFile(c);
+      const settle = (): AsyncGenerator<T> => split.settle(read as (c: FileCandidate) => AsyncGenerator<PayloadItem>) as AsyncGenerator<T>;
+      if (split.tryReuse(candidate)) {
+        if (split.cacheFull) yield* settle();
+        return;
+      }
+      yield* settle();
+    }
+    yield* this.readFile(candidate, small);
+  }
+
+  /** Encodes a regular file from disk (`small`: its content read ahead). */
+  async *readFile(c: FileCandidate, small?: Prefetched['small']): AsyncGenerator<T> {
+    const { name, abs, rel, st, size, meta } = c;
     const opened = small ?? (await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW).then((h) => ({ handle: h }), (e: unknown) => ({ error: e })));
     if ('error' in opened && opened.error !== undefined) {
       if (this.#skippable(opened.error, rel, 'open')) return;
@@ -179,11 +269,10 @@ class TreeWalker {
     }
     const handle = 'handle' in opened ? opened.handle : undefined;
     try {
-      const size = Number(st.size);
-      const meta = readMetadata(abs, st, this.#opts);
       const offset = this.#encoder.beginFile(name, meta, size);
+      if (c.offset !== undefined) c.offset.value = offset;
+      this.#split?.recordIdentity(st);
       this.#opts.catalog?.addFile(name, size, meta.stat.mtime.secs);
-      if (st.nlink > 1n) this.#links.set(key, { path: rel, offset });
       if (handle !== undefined) yield* this.#copy(handle, abs, rel, size);
       else this.#writeSmall(small?.data ?? Buffer.alloc(0), rel, size);
       this.#encoder.endFile();
@@ -202,7 +291,7 @@ class TreeWalker {
     for (let rest = left; rest > 0; rest -= Math.min(rest, this.#readSize)) this.#encoder.writeFileData(new Uint8Array(Math.min(rest, this.#readSize)));
   }
 
-  async *#copy(handle: fsp.FileHandle, abs: Buffer, rel: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  async *#copy(handle: fsp.FileHandle, abs: Buffer, rel: Uint8Array, size: number): AsyncGenerator<T> {
     let left = size;
     while (left > 0) {
       const buf = this.#bufferFor(Math.min(this.#readSize, left));
@@ -218,7 +307,7 @@ class TreeWalker {
       }
       this.#encoder.writeFileData(buf.subarray(0, got));
       left -= got;
-      yield* this.#encoder.takeArchive();
+      yield* this.#take();
     }
   }
 

@@ -10,7 +10,8 @@
  * A non-empty target is refused (DIRECTORY_NOT_EMPTY) unless `overwrite` is set, in which case
  * an existing entry in the way is removed (an existing directory is reused for a directory).
  * Directory metadata is applied after the directory's children, so mtimes and read-only modes
- * stick. Names are bytes end to end: non-UTF-8 names are restored exactly.
+ * stick. Names are bytes end to end: non-UTF-8 names are restored exactly. Zero blocks of file
+ * data become holes (sparse-writer.ts), as in PBS's extractor.
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { pathComponents, pathText, relativePathProblem } from '../format/pxar/na
 import { applyMetadata, type ApplyOptions } from './pxar-apply-meta.ts';
 import { mknod, nodeFail } from './pxar-native.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
+import { SparseWriter } from './sparse-writer.ts';
 
 export interface ExtractOptions {
   /** Allow a non-empty target; entries in the way are replaced. */
@@ -67,6 +69,7 @@ export async function extractPxar(source: AsyncIterable<Uint8Array>, targetDir: 
 
 interface OpenFile {
   readonly handle: fsp.FileHandle;
+  readonly data: SparseWriter;
   readonly abs: Buffer;
   readonly entry: PxarFileEntry;
 }
@@ -96,10 +99,7 @@ class Restorer {
   async write(bytes: Uint8Array): Promise<void> {
     const file = this.#file;
     if (file === undefined) return;
-    for (let at = 0; at < bytes.length; ) {
-      const { bytesWritten } = await file.handle.write(bytes, at, bytes.length - at, null).catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
-      at += bytesWritten;
-    }
+    await file.data.write(bytes).catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
     this.#bytes += bytes.length;
   }
 
@@ -117,7 +117,7 @@ class Restorer {
         await this.#clear(abs, false);
         const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
         const handle = await fsp.open(abs, flags, 0o600).catch((e: unknown) => { throw nodeFail('open', abs, e); });
-        this.#file = { handle, abs, entry };
+        this.#file = { handle, abs, entry, data: new SparseWriter(handle) };
         return;
       }
       case 'symlink':
@@ -170,6 +170,7 @@ class Restorer {
     const file = this.#file;
     if (file === undefined) return;
     this.#file = undefined;
+    await file.data.finish().catch((e: unknown) => { throw nodeFail('ftruncate', file.abs, e); });
     await file.handle.close().catch((e: unknown) => { throw nodeFail('close', file.abs, e); });
     await applyMetadata(file.abs, file.entry.metadata, 'file', this.#apply(file.entry));
   }

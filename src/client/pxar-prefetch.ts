@@ -3,7 +3,7 @@
  * thread-pool round trips (lstat, open, read, close); done one after another they leave the
  * process mostly idle on trees of small files. This runs the lstat of the next `window`
  * children concurrently and, for small single-link regular files, reads their whole content
- * too, so memory stays bounded by window × smallLimit. Results never reject: errors are
+ * too (except those `skipContent` marks: change detection will not read them), so memory stays bounded by window × smallLimit. Results never reject: errors are
  * returned as values for the walker to classify (vanished, permission denied, fatal).
  */
 import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
@@ -25,6 +25,8 @@ export interface Prefetched {
 export interface PrefetchOptions {
   readonly window: number;
   readonly smallLimit: number;
+  /** True for a file whose content will likely not be read (change detection reuses it). */
+  readonly skipContent?: (name: Buffer, st: BigIntStats) => boolean;
 }
 
 const SLASH = Buffer.from('/');
@@ -34,12 +36,12 @@ export async function* prefetchChildren(dir: Buffer, names: readonly Buffer[], o
   const pending: Promise<Prefetched>[] = [];
   let next = 0;
   while (next < names.length || pending.length > 0) {
-    while (next < names.length && pending.length < opts.window) pending.push(fetchOne(dir, names[next++] as Buffer, opts.smallLimit));
+    while (next < names.length && pending.length < opts.window) pending.push(fetchOne(dir, names[next++] as Buffer, opts));
     yield await (pending.shift() as Promise<Prefetched>);
   }
 }
 
-async function fetchOne(dir: Buffer, name: Buffer, smallLimit: number): Promise<Prefetched> {
+async function fetchOne(dir: Buffer, name: Buffer, opts: PrefetchOptions): Promise<Prefetched> {
   const abs = Buffer.concat([dir, SLASH, name]);
   let st: BigIntStats;
   try {
@@ -47,7 +49,7 @@ async function fetchOne(dir: Buffer, name: Buffer, smallLimit: number): Promise<
   } catch (error) {
     return { name, abs, error };
   }
-  if (!st.isFile() || st.nlink !== 1n || st.size > BigInt(smallLimit)) return { name, abs, st };
+  if (!st.isFile() || st.nlink !== 1n || st.size > BigInt(opts.smallLimit) || opts.skipContent?.(name, st) === true) return { name, abs, st };
   return { name, abs, st, small: await readSmall(abs, Number(st.size)) };
 }
 

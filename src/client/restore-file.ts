@@ -10,10 +10,12 @@
  *   meantime) or rename(2) with it. On any failure the partial file is removed, so a failed
  *   restore leaves no TARGET and no 0-byte or truncated file;
  * - an existing block or character device (an image restored onto a disk) is written in place,
- *   and only with `overwrite`.
+ *   and only with `overwrite`;
+ * - in a regular file, runs of zero blocks become holes (SparseWriter); a device gets every byte.
  */
 import { promises as fsp } from 'node:fs';
 import { fail, isHoldfastError } from '../core/errors.ts';
+import { SparseWriter } from './sparse-writer.ts';
 
 export const PARTIAL_SUFFIX = '.partial';
 
@@ -48,6 +50,18 @@ async function writeAll(handle: fsp.FileHandle, pieces: PieceSource): Promise<nu
   return bytes;
 }
 
+/** Writes `pieces` into a new regular file with runs of zero blocks left as holes, as PBS does. */
+async function writeSparse(handle: fsp.FileHandle, pieces: PieceSource): Promise<number> {
+  const w = new SparseWriter(handle);
+  let bytes = 0;
+  for await (const piece of pieces) {
+    await w.write(piece);
+    bytes += piece.length;
+  }
+  await w.finish();
+  return bytes;
+}
+
 /** Checks the target before any download: refused when it exists and `overwrite` is not set. */
 export async function checkRestoreTarget(target: string, overwrite: boolean): Promise<void> {
   const st = await existing(target);
@@ -68,7 +82,7 @@ export async function restoreToFile(target: string, pieces: PieceSource, overwri
   let bytes: number;
   try {
     try {
-      bytes = await writeAll(handle, pieces);
+      bytes = await writeSparse(handle, pieces);
       await handle.sync();
     } finally {
       await handle.close();

@@ -48,6 +48,20 @@ export class RestoreReader {
     return f;
   }
 
+  /**
+   * The split archive (`NAME.mpxar.didx` + `NAME.ppxar.didx`) that `name` (`NAME.pxar`,
+   * `NAME.mpxar`, `NAME.ppxar`, with or without `.didx`) names, or undefined when the snapshot
+   * holds no such pair (or holds a unified `NAME.pxar.didx`, which then wins).
+   */
+  splitArchive(name: string): { readonly metadata: string; readonly payload: string } | undefined {
+    const base = name.replace(/\.didx$/, '').replace(/\.(m|p)?pxar$/, '');
+    const has = (f: string): boolean => this.manifest.files.some((x) => x.filename === f);
+    if (name.replace(/\.didx$/, '').endsWith('.pxar') && has(`${base}.pxar.didx`)) return undefined;
+    const metadata = `${base}.mpxar.didx`;
+    const payload = `${base}.ppxar.didx`;
+    return has(metadata) && has(payload) ? { metadata, payload } : undefined;
+  }
+
   async readBlob(name: string): Promise<Uint8Array> {
     const f = this.fileEntry(name);
     const bytes = await this.#t.download('download', { 'file-name': f.filename });

@@ -257,7 +257,7 @@ test('the reader serves only chunks listed by an index downloaded in the same se
   writeFileSync(join(dirA, 'a.bin'), fastRandom(300_000, 10));
   writeFileSync(join(dirB, 'b.bin'), fastRandom(300_000, 11));
   for (const [id, dir] of [['ra', dirA], ['rb', dirB]] as const) {
-    const r = await srv.cli(['backup', `data.pxar:${dir}`, '--backup-id', id, '--backup-time', String(T0)]);
+    const r = await srv.cli(['backup', `data.pxar:${dir}`, '--change-detection-mode', 'legacy', '--backup-id', id, '--backup-time', String(T0)]);
     assert.equal(r.code, 0, describeCli(r));
   }
   const digestsOf = (id: string): string[] =>

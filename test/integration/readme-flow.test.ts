@@ -69,11 +69,11 @@ test('README quick start: serve, read the printed login, back up, list, restore,
     const listOut = ok(await runCli(['snapshot', 'list'], env), 'snapshot list');
     const snapshots = [...listOut.matchAll(/^(host\/laptop\/\S+Z)\s/gm)].map((m) => m[1]!);
     assert.equal(snapshots.length, 1, `snapshot list should show one snapshot:\n${listOut}`);
-    assert.match(listOut, /home\.pxar\.didx/);
+    assert.match(listOut, /home\.mpxar\.didx/);
     // $ holdfast restore host/laptop/<time> home.pxar /tmp/restored
     const target = join(dir, 'restored');
     const restoreOut = ok(await runCli(['restore', snapshots[0]!, 'home.pxar', target], env), 'restore');
-    assert.match(restoreOut, /^restored home\.pxar\.didx: \d+ entries/);
+    assert.match(restoreOut, /^restored home\.mpxar\.didx \+ home\.ppxar\.didx: \d+ entries/);
     assert.deepEqual(treeDigest(target), treeDigest(home));
     // Ctrl-C / SIGTERM stops the server cleanly
     assert.equal(await server.stop(), 0, `holdfast serve did not shut down cleanly on SIGTERM: ${server.stderr()}`);

@@ -14,15 +14,15 @@ import { checkBackupId, checkBackupType, checkNamespace, formatTime, type Backup
 import { fail } from '../../core/errors.ts';
 import { BackupWriter } from '../../client/backup-writer.ts';
 import { pooledChunkEncoder } from '../../client/chunk-encoder.ts';
-import { dynamicChunks } from '../../client/dynamic-chunks.ts';
 import { h2Transport } from '../../client/h2-transport.ts';
 import { imageChunks, imageSize } from '../../client/image-source.ts';
-import { createPxarStream } from '../../client/pxar-create.ts';
 import { deviceFilter, ExcludeScope } from '../../client/exclude-rules.ts';
+import type { ProtocolTransport } from '../../client/protocol-transport.ts';
+import { parseChangeDetectionMode, PxarUploader } from '../pxar-upload.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags, type LoadedKey } from '../client-options.ts';
 import { keyConfigForMaster, parseMasterPublicKey, rsaEncryptKeyConfig, RSA_ENCRYPTED_KEY_BLOB } from '../../format/master-key.ts';
 import { DEFAULT_MASTER_PUBKEY } from './key-master.ts';
-import { EntryCounter, renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
+import { renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
 
@@ -51,6 +51,8 @@ export interface BackupFlags extends ClientFlags {
   readonly allFileSystems?: boolean;
   /** master public key for `rsa-encrypted.key.blob` (default: the imported one, if any) */
   readonly masterPubkeyFile?: string;
+  /** legacy | data | metadata (default metadata; see docs/change-detection.md) */
+  readonly changeDetectionMode?: string;
 }
 
 export interface BackupReport {
@@ -72,6 +74,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   if (parsed.length === 0) throw fail('INVALID_ARGUMENT', 'no backup spec given', {});
   for (const s of parsed) await checkSource(s);
   const exclude = ExcludeScope.fromPatterns(f.exclude ?? []); // a bad pattern fails before connecting
+  const mode = parseChangeDetectionMode(f.changeDetectionMode ?? 'metadata');
   const type: BackupType = checkBackupType(f.backupType);
   const id = checkBackupId(f.backupId ?? hostname().split('.')[0] ?? 'localhost');
   const ns = checkNamespace(f.ns ?? '');
@@ -91,7 +94,19 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   try {
     const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
     const archives: BackupReport['archives'] = [];
-    for (const s of parsed) archives.push(await uploadOne(ctx, writer, s, { ...f, exclude }));
+    const warnings: string[] = [];
+    const openPrevious = async (prevTime: number): Promise<ProtocolTransport> =>
+      h2Transport(await client.upgrade('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1'));
+    const pxar = new PxarUploader(writer, { mode, openPrevious, warn: (m) => warnings.push(m), ...(crypt ? { crypt } : {}) });
+    for (const s of parsed) {
+      if (s.kind === 'pxar') {
+        const descendInto = await deviceFilter((await stat(s.path, { bigint: true })).dev, f.includeDev ?? [], f.allFileSystems === true);
+        archives.push(...(await pxar.upload(s.name, s.path, { exclude, descendInto })));
+      } else archives.push(await uploadOne(writer, s));
+      for (const wn of warnings.splice(0)) ctx.err(`warning: ${wn}`);
+    }
+    const catalog = await pxar.finish();
+    if (catalog) archives.push(catalog);
     if (masterCopy) await writer.uploadBlob(RSA_ENCRYPTED_KEY_BLOB, masterCopy, { plain: true });
     await writer.finish();
     await transport.close();
@@ -105,24 +120,14 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   }
 }
 
-async function uploadOne(ctx: CliContext, w: BackupWriter, s: BackupSpec, f: Omit<BackupFlags, 'exclude'> & { exclude: ExcludeScope }): Promise<SummaryArchive> {
+async function uploadOne(w: BackupWriter, s: BackupSpec): Promise<SummaryArchive> {
   if (s.kind === 'conf') {
     const data = await readFile(s.path);
     await w.uploadBlob(`${s.name}.blob`, data);
     return { archive: `${s.name}.blob`, size: data.length };
   }
-  if (s.kind === 'img') {
-    const size = await imageSize(s.path);
-    return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
-  }
-  const warnings: string[] = [];
-  const counter = new EntryCounter();
-  const { exclude } = f;
-  const descendInto = await deviceFilter((await stat(s.path, { bigint: true })).dev, f.includeDev ?? [], f.allFileSystems === true);
-  const stream = createPxarStream(s.path, { reuseReadBuffer: true, catalog: counter, exclude, descendInto, onWarning: (wn) => warnings.push(`${wn.path}: ${wn.message}`) });
-  const stats = await w.uploadArchive(`${s.name}.didx`, dynamicChunks(stream, w.buffers));
-  for (const wn of warnings) ctx.err(`warning: ${wn}`);
-  return { ...stats, entries: counter.counts };
+  const size = await imageSize(s.path);
+  return w.uploadArchive(`${s.name}.fidx`, imageChunks(s.path, size, w.buffers), { size });
 }
 
 /**
@@ -176,6 +181,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--include-dev <path>', "also descend into the filesystem mounted at PATH (repeatable); other mount points are archived as empty directories", collect, [])
     .option('--all-file-systems', 'descend into every mounted filesystem below a directory archive')
     .option('--master-pubkey-file <file>', `with --keyfile: store the key encrypted under this RSA master public key (default: ${DEFAULT_MASTER_PUBKEY} when imported)`)
+    .option('--change-detection-mode <mode>', 'directories: legacy (one .pxar), data (split .mpxar/.ppxar, read all) or metadata (split, reuse unchanged files)', 'metadata')
     .addOption(outputFormatOption());
   addKeyOption(addClientOptions(cmd)).action(async (specs: string[], f: BackupFlags) => {
     const r = await runBackup(ctx, specs, f);

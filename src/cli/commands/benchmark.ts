@@ -18,6 +18,8 @@ import { emit, outputFormatOption } from '../render.ts';
 import { addClientOptions, type ClientFlags } from '../client-options.ts';
 import { cpuRows, REFERENCE_MACHINE, renderBenchText, row, type BenchRow } from '../benchmark/client-bench.ts';
 import { tlsUploadMbps } from '../benchmark/tls-upload.ts';
+import { parseDailyOptions, runDailyBenchmark, type DailyReport, type RawDailyFlags } from '../benchmark/daily-bench.ts';
+import { renderDaily } from '../benchmark/daily-render.ts';
 import { defaultDataDir } from './serve.ts';
 
 export async function runSyncLevelCommand(ctx: CliContext, raw: RawBenchFlags, argv: readonly string[]): Promise<BenchReport> {
@@ -53,6 +55,12 @@ export async function runClientBenchmark(ctx: CliContext, f: ClientBenchFlags): 
   return rows;
 }
 
+export async function runDailyCommand(ctx: CliContext, raw: RawDailyFlags & { outputFormat?: string }): Promise<DailyReport> {
+  const report = await runDailyBenchmark(parseDailyOptions(raw), (l) => ctx.err(l));
+  ctx.out(raw.outputFormat === 'json' ? JSON.stringify(report, null, 2) : renderDaily(report));
+  return report;
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const bench = program.command('benchmark').description('measure Holdfast on this machine: the client rows of PBS (default) or the cost of each sync level');
   addClientOptions(
@@ -82,5 +90,19 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(outputFormatOption())
     .action(async (flags: RawBenchFlags) => {
       await runSyncLevelCommand(ctx, flags, process.argv.slice(2));
+    });
+  bench
+    .command('daily')
+    .description('time the daily cycle: first backup, unchanged re-backup, re-backup after 1% of files changed, full restore; restic and borg beside Holdfast when installed (see docs/benchmarks.md)')
+    .option('--size <size>', 'size of the generated data (default 1G; ~390 files of 4 KiB..8 MiB, half random, half text)')
+    .option('--data <dir>', 'use a copy of this directory instead of generated data')
+    .option('--runs <n>', 'runs; the median is reported (default 3)')
+    .option('--peers <list>', 'peer tools to time when installed: restic,borg (default both; none for neither)')
+    .option('--path <dir>', 'work directory for the data copy, datastore and repositories (default: $TMPDIR/holdfast-bench-daily; removed after)')
+    .option('--seed <n>', 'seed of the generated data and of the change (default 1)')
+    .option('--no-drop-caches', 'do not drop the page cache before first backups and restores')
+    .addOption(outputFormatOption())
+    .action(async (flags: RawDailyFlags & { outputFormat?: string }) => {
+      await runDailyCommand(ctx, flags);
     });
 }

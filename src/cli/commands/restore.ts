@@ -12,6 +12,7 @@ import { RestoreReader } from '../../client/restore-reader.ts';
 import { extractPxar } from '../../client/pxar-extract.ts';
 import { checkRestoreTarget, restoreToFile } from '../../client/restore-file.ts';
 import { formatSize } from '../benchmark/units.ts';
+import type { PxarWarning } from '../../client/pxar-warnings.ts';
 import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext } from '../context.ts';
 
@@ -31,6 +32,12 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
   const t = h2Transport(session);
   try {
     const reader = await RestoreReader.open(t, loaded?.crypt);
+    const split = reader.splitArchive(archive);
+    if (split !== undefined) {
+      const opts = { overwrite: f.overwrite === true, payload: reader.stream(split.payload), onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`) };
+      const r = await extractPxar(reader.stream(split.metadata), target, opts);
+      return `restored ${split.metadata} + ${split.payload}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
+    }
     const entry = reader.fileEntry(archive);
     const overwrite = f.overwrite === true;
     if (entry.filename.endsWith('.pxar.didx')) {
@@ -64,7 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('restore')
     .description('restore an archive of a snapshot: an image to a file, a directory archive into a directory, a blob to a file')
     .argument('<snapshot>', 'TYPE/ID/TIME, e.g. host/web1/2026-11-24T10:00:00Z (TIME may be epoch seconds)')
-    .argument('<archive>', 'archive name, e.g. root.pxar, disk.img or app.conf')
+    .argument('<archive>', 'archive name, e.g. root.pxar (unified or split .mpxar/.ppxar), disk.img or app.conf')
     .argument('<target>', 'target file or directory (- for stdout, images and blobs only)')
     .option('--overwrite', 'allow a non-empty target directory or an existing target file');
   addKeyOption(addClientOptions(cmd)).action(async (snapshot: string, archive: string, target: string, f: RestoreFlags) => {

@@ -1,0 +1,70 @@
+/**
+ * Loads what metadata change detection needs from the previous snapshot of the group (read
+ * through a reader session, so every byte is checked as in a restore): the regular files of its
+ * metadata archive (`NAME.mpxar.didx`) with metadata, size and payload offset; the chunk list of
+ * its payload index (`NAME.ppxar.didx`), checked against its manifest; and the file identities
+ * (`NAME.fileid.blob`). Payload chunks are not downloaded. Any failure is the caller's cue to
+ * fall back to reading every file; this module never guesses.
+ *
+ * Memory: one map entry per regular file (path, metadata, size, offset), held for the backup.
+ */
+import { fail } from '../core/errors.ts';
+import { decodePxar } from '../format/pxar/decoder.ts';
+import type { PxarMetadata } from '../format/pxar/metadata.ts';
+import type { FileIdentity, PayloadChunk } from './change-detection.ts';
+import { decodeFileIdentities, fileIdentityBlobName } from './file-identities.ts';
+import type { RestoreReader } from './restore-reader.ts';
+
+export interface PreviousFile {
+  readonly metadata: PxarMetadata;
+  readonly size: number;
+  readonly payloadOffset: number;
+  readonly identity?: FileIdentity;
+}
+
+export interface PreviousArchive {
+  /** Keyed by `pathKey` of the path relative to the archive root. */
+  readonly files: ReadonlyMap<string, PreviousFile>;
+  readonly chunks: readonly PayloadChunk[];
+  /** Why files carry no identity (then none is reused), or undefined when all do. */
+  readonly identityProblem?: string;
+}
+
+export function pathKey(path: Uint8Array): string {
+  return Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString('latin1');
+}
+
+export async function loadPreviousArchive(reader: RestoreReader, base: string): Promise<PreviousArchive> {
+  const names = new Set(reader.manifest.files.map((f) => f.filename));
+  const mpxar = `${base}.mpxar.didx`;
+  const ppxar = `${base}.ppxar.didx`;
+  if (!names.has(mpxar) || !names.has(ppxar)) throw fail('NOT_FOUND', `the previous snapshot has no split archive ${base}.mpxar/.ppxar`, { archive: base });
+  const list = await reader.chunkList(ppxar);
+  let start = 0;
+  const chunks = list.chunks.map((c) => {
+    const chunk = { start, end: start + c.size, digest: c.digest };
+    start += c.size;
+    return chunk;
+  });
+  const entries: { key: string; file: PreviousFile }[] = [];
+  for await (const ev of decodePxar(reader.stream(mpxar))) {
+    if (ev.type !== 'entry' || ev.entry.kind !== 'file' || ev.entry.payloadOffset === undefined) continue;
+    const e = ev.entry;
+    entries.push({ key: pathKey(e.path), file: { metadata: e.metadata, size: e.size, payloadOffset: e.payloadOffset! } });
+  }
+  const { identities, problem } = await readIdentities(reader, base, names, entries.length);
+  const files = new Map<string, PreviousFile>();
+  for (const [i, { key, file }] of entries.entries()) {
+    const identity = identities?.[i];
+    files.set(key, identity === undefined ? file : { ...file, identity });
+  }
+  return { files, chunks, ...(problem === undefined ? {} : { identityProblem: problem }) };
+}
+
+async function readIdentities(reader: RestoreReader, base: string, names: Set<string>, count: number): Promise<{ identities?: FileIdentity[]; problem?: string }> {
+  const blob = fileIdentityBlobName(base);
+  if (!names.has(blob)) return { problem: 'it recorded no inode numbers and ctimes (not made by Holdfast in metadata or data mode)' };
+  const identities = decodeFileIdentities(await reader.readBlob(blob));
+  if (identities.length !== count) return { problem: `its file-identity record has ${identities.length} entries for ${count} files` };
+  return { identities };
+}

@@ -1,0 +1,243 @@
+/**
+ * SplitEncoder: the encoder side of a split pxar backup (`NAME.mpxar` + `NAME.ppxar`, pxar
+ * format v2) with metadata change detection. The tree walker drives it like a PxarEncoder; a
+ * regular file that `tryReuse` accepts (change-detection.ts) is not read: it is deferred, and so
+ * is every entry after it, until a file must be read from disk, the cache is full or the archive
+ * ends. Then `settle` plans the run: the previous payload chunks covering the deferred files are
+ * injected whole (by digest, never read or uploaded) and each file gets a PAYLOAD_REF into them;
+ * if the padding rule refuses, the deferred files are read and encoded after all. Deferred
+ * entries are replayed in walk order, so the archive is the same as without deferral.
+ *
+ * Output: `take()` returns payload items (bytes, suggested boundaries before each new file,
+ * injections) in stream order for `payloadChunks`, and passes metadata pieces to `onArchive`.
+ * Every regular file added (read or reused) also gets its identity (inode, ctime) recorded, in
+ * archive order, for the next backup.
+ */
+import type { BigIntStats } from 'node:fs';
+import { fail } from '../core/errors.ts';
+import { PxarEncoder } from '../format/pxar/encoder.ts';
+import type { PxarDevice, PxarMetadata } from '../format/pxar/metadata.ts';
+import { identityEqual, metadataEqual, planInjectionGroups, REUSE_CACHE_SIZE, type InjectionPlan } from './change-detection.ts';
+import { FileIdentityWriter } from './file-identities.ts';
+import type { PayloadItem } from './payload-chunks.ts';
+import { pathKey, type PreviousArchive, type PreviousFile } from './previous-archive.ts';
+
+/** The PxarEncoder calls the tree walker makes. */
+export interface PxarSink {
+  enterDirectory(name: Uint8Array, meta: PxarMetadata): void;
+  leaveDirectory(): void;
+  beginFile(name: Uint8Array, meta: PxarMetadata, size: number): number;
+  writeFileData(bytes: Uint8Array): void;
+  endFile(): void;
+  addSymlink(name: Uint8Array, meta: PxarMetadata, target: Uint8Array): void;
+  addDevice(name: Uint8Array, meta: PxarMetadata, device: PxarDevice): void;
+  addSpecial(name: Uint8Array, meta: PxarMetadata): void;
+  addHardlink(name: Uint8Array, targetPath: Uint8Array, targetFileOffset: number): void;
+}
+
+/** A regular file the walker found, before it is read. */
+export interface FileCandidate {
+  readonly name: Uint8Array;
+  readonly abs: Buffer;
+  readonly rel: Uint8Array;
+  readonly meta: PxarMetadata;
+  readonly size: number;
+  readonly st: BigIntStats;
+  /** Set to the file's FILENAME offset once it is encoded (hardlinks to a deferred file wait for it). */
+  readonly offset?: { value?: number };
+}
+
+/** Encodes a candidate from disk (through this encoder's `beginFile`…`endFile`). */
+export type ReadFile = (c: FileCandidate) => AsyncGenerator<PayloadItem>;
+
+export interface SplitStats {
+  /** Files whose payload was reused without reading them. */
+  reusedFiles: number;
+  reusedBytes: number;
+  /** Files read from disk. */
+  readFiles: number;
+  /** Of those, files the previous archive did not have (0 without a previous archive). */
+  newFiles: number;
+  /** Chunks of the previous payload stream injected. */
+  injectedChunks: number;
+  /** Runs of unchanged files read after all because their chunks had too much padding. */
+  paddingFallbacks: number;
+}
+
+type Op = { readonly kind: 'apply'; readonly apply: (e: PxarEncoder) => void } | { readonly kind: 'file'; readonly file: FileCandidate; readonly prev: PreviousFile };
+
+export interface SplitEncoderOptions {
+  readonly previous?: PreviousArchive;
+  readonly prelude?: Uint8Array;
+  readonly onArchive: (pieces: Uint8Array[]) => void;
+}
+
+export class SplitEncoder implements PxarSink {
+  readonly #enc: PxarEncoder;
+  readonly #o: SplitEncoderOptions;
+  readonly identities = new FileIdentityWriter();
+  readonly stats: SplitStats = { reusedFiles: 0, reusedBytes: 0, readFiles: 0, newFiles: 0, injectedChunks: 0, paddingFallbacks: 0 };
+  #ops: Op[] = [];
+  #deferredFiles = 0;
+  #lastPrevOffset = -1;
+  #suggestions: number[] = [];
+  #items: PayloadItem[] = [];
+
+  constructor(root: PxarMetadata, o: SplitEncoderOptions) {
+    this.#enc = new PxarEncoder(root, { split: true, ...(o.prelude === undefined ? {} : { prelude: o.prelude }) });
+    this.#o = o;
+  }
+
+  enterDirectory(name: Uint8Array, meta: PxarMetadata): void {
+    this.#do((e) => e.enterDirectory(name, meta));
+  }
+
+  leaveDirectory(): void {
+    this.#do((e) => e.leaveDirectory());
+  }
+
+  addSymlink(name: Uint8Array, meta: PxarMetadata, target: Uint8Array): void {
+    this.#do((e) => e.addSymlink(name, meta, target));
+  }
+
+  addDevice(name: Uint8Array, meta: PxarMetadata, device: PxarDevice): void {
+    this.#do((e) => e.addDevice(name, meta, device));
+  }
+
+  addSpecial(name: Uint8Array, meta: PxarMetadata): void {
+    this.#do((e) => e.addSpecial(name, meta));
+  }
+
+  addHardlink(name: Uint8Array, targetPath: Uint8Array, targetFileOffset: number): void {
+    this.#do((e) => e.addHardlink(name, targetPath, targetFileOffset));
+  }
+
+  /** A hardlink to a file that may still be deferred: its offset is read when the link is written. */
+  addHardlinkTo(name: Uint8Array, targetPath: Uint8Array, target: { value?: number }): void {
+    this.#do((e) => {
+      if (target.value === undefined) return; // the first name vanished before it was read (warned there)
+      e.addHardlink(name, targetPath, target.value);
+    });
+  }
+
+  /** A file read from disk; only when nothing is deferred (the walker settles first). */
+  beginFile(name: Uint8Array, meta: PxarMetadata, size: number): number {
+    if (this.#ops.length > 0) throw fail('INTERNAL', 'a file is encoded while entries before it are deferred');
+    this.#suggestions.push(this.#enc.payloadPosition);
+    this.stats.readFiles++;
+    return this.#enc.beginFile(name, meta, size);
+  }
+
+  writeFileData(bytes: Uint8Array): void {
+    this.#enc.writeFileData(bytes);
+  }
+
+  endFile(): void {
+    this.#enc.endFile();
+  }
+
+  recordIdentity(st: BigIntStats): void {
+    this.identities.add({ ino: st.ino, ctimeNs: st.ctimeNs });
+  }
+
+  /** A cheap pre-check (path, size, inode, ctime) so the walker need not read ahead what is reused. */
+  likelyUnchanged(rel: Uint8Array, st: BigIntStats): boolean {
+    const prev = this.#o.previous?.files.get(pathKey(rel));
+    return prev !== undefined && prev.size === Number(st.size) && identityEqual(prev.identity, { ino: st.ino, ctimeNs: st.ctimeNs });
+  }
+
+  /** True when the file is unchanged and deferred for reuse; false when it must be read. */
+  tryReuse(c: FileCandidate): boolean {
+    const prev = this.#o.previous?.files.get(pathKey(c.rel));
+    if (prev === undefined && this.#o.previous !== undefined) this.stats.newFiles++;
+    if (prev === undefined || prev.size !== c.size) return false;
+    if (!identityEqual(prev.identity, { ino: c.st.ino, ctimeNs: c.st.ctimeNs }) || !metadataEqual(prev.metadata, c.meta)) return false;
+    // PBS ≥ 4.2: payload references must increase strictly; an older order is re-encoded.
+    if (prev.payloadOffset <= this.#lastPrevOffset) return false;
+    this.#lastPrevOffset = prev.payloadOffset;
+    this.#ops.push({ kind: 'file', file: c, prev });
+    this.#deferredFiles++;
+    return true;
+  }
+
+  /** The walker settles when this is true, so a run never exceeds REUSE_CACHE_SIZE files. */
+  get cacheFull(): boolean {
+    return this.#deferredFiles >= REUSE_CACHE_SIZE;
+  }
+
+  /** Injects or reads the deferred files and replays the deferred entries (see module comment). */
+  async *settle(read: ReadFile): AsyncGenerator<PayloadItem> {
+    if (this.#ops.length === 0) return;
+    const ops = this.#ops;
+    this.#ops = [];
+    this.#deferredFiles = 0;
+    const files = ops.flatMap((op) => (op.kind === 'file' ? [op] : []));
+    const groups = planInjectionGroups(files.map((f) => ({ offset: f.prev.payloadOffset, size: f.file.size })), this.#o.previous?.chunks ?? []);
+    this.stats.paddingFallbacks += groups.filter((g) => g.plan === undefined).length;
+    let k = 0;
+    let g = 0;
+    let start = 0;
+    for (const op of ops) {
+      if (op.kind === 'apply') {
+        op.apply(this.#enc);
+        yield* this.take();
+        continue;
+      }
+      const group = groups[g]!;
+      const plan = group.plan;
+      if (plan === undefined) {
+        yield* read(op.file);
+      } else {
+        if (k === group.first) start = this.#inject(plan);
+        const f = op.file;
+        const offset = this.#enc.addFileRef(f.name, f.meta, start + plan.offsets[k - group.first]!, f.size);
+        if (f.offset !== undefined) f.offset.value = offset;
+        this.recordIdentity(f.st);
+        this.stats.reusedFiles++;
+        this.stats.reusedBytes += f.size;
+      }
+      if (++k === group.first + group.count) g++;
+      yield* this.take();
+    }
+  }
+
+  /** Queues the plan's chunks after what is written so far; returns their payload-stream offset. */
+  #inject(plan: InjectionPlan): number {
+    this.#enc.skipPayload(0); // seals the partly filled segment, so it is drained ahead of the injection
+    this.#drain();
+    this.#items.push({ inject: plan.chunks });
+    const start = this.#enc.payloadPosition;
+    this.#enc.skipPayload(plan.total);
+    this.stats.injectedChunks += plan.chunks.length;
+    return start;
+  }
+
+  /** Settles, writes the root goodbye and the payload tail marker. */
+  async *finish(read: ReadFile): AsyncGenerator<PayloadItem> {
+    yield* this.settle(read);
+    this.#enc.finish();
+    yield* this.take();
+  }
+
+  /** Payload items completed so far, in stream order; hands metadata pieces to `onArchive`. */
+  take(): PayloadItem[] {
+    const archive = this.#enc.takeArchive();
+    if (archive.length > 0) this.#o.onArchive(archive);
+    this.#drain();
+    const out = this.#items;
+    this.#items = [];
+    return out;
+  }
+
+  #do(apply: (e: PxarEncoder) => void): void {
+    if (this.#ops.length === 0) apply(this.#enc);
+    else this.#ops.push({ kind: 'apply', apply });
+  }
+
+  /** Suggested boundaries go ahead of the bytes they fall in (the chunker keeps them queued). */
+  #drain(): void {
+    for (const s of this.#suggestions) this.#items.push({ suggest: s });
+    this.#suggestions = [];
+    for (const p of this.#enc.takePayload()) this.#items.push(p);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * `holdfast benchmark daily` end to end on a tiny size: real server, real client, one run, no
+ * peers. Asserts the report's shape (every step measured with a peak RSS) and that the work
+ * directory is removed; never the timing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DailyReport } from '../../src/cli/benchmark/daily-bench.ts';
+import { renderDaily } from '../../src/cli/benchmark/daily-render.ts';
+import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
+import { testTmpRoot } from '../helpers/tmp.ts';
+
+test('benchmark daily --output-format json: first, unchanged, changed and restore for Holdfast, with peak RSS', { timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-daily-cli-'));
+  const work = join(dir, 'work');
+  try {
+    const r = await runCli(['benchmark', 'daily', '--size', '6M', '--runs', '1', '--peers', 'none', '--path', work, '--no-drop-caches', '--output-format', 'json'], cleanEnv());
+    assert.equal(r.code, 0, describeCli(r));
+    const report = JSON.parse(r.stdout) as DailyReport;
+    assert.equal(report.schema, 'holdfast-benchmark-daily/1');
+    assert.equal(report.bytes, 6 * 1024 * 1024);
+    assert.deepEqual(report.cells.map((c) => `${c.tool}:${c.step}`), ['holdfast:first', 'holdfast:unchanged', 'holdfast:changed', 'holdfast:restore']);
+    for (const c of report.cells) {
+      assert.equal(c.seconds.length, 1);
+      assert.ok((c.peakRss ?? 0) > 0, `${c.step} has a peak RSS`);
+    }
+    assert.match(renderDaily(report), /\| holdfast 0\.\d+\.\d+ \|/);
+    assert.ok(!existsSync(work), 'the work directory is removed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
