@@ -33,3 +33,17 @@ test('EntryCounter counts files, directories and other entries without keeping t
   c.endDirectory();
   assert.deepEqual(c.counts, { files: 2, dirs: 1, others: 1 });
 });
+
+test('renderBackupSummary splits files into new, changed and unmodified for split archives, as restic does', () => {
+  const text = renderBackupSummary({
+    snapshot: 'host/a/2026-01-02T00:00:00Z',
+    seconds: 1,
+    archives: [
+      { archive: 'home.mpxar.didx', size: MIB, chunks: 1, entries: { files: 100, dirs: 4, others: 0 }, files: { read: 7, new: 2, unchanged: 93 } },
+      { archive: 'home.ppxar.didx', size: 8 * MIB, chunks: 3 },
+    ],
+  });
+  assert.match(text, /^Files: 100, dirs: 4 \(2 new, 5 changed or re-read, 93 unmodified and not read\)$/m);
+  // a legacy archive has no such counts, and says nothing about them
+  assert.doesNotMatch(renderBackupSummary({ snapshot: 's', seconds: 1, archives: [{ archive: 'x.pxar.didx', size: 1, chunks: 1 }] }), /unmodified/);
+});
