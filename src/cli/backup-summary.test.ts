@@ -17,7 +17,7 @@ test('renderBackupSummary reports entries, bytes read and added (raw and stored)
   assert.equal(lines[0], 'snapshot host/a/2026-01-01T00:00:00Z finished in 4.0 s');
   assert.equal(lines[1], '  home.pxar.didx: 64 MiB read, 10 files, 3 dirs, 1 other; 16 chunks: 4 new (16 MiB, 8 MiB stored), 12 unchanged');
   assert.equal(lines[2], '  app.conf.blob: 2 KiB (blob)');
-  assert.match(text, /^Files: 10, dirs: 3, blobs: 1 /m);
+  assert.match(text, /^Files: 10, dirs: 3, blobs: 1$/m);
   assert.match(text, /^Added to the datastore: 16 MiB \(8 MiB stored\); reused 12 of 16 chunks$/m);
   assert.match(text, /^processed 64 MiB in 4\.0 s, 16 MiB\/s$/m);
   assert.doesNotMatch(text, /\d{6,}/, 'no raw byte counts in text output');
