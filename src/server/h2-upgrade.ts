@@ -150,7 +150,7 @@ function stallGuarded(body: RequestBody, stream: http2.ServerHttp2Stream, stallM
       stream.setTimeout(0);
     }
   };
-  return { bytes: () => guard(() => body.bytes()), into: (dest) => guard(() => body.into(dest)) };
+  return { contentType: body.contentType, bytes: () => guard(() => body.bytes()), into: (dest) => guard(() => body.into(dest)) };
 }
 
 async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, stallMs: number): Promise<void> {

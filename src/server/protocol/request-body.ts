@@ -9,8 +9,8 @@ import { fail } from '../../core/errors.ts';
 import { readBody, readBodyInto, type BodySource } from '../body.ts';
 
 export interface RequestBody {
-  /** The request's Content-Type header, as sent (undefined when none). */
-  readonly contentType?: string | undefined;
+  /** The request's Content-Type header, as sent (undefined when none). Required, so a wrapper cannot drop it. */
+  readonly contentType: string | undefined;
   /** The whole body; fails past the transport's size limit. */
   bytes(): Promise<Uint8Array>;
   /**
