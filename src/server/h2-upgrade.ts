@@ -45,6 +45,16 @@ const MIB = 1024 * 1024;
  * of peak RSS) and still covers a 1 Gbit/s path of 60 ms round trip.
  */
 export const H2_SERVER_WINDOW = 8 * MIB;
+/**
+ * What one stream may send ahead of the server's reading. Node acknowledges connection-level
+ * flow control as data arrives, so only the stream window bounds what a stream whose body the
+ * server does not read yet (an upload waiting for a buffer) leaves in memory: with 8 MiB, stalled
+ * uploads held their whole bodies. 1 MiB per stream × the client's concurrent uploads still
+ * covers a 1 Gbit/s path of 60 ms round trip.
+ */
+export const H2_STREAM_WINDOW = 1 * MIB;
+/** Concurrent streams per session: with H2_STREAM_WINDOW, a session's unread bytes stay under 32 MiB. */
+export const H2_MAX_STREAMS = 32;
 export const H2_MAX_FRAME = 4 * MIB;
 /** The largest request body on a session: a 16 MiB chunk plus its blob header, with room. */
 export const H2_BODY_LIMIT = 16 * MIB + 64 * 1024;
@@ -168,7 +178,7 @@ async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Strea
 /** Runs an h2 server session on an upgraded socket and routes its streams to `session`. */
 export function serveH2(socket: Duplex, session: ProtocolSession, log: Logger, limits: H2Limits = DEFAULT_LIMITS): H2Connection {
   const h2 = http2.performServerHandshake(socket, {
-    settings: { initialWindowSize: H2_SERVER_WINDOW, maxFrameSize: H2_MAX_FRAME },
+    settings: { initialWindowSize: H2_STREAM_WINDOW, maxFrameSize: H2_MAX_FRAME, maxConcurrentStreams: H2_MAX_STREAMS },
     maxSessionMemory: 512,
   });
   h2.setLocalWindowSize(H2_SERVER_WINDOW);

@@ -18,6 +18,7 @@ import type { SyncLevel } from '../../src/core/sync-level.ts';
 import { HttpClient } from '../../src/client/http-client.ts';
 import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdfast-server.ts';
 import type { Fs } from '../../src/storage/fs-port.ts';
+import type { ServerLimits } from '../../src/server/server-limits.ts';
 import { FlockLocker, type HeldLock, type LockKind, type Locker } from '../../src/storage/locker.ts';
 import { makeTempDir } from './tmp.ts';
 
@@ -133,6 +134,8 @@ export interface TestServerOptions {
   /** check chunks on worker threads as `holdfast serve` does (default true) */
   readonly workerThreads?: boolean;
   readonly log?: Logger;
+  /** protocol session bounds (default: the server's defaults) */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 export interface TestServer {
@@ -176,6 +179,7 @@ export async function startTestServer(o: TestServerOptions = {}): Promise<TestSe
       workerThreads: o.workerThreads ?? true,
       ...(o.fs ? { fs: o.fs } : {}),
       ...(o.locker ? { locker: o.locker } : {}),
+      ...(o.limits ? { limits: o.limits } : {}),
     });
   let hs: HoldfastServer;
   try {
