@@ -57,6 +57,13 @@ export class DynamicIndexWriter implements IndexWriter {
   }
 }
 
+/**
+ * The largest image a fixed index may describe: 16 TiB, 4 Mi chunks, a 128 MiB index. A client
+ * names the size before sending any data, so without a bound one request could make the server
+ * walk and allocate an index of 2^53 bytes' worth of chunks at close.
+ */
+export const MAX_FIXED_IMAGE_SIZE = 16 * 1024 ** 4;
+
 export class FixedIndexWriter implements IndexWriter {
   readonly kind = 'fixed';
   readonly archiveName: string;
@@ -69,6 +76,9 @@ export class FixedIndexWriter implements IndexWriter {
 
   /** `size` undefined: the image grows with the appends. `reuse`: digests copied from the previous index. */
   constructor(archiveName: string, size: number | undefined, reuse?: readonly Uint8Array[]) {
+    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0 && size <= MAX_FIXED_IMAGE_SIZE)) {
+      throw fail('INVALID_ARGUMENT', `${archiveName}: image size ${size} is not in 0..${MAX_FIXED_IMAGE_SIZE} (16 TiB)`, { size, max: MAX_FIXED_IMAGE_SIZE });
+    }
     this.archiveName = archiveName;
     this.#fixedSize = size;
     this.#size = size ?? 0;
@@ -81,6 +91,7 @@ export class FixedIndexWriter implements IndexWriter {
     if (size > FIXED_CHUNK_SIZE || size < 1) throw fail('PROTOCOL_ERROR', `${this.archiveName}: chunk size ${size} is not in 1..${FIXED_CHUNK_SIZE}`, { size });
     const idx = offset / FIXED_CHUNK_SIZE;
     const end = offset + size;
+    if (end > MAX_FIXED_IMAGE_SIZE) throw fail('PROTOCOL_ERROR', `${this.archiveName}: chunk at ${offset} ends past the largest image (16 TiB)`, { offset, size });
     if (this.#fixedSize !== undefined) {
       if (end > this.#fixedSize) throw fail('PROTOCOL_ERROR', `${this.archiveName}: chunk at ${offset} ends past the image size ${this.#fixedSize}`, { offset, size });
       if (size < FIXED_CHUNK_SIZE && end !== this.#fixedSize) throw fail('PROTOCOL_ERROR', `${this.archiveName}: only the last chunk may be short`, { offset, size });
