@@ -73,6 +73,18 @@ export class ChunkBuffers {
     };
   }
 
+  /**
+   * The first `length` bytes of a growing chunk as a chunk. Over a fixed chunk's size it is sealed
+   * in place (it needs the large slot anyway); smaller, it is copied into a slot of its size, so
+   * the few large slots keep serving as growing room. `consumed` says whether `g` was used up.
+   */
+  async cut(g: GrowingChunk, length: number): Promise<{ readonly chunk: ChunkBuffer; readonly consumed: boolean }> {
+    if (length > FIXED_CHUNK_SIZE) return { chunk: g.seal(length), consumed: true };
+    const chunk = await this.take(length);
+    chunk.data.set(g.room.subarray(0, length));
+    return { chunk, consumed: false };
+  }
+
   /** A buffer holding a copy of `data`. */
   async copyOf(data: Uint8Array): Promise<ChunkBuffer> {
     const b = await this.take(data.byteLength);

@@ -7,7 +7,6 @@
  * reuse its buffers: `createPxarStream` with `reuseReadBuffer`), and memory stays within the
  * writer's buffers.
  */
-import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
 import { fail } from '../core/errors.ts';
 import { MAX_CHUNK_SIZE } from '../format/blob.ts';
 import { BuzhashChunker, chunkerLimits, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
@@ -19,15 +18,10 @@ export async function* dynamicChunks(source: AsyncIterable<Uint8Array>, buffers:
   let current: GrowingChunk | undefined;
   let used = 0;
   const emit = async (): Promise<ChunkBuffer> => {
-    const full = current!;
     const length = used;
     used = 0;
-    if (length > FIXED_CHUNK_SIZE) {
-      current = undefined;
-      return full.seal(length);
-    }
-    const chunk = await buffers.take(length);
-    chunk.data.set(full.room.subarray(0, length));
+    const { chunk, consumed } = await buffers.cut(current!, length);
+    if (consumed) current = undefined;
     return chunk;
   };
   try {

@@ -9,7 +9,6 @@
  *   without being read, hashed or uploaded.
  * Offsets are stream offsets counting injected bytes. Buffer handling is that of dynamicChunks.
  */
-import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
 import { PayloadChunker, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
 import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from './chunk-buffers.ts';
 import type { KnownChunk } from './backup-writer.ts';
@@ -23,16 +22,11 @@ export async function* payloadChunks(source: AsyncIterable<PayloadItem>, buffers
   /** Stream offset where the current chunk starts. */
   let base = 0;
   const emit = async (): Promise<ChunkBuffer> => {
-    const full = current!;
     const length = used;
     used = 0;
     base += length;
-    if (length > FIXED_CHUNK_SIZE) {
-      current = undefined;
-      return full.seal(length);
-    }
-    const chunk = await buffers.take(length);
-    chunk.data.set(full.room.subarray(0, length));
+    const { chunk, consumed } = await buffers.cut(current!, length);
+    if (consumed) current = undefined;
     return chunk;
   };
   try {
