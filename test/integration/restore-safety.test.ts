@@ -77,22 +77,26 @@ test('holdfast restore with a missing chunk exits 6 (MISSING_CHUNK) naming archi
   assert.deepEqual(readdirSync(work).filter((n) => n.startsWith('broken')), [], 'no partial file either');
 });
 
-test('holdfast restore of a directory archive with a missing chunk removes the file it was writing', TIMEOUT, async () => {
-  const tree = join(work, 'tree');
-  mkdirSync(tree);
-  writeFileSync(join(tree, 'a-small.txt'), 'complete\n');
-  writeFileSync(join(tree, 'z-big.bin'), fastRandom(12 * 1024 * 1024, 4));
-  const b = await srv.cli(['backup', `tree.pxar:${tree}`, '--backup-id', 'tree', '--backup-time', String(TIME)]);
-  assert.equal(b.code, 0, describeCli(b));
-  const store = srv.datastorePath();
-  const { entries } = parseDynamicIndex(readFileSync(join(store, 'host', 'tree', formatTime(TIME), 'tree.pxar.didx')));
-  assert.ok(entries.length >= 2, 'the big file spans several chunks');
-  const last = toHex(entries.at(-1)!.digest);
-  rmSync(chunkPath(store, last));
-  const target = join(work, 'tree-restored');
-  const r = await srv.cli(['restore', `host/tree/${formatTime(TIME)}`, 'tree.pxar', target]);
-  assert.equal(r.code, 6, describeCli(r));
-  assert.ok(r.stderr.includes('tree.pxar.didx') && r.stderr.includes(last), r.stderr);
-  assert.equal(existsSync(join(target, 'z-big.bin')), false, 'no truncated file that looks restored');
-  assert.equal(readFileSync(join(target, 'a-small.txt'), 'utf8'), 'complete\n');
-});
+for (const [mode, index] of [['legacy', 'tree.pxar.didx'], ['metadata', 'tree.ppxar.didx']] as const) {
+  test(`holdfast restore of a directory archive (${mode}) with a missing chunk removes the file it was writing`, TIMEOUT, async () => {
+    const id = `tree-${mode}`;
+    const tree = join(work, id);
+    mkdirSync(tree);
+    writeFileSync(join(tree, 'a-small.txt'), 'complete\n');
+    writeFileSync(join(tree, 'z-big.bin'), fastRandom(12 * 1024 * 1024, 4));
+    const b = await srv.cli(['backup', `tree.pxar:${tree}`, '--backup-id', id, '--backup-time', String(TIME), '--change-detection-mode', mode]);
+    assert.equal(b.code, 0, describeCli(b));
+    const store = srv.datastorePath();
+    // the index that holds the file data: the unified archive, or the payload stream of a split one
+    const { entries } = parseDynamicIndex(readFileSync(join(store, 'host', id, formatTime(TIME), index)));
+    assert.ok(entries.length >= 2, 'the big file spans several chunks');
+    const last = toHex(entries.at(-1)!.digest);
+    rmSync(chunkPath(store, last));
+    const target = join(work, `${id}-restored`);
+    const r = await srv.cli(['restore', `host/${id}/${formatTime(TIME)}`, 'tree.pxar', target]);
+    assert.equal(r.code, 6, describeCli(r));
+    assert.ok(r.stderr.includes(index) && r.stderr.includes(last), r.stderr);
+    assert.equal(existsSync(join(target, 'z-big.bin')), false, 'no truncated file that looks restored');
+    assert.equal(readFileSync(join(target, 'a-small.txt'), 'utf8'), 'complete\n');
+  });
+}
