@@ -97,6 +97,14 @@ function workDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
+/** A work dir, a datastore at level none and a backup/restore cycle over it, all removed after `t`. */
+async function rig(t: { after: (fn: () => void) => void }): Promise<{ work: string; store: TempStore; cycle: Cycle; src: string }> {
+  const work = workDir(t);
+  const store = await tempStore('none');
+  t.after(() => store.cleanup());
+  return { work, store, cycle: new Cycle(store), src: join(work, 'src') };
+}
+
 /** Sets the mtime back to the nanosecond, as `touch -r` or `cp -p` would. */
 function keepMtime(path: string, mtimeNs: bigint): void {
   setMtime(Buffer.from(path), timeFromNs(mtimeNs));
@@ -130,11 +138,7 @@ function buildTree(src: string): void {
 const FILES_IN_TREE = 1 + 12 + 6 + 20 + 1 + 1; // regular files, hardlink second names excluded
 
 test('uploadSplitPxar in metadata mode: generations that change in every way restore identically, unchanged files are not read', async (t) => {
-  const work = workDir(t);
-  const store = await tempStore('none');
-  t.after(() => store.cleanup());
-  const cycle = new Cycle(store);
-  const src = join(work, 'src');
+  const { work, cycle, src } = await rig(t);
   buildTree(src);
 
   const first = await cycle.roundTrip(src, work);
@@ -177,11 +181,7 @@ test('uploadSplitPxar in metadata mode: generations that change in every way res
 });
 
 test('uploadSplitPxar metadata mode re-reads a file whose content changed with the same size and mtime (ctime differs)', async (t) => {
-  const work = workDir(t);
-  const store = await tempStore('none');
-  t.after(() => store.cleanup());
-  const cycle = new Cycle(store);
-  const src = join(work, 'src');
+  const { work, cycle, src } = await rig(t);
   mkdirSync(src);
   const file = join(src, 'data.bin');
   writeFileSync(file, pseudoRandom(2 * MIB, 1));
@@ -195,11 +195,7 @@ test('uploadSplitPxar metadata mode re-reads a file whose content changed with t
 });
 
 test('uploadSplitPxar falls back to reading every file, with a warning, when the previous metadata archive is corrupt', async (t) => {
-  const work = workDir(t);
-  const store = await tempStore('none');
-  t.after(() => store.cleanup());
-  const cycle = new Cycle(store);
-  const src = join(work, 'src');
+  const { work, cycle, src } = await rig(t);
   buildTree(src);
   const first = await cycle.roundTrip(src, work);
   writeFileSync(join(src, 'b/changed'), 'so the new metadata archive needs a chunk of its own\n');
@@ -225,11 +221,7 @@ test('uploadSplitPxar falls back to reading every file, with a warning, when the
 });
 
 test('uploadSplitPxar falls back to reading every file, with a warning, when the previous snapshot was made with another key', async (t) => {
-  const work = workDir(t);
-  const store = await tempStore('none');
-  t.after(() => store.cleanup());
-  const cycle = new Cycle(store);
-  const src = join(work, 'src');
+  const { work, cycle, src } = await rig(t);
   buildTree(src);
   const [keyA, keyB] = [generateKey(), generateKey()];
   await cycle.roundTrip(src, work, 'metadata', keyA);
@@ -242,11 +234,7 @@ test('uploadSplitPxar falls back to reading every file, with a warning, when the
 });
 
 test('uploadSplitPxar in data mode reads every file and writes the identities metadata mode needs next', async (t) => {
-  const work = workDir(t);
-  const store = await tempStore('none');
-  t.after(() => store.cleanup());
-  const cycle = new Cycle(store);
-  const src = join(work, 'src');
+  const { work, cycle, src } = await rig(t);
   buildTree(src);
   await cycle.roundTrip(src, work, 'data');
   const data = await cycle.roundTrip(src, work, 'data');

@@ -20,7 +20,6 @@ import { silentLogger } from '../../src/core/log.ts';
 import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdfast-server.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-// @ts-expect-error web/ is plain browser JavaScript without type declarations
 import { seg, withTuning } from '../../web/src/format.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -333,11 +332,9 @@ test('web UI at phone widths: every page fits without sideways scrolling', { ski
 });
 
 test('web UI seg() encodes a path part; withTuning() replaces one key and keeps the others', () => {
-  const segment = seg as (s: unknown) => string;
-  const tune = withTuning as (text: string | undefined, k: string, v: string) => string;
-  assert.equal(segment('a/b?c#d e'), 'a%2Fb%3Fc%23d%20e');
-  assert.equal(tune('chunk-order=inode,sync-level=none', 'sync-level', 'file'), 'chunk-order=inode,sync-level=file');
-  assert.equal(tune(undefined, 'sync-level', 'file'), 'sync-level=file');
+  assert.equal(seg('a/b?c#d e'), 'a%2Fb%3Fc%23d%20e');
+  assert.equal(withTuning('chunk-order=inode,sync-level=none', 'sync-level', 'file'), 'chunk-order=inode,sync-level=file');
+  assert.equal(withTuning(undefined, 'sync-level', 'file'), 'sync-level=file');
 });
 
 async function fetchInsecure(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
