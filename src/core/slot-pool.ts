@@ -73,6 +73,11 @@ export class SlotPool {
     return new Promise((resolve) => this.#waiters.push({ length, resolve }));
   }
 
+  /** Acquires waiting for a slot. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   /** Drops every free buffer (leases out are untouched and still come back). */
   trim(): void {
     this.#free.splice(0);
@@ -148,6 +153,10 @@ export class TieredSlotPool {
 
   get inUse(): number {
     return this.#tiers.reduce((n, t) => n + t.inUse, 0);
+  }
+
+  get waiting(): number {
+    return this.#tiers.reduce((n, t) => n + t.waiting, 0);
   }
 
   /** The most memory the pool's slots can hold resident. */

@@ -30,6 +30,8 @@ import { datastoreConfigRoutes } from './routes/datastore-config.ts';
 import { versionRoute } from './routes/version.ts';
 import { webRoutes } from './routes/web.ts';
 import { UploadMemory } from './protocol/upload-memory.ts';
+import { releaseMemory } from './release-memory.ts';
+import { nodeStatusRoutes } from './routes/node-status.ts';
 import { serverLimits, type ServerLimits } from './server-limits.ts';
 
 export interface HoldfastServerOptions {
@@ -86,15 +88,16 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
   // 1 GB/s, and the main thread (TLS, HTTP/2, file writes) uses the other core.
   const checker: ChunkChecker = o.workerThreads === false ? inlineChunkChecker : pooledChunkChecker(1);
   const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock });
+  const uploads = new UploadMemory(limits.uploadMemoryBytes, { onIdle: () => releaseMemory(o.log) });
   const app = createApp({
     configDir: o.configDir,
     auth,
     log: o.log,
     clock: systemClock,
     limits,
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
-  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads: new UploadMemory(limits.uploadMemoryBytes) }));
+  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
   const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
   return {

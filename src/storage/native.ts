@@ -1,8 +1,10 @@
 /**
- * The two syscalls node:fs lacks, called in libc through koffi: syncfs(2), so that the
- * `filesystem` sync level flushes only the datastore's filesystem instead of sync(2)-ing every
- * mounted one, and utimensat(2) with UTIME_OMIT, so that touching a chunk's atime never rewrites
- * its mtime. syncfs runs on koffi's worker thread so the event loop keeps serving while it waits.
+ * The libc calls node lacks, called through koffi: syncfs(2), so that the `filesystem` sync level
+ * flushes only the datastore's filesystem instead of sync(2)-ing every mounted one;
+ * utimensat(2) with UTIME_OMIT, so that touching a chunk's atime never rewrites its mtime; and
+ * malloc_trim(3), so that the server hands freed upload buffers back to the system (glibc keeps
+ * freed 4 MiB blocks in its arenas once its mmap threshold has grown past them). syncfs runs on
+ * koffi's worker thread so the event loop keeps serving while it waits.
  */
 import koffi from 'koffi';
 
@@ -10,6 +12,7 @@ const libc = koffi.load('libc.so.6');
 koffi.struct('hf_timespec', { tv_sec: 'int64_t', tv_nsec: 'long' });
 const syncfsFn = libc.func('int syncfs(int fd)');
 const utimensatFn = libc.func('int utimensat(int dirfd, const char *path, hf_timespec *times, int flags)');
+const mallocTrimFn = libc.func('int malloc_trim(size_t pad)');
 const errnoFn = koffi.errno;
 
 const AT_FDCWD = -100;
@@ -45,4 +48,9 @@ export function touchAtime(path: string, atimeMs?: number): void {
   ];
   const rc = utimensatFn(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) as number;
   if (rc !== 0) throw new ErrnoError('utimensat', errnoFn());
+}
+
+/** Returns the free memory at the top of glibc's arenas, and their free whole pages, to the system. */
+export function mallocTrim(): void {
+  mallocTrimFn(0);
 }

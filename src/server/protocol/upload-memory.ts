@@ -8,8 +8,9 @@
  * - One session has at most PER_SESSION_UPLOADS uploads in flight, so it cannot take every buffer.
  * - An upload past either bound waits (first come, first served) without reading its body, which
  *   leaves it to HTTP/2 flow control: the client cannot send more than the stream window.
- * - When the last session closes, the free buffers are dropped, so the memory goes back to the
- *   system once the garbage collector frees them.
+ * - When the last session closes, the free buffers are dropped and `onIdle` runs (the server
+ *   passes `releaseMemory`: a full GC and malloc_trim), so the memory goes back to the system
+ *   instead of staying with the process after a burst of sessions.
  */
 import { Gate, TieredSlotPool, type SlotLease } from '../../core/slot-pool.ts';
 import { MAX_CHUNK_SIZE } from '../../format/blob.ts';
@@ -30,11 +31,27 @@ export interface UploadSlots {
   close(): void;
 }
 
+/** What `GET /nodes/{node}/status` reports of the pool. */
+export interface UploadMemoryStats {
+  readonly maxBytes: number;
+  /** buffers leased to uploads now */
+  readonly slotsInUse: number;
+  /** uploads waiting for a buffer (their bodies unread) */
+  readonly waiting: number;
+  /** backup sessions holding the pool */
+  readonly sessions: number;
+  /** times the memory was given back after the last session closed (`onIdle` settled) */
+  readonly releases: number;
+}
+
 export class UploadMemory {
   readonly #pool: TieredSlotPool;
+  readonly #onIdle: () => Promise<void>;
   #sessions = 0;
+  #releases = 0;
 
-  constructor(capBytes: number) {
+  constructor(capBytes: number, opts: { readonly onIdle?: () => Promise<void> } = {}) {
+    this.#onIdle = opts.onIdle ?? (() => Promise.resolve());
     const large = Math.max(2, Math.floor(capBytes / LARGE_SHARE / LARGE));
     const small = Math.max(PER_SESSION_UPLOADS, Math.floor((capBytes - large * LARGE) / SMALL));
     // Unshared: the checker borrows a buffer by transfer and hands it back, so no other thread
@@ -55,6 +72,10 @@ export class UploadMemory {
 
   get inUse(): number {
     return this.#pool.inUse;
+  }
+
+  stats(): UploadMemoryStats {
+    return { maxBytes: this.maxBytes, slotsInUse: this.#pool.inUse, waiting: this.#pool.waiting, sessions: this.#sessions, releases: this.#releases };
   }
 
   /** The upload buffers of one more session. */
@@ -85,7 +106,10 @@ export class UploadMemory {
       close: () => {
         if (closed) return;
         closed = true;
-        if (--this.#sessions === 0) this.#pool.trim();
+        if (--this.#sessions === 0) {
+          this.#pool.trim();
+          void this.#onIdle().finally(() => this.#releases++);
+        }
       },
     };
   }
