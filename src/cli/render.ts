@@ -3,7 +3,8 @@
  * (`--output-format json`), and long work reports progress on a TTY only.
  */
 import { Option } from 'commander';
-import { Presets, SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { CliContext, OutputFormat } from './context.ts';
 import { OUTPUT_FORMATS } from './context.ts';
 import { formatSize } from './benchmark/units.ts';
@@ -58,6 +59,14 @@ export interface ProgressLine {
 }
 
 /**
+ * cli-progress, loaded on the first bar drawn: it costs 35–40 ms to load, and most runs (scripts,
+ * cron, anything not on a terminal) never draw one.
+ */
+function loadCliProgress(): typeof import('cli-progress') {
+  return createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+}
+
+/**
  * A progress bar on a TTY (cli-progress, on stderr) with throughput and ETA; silent when output
  * is not a terminal. Every caller must `end()` it, on failure too (`finally`).
  */
@@ -69,7 +78,8 @@ export function progressLine(ctx: CliContext, label: string, unit: ProgressUnit 
       if (!ctx.isTTY) return;
       const status = progressStatus(done, total, (now() - started) / 1000, unit);
       if (!bar) {
-        bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {status}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+        const { Presets, SingleBar: Bar } = loadCliProgress();
+        bar = new Bar({ format: `${label} [{bar}] {percentage}% {status}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
         bar.start(total ?? done, done, { status });
       }
       if (total !== undefined) bar.setTotal(total);
