@@ -6,10 +6,11 @@
  * `--fingerprint` or `HOLDFAST_FINGERPRINT` (or `PBS_FINGERPRINT`). Without a user the auth id
  * is `admin@pbs`, the admin Holdfast creates on first start (PBS would use root@pam).
  */
-import { fail } from '../core/errors.ts';
+import { fail, isHoldfastError } from '../core/errors.ts';
 import { authIdParts, type AuthId } from '../core/names.ts';
 import { HttpClient } from './http-client.ts';
 import { parseRepository, repositoryHost, repositoryPort, type Repository } from './repository.ts';
+import { TicketCache, type TicketScope } from './ticket-cache.ts';
 
 export const HOLDFAST_DEFAULT_AUTH_ID = 'admin@pbs' as AuthId;
 
@@ -21,7 +22,7 @@ export function repositoryFrom(flag: string | undefined, env: Env): Repository {
   return parseRepository(text);
 }
 
-export async function connect(repo: Repository, env: Env, fingerprint?: string): Promise<{ client: HttpClient; authId: AuthId }> {
+export async function connect(repo: Repository, env: Env, fingerprint?: string, tickets: TicketCache = TicketCache.fromEnv(env)): Promise<{ client: HttpClient; authId: AuthId }> {
   const authId = repo.authId ?? HOLDFAST_DEFAULT_AUTH_ID;
   const secret = env['HOLDFAST_PASSWORD'] ?? env['PBS_PASSWORD'];
   if (secret === undefined) throw fail('UNAUTHENTICATED', `no password for ${authId}: set HOLDFAST_PASSWORD (the token secret for an API token)`, { authId });
@@ -33,6 +34,21 @@ export async function connect(repo: Repository, env: Env, fingerprint?: string):
     ...(fp ? { fingerprint: fp } : {}),
     ...(isToken ? { token: { tokenid: authId, secret } } : {}),
   });
-  if (!isToken) await client.login(authId, secret);
+  if (!isToken) await login(client, tickets, { server: `${repositoryHost(repo)}:${repositoryPort(repo)}|${fp ?? ''}`, authId, secret });
   return { client, authId };
+}
+
+/** Renews a cached ticket when there is one for this server, user and secret; else logs in with the secret. */
+async function login(client: HttpClient, tickets: TicketCache, scope: TicketScope): Promise<void> {
+  const cached = tickets.get(scope);
+  if (cached) {
+    try {
+      await client.login(scope.authId, cached.ticket);
+    } catch (e) {
+      if (!isHoldfastError(e, 'UNAUTHENTICATED')) throw e;
+      tickets.drop(scope);
+    }
+  }
+  if (!client.ticket) await client.login(scope.authId, scope.secret);
+  if (client.ticket) tickets.put(scope, client.ticket);
 }

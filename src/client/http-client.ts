@@ -160,6 +160,11 @@ export class HttpClient {
     return this.call('DELETE', path, params);
   }
 
+  /** The ticket of the last login (for the ticket cache), if any. */
+  get ticket(): { readonly username: string; readonly ticket: string; readonly csrf: string } | undefined {
+    return this.#ticket;
+  }
+
   /** Password login; later calls send the ticket cookie (and the CSRF token on non-GET). */
   async login(username: string, password: string): Promise<void> {
     const data = (await this.post('access/ticket', { username, password })) as Partial<Record<string, unknown>> | null;
