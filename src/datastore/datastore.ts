@@ -94,6 +94,18 @@ export class Datastore {
     return this.fs.snapshot();
   }
 
+  /** The seconds those sync calls took, by kind. */
+  syncSeconds(): SyncCounts {
+    return this.fs.secondsSnapshot();
+  }
+
+  /** Snapshots in every namespace, finished or not. */
+  async countSnapshots(): Promise<number> {
+    let n = 0;
+    for (const ns of await this.listNamespaces()) for (const g of await this.listGroups(ns)) n += (await this.listSnapshots(g)).length;
+    return n;
+  }
+
   /**
    * Switches the sync level of an open store. Leaving `filesystem` or `none` first syncs the
    * filesystem: whatever the old level left unsynced must be on disk before the new level promises

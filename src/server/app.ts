@@ -45,6 +45,8 @@ export interface AppOptions {
   readonly protocols?: ProtocolRegistry;
   /** protocol session bounds; default DEFAULT_LIMITS */
   readonly limits?: ServerLimits;
+  /** told of every answered API request (for `/metrics`): its status and, for an error, its code */
+  readonly onAnswered?: (method: string, status: number, code: string | undefined) => void;
 }
 
 export interface App {
@@ -108,8 +110,10 @@ export function createApp(options: AppOptions): App {
         const need = route.privilege?.(ctx);
         if (need) await auth.checkPrivilege(ctx.authId, need.path, need.privs);
         await writeResult(res, await route.handler(ctx));
+        options.onAnswered?.(req.method ?? 'GET', res.statusCode, undefined);
       } catch (e) {
         const err = sendError(res, e);
+        options.onAnswered?.(req.method ?? 'GET', err.httpStatus, err.code);
         if (err.httpStatus >= 500) log.warn(`${req.method ?? '?'} ${req.url ?? '?'}: [${err.code}] ${err.message}`);
       }
     },

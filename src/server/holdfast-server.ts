@@ -31,6 +31,8 @@ import { versionRoute } from './routes/version.ts';
 import { webRoutes } from './routes/web.ts';
 import { UploadMemory } from './protocol/upload-memory.ts';
 import { releaseMemory } from './release-memory.ts';
+import { ServerMetrics } from './metrics.ts';
+import { storeFigures } from './metrics-sources.ts';
 import { nodeStatusRoutes } from './routes/node-status.ts';
 import { serverLimits, type ServerLimits } from './server-limits.ts';
 
@@ -89,15 +91,17 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
   const checker: ChunkChecker = o.workerThreads === false ? inlineChunkChecker : pooledChunkChecker(1);
   const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock });
   const uploads = new UploadMemory(limits.uploadMemoryBytes, { onIdle: () => releaseMemory(o.log) });
+  const metrics = new ServerMetrics({ stores: storeFigures(registry, jobs), uploads: () => uploads.stats() });
   const app = createApp({
     configDir: o.configDir,
     auth,
     log: o.log,
     clock: systemClock,
     limits,
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    onAnswered: (method, status, code) => metrics.httpAnswered(method, status, code),
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
-  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads }));
+  app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads, metrics }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
   const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
   return {

@@ -56,7 +56,7 @@ export class RawApi {
       const headers: Record<string, string> = { authorization: this.authorization, connection: 'close' };
       if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
       if (opts.body !== undefined) headers['content-length'] = String(opts.body.length);
-      const req = https.request({ host: '127.0.0.1', port: this.port, method, path: `/api2/json/${path}`, headers, rejectUnauthorized: false, agent: false }, (res) => {
+      const req = https.request({ host: '127.0.0.1', port: this.port, method, path: path.startsWith('/') ? path : `/api2/json/${path}`, headers, rejectUnauthorized: false, agent: false }, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));

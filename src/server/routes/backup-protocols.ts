@@ -17,6 +17,7 @@ import type { JobServices } from '../job-services.ts';
 import type { ProtocolFactory, ProtocolReply, ProtocolSession } from '../h2-upgrade.ts';
 import { BackupProtocol } from '../protocol/backup-protocol.ts';
 import type { UploadMemory } from '../protocol/upload-memory.ts';
+import type { ServerMetrics } from '../metrics.ts';
 import { ReaderProtocol } from '../protocol/reader-protocol.ts';
 
 export function datastoreAclPath(store: string, ns = ''): string {
@@ -55,6 +56,7 @@ export function backupProtocolFactory(deps: {
   readonly checker: ChunkChecker;
   readonly jobs?: Pick<JobServices, 'backupStarted'>;
   readonly uploads?: UploadMemory;
+  readonly metrics?: Pick<ServerMetrics, 'backupEnded'>;
 }): ProtocolFactory {
   return async (args, authId): Promise<ProtocolSession> => {
     const { store: name, ref } = snapshotFromArgs(args);
@@ -66,6 +68,15 @@ export function backupProtocolFactory(deps: {
       throw e;
     });
     track?.attach(session);
+    const started = performance.now();
+    let counted = false;
+    const count = (): void => {
+      if (counted || !deps.metrics) return;
+      counted = true;
+      const ok = session.state === 'finished';
+      const s = session.stats;
+      deps.metrics.backupEnded({ store: name, ok, bytes: s.size, chunks: s.count, reused: s.duplicates, seconds: (performance.now() - started) / 1000 });
+    };
     const proto = new BackupProtocol(session, deps.checker, deps.uploads?.session());
     return {
       async handle(method, path, query, body): Promise<ProtocolReply> {
@@ -73,12 +84,16 @@ export function backupProtocolFactory(deps: {
           track?.requestFailed(e);
           throw e;
         });
-        if (session.state === 'finished') await track?.end(session);
+        if (session.state === 'finished') {
+          count();
+          await track?.end(session);
+        }
         return value instanceof Uint8Array ? { stream: value } : { json: value };
       },
       onClose: async () => {
         proto.close();
         await session.abort();
+        count();
         await track?.end(session);
       },
     };

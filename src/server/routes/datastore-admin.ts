@@ -55,7 +55,7 @@ async function needGroup(store: Datastore, scope: Scope, g: GroupRef, authId: st
 }
 
 /** Size, use and dedup of a datastore's filesystem and its last GC. */
-async function storeStatus(s: Datastore): Promise<Record<string, unknown>> {
+export async function storeStatus(s: Datastore): Promise<Record<string, unknown>> {
   const st = await statfs(s.base);
   let gc: unknown = null;
   try {

@@ -1,18 +1,22 @@
 /**
  * `GET /api2/json/nodes/{node}/status`: the server process's own state, for operators and for the
  * resource-bound tests (docs/protocol.md "Resource bounds"): memory (RSS, heap, array buffers), the
- * shared upload pool (buffers leased, uploads waiting, backup sessions) and uptime.
+ * shared upload pool (buffers leased, uploads waiting, backup sessions) and uptime. `GET /metrics`:
+ * everything ServerMetrics reports, in Prometheus's text format.
  *
  * PBS answers this path with host facts (CPU, load, disks); Holdfast reports the process it is,
  * under the same privilege PBS asks for: Sys.Audit on /system/status.
  */
 import { fail } from '../../core/errors.ts';
+import { METRICS_CONTENT_TYPE } from '../metrics.ts';
 import type { UploadMemoryStats } from '../protocol/upload-memory.ts';
-import type { Route } from '../router.ts';
+import { RawResponse, type Route } from '../router.ts';
 
 export interface NodeStatusSources {
   readonly node: string;
   readonly uploads: () => UploadMemoryStats;
+  /** the Prometheus exposition text */
+  readonly metrics: () => Promise<string>;
 }
 
 export function nodeStatusRoutes(src: NodeStatusSources): Route[] {
@@ -31,6 +35,14 @@ export function nodeStatusRoutes(src: NodeStatusSources): Route[] {
           uploads: src.uploads(),
         };
       },
+    },
+    {
+      // Prometheus scrapes with an API token (`Authorization: PBSAPIToken id:secret`) that holds
+      // Sys.Audit on /system/status, or with a ticket.
+      method: 'GET',
+      path: '/metrics',
+      privilege: () => ({ path: '/system/status', privs: ['Sys.Audit'] }),
+      handler: async () => new RawResponse(Buffer.from(await src.metrics()), { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' }),
     },
   ];
 }
