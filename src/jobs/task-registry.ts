@@ -78,6 +78,8 @@ export interface TaskRegistryOptions {
   readonly node?: string;
   /** the server log, for failures of the task files themselves */
   readonly log: Logger;
+  /** told of every task that ended, after its final state is recorded (notifications, metrics) */
+  readonly onEnded?: (info: TaskInfo) => void;
 }
 
 interface Active {
@@ -102,6 +104,7 @@ export class TaskRegistry {
   readonly #fs: Fs;
   readonly #now: () => number;
   readonly #log: Logger;
+  readonly #onEnded: (info: TaskInfo) => void;
   readonly #pid = process.pid;
   readonly #pstart = processStartTicks();
   readonly #running = new Map<string, Active>();
@@ -115,6 +118,7 @@ export class TaskRegistry {
     this.dir = o.dir;
     this.#now = o.now ?? Date.now;
     this.#log = o.log;
+    this.#onEnded = o.onEnded ?? (() => undefined);
     this.node = o.node ?? defaultNodeName();
     this.#index = new TaskIndex(o.fs, join(o.dir, INDEX_NAME), o.log);
   }
@@ -288,7 +292,9 @@ export class TaskRegistry {
     this.#remember(upid, { errorCode: error === undefined ? undefined : toHoldfastError(error).code, result: result() });
     await this.#index.append({ upid, endTime, state });
     this.#running.delete(upid);
-    return this.#info(upid, endTime, state);
+    const info = this.#info(upid, endTime, state);
+    this.#onEnded(info);
+    return info;
   }
 
   #remember(upid: string, outcome: Outcome): void {

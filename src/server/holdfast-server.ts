@@ -33,6 +33,8 @@ import { UploadMemory } from './protocol/upload-memory.ts';
 import { releaseMemory } from './release-memory.ts';
 import { ServerMetrics } from './metrics.ts';
 import { storeFigures } from './metrics-sources.ts';
+import { NotificationConfigFile } from './notifications/notification-config.ts';
+import { Notifier } from './notifications/notifier.ts';
 import { nodeStatusRoutes } from './routes/node-status.ts';
 import { serverLimits, type ServerLimits } from './server-limits.ts';
 
@@ -89,7 +91,8 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
   // One checker thread: SHA-256 + CRC-32 of a 4 MiB chunk take ~3 ms, so it keeps up with well over
   // 1 GB/s, and the main thread (TLS, HTTP/2, file writes) uses the other core.
   const checker: ChunkChecker = o.workerThreads === false ? inlineChunkChecker : pooledChunkChecker(1);
-  const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock });
+  const notifier = new Notifier({ config: new NotificationConfigFile(fs, o.configDir), log: o.log });
+  const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock, onTaskEnded: (info) => notifier.taskEnded(info) });
   const uploads = new UploadMemory(limits.uploadMemoryBytes, { onIdle: () => releaseMemory(o.log) });
   const metrics = new ServerMetrics({ stores: storeFigures(registry, jobs), uploads: () => uploads.stats() });
   const app = createApp({
@@ -113,6 +116,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     close: async () => {
       await server.close();
       await jobs.close();
+      await notifier.idle();
       await registry.closeAll();
       await checker.close();
     },

@@ -24,7 +24,7 @@ import { GC_WORKER_TYPE, runGcJob } from '../jobs/gc-job.ts';
 import { describePolicy, pruneDatastore, pruneGroup, prunePolicyFrom, PRUNE_JOB_WORKER_TYPE, PRUNE_WORKER_TYPE, type PruneEntry } from '../jobs/prune.ts';
 import type { PrunePolicy } from '../jobs/prune-policy.ts';
 import { Scheduler, type ScheduledJob, type SetTimer } from '../jobs/scheduler.ts';
-import { TaskRegistry, type RunningTask } from '../jobs/task-registry.ts';
+import { TaskRegistry, type RunningTask, type TaskInfo } from '../jobs/task-registry.ts';
 import { runVerifyJob, VERIFY_WORKER_TYPE, type VerifyFilter, type VerifyScope } from '../jobs/verify-job.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import type { Clock } from './clock.ts';
@@ -39,6 +39,8 @@ export interface JobServicesOptions {
   readonly registry: DatastoreRegistry;
   readonly log: Logger;
   readonly clock: Clock;
+  /** told of every ended task (the notifier) */
+  readonly onTaskEnded?: (info: TaskInfo) => void;
   /** the scheduler's timer (default: real, unref'd timers) */
   readonly setTimer?: SetTimer;
 }
@@ -75,7 +77,7 @@ export class JobServices {
   }
 
   static async start(o: JobServicesOptions): Promise<JobServices> {
-    const tasks = await TaskRegistry.open({ fs: o.fs, dir: join(o.configDir, 'tasks'), now: () => o.clock.now(), log: o.log });
+    const tasks = await TaskRegistry.open({ fs: o.fs, dir: join(o.configDir, 'tasks'), now: () => o.clock.now(), log: o.log, ...(o.onTaskEnded ? { onEnded: o.onTaskEnded } : {}) });
     const jobs = new JobServices(tasks, o);
     await jobs.scheduler.start();
     return jobs;
