@@ -9,6 +9,7 @@
 import { fail } from '../core/errors.ts';
 import { parseDatastoreName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
+import { parseMaintenanceMode } from './maintenance.ts';
 import { parseTuning } from '../format/tuning.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
 import { checkAtimeSupport } from '../chunks/atime-check.ts';
@@ -64,16 +65,21 @@ export class DatastoreAdmin {
     return entry;
   }
 
-  /** Sets or clears properties; a new tuning string is validated before anything is written. */
+  /**
+   * Sets (a value) or clears (`''`) the named properties and leaves the others (`undefined` or
+   * absent) as they are; a new tuning or maintenance mode is validated before anything is written.
+   */
   async update(name: string, changes: Readonly<Record<string, string | undefined>>): Promise<DatastoreConfig> {
     if (changes['tuning'] !== undefined) parseTuning(changes['tuning']);
+    if (changes['maintenance-mode'] !== undefined) parseMaintenanceMode(changes['maintenance-mode']);
     let updated: DatastoreConfig | undefined;
     await this.config.update((list) => {
       const cur = list.find((c) => c.name === name);
       if (!cur) throw fail('DATASTORE_NOT_FOUND', `datastore '${name}' does not exist`, { name });
       const props = new Map(cur.props);
       for (const [k, v] of Object.entries(changes)) {
-        if (v === undefined || v === '') props.delete(k);
+        if (v === undefined) continue; // not named: unchanged (an update of the comment once dropped the tuning)
+        if (v === '') props.delete(k);
         else props.set(k, v);
       }
       updated = { ...cur, props };

@@ -186,7 +186,7 @@ export class JobServices {
 
   async #open(storeName: string): Promise<{ store: Datastore; cfg: DatastoreConfig; tuning: DatastoreTuning }> {
     const cfg = await this.registry.config(storeName);
-    return { cfg, tuning: tuningOf(cfg), store: await this.registry.get(storeName) };
+    return { cfg, tuning: tuningOf(cfg), store: await this.registry.get(storeName, 'write') }; // GC, verify (records its state) and prune all write
   }
 
   async #verifyNew(storeName: string, ref: SnapshotRef, authId: string): Promise<void> {

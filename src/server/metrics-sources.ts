@@ -4,6 +4,7 @@
  * newest finished GC, verify and prune task from the task list. A store that fails to answer is
  * reported as an Error so the scrape goes on with the others.
  */
+import { parseMaintenanceMode } from '../datastore/maintenance.ts';
 import { GC_WORKER_TYPE } from '../jobs/gc-job.ts';
 import { PRUNE_JOB_WORKER_TYPE } from '../jobs/prune.ts';
 import type { TaskInfo } from '../jobs/task-registry.ts';
@@ -21,11 +22,12 @@ const TASK_KINDS = [
 
 export function storeFigures(registry: DatastoreRegistry, jobs: JobServices): () => Promise<(StoreFigures | Error)[]> {
   return async () => {
-    const configs = await registry.list();
+    // an offline store is not touched at all (its disk may be gone); read-only ones are reported
+    const configs = (await registry.list()).filter((c) => parseMaintenanceMode(c.props.get('maintenance-mode'))?.type !== 'offline');
     return Promise.all(
       configs.map(async (cfg): Promise<StoreFigures | Error> => {
         try {
-          const store = await registry.get(cfg.name);
+          const store = await registry.get(cfg.name, 'read');
           const status = await storeStatus(store);
           const gc = status['gc-status'] as { 'disk-bytes'?: number; 'disk-chunks'?: number } | null;
           const dedup = status['deduplication-factor'];

@@ -102,3 +102,25 @@ test('holdfast datastore update, concurrent creates and remove --destroy-data', 
     rmSync(t, { recursive: true, force: true });
   }
 });
+
+test('holdfast datastore update changes only the options it names: a new comment keeps the sync level; maintenance mode is checked and cleared with an empty value', async () => {
+  const t = makeTempDir();
+  try {
+    const c = cli(join(t, 'cfg'));
+    assert.equal((await c.run(['datastore', 'create', 's02', join(t, 's02'), '--tuning', 'sync-level=file'])).code, 0);
+    const show = async (): Promise<Record<string, unknown>> => JSON.parse((await c.run(['datastore', 'show', 's02', '--output-format', 'json'])).out) as Record<string, unknown>;
+    assert.equal((await c.run(['datastore', 'update', 's02', '--comment', 'hi'])).code, 0);
+    assert.equal((await show())['sync-level'], 'file', 'an update of the comment must not reset the durability level');
+    assert.equal((await c.run(['datastore', 'update', 's02', '--maintenance-mode', 'type=read-only,message=disk swap'])).code, 0);
+    const d = await show();
+    assert.equal(d['comment'], 'hi');
+    assert.equal(d['maintenance-mode'], 'type=read-only,message=disk swap');
+    const bad = await c.run(['datastore', 'update', 's02', '--maintenance-mode', 'sleeping']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /INVALID_ARGUMENT.*read-only or offline/);
+    assert.equal((await c.run(['datastore', 'update', 's02', '--maintenance-mode', ''])).code, 0);
+    assert.equal((await show())['maintenance-mode'], undefined);
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});

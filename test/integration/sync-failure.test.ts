@@ -40,7 +40,7 @@ after(async () => {
 /** A new datastore, opened before any fault is armed (opening writes its durable in-use marker). */
 async function freshStore(name: string, level: SyncLevel): Promise<string> {
   const path = await srv.addDatastore(name, level);
-  await srv.hs.registry.get(name);
+  await srv.hs.registry.get(name, 'read');
   return path;
 }
 

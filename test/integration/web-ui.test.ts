@@ -42,7 +42,7 @@ interface Rig {
 async function rig(): Promise<Rig> {
   const dir = makeTempDir();
   const hs = await startHoldfastServer({ configDir: join(dir, 'cfg'), host: '127.0.0.1', port: 0, log: silentLogger, workerThreads: false, defaultDatastorePath: join(dir, 'data', 'default') });
-  const store = await hs.registry.get('default');
+  const store = await hs.registry.get('default', 'read');
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T0 }, [pseudoRandom(30_000, 3)]);
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T1 }, [pseudoRandom(50_000, 1)]);
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T2 }, [pseudoRandom(50_000, 1), pseudoRandom(20_000, 2)]);
@@ -145,7 +145,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await t.test('dashboard: the datastore with its sync level, promise and no GC yet', () => dashboardBeforeGc(page));
     await t.test('dashboard: Refresh reloads every card', async () => {
       await r.hs.registry.admin.update('default', { tuning: 'sync-level=none' });
-      await r.hs.registry.get('default');
+      await r.hs.registry.get('default', 'read');
       await page.click('button.refresh');
       await page.locator('article.card dd.sync-level', { hasText: /^none/ }).waitFor();
     });
@@ -241,7 +241,7 @@ async function optionsPage(r: Rig, page: Page): Promise<void> {
   const cfg = await r.hs.registry.config('default');
   assert.match(cfg.props.get('tuning') ?? '', /sync-level=file/);
   assert.equal(cfg.props.get('keep-last'), '3');
-  assert.equal((await r.hs.registry.get('default')).syncLevel, 'file');
+  assert.equal((await r.hs.registry.get('default', 'read')).syncLevel, 'file');
 }
 
 async function gcAndLog(page: Page, shot: () => Promise<unknown>): Promise<void> {

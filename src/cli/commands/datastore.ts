@@ -43,13 +43,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--gc-schedule <event>', 'GC schedule (calendar event), empty to clear')
     .option('--prune-schedule <event>', 'prune schedule (calendar event), empty to clear')
     .option('--verify-new <bool>', 'verify each new snapshot after its backup')
-    .action(async (name: string, o: { tuning?: string; comment?: string; gcSchedule?: string; pruneSchedule?: string; verifyNew?: string }) => {
+    .option('--maintenance-mode <mode>', "'read-only' or 'offline', optionally with ',message=TEXT' (e.g. 'type=read-only,message=disk swap'); empty to end maintenance")
+    .action(async (name: string, o: { tuning?: string; comment?: string; gcSchedule?: string; pruneSchedule?: string; verifyNew?: string; maintenanceMode?: string }) => {
       const cfg = await admin(ctx, program).update(name, {
         tuning: o.tuning,
         comment: o.comment,
         'gc-schedule': o.gcSchedule,
         'prune-schedule': o.pruneSchedule,
         'verify-new': o.verifyNew,
+        'maintenance-mode': o.maintenanceMode,
       });
       ctx.out(`updated datastore '${cfg.name}' (sync-level ${tuningOf(cfg).syncLevel})`);
     });

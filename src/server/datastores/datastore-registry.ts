@@ -8,6 +8,7 @@ import type { Logger } from '../../core/log.ts';
 import { DatastoreAdmin, openConfigured } from '../../datastore/datastore-admin.ts';
 import { tuningOf, type DatastoreConfig } from '../../datastore/datastore-config.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
+import { checkMaintenance, parseMaintenanceMode, type StoreAccess } from '../../datastore/maintenance.ts';
 import type { Fs } from '../../storage/fs-port.ts';
 import type { Locker } from '../../storage/locker.ts';
 import { KeyedMutex } from '../../core/keyed-mutex.ts';
@@ -35,8 +36,13 @@ export class DatastoreRegistry {
     return this.admin.config.list();
   }
 
-  async get(name: string): Promise<Datastore> {
+  /**
+   * The open store `name`, for an operation that will `access` it: refused with
+   * DATASTORE_MAINTENANCE when the store's maintenance mode does not allow that (maintenance.ts).
+   */
+  async get(name: string, access: StoreAccess): Promise<Datastore> {
     const cfg = await this.admin.config.get(name);
+    checkMaintenance(name, parseMaintenanceMode(cfg.props.get('maintenance-mode')), access);
     return this.#mutex.run(name, async () => {
       const cur = this.#open.get(name);
       if (cur && cur.path === cfg.path) {

@@ -61,7 +61,7 @@ export function backupProtocolFactory(deps: {
   return async (args, authId): Promise<ProtocolSession> => {
     const { store: name, ref } = snapshotFromArgs(args);
     await deps.auth.checkPrivilege(authId, datastoreAclPath(name, ref.ns), ['Datastore.Backup']);
-    const store = await deps.registry.get(name);
+    const store = await deps.registry.get(name, 'write');
     const track = await deps.jobs?.backupStarted(name, ref, authId);
     const session = await BackupSession.begin(store, ref, { owner: authId, ownerMatches: (o) => ownerMatches(o, authId) }).catch(async (e: unknown) => {
       await track?.end(undefined, e);
@@ -104,7 +104,7 @@ export function readerProtocolFactory(deps: { readonly registry: DatastoreRegist
   return async (args, authId): Promise<ProtocolSession> => {
     const { store: name, ref } = snapshotFromArgs(args);
     const path = datastoreAclPath(name, ref.ns);
-    const store = await deps.registry.get(name);
+    const store = await deps.registry.get(name, 'read');
     if (!(await hasPrivilege(deps.auth, authId, path, ['Datastore.Read']))) {
       await deps.auth.checkPrivilege(authId, path, ['Datastore.Backup']);
       const owner = await store.getOwner(ref);

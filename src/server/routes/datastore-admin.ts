@@ -17,6 +17,7 @@ import { formatTime, type GroupRef } from '../../core/backup-ref.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../../core/errors.ts';
 import type { Privilege } from '../../format/acl-config.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
+import type { StoreAccess } from '../../datastore/maintenance.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { Route, RouteInput } from '../router.ts';
@@ -102,12 +103,12 @@ export async function snapshotListing(store: Datastore, g: GroupRef): Promise<Re
 }
 
 export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: DatastoreAccess): Route[] {
-  const store = (i: RouteInput): Promise<Datastore> => registry.get(i.params['store'] ?? '');
+  const store = (i: RouteInput, access: StoreAccess): Promise<Datastore> => registry.get(i.params['store'] ?? '', access);
   /** The snapshot a request names, after checking the caller may act on its group. */
-  const snapshotFor = async (i: RouteInput, full: Privilege, owned: Privilege): Promise<{ s: Datastore; ref: ReturnType<typeof snapshotRef> }> => {
+  const snapshotFor = async (i: RouteInput, full: Privilege, owned: Privilege, access: StoreAccess): Promise<{ s: Datastore; ref: ReturnType<typeof snapshotRef> }> => {
     const scope = await scopeOf(auth, i, full, owned);
     const ref = snapshotRef(i.args);
-    const s = await store(i);
+    const s = await store(i, access);
     await needGroup(s, scope, ref, i.authId);
     return { s, ref };
   };
@@ -130,7 +131,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       privilege: () => null,
       handler: async (i) => {
         await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
-        return storeStatus(await store(i));
+        return storeStatus(await store(i, 'read'));
       },
     },
     {
@@ -139,7 +140,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       privilege: () => null,
       handler: async (i) => {
         await scopeOf(auth, { ...i, args: { ns: text(i.args, 'parent') } }, 'Datastore.Audit', 'Datastore.Backup');
-        return (await (await store(i)).listNamespaces(namespace(i.args, 'parent'))).map((ns) => ({ ns }));
+        return (await (await store(i, 'read')).listNamespaces(namespace(i.args, 'parent'))).map((ns) => ({ ns }));
       },
     },
     {
@@ -149,7 +150,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       handler: async (i) => {
         const parent = namespace(i.args, 'parent');
         const ns = namespace({ ns: parent === '' ? requiredText(i.args, 'name') : `${parent}/${requiredText(i.args, 'name')}` });
-        await (await store(i)).createNamespace(ns);
+        await (await store(i, 'write')).createNamespace(ns);
         return { ns };
       },
     },
@@ -159,7 +160,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       privilege: () => null,
       handler: async (i) => {
         const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
-        const s = await store(i);
+        const s = await store(i, 'read');
         const out = [];
         for (const g of await s.listGroups(namespace(i.args))) {
           const owner = await s.getOwner(g);
@@ -176,7 +177,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       privilege: () => null,
       handler: async (i) => {
         const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
-        const s = await store(i);
+        const s = await store(i, 'read');
         const groups = text(i.args, 'backup-type') ? [groupRef(i.args)] : await s.listGroups(namespace(i.args));
         const out = [];
         for (const g of groups) if (await mayTouch(s, scope, g, i.authId)) out.push(...(await snapshotListing(s, g)));
@@ -188,7 +189,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       path: `${BASE}/{store}/snapshots`,
       privilege: () => null,
       handler: async (i) => {
-        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Prune');
+        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Prune', 'write');
         await s.deleteSnapshot(ref);
         return null;
       },
@@ -198,7 +199,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       path: `${BASE}/{store}/protected`,
       privilege: () => null,
       handler: async (i) => {
-        const { s, ref } = await snapshotFor(i, 'Datastore.Audit', 'Datastore.Backup');
+        const { s, ref } = await snapshotFor(i, 'Datastore.Audit', 'Datastore.Backup', 'read');
         return (await s.listSnapshots(ref)).find((x) => x.ref.time === ref.time)?.protected ?? false;
       },
     },
@@ -209,7 +210,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       handler: async (i) => {
         const on = bool(i.args, 'protected');
         if (on === undefined) throw fail('INVALID_ARGUMENT', "parameter 'protected' is required", { param: 'protected' });
-        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup');
+        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup', 'write');
         await s.setProtected(ref, on);
         return null;
       },
@@ -219,7 +220,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       path: `${BASE}/{store}/notes`,
       privilege: () => null,
       handler: async (i) => {
-        const { s, ref } = await snapshotFor(i, 'Datastore.Audit', 'Datastore.Backup');
+        const { s, ref } = await snapshotFor(i, 'Datastore.Audit', 'Datastore.Backup', 'read');
         const m = await s.readManifest(ref);
         return typeof m.unprotected['notes'] === 'string' ? m.unprotected['notes'] : '';
       },
@@ -230,7 +231,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       privilege: () => null,
       handler: async (i) => {
         const notes = text(i.args, 'notes') ?? '';
-        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup');
+        const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup', 'write');
         await s.updateManifest(ref, (m) => {
           m.unprotected['notes'] = notes;
         });

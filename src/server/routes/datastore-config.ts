@@ -3,6 +3,7 @@
  * tuning property string (`sync-level`, …). Creation builds the chunk store, which takes a few
  * seconds; a failed create leaves nothing behind (see DatastoreAdmin).
  */
+import { parseMaintenanceMode } from '../../datastore/maintenance.ts';
 import { bool, list, requiredText, text } from '../../core/args.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { Route } from '../router.ts';
@@ -10,7 +11,7 @@ import type { DatastoreAccess } from './datastore-admin.ts';
 import { describeDatastore } from '../../datastore/datastore-config.ts';
 
 const BASE = '/api2/json/config/datastore';
-const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'] as const;
+const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
 
 /** As PBS: anybody may list, and sees the datastores on which it holds Datastore.Audit. */
 export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<DatastoreAccess, 'privileges'>): Route[] {
@@ -56,7 +57,7 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<Da
         }
         for (const k of list(i.args, 'delete')) changes[k] = '';
         const cfg = await registry.admin.update(i.params['name'] ?? '', changes);
-        if (changes['tuning'] !== undefined) await registry.get(cfg.name); // apply a new sync level now
+        if (changes['tuning'] !== undefined && parseMaintenanceMode(cfg.props.get('maintenance-mode'))?.type !== 'offline') await registry.get(cfg.name, 'read'); // apply a new sync level now
         return describeDatastore(cfg);
       },
     },

@@ -73,7 +73,7 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       handler: async (i) => {
         const name = storeName(i);
         const cfg = await jobs.registry.config(name);
-        const store = await jobs.registry.get(name);
+        const store = await jobs.registry.get(name, 'read');
         let status: Record<string, unknown> = { upid: null };
         try {
           status = JSON.parse(Buffer.from(await store.fs.readFile(join(store.base, GC_STATUS_NAME))).toString('utf8')) as Record<string, unknown>;
