@@ -16,7 +16,8 @@ import { register as serve } from './serve.ts';
 import { register as user } from './user.ts';
 import { register as status } from './status.ts';
 import { register as list } from './list.ts';
+import { register as s3 } from './s3.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, user, acl, backup, restore, list, snapshot, status, prune, gc, verify, task, key, benchmark];
+export const COMMANDS: readonly RegisterCommand[] = [serve, datastore, s3, user, acl, backup, restore, list, snapshot, status, prune, gc, verify, task, key, benchmark];
