@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fail } from '../core/errors.ts';
 import { backoffFor, isTransient, withRetries } from './s3-retry.ts';
 
 const status = (code: number, name = 'X') => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: code } });
@@ -10,6 +11,7 @@ test('isTransient retries no-answer, 5xx, 429, 408 and S3 RequestTimeout, and no
   for (const c of [500, 502, 503, 429, 408]) assert.equal(isTransient(status(c)), true, String(c));
   assert.equal(isTransient(status(400, 'RequestTimeout')), true);
   for (const c of [400, 403, 404, 409, 412]) assert.equal(isTransient(status(c)), false, String(c));
+  assert.equal(isTransient(fail('UNTRUSTED_CERTIFICATE', 'pinned fingerprint differs')), false);
 });
 
 test('backoffFor doubles per attempt and adds at most the same again', () => {

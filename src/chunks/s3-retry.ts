@@ -1,7 +1,7 @@
 /**
  * Bounded retries for S3 requests: which failures are worth another attempt, and the loop.
  *
- * Transient: no HTTP answer at all (connection refused or reset, our timeout), 5xx, 429, 408 and
+ * Transient: no HTTP answer at all (but not our own coded errors, such as an untrusted certificate) (connection refused or reset, our timeout), 5xx, 429, 408 and
  * S3's `RequestTimeout`/`SlowDown`. Everything else (403, 404, 400, …) is final at once, and 404 and
  * 412 never reach here as failures: the caller turns them into answers.
  *
@@ -12,7 +12,7 @@
  * unknown outcome into success: when the attempts run out, the caller gets OBJECT_STORE_ERROR and
  * must treat the write as not done.
  */
-import { fail, type HoldfastError } from '../core/errors.ts';
+import { fail, HoldfastError } from '../core/errors.ts';
 
 export interface RetryPolicy {
   /** further attempts after the first */
@@ -40,6 +40,7 @@ export function httpStatusOf(e: unknown): number | undefined {
 const TRANSIENT_NAMES = new Set(['RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'ServiceUnavailable', 'InternalError', 'TimeoutError', 'AbortError']);
 
 export function isTransient(e: unknown): boolean {
+  if (e instanceof HoldfastError) return false; // our own verdicts (an untrusted certificate) are final
   const status = httpStatusOf(e);
   if (status === undefined) return true; // no answer: network error or our own timeout
   if (status >= 500 || status === 429 || status === 408) return true;
