@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fail } from '../core/errors.ts';
+import { FsWrapper } from '../storage/fs-wrapper.ts';
 import { NodeFs } from '../storage/node-fs.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { FaultyS3Objects, MemoryS3Objects } from '../../test/helpers/memory-s3-objects.ts';
@@ -133,3 +135,34 @@ test('S3ChunkBackend.quarantine copies to <digest>.<n>.bad and deletes the chunk
     await b.put(c.digest, c.bytes, { durable: false });
     assert.equal(await b.quarantine(c.digest, { durable: true }), `${c.digest}.1.bad`);
   }));
+
+test('S3ChunkBackend.flush syncs the marker directory after marks, never swallows a sync error, and tries again next time', async () => {
+  const dir = makeTempDir('holdfast-s3flush-');
+  const syncs: string[] = [];
+  let failNext = false;
+  class SyncWatch extends FsWrapper {
+    override async syncfs(path: string): Promise<void> {
+      syncs.push(path);
+      if (failNext) {
+        failNext = false;
+        throw fail('SYNC_FAILED', 'injected syncfs failure', { path });
+      }
+    }
+  }
+  try {
+    const b = new S3ChunkBackend({ objects: new MemoryS3Objects(), store: 'st', fs: new SyncWatch(new NodeFs()), markerDir: join(dir, 'marks') });
+    await b.init();
+    await b.flush();
+    assert.deepEqual(syncs, [], 'nothing to sync before any mark');
+    const c = chunk(11);
+    await b.put(c.digest, c.bytes, { durable: false });
+    failNext = true;
+    await assert.rejects(b.flush(), { code: 'SYNC_FAILED' });
+    await b.flush();
+    assert.deepEqual(syncs, [join(dir, 'marks'), join(dir, 'marks')]);
+    await b.flush();
+    assert.equal(syncs.length, 2, 'no marks since the last good flush');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
