@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { md5Of, S3ObjectClient } from './s3-client.ts';
+import { clientConfigFor, md5Of, S3ObjectClient } from './s3-client.ts';
 
 /** What the fake S3 saw of one request, and how to answer it. */
 interface Seen {
@@ -126,5 +126,37 @@ test('S3ObjectClient.list follows continuation tokens across pages', () => {
     assert.deepEqual(keys, ['p/a', 'p/b', 'p/c']);
     assert.match(seen[1]!.url, /continuation-token=tok1/);
     assert.equal(client.counters().get, 2);
+  });
+});
+
+test('S3ObjectClient against a port where nothing listens rejects with OBJECT_STORE_ERROR after its retries', async () => {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  const slept: number[] = [];
+  const client = new S3ObjectClient({
+    ...clientConfigFor({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', accessKey: 'AK', pathStyle: true }, 'SK', 'bk'),
+    sleep: async (ms) => void slept.push(ms),
+  });
+  try {
+    await assert.rejects(client.putIfAbsent('k', BYTES), (e: Error & { code?: string; details?: Record<string, unknown> }) => e.code === 'OBJECT_STORE_ERROR' && e.details?.['attempts'] === 4);
+    assert.equal(slept.length, 3);
+    assert.equal(client.counters().put, 4);
+  } finally {
+    client.destroy();
+  }
+});
+
+test('clientConfigFor fills the {{bucket}} and {{region}} templates and carries the pin', () => {
+  const fp = Array(32).fill('ab').join(':');
+  assert.deepEqual(clientConfigFor({ endpoint: 'https://{{bucket}}.s3.{{region}}.example.com', region: 'eu-1', accessKey: 'AK', pathStyle: false, fingerprint: fp }, 'SK', 'bk'), {
+    endpoint: 'https://bk.s3.eu-1.example.com',
+    region: 'eu-1',
+    accessKey: 'AK',
+    secretKey: 'SK',
+    pathStyle: false,
+    bucket: 'bk',
+    fingerprint: fp,
   });
 });

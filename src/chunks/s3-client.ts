@@ -28,6 +28,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { fail } from '../core/errors.ts';
+import { expandEndpoint, type S3Endpoint } from '../format/s3-endpoint-config.ts';
 import { httpStatusOf, withRetries, DEFAULT_RETRY, type RetryPolicy } from './s3-retry.ts';
 import { PinnedHttpsAgent } from './s3-pinned-agent.ts';
 
@@ -92,6 +93,12 @@ export interface S3Objects {
   delete(key: string): Promise<void>;
   /** Deletes up to any number of keys, 1000 per request; any per-key error rejects. */
   deleteMany(keys: readonly string[]): Promise<void>;
+}
+
+/** The client settings for `bucket` on a configured endpoint (s3.cfg plus its secret key). */
+export function clientConfigFor(e: Omit<S3Endpoint, 'id'>, secretKey: string, bucket: string): S3ClientConfig {
+  const base = { endpoint: expandEndpoint(e, bucket), region: e.region, accessKey: e.accessKey, secretKey, pathStyle: e.pathStyle, bucket };
+  return e.fingerprint === undefined ? base : { ...base, fingerprint: e.fingerprint };
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
