@@ -8,7 +8,8 @@
  * - Every attempt runs under one deadline (`requestTimeoutMs`) that covers the body as well: a
  *   stalled transfer is aborted and counts as a transient failure.
  * - Counters, per attempt as an S3 provider bills them: get (GetObject, ListObjectsV2), put
- *   (PutObject, CopyObject), post (DeleteObjects), head, delete; upload bytes are PUT bodies sent,
+ *   (PutObject, CopyObject), post (DeleteObjects), head, delete; upload bytes are the PUT bodies of
+ *   all attempts (also one a 412 refused before its body went out, with 100-continue),
  *   download bytes are GET bodies received.
  * - Writes send Content-MD5, so the store refuses bytes damaged on the way (400 BadDigest), and a
  *   stored object's ETag (the MD5 of a single-part upload) tells whether it holds the same bytes.
