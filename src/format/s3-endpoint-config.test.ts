@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatSectionConfig, parseSectionConfig } from './section-config.ts';
-import { checkEndpointUrl, expandEndpoint, isLoopbackHost, makeS3Endpoint, s3EndpointFromSection, s3EndpointToSection } from './s3-endpoint-config.ts';
+import { checkBucketName, checkEndpointUrl, expandEndpoint, isLoopbackHost, makeS3Endpoint, s3EndpointFromSection, s3EndpointToSection } from './s3-endpoint-config.ts';
 
 const FP = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, '0').toUpperCase()).join(':');
 
@@ -66,4 +66,11 @@ test('s3EndpointFromSection reports a hand-edited bad entry as INVALID_CONFIG na
   assert.throws(() => parse('s3-endpoint: ep1\n\tendpoint http://10.1.1.1\n\taccess-key AK\n'), (e: Error & { code?: string }) => e.code === 'INVALID_CONFIG' && /s3\.cfg/.test(e.message));
   assert.throws(() => parse('s3-endpoint: ep1\n\tendpoint https://h\n\taccess-key AK\n\tpath-style maybe\n'), { code: 'INVALID_CONFIG' });
   assert.throws(() => parse('remote: ep1\n\tendpoint https://h\n'), { code: 'INVALID_CONFIG' });
+});
+
+test('checkBucketName follows S3 bucket naming and names the parameter', () => {
+  for (const ok of ['abc', 'my.bucket-1', 'x'.repeat(63)]) assert.equal(checkBucketName(ok), ok);
+  for (const bad of ['ab', 'Upper', '-abc', 'abc-', 'a..b', 'x'.repeat(64), 'a/b']) {
+    assert.throws(() => checkBucketName(bad), (e: Error & { code?: string; details?: { param?: string } }) => e.code === 'INVALID_ARGUMENT' && e.details?.param === 'bucket', bad);
+  }
 });

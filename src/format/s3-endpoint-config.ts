@@ -79,6 +79,12 @@ export function checkEndpointUrl(text: string, fingerprint?: string): string {
   return text.replace(/\/+$/, '');
 }
 
+/** S3's bucket naming rules: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit. */
+export function checkBucketName(bucket: string): string {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) throw bad('bucket', bucket, 'is not a valid S3 bucket name');
+  return bucket;
+}
+
 export function checkRegion(region: string): string {
   if (!REGION.test(region)) throw bad('region', region, 'is not a valid region (lower-case letters, digits, - and _)');
   return region;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import type { CliContext } from '../../src/cli/context.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+import { s3SkipReason, s3TestConfig, withTestBucket } from '../helpers/s3-env.ts';
 
 function cli(configDir: string, env: Record<string, string> = {}) {
   return async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
@@ -62,10 +63,40 @@ test('holdfast s3 endpoint create refuses plain http to a remote host and a bad 
     assert.deepEqual(JSON.parse((await run(['s3', 'endpoint', 'list', '--output-format', 'json'])).out), []);
   }));
 
-test('holdfast s3 endpoint subcommands all answer --help', async () => {
-  for (const sub of ['create', 'update', 'list', 'delete']) {
-    const r = await cli('/nonexistent')(['s3', 'endpoint', sub, '--help']);
+test('holdfast s3 subcommands all answer --help', async () => {
+  for (const sub of ['endpoint create', 'endpoint update', 'endpoint list', 'endpoint delete', 'check']) {
+    const r = await cli('/nonexistent')(['s3', ...sub.split(' '), '--help']);
     assert.equal(r.code, 0);
-    assert.match(r.out, new RegExp(`holdfast s3 endpoint ${sub}`));
+    assert.match(r.out, new RegExp(`holdfast s3 ${sub}`));
   }
 });
+
+test('holdfast s3 check refuses a bad bucket name, a bad --count and an unknown endpoint before any request', () =>
+  withDir(async (dir) => {
+    const run = cli(dir);
+    await run(['s3', 'endpoint', 'create', 'local', '--endpoint', 'http://127.0.0.1:9', '--access-key', 'AK', '--secret-key', 'SK', '--path-style']);
+    const bucket = await run(['s3', 'check', 'local', 'Bad_Bucket']);
+    assert.equal(bucket.code, 2);
+    assert.match(bucket.err, /INVALID_ARGUMENT.*bucket/);
+    const count = await run(['s3', 'check', 'local', 'bucket1', '--throughput', '--count', '0']);
+    assert.equal(count.code, 2);
+    assert.match(count.err, /--count/);
+    assert.equal((await run(['s3', 'check', 'nope', 'bucket1'])).code, 3);
+  }));
+
+test('holdfast s3 check on a real S3 server: round trip and raw throughput, as text and JSON', { skip: s3SkipReason }, () =>
+  withTestBucket(async (_client, bucket) =>
+    withDir(async (dir) => {
+      const cfg = s3TestConfig(bucket);
+      const run = cli(dir, { HOLDFAST_S3_SECRET_KEY: cfg.secretKey });
+      assert.equal((await run(['s3', 'endpoint', 'create', 'rgw', '--endpoint', cfg.endpoint, '--access-key', cfg.accessKey, '--region', cfg.region, '--path-style'])).code, 0);
+      const text = await run(['s3', 'check', 'rgw', bucket]);
+      assert.equal(text.code, 0, text.err);
+      assert.match(text.out, /PUT, GET and DELETE ok/);
+      const json = await run(['s3', 'check', 'rgw', bucket, '--throughput', '--count', '2', '--concurrency', '2', '--output-format', 'json']);
+      assert.equal(json.code, 0, json.err);
+      const r = JSON.parse(json.out) as { throughput: { put: { bytes: number } }; requests: { put: number } };
+      assert.equal(r.throughput.put.bytes, 2 * 4 * 1024 * 1024);
+      assert.ok(r.requests.put >= 3);
+    }),
+  ));

@@ -6,16 +6,23 @@
  * The secret key comes from `--secret-key`, else `$HOLDFAST_S3_SECRET_KEY`, else a hidden prompt on
  * a terminal: the option puts it in the process list and the shell history, the others do not.
  * Listings never show it.
+ *
+ * `holdfast s3 check ID BUCKET` tries the endpoint for real (PBS's `s3 check`): a small object is
+ * PUT, read back and deleted; with `--throughput` it also measures the raw 4 MiB PUT and GET rate
+ * (the yardstick for S3 datastore benchmarks).
  */
 import type { Command } from 'commander';
 import { parseBooleanWord } from '../../core/args.ts';
 import { fail } from '../../core/errors.ts';
+import { clientConfigFor, S3ObjectClient } from '../../chunks/s3-client.ts';
+import { probeS3Throughput, type ProbeResult } from '../../chunks/s3-throughput-probe.ts';
 import { S3EndpointStore, type S3EndpointPatch } from '../../datastore/s3-endpoint-store.ts';
-import type { S3Endpoint } from '../../format/s3-endpoint-config.ts';
+import { checkBucketName, type S3Endpoint } from '../../format/s3-endpoint-config.ts';
 import { NodeFs } from '../../storage/node-fs.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { noteMissingLocalConfig } from '../local-config.ts';
 import { emit, outputFormatOption, renderTable } from '../render.ts';
+import { formatSize } from '../benchmark/units.ts';
 
 export interface S3Deps {
   readonly configDir: string;
@@ -99,6 +106,44 @@ export async function runS3EndpointDelete(id: string, deps: S3Deps): Promise<voi
   deps.ctx.out(`deleted S3 endpoint '${id}'`);
 }
 
+export interface S3CheckOptions {
+  readonly throughput?: boolean;
+  readonly count?: string;
+  readonly concurrency?: string;
+  readonly outputFormat: OutputFormat;
+}
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw fail('INVALID_ARGUMENT', `--${name} '${text}' is not a positive integer`, { param: name, value: text });
+  return n;
+}
+
+export async function runS3Check(id: string, bucket: string, o: S3CheckOptions, deps: S3Deps): Promise<void> {
+  const count = positive('count', o.count, 16);
+  const concurrency = positive('concurrency', o.concurrency, 8);
+  const e = await store(deps).getWithSecret(id);
+  const client = new S3ObjectClient(clientConfigFor(e, e.secretKey, checkBucketName(bucket)));
+  try {
+    await probeS3Throughput(client, { objectSize: 4096, count: 1, concurrency: 1, prefix: '.holdfast-check/' });
+    const speed: ProbeResult | undefined = o.throughput === true ? await probeS3Throughput(client, { count, concurrency }) : undefined;
+    const result = { endpoint: id, bucket, location: client.location, roundTrip: 'ok', ...(speed === undefined ? {} : { throughput: speed }), requests: client.counters() };
+    emit(deps.ctx, o.outputFormat, result, () => renderCheck(result.location, speed));
+  } finally {
+    client.destroy();
+  }
+}
+
+function renderCheck(location: string, speed: ProbeResult | undefined): string {
+  const lines = [`${location}: PUT, GET and DELETE ok`];
+  if (speed !== undefined) {
+    const rate = (b: number) => `${formatSize(b)}/s`;
+    lines.push(`${speed.put.objects} × ${formatSize(speed.objectSize)}, ${speed.concurrency} in flight: PUT ${rate(speed.put.throughput)}, GET ${rate(speed.get.throughput)}`);
+  }
+  return lines.join('\n');
+}
+
 function endpointOptions(cmd: Command, creating: boolean): Command {
   return cmd
     .option('--endpoint <url>', `${creating ? '' : 'new '}endpoint URL: https://host[:port] ({{bucket}} and {{region}} templates allowed), or http:// to a loopback address`)
@@ -129,4 +174,12 @@ export function register(program: Command, ctx: CliContext): void {
     .command('delete <id>')
     .description('delete an S3 endpoint and its secret key (refused while a datastore uses it)')
     .action(async (id: string) => runS3EndpointDelete(id, deps()));
+
+  s3.command('check <id> <bucket>')
+    .description('try an endpoint and bucket: PUT, GET and DELETE a small object; --throughput also measures raw 4 MiB PUT/GET')
+    .option('--throughput', 'also measure the raw PUT and GET throughput of 4 MiB objects')
+    .option('--count <n>', 'objects for --throughput (default 16)')
+    .option('--concurrency <n>', 'requests in flight for --throughput (default 8)')
+    .addOption(outputFormatOption())
+    .action(async (id: string, bucket: string, o: S3CheckOptions) => runS3Check(id, bucket, o, deps()));
 }
