@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   // durability and environment
   SYNC_FAILED: { meaning: 'fsync or syncfs failed; the operation was not acknowledged', http: 500, exit: 7 },
   IO_ERROR: { meaning: 'a filesystem operation failed', http: 500, exit: 8 },
+  OBJECT_STORE_ERROR: { meaning: 'an object-store (S3) request failed after its retries, or its outcome is unknown; nothing was acknowledged', http: 502, exit: 8 },
   ATIME_UNSUPPORTED: { meaning: 'the filesystem does not store explicit atime updates', http: 500, exit: 8 },
   ABORTED: { meaning: 'the operation was aborted before it finished', http: 500, exit: 1 },
   UPSTREAM_ERROR: { meaning: 'the server answered with an error', http: 502, exit: 1 },

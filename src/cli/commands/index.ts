@@ -30,6 +30,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['verify'], load: async () => (await import('./verify.ts')).register },
   { names: ['task'], load: async () => (await import('./task.ts')).register },
   { names: ['key'], load: async () => (await import('./key.ts')).register },
+  { names: ['s3'], load: async () => (await import('./s3.ts')).register },
   { names: ['notification'], load: async () => (await import('./notification.ts')).register },
   { names: ['benchmark'], load: async () => (await import('./benchmark.ts')).register },
 ];

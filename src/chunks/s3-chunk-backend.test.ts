@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fail } from '../core/errors.ts';
+import { FsWrapper } from '../storage/fs-wrapper.ts';
+import { NodeFs } from '../storage/node-fs.ts';
+import { makeTempDir } from '../../test/helpers/tmp.ts';
+import { FaultyS3Objects, MemoryS3Objects } from '../../test/helpers/memory-s3-objects.ts';
+import type { S3Objects } from './s3-client.ts';
+import { S3ChunkBackend } from './s3-chunk-backend.ts';
+
+const OLD_MS = 1_000_000_000_000;
+
+function chunk(salt: number, length = 100): { digest: string; bytes: Uint8Array } {
+  const bytes = new Uint8Array(length).map((_, i) => (i * 13 + salt) & 0xff);
+  return { digest: createHash('sha256').update(bytes).digest('hex'), bytes };
+}
+
+async function withBackend(fn: (b: S3ChunkBackend, s3: MemoryS3Objects, make: (store: string, objects?: S3Objects) => S3ChunkBackend) => Promise<void>): Promise<void> {
+  const dir = makeTempDir('holdfast-s3backend-');
+  const s3 = new MemoryS3Objects();
+  const make = (store: string, objects: S3Objects = s3) => new S3ChunkBackend({ objects, store, fs: new NodeFs(), markerDir: join(dir, store, 'marks') });
+  try {
+    const b = make('store1');
+    await b.init();
+    await fn(b, s3, make);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('S3ChunkBackend keys objects as PBS does, <store>/.chunks/<4 hex>/<digest>, with a conditional PUT', () =>
+  withBackend(async (b, s3) => {
+    const c = chunk(1);
+    s3.requests.length = 0;
+    await b.put(c.digest, c.bytes, { durable: true });
+    assert.deepEqual(s3.requests, [`PUT-IF-ABSENT store1/.chunks/${c.digest.slice(0, 4)}/${c.digest}`]);
+    assert.ok(s3.objects.has('store1/.holdfast-chunk-store'));
+    assert.equal(b.location, 'memory://bucket/store1');
+  }));
+
+test('S3ChunkBackend.open is NOT_FOUND where no store was made, and init refuses to make one twice', () =>
+  withBackend(async (b, _s3, make) => {
+    await assert.rejects(make('other').open(), { code: 'NOT_FOUND' });
+    await assert.rejects(b.init(), { code: 'ALREADY_EXISTS' });
+    await b.open();
+  }));
+
+test('S3ChunkBackend.put of bytes already stored answers from the 412 and its ETag without a second upload', () =>
+  withBackend(async (b, s3) => {
+    const c = chunk(2);
+    await b.put(c.digest, c.bytes, { durable: false });
+    s3.requests.length = 0;
+    await b.put(c.digest, c.bytes, { durable: false });
+    assert.deepEqual(s3.requests.map((r) => r.split(' ')[0]), ['PUT-IF-ABSENT', 'HEAD']);
+  }));
+
+test('S3ChunkBackend.put replaces an object holding other bytes (a broken copy) with an unconditional PUT', () =>
+  withBackend(async (b, s3) => {
+    const c = chunk(3);
+    const key = `store1/.chunks/${c.digest.slice(0, 4)}/${c.digest}`;
+    await s3.put(key, c.bytes.map((x) => x ^ 1)); // same size, other bytes
+    await b.put(c.digest, c.bytes, { durable: false });
+    assert.deepEqual(await b.get(c.digest), c.bytes);
+  }));
+
+test('S3ChunkBackend.put leaves the mark at now even when the chunk was stored and marked long ago', () =>
+  withBackend(async (b) => {
+    const c = chunk(4);
+    await b.put(c.digest, c.bytes, { durable: false });
+    await b.mark(c.digest, OLD_MS);
+    const before = Date.now();
+    await b.put(c.digest, c.bytes, { durable: false });
+    assert.ok((await b.stat(c.digest))!.markMs >= before - 1000, 'a re-put chunk must not look old to GC');
+  }));
+
+test('S3ChunkBackend.put rejects when the PUT fails (fault wrapper): no acknowledgement, no object, no mark', () =>
+  withBackend(async (_b, s3, make) => {
+    const faulty = new FaultyS3Objects(s3);
+    const b = make('store1', faulty);
+    const c = chunk(5);
+    faulty.failing.add('putIfAbsent');
+    await assert.rejects(b.put(c.digest, c.bytes, { durable: true }), { code: 'OBJECT_STORE_ERROR' });
+    faulty.failing.clear();
+    assert.equal(await b.stat(c.digest), undefined);
+    assert.equal(await b.mark(c.digest), false);
+    // a replacing PUT that fails rejects too
+    const key = `store1/.chunks/${c.digest.slice(0, 4)}/${c.digest}`;
+    await s3.put(key, new Uint8Array(3));
+    faulty.failing.add('put');
+    await assert.rejects(b.put(c.digest, c.bytes, { durable: true }), { code: 'OBJECT_STORE_ERROR' });
+    assert.equal((await b.stat(c.digest))?.size, 3);
+  }));
+
+test('S3ChunkBackend stores sharing a bucket never see each other, and list skips keys that are not chunks', () =>
+  withBackend(async (b, s3, make) => {
+    const other = make('store2');
+    await other.init();
+    const mine = chunk(6);
+    const theirs = chunk(7);
+    await b.put(mine.digest, mine.bytes, { durable: false });
+    await other.put(theirs.digest, theirs.bytes, { durable: false });
+    await s3.put(`store1/.chunks/0000/${theirs.digest}`, theirs.bytes); // wrong prefix dir
+    await s3.put(`store1/.chunks/${mine.digest.slice(0, 4)}/notes.txt`, new Uint8Array(1));
+    await s3.put('store1/.cnt/host/x/index.json.blob', new Uint8Array(1));
+    const keys: string[] = [];
+    for await (const e of b.list()) keys.push(e.key);
+    assert.deepEqual(keys, [mine.digest]);
+    await assert.rejects(other.get(mine.digest), { code: 'NOT_FOUND' });
+  }));
+
+test('S3ChunkBackend.mark trusts an existing marker and asks the store only without one', () =>
+  withBackend(async (b, s3) => {
+    const c = chunk(8);
+    await b.put(c.digest, c.bytes, { durable: false });
+    s3.requests.length = 0;
+    assert.equal(await b.mark(c.digest), true);
+    assert.equal(s3.requests.length, 0);
+    const listedOnly = chunk(9);
+    await s3.put(`store1/.chunks/${listedOnly.digest.slice(0, 4)}/${listedOnly.digest}`, listedOnly.bytes);
+    assert.equal(await b.mark(listedOnly.digest, OLD_MS), true);
+    assert.deepEqual(s3.requests.map((r) => r.split(' ')[0]), ['PUT', 'HEAD']);
+    assert.equal((await b.stat(listedOnly.digest))!.markMs, OLD_MS);
+  }));
+
+test('S3ChunkBackend.quarantine copies to <digest>.<n>.bad and deletes the chunk', () =>
+  withBackend(async (b, s3) => {
+    const c = chunk(10);
+    await b.put(c.digest, c.bytes, { durable: false });
+    assert.equal(await b.quarantine(c.digest, { durable: true }), `${c.digest}.0.bad`);
+    assert.ok(s3.objects.has(`store1/.chunks/${c.digest.slice(0, 4)}/${c.digest}.0.bad`));
+    assert.ok(!s3.objects.has(`store1/.chunks/${c.digest.slice(0, 4)}/${c.digest}`));
+    await b.put(c.digest, c.bytes, { durable: false });
+    assert.equal(await b.quarantine(c.digest, { durable: true }), `${c.digest}.1.bad`);
+  }));
+
+test('S3ChunkBackend.flush syncs the marker directory after marks, never swallows a sync error, and tries again next time', async () => {
+  const dir = makeTempDir('holdfast-s3flush-');
+  const syncs: string[] = [];
+  let failNext = false;
+  class SyncWatch extends FsWrapper {
+    override async syncfs(path: string): Promise<void> {
+      syncs.push(path);
+      if (failNext) {
+        failNext = false;
+        throw fail('SYNC_FAILED', 'injected syncfs failure', { path });
+      }
+    }
+  }
+  try {
+    const b = new S3ChunkBackend({ objects: new MemoryS3Objects(), store: 'st', fs: new SyncWatch(new NodeFs()), markerDir: join(dir, 'marks') });
+    await b.init();
+    await b.flush();
+    assert.deepEqual(syncs, [], 'nothing to sync before any mark');
+    const c = chunk(11);
+    await b.put(c.digest, c.bytes, { durable: false });
+    failNext = true;
+    await assert.rejects(b.flush(), { code: 'SYNC_FAILED' });
+    await b.flush();
+    assert.deepEqual(syncs, [join(dir, 'marks'), join(dir, 'marks')]);
+    await b.flush();
+    assert.equal(syncs.length, 2, 'no marks since the last good flush');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,134 @@
+/**
+ * MemoryS3Objects: the S3Objects port (src/chunks/s3-client.ts) over a Map, with S3's answers
+ * (412 on a conditional PUT to an existing key, MD5 ETags, lexicographic listing) and request
+ * counts, for tests that need no S3 server. `FaultyS3Objects` wraps any S3Objects and fails the
+ * operations a test chooses, as the real client does once its retries are used up.
+ */
+import { fail } from '../../src/core/errors.ts';
+import { md5Of, type ListedObject, type ObjectHead, type S3Objects } from '../../src/chunks/s3-client.ts';
+
+interface Stored {
+  readonly bytes: Uint8Array;
+  readonly etag: string;
+  readonly lastModifiedMs: number;
+}
+
+export class MemoryS3Objects implements S3Objects {
+  readonly location = 'memory://bucket';
+  readonly objects = new Map<string, Stored>();
+  readonly requests: string[] = [];
+
+  async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
+    this.requests.push(`PUT-IF-ABSENT ${key}`);
+    if (this.objects.has(key)) return 'exists';
+    this.#store(key, bytes);
+    return 'stored';
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    this.requests.push(`PUT ${key}`);
+    this.#store(key, bytes);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.requests.push(`GET ${key}`);
+    const o = this.objects.get(key);
+    return o === undefined ? undefined : new Uint8Array(o.bytes);
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    this.requests.push(`HEAD ${key}`);
+    const o = this.objects.get(key);
+    return o === undefined ? undefined : { size: o.bytes.length, etag: o.etag, lastModifiedMs: o.lastModifiedMs };
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    this.requests.push(`LIST ${prefix}`);
+    for (const key of [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()) {
+      const o = this.objects.get(key);
+      if (o !== undefined) yield { key, size: o.bytes.length, lastModifiedMs: o.lastModifiedMs };
+    }
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    this.requests.push(`COPY ${fromKey} ${toKey}`);
+    const o = this.objects.get(fromKey);
+    if (o === undefined) return false;
+    this.#store(toKey, o.bytes);
+    return true;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.requests.push(`DELETE ${key}`);
+    this.objects.delete(key);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    this.requests.push(`DELETE-OBJECTS ${keys.length}`);
+    for (const k of keys) this.objects.delete(k);
+  }
+
+  #store(key: string, bytes: Uint8Array): void {
+    this.objects.set(key, { bytes: new Uint8Array(bytes), etag: md5Of(bytes).hex, lastModifiedMs: Date.now() });
+  }
+}
+
+export type S3Operation = 'putIfAbsent' | 'put' | 'get' | 'head' | 'list' | 'copy' | 'delete' | 'deleteMany';
+
+/** Fails every call of the chosen operations (while `failing` holds them) with OBJECT_STORE_ERROR. */
+export class FaultyS3Objects implements S3Objects {
+  readonly failing = new Set<S3Operation>();
+  readonly #inner: S3Objects;
+
+  constructor(inner: S3Objects) {
+    this.#inner = inner;
+  }
+
+  get location(): string {
+    return this.#inner.location;
+  }
+
+  #check(op: S3Operation, key: string): void {
+    if (this.failing.has(op)) throw fail('OBJECT_STORE_ERROR', `injected failure of ${op} ${key}`, { op, key, outcome: 'unknown' });
+  }
+
+  async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
+    this.#check('putIfAbsent', key);
+    return this.#inner.putIfAbsent(key, bytes);
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    this.#check('put', key);
+    return this.#inner.put(key, bytes);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.#check('get', key);
+    return this.#inner.get(key);
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    this.#check('head', key);
+    return this.#inner.head(key);
+  }
+
+  list(prefix: string): AsyncIterable<ListedObject> {
+    this.#check('list', prefix);
+    return this.#inner.list(prefix);
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    this.#check('copy', fromKey);
+    return this.#inner.copy(fromKey, toKey);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#check('delete', key);
+    return this.#inner.delete(key);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    this.#check('deleteMany', keys[0] ?? '');
+    return this.#inner.deleteMany(keys);
+  }
+}
