@@ -15,7 +15,7 @@
  * the first 64 bytes of each call. State lives in numbers and one 64-byte ring: no per-byte
  * allocation. Bytes below min are not rolled at all: the hash depends on the last 64 bytes only,
  * so it is recomputed from the 64 before the first tested byte. The loop itself runs in native
- * code when the addon is built (buzhash-native.ts, ~2.5× the JS loop), else in JS (`jsRoll`).
+ * code when the addon is built (buzhash-native.ts, ~2.8× the JS loop), else in JS (`jsRoll`).
  *
  * `PayloadChunker` adds upstream's suggested boundaries (file starts in split pxar payload
  * streams, §7.2): a suggestion is used when the chunk it makes is within [min, max].

@@ -1,7 +1,7 @@
 /**
  * Loads the native buzhash loop (native/buzhash.c, built at install by scripts/build-native.mjs
  * with node-gyp and the local Node headers). The JS loop in buzhash-chunker.ts cuts at the same
- * bytes; this one runs about 2.5× faster (docs/benchmarks.md), which matters because the chunker
+ * bytes; this one runs about 2.8× faster (docs/benchmarks.md), which matters because the chunker
  * runs on the client's main thread beside the pxar walk.
  *
  * A missing or unloadable addon is not an error: the chunker falls back to JS and
