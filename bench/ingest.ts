@@ -8,6 +8,11 @@
  *
  * `--profile` adds one run under `node --cpu-prof` (not counted in the MB/s) and prints where the
  * time went per process and thread group: self time per function and per source file.
+ *
+ * `--variant NAME:KEY=VALUE[,KEY=VALUE…]` (repeatable) compares client variants within one run:
+ * the timed runs alternate between the variants (each gets `--runs` runs, interleaved, so load from
+ * other processes falls on all alike), each is reported on its own, then the ratios of their MB/s
+ * to the first. Example: `--variant native: --variant js:HOLDFAST_CHUNKER=js`.
  */
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
@@ -54,12 +59,26 @@ async function writeIncompressibleTree(dir: string, bytes: number): Promise<void
   }
 }
 
-async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[]; client?: string[] } = {}): Promise<IngestRun> {
+interface Variant {
+  readonly name: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** `NAME:KEY=VALUE,KEY=VALUE` (the part after the colon may be empty). */
+function parseVariant(text: string, all: Variant[]): Variant[] {
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? text : text.slice(0, colon);
+  const pairs = colon < 0 ? [] : text.slice(colon + 1).split(',').filter((p) => p !== '');
+  const env = Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const));
+  return [...all, { name, env }];
+}
+
+async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[]; client?: string[] } = {}, env: Readonly<Record<string, string>> = {}): Promise<IngestRun> {
   syncAndDropCaches(false);
   const server = await startBenchServer(ws.configDir, { nodeArgs: nodeArgs.server ?? [] });
   try {
     const before = { all: server.cpuSeconds(), main: server.cpuSeconds(true) };
-    const b = await timedBackup(server, STORE, ws.spec, `ingest-${run}`, nodeArgs.client ?? []);
+    const b = await timedBackup(server, STORE, ws.spec, `ingest-${run}`, nodeArgs.client ?? [], env);
     const delta = (a: number | undefined, z: number | undefined): number | undefined => (a === undefined || z === undefined ? undefined : z - a);
     return { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)) };
   } finally {
@@ -155,6 +174,13 @@ function renderReport(r: Record<string, unknown>): string {
   ].join('\n');
 }
 
+function renderVariants(results: readonly (Record<string, unknown> & { variant: string })[]): string {
+  if (results.length === 1) return renderReport(results[0]!);
+  const speed = (r: Record<string, unknown>): number => r['mbPerSecondWall'] as number;
+  const ratios = results.map((r) => `${r.variant} ${(speed(r) / speed(results[0]!)).toFixed(2)}×`).join(', ');
+  return [...results.map((r) => `variant ${r.variant} ${JSON.stringify(r['env'])}:\n${renderReport(r)}`), `MB/s relative to ${results[0]!.variant}: ${ratios}`].join('\n\n');
+}
+
 async function main(): Promise<void> {
   const o = new Command('bench:ingest')
     .option('--size <size>', 'data size', '2G')
@@ -163,9 +189,10 @@ async function main(): Promise<void> {
     .option('--path <dir>', 'where the datastore goes (default: beside the default data dir)')
     .option('--source-dir <dir>', 'where the generated data goes (default /dev/shm, else the temp dir)')
     .option('--profile', 'add one run under node --cpu-prof and print where the time goes')
+    .option('--variant <NAME:KEY=VALUE,...>', 'a client variant to compare (repeatable; runs alternate)', parseVariant, [])
     .option('--output-format <f>', 'text or json', 'text')
     .parse()
-    .opts<{ size: string; kind: 'image' | 'directory'; runs: string; path?: string; sourceDir?: string; profile?: boolean; outputFormat: string }>();
+    .opts<{ size: string; kind: 'image' | 'directory'; runs: string; path?: string; sourceDir?: string; profile?: boolean; variant: Variant[]; outputFormat: string }>();
   const bytes = parseSize(o.size);
   const base = o.path ?? defaultDataDir(processContext());
   await mkdir(base, { recursive: true });
@@ -181,14 +208,18 @@ async function main(): Promise<void> {
     else await writeIncompressibleTree(data, bytes);
     process.stderr.write(`creating the datastore at ${ws.storePath} (sync-level none)\n`);
     await createBenchDatastore(ws.configDir, STORE, ws.storePath, 'none');
-    const runs: IngestRun[] = [];
-    for (let i = 1; i <= Number(o.runs); i++) {
-      const r = await oneRun(ws, i);
-      process.stderr.write(`run ${i}: ${r.seconds.toFixed(2)} s, ${mbps(bytes, r.seconds)} MB/s\n`);
-      runs.push(r);
+    const variants = o.variant.length > 0 ? o.variant : [{ name: '', env: {} }];
+    const runs = variants.map((): IngestRun[] => []);
+    for (let i = 1, n = 1; i <= Number(o.runs); i++) {
+      for (const [k, v] of variants.entries()) {
+        const r = await oneRun(ws, n++, {}, v.env);
+        process.stderr.write(`run ${i}${v.name ? ` (${v.name})` : ''}: ${r.seconds.toFixed(2)} s, ${mbps(bytes, r.seconds)} MB/s\n`);
+        runs[k]!.push(r);
+      }
     }
-    const result = report(ws, runs);
-    process.stdout.write(`${o.outputFormat === 'json' ? JSON.stringify(result, null, 2) : renderReport(result)}\n`);
+    const results = variants.map((v, k) => ({ variant: v.name, env: v.env, ...report(ws, runs[k]!) }));
+    if (o.outputFormat === 'json') process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+    else process.stdout.write(`${renderVariants(results)}\n`);
     if (o.profile) process.stdout.write(`\n${await profiledRun(ws, runs.length)}\n`);
     await removeBenchDatastore(ws.configDir, STORE, ws.storePath);
   } finally {

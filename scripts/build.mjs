@@ -4,7 +4,8 @@
 // runs dist/ while it is newer than every file in src/, and the sources through tsx otherwise, so
 // an edit is never hidden by a stale build. Why compile at all: tsx costs about 40 MiB of RSS in
 // every thread that loads TypeScript (main and each worker) and ~0.4 s at each CLI start.
-// First it builds the web UI (web/ → web/dist/, git-ignored) with Vite; the server serves that.
+// First it builds the web UI (web/ → web/dist/, git-ignored) with Vite; the server serves that,
+// and the native chunker loop (scripts/build-native.mjs; a failure there is only a warning).
 import { copyFileSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -15,6 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const started = new Date();
 const bestEffort = process.argv.includes('--best-effort');
 await buildWeb();
+spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs')], { stdio: 'inherit' });
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 let tsc;
 try {

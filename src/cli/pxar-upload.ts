@@ -7,6 +7,7 @@
  *   (docs/change-detection.md). PBS writes no catalog for split archives; neither do we.
  */
 import type { ArchiveStats, BackupWriter } from '../client/backup-writer.ts';
+import { nativeChunkerWarning } from '../client/buzhash-native.ts';
 import { dynamicChunks } from '../client/dynamic-chunks.ts';
 import { createPxarStream } from '../client/pxar-create.ts';
 import type { ProtocolTransport } from '../client/protocol-transport.ts';
@@ -71,10 +72,19 @@ export class PxarUploader {
   readonly #w: BackupWriter;
   readonly #o: PxarUploadOptions;
   #catalog: CatalogWriter | undefined;
+  #chunkerChecked = false;
 
   constructor(w: BackupWriter, o: PxarUploadOptions) {
     this.#w = w;
     this.#o = o;
+  }
+
+  /** Warns once per backup when the native chunker loop should be there and is not. */
+  #checkChunker(): void {
+    if (this.#chunkerChecked) return;
+    this.#chunkerChecked = true;
+    const warning = nativeChunkerWarning();
+    if (warning !== undefined) this.#o.warn(warning);
   }
 
   /**
@@ -82,6 +92,7 @@ export class PxarUploader {
    * uploaded: the first carries the entry counts, and in split modes how many files were reused.
    */
   async upload(name: string, dir: string, walk: WalkOptions = {}): Promise<SummaryArchive[]> {
+    this.#checkChunker();
     const onWarning = (wn: { path: string; message: string }): void => this.#o.warn(`${wn.path}: ${wn.message}`);
     if (this.#o.mode === 'legacy') {
       const catalog = (this.#catalog ??= new CatalogWriter());

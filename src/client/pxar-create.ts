@@ -10,9 +10,10 @@
  * with st_nlink > 1 (keyed by st_dev/st_ino), file size fixed by lstat (zero-filled if the file
  * shrinks while read, cut if it grows), and directories on other filesystems encoded as empty
  * directories unless `crossFilesystems` is set. Names are handled as bytes end to end (Buffer
- * paths), so non-UTF-8 names are archived exactly. File contents are read in `readSize` pieces
- * into fresh buffers (or one reused buffer, `reuseReadBuffer`) that are yielded without copying. Children are stat'ed (and files up to
- * 64 KiB read) 32 ahead (pxar-prefetch.ts), so memory is about readSize + depth × 2 MiB.
+ * paths), so non-UTF-8 names are archived exactly. File contents are read in `readSize` pieces,
+ * one piece ahead, into fresh buffers (or two reused ones, `reuseReadBuffer`) that are yielded
+ * without copying. Children are stat'ed (and files up to 64 KiB read) 32 ahead (pxar-prefetch.ts),
+ * so memory is about 2 × readSize + depth × 2 MiB.
  * Exclusions (`--exclude`, `.pxarexclude`) are decided by exclude-rules.ts through `exclude`.
  * With `--exclude` patterns the archive ends with PBS's `.pxarexclude-cli` record of them.
  * Not done: chattr flags (always 0), quota project ids.
@@ -40,9 +41,9 @@ export interface CreateOptions extends MetadataOptions {
   /** Bytes per file read (default 4 MiB). */
   readonly readSize?: number;
   /**
-   * Read file data into one reused buffer instead of a fresh one per read: a yielded piece is then
-   * valid only until the next one is pulled, so the consumer must copy it first (`dynamicChunks`
-   * does). Saves the garbage of one 4 MiB buffer per read, which the GC collects only after tens
+   * Read file data into two reused buffers (one read ahead) instead of a fresh one per read: a
+   * yielded piece is then valid only until the next one is pulled, so the consumer must copy it
+   * first (`dynamicChunks` does). Saves the garbage of one 4 MiB buffer per read, which the GC collects only after tens
    * of MiB have piled up.
    */
   readonly reuseReadBuffer?: boolean;
@@ -157,7 +158,8 @@ class TreeWalker<T> {
   readonly #links = new Map<string, LinkTarget>();
   /** the exclusion scope of each directory being walked, innermost last */
   readonly #scopes: ExcludeScope[] = [];
-  #readBuffer: Buffer | undefined;
+  /** With `reuseReadBuffer`: two buffers, one being read into while the other is consumed. */
+  readonly #readBuffers: (Buffer | undefined)[] = [undefined, undefined];
 
   constructor(encoder: PxarSink, take: () => T[], rootDev: bigint, opts: CreateOptions, split?: SplitEncoder) {
     this.#encoder = encoder;
@@ -291,30 +293,52 @@ class TreeWalker<T> {
     for (let rest = left; rest > 0; rest -= Math.min(rest, this.#readSize)) this.#encoder.writeFileData(new Uint8Array(Math.min(rest, this.#readSize)));
   }
 
+  /**
+   * Reads a file in pieces, one read ahead: the next piece is read (on the thread pool) while the
+   * consumer chunks the current one, so the main thread does not wait for the disk between pieces.
+   * Reads name their position, as a read is started before the consumer is done with the last one.
+   */
   async *#copy(handle: fsp.FileHandle, abs: Buffer, rel: Uint8Array, size: number): AsyncGenerator<T> {
-    let left = size;
-    while (left > 0) {
-      const buf = this.#bufferFor(Math.min(this.#readSize, left));
-      let got: number;
-      try {
-        ({ bytesRead: got } = await handle.read(buf, 0, buf.length, null));
-      } catch (e) {
-        throw nodeFail('read', abs, e);
+    // A read ahead may fail while nobody awaits it: it settles to a value, never to a rejection.
+    type Piece = { buf: Buffer; got: number; error?: never } | { error: unknown };
+    const read = (slot: number, at: number): Promise<Piece> => {
+      const buf = this.#bufferFor(slot, Math.min(this.#readSize, size - at));
+      return handle.read(buf, 0, buf.length, at).then(
+        (r) => ({ buf, got: r.bytesRead }),
+        (error: unknown) => ({ error }),
+      );
+    };
+    let pos = 0;
+    let slot = 0;
+    let next: Promise<Piece> | undefined = size > 0 ? read(slot, 0) : undefined;
+    try {
+      while (next !== undefined) {
+        const piece = await next;
+        next = undefined;
+        if (piece.error !== undefined) throw nodeFail('read', abs, piece.error);
+        const { buf, got } = piece as { buf: Buffer; got: number };
+        if (got === 0) {
+          this.#zeroFill(rel, size - pos);
+          break;
+        }
+        pos += got;
+        // the other buffer was yielded last time round; the consumer has pulled since, so it is free
+        slot ^= 1;
+        if (pos < size) next = read(slot, pos);
+        this.#encoder.writeFileData(buf.subarray(0, got));
+        yield* this.#take();
       }
-      if (got === 0) {
-        this.#zeroFill(rel, left);
-        break;
-      }
-      this.#encoder.writeFileData(buf.subarray(0, got));
-      left -= got;
-      yield* this.#take();
+    } finally {
+      // abandoned mid-file: let the read in flight finish before the handle closes
+      await next;
     }
   }
 
-  #bufferFor(length: number): Buffer {
+  /** A buffer for a read: fresh, or with `reuseReadBuffer` one of two reused ones (`slot` 0 or 1). */
+  #bufferFor(slot: number, length: number): Buffer {
     if (!this.#opts.reuseReadBuffer) return Buffer.allocUnsafe(length);
-    this.#readBuffer ??= Buffer.allocUnsafeSlow(this.#readSize);
-    return this.#readBuffer.subarray(0, length);
+    const b = (this.#readBuffers[slot] ??= Buffer.allocUnsafeSlow(this.#readSize));
+    return b.subarray(0, length);
   }
 
   /** ENOENT (vanished) and EACCES/EPERM become warnings; anything else is fatal. */

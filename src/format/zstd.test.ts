@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import binding from 'zstd-napi/binding.js';
 import { isHoldfastError } from '../core/errors.ts';
-import { compressIfSmaller, decompress } from './zstd.ts';
+import { compressIfSmaller, decompress, looksIncompressible } from './zstd.ts';
+import { randomBytes } from 'node:crypto';
 
 const TEXT = new TextEncoder().encode('holdfast keeps backups; '.repeat(5000));
 
@@ -63,4 +64,22 @@ test('decompress rejects garbage, empty input, truncated frames and trailing jun
   assert.throws(() => decompress(new Uint8Array([...sized, 1, 2, 3, 4, 5]), 1 << 20), isCorrupt);
   // The context must be usable again after a failure.
   assert.deepEqual(decompress(frame, 1 << 20), TEXT);
+});
+
+test('looksIncompressible: random data is skipped, text and partly compressible data are not', () => {
+  const random = randomBytes(4 * 1024 * 1024);
+  assert.equal(looksIncompressible(random), true);
+  assert.equal(compressIfSmaller(random), undefined);
+  const text = Buffer.alloc(4 * 1024 * 1024);
+  const line = Buffer.from('holdfast keeps backups: every chunk hashed, every blob checked, every byte accounted for\n');
+  for (let o = 0; o < text.length; o += line.length) line.copy(text, o);
+  assert.equal(looksIncompressible(text), false);
+  // half random, half zeros: the samples see the zeros, so the chunk is compressed (to about half)
+  const half = Buffer.concat([randomBytes(2 * 1024 * 1024), Buffer.alloc(2 * 1024 * 1024)]);
+  assert.equal(looksIncompressible(half), false);
+  assert.ok(compressIfSmaller(half)!.byteLength < 0.6 * half.length);
+});
+
+test('looksIncompressible never skips an input under 256 KiB: compressIfSmaller alone decides', () => {
+  assert.equal(looksIncompressible(randomBytes(256 * 1024 - 1)), false);
 });

@@ -212,8 +212,9 @@ function sampleProcess(pid: number | undefined): { stop(): ProcessUsage } {
   };
 }
 
-export async function timedBackup(server: BenchServer, store: string, spec: string, backupId: string, nodeArgs: readonly string[] = []): Promise<TimedBackup> {
-  const env = childEnv({ HOLDFAST_REPOSITORY: `127.0.0.1:${server.port}:${store}`, HOLDFAST_PASSWORD: server.password, HOLDFAST_FINGERPRINT: server.fingerprint });
+/** `extraEnv` is added to the client's environment (e.g. `HOLDFAST_CHUNKER=js` to compare variants). */
+export async function timedBackup(server: BenchServer, store: string, spec: string, backupId: string, nodeArgs: readonly string[] = [], extraEnv: Readonly<Record<string, string>> = {}): Promise<TimedBackup> {
+  const env = childEnv({ ...extraEnv, HOLDFAST_REPOSITORY: `127.0.0.1:${server.port}:${store}`, HOLDFAST_PASSWORD: server.password, HOLDFAST_FINGERPRINT: server.fingerprint });
   const started = performance.now();
   const proc = spawn(process.execPath, [...nodeArgs, HOLDFAST_BIN, 'backup', spec, '--backup-id', backupId, '--output-format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const sampler = sampleProcess(proc.pid);
