@@ -242,6 +242,21 @@ async function optionsPage(r: Rig, page: Page): Promise<void> {
   assert.match(cfg.props.get('tuning') ?? '', /sync-level=file/);
   assert.equal(cfg.props.get('keep-last'), '3');
   assert.equal((await r.hs.registry.get('default', 'read')).syncLevel, 'file');
+
+  // maintenance mode: read-only with a message (quoted: it holds a comma), then back to none
+  await go(page, '#/options/default');
+  await page.check('input[name=maintenance-type][value=read-only]');
+  await page.fill('input[name=maintenance-message]', 'disks, then cables');
+  await page.click('form.options button[type=submit]');
+  await notice(page, 'Options saved');
+  assert.equal((await r.hs.registry.config('default')).props.get('maintenance-mode'), 'type=read-only,message="disks, then cables"');
+  await assert.rejects(r.hs.registry.get('default', 'write'), /read-only for maintenance: disks, then cables/);
+  await go(page, '#/options/default');
+  assert.equal(await page.inputValue('input[name=maintenance-message]'), 'disks, then cables');
+  await page.check('input[name=maintenance-type][value=""]');
+  await page.click('form.options button[type=submit]');
+  await notice(page, 'Options saved');
+  assert.equal((await r.hs.registry.config('default')).props.get('maintenance-mode'), undefined);
 }
 
 async function gcAndLog(page: Page, shot: () => Promise<unknown>): Promise<void> {

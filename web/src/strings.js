@@ -105,7 +105,11 @@ export const S = {
     keep: 'Prune policy (keep-…)',
     schedulePlaceholder: 'e.g. daily',
     saved: 'Options saved',
-    maintenance: 'Maintenance mode is not available yet.',
+    maintenance: 'Maintenance mode',
+    maintenanceNone: 'none: backups, jobs and restores run',
+    maintenanceReadOnly: 'read-only: snapshots can be listed and restored; no backup, GC, prune, verify or edit starts',
+    maintenanceOffline: 'offline: nothing starts, not even a listing',
+    maintenanceMessage: 'Message shown to users',
   },
   tasks: {
     title: 'Tasks',

@@ -1,5 +1,5 @@
 // Datastore options: the sync level (with what it promises and what it costs), the GC and prune
-// schedules, verify-new and the prune policy. Saving changes only the tuning key it edits: the
+// schedules, verify-new, the prune policy and maintenance mode (read-only/offline, as PBS). Saving changes only the tuning key it edits: the
 // other keys of the tuning string stay as they were.
 import { api } from '../api.js';
 import { Loaded, StoreSelect, useStores } from '../components.jsx';
@@ -44,11 +44,37 @@ function changes(cfg, form) {
     if (v === '') del.push(k);
     else out[k] = v;
   }
+  const type = String(form.get('maintenance-type') ?? '');
+  const message = String(form.get('maintenance-message') ?? '').trim();
+  const mode = type === '' ? '' : `type=${type}${message ? `,message=${quoteValue(message)}` : ''}`;
+  if (mode !== (cfg['maintenance-mode'] ?? '')) {
+    if (mode === '') del.push('maintenance-mode');
+    else out['maintenance-mode'] = mode;
+  }
   const verifyNew = form.get('verify-new') === 'on';
   if (verifyNew !== (cfg['verify-new'] === true || cfg['verify-new'] === 'true')) out['verify-new'] = verifyNew;
   if (del.length) out.delete = del.join(',');
   return out;
 }
+
+/** A property-string value, quoted when it holds a comma, a quote or a backslash. */
+function quoteValue(v) {
+  return /[,"\\]/.test(v) ? `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"` : v;
+}
+
+/** `type=read-only,message=…` (or a bare type) as { type, message }. */
+function parseMode(text) {
+  if (!text) return { type: '', message: '' };
+  const type = /(?:^|,)(?:type=)?(read-only|offline)(?:,|$)/.exec(text)?.[1] ?? '';
+  const m = /message=("(?:[^"\\]|\\.)*"|[^,]*)/.exec(text)?.[1] ?? '';
+  return { type, message: m.startsWith('"') ? m.slice(1, -1).replace(/\\(.)/g, '$1') : m };
+}
+
+const MODES = [
+  ['', 'maintenanceNone'],
+  ['read-only', 'maintenanceReadOnly'],
+  ['offline', 'maintenanceOffline'],
+];
 
 function OptionsForm({ store }) {
   const cfg = useLoad(() => api('GET', `config/datastore/${seg(store)}`), [store]);
@@ -95,7 +121,18 @@ function OptionsForm({ store }) {
               </label>
             ))}
           </fieldset>
-          <p class="muted">{S.options.maintenance}</p>
+          <fieldset class="maintenance">
+            <legend>{S.options.maintenance}</legend>
+            {MODES.map(([value, label]) => (
+              <label key={value || 'none'} class="radio">
+                <input type="radio" name="maintenance-type" value={value} defaultChecked={parseMode(c['maintenance-mode']).type === value} />
+                <span>{S.options[label]}</span>
+              </label>
+            ))}
+            <label>
+              {S.options.maintenanceMessage} <input name="maintenance-message" maxLength={256} defaultValue={parseMode(c['maintenance-mode']).message} />
+            </label>
+          </fieldset>
           <button type="submit" disabled={busy}>
             {S.save}
           </button>
