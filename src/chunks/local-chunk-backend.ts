@@ -84,7 +84,7 @@ export class LocalChunkBackend implements ChunkBackend {
     const path = this.#pathOf(key);
     const st = await this.#fs.stat(path);
     if (!st) return undefined;
-    if (!st.isFile) throw fail('IO_ERROR', `chunk path ${path} exists but is not a regular file`, { path });
+    if (!st.isFile) throw fail('IO_ERROR', `chunk path ${path} exists but is not a regular file`, { path, notObject: true });
     return { size: st.size, markMs: isTempName(key) ? st.mtimeMs : st.atimeMs };
   }
 

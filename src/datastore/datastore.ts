@@ -18,7 +18,9 @@ import type { Logger } from '../core/log.ts';
 import { writePolicy, type SyncLevel, type WritePolicy } from '../core/sync-level.ts';
 import { decodeManifestBlob, encodeManifestBlob, type Manifest } from '../format/manifest.ts';
 import { KeyedMutex } from '../core/keyed-mutex.ts';
+import type { ChunkBackend } from '../chunks/chunk-backend.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
+import { LocalChunkBackend } from '../chunks/local-chunk-backend.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import { CountingFs } from '../storage/counting-fs.ts';
 import type { Fs, SyncCounts } from '../storage/fs-port.ts';
@@ -37,7 +39,14 @@ export interface DatastoreDeps {
   readonly locker: Locker;
   readonly log: Logger;
   readonly syncLevel: SyncLevel;
+  /**
+   * Where the chunks live, built over the datastore's own (sync-counting) `Fs` so that chunk
+   * syncs count and a failed one stops the store; default: the local `.chunks` layout under `base`.
+   */
+  readonly makeBackend?: (fs: Fs, base: string) => ChunkBackend;
 }
+
+const localBackend = (fs: Fs, base: string): ChunkBackend => new LocalChunkBackend({ fs, base });
 
 /** Receives a warning about a directory entry that a listing skipped. */
 export type ListingWarn = (msg: string) => void;
@@ -78,7 +87,8 @@ export class Datastore {
     this.fs.onSyncError = (e) => {
       this.#syncFailure ??= toHoldfastError(e, 'SYNC_FAILED');
     };
-    this.chunks = new ChunkStore({ fs: this.fs, base: deps.base, policy: () => this.policy, log: deps.log });
+    const backend = (deps.makeBackend ?? localBackend)(this.fs, deps.base);
+    this.chunks = new ChunkStore({ backend, durableWrites: () => this.policy.fsyncChunks, log: deps.log });
   }
 
   get syncLevel(): SyncLevel {

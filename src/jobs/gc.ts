@@ -17,12 +17,10 @@
  */
 import { fail, isHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { digestOfName } from '../chunks/chunk-path.ts';
-import { checkAtimeSupport } from '../chunks/atime-check.ts';
 import type { Datastore } from '../datastore/datastore.ts';
 import { indexChunks } from '../datastore/index-files.ts';
 import { GC_STATUS_NAME, snapshotDir } from '../datastore/layout.ts';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { LruSet } from './lru-set.ts';
 
 export interface GcOptions {
@@ -58,7 +56,7 @@ export async function garbageCollect(store: Datastore, o: GcOptions): Promise<Gc
   const now = o.now ?? Date.now;
   const lock = await store.locker.lockFile(join(store.base, '.gc.lck'), 'exclusive', `garbage collection of ${store.name}`);
   try {
-    if (o.atimeSafetyCheck) await checkAtimeSupport(store.fs, store.chunks);
+    if (o.atimeSafetyCheck) await store.chunks.checkMarks();
     const phase1Start = now();
     let minAtime = phase1Start - o.cutoffMinutes * 60_000;
     const oldest = store.oldestWriter();
@@ -133,7 +131,7 @@ async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Prom
             if (!(await store.chunks.touch(c.digest))) {
               status['missing-chunks']++;
               o.log.warn(`unable to access non-existent chunk ${c.digest}, required by ${join(store.show(snap.ref), name)}`);
-              await touchBadCopies(store, c.digest);
+              await store.chunks.touchQuarantined(c.digest);
             }
           }
         }
@@ -143,42 +141,31 @@ async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Prom
   status['cache-stats'] = { hits: cache.hits, misses: cache.misses };
 }
 
-/** Keeps the quarantined copies of a missing chunk: they may be all that is left of it. */
-async function touchBadCopies(store: Datastore, digest: string): Promise<void> {
-  for (let n = 0; n < 10; n++) {
-    const p = `${store.chunks.pathOf(digest)}.${n}.bad`;
-    if (await store.fs.stat(p)) await store.fs.touchAtime(p);
-  }
-}
-
 async function sweepPhase(store: Datastore, o: GcOptions, status: GcStatus, minAtime: number, oldestWriter: number): Promise<void> {
-  const dirty = new Set<string>();
-  for await (const e of store.chunks.entries()) {
+  let removedAny = false;
+  for await (const e of store.chunks.list()) {
     if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
-    const digest = digestOfName(e.name) ?? e.name;
-    await store.chunks.mutex.run(digest, async () => {
-      const st = await store.fs.stat(e.path);
-      if (!st?.isFile) return;
-      const stamp = e.kind === 'temp' ? st.mtimeMs : st.atimeMs;
-      if (stamp < minAtime) {
-        await store.fs.unlink(e.path);
-        dirty.add(dirname(e.path));
-        if (e.kind === 'chunk') {
-          status['removed-chunks']++;
-          status['removed-bytes'] += st.size;
-        } else if (e.kind === 'bad') status['removed-bad']++;
-        else status['removed-temp']++;
-      } else if (e.kind === 'bad') status['still-bad']++;
-      else if (e.kind === 'chunk') {
-        if (stamp < oldestWriter) {
-          status['pending-chunks']++;
-          status['pending-bytes'] += st.size;
-        } else {
-          status['disk-chunks']++;
-          status['disk-bytes'] += st.size;
-        }
+    // a mark only moves forward, so an entry listed as fresh needs no second look
+    const found = e.markMs < minAtime ? await store.chunks.sweep(e, minAtime) : { removed: false, stat: e };
+    if (!found) continue;
+    const { removed, stat } = found;
+    if (removed) {
+      removedAny = true;
+      if (e.kind === 'chunk') {
+        status['removed-chunks']++;
+        status['removed-bytes'] += stat.size;
+      } else if (e.kind === 'bad') status['removed-bad']++;
+      else status['removed-temp']++;
+    } else if (e.kind === 'bad') status['still-bad']++;
+    else if (e.kind === 'chunk') {
+      if (stat.markMs < oldestWriter) {
+        status['pending-chunks']++;
+        status['pending-bytes'] += stat.size;
+      } else {
+        status['disk-chunks']++;
+        status['disk-bytes'] += stat.size;
       }
-    });
+    }
   }
-  if (store.policy.fsyncFiles) for (const d of dirty) await store.fs.fsyncDir(d);
+  if (removedAny && store.policy.fsyncFiles) await store.chunks.flush();
 }

@@ -36,6 +36,7 @@ import { newVerifyCache, verifySnapshot } from '../../src/jobs/verify.ts';
 import { MemoryLocker } from '../../src/storage/locker.ts';
 import type { SimFs } from '../../src/storage/testing/sim-fs.ts';
 import { backup, expectedChunks, groupKey, restore, sameData, snapshotKey, type BackupData, type Journal, type SnapshotRecord } from './workload-kit.ts';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 export const INVARIANTS = ['I1', 'I2', 'I3', 'I4'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
@@ -221,7 +222,7 @@ async function checkVerify(store: Datastore, listed: readonly Listed[], v: Verdi
     if (!restored && r.state !== 'failed') v.add('I2', `${snapshotKey(s.ref)} does not restore (${outcomeText(s.outcome)}) but verify says ${r.state}`);
   }
   for (const [digest, key] of corruptBefore) {
-    const path = store.chunks.pathOf(digest);
+    const path = chunkPath(store.base, digest);
     const stillThere = (await store.fs.stat(path)) !== undefined;
     const bad = await hasBadCopy(store, path);
     if (stillThere || !bad) v.add('I2', `corrupt chunk ${digest} of ${key} was not quarantined (still in place: ${stillThere}, .bad copy: ${bad})`);

@@ -24,6 +24,7 @@ import { NodeFs } from '../../src/storage/node-fs.ts';
 import { SimFs } from '../../src/storage/testing/sim-fs.ts';
 import { backupChunks, pseudoRandom, sha256, tempStore } from '../helpers/datastore-fixture.ts';
 import { taskDouble } from './job-fixture.ts';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 const DAY_MS = 86_400_000;
 const hex = (b: Uint8Array): string => Buffer.from(sha256(b)).toString('hex');
@@ -34,7 +35,7 @@ async function age(store: Datastore, paths: readonly string[], ageMs: number): P
   for (const p of paths) await store.fs.touchAtime(p, Date.now() - ageMs);
 }
 
-const pathsOf = (store: Datastore, digests: Iterable<string>): string[] => [...digests].map((d) => store.chunks.pathOf(d));
+const pathsOf = (store: Datastore, digests: Iterable<string>): string[] => [...digests].map((d) => chunkPath(store.base, d));
 
 async function insertGarbage(store: Datastore, seeds: readonly number[]): Promise<string[]> {
   const out: string[] = [];
@@ -110,9 +111,9 @@ test('runGcJob removes exactly the unreferenced chunks, old .bad files and lefto
     await backupChunks(store, refs[1]!, chunksOf([2, 3, 4]));
     const referenced = new Set(chunksOf([1, 2, 3, 4]).map(hex));
     const garbage = await insertGarbage(store, [50, 51, 52, 53]);
-    const badPath = `${store.chunks.pathOf(garbage[0]!)}.0.bad`;
+    const badPath = `${chunkPath(store.base, garbage[0]!)}.0.bad`;
     writeFileSync(badPath, 'quarantined long ago');
-    const tempPath = `${store.chunks.pathOf(garbage[1]!)}.tmp_leftover`;
+    const tempPath = `${chunkPath(store.base, garbage[1]!)}.tmp_leftover`;
     writeFileSync(tempPath, 'half an insert');
     await age(store, [...pathsOf(store, [...referenced, ...garbage]), badPath], 2 * DAY_MS);
     utimesSync(tempPath, new Date(Date.now() - 2 * DAY_MS), new Date(Date.now() - 2 * DAY_MS));
