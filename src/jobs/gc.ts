@@ -1,7 +1,8 @@
 /**
- * Garbage collection (PBS §8.1): phase 1 marks every chunk an index references by touching its
- * atime; phase 2 removes chunks (and `.bad` files and leftover temp files) whose atime is older
- * than the cutoff.
+ * Garbage collection (PBS §8.1): phase 1 marks every chunk an index references (ChunkStore.touch;
+ * locally its atime); phase 2 lists the chunk store and removes chunks (and quarantined copies
+ * and debris) whose mark is older than the cutoff. It never builds a chunk path: both phases go
+ * through ChunkStore and its backend.
  *
  * Why it is safe beside running backups:
  * - cutoff = phase-1 start − `gc-atime-cutoff` (default 24 h 5 min), clamped to the oldest running
@@ -13,13 +14,14 @@
  * One GC per store at a time: an exclusive flock on `<base>/.gc.lck` (also against other processes).
  *
  * Durability: a crash mid-GC at worst leaves chunks GC meant to remove (harmless; the next GC
- * removes them). Unlinks are made durable with the level's policy; `.gc-status` too.
+ * removes them). Removals are made durable as the level says (Durability.chunkRemovalsDone);
+ * `.gc-status` too.
  */
 import { fail, isHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Datastore } from '../datastore/datastore.ts';
 import { indexChunks } from '../datastore/index-files.ts';
-import { GC_STATUS_NAME, snapshotDir } from '../datastore/layout.ts';
+import { GC_STATUS_NAME } from '../datastore/layout.ts';
 import { join } from 'node:path';
 import { LruSet } from './lru-set.ts';
 
@@ -68,7 +70,7 @@ export async function garbageCollect(store: Datastore, o: GcOptions): Promise<Gc
     // At `filesystem` snapshot removals (prune, forget) are not synced: make them durable before
     // the sweep unlinks their chunks, so a power loss cannot bring back a snapshot whose chunks are
     // gone. (`file` fsyncs each removal already; `none` promises nothing.)
-    if (store.policy.syncfsAtFinish) await store.fs.syncfs(store.base);
+    await store.durability.metadataBarrier();
     await sweepPhase(store, o, status, minAtime, oldest ?? phase1Start);
     o.log.info(
       `phase 2 done: removed ${status['removed-chunks']} chunks (${status['removed-bytes']} bytes), ${status['pending-chunks']} pending, ${status['disk-chunks']} on disk (${status['disk-bytes']} bytes)`,
@@ -108,18 +110,11 @@ async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Prom
       // newest first, as upstream: a snapshot pruned meanwhile only ever drops older references
       for (const snap of (await store.listSnapshots(group, warn)).reverse()) {
         if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
-        const dir = snapshotDir(store.base, snap.ref);
-        let names: string[];
-        try {
-          names = await store.fs.readdir(dir);
-        } catch (e) {
-          if (isHoldfastError(e, 'NOT_FOUND')) continue;
-          throw e;
-        }
+        const names = await store.listSnapshotFiles(snap.ref);
         for (const name of names.filter((n) => n.endsWith('.fidx') || n.endsWith('.didx'))) {
           let bytes: Uint8Array;
           try {
-            bytes = await store.fs.readFile(join(dir, name));
+            bytes = await store.readSnapshotFile(snap.ref, name);
           } catch (e) {
             if (isHoldfastError(e, 'NOT_FOUND')) continue;
             throw e;
@@ -167,5 +162,5 @@ async function sweepPhase(store: Datastore, o: GcOptions, status: GcStatus, minA
       }
     }
   }
-  if (removedAny && store.policy.fsyncFiles) await store.chunks.flush();
+  if (removedAny) await store.durability.chunkRemovalsDone();
 }

@@ -103,7 +103,7 @@ export async function checkCrashState(fs: SimFs, ctx: CheckContext): Promise<Sta
   v.exercised.unrestorable = listed.filter((s) => s.outcome?.kind === 'coded').length;
   checkDurable(ctx, listed, v);
   countLosses(ctx, listed, v);
-  await guarded(v, 'I2', () => checkVerify(store, listed, v));
+  await guarded(v, 'I2', () => checkVerify(store, fs, listed, v));
   await guarded(v, 'I4', () => checkCleanup(store, ctx, v));
   await guarded(v, 'I3', () => checkNextBackup(store, fs, ctx, v));
   v.exercised.repaired = log.lines.filter((l) => l.includes('found broken chunk')).length;
@@ -210,7 +210,7 @@ function countLosses(ctx: CheckContext, listed: readonly Listed[], v: Verdict): 
  * `failed`, one that did must come out `ok`, and each corrupt chunk verify could reach (through an
  * index that matches its manifest) must have moved to `.bad`.
  */
-async function checkVerify(store: Datastore, listed: readonly Listed[], v: Verdict): Promise<void> {
+async function checkVerify(store: Datastore, fs: SimFs, listed: readonly Listed[], v: Verdict): Promise<void> {
   const corruptBefore = new Map<string, string>();
   for (const s of listed) for (const [digest, state] of await reachableChunkStates(store, s)) if (state === 'corrupt') corruptBefore.set(digest, snapshotKey(s.ref));
   const cache = newVerifyCache();
@@ -223,8 +223,8 @@ async function checkVerify(store: Datastore, listed: readonly Listed[], v: Verdi
   }
   for (const [digest, key] of corruptBefore) {
     const path = chunkPath(store.base, digest);
-    const stillThere = (await store.fs.stat(path)) !== undefined;
-    const bad = await hasBadCopy(store, path);
+    const stillThere = (await fs.stat(path)) !== undefined;
+    const bad = await hasBadCopy(fs, path);
     if (stillThere || !bad) v.add('I2', `corrupt chunk ${digest} of ${key} was not quarantined (still in place: ${stillThere}, .bad copy: ${bad})`);
   }
 }
@@ -271,8 +271,8 @@ async function chunkHealth(store: Datastore, digest: string, size: number): Prom
   }
 }
 
-async function hasBadCopy(store: Datastore, path: string): Promise<boolean> {
-  for (let n = 0; n < 10; n++) if (await store.fs.stat(`${path}.${n}.bad`)) return true;
+async function hasBadCopy(fs: SimFs, path: string): Promise<boolean> {
+  for (let n = 0; n < 10; n++) if (await fs.stat(`${path}.${n}.bad`)) return true;
   return false;
 }
 

@@ -31,8 +31,8 @@ const hex = (b: Uint8Array): string => Buffer.from(sha256(b)).toString('hex');
 const chunksOf = (seeds: readonly number[]): Uint8Array[] => seeds.map((s) => pseudoRandom(8 * 1024, s));
 
 /** Makes these chunk-store files look `ageMs` old (atime), as if nothing touched them since. */
-async function age(store: Datastore, paths: readonly string[], ageMs: number): Promise<void> {
-  for (const p of paths) await store.fs.touchAtime(p, Date.now() - ageMs);
+async function age(paths: readonly string[], ageMs: number): Promise<void> {
+  for (const p of paths) await new NodeFs().touchAtime(p, Date.now() - ageMs);
 }
 
 const pathsOf = (store: Datastore, digests: Iterable<string>): string[] => [...digests].map((d) => chunkPath(store.base, d));
@@ -54,7 +54,7 @@ test('runGcJob beside a running backup (new, deduplicated and reused chunks, cut
     const firstChunks = chunksOf([1, 2, 3, 4, 5, 6]);
     await backupChunks(store, first, firstChunks);
     const garbage = await insertGarbage(store, [901, 902, 903]);
-    await age(store, pathsOf(store, [...firstChunks.map(hex), ...garbage]), 3 * DAY_MS);
+    await age(pathsOf(store, [...firstChunks.map(hex), ...garbage]), 3 * DAY_MS);
 
     // the second backup: its previous is `first`; it reuses chunks 1-2 by digest (no upload),
     // uploads 3-4 again (deduplicated: touched) and 5 new chunks
@@ -115,7 +115,7 @@ test('runGcJob removes exactly the unreferenced chunks, old .bad files and lefto
     writeFileSync(badPath, 'quarantined long ago');
     const tempPath = `${chunkPath(store.base, garbage[1]!)}.tmp_leftover`;
     writeFileSync(tempPath, 'half an insert');
-    await age(store, [...pathsOf(store, [...referenced, ...garbage]), badPath], 2 * DAY_MS);
+    await age([...pathsOf(store, [...referenced, ...garbage]), badPath], 2 * DAY_MS);
     utimesSync(tempPath, new Date(Date.now() - 2 * DAY_MS), new Date(Date.now() - 2 * DAY_MS));
 
     const task = taskDouble();

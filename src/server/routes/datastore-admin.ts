@@ -58,7 +58,7 @@ async function storeStatus(s: Datastore): Promise<Record<string, unknown>> {
   const usage = await s.chunks.usage();
   let gc: unknown = null;
   try {
-    gc = JSON.parse(Buffer.from(await s.fs.readFile(`${s.base}/${GC_STATUS_NAME}`)).toString('utf8'));
+    gc = JSON.parse((await s.readStoreFile(GC_STATUS_NAME)) ?? 'null');
   } catch {
     gc = null;
   }
