@@ -82,7 +82,10 @@ export interface ChunkBackend {
   put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void>;
   /** The whole stored object; NOT_FOUND when missing. */
   get(key: string): Promise<Uint8Array>;
-  /** undefined when missing; IO_ERROR when the key holds something that is not an object. */
+  /**
+   * undefined when missing; IO_ERROR with `details.notObject: true` when the key holds something
+   * that is not an object (local: a directory where a chunk file belongs).
+   */
   stat(key: string): Promise<ChunkObjectStat | undefined>;
   /** Records a mark at now (or at `atMs`, for the safety check); false when the key is missing. */
   mark(key: string, atMs?: number): Promise<boolean>;

@@ -1,6 +1,7 @@
 /**
  * Names and paths inside `.chunks`: the 4-hex prefix directories and the three kinds of entry
- * names (chunk, quarantined `.bad`, temp). Pure; shared by the store, GC and verify.
+ * names (chunk, quarantined `.bad`, temp). Pure. The private helper of LocalChunkBackend: nothing
+ * else in src/ builds a chunk path (tests may, to reach the PBS on-disk layout directly).
  */
 import { join } from 'node:path';
 
@@ -24,6 +25,11 @@ const BAD_RE = /^([0-9a-f]{64})\.(\d)\.bad$/;
 
 export function isChunkName(name: string): boolean {
   return CHUNK_RE.test(name);
+}
+
+/** The name of quarantined copy `n` (0..9) of a chunk. */
+export function badChunkName(digestHex: string, n: number): string {
+  return `${digestHex}.${n}.bad`;
 }
 
 export function isBadChunkName(name: string): boolean {

@@ -1,16 +1,13 @@
 /**
- * ChunkStore: the content-addressed store of DataBlob chunks under `<base>/.chunks`.
- *
- * Layout (PBS-compatible): `.chunks/XXXX/<64 hex digest>`, with the 65536 prefix dirs `0000`..`ffff`
- * created up front; `<digest>.<n>.bad` for chunks verify quarantined; `<digest>.tmp_<rand>` for
- * in-flight inserts (leftovers after a crash are ignored by readers and swept by GC).
+ * ChunkStore: the content-addressed store of DataBlob chunks, over a ChunkBackend (the local
+ * `.chunks/XXXX/` layout, memory, S3). It keeps the rules; where the bytes live is the backend's.
  *
  * Invariants:
- * - A chunk file appears under its final name only by rename of a fully written temp file.
- * - At `file` level the temp file is fsynced before the rename and the prefix dir after it, so an
- *   insert that returned is durable. At other levels nothing is synced here.
- * - Insert, touch, sweep-unlink and the quarantine rename of one digest never interleave
- *   (KeyedMutex), so GC cannot unlink a chunk between an insert's dedup check and its touch.
+ * - A chunk appears only by the backend's atomic put. The put is durable on its own when
+ *   `durableWrites()` says so (the `file` level); otherwise the backup's barrier (`flush`) makes it
+ *   durable before the manifest that references it.
+ * - Insert, mark, sweep removal and quarantine of one digest never interleave (KeyedMutex), so GC
+ *   cannot remove a chunk between an insert's dedup check and its mark.
  * - Beyond upstream: an existing chunk that is empty, shorter than its blob header or fails its
  *   CRC is broken and is replaced by the new copy, with a warning. Upstream repairs only empty ones.
  * - Chunk poisoning: the server can check an unencrypted chunk against its digest, never an
@@ -18,16 +15,20 @@
  *   encrypted copy, with a warning: otherwise anyone could upload garbage "encrypted" under the
  *   digest of data another user backs up later, and that user's backups would fail until GC.
  *   Never the reverse: an encrypted upload does not displace a verified unencrypted copy.
+ * - The mark safety check (`checkMarks`, PBS `gc-atime-safety-check`): GC sweeps entries whose
+ *   mark is old, so on storage that silently drops marks (some FUSE and network mounts drop
+ *   explicit atime updates) it would delete live chunks. Before GC, and when a datastore is
+ *   created, we prove marks stick on a real chunk (the all-zero 4 MiB chunk): set an old mark and
+ *   read it back, then mark it now and read again. Unlike upstream this needs no one-second sleep;
+ *   a backend that drops marks fails the first step, one with coarse timestamps still passes the
+ *   second. `noatime`/`relatime` do not matter: they govern implicit atime updates on read.
  */
-import { join } from 'node:path';
 import { fail, isHoldfastError } from '../core/errors.ts';
 import { KeyedMutex } from '../core/keyed-mutex.ts';
+import { sha256, toHex } from '../core/digest.ts';
 import type { Logger } from '../core/log.ts';
-import type { WritePolicy } from '../core/sync-level.ts';
-import { blobHeader, verifyBlobCrc } from '../format/blob.ts';
-import { atomicWrite, isTempName } from '../storage/atomic-write.ts';
-import type { Fs } from '../storage/fs-port.ts';
-import { chunkPath, CHUNK_DIR, prefixDirs, isChunkName, isBadChunkName } from './chunk-path.ts';
+import { blobHeader, encodeBlob, verifyBlobCrc } from '../format/blob.ts';
+import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat } from './chunk-backend.ts';
 
 export interface InsertResult {
   /** true when an intact copy was already stored and only its atime was touched */
@@ -41,26 +42,28 @@ export interface InsertResult {
 export type ChunkState = 'missing' | 'broken' | 'intact';
 
 export interface ChunkStoreDeps {
-  readonly fs: Fs;
-  readonly base: string;
-  readonly policy: () => WritePolicy;
+  readonly backend: ChunkBackend;
+  /** whether each chunk put must be durable on its own (the sync level's decision) */
+  readonly durableWrites: () => boolean;
   readonly log: Logger;
 }
 
+const ZERO_CHUNK_SIZE = 4 * 1024 * 1024;
+const OLD_MARK_MS = 1_000_000_000_000; // 2001-09-09
+
 export class ChunkStore {
   readonly #deps: ChunkStoreDeps;
+  readonly #backend: ChunkBackend;
   readonly mutex = new KeyedMutex();
 
   constructor(deps: ChunkStoreDeps) {
     this.#deps = deps;
+    this.#backend = deps.backend;
   }
 
-  get base(): string {
-    return this.#deps.base;
-  }
-
-  pathOf(digestHex: string): string {
-    return chunkPath(this.#deps.base, digestHex);
+  /** Where the chunks are, for messages. */
+  get location(): string {
+    return this.#backend.location;
   }
 
   /**
@@ -70,103 +73,118 @@ export class ChunkStore {
    */
   async insert(digestHex: string, blob: Uint8Array): Promise<InsertResult> {
     return this.mutex.run(digestHex, async () => {
-      const path = this.pathOf(digestHex);
-      const existing = await this.#deps.fs.stat(path);
-      if (existing && !existing.isFile) {
-        throw fail('IO_ERROR', `chunk path ${path} exists but is not a regular file`, { path });
-      }
+      const existing = await this.#backend.stat(digestHex);
       let repaired = false;
       if (existing) {
-        const found = await this.#inspect(path, existing.size);
+        const found = await this.#inspect(digestHex, existing.size);
         if (found.state === 'intact' && !replacesUnverified(found.encrypted, blob)) {
           this.#checkCryptClash(digestHex, found.encrypted, blob);
-          await this.#deps.fs.touchAtime(path);
+          await this.#backend.mark(digestHex);
           return { duplicate: true, size: existing.size, repaired: false };
         }
         if (found.state === 'intact') this.#deps.log.warn(`chunk ${digestHex} was stored encrypted (unverifiable); replacing it with a verified unencrypted upload`);
-        else this.#deps.log.warn(`found broken chunk ${digestHex} (${existing.size} bytes) in ${this.#deps.base}, overwriting`);
+        else this.#deps.log.warn(`found broken chunk ${digestHex} (${existing.size} bytes) in ${this.#backend.location}, overwriting`);
         repaired = true;
       }
-      await atomicWrite(this.#deps.fs, path, blob, { durable: this.#deps.policy().fsyncChunks });
+      await this.#backend.put(digestHex, blob, { durable: this.#deps.durableWrites() });
       return { duplicate: false, size: blob.length, repaired };
     });
   }
 
   /** Raw blob bytes of a chunk; NOT_FOUND when missing. The caller checks CRC/digest. */
   async read(digestHex: string): Promise<Uint8Array> {
-    return this.#deps.fs.readFile(this.pathOf(digestHex));
+    return this.#backend.get(digestHex);
   }
 
   /** Whether a chunk is stored and passes its CRC; used to decide re-uploads after a crash. */
   async state(digestHex: string): Promise<ChunkState> {
-    const path = this.pathOf(digestHex);
-    const st = await this.#deps.fs.stat(path);
+    let st: ChunkObjectStat | undefined;
+    try {
+      st = await this.#backend.stat(digestHex);
+    } catch (e) {
+      if (isHoldfastError(e, 'IO_ERROR') && e.details['notObject'] === true) return 'broken';
+      throw e;
+    }
     if (!st) return 'missing';
-    if (!st.isFile) return 'broken';
-    return (await this.#inspect(path, st.size)).state;
+    return (await this.#inspect(digestHex, st.size)).state;
   }
 
-  /** Updates the atime of a chunk (GC mark, dedup). Returns false when the chunk is missing. */
+  /** Marks a chunk in use (GC phase 1, dedup). Returns false when the chunk is missing. */
   async touch(digestHex: string): Promise<boolean> {
-    return this.mutex.run(digestHex, async () => {
-      try {
-        await this.#deps.fs.touchAtime(this.pathOf(digestHex));
-        return true;
-      } catch (e) {
-        if (isHoldfastError(e, 'NOT_FOUND')) return false;
-        throw e;
-      }
+    return this.mutex.run(digestHex, () => this.#backend.mark(digestHex));
+  }
+
+  /** Marks the quarantined copies of a chunk: while it is missing they may be all that is left. */
+  async touchQuarantined(digestHex: string): Promise<void> {
+    await this.mutex.run(digestHex, async () => {
+      for (const key of await this.#backend.quarantinedCopies(digestHex)) await this.#backend.mark(key);
     });
   }
 
   /**
-   * Renames a corrupt chunk to `<digest>.<n>.bad` (first free n of 0..9; .9 is overwritten when all
-   * exist) so the next upload of that digest stores a fresh copy. Returns the new name, or
-   * undefined when the chunk was already gone.
+   * Moves a corrupt chunk aside (local: `<digest>.<n>.bad`) so the next upload of that digest
+   * stores a fresh copy. Returns the copy's key, or undefined when the chunk was already gone.
    */
   async quarantine(digestHex: string): Promise<string | undefined> {
-    return this.mutex.run(digestHex, async () => {
-      const path = this.pathOf(digestHex);
-      if (!(await this.#deps.fs.stat(path))) return undefined;
-      let target = `${path}.9.bad`;
-      for (let n = 0; n < 10; n++) {
-        const candidate = `${path}.${n}.bad`;
-        if (!(await this.#deps.fs.stat(candidate))) {
-          target = candidate;
-          break;
-        }
-      }
-      await this.#deps.fs.rename(path, target);
-      if (this.#deps.policy().fsyncChunks) await this.#deps.fs.fsyncDir(join(this.#deps.base, CHUNK_DIR, digestHex.slice(0, 4)));
-      return target;
-    });
+    return this.mutex.run(digestHex, () => this.#backend.quarantine(digestHex, { durable: this.#deps.durableWrites() }));
+  }
+
+  /** Every entry of the store: chunks, quarantined copies and debris, each once. */
+  list(): AsyncIterable<ChunkEntry> {
+    return this.#backend.list();
   }
 
   /**
-   * Yields every chunk-store entry: chunks, `.bad` files and leftover temp files, prefix dir by
-   * prefix dir in `0000`..`ffff` order. A missing prefix dir is skipped.
+   * GC's sweep of one listed entry: removes it if its mark is still older than `cutoffMs`,
+   * re-checked under the digest's lock so a concurrent insert or mark wins. Resolves what was
+   * found, and whether it went; undefined when the entry is gone (or is not an object).
    */
-  async *entries(): AsyncGenerator<{ readonly name: string; readonly path: string; readonly kind: 'chunk' | 'bad' | 'temp' }> {
-    for (const prefix of prefixDirs()) {
-      const dir = join(this.#deps.base, CHUNK_DIR, prefix);
-      let names: string[];
-      try {
-        names = await this.#deps.fs.readdir(dir);
-      } catch (e) {
-        if (isHoldfastError(e, 'NOT_FOUND')) continue;
+  async sweep(entry: ChunkEntry, cutoffMs: number): Promise<{ readonly removed: boolean; readonly stat: ChunkObjectStat } | undefined> {
+    return this.mutex.run(entry.digest ?? entry.key, async () => {
+      const stat = await this.#backend.stat(entry.key).catch((e: unknown) => {
+        if (isHoldfastError(e, 'IO_ERROR') && e.details['notObject'] === true) return undefined;
         throw e;
-      }
-      for (const name of names) {
-        const kind = isChunkName(name) ? 'chunk' : isBadChunkName(name) ? 'bad' : isTempName(name) ? 'temp' : undefined;
-        if (kind) yield { name, path: join(dir, name), kind };
-      }
+      });
+      if (!stat) return undefined;
+      if (stat.markMs >= cutoffMs) return { removed: false, stat };
+      return (await this.#backend.remove(entry.key)) ? { removed: true, stat } : undefined;
+    });
+  }
+
+  /** The durability barrier for chunk puts and removals (see ChunkBackend.flush). */
+  async flush(): Promise<void> {
+    await this.#backend.flush();
+  }
+
+  /** Space of the storage under the store, or undefined when the backend cannot say. */
+  async usage(): Promise<ChunkBackendUsage | undefined> {
+    return this.#backend.usage();
+  }
+
+  /** The mark safety check (module note); ATIME_UNSUPPORTED when marks do not stick. */
+  async checkMarks(): Promise<void> {
+    const zero = new Uint8Array(ZERO_CHUNK_SIZE);
+    const digest = toHex(sha256(zero));
+    await this.insert(digest, encodeBlob(zero, { compress: true }));
+    const { old, now } = await this.mutex.run(digest, async () => {
+      await this.#backend.mark(digest, OLD_MARK_MS);
+      const before = await this.#backend.stat(digest);
+      await this.#backend.mark(digest);
+      return { old: before, now: await this.#backend.stat(digest) };
+    });
+    if (!old || !now || Math.abs(old.markMs - OLD_MARK_MS) > 1000 || now.markMs <= old.markMs) {
+      throw fail(
+        'ATIME_UNSUPPORTED',
+        `the storage of ${this.#backend.location} does not store explicit atime updates; garbage collection would delete live chunks (set gc-atime-safety-check=false only if you know better)`,
+        { path: this.#backend.location, chunk: digest, set: OLD_MARK_MS, read: old?.markMs },
+      );
     }
   }
 
-  async #inspect(path: string, size: number): Promise<{ state: ChunkState; encrypted: boolean }> {
+  async #inspect(digestHex: string, size: number): Promise<{ state: ChunkState; encrypted: boolean }> {
     if (size < 12) return { state: 'broken', encrypted: false };
     try {
-      const bytes = await this.#deps.fs.readFile(path);
+      const bytes = await this.#backend.get(digestHex);
       verifyBlobCrc(bytes);
       return { state: 'intact', encrypted: blobHeader(bytes).encrypted };
     } catch (e) {

@@ -27,9 +27,7 @@ import { sha256, toHex } from '../core/digest.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { parseAuthId } from '../core/names.ts';
 import { decodeManifestBlob, encodeManifestBlob } from '../format/manifest.ts';
-import { atomicWrite } from '../storage/atomic-write.ts';
 import type { HeldLock } from '../storage/locker.ts';
-import { removeTree } from '../storage/remove-tree.ts';
 import type { Datastore } from './datastore.ts';
 import { DynamicIndexWriter, FixedIndexWriter, type CloseParams, type IndexWriter } from './index-writers.ts';
 import { groupDir, MANIFEST_NAME, snapshotDir } from './layout.ts';
@@ -96,7 +94,6 @@ export class BackupSession {
   static async begin(store: Datastore, ref: SnapshotRef, opts: BeginBackupOptions): Promise<BackupSession> {
     store.assertWritable();
     if (!(await store.namespaceExists(ref.ns))) throw fail('NOT_FOUND', `namespace '${ref.ns}' does not exist`, { ns: ref.ns });
-    const gdir = groupDir(store.base, ref);
     const locks: HeldLock[] = [];
     let createdGroup = false;
     try {
@@ -108,12 +105,11 @@ export class BackupSession {
       }
       const sdir = snapshotDir(store.base, ref);
       try {
-        await store.fs.mkdir(sdir, { mode: 0o755 });
+        await store.durability.makeDirectory(sdir);
       } catch (e) {
         if (isHoldfastError(e, 'ALREADY_EXISTS')) throw fail('ALREADY_EXISTS', `backup directory ${store.show(ref)} already exists`, { snapshot: store.show(ref) });
         throw e;
       }
-      if (store.policy.fsyncFiles) await store.fs.fsyncDir(gdir);
       locks.push(await store.locker.lockDir(sdir, 'exclusive', `snapshot ${store.show(ref)}`));
       const previous = newest && (await lockPrevious(store, ref, newest, locks));
       return new BackupSession(store, ref, previous, locks, store.writerStarted(), opts.testOnly ?? {}, createdGroup);
@@ -212,14 +208,15 @@ export class BackupSession {
         compressed_size: this.stats.compressedSize,
         duplicates: this.stats.duplicates,
       };
-      const policy = this.store.policy;
+      const durability = this.store.durability;
+      const path = join(this.dir, MANIFEST_NAME);
       if (this.#testOnly.manifestBeforeSync === true) {
-        await atomicManifest(this, encodeManifestBlob(manifest), false);
-        if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
+        await durability.writeManifest(path, encodeManifestBlob(manifest), { unsynced: true });
+        await durability.barrier();
       } else {
-        if (policy.syncfsAtFinish) await this.store.fs.syncfs(this.store.base);
+        await durability.barrier();
         this.store.assertWritable(); // a concurrent backup's failed sync may have lost chunks this one reuses
-        await atomicManifest(this, encodeManifestBlob(manifest), policy.durableManifest);
+        await durability.writeManifest(path, encodeManifestBlob(manifest));
       }
       this.#state = 'finished';
       this.store.trusted.add(this.store.show(this.ref));
@@ -241,7 +238,7 @@ export class BackupSession {
   async #discard(): Promise<void> {
     this.#state = 'aborted';
     this.#writers.clear();
-    await removeTree(this.store.fs, this.dir);
+    await this.store.durability.discard(this.dir);
     if (this.#createdGroup) await removeGroupIfEmpty(this.store, this.ref);
   }
 
@@ -273,10 +270,6 @@ export class BackupSession {
   }
 }
 
-async function atomicManifest(s: BackupSession, bytes: Uint8Array, durable: boolean): Promise<void> {
-  await atomicWrite(s.store.fs, join(s.dir, MANIFEST_NAME), bytes, { durable });
-}
-
 /**
  * Removes a group this session created when it holds no snapshot (no squatting). Runs under the
  * group lock. A failure is logged, not thrown: the backup's own outcome is what the caller reports,
@@ -285,7 +278,7 @@ async function atomicManifest(s: BackupSession, bytes: Uint8Array, durable: bool
 async function removeGroupIfEmpty(store: Datastore, g: GroupRef): Promise<void> {
   try {
     if ((await store.listSnapshots(g)).length > 0) return;
-    await removeTree(store.fs, groupDir(store.base, g));
+    await store.durability.discard(groupDir(store.base, g));
     store.log.info(`removed the empty new group ${store.show(g)} of a backup that did not finish`);
   } catch (e) {
     store.log.warn(`could not remove the empty new group ${store.show(g)}: ${toHoldfastError(e).message}`);
@@ -337,17 +330,15 @@ async function lockPrevious(store: Datastore, ref: SnapshotRef, first: SnapshotR
 
 /** mkdir -p of a group dir; at `file` level each new level's parent is fsynced. */
 async function ensureDir(store: Datastore, dir: string): Promise<boolean> {
-  if ((await store.fs.stat(dir))?.isDirectory) return false;
-  const parent = join(dir, '..');
-  if (!(await store.fs.stat(parent))) await ensureDir(store, parent);
   try {
-    await store.fs.mkdir(dir, { mode: 0o755 });
+    await store.durability.makeDirectory(dir);
+    return true;
   } catch (e) {
     if (isHoldfastError(e, 'ALREADY_EXISTS')) return false;
-    throw e;
+    if (!isHoldfastError(e, 'NOT_FOUND')) throw e;
   }
-  if (store.policy.fsyncFiles) await store.fs.fsyncDir(parent);
-  return true;
+  await ensureDir(store, join(dir, '..'));
+  return ensureDir(store, dir);
 }
 
 function isAuthId(s: string): boolean {

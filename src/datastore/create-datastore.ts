@@ -1,23 +1,24 @@
 /**
- * Creating a datastore's directory tree: base, `.chunks` with all 65536 prefix dirs (reporting
- * progress), and `.lock`. The tree is made durable (directory fsyncs) whatever the sync level:
- * creation is rare and a store whose prefix dirs vanish after a power loss is unusable.
+ * Creating a datastore's directory tree: base, the chunk store (`ChunkBackend.init`; locally
+ * `.chunks` with all 65536 prefix dirs, reporting progress), and `.lock`. The tree is made durable
+ * (directory fsyncs) whatever the sync level: creation is rare and a store whose prefix dirs
+ * vanish after a power loss is unusable.
  *
  * Invariant: a failed create removes everything it made, so it leaves no half-made tree; a
  * directory that already holds anything but dot-files and `lost+found` is refused untouched.
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import { fail } from '../core/errors.ts';
-import { CHUNK_DIR, PREFIX_COUNT, prefixName } from '../chunks/chunk-path.ts';
+import type { ChunkBackend } from '../chunks/chunk-backend.ts';
+import { LocalChunkBackend } from '../chunks/local-chunk-backend.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import { removeTree } from '../storage/remove-tree.ts';
 import { LOCK_NAME } from './layout.ts';
 
 export type CreateProgress = (done: number, total: number) => void;
 
-const MKDIR_PARALLEL = 64;
-
-export async function createDatastoreTree(fs: Fs, base: string, onProgress: CreateProgress = () => undefined): Promise<void> {
+/** `backend` defaults to the local `.chunks` layout under `base`. */
+export async function createDatastoreTree(fs: Fs, base: string, onProgress: CreateProgress = () => undefined, backend: ChunkBackend = new LocalChunkBackend({ fs, base })): Promise<void> {
   if (!isAbsolute(base)) throw fail('INVALID_ARGUMENT', `datastore path '${base}' must be absolute`, { value: base });
   const existed = await checkUsableBase(fs, base);
   const made: string[] = [];
@@ -26,15 +27,11 @@ export async function createDatastoreTree(fs: Fs, base: string, onProgress: Crea
       await fs.mkdir(base, { recursive: true, mode: 0o755 });
       made.push(base);
     }
-    const chunkDir = join(base, CHUNK_DIR);
-    await fs.mkdir(chunkDir, { mode: 0o750 });
-    made.push(chunkDir);
-    await makePrefixDirs(fs, chunkDir, onProgress);
     const lockPath = join(base, LOCK_NAME);
     const h = await fs.open(lockPath, 'wx', 0o644);
     made.push(lockPath);
     await h.close();
-    await fs.fsyncDir(chunkDir);
+    await backend.init(onProgress); // removes what it made when it fails
     await fs.fsyncDir(base);
     await fs.fsyncDir(dirname(base));
   } catch (e) {
@@ -52,25 +49,5 @@ async function checkUsableBase(fs: Fs, base: string): Promise<boolean> {
   if (entries.length > 0) {
     throw fail('DIRECTORY_NOT_EMPTY', `datastore path '${base}' is not empty (found ${entries.slice(0, 3).join(', ')})`, { path: base, entries: entries.slice(0, 10) });
   }
-  if ((await fs.readdir(base)).includes(CHUNK_DIR)) throw fail('ALREADY_EXISTS', `'${base}' already holds a chunk store`, { path: base });
   return true;
-}
-
-async function makePrefixDirs(fs: Fs, chunkDir: string, onProgress: CreateProgress): Promise<void> {
-  let next = 0;
-  let done = 0;
-  let lastPct = -1;
-  const worker = async (): Promise<void> => {
-    while (next < PREFIX_COUNT) {
-      const i = next++;
-      await fs.mkdir(join(chunkDir, prefixName(i)), { mode: 0o750 });
-      done++;
-      const pct = Math.floor((done * 100) / PREFIX_COUNT);
-      if (pct !== lastPct) {
-        lastPct = pct;
-        onProgress(done, PREFIX_COUNT);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: MKDIR_PARALLEL }, worker));
 }

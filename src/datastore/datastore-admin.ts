@@ -6,13 +6,13 @@
  * (if enabled) → add the config entry. Any failure undoes the tree, so a failed create leaves no
  * config entry and no half-made directory tree.
  */
-import { fail } from '../core/errors.ts';
+import { fail, isHoldfastError } from '../core/errors.ts';
 import { parseDatastoreName } from '../core/names.ts';
 import type { Logger } from '../core/log.ts';
 import { parseMaintenanceMode } from './maintenance.ts';
 import { parseTuning } from '../format/tuning.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
-import { checkAtimeSupport } from '../chunks/atime-check.ts';
+import { LocalChunkBackend } from '../chunks/local-chunk-backend.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import type { Locker } from '../storage/locker.ts';
 import { removeTree } from '../storage/remove-tree.ts';
@@ -51,8 +51,9 @@ export class DatastoreAdmin {
     };
     try {
       if (tuning.gcAtimeSafetyCheck) {
-        const store = new ChunkStore({ fs: this.#fs, base: p.path, policy: () => writePolicy(tuning.syncLevel), log: { info: () => undefined, warn: () => undefined } });
-        await checkAtimeSupport(this.#fs, store);
+        const backend = new LocalChunkBackend({ fs: this.#fs, base: p.path });
+        const store = new ChunkStore({ backend, durableWrites: () => writePolicy(tuning.syncLevel).fsyncChunks, log: { info: () => undefined, warn: () => undefined } });
+        await store.checkMarks();
       }
       await this.config.update((list) => {
         if (list.some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
@@ -103,9 +104,12 @@ export class DatastoreAdmin {
 
 export async function openConfigured(cfg: DatastoreConfig, deps: { readonly fs: Fs; readonly locker: Locker; readonly log: Logger }): Promise<Datastore> {
   const tuning = tuningOf(cfg);
-  const st = await deps.fs.stat(cfg.path);
-  if (!st?.isDirectory || !(await deps.fs.stat(`${cfg.path}/.chunks`))?.isDirectory) {
-    throw fail('NOT_FOUND', `datastore '${cfg.name}' has no chunk store at ${cfg.path}`, { name: cfg.name, path: cfg.path });
+  try {
+    if (!(await deps.fs.stat(cfg.path))?.isDirectory) throw fail('NOT_FOUND', `no directory ${cfg.path}`, { path: cfg.path });
+    await new LocalChunkBackend({ fs: deps.fs, base: cfg.path }).open();
+  } catch (e) {
+    if (isHoldfastError(e, 'NOT_FOUND')) throw fail('NOT_FOUND', `datastore '${cfg.name}' has no chunk store at ${cfg.path}`, { name: cfg.name, path: cfg.path });
+    throw e;
   }
   return new Datastore({ name: cfg.name, base: cfg.path, fs: deps.fs, locker: deps.locker, log: deps.log, syncLevel: tuning.syncLevel });
 }

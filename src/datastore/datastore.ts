@@ -1,6 +1,8 @@
 /**
- * Datastore: one PBS-layout datastore opened over the `Fs` and `Locker` ports. It owns the chunk
- * store, answers listings, reads snapshot files, and starts backups (backup-session.ts).
+ * Datastore: one PBS-layout datastore opened over the `Fs`, `Locker` and `ChunkBackend` ports. It
+ * owns the chunk store, answers listings, reads snapshot files, and starts backups
+ * (backup-session.ts). It does not expose its `Fs` or the sync policy: every metadata write goes
+ * through `durability` (durability.ts), which alone decides the syncs.
  *
  * Which operations may run alongside which:
  * | a \ b            | backup (other group) | backup (same group) | reader | prune/forget | GC        | verify |
@@ -15,16 +17,17 @@ import { join, relative } from 'node:path';
 import { checkNamespace, formatTime, isBackupType, isSnapshotTimeName, parseTime, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
 import { fail, isHoldfastError, toHoldfastError, type HoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { writePolicy, type SyncLevel, type WritePolicy } from '../core/sync-level.ts';
+import type { SyncLevel } from '../core/sync-level.ts';
 import { decodeManifestBlob, encodeManifestBlob, type Manifest } from '../format/manifest.ts';
 import { KeyedMutex } from '../core/keyed-mutex.ts';
+import type { ChunkBackend } from '../chunks/chunk-backend.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
-import { atomicWrite } from '../storage/atomic-write.ts';
+import { LocalChunkBackend } from '../chunks/local-chunk-backend.ts';
 import { CountingFs } from '../storage/counting-fs.ts';
 import type { Fs, SyncCounts } from '../storage/fs-port.ts';
 import type { Locker } from '../storage/locker.ts';
-import { removeTree } from '../storage/remove-tree.ts';
 import { readTextIfExists } from '../storage/read-text.ts';
+import { Durability } from './durability.ts';
 import { groupDir, MANIFEST_NAME, NOTES_NAME, nsDir, OWNER_NAME, PROTECTED_NAME, snapshotDir } from './layout.ts';
 
 /** Holdfast's own marker (ignored by PBS): present while a server has the store open. */
@@ -37,7 +40,14 @@ export interface DatastoreDeps {
   readonly locker: Locker;
   readonly log: Logger;
   readonly syncLevel: SyncLevel;
+  /**
+   * Where the chunks live, built over the datastore's own (sync-counting) `Fs` so that chunk
+   * syncs count and a failed one stops the store; default: the local `.chunks` layout under `base`.
+   */
+  readonly makeBackend?: (fs: Fs, base: string) => ChunkBackend;
 }
+
+const localBackend = (fs: Fs, base: string): ChunkBackend => new LocalChunkBackend({ fs, base });
 
 /** Receives a warning about a directory entry that a listing skipped. */
 export type ListingWarn = (msg: string) => void;
@@ -51,7 +61,9 @@ export interface SnapshotInfo {
 export class Datastore {
   readonly name: string;
   readonly base: string;
-  readonly fs: CountingFs;
+  readonly #fs: CountingFs;
+  /** every metadata write, create and remove, with the syncs the level asks for */
+  readonly durability: Durability;
   readonly locker: Locker;
   readonly log: Logger;
   readonly chunks: ChunkStore;
@@ -71,32 +83,36 @@ export class Datastore {
   constructor(deps: DatastoreDeps) {
     this.name = deps.name;
     this.base = deps.base;
-    this.fs = deps.fs instanceof CountingFs ? deps.fs : new CountingFs(deps.fs);
+    this.#fs = deps.fs instanceof CountingFs ? deps.fs : new CountingFs(deps.fs);
     this.locker = deps.locker;
     this.log = deps.log;
     this.#syncLevel = deps.syncLevel;
-    this.fs.onSyncError = (e) => {
+    this.#fs.onSyncError = (e) => {
       this.#syncFailure ??= toHoldfastError(e, 'SYNC_FAILED');
     };
-    this.chunks = new ChunkStore({ fs: this.fs, base: deps.base, policy: () => this.policy, log: deps.log });
+    const backend = (deps.makeBackend ?? localBackend)(this.#fs, deps.base);
+    this.durability = new Durability({
+      fs: this.#fs,
+      base: deps.base,
+      level: () => this.#syncLevel,
+      flushChunks: () => backend.flush(),
+      flushCoversBase: backend.flushScope === 'filesystem',
+    });
+    this.chunks = new ChunkStore({ backend, durableWrites: () => this.durability.chunkWritesDurable, log: deps.log });
   }
 
   get syncLevel(): SyncLevel {
     return this.#syncLevel;
   }
 
-  get policy(): WritePolicy {
-    return writePolicy(this.#syncLevel);
-  }
-
   /** The sync calls made through this datastore so far. */
   syncCounts(): SyncCounts {
-    return this.fs.snapshot();
+    return this.#fs.snapshot();
   }
 
   /** The seconds those sync calls took, by kind. */
   syncSeconds(): SyncCounts {
-    return this.fs.secondsSnapshot();
+    return this.#fs.secondsSnapshot();
   }
 
   /** Snapshots in every namespace, finished or not. */
@@ -114,7 +130,7 @@ export class Datastore {
    */
   async setSyncLevel(level: SyncLevel): Promise<void> {
     if (level === this.#syncLevel) return;
-    if (this.#syncLevel !== 'file') await this.fs.syncfs(this.base);
+    if (this.#syncLevel !== 'file') await this.durability.syncEverything();
     this.#syncLevel = level;
   }
 
@@ -130,8 +146,8 @@ export class Datastore {
    */
   async markInUse(): Promise<boolean> {
     const marker = join(this.base, IN_USE_MARKER);
-    this.#uncleanShutdown = (await this.fs.stat(marker)) !== undefined;
-    if (!this.#uncleanShutdown) await atomicWrite(this.fs, marker, Buffer.from(`${process.pid}\n`), { durable: true });
+    this.#uncleanShutdown = (await this.#fs.stat(marker)) !== undefined;
+    if (!this.#uncleanShutdown) await this.durability.writeDurably(marker, Buffer.from(`${process.pid}\n`));
     return this.#uncleanShutdown;
   }
 
@@ -156,10 +172,9 @@ export class Datastore {
   /** Clean close: the marker goes only after everything this level promises is on disk. */
   async markClosed(): Promise<void> {
     const marker = join(this.base, IN_USE_MARKER);
-    if (this.#syncFailure || !(await this.fs.stat(marker))) return;
-    await this.fs.syncfs(this.base);
-    await this.fs.unlink(marker);
-    await this.fs.fsyncDir(this.base);
+    if (this.#syncFailure || !(await this.#fs.stat(marker))) return;
+    await this.durability.syncEverything();
+    await this.durability.removeDurably(marker);
   }
 
   /** Registers a running writer (a backup); call the returned function when it ends. */
@@ -178,12 +193,11 @@ export class Datastore {
 
   /** Writes a small metadata file with the durability the level asks for. */
   async writeMeta(path: string, data: Uint8Array | string): Promise<void> {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    await atomicWrite(this.fs, path, bytes, { durable: this.policy.fsyncFiles });
+    await this.durability.writeMetadata(path, data);
   }
 
   async namespaceExists(ns: string): Promise<boolean> {
-    const st = await this.fs.stat(nsDir(this.base, checkNamespace(ns)));
+    const st = await this.#fs.stat(nsDir(this.base, checkNamespace(ns)));
     return st?.isDirectory === true;
   }
 
@@ -193,17 +207,14 @@ export class Datastore {
     const parent = ns.includes('/') ? ns.slice(0, ns.lastIndexOf('/')) : '';
     if (!(await this.namespaceExists(parent))) throw fail('NOT_FOUND', `parent namespace '${parent}' does not exist`, { ns: parent });
     const dir = nsDir(this.base, ns);
-    await this.fs.mkdir(join(dir, '..'), { recursive: true });
+    await this.#fs.mkdir(join(dir, '..'), { recursive: true });
     try {
-      await this.fs.mkdir(dir);
+      await this.durability.makeDirectory(dir);
     } catch (e) {
       if (isHoldfastError(e, 'ALREADY_EXISTS')) throw fail('ALREADY_EXISTS', `namespace '${ns}' exists already`, { ns });
       throw e;
     }
-    if (this.policy.fsyncFiles) {
-      await this.fs.fsyncDir(join(dir, '..'));
-      await this.fs.fsyncDir(join(dir, '..', '..'));
-    }
+    await this.durability.directoryChanged(join(dir, '..', '..'));
   }
 
   /**
@@ -238,7 +249,7 @@ export class Datastore {
     for (const name of await this.#directories(dir, names, warn)) {
       let files: string[];
       try {
-        files = await this.fs.readdir(join(dir, name));
+        files = await this.#fs.readdir(join(dir, name));
       } catch (e) {
         if (isHoldfastError(e, 'NOT_FOUND')) continue; // removed by a concurrent prune since the stat
         throw e;
@@ -250,7 +261,7 @@ export class Datastore {
   }
 
   async snapshotExists(s: SnapshotRef): Promise<boolean> {
-    return (await this.fs.stat(snapshotDir(this.base, s)))?.isDirectory === true;
+    return (await this.#fs.stat(snapshotDir(this.base, s)))?.isDirectory === true;
   }
 
   async readManifest(s: SnapshotRef): Promise<Manifest> {
@@ -266,7 +277,7 @@ export class Datastore {
     return this.#manifestMutex.run(this.#show(s), async () => {
       const m = await this.readManifest(s);
       fn(m);
-      await atomicWrite(this.fs, join(snapshotDir(this.base, s), MANIFEST_NAME), encodeManifestBlob(m), { durable: this.policy.durableManifest });
+      await this.durability.writeManifest(join(snapshotDir(this.base, s), MANIFEST_NAME), encodeManifestBlob(m));
       return m;
     });
   }
@@ -274,11 +285,27 @@ export class Datastore {
   /** Raw bytes of a file in a snapshot (index, blob or manifest). */
   async readSnapshotFile(s: SnapshotRef, fileName: string): Promise<Uint8Array> {
     if (fileName.includes('/') || fileName.startsWith('.')) throw fail('INVALID_NAME', `file name '${fileName}' is not allowed`, { value: fileName });
-    return this.fs.readFile(join(snapshotDir(this.base, s), fileName));
+    return this.#fs.readFile(join(snapshotDir(this.base, s), fileName));
+  }
+
+  /** The names of the files in a snapshot directory; none when it is gone (a concurrent prune). */
+  async listSnapshotFiles(s: SnapshotRef): Promise<string[]> {
+    try {
+      return await this.#fs.readdir(snapshotDir(this.base, s));
+    } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) return [];
+      throw e;
+    }
+  }
+
+  /** A store-level metadata file (`.gc-status`) as text; undefined when absent. */
+  async readStoreFile(name: string): Promise<string | undefined> {
+    if (name.includes('/')) throw fail('INVALID_NAME', `file name '${name}' is not allowed`, { value: name });
+    return readTextIfExists(this.#fs, join(this.base, name));
   }
 
   async getOwner(g: GroupRef): Promise<string | undefined> {
-    return (await readTextIfExists(this.fs, join(groupDir(this.base, g), OWNER_NAME)))?.trim();
+    return (await readTextIfExists(this.#fs, join(groupDir(this.base, g), OWNER_NAME)))?.trim();
   }
 
   async setOwner(g: GroupRef, owner: string): Promise<void> {
@@ -290,10 +317,7 @@ export class Datastore {
     try {
       const path = join(snapshotDir(this.base, s), PROTECTED_NAME);
       if (on) await this.writeMeta(path, '');
-      else if (await this.fs.stat(path)) {
-        await this.fs.unlink(path);
-        if (this.policy.fsyncFiles) await this.fs.fsyncDir(snapshotDir(this.base, s));
-      }
+      else await this.durability.removeFile(path);
     } finally {
       await lock.release();
     }
@@ -309,17 +333,10 @@ export class Datastore {
     if (!(await this.snapshotExists(s))) throw fail('NOT_FOUND', `snapshot ${this.#show(s)} does not exist`, { snapshot: this.#show(s) });
     const lock = await this.locker.lockDir(dir, 'exclusive', `snapshot ${this.#show(s)}`);
     try {
-      if (!opts.force && (await this.fs.stat(join(dir, PROTECTED_NAME)))) {
+      if (!opts.force && (await this.#fs.stat(join(dir, PROTECTED_NAME)))) {
         throw fail('PROTECTED', `snapshot ${this.#show(s)} is protected`, { snapshot: this.#show(s) });
       }
-      // The manifest goes first: once it is gone the snapshot is unfinished, whatever else remains.
-      const manifest = join(dir, MANIFEST_NAME);
-      if (await this.fs.stat(manifest)) {
-        await this.fs.unlink(manifest);
-        if (this.policy.fsyncFiles) await this.fs.fsyncDir(dir);
-      }
-      await removeTree(this.fs, dir);
-      if (this.policy.fsyncFiles) await this.fs.fsyncDir(groupDir(this.base, s));
+      await this.durability.removeSnapshot(dir, MANIFEST_NAME);
     } finally {
       await lock.release();
     }
@@ -339,7 +356,7 @@ export class Datastore {
         throw e;
       }
       try {
-        await removeTree(this.fs, dir);
+        await this.durability.discard(dir);
         removed.push(info.ref);
       } finally {
         await lock.release();
@@ -369,7 +386,7 @@ export class Datastore {
   async #directories<T extends string>(dir: string, names: readonly T[], warn: ListingWarn): Promise<T[]> {
     const out: T[] = [];
     for (const name of names) {
-      const st = await this.fs.stat(join(dir, name));
+      const st = await this.#fs.stat(join(dir, name));
       if (st === undefined) continue;
       if (st.isDirectory) out.push(name);
       else warn(`datastore ${this.name}: skipping '${relative(this.base, join(dir, name))}': not a directory`);
@@ -379,9 +396,9 @@ export class Datastore {
 
   /** The names in `dir`; none when it does not exist or is not a directory (see `#directories`). */
   async #readdirOrEmpty(dir: string): Promise<string[]> {
-    if ((await this.fs.stat(dir))?.isDirectory !== true) return [];
+    if ((await this.#fs.stat(dir))?.isDirectory !== true) return [];
     try {
-      return await this.fs.readdir(dir);
+      return await this.#fs.readdir(dir);
     } catch (e) {
       if (isHoldfastError(e, 'NOT_FOUND')) return [];
       throw e;

@@ -2,7 +2,7 @@
  * Where things live inside a datastore (PBS layout):
  *
  *   <base>/.lock                          lock file (exists so tools recognise a datastore)
- *   <base>/.chunks/0000 .. ffff           chunk store (see chunks/chunk-store.ts)
+ *   <base>/.chunks/0000 .. ffff           chunk store (see chunks/local-chunk-backend.ts)
  *   <base>/.gc-status                     JSON status of the last GC
  *   <base>[/ns/<a>/ns/<b>…]/<type>/<id>/  a backup group; holds `owner` and optional `notes`
  *   <group>/<YYYY-MM-DDTHH:MM:SSZ>/       a snapshot: *.fidx, *.didx, *.blob, `.protected`,

@@ -1,7 +1,8 @@
 /**
- * Garbage collection (PBS §8.1): phase 1 marks every chunk an index references by touching its
- * atime; phase 2 removes chunks (and `.bad` files and leftover temp files) whose atime is older
- * than the cutoff.
+ * Garbage collection (PBS §8.1): phase 1 marks every chunk an index references (ChunkStore.touch;
+ * locally its atime); phase 2 lists the chunk store and removes chunks (and quarantined copies
+ * and debris) whose mark is older than the cutoff. It never builds a chunk path: both phases go
+ * through ChunkStore and its backend.
  *
  * Why it is safe beside running backups:
  * - cutoff = phase-1 start − `gc-atime-cutoff` (default 24 h 5 min), clamped to the oldest running
@@ -13,16 +14,15 @@
  * One GC per store at a time: an exclusive flock on `<base>/.gc.lck` (also against other processes).
  *
  * Durability: a crash mid-GC at worst leaves chunks GC meant to remove (harmless; the next GC
- * removes them). Unlinks are made durable with the level's policy; `.gc-status` too.
+ * removes them). Removals are made durable as the level says (Durability.chunkRemovalsDone);
+ * `.gc-status` too.
  */
 import { fail, isHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { digestOfName } from '../chunks/chunk-path.ts';
-import { checkAtimeSupport } from '../chunks/atime-check.ts';
 import type { Datastore } from '../datastore/datastore.ts';
 import { indexChunks } from '../datastore/index-files.ts';
-import { GC_STATUS_NAME, snapshotDir } from '../datastore/layout.ts';
-import { join, dirname } from 'node:path';
+import { GC_STATUS_NAME } from '../datastore/layout.ts';
+import { join } from 'node:path';
 import { LruSet } from './lru-set.ts';
 
 export interface GcOptions {
@@ -58,7 +58,7 @@ export async function garbageCollect(store: Datastore, o: GcOptions): Promise<Gc
   const now = o.now ?? Date.now;
   const lock = await store.locker.lockFile(join(store.base, '.gc.lck'), 'exclusive', `garbage collection of ${store.name}`);
   try {
-    if (o.atimeSafetyCheck) await checkAtimeSupport(store.fs, store.chunks);
+    if (o.atimeSafetyCheck) await store.chunks.checkMarks();
     const phase1Start = now();
     let minAtime = phase1Start - o.cutoffMinutes * 60_000;
     const oldest = store.oldestWriter();
@@ -70,7 +70,7 @@ export async function garbageCollect(store: Datastore, o: GcOptions): Promise<Gc
     // At `filesystem` snapshot removals (prune, forget) are not synced: make them durable before
     // the sweep unlinks their chunks, so a power loss cannot bring back a snapshot whose chunks are
     // gone. (`file` fsyncs each removal already; `none` promises nothing.)
-    if (store.policy.syncfsAtFinish) await store.fs.syncfs(store.base);
+    await store.durability.metadataBarrier();
     await sweepPhase(store, o, status, minAtime, oldest ?? phase1Start);
     o.log.info(
       `phase 2 done: removed ${status['removed-chunks']} chunks (${status['removed-bytes']} bytes), ${status['pending-chunks']} pending, ${status['disk-chunks']} on disk (${status['disk-bytes']} bytes)`,
@@ -110,18 +110,11 @@ async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Prom
       // newest first, as upstream: a snapshot pruned meanwhile only ever drops older references
       for (const snap of (await store.listSnapshots(group, warn)).reverse()) {
         if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
-        const dir = snapshotDir(store.base, snap.ref);
-        let names: string[];
-        try {
-          names = await store.fs.readdir(dir);
-        } catch (e) {
-          if (isHoldfastError(e, 'NOT_FOUND')) continue;
-          throw e;
-        }
+        const names = await store.listSnapshotFiles(snap.ref);
         for (const name of names.filter((n) => n.endsWith('.fidx') || n.endsWith('.didx'))) {
           let bytes: Uint8Array;
           try {
-            bytes = await store.fs.readFile(join(dir, name));
+            bytes = await store.readSnapshotFile(snap.ref, name);
           } catch (e) {
             if (isHoldfastError(e, 'NOT_FOUND')) continue;
             throw e;
@@ -133,7 +126,7 @@ async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Prom
             if (!(await store.chunks.touch(c.digest))) {
               status['missing-chunks']++;
               o.log.warn(`unable to access non-existent chunk ${c.digest}, required by ${join(store.show(snap.ref), name)}`);
-              await touchBadCopies(store, c.digest);
+              await store.chunks.touchQuarantined(c.digest);
             }
           }
         }
@@ -143,42 +136,31 @@ async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Prom
   status['cache-stats'] = { hits: cache.hits, misses: cache.misses };
 }
 
-/** Keeps the quarantined copies of a missing chunk: they may be all that is left of it. */
-async function touchBadCopies(store: Datastore, digest: string): Promise<void> {
-  for (let n = 0; n < 10; n++) {
-    const p = `${store.chunks.pathOf(digest)}.${n}.bad`;
-    if (await store.fs.stat(p)) await store.fs.touchAtime(p);
-  }
-}
-
 async function sweepPhase(store: Datastore, o: GcOptions, status: GcStatus, minAtime: number, oldestWriter: number): Promise<void> {
-  const dirty = new Set<string>();
-  for await (const e of store.chunks.entries()) {
+  let removedAny = false;
+  for await (const e of store.chunks.list()) {
     if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
-    const digest = digestOfName(e.name) ?? e.name;
-    await store.chunks.mutex.run(digest, async () => {
-      const st = await store.fs.stat(e.path);
-      if (!st?.isFile) return;
-      const stamp = e.kind === 'temp' ? st.mtimeMs : st.atimeMs;
-      if (stamp < minAtime) {
-        await store.fs.unlink(e.path);
-        dirty.add(dirname(e.path));
-        if (e.kind === 'chunk') {
-          status['removed-chunks']++;
-          status['removed-bytes'] += st.size;
-        } else if (e.kind === 'bad') status['removed-bad']++;
-        else status['removed-temp']++;
-      } else if (e.kind === 'bad') status['still-bad']++;
-      else if (e.kind === 'chunk') {
-        if (stamp < oldestWriter) {
-          status['pending-chunks']++;
-          status['pending-bytes'] += st.size;
-        } else {
-          status['disk-chunks']++;
-          status['disk-bytes'] += st.size;
-        }
+    // a mark only moves forward, so an entry listed as fresh needs no second look
+    const found = e.markMs < minAtime ? await store.chunks.sweep(e, minAtime) : { removed: false, stat: e };
+    if (!found) continue;
+    const { removed, stat } = found;
+    if (removed) {
+      removedAny = true;
+      if (e.kind === 'chunk') {
+        status['removed-chunks']++;
+        status['removed-bytes'] += stat.size;
+      } else if (e.kind === 'bad') status['removed-bad']++;
+      else status['removed-temp']++;
+    } else if (e.kind === 'bad') status['still-bad']++;
+    else if (e.kind === 'chunk') {
+      if (stat.markMs < oldestWriter) {
+        status['pending-chunks']++;
+        status['pending-bytes'] += stat.size;
+      } else {
+        status['disk-chunks']++;
+        status['disk-bytes'] += stat.size;
       }
-    });
+    }
   }
-  if (store.policy.fsyncFiles) for (const d of dirty) await store.fs.fsyncDir(d);
+  if (removedAny) await store.durability.chunkRemovalsDone();
 }

@@ -135,6 +135,6 @@ async function removeOne(store: Datastore, ref: SnapshotRef, log: Logger): Promi
 }
 
 async function syncRemovals(store: Datastore, entries: readonly PruneEntry[], o: PruneOptions): Promise<void> {
-  if (o.dryRun || !store.policy.syncfsAtFinish || !entries.some((e) => e.outcome === 'removed')) return;
-  await store.fs.syncfs(store.base);
+  if (o.dryRun || !entries.some((e) => e.outcome === 'removed')) return;
+  await store.durability.metadataBarrier();
 }

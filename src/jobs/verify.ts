@@ -3,14 +3,15 @@
  * unencrypted chunks, the size and digest of the decoded data; checks each blob's size and
  * SHA-256, and each index's csum against the manifest. A corrupt chunk is quarantined as
  * `<digest>.<n>.bad` so the next upload of it stores a fresh copy; a missing one is reported.
- * The outcome is recorded as `unprotected.verify_state = {upid, state}` in the manifest, written
- * atomically with the level's durability. A failed snapshot is skipped as "previous" by the next
+ * The outcome is recorded as `unprotected.verify_state = {upid, state}` in the manifest through
+ * the datastore's locked read-modify-write (`updateManifest`), the path notes and other changes
+ * take too: verify never writes back the copy it read at the start, so a change made meanwhile
+ * (notes set during a long verify) is kept. A failed snapshot is skipped as "previous" by the next
  * backup, so the client re-uploads its chunks: verify finds the damage, the next backup heals it.
  *
  * Chunks already checked in this job are not read again (`VerifyCache`), and a chunk found corrupt
  * fails every snapshot that references it.
  */
-import { join } from 'node:path';
 import { isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { sha256, toHex } from '../core/digest.ts';
 import type { Logger } from '../core/log.ts';
@@ -18,11 +19,10 @@ import type { SnapshotRef } from '../core/backup-ref.ts';
 import { blobHeader, decodeBlob, decodeChunk, verifyBlobCrc } from '../format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
-import { encodeManifestBlob, type Manifest } from '../format/manifest.ts';
+import type { Manifest } from '../format/manifest.ts';
 import type { Datastore } from '../datastore/datastore.ts';
 import { indexChunks } from '../datastore/index-files.ts';
-import { MANIFEST_NAME, snapshotDir } from '../datastore/layout.ts';
-import { atomicWrite } from '../storage/atomic-write.ts';
+import { snapshotDir } from '../datastore/layout.ts';
 
 export interface VerifyCache {
   readonly ok: Set<string>;
@@ -81,8 +81,9 @@ export async function verifySnapshot(store: Datastore, ref: SnapshotRef, o: Veri
       }
     }
     const state = errors.length === 0 ? 'ok' : 'failed';
-    manifest.unprotected['verify_state'] = { upid: o.upid, state };
-    await atomicWrite(store.fs, join(snapshotDir(store.base, ref), MANIFEST_NAME), encodeManifestBlob(manifest), { durable: store.policy.durableManifest });
+    await store.updateManifest(ref, (m) => {
+      m.unprotected['verify_state'] = { upid: o.upid, state };
+    });
     o.log[state === 'ok' ? 'info' : 'warn'](`verify ${name}: ${state}${errors.length ? ` (${errors.length} errors)` : ''}`);
     for (const e of errors) o.log.warn(`  ${e}`);
     return { snapshot: name, state, errors, quarantined };

@@ -9,6 +9,7 @@ import { generateKey } from '../../src/format/key-file.ts';
 import { checkUploadedChunk, inlineChunkChecker, pooledChunkChecker } from '../../src/chunks/chunk-check.ts';
 import { SlotPool } from '../../src/core/slot-pool.ts';
 import { pseudoRandom, tempStore } from '../helpers/datastore-fixture.ts';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 const data = pseudoRandom(100_000, 3);
 const digest = toHex(sha256(data));
@@ -19,7 +20,7 @@ test('ChunkStore.insert writes a new chunk under .chunks/XXXX/<digest>', async (
   try {
     const r = await t.store.chunks.insert(digest, blob);
     assert.deepEqual(r, { duplicate: false, size: blob.length, repaired: false });
-    const path = t.store.chunks.pathOf(digest);
+    const path = chunkPath(t.store.base, digest);
     assert.ok(path.endsWith(`/.chunks/${digest.slice(0, 4)}/${digest}`));
     assert.deepEqual(readFileSync(path), Buffer.from(blob));
   } finally {
@@ -31,7 +32,7 @@ test('ChunkStore.insert touches an existing chunk instead of rewriting it', asyn
   const t = await tempStore('none');
   try {
     await t.store.chunks.insert(digest, blob);
-    const path = t.store.chunks.pathOf(digest);
+    const path = chunkPath(t.store.base, digest);
     utimesSync(path, new Date(1_000_000_000_000), new Date(1_000_000_000_000));
     const ino = statSync(path).ino;
     const r = await t.store.chunks.insert(digest, blob);
@@ -59,7 +60,7 @@ for (const [what, damage] of [
     const t = await tempStore('none');
     try {
       await t.store.chunks.insert(digest, blob);
-      const path = t.store.chunks.pathOf(digest);
+      const path = chunkPath(t.store.base, digest);
       damage(path);
       assert.equal(await t.store.chunks.state(digest), 'broken');
       const r = await t.store.chunks.insert(digest, blob);
@@ -89,7 +90,7 @@ test('ChunkStore.insert replaces a stored encrypted chunk with a verified unencr
   try {
     const poison = encodeBlob(pseudoRandom(5000, 9), { compress: false, crypt: new CryptConfig(generateKey()) });
     await t.store.chunks.insert(digest, poison);
-    const path = t.store.chunks.pathOf(digest);
+    const path = chunkPath(t.store.base, digest);
     const r = await t.store.chunks.insert(digest, blob);
     assert.deepEqual(r, { duplicate: false, size: blob.length, repaired: true });
     assert.deepEqual(readFileSync(path), Buffer.from(blob));
@@ -107,7 +108,7 @@ test('ChunkStore.insert never lets an encrypted upload displace a stored unencry
     await t.store.chunks.insert(digest, blob);
     const enc = encodeBlob(pseudoRandom(5000, 9), { compress: false, crypt: new CryptConfig(generateKey()) });
     await assert.rejects(t.store.chunks.insert(digest, enc), (e) => isHoldfastError(e, 'CORRUPT'));
-    assert.deepEqual(readFileSync(t.store.chunks.pathOf(digest)), Buffer.from(blob));
+    assert.deepEqual(readFileSync(chunkPath(t.store.base, digest)), Buffer.from(blob));
   } finally {
     t.cleanup();
   }
@@ -122,7 +123,7 @@ test('ChunkStore.quarantine renames a chunk to <digest>.<n>.bad with the first f
     assert.ok((await t.store.chunks.quarantine(digest))?.endsWith(`${digest}.1.bad`));
     assert.equal(await t.store.chunks.quarantine(digest), undefined);
     const kinds = [];
-    for await (const e of t.store.chunks.entries()) kinds.push(e.kind);
+    for await (const e of t.store.chunks.list()) kinds.push(e.kind);
     assert.deepEqual(kinds.sort(), ['bad', 'bad']);
   } finally {
     t.cleanup();

@@ -36,6 +36,7 @@ import { newVerifyCache, verifySnapshot } from '../../src/jobs/verify.ts';
 import { MemoryLocker } from '../../src/storage/locker.ts';
 import type { SimFs } from '../../src/storage/testing/sim-fs.ts';
 import { backup, expectedChunks, groupKey, restore, sameData, snapshotKey, type BackupData, type Journal, type SnapshotRecord } from './workload-kit.ts';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 export const INVARIANTS = ['I1', 'I2', 'I3', 'I4'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
@@ -102,7 +103,7 @@ export async function checkCrashState(fs: SimFs, ctx: CheckContext): Promise<Sta
   v.exercised.unrestorable = listed.filter((s) => s.outcome?.kind === 'coded').length;
   checkDurable(ctx, listed, v);
   countLosses(ctx, listed, v);
-  await guarded(v, 'I2', () => checkVerify(store, listed, v));
+  await guarded(v, 'I2', () => checkVerify(store, fs, listed, v));
   await guarded(v, 'I4', () => checkCleanup(store, ctx, v));
   await guarded(v, 'I3', () => checkNextBackup(store, fs, ctx, v));
   v.exercised.repaired = log.lines.filter((l) => l.includes('found broken chunk')).length;
@@ -209,7 +210,7 @@ function countLosses(ctx: CheckContext, listed: readonly Listed[], v: Verdict): 
  * `failed`, one that did must come out `ok`, and each corrupt chunk verify could reach (through an
  * index that matches its manifest) must have moved to `.bad`.
  */
-async function checkVerify(store: Datastore, listed: readonly Listed[], v: Verdict): Promise<void> {
+async function checkVerify(store: Datastore, fs: SimFs, listed: readonly Listed[], v: Verdict): Promise<void> {
   const corruptBefore = new Map<string, string>();
   for (const s of listed) for (const [digest, state] of await reachableChunkStates(store, s)) if (state === 'corrupt') corruptBefore.set(digest, snapshotKey(s.ref));
   const cache = newVerifyCache();
@@ -221,9 +222,9 @@ async function checkVerify(store: Datastore, listed: readonly Listed[], v: Verdi
     if (!restored && r.state !== 'failed') v.add('I2', `${snapshotKey(s.ref)} does not restore (${outcomeText(s.outcome)}) but verify says ${r.state}`);
   }
   for (const [digest, key] of corruptBefore) {
-    const path = store.chunks.pathOf(digest);
-    const stillThere = (await store.fs.stat(path)) !== undefined;
-    const bad = await hasBadCopy(store, path);
+    const path = chunkPath(store.base, digest);
+    const stillThere = (await fs.stat(path)) !== undefined;
+    const bad = await hasBadCopy(fs, path);
     if (stillThere || !bad) v.add('I2', `corrupt chunk ${digest} of ${key} was not quarantined (still in place: ${stillThere}, .bad copy: ${bad})`);
   }
 }
@@ -270,8 +271,8 @@ async function chunkHealth(store: Datastore, digest: string, size: number): Prom
   }
 }
 
-async function hasBadCopy(store: Datastore, path: string): Promise<boolean> {
-  for (let n = 0; n < 10; n++) if (await store.fs.stat(`${path}.${n}.bad`)) return true;
+async function hasBadCopy(fs: SimFs, path: string): Promise<boolean> {
+  for (let n = 0; n < 10; n++) if (await fs.stat(`${path}.${n}.bad`)) return true;
   return false;
 }
 

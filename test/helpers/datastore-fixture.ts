@@ -15,7 +15,7 @@ import { dynamicIndexCsum } from '../../src/format/dynamic-index.ts';
 import { encodeManifestBlob, type Manifest } from '../../src/format/manifest.ts';
 import { BackupSession } from '../../src/datastore/backup-session.ts';
 import { createDatastoreTree } from '../../src/datastore/create-datastore.ts';
-import { Datastore } from '../../src/datastore/datastore.ts';
+import { Datastore, type DatastoreDeps } from '../../src/datastore/datastore.ts';
 import type { Fs } from '../../src/storage/fs-port.ts';
 import { FlockLocker, type Locker } from '../../src/storage/locker.ts';
 import { NodeFs } from '../../src/storage/node-fs.ts';
@@ -27,13 +27,13 @@ export interface TempStore {
   cleanup(): void;
 }
 
-export async function tempStore(level: SyncLevel, opts: { fs?: Fs; locker?: Locker } = {}): Promise<TempStore> {
+export async function tempStore(level: SyncLevel, opts: { fs?: Fs; locker?: Locker; makeBackend?: DatastoreDeps['makeBackend'] } = {}): Promise<TempStore> {
   const dir = makeTempDir('holdfast-ds-');
   const base = join(dir, 'store');
   const fs = opts.fs ?? new NodeFs();
   await createDatastoreTree(fs, base);
   const log = memoryLogger();
-  const store = new Datastore({ name: 'test', base, fs, locker: opts.locker ?? new FlockLocker(), log, syncLevel: level });
+  const store = new Datastore({ name: 'test', base, fs, locker: opts.locker ?? new FlockLocker(), log, syncLevel: level, ...(opts.makeBackend ? { makeBackend: opts.makeBackend } : {}) });
   return { store, dir, logLines: log.lines, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -30,6 +30,7 @@ import { ReaderProtocol } from '../../src/server/protocol/reader-protocol.ts';
 import { backupTransport, readerTransport } from '../helpers/in-process-transport.ts';
 import { pseudoRandom, tempStore, type TempStore } from '../helpers/datastore-fixture.ts';
 import { testTmpRoot } from '../helpers/tmp.ts';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -209,7 +210,7 @@ test('uploadSplitPxar falls back to reading every file, with a warning, when the
     }
   })();
   for (const c of list) {
-    const path = cycle.store.chunks.pathOf(toHex(c.digest));
+    const path = chunkPath(cycle.store.base, toHex(c.digest));
     const bytes = readFileSync(path);
     bytes[bytes.length - 1]! ^= 0xff;
     writeFileSync(path, bytes);

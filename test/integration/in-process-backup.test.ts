@@ -77,8 +77,8 @@ test('an encrypted backup restores only with its key and stores no plaintext chu
     await backup(t.store, ref, image, crypt);
     assert.deepEqual(await restore(t.store, ref, 'disk.img', crypt), Buffer.from(image));
     await assert.rejects(restore(t.store, ref, 'disk.img'), (e) => isHoldfastError(e, 'KEY_REQUIRED'));
-    for await (const e of t.store.chunks.entries()) {
-      const raw = await t.store.chunks.read(e.name);
+    for await (const e of t.store.chunks.list()) {
+      const raw = await t.store.chunks.read(e.key);
       assert.equal(Buffer.from(raw).includes(Buffer.from(image.subarray(0, 64))), false, 'plaintext leaked into a chunk');
     }
   } finally {

@@ -24,17 +24,18 @@ import { NodeFs } from '../../src/storage/node-fs.ts';
 import { SimFs } from '../../src/storage/testing/sim-fs.ts';
 import { backupChunks, pseudoRandom, sha256, tempStore } from '../helpers/datastore-fixture.ts';
 import { taskDouble } from './job-fixture.ts';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 const DAY_MS = 86_400_000;
 const hex = (b: Uint8Array): string => Buffer.from(sha256(b)).toString('hex');
 const chunksOf = (seeds: readonly number[]): Uint8Array[] => seeds.map((s) => pseudoRandom(8 * 1024, s));
 
 /** Makes these chunk-store files look `ageMs` old (atime), as if nothing touched them since. */
-async function age(store: Datastore, paths: readonly string[], ageMs: number): Promise<void> {
-  for (const p of paths) await store.fs.touchAtime(p, Date.now() - ageMs);
+async function age(paths: readonly string[], ageMs: number): Promise<void> {
+  for (const p of paths) await new NodeFs().touchAtime(p, Date.now() - ageMs);
 }
 
-const pathsOf = (store: Datastore, digests: Iterable<string>): string[] => [...digests].map((d) => store.chunks.pathOf(d));
+const pathsOf = (store: Datastore, digests: Iterable<string>): string[] => [...digests].map((d) => chunkPath(store.base, d));
 
 async function insertGarbage(store: Datastore, seeds: readonly number[]): Promise<string[]> {
   const out: string[] = [];
@@ -53,7 +54,7 @@ test('runGcJob beside a running backup (new, deduplicated and reused chunks, cut
     const firstChunks = chunksOf([1, 2, 3, 4, 5, 6]);
     await backupChunks(store, first, firstChunks);
     const garbage = await insertGarbage(store, [901, 902, 903]);
-    await age(store, pathsOf(store, [...firstChunks.map(hex), ...garbage]), 3 * DAY_MS);
+    await age(pathsOf(store, [...firstChunks.map(hex), ...garbage]), 3 * DAY_MS);
 
     // the second backup: its previous is `first`; it reuses chunks 1-2 by digest (no upload),
     // uploads 3-4 again (deduplicated: touched) and 5 new chunks
@@ -110,11 +111,11 @@ test('runGcJob removes exactly the unreferenced chunks, old .bad files and lefto
     await backupChunks(store, refs[1]!, chunksOf([2, 3, 4]));
     const referenced = new Set(chunksOf([1, 2, 3, 4]).map(hex));
     const garbage = await insertGarbage(store, [50, 51, 52, 53]);
-    const badPath = `${store.chunks.pathOf(garbage[0]!)}.0.bad`;
+    const badPath = `${chunkPath(store.base, garbage[0]!)}.0.bad`;
     writeFileSync(badPath, 'quarantined long ago');
-    const tempPath = `${store.chunks.pathOf(garbage[1]!)}.tmp_leftover`;
+    const tempPath = `${chunkPath(store.base, garbage[1]!)}.tmp_leftover`;
     writeFileSync(tempPath, 'half an insert');
-    await age(store, [...pathsOf(store, [...referenced, ...garbage]), badPath], 2 * DAY_MS);
+    await age([...pathsOf(store, [...referenced, ...garbage]), badPath], 2 * DAY_MS);
     utimesSync(tempPath, new Date(Date.now() - 2 * DAY_MS), new Date(Date.now() - 2 * DAY_MS));
 
     const task = taskDouble();

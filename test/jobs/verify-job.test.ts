@@ -6,7 +6,11 @@ import { isHoldfastError } from '../../src/core/errors.ts';
 import { indexChunks } from '../../src/datastore/index-files.ts';
 import { runVerifyJob, type VerifyReport } from '../../src/jobs/verify-job.ts';
 import { pseudoRandom, tempStore } from '../helpers/datastore-fixture.ts';
-import { backupData, restoreData, taskDouble } from './job-fixture.ts';
+import { backupData, restoreData, taskDouble, TEST_UPID } from './job-fixture.ts';
+import { verifySnapshot } from '../../src/jobs/verify.ts';
+import { memoryLogger } from '../../src/core/log.ts';
+import { LocalChunkBackend } from '../../src/chunks/local-chunk-backend.ts';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 const TUNING = { verificationReaders: 2, verificationWorkers: 2 };
 const PIECE = 16 * 1024;
@@ -20,7 +24,7 @@ test('runVerifyJob names and quarantines a flipped, a truncated, an empty and a 
     await backupData(store, first, data, PIECE);
     const digests = indexChunks('data.pxar.didx', await store.readSnapshotFile(first, 'data.pxar.didx')).map((c) => c.digest);
     const [flipped, truncated, emptied, missing] = digests as [string, string, string, string];
-    const path = (d: string): string => store.chunks.pathOf(d);
+    const path = (d: string): string => chunkPath(store.base, d);
     const bytes = readFileSync(path(flipped));
     bytes[bytes.length - 5]! ^= 0x10;
     writeFileSync(path(flipped), bytes);
@@ -49,6 +53,41 @@ test('runVerifyJob names and quarantines a flipped, a truncated, an empty and a 
     const healed = await runVerifyJob(store, { kind: 'snapshot', snapshot: second }, again, { filter: { ignoreVerified: false }, tuning: TUNING });
     assert.deepEqual([healed.ok, healed.failed], [1, 0]);
     assert.deepEqual(await restoreData(store, second), Buffer.from(data));
+  } finally {
+    t.cleanup();
+  }
+});
+
+/** The local backend with a hook that runs once, inside the first chunk read after it is armed. */
+class HookedBackend extends LocalChunkBackend {
+  onRead: (() => Promise<void>) | undefined;
+
+  override async get(key: string): Promise<Uint8Array> {
+    const hook = this.onRead;
+    this.onRead = undefined;
+    if (hook) await hook();
+    return super.get(key);
+  }
+}
+
+test('verifySnapshot keeps notes set while it runs: it records its state through updateManifest', async () => {
+  let backend: HookedBackend | undefined;
+  const t = await tempStore('file', { makeBackend: (fs, base) => (backend = new HookedBackend({ fs, base })) });
+  try {
+    const store = t.store;
+    const ref: SnapshotRef = { ns: '', type: 'host', id: 'notes', time: 1_700_000_000 };
+    await backupData(store, ref, pseudoRandom(4 * PIECE, 7), PIECE);
+    backend!.onRead = async () => {
+      await store.updateManifest(ref, (m) => {
+        m.unprotected['notes'] = 'set during verify';
+      });
+    };
+    const r = await verifySnapshot(store, ref, { upid: TEST_UPID, log: memoryLogger() });
+    assert.equal(r.state, 'ok');
+    assert.equal(backend!.onRead, undefined, 'the hook ran inside the verify');
+    const m = await store.readManifest(ref);
+    assert.equal(m.unprotected['notes'], 'set during verify');
+    assert.deepEqual(m.unprotected['verify_state'], { upid: TEST_UPID, state: 'ok' });
   } finally {
     t.cleanup();
   }

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BACKUP_TYPES } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
-import { chunkPath } from '../../chunks/chunk-path.ts';
+import { LocalChunkBackend } from '../../chunks/local-chunk-backend.ts';
 import type { SyncLevel } from '../../core/sync-level.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { DatastoreAdmin } from '../../datastore/datastore-admin.ts';
@@ -161,7 +161,8 @@ export async function emptyDatastore(base: string): Promise<number> {
       }
     }
   }
-  for (const d of digests) await rm(chunkPath(base, d), { force: true });
+  const chunks = new LocalChunkBackend({ fs: new NodeFs(), base });
+  for (const d of digests) await chunks.remove(d);
   for (const type of BACKUP_TYPES) await rm(join(base, type), { recursive: true, force: true });
   return digests.size;
 }

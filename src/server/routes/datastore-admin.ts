@@ -11,7 +11,6 @@
  * - changing notes or the protected flag needs Datastore.Modify, or Datastore.Backup as owner;
  *   deleting a snapshot needs Datastore.Modify, or Datastore.Prune as owner.
  */
-import { statfs } from 'node:fs/promises';
 import { bool, groupRef, namespace, requiredText, snapshotRef, text } from '../../core/args.ts';
 import { formatTime, type GroupRef } from '../../core/backup-ref.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../../core/errors.ts';
@@ -57,19 +56,19 @@ async function needGroup(store: Datastore, scope: Scope, g: GroupRef, authId: st
 
 /** Size, use and dedup of a datastore's filesystem and its last GC. */
 export async function storeStatus(s: Datastore): Promise<Record<string, unknown>> {
-  const st = await statfs(s.base);
+  const usage = await s.chunks.usage();
   let gc: unknown = null;
   try {
-    gc = JSON.parse(Buffer.from(await s.fs.readFile(`${s.base}/${GC_STATUS_NAME}`)).toString('utf8'));
+    gc = JSON.parse((await s.readStoreFile(GC_STATUS_NAME)) ?? 'null');
   } catch {
     gc = null;
   }
   const g = gc as { 'index-data-bytes'?: number; 'disk-bytes'?: number } | null;
   const dedup = g?.['index-data-bytes'] && g['disk-bytes'] ? g['index-data-bytes'] / g['disk-bytes'] : null;
   return {
-    total: st.blocks * st.bsize,
-    used: (st.blocks - st.bfree) * st.bsize,
-    avail: st.bavail * st.bsize,
+    total: usage?.total ?? null,
+    used: usage?.used ?? null,
+    avail: usage?.avail ?? null,
     'sync-level': s.syncLevel,
     'sync-counts': s.syncCounts(),
     // as PBS: the deduplication factor of the last GC (referenced bytes / stored bytes)

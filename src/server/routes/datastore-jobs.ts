@@ -10,7 +10,6 @@
  *     POST …/prune-datastore  start a prune task over a namespace → UPID     Datastore.Modify
  *                             (ns, keep-* — default the datastore's own — dry-run)
  */
-import { join } from 'node:path';
 import { bool, groupRef, int, namespace, snapshotRef, text, type Args } from '../../core/args.ts';
 import type { SnapshotRef } from '../../core/backup-ref.ts';
 import { isHoldfastError } from '../../core/errors.ts';
@@ -76,7 +75,8 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
         const store = await jobs.registry.get(name, 'read');
         let status: Record<string, unknown> = { upid: null };
         try {
-          status = JSON.parse(Buffer.from(await store.fs.readFile(join(store.base, GC_STATUS_NAME))).toString('utf8')) as Record<string, unknown>;
+          const text = await store.readStoreFile(GC_STATUS_NAME);
+          if (text !== undefined) status = JSON.parse(text) as Record<string, unknown>;
         } catch (e) {
           if (!isHoldfastError(e, 'NOT_FOUND') && !(e instanceof SyntaxError)) throw e;
         }

@@ -1,0 +1,145 @@
+/**
+ * Durability: the one place that turns a datastore's sync level into fsync/syncfs calls. Every
+ * write, create and remove of a datastore's metadata goes through an operation named after its
+ * intent; no other module asks which level is set (see docs/durability.md for each promise).
+ *
+ * | operation            | none | filesystem                   | file                          |
+ * | chunk put            | —    | — (the barrier covers it)    | fsync file + prefix dir       |
+ * | writeMetadata        | —    | —                            | fsync file + dir              |
+ * | writeManifest        | —    | fsync file + dir             | fsync file + dir              |
+ * | makeDirectory/remove | —    | —                            | fsync parent dir              |
+ * | barrier              | —    | one syncfs (backend flush)   | — (each write was synced)     |
+ * | metadataBarrier      | —    | syncfs of the metadata fs    | —                             |
+ * | chunkRemovalsDone    | —    | —                            | backend flush                 |
+ * | syncEverything, writeDurably, removeDurably: at every level (level switches, in-use marker) |
+ *
+ * Chunk puts are the backend's (ChunkStore asks `chunkWritesDurable`). A failed sync propagates
+ * and is never retried: the caller fails its operation (and the Datastore stops acknowledging).
+ */
+import { dirname, join } from 'node:path';
+import { isHoldfastError } from '../core/errors.ts';
+import { writePolicy, type SyncLevel, type WritePolicy } from '../core/sync-level.ts';
+import { atomicWrite } from '../storage/atomic-write.ts';
+import type { Fs } from '../storage/fs-port.ts';
+import { removeTree } from '../storage/remove-tree.ts';
+
+export interface DurabilityDeps {
+  /** the datastore's metadata filesystem */
+  readonly fs: Fs;
+  readonly base: string;
+  readonly level: () => SyncLevel;
+  /** the chunk backend's barrier (ChunkBackend.flush) */
+  readonly flushChunks: () => Promise<void>;
+  /** whether that flush syncs the filesystem under `base` too (ChunkBackend.flushScope) */
+  readonly flushCoversBase: boolean;
+}
+
+export class Durability {
+  readonly #deps: DurabilityDeps;
+  readonly #fs: Fs;
+
+  constructor(deps: DurabilityDeps) {
+    this.#deps = deps;
+    this.#fs = deps.fs;
+  }
+
+  get #policy(): WritePolicy {
+    return writePolicy(this.#deps.level());
+  }
+
+  /** Whether each chunk put must be durable on its own. */
+  get chunkWritesDurable(): boolean {
+    return this.#policy.fsyncChunks;
+  }
+
+  /** An index, blob, owner, notes or status file, replaced atomically. */
+  async writeMetadata(path: string, data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    await atomicWrite(this.#fs, path, bytes, { durable: this.#policy.fsyncFiles });
+  }
+
+  /**
+   * A snapshot's manifest, replaced atomically; durable at the levels that promise it before the
+   * backup is acknowledged. `unsynced` is for the crash explorer's deliberate break only.
+   */
+  async writeManifest(path: string, bytes: Uint8Array, testOnly: { readonly unsynced?: boolean } = {}): Promise<void> {
+    await atomicWrite(this.#fs, path, bytes, { durable: this.#policy.durableManifest && testOnly.unsynced !== true });
+  }
+
+  /** A file that must be durable whatever the level (the in-use marker). */
+  async writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+    await atomicWrite(this.#fs, path, bytes, { durable: true });
+  }
+
+  /** mkdir; its entry in the parent is made durable at `file`. ALREADY_EXISTS/NOT_FOUND propagate. */
+  async makeDirectory(dir: string): Promise<void> {
+    await this.#fs.mkdir(dir, { mode: 0o755 });
+    await this.directoryChanged(dirname(dir));
+  }
+
+  /** Unlinks a file if present (false when absent); the removal is durable at `file`. */
+  async removeFile(path: string): Promise<boolean> {
+    try {
+      await this.#fs.unlink(path);
+    } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) return false;
+      throw e;
+    }
+    await this.directoryChanged(dirname(path));
+    return true;
+  }
+
+  /** Unlinks a file and makes that durable whatever the level (the in-use marker). */
+  async removeDurably(path: string): Promise<void> {
+    await this.#fs.unlink(path);
+    await this.#fs.fsyncDir(dirname(path));
+  }
+
+  /**
+   * Removes a snapshot directory: the manifest first (once it is gone the snapshot is unfinished,
+   * whatever else remains), then the rest; each step durable at `file`.
+   */
+  async removeSnapshot(dir: string, manifestName: string): Promise<void> {
+    await this.removeFile(join(dir, manifestName));
+    await removeTree(this.#fs, dir);
+    await this.directoryChanged(dirname(dir));
+  }
+
+  /** `rm -r` without syncs: for what was never acknowledged (an unfinished snapshot, an empty new group). */
+  async discard(path: string): Promise<void> {
+    await removeTree(this.#fs, path);
+  }
+
+  /**
+   * The backup barrier, before its manifest: at `filesystem` the backend's flush (one syncfs
+   * locally), which makes every chunk and metadata write before it durable.
+   */
+  async barrier(): Promise<void> {
+    if (this.#policy.syncfsAtFinish) await this.#syncAll();
+  }
+
+  /** At `filesystem`, makes metadata removals (prune, forget) durable before chunks go (GC). */
+  async metadataBarrier(): Promise<void> {
+    if (this.#policy.syncfsAtFinish) await this.#fs.syncfs(this.#deps.base);
+  }
+
+  /** After GC removed chunks: at `file`, their removal is made durable (the backend's flush). */
+  async chunkRemovalsDone(): Promise<void> {
+    if (this.#policy.fsyncFiles) await this.#deps.flushChunks();
+  }
+
+  /** Everything written so far durable, whatever the level (level switch, clean close). */
+  async syncEverything(): Promise<void> {
+    await this.#syncAll();
+  }
+
+  async #syncAll(): Promise<void> {
+    await this.#deps.flushChunks();
+    if (!this.#deps.flushCoversBase) await this.#fs.syncfs(this.#deps.base);
+  }
+
+  /** After a change to `dir`'s entries made elsewhere (a recursive mkdir): durable at `file`. */
+  async directoryChanged(dir: string): Promise<void> {
+    if (this.#policy.fsyncFiles) await this.#fs.fsyncDir(dir);
+  }
+}
