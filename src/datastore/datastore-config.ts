@@ -10,13 +10,10 @@
  * and the file is replaced atomically and durably, so concurrent `holdfast datastore` commands and
  * the server never lose each other's updates and a power loss leaves the old or the new file.
  */
-import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
-import { formatSectionConfig, parseSectionConfig, type Section } from '../format/section-config.ts';
+import type { Section } from '../format/section-config.ts';
 import { formatTuning, parseTuning, type DatastoreTuning } from '../format/tuning.ts';
-import { atomicWrite } from '../storage/atomic-write.ts';
-import { readTextIfExists } from '../storage/read-text.ts';
-import { withLock } from '../storage/file-lock.ts';
+import { SectionConfigFile } from '../storage/config-files.ts';
 import type { Fs } from '../storage/fs-port.ts';
 
 export const DATASTORE_CFG = 'datastore.cfg';
@@ -50,38 +47,16 @@ export function describeDatastore(c: DatastoreConfig): Record<string, unknown> {
   };
 }
 
-export class DatastoreConfigFile {
-  readonly #fs: Fs;
-  readonly #dir: string;
-
+/** datastore.cfg: the configured datastores (storage/config-files.ts does the file handling). */
+export class DatastoreConfigFile extends SectionConfigFile<DatastoreConfig> {
   constructor(fs: Fs, configDir: string) {
-    this.#fs = fs;
-    this.#dir = configDir;
-  }
-
-  get path(): string {
-    return join(this.#dir, DATASTORE_CFG);
-  }
-
-  async list(): Promise<DatastoreConfig[]> {
-    const text = await readTextIfExists(this.#fs, this.path);
-    return text === undefined ? [] : parseSectionConfig(text, this.path).map(fromSection(this.path));
+    super(fs, configDir, { file: DATASTORE_CFG, lock: LOCK_FILE, fromSection: (s, path) => fromSection(path)(s), toSection });
   }
 
   async get(name: string): Promise<DatastoreConfig> {
     const found = (await this.list()).find((c) => c.name === name);
     if (!found) throw fail('DATASTORE_NOT_FOUND', `datastore '${name}' does not exist`, { name });
     return found;
-  }
-
-  /** Read-modify-write under the config lock; `fn` returns the new list. */
-  async update(fn: (current: DatastoreConfig[]) => DatastoreConfig[] | Promise<DatastoreConfig[]>): Promise<void> {
-    await this.#fs.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    await withLock(join(this.#dir, LOCK_FILE), async () => {
-      const next = await fn(await this.list());
-      const text = formatSectionConfig(next.map(toSection));
-      await atomicWrite(this.#fs, this.path, Buffer.from(text), { durable: true, perm: 0o640 });
-    });
   }
 }
 

@@ -11,7 +11,6 @@
  */
 import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
-import { formatSectionConfig, parseSectionConfig } from '../format/section-config.ts';
 import { parsePropertyMap } from '../format/property-string.ts';
 import {
   checkKeyText,
@@ -23,15 +22,12 @@ import {
   type S3Endpoint,
   type S3EndpointInput,
 } from '../format/s3-endpoint-config.ts';
-import { atomicWrite } from '../storage/atomic-write.ts';
-import { withLock } from '../storage/file-lock.ts';
+import { SecretsFile, SectionConfigFile } from '../storage/config-files.ts';
 import type { Fs } from '../storage/fs-port.ts';
-import { readTextIfExists } from '../storage/read-text.ts';
 import { DatastoreConfigFile } from './datastore-config.ts';
 
 export const S3_SECRETS_FILE = 's3-secrets.json';
 const LOCK_FILE = '.s3.lck';
-const SECRET_MODE = 0o600;
 const CONFIG_MODE = 0o640;
 
 /** An endpoint with its secret: what a client needs to sign requests. */
@@ -52,19 +48,22 @@ export interface S3EndpointPatch {
 export class S3EndpointStore {
   readonly #fs: Fs;
   readonly #dir: string;
+  readonly #config: SectionConfigFile<S3Endpoint>;
+  readonly #secretsFile: SecretsFile;
 
   constructor(fs: Fs, configDir: string) {
     this.#fs = fs;
     this.#dir = configDir;
+    this.#config = new SectionConfigFile(fs, configDir, { file: S3_CFG, lock: LOCK_FILE, fromSection: s3EndpointFromSection, toSection: s3EndpointToSection, mode: CONFIG_MODE });
+    this.#secretsFile = new SecretsFile(fs, join(configDir, S3_SECRETS_FILE), 'endpoint ids');
   }
 
   get path(): string {
-    return join(this.#dir, S3_CFG);
+    return this.#config.path;
   }
 
-  async list(): Promise<S3Endpoint[]> {
-    const text = await readTextIfExists(this.#fs, this.path);
-    return text === undefined ? [] : parseSectionConfig(text, this.path).map((s) => s3EndpointFromSection(s, this.path));
+  list(): Promise<S3Endpoint[]> {
+    return this.#config.list();
   }
 
   async get(id: string): Promise<S3Endpoint> {
@@ -75,7 +74,7 @@ export class S3EndpointStore {
 
   async getWithSecret(id: string): Promise<S3EndpointWithSecret> {
     const endpoint = await this.get(id);
-    const secretKey = (await this.#secrets())[id];
+    const secretKey = (await this.#secretsFile.read())[id];
     if (secretKey === undefined) throw fail('INVALID_CONFIG', `${S3_SECRETS_FILE} has no secret key for S3 endpoint '${id}'`, { id });
     return { ...endpoint, secretKey };
   }
@@ -86,7 +85,7 @@ export class S3EndpointStore {
     return this.#locked(async () => {
       const all = await this.list();
       if (all.some((e) => e.id === endpoint.id)) throw fail('ALREADY_EXISTS', `S3 endpoint '${endpoint.id}' exists already`, { id: endpoint.id });
-      await this.#writeSecrets({ ...(await this.#secrets()), [endpoint.id]: secret });
+      await this.#secretsFile.change({ [endpoint.id]: secret });
       await this.#writeConfig([...all, endpoint]);
       return endpoint;
     });
@@ -99,7 +98,7 @@ export class S3EndpointStore {
       const old = all.find((e) => e.id === id);
       if (!old) throw fail('NOT_FOUND', `S3 endpoint '${id}' does not exist`, { id });
       const next = makeS3Endpoint(merge(old, patch));
-      if (secret !== undefined) await this.#writeSecrets({ ...(await this.#secrets()), [id]: secret });
+      if (secret !== undefined) await this.#secretsFile.change({ [id]: secret });
       await this.#writeConfig(all.map((e) => (e.id === id ? next : e)));
       return next;
     });
@@ -113,9 +112,7 @@ export class S3EndpointStore {
       const users = await this.#datastoresUsing(id);
       if (users.length > 0) throw fail('LOCKED', `S3 endpoint '${id}' is used by datastore ${users.join(', ')}`, { id, datastores: users });
       await this.#writeConfig(all.filter((e) => e.id !== id));
-      const secrets = await this.#secrets();
-      delete secrets[id];
-      await this.#writeSecrets(secrets);
+      await this.#secretsFile.change({ [id]: null });
     });
   }
 
@@ -124,35 +121,12 @@ export class S3EndpointStore {
     return stores.filter((s) => backendClient(s.props.get('backend')) === id).map((s) => s.name);
   }
 
-  async #secrets(): Promise<Record<string, string>> {
-    const file = join(this.#dir, S3_SECRETS_FILE);
-    const text = await readTextIfExists(this.#fs, file);
-    if (text === undefined) return {};
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw fail('INVALID_CONFIG', `${file} is not valid JSON`, { file }, e);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
-      throw fail('INVALID_CONFIG', `${file} must map endpoint ids to secret keys`, { file });
-    }
-    return { ...(parsed as Record<string, string>) };
+  #writeConfig(endpoints: readonly S3Endpoint[]): Promise<void> {
+    return this.#config.write(endpoints);
   }
 
-  async #writeSecrets(secrets: Record<string, string>): Promise<void> {
-    const text = `${JSON.stringify(secrets, null, 2)}\n`;
-    await atomicWrite(this.#fs, join(this.#dir, S3_SECRETS_FILE), Buffer.from(text), { durable: true, perm: SECRET_MODE });
-  }
-
-  async #writeConfig(endpoints: readonly S3Endpoint[]): Promise<void> {
-    const text = formatSectionConfig(endpoints.map(s3EndpointToSection));
-    await atomicWrite(this.#fs, this.path, Buffer.from(text), { durable: true, perm: CONFIG_MODE });
-  }
-
-  async #locked<T>(fn: () => Promise<T>): Promise<T> {
-    await this.#fs.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    return withLock(join(this.#dir, LOCK_FILE), fn);
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#config.locked(fn);
   }
 }
 

@@ -25,10 +25,8 @@
 import { join } from 'node:path';
 import { fail } from '../../core/errors.ts';
 import { formatSectionConfig, parseSectionConfig, type Section } from '../../format/section-config.ts';
-import { atomicWrite } from '../../storage/atomic-write.ts';
-import { withLock } from '../../storage/file-lock.ts';
+import { SecretsFile, SectionConfigFile } from '../../storage/config-files.ts';
 import type { Fs } from '../../storage/fs-port.ts';
-import { readTextIfExists } from '../../storage/read-text.ts';
 
 export const NOTIFICATIONS_CFG = 'notifications.cfg';
 export const NOTIFICATION_SECRETS = 'notifications-secrets.json';
@@ -128,15 +126,9 @@ function matcher(s: Section): Matcher {
 }
 
 export function parseNotificationConfig(text: string, fileName: string): NotificationConfig {
-  const targets: Target[] = [];
-  const matchers: Matcher[] = [];
-  for (const s of parseSectionConfig(text, fileName)) {
-    if (s.type === 'webhook' || s.type === 'smtp') targets.push(target(s));
-    else if (s.type === 'matcher') matchers.push(matcher(s));
-    else throw fail('INVALID_CONFIG', `${fileName}: unknown section type '${s.type}' (webhook, smtp, matcher)`, { type: s.type });
-  }
-  checkReferences({ targets, matchers });
-  return { targets, matchers };
+  const c = split(parseSectionConfig(text, fileName).map((s) => entryFromSection(s, fileName)));
+  checkReferences(c);
+  return c;
 }
 
 function checkReferences(c: NotificationConfig): void {
@@ -145,70 +137,68 @@ function checkReferences(c: NotificationConfig): void {
   }
 }
 
+const props = (entries: readonly (readonly [string, string | undefined])[]): Map<string, string> => new Map(entries.filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+
+function targetToSection(t: Target): Section {
+  if (t.kind === 'webhook') return { type: 'webhook', id: t.name, props: props([['url', t.url], ['comment', t.comment]]) };
+  return {
+    type: 'smtp',
+    id: t.name,
+    props: props([['server', t.server], ['port', String(t.port)], ['mode', t.mode], ['from-address', t.fromAddress], ['mailto', t.mailto.join(',')], ['username', t.username], ['comment', t.comment]]),
+  };
+}
+
+function matcherToSection(m: Matcher): Section {
+  return { type: 'matcher', id: m.name, props: props([['match-severity', m.severities.join(',')], ['match-type', m.types.join(',')], ['target', m.targets.join(',')], ['comment', m.comment]]) };
+}
+
 export function formatNotificationConfig(c: NotificationConfig): string {
-  const sections: Section[] = [];
-  const props = (entries: readonly (readonly [string, string | undefined])[]): Map<string, string> => new Map(entries.filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
-  for (const t of c.targets) {
-    if (t.kind === 'webhook') sections.push({ type: 'webhook', id: t.name, props: props([['url', t.url], ['comment', t.comment]]) });
-    else
-      sections.push({
-        type: 'smtp',
-        id: t.name,
-        props: props([['server', t.server], ['port', String(t.port)], ['mode', t.mode], ['from-address', t.fromAddress], ['mailto', t.mailto.join(',')], ['username', t.username], ['comment', t.comment]]),
-      });
-  }
-  for (const m of c.matchers) {
-    sections.push({ type: 'matcher', id: m.name, props: props([['match-severity', m.severities.join(',')], ['match-type', m.types.join(',')], ['target', m.targets.join(',')], ['comment', m.comment]]) });
-  }
-  return formatSectionConfig(sections);
+  return formatSectionConfig([...c.targets.map(targetToSection), ...c.matchers.map(matcherToSection)]);
+}
+
+/** Targets and matchers as file entries, so that storage/config-files.ts handles the file. */
+type Entry = { readonly target: Target } | { readonly matcher: Matcher };
+
+function entryFromSection(s: Section, path: string): Entry {
+  if (s.type === 'webhook' || s.type === 'smtp') return { target: target(s) };
+  if (s.type === 'matcher') return { matcher: matcher(s) };
+  throw fail('INVALID_CONFIG', `${path}: unknown section type '${s.type}' (webhook, smtp, matcher)`, { type: s.type });
+}
+
+function entryToSection(e: Entry): Section {
+  return 'target' in e ? targetToSection(e.target) : matcherToSection(e.matcher);
+}
+
+function split(entries: readonly Entry[]): NotificationConfig {
+  return { targets: entries.flatMap((e) => ('target' in e ? [e.target] : [])), matchers: entries.flatMap((e) => ('matcher' in e ? [e.matcher] : [])) };
 }
 
 /** The config file and its secrets, read fresh on every use so edits apply without a restart. */
 export class NotificationConfigFile {
-  readonly #fs: Fs;
-  readonly #dir: string;
+  readonly #config: SectionConfigFile<Entry>;
+  readonly #secrets: SecretsFile;
 
   constructor(fs: Fs, configDir: string) {
-    this.#fs = fs;
-    this.#dir = configDir;
+    this.#config = new SectionConfigFile<Entry>(fs, configDir, { file: NOTIFICATIONS_CFG, lock: LOCK_FILE, fromSection: entryFromSection, toSection: entryToSection, check: (all) => checkReferences(split(all)) });
+    this.#secrets = new SecretsFile(fs, join(configDir, NOTIFICATION_SECRETS), 'target names');
   }
 
   async load(): Promise<NotificationConfig> {
-    const path = join(this.#dir, NOTIFICATIONS_CFG);
-    const text = await readTextIfExists(this.#fs, path);
-    return text === undefined ? { targets: [], matchers: [] } : parseNotificationConfig(text, path);
+    return split(await this.#config.list());
   }
 
   /** The secret of target `name` (SMTP password, webhook Authorization header), if any. */
   async secret(name: string): Promise<string | undefined> {
-    return (await this.#secrets())[name];
+    return (await this.#secrets.read())[name];
   }
 
   /** Read-modify-write under the config lock; `secrets` set (string) or remove (null) entries. */
   async update(fn: (c: NotificationConfig) => NotificationConfig, secrets: Readonly<Record<string, string | null>> = {}): Promise<void> {
-    await this.#fs.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    await withLock(join(this.#dir, LOCK_FILE), async () => {
+    await this.#config.locked(async () => {
       const next = fn(await this.load());
       checkReferences(next);
-      const text = formatNotificationConfig(next);
-      parseNotificationConfig(text, NOTIFICATIONS_CFG); // what is written must read back
-      if (Object.keys(secrets).length > 0) {
-        const all = await this.#secrets();
-        for (const [k, v] of Object.entries(secrets)) {
-          if (v === null) delete all[k];
-          else all[k] = v;
-        }
-        await atomicWrite(this.#fs, join(this.#dir, NOTIFICATION_SECRETS), Buffer.from(`${JSON.stringify(all, null, 2)}\n`), { durable: true, perm: 0o600 });
-      }
-      await atomicWrite(this.#fs, join(this.#dir, NOTIFICATIONS_CFG), Buffer.from(text), { durable: true, perm: 0o640 });
+      if (Object.keys(secrets).length > 0) await this.#secrets.change(secrets);
+      await this.#config.write([...next.targets.map((target) => ({ target })), ...next.matchers.map((matcher) => ({ matcher }))]);
     });
-  }
-
-  async #secrets(): Promise<Record<string, string>> {
-    const text = await readTextIfExists(this.#fs, join(this.#dir, NOTIFICATION_SECRETS));
-    if (text === undefined) return {};
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null) throw fail('INVALID_CONFIG', `${NOTIFICATION_SECRETS} is not a JSON object`, {});
-    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
   }
 }
