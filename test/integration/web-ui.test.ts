@@ -247,16 +247,24 @@ async function optionsPage(r: Rig, page: Page): Promise<void> {
   await go(page, '#/options/default');
   await page.check('input[name=maintenance-type][value=read-only]');
   await page.fill('input[name=maintenance-message]', 'disks, then cables');
-  await page.click('form.options button[type=submit]');
-  await notice(page, 'Options saved');
+  await saveOptions(page);
   assert.equal((await r.hs.registry.config('default')).props.get('maintenance-mode'), 'type=read-only,message="disks, then cables"');
   await assert.rejects(r.hs.registry.get('default', 'write'), /read-only for maintenance: disks, then cables/);
   await go(page, '#/options/default');
   assert.equal(await page.inputValue('input[name=maintenance-message]'), 'disks, then cables');
   await page.check('input[name=maintenance-type][value=""]');
-  await page.click('form.options button[type=submit]');
-  await notice(page, 'Options saved');
+  await saveOptions(page);
   assert.equal((await r.hs.registry.config('default')).props.get('maintenance-mode'), undefined);
+}
+
+/**
+ * Saves the options form and waits for the server's answer to its PUT (the "Options saved" notice
+ * of an earlier save may still be showing, so it cannot tell this save apart).
+ */
+async function saveOptions(page: Page): Promise<void> {
+  const answered = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes('/config/datastore/default'));
+  await page.click('form.options button[type=submit]');
+  assert.equal((await answered).status(), 200);
 }
 
 async function gcAndLog(page: Page, shot: () => Promise<unknown>): Promise<void> {
