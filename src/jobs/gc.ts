@@ -53,6 +53,14 @@ export interface GcStatus {
 }
 
 const SAFETY_MARGIN_MS = 300_000;
+/**
+ * File timestamps come from the kernel's coarse clock, which may be a tick behind the process
+ * clock that stamped phase 1's start: a chunk marked right after the start can carry an atime a
+ * few ms before it. Counting "marked in this GC" from 1 s earlier keeps such chunks in the
+ * on-disk figures (and the dedup factor) instead of "pending". It only moves chunks between two
+ * reported counts; what is removed depends on the cutoff alone.
+ */
+const MARK_CLOCK_SLACK_MS = 1_000;
 
 export async function garbageCollect(store: Datastore, o: GcOptions): Promise<GcStatus> {
   const now = o.now ?? Date.now;
@@ -71,7 +79,7 @@ export async function garbageCollect(store: Datastore, o: GcOptions): Promise<Gc
     // the sweep unlinks their chunks, so a power loss cannot bring back a snapshot whose chunks are
     // gone. (`file` fsyncs each removal already; `none` promises nothing.)
     await store.durability.metadataBarrier();
-    await sweepPhase(store, o, status, minAtime, oldest ?? phase1Start);
+    await sweepPhase(store, o, status, minAtime, (oldest ?? phase1Start) - MARK_CLOCK_SLACK_MS);
     o.log.info(
       `phase 2 done: removed ${status['removed-chunks']} chunks (${status['removed-bytes']} bytes), ${status['pending-chunks']} pending, ${status['disk-chunks']} on disk (${status['disk-bytes']} bytes)`,
     );
