@@ -3,12 +3,17 @@
 import tseslint from 'typescript-eslint';
 
 const LAYERS = ['core', 'format', 'storage', 'chunks', 'datastore', 'jobs', 'server'];
-const ALL = [...LAYERS, 'client', 'cli'];
+const ALL = [...LAYERS, 'remote', 'client', 'cli'];
 
-/** Which src/ folders each layer may import. */
+/**
+ * Which src/ folders each layer may import. `remote` (the PBS protocol client: sessions, backup
+ * writer, reader, API calls) sits beside the server stack on core and format, so that both the
+ * backup client and the jobs (sync) can speak to another server without jobs importing client.
+ */
 const ALLOWED = Object.fromEntries([
-  ...LAYERS.map((l, i) => [l, LAYERS.slice(0, i + 1)]),
-  ['client', ['core', 'format', 'client']],
+  ...LAYERS.map((l, i) => [l, LAYERS.slice(0, i + 1).concat(i >= LAYERS.indexOf('jobs') ? ['remote'] : [])]),
+  ['remote', ['core', 'format', 'remote']],
+  ['client', ['core', 'format', 'remote', 'client']],
   ['cli', ALL],
 ]);
 
@@ -54,5 +59,5 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  ...LAYERS.concat(['client']).map(layerRules),
+  ...LAYERS.concat(['remote', 'client']).map(layerRules),
 );

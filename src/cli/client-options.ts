@@ -6,9 +6,9 @@
 import { Option, type Command } from 'commander';
 import { CryptConfig } from '../format/crypt-config.ts';
 import type { KeyFileJson } from '../format/key-file.ts';
-import { connect, repositoryFrom } from '../client/connect.ts';
-import type { HttpClient } from '../client/http-client.ts';
-import type { Repository } from '../client/repository.ts';
+import { connect, repositoryFrom } from '../remote/connect.ts';
+import type { HttpClient } from '../remote/http-client.ts';
+import type { Repository } from '../remote/repository.ts';
 import type { CliContext } from './context.ts';
 import { openKeyPath } from './key-access.ts';
 

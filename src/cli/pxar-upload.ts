@@ -6,11 +6,11 @@
  * - `metadata` (default): the same, reusing the previous snapshot's payload for unchanged files
  *   (docs/change-detection.md). PBS writes no catalog for split archives; neither do we.
  */
-import type { ArchiveStats, BackupWriter } from '../client/backup-writer.ts';
+import type { ArchiveStats, BackupWriter } from '../remote/backup-writer.ts';
 import { nativeChunkerWarning } from '../client/buzhash-native.ts';
 import { dynamicChunks } from '../client/dynamic-chunks.ts';
 import { createPxarStream } from '../client/pxar-create.ts';
-import type { ProtocolTransport } from '../client/protocol-transport.ts';
+import type { ProtocolTransport } from '../remote/protocol-transport.ts';
 import { CHANGE_DETECTION_MODES, uploadSplitPxar, type ChangeDetectionMode } from '../client/split-upload.ts';
 import { fail } from '../core/errors.ts';
 import { CATALOG_NAME } from '../core/names.ts';

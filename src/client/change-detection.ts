@@ -16,7 +16,7 @@
  * (`planInjectionGroups`), so a changed file costs only its chunk neighbours.
  */
 import type { PxarAcl, PxarAclEntry, PxarMetadata } from '../format/pxar/metadata.ts';
-import type { KnownChunk } from './backup-writer.ts';
+import type { KnownChunk } from '../remote/backup-writer.ts';
 
 export const CHUNK_PADDING_THRESHOLD = 0.1;
 /** Unchanged files gathered before their chunks are injected (PBS's DEFAULT_CACHE_SIZE). */

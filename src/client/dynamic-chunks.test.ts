@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pseudoRandom } from '../../test/helpers/seeded.ts';
 import { BuzhashChunker } from './buzhash-chunker.ts';
-import { ChunkBuffers } from './chunk-buffers.ts';
+import { ChunkBuffers } from '../remote/chunk-buffers.ts';
 import { dynamicChunks } from './dynamic-chunks.ts';
 
 const AVG = 4096;

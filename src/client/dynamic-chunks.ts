@@ -10,7 +10,7 @@
 import { fail } from '../core/errors.ts';
 import { MAX_CHUNK_SIZE } from '../format/blob.ts';
 import { BuzhashChunker, chunkerLimits, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
-import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from './chunk-buffers.ts';
+import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from '../remote/chunk-buffers.ts';
 
 export async function* dynamicChunks(source: AsyncIterable<Uint8Array>, buffers: ChunkBuffers, avg = DEFAULT_AVG_CHUNK_SIZE): AsyncGenerator<ChunkBuffer> {
   if (chunkerLimits(avg).max > MAX_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `chunk size average ${avg} allows chunks over the protocol's ${MAX_CHUNK_SIZE} bytes`, { value: avg });

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import { fail } from '../core/errors.ts';
 import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
-import type { ChunkBuffer, ChunkBuffers } from './chunk-buffers.ts';
+import type { ChunkBuffer, ChunkBuffers } from '../remote/chunk-buffers.ts';
 
 export async function imageSize(path: string): Promise<number> {
   const h = await open(path, 'r').catch((e: unknown) => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pseudoRandom } from '../../test/helpers/seeded.ts';
-import type { KnownChunk } from './backup-writer.ts';
-import { ChunkBuffers } from './chunk-buffers.ts';
+import type { KnownChunk } from '../remote/backup-writer.ts';
+import { ChunkBuffers } from '../remote/chunk-buffers.ts';
 import { payloadChunks, type PayloadItem } from './payload-chunks.ts';
 
 const KIB = 1024;

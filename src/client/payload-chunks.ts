@@ -10,8 +10,8 @@
  * Offsets are stream offsets counting injected bytes. Buffer handling is that of dynamicChunks.
  */
 import { PayloadChunker, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
-import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from './chunk-buffers.ts';
-import type { KnownChunk } from './backup-writer.ts';
+import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from '../remote/chunk-buffers.ts';
+import type { KnownChunk } from '../remote/backup-writer.ts';
 
 export type PayloadItem = Uint8Array | { readonly suggest: number } | { readonly inject: readonly KnownChunk[] };
 

@@ -13,7 +13,7 @@ import { decodePxar } from '../format/pxar/decoder.ts';
 import type { PxarMetadata } from '../format/pxar/metadata.ts';
 import type { FileIdentity, PayloadChunk } from './change-detection.ts';
 import { decodeFileIdentities, fileIdentityBlobName } from './file-identities.ts';
-import type { RestoreReader } from './restore-reader.ts';
+import type { RestoreReader } from '../remote/restore-reader.ts';
 
 export interface PreviousFile {
   readonly metadata: PxarMetadata;

@@ -10,15 +10,15 @@
  * says why and every file is read: the fallback costs time, never correctness.
  */
 import { MAX_CHUNK_SIZE } from '../format/blob.ts';
-import type { ArchiveStats, BackupWriter } from './backup-writer.ts';
+import type { ArchiveStats, BackupWriter } from '../remote/backup-writer.ts';
 import { dynamicChunks } from './dynamic-chunks.ts';
 import { fileIdentityBlobName } from './file-identities.ts';
 import { payloadChunks } from './payload-chunks.ts';
 import { loadPreviousArchive, type PreviousArchive } from './previous-archive.ts';
 import { createSplitPxar, type CreateOptions } from './pxar-create.ts';
 import type { SplitStats } from './pxar-split-encoder.ts';
-import type { ProtocolTransport } from './protocol-transport.ts';
-import { RestoreReader } from './restore-reader.ts';
+import type { ProtocolTransport } from '../remote/protocol-transport.ts';
+import { RestoreReader } from '../remote/restore-reader.ts';
 import type { CryptConfig } from '../format/crypt-config.ts';
 
 export const CHANGE_DETECTION_MODES = ['legacy', 'data', 'metadata'] as const;

@@ -12,7 +12,7 @@ import { encodeBlob } from '../../src/format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../../src/format/dynamic-index.ts';
 import { fixedIndexCsum } from '../../src/format/fixed-index.ts';
 import { decodeManifestBlob, encodeManifestBlob } from '../../src/format/manifest.ts';
-import type { HttpClient } from '../../src/client/http-client.ts';
+import type { HttpClient } from '../../src/remote/http-client.ts';
 import { BACKUP_PROTOCOL, READER_PROTOCOL } from '../../src/server/h2-upgrade.ts';
 import { fastRandom, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 import { data, PARAM_STYLES, RawApi, tokenHeader, type ParamStyle, type RawH2, type RawResponse } from './raw-client.ts';

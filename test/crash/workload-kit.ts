@@ -10,9 +10,9 @@
  * had run when `finish` resolved (stricter than the true moment when other work interleaves).
  */
 import { join } from 'node:path';
-import { BackupWriter } from '../../src/client/backup-writer.ts';
-import { inlineChunkEncoder } from '../../src/client/chunk-encoder.ts';
-import { RestoreReader } from '../../src/client/restore-reader.ts';
+import { BackupWriter } from '../../src/remote/backup-writer.ts';
+import { inlineChunkEncoder } from '../../src/remote/chunk-encoder.ts';
+import { RestoreReader } from '../../src/remote/restore-reader.ts';
 import { inlineChunkChecker } from '../../src/chunks/chunk-check.ts';
 import { formatTime, type GroupRef, type SnapshotRef } from '../../src/core/backup-ref.ts';
 import { sha256, toHex } from '../../src/core/digest.ts';

@@ -3,8 +3,8 @@
  * sockets: the same BackupWriter/RestoreReader and BackupProtocol/ReaderProtocol that run in
  * production, so library tests and the crash explorer exercise the real code paths.
  */
-import type { ProtocolTransport, QueryParams } from '../../src/client/protocol-transport.ts';
-import { toSearchParams } from '../../src/client/protocol-transport.ts';
+import type { ProtocolTransport, QueryParams } from '../../src/remote/protocol-transport.ts';
+import { toSearchParams } from '../../src/remote/protocol-transport.ts';
 import type { BackupProtocol } from '../../src/server/protocol/backup-protocol.ts';
 import type { ReaderProtocol } from '../../src/server/protocol/reader-protocol.ts';
 import { bufferBody } from '../../src/server/protocol/request-body.ts';

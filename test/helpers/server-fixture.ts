@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../src/core/log.ts';
 import type { SyncLevel } from '../../src/core/sync-level.ts';
-import { HttpClient } from '../../src/client/http-client.ts';
+import { HttpClient } from '../../src/remote/http-client.ts';
 import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdfast-server.ts';
 import type { Fs } from '../../src/storage/fs-port.ts';
 import type { ServerLimits } from '../../src/server/server-limits.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fail, isHoldfastError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { HttpClient } from '../../src/client/http-client.ts';
+import { HttpClient } from '../../src/remote/http-client.ts';
 import { createApp } from '../../src/server/app.ts';
 import { AuthService } from '../../src/server/auth/authenticator.ts';
 import { bootstrapAdmin } from '../../src/server/auth/bootstrap.ts';

@@ -16,8 +16,8 @@ import { sha256, toHex } from '../../src/core/digest.ts';
 import { encodeBlob, MAX_CHUNK_SIZE } from '../../src/format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../../src/format/dynamic-index.ts';
 import { encodeManifestBlob } from '../../src/format/manifest.ts';
-import type { HttpClient } from '../../src/client/http-client.ts';
-import type { H2Query, H2Response, H2Session } from '../../src/client/h2-session.ts';
+import type { HttpClient } from '../../src/remote/http-client.ts';
+import type { H2Query, H2Response, H2Session } from '../../src/remote/h2-session.ts';
 import { BACKUP_PROTOCOL, READER_PROTOCOL } from '../../src/server/h2-upgrade.ts';
 import { describeCli, fastRandom, ObservedLocker, spawnCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 

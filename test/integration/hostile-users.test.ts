@@ -13,7 +13,7 @@ import { isHoldfastError } from '../../src/core/errors.ts';
 import { encodeBlob } from '../../src/format/blob.ts';
 import { CryptConfig } from '../../src/format/crypt-config.ts';
 import { generateKey } from '../../src/format/key-file.ts';
-import type { HttpClient } from '../../src/client/http-client.ts';
+import type { HttpClient } from '../../src/remote/http-client.ts';
 import { fastRandom, ObservedLocker, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 import { backupUser, chunkOf, fullBackup, json, openBackup, uploadChunk, type RawChunk } from '../helpers/raw-backup.ts';
 

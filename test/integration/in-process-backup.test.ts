@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackupWriter } from '../../src/client/backup-writer.ts';
-import { inlineChunkEncoder } from '../../src/client/chunk-encoder.ts';
-import { RestoreReader } from '../../src/client/restore-reader.ts';
+import { BackupWriter } from '../../src/remote/backup-writer.ts';
+import { inlineChunkEncoder } from '../../src/remote/chunk-encoder.ts';
+import { RestoreReader } from '../../src/remote/restore-reader.ts';
 import { inlineChunkChecker } from '../../src/chunks/chunk-check.ts';
 import { BackupSession } from '../../src/datastore/backup-session.ts';
 import { BackupProtocol } from '../../src/server/protocol/backup-protocol.ts';

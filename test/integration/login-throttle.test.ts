@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isHoldfastError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/log.ts';
-import { HttpClient } from '../../src/client/http-client.ts';
+import { HttpClient } from '../../src/remote/http-client.ts';
 import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdfast-server.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The client's ticket cache against a real server (src/client/ticket-cache.ts): a second run
+ * The client's ticket cache against a real server (src/remote/ticket-cache.ts): a second run
  * renews the cached ticket instead of sending the password, a rejected cached ticket falls back
  * to the password, and a wrong password never rides on a cached ticket.
  */
@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { isHoldfastError } from '../../src/core/errors.ts';
-import { connect } from '../../src/client/connect.ts';
-import { parseRepository } from '../../src/client/repository.ts';
-import { TicketCache } from '../../src/client/ticket-cache.ts';
+import { connect } from '../../src/remote/connect.ts';
+import { parseRepository } from '../../src/remote/repository.ts';
+import { TicketCache } from '../../src/remote/ticket-cache.ts';
 import { startTestServer } from '../helpers/server-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 

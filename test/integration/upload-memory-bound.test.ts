@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { join } from 'node:path';
-import { HttpClient } from '../../src/client/http-client.ts';
+import { HttpClient } from '../../src/remote/http-client.ts';
 import { BACKUP_PROTOCOL } from '../../src/server/h2-upgrade.ts';
 import { PER_SESSION_UPLOADS } from '../../src/server/protocol/upload-memory.ts';
 import { data, RawApi, tokenHeader, type RawH2 } from '../conformance/raw-client.ts';

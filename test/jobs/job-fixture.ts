@@ -3,9 +3,9 @@
  * restore of byte buffers through the real client and server protocol classes (BackupWriter →
  * BackupProtocol → BackupSession, RestoreReader → ReaderProtocol), as in-process-backup.test.ts.
  */
-import { BackupWriter } from '../../src/client/backup-writer.ts';
-import { inlineChunkEncoder } from '../../src/client/chunk-encoder.ts';
-import { RestoreReader } from '../../src/client/restore-reader.ts';
+import { BackupWriter } from '../../src/remote/backup-writer.ts';
+import { inlineChunkEncoder } from '../../src/remote/chunk-encoder.ts';
+import { RestoreReader } from '../../src/remote/restore-reader.ts';
 import { inlineChunkChecker } from '../../src/chunks/chunk-check.ts';
 import type { SnapshotRef } from '../../src/core/backup-ref.ts';
 import { BackupSession } from '../../src/datastore/backup-session.ts';

@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HttpClient } from '../../src/client/http-client.ts';
+import { HttpClient } from '../../src/remote/http-client.ts';
 import { cleanEnv, fastRandom, runCli, spawnServe, type CliResult, type ServeProcess } from '../helpers/server-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 

@@ -17,7 +17,7 @@ import { BACKUP_TYPES } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
 import { LocalChunkBackend } from '../../chunks/local-chunk-backend.ts';
 import type { SyncLevel } from '../../core/sync-level.ts';
-import { HttpClient } from '../../client/http-client.ts';
+import { HttpClient } from '../../remote/http-client.ts';
 import { DatastoreAdmin } from '../../datastore/datastore-admin.ts';
 import { parseDynamicIndex } from '../../format/dynamic-index.ts';
 import { parseFixedIndex } from '../../format/fixed-index.ts';

@@ -6,7 +6,7 @@
  * then dropped without `finish`, so the server removes the unfinished snapshot and stores
  * nothing (Holdfast keeps the empty `host/benchmark` group directory).
  */
-import { h2Transport } from '../../client/h2-transport.ts';
+import { h2Transport } from '../../remote/h2-transport.ts';
 import type { CliContext } from '../context.ts';
 import { openClient, type ClientFlags } from '../client-options.ts';
 import { benchData, measure } from './client-bench.ts';

@@ -7,8 +7,8 @@
  */
 import type { Command } from 'commander';
 import { checkNamespace, parseSnapshotPath } from '../../core/backup-ref.ts';
-import { h2Transport } from '../../client/h2-transport.ts';
-import { RestoreReader } from '../../client/restore-reader.ts';
+import { h2Transport } from '../../remote/h2-transport.ts';
+import { RestoreReader } from '../../remote/restore-reader.ts';
 import { extractPxar } from '../../client/pxar-extract.ts';
 import { checkRestoreTarget, restoreToFile } from '../../client/restore-file.ts';
 import { formatSize } from '../benchmark/units.ts';

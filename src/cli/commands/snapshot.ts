@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { checkNamespace, formatTime, parseGroupPath, parseSnapshotPath, type SnapshotRef } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
-import type { HttpClient } from '../../client/http-client.ts';
+import type { HttpClient } from '../../remote/http-client.ts';
 import { formatSize } from '../benchmark/units.ts';
 import { addClientOptions, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';

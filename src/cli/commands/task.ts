@@ -14,7 +14,7 @@ import { Option } from 'commander';
 import { fail, HoldfastError } from '../../core/errors.ts';
 import { isErrorCode } from '../../core/error-codes.ts';
 import { formatTime } from '../../core/backup-ref.ts';
-import type { HttpClient } from '../../client/http-client.ts';
+import type { HttpClient } from '../../remote/http-client.ts';
 import { addClientOptions, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, progressLine, renderTable } from '../render.ts';
