@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { plainMetadata, type PxarMetadata } from '../format/pxar/metadata.ts';
-import { identityEqual, metadataEqual, planInjection, planInjectionGroups, type PayloadChunk } from './change-detection.ts';
+import { chunkAlignedSplit, identityEqual, metadataEqual, planInjection, planInjectionGroups, type PayloadChunk } from './change-detection.ts';
 
 const digest = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 
@@ -94,4 +94,16 @@ test('planInjectionGroups decides per group of files sharing chunks: a changed n
   // two files in one chunk form one group
   const shared = planInjectionGroups([{ offset: 0, size: 34 }, { offset: 50, size: 34 }, { offset: 500, size: 1 }], chunks);
   assert.deepEqual(shared.map((g) => [g.first, g.count, g.plan === undefined ? 'read' : 'inject']), [[0, 2, 'inject'], [2, 1, 'read']]);
+});
+
+test('chunkAlignedSplit cuts a run at the last file that starts a previous chunk, never before the second file', () => {
+  const chunks = chunksOf([100, 100, 100]);
+  // files at 0, 40, 100 (starts chunk 1), 150, 200 (starts chunk 2), 260: cut before the file at 200
+  assert.equal(chunkAlignedSplit([0, 40, 100, 150, 200, 260], chunks), 4);
+  // only the first file starts a chunk: no cut, the run gathers on
+  assert.equal(chunkAlignedSplit([100, 130, 160], chunks), undefined);
+  // a file at the end of the stream or beyond it is no cut
+  assert.equal(chunkAlignedSplit([0, 300], chunks), undefined);
+  assert.equal(chunkAlignedSplit([], chunks), undefined);
+  assert.equal(chunkAlignedSplit([0, 100], []), undefined);
 });

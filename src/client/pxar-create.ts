@@ -251,12 +251,12 @@ class TreeWalker<T> {
     if (split !== undefined) {
       // split mode only: T is PayloadItem there
       const read = (c: FileCandidate): AsyncGenerator<T> => this.readFile(c);
-      const settle = (): AsyncGenerator<T> => split.settle(read as (c: FileCandidate) => AsyncGenerator<PayloadItem>) as AsyncGenerator<T>;
+      const settle = (keepLastChunk: boolean): AsyncGenerator<T> => split.settle(read as (c: FileCandidate) => AsyncGenerator<PayloadItem>, { keepLastChunk }) as AsyncGenerator<T>;
       if (split.tryReuse(candidate)) {
-        if (split.cacheFull) yield* settle();
+        if (split.cacheFull) yield* settle(true);
         return;
       }
-      yield* settle();
+      yield* settle(false);
     }
     yield* this.readFile(candidate, small);
   }

@@ -17,7 +17,7 @@ import type { BigIntStats } from 'node:fs';
 import { fail } from '../core/errors.ts';
 import { PxarEncoder } from '../format/pxar/encoder.ts';
 import type { PxarDevice, PxarMetadata } from '../format/pxar/metadata.ts';
-import { identityEqual, metadataEqual, planInjectionGroups, REUSE_CACHE_SIZE, type InjectionPlan } from './change-detection.ts';
+import { chunkAlignedSplit, identityEqual, metadataEqual, planInjectionGroups, REUSE_CACHE_LIMIT, REUSE_CACHE_SIZE, type InjectionPlan } from './change-detection.ts';
 import { FileIdentityWriter } from './file-identities.ts';
 import type { PayloadItem } from './payload-chunks.ts';
 import { pathKey, type PreviousArchive, type PreviousFile } from './previous-archive.ts';
@@ -79,6 +79,8 @@ export class SplitEncoder implements PxarSink {
   readonly stats: SplitStats = { reusedFiles: 0, reusedBytes: 0, readFiles: 0, newFiles: 0, injectedChunks: 0, paddingFallbacks: 0 };
   #ops: Op[] = [];
   #deferredFiles = 0;
+  /** `cacheFull` turns true at this many deferred files (moved on while no cut is possible). */
+  #settleAt = REUSE_CACHE_SIZE;
   #lastPrevOffset = -1;
   #suggestions: number[] = [];
   #items: PayloadItem[] = [];
@@ -160,17 +162,46 @@ export class SplitEncoder implements PxarSink {
     return true;
   }
 
-  /** The walker settles when this is true, so a run never exceeds REUSE_CACHE_SIZE files. */
+  /** The walker settles (keeping the last chunk's files) when this is true; see `settle`. */
   get cacheFull(): boolean {
-    return this.#deferredFiles >= REUSE_CACHE_SIZE;
+    return this.#deferredFiles >= this.#settleAt;
   }
 
-  /** Injects or reads the deferred files and replays the deferred entries (see module comment). */
-  async *settle(read: ReadFile): AsyncGenerator<PayloadItem> {
+  /**
+   * Injects or reads the deferred files and replays the deferred entries (see module comment).
+   * `keepLastChunk` (the cache is full, nothing forces the run to end): the entries from the last
+   * file that starts a previous chunk on stay deferred, so the next run starts on a chunk boundary
+   * (change-detection.ts, `chunkAlignedSplit`); with no such file the run keeps gathering, up to
+   * REUSE_CACHE_LIMIT files.
+   */
+  async *settle(read: ReadFile, { keepLastChunk = false }: { keepLastChunk?: boolean } = {}): AsyncGenerator<PayloadItem> {
     if (this.#ops.length === 0) return;
-    const ops = this.#ops;
+    let ops = this.#ops;
+    let tail: Op[] = [];
+    if (keepLastChunk) {
+      const deferred = ops.flatMap((op) => (op.kind === 'file' ? [op] : []));
+      const cut = chunkAlignedSplit(deferred.map((f) => f.prev.payloadOffset), this.#o.previous?.chunks ?? []);
+      if (cut === undefined && deferred.length < REUSE_CACHE_LIMIT) {
+        // try again a little later rather than on every file: the search is linear in the run
+        this.#settleAt = deferred.length + REUSE_CACHE_SIZE / 8;
+        return;
+      }
+      if (cut !== undefined) {
+        const at = ops.indexOf(deferred[cut]!);
+        tail = ops.slice(at);
+        ops = ops.slice(0, at);
+      }
+    }
     this.#ops = [];
     this.#deferredFiles = 0;
+    this.#settleAt = REUSE_CACHE_SIZE;
+    yield* this.#settleRun(ops, read);
+    // deferred again only now: files of the run that are read after all go through beginFile
+    this.#ops = tail;
+    this.#deferredFiles = tail.filter((op) => op.kind === 'file').length;
+  }
+
+  async *#settleRun(ops: Op[], read: ReadFile): AsyncGenerator<PayloadItem> {
     const files = ops.flatMap((op) => (op.kind === 'file' ? [op] : []));
     const groups = planInjectionGroups(files.map((f) => ({ offset: f.prev.payloadOffset, size: f.file.size })), this.#o.previous?.chunks ?? []);
     this.stats.paddingFallbacks += groups.filter((g) => g.plan === undefined).length;

@@ -181,6 +181,22 @@ test('uploadSplitPxar in metadata mode: generations that change in every way res
   assert.equal(again.report.files.readFiles, 0);
 });
 
+test('uploadSplitPxar metadata mode reuses every file of a tree of small files, hundreds to a chunk, unchanged', async (t) => {
+  // 3,000 files of 0..4 KiB: runs of 512 files fill a quarter of a 4 MiB chunk, so a run cut
+  // anywhere but at a chunk start left padding over the 10% limit and its files were read again
+  const { work, cycle, src } = await rig(t);
+  for (let d = 0; d < 3; d++) {
+    mkdirSync(join(src, `d${d}`), { recursive: true });
+    for (let i = 0; i < 1000; i++) writeFileSync(join(src, `d${d}`, `f${i}`), pseudoRandom((i * 37 + d * 11) % 4097, d * 1000 + i));
+  }
+  const first = await cycle.backup(src);
+  assert.equal(first.report.files.readFiles, 3000);
+  const unchanged = await cycle.roundTrip(src, work);
+  assert.equal(unchanged.report.files.readFiles, 0, JSON.stringify(unchanged.report.files));
+  assert.equal(unchanged.report.files.reusedFiles, 3000);
+  assert.equal(unchanged.report.files.paddingFallbacks, 0);
+});
+
 test('uploadSplitPxar metadata mode re-reads a file whose content changed with the same size and mtime (ctime differs)', async (t) => {
   const { work, cycle, src } = await rig(t);
   mkdirSync(src);

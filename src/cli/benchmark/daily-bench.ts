@@ -16,7 +16,7 @@ import { fail } from '../../core/errors.ts';
 import { DEFAULT_SYNC_LEVEL } from '../../core/sync-level.ts';
 import { PEERS, type Peer } from './bench-options.ts';
 import { treeBytes } from './bench-steps.ts';
-import { changeFiles, generateDailyTree } from './daily-data.ts';
+import { changeFiles, generateDailyTree, generateSmallFilesTree } from './daily-data.ts';
 import { holdfastTool, peerTool, type DailyTool, type Timed } from './daily-tools.ts';
 import { syncAndDropCaches } from './environment.ts';
 import { createBenchDatastore, emptyDatastore, HOLDFAST_BIN, startBenchServer } from './holdfast-runner.ts';
@@ -31,6 +31,8 @@ const STORE = 'daily';
 
 export interface DailyOptions {
   readonly bytes: number;
+  /** a tree of this many small files instead of `bytes` of mixed files */
+  readonly files: number | undefined;
   readonly data: string | undefined;
   readonly runs: number;
   readonly peers: readonly Peer[];
@@ -41,6 +43,7 @@ export interface DailyOptions {
 
 export interface RawDailyFlags {
   readonly size?: string;
+  readonly files?: string;
   readonly data?: string;
   readonly runs?: string;
   readonly peers?: string;
@@ -54,8 +57,13 @@ export function parseDailyOptions(raw: RawDailyFlags): DailyOptions {
   const seed = Number(raw.seed ?? 1);
   if (!Number.isInteger(runs) || runs < 1 || runs > 99) throw fail('INVALID_ARGUMENT', '--runs must be an integer in 1..99', { value: raw.runs });
   if (!Number.isSafeInteger(seed)) throw fail('INVALID_ARGUMENT', '--seed must be an integer', { value: raw.seed });
+  const files = raw.files === undefined ? undefined : Number(raw.files);
+  if (files !== undefined && (!Number.isInteger(files) || files < 1 || files > 10_000_000)) throw fail('INVALID_ARGUMENT', '--files must be an integer in 1..10000000', { value: raw.files });
+  const sources = [raw.size, raw.files, raw.data].filter((x) => x !== undefined).length;
+  if (sources > 1) throw fail('INVALID_ARGUMENT', 'give one of --size, --files and --data');
   return {
     bytes: parseSize(raw.size ?? '1G'),
+    files,
     data: raw.data,
     runs,
     peers: raw.peers === undefined ? [...PEERS] : raw.peers === '' || raw.peers === 'none' ? [] : parseChoiceList(raw.peers, PEERS, '--peers'),
@@ -130,6 +138,7 @@ export async function runDailyBenchmark(o: DailyOptions, log: (line: string) => 
       const src = join(runDir, 'src');
       await mkdir(src, { recursive: true });
       if (o.data !== undefined) await copyTree(o.data, src);
+      else if (o.files !== undefined) await generateSmallFilesTree(src, o.files, o.seed);
       else await generateDailyTree(src, o.bytes, o.seed);
       bytes = await treeBytes(src);
       await emptyDatastore(storePath);
@@ -160,5 +169,5 @@ export async function runDailyBenchmark(o: DailyOptions, log: (line: string) => 
       cells.push({ tool: t.name, step, seconds: s.seconds, median: median(s.seconds), peakRss: rss.length > 0 ? Math.max(...rss) : undefined });
     }
   }
-  return { schema: DAILY_SCHEMA, startedAt, data: o.data ?? `generated (${formatSize(o.bytes)}, seed ${o.seed})`, bytes, runs: o.runs, tools, cells, notes: [...notes] };
+  return { schema: DAILY_SCHEMA, startedAt, data: o.data ?? (o.files !== undefined ? `generated (${o.files} files of 0..8 KiB, seed ${o.seed})` : `generated (${formatSize(o.bytes)}, seed ${o.seed})`), bytes, runs: o.runs, tools, cells, notes: [...notes] };
 }

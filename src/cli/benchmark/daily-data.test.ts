@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { testTmpRoot } from '../../../test/helpers/tmp.ts';
-import { changeFiles, dailyPlan, generateDailyTree } from './daily-data.ts';
+import { changeFiles, dailyPlan, generateDailyTree, generateSmallFilesTree, smallFilePath } from './daily-data.ts';
 
 test('dailyPlan spreads sizes over 4 KiB..8 MiB, alternates random and text, and adds up exactly', () => {
   const plan = dailyPlan(1024 ** 3, 1);
@@ -30,5 +30,28 @@ test('changeFiles rewrites 1% of the files (at least one) and leaves the others 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('generateSmallFilesTree writes N files of 0..8 KiB, 1,000 a directory, the same bytes for the same seed', async () => {
+  const a = mkdtempSync(join(testTmpRoot(), 'holdfast-small-'));
+  const b = mkdtempSync(join(testTmpRoot(), 'holdfast-small-'));
+  try {
+    const total = await generateSmallFilesTree(a, 1203, 3);
+    assert.equal(await generateSmallFilesTree(b, 1203, 3), total);
+    const files = readdirSync(a, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    assert.equal(files.length, 1203);
+    let sum = 0;
+    for (let i = 0; i < 1203; i++) {
+      const bytes = readFileSync(join(a, smallFilePath(i)));
+      assert.ok(bytes.length <= 8192);
+      assert.ok(bytes.equals(readFileSync(join(b, smallFilePath(i)))), smallFilePath(i));
+      sum += bytes.length;
+    }
+    assert.equal(sum, total);
+    assert.equal(new Set(files.map((e) => e.parentPath)).size, 2, '1,000 files a directory');
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
   }
 });

@@ -3,8 +3,10 @@
  * over 4 KiB..8 MiB, about 390 files a GiB, every other file random bytes, the rest text, in directories
  * of at most 32 files), deterministic per seed; and the "daily change": rewriting 1% of the
  * files (at least one) with new content of the same kind and a size within ±10%.
+ * `--files N` asks instead for a tree of N small files (0..8 KiB, 1,000 a directory under 100
+ * top directories): the case where per-file costs, not bytes, decide the time of a re-backup.
  */
-import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fillText, Keystream } from './data-generator.ts';
 
@@ -55,6 +57,48 @@ export async function generateDailyTree(dir: string, totalBytes: number, seed: n
     await writeContent(join(dir, f.path), f.bytes, f.text, new Keystream(seed, i + 1));
   }
   return plan.length;
+}
+
+const SMALL_MAX = 8 * 1024;
+const SMALL_PER_DIR = 1000;
+const SMALL_TOP_DIRS = 100;
+/** Files written at once: enough to keep the disk busy, few enough to bound memory (~0.5 MiB). */
+const SMALL_BATCH = 128;
+
+/** Where small file `i` goes: s<top>/<dir>/f<i>, 1,000 files a directory. */
+export function smallFilePath(i: number): string {
+  const dir = Math.floor(i / SMALL_PER_DIR);
+  return join(`s${String(dir % SMALL_TOP_DIRS).padStart(2, '0')}`, `d${String(dir).padStart(4, '0')}`, `f${String(i).padStart(7, '0')}.${i % 2 ? 'txt' : 'bin'}`);
+}
+
+/**
+ * Writes `count` small files under `dir`, deterministic per seed: one keystream gives, file after
+ * file, a size in 0..8 KiB and the content (random bytes or text, alternating); the writes of a
+ * batch run at once. Returns the total bytes.
+ */
+export async function generateSmallFilesTree(dir: string, count: number, seed: number): Promise<number> {
+  const ks = new Keystream(seed, 0x5000_0000);
+  let total = 0;
+  const dirsMade = new Set<string>();
+  for (let start = 0; start < count; start += SMALL_BATCH) {
+    const batch: { path: string; data: Uint8Array }[] = [];
+    for (let i = start; i < Math.min(count, start + SMALL_BATCH); i++) {
+      const size = ks.next(2).readUInt16LE(0) % (SMALL_MAX + 1);
+      const data = new Uint8Array(size);
+      if (i % 2 === 1) fillText(data, ks);
+      else data.set(ks.next(size));
+      batch.push({ path: join(dir, smallFilePath(i)), data });
+      total += size;
+    }
+    for (const { path } of batch) {
+      const parent = join(path, '..');
+      if (dirsMade.has(parent)) continue;
+      await mkdir(parent, { recursive: true });
+      dirsMade.add(parent);
+    }
+    await Promise.all(batch.map(({ path, data }) => writeFile(path, data)));
+  }
+  return total;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
