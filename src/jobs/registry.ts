@@ -1,0 +1,8 @@
+/**
+ * The job kinds a server schedules: every kind with a `scheduled` is asked for its instances on
+ * each scheduler tick. A new kind of job is one more entry here (and its routes), nothing else.
+ */
+import { registered, type AnyJobKind } from './job-kinds.ts';
+import { gcKind, pruneGroupKind, pruneJobKind, verifyKind } from './maintenance-kinds.ts';
+
+export const DEFAULT_JOB_KINDS: readonly AnyJobKind[] = [registered(gcKind), registered(pruneJobKind), registered(verifyKind), registered(pruneGroupKind)];
