@@ -4,5 +4,6 @@
  */
 import { registered, type AnyJobKind } from './job-kinds.ts';
 import { gcKind, pruneGroupKind, pruneJobKind, verifyKind } from './maintenance-kinds.ts';
+import { syncKind } from './sync/sync-kind.ts';
 
-export const DEFAULT_JOB_KINDS: readonly AnyJobKind[] = [registered(gcKind), registered(pruneJobKind), registered(verifyKind), registered(pruneGroupKind)];
+export const DEFAULT_JOB_KINDS: readonly AnyJobKind[] = [registered(gcKind), registered(pruneJobKind), registered(verifyKind), registered(pruneGroupKind), registered(syncKind)];

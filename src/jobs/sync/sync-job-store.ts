@@ -49,7 +49,8 @@ export class SyncJobStore {
     });
   }
 
-  async update(id: string, patch: SyncJobPatch): Promise<SyncJob> {
+  /** Applies `patch`; `check` may refuse the job as it would become (a privilege check). */
+  async update(id: string, patch: SyncJobPatch, check?: (next: SyncJob) => Promise<void>): Promise<SyncJob> {
     return this.#config.locked(async () => {
       const all = await this.list();
       const old = all.find((j) => j.id === id);
@@ -60,6 +61,7 @@ export class SyncJobStore {
         else props.set(k, v);
       }
       const next = makeSyncJob(id, props);
+      await check?.(next);
       await this.#checkRemote(next);
       await this.#config.write(all.map((j) => (j.id === id ? next : j)));
       return next;
