@@ -2,9 +2,12 @@
  * Administration of datastores as a whole: create, update (tuning, comment), remove, and open by
  * name from `datastore.cfg`. Shared by the CLI (like proxmox-backup-manager) and the server API.
  *
- * Create order: validate everything (name, path, tuning) → make the directory tree → atime check
- * (if enabled) → add the config entry. Any failure undoes the tree, so a failed create leaves no
- * config entry and no half-made directory tree.
+ * Create order: validate everything (name, path, tuning, backend) → make the directory tree and
+ * the chunk store → atime check (if enabled) → add the config entry. Any failure undoes the tree,
+ * so a failed create leaves no config entry and no half-made directory tree.
+ *
+ * Where the chunks live is the `backend` property (`type=…`, default the local layout under the
+ * path); chunks/chunk-backend-types.ts turns it into storage, so nothing here knows a type.
  */
 import { fail, isHoldfastError } from '../core/errors.ts';
 import { parseDatastoreName } from '../core/names.ts';
@@ -12,7 +15,7 @@ import type { Logger } from '../core/log.ts';
 import { parseMaintenanceMode } from './maintenance.ts';
 import { parseTuning } from '../format/tuning.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
-import { LocalChunkBackend } from '../chunks/local-chunk-backend.ts';
+import { backendTypeOf, parseBackendSpec, type StoreStorage } from '../chunks/chunk-backend-types.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import type { Locker } from '../storage/locker.ts';
 import { removeTree } from '../storage/remove-tree.ts';
@@ -27,32 +30,46 @@ export interface CreateDatastoreParams {
   readonly path: string;
   readonly tuning?: string;
   readonly comment?: string;
+  /** where the chunks live: `type=…,…` (chunks/chunk-backend-types.ts); default the local layout */
+  readonly backend?: string;
   readonly onProgress?: CreateProgress;
 }
 
 export class DatastoreAdmin {
   readonly config: DatastoreConfigFile;
   readonly #fs: Fs;
+  readonly #configDir: string;
 
   constructor(fs: Fs, configDir: string) {
     this.#fs = fs;
+    this.#configDir = configDir;
     this.config = new DatastoreConfigFile(fs, configDir);
   }
 
   async create(p: CreateDatastoreParams): Promise<DatastoreConfig> {
     parseDatastoreName(p.name);
     const tuning = parseTuning(p.tuning);
+    const storage = await prepareStorage({ name: p.name, path: p.path, backend: p.backend }, this.#fs, this.#configDir);
+    try {
+      return await this.#create(p, storage, tuning.gcAtimeSafetyCheck ? writePolicy(tuning.syncLevel).fsyncChunks : undefined);
+    } finally {
+      storage.close();
+    }
+  }
+
+  /** `checkMarksDurable`: undefined to skip the atime check, else whether its put is durable. */
+  async #create(p: CreateDatastoreParams, storage: StoreStorage, checkMarksDurable: boolean | undefined): Promise<DatastoreConfig> {
     if ((await this.config.list()).some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
-    await createDatastoreTree(this.#fs, p.path, p.onProgress);
+    const backend = storage.makeBackend(this.#fs, p.path);
+    await createDatastoreTree(this.#fs, p.path, p.onProgress, backend);
     const entry: DatastoreConfig = {
       name: p.name,
       path: p.path,
-      props: new Map([...(p.comment ? [['comment', p.comment] as const] : []), ...(p.tuning ? [['tuning', p.tuning] as const] : [])]),
+      props: new Map([...(p.comment ? [['comment', p.comment] as const] : []), ...(p.tuning ? [['tuning', p.tuning] as const] : []), ...(p.backend ? [['backend', p.backend] as const] : [])]),
     };
     try {
-      if (tuning.gcAtimeSafetyCheck) {
-        const backend = new LocalChunkBackend({ fs: this.#fs, base: p.path });
-        const store = new ChunkStore({ backend, durableWrites: () => writePolicy(tuning.syncLevel).fsyncChunks, log: { info: () => undefined, warn: () => undefined } });
+      if (checkMarksDurable !== undefined) {
+        const store = new ChunkStore({ backend, durableWrites: () => checkMarksDurable, log: { info: () => undefined, warn: () => undefined } });
         await store.checkMarks();
       }
       await this.config.update((list) => {
@@ -72,6 +89,7 @@ export class DatastoreAdmin {
    */
   async update(name: string, changes: Readonly<Record<string, string | undefined>>): Promise<DatastoreConfig> {
     if (changes['tuning'] !== undefined) parseTuning(changes['tuning']);
+    if (changes['backend'] !== undefined) throw fail('INVALID_ARGUMENT', `the backend of datastore '${name}' cannot be changed`, { param: 'backend' });
     if (changes['maintenance-mode'] !== undefined) parseMaintenanceMode(changes['maintenance-mode']);
     let updated: DatastoreConfig | undefined;
     await this.config.update((list) => {
@@ -98,20 +116,46 @@ export class DatastoreAdmin {
 
   async open(name: string, deps: { readonly locker: Locker; readonly log: Logger; readonly fs?: Fs }): Promise<Datastore> {
     const cfg = await this.config.get(name);
-    return openConfigured(cfg, { fs: deps.fs ?? this.#fs, locker: deps.locker, log: deps.log });
+    return openConfigured(cfg, { fs: deps.fs ?? this.#fs, locker: deps.locker, log: deps.log, configDir: this.#configDir });
   }
 }
 
-export async function openConfigured(cfg: DatastoreConfig, deps: { readonly fs: Fs; readonly locker: Locker; readonly log: Logger }): Promise<Datastore> {
+export interface OpenDeps {
+  readonly fs: Fs;
+  readonly locker: Locker;
+  readonly log: Logger;
+  /** where the backend type finds its own configuration (S3 endpoints, …) */
+  readonly configDir: string;
+}
+
+/** Opens a configured datastore over the storage its `backend` names. */
+export async function openConfigured(cfg: DatastoreConfig, deps: OpenDeps): Promise<Datastore> {
   const tuning = tuningOf(cfg);
+  const storage = await prepareStorage({ name: cfg.name, path: cfg.path, backend: cfg.props.get('backend') }, deps.fs, deps.configDir);
   try {
     if (!(await deps.fs.stat(cfg.path))?.isDirectory) throw fail('NOT_FOUND', `no directory ${cfg.path}`, { path: cfg.path });
-    await new LocalChunkBackend({ fs: deps.fs, base: cfg.path }).open();
+    await storage.makeBackend(deps.fs, cfg.path).open();
   } catch (e) {
-    if (isHoldfastError(e, 'NOT_FOUND')) throw fail('NOT_FOUND', `datastore '${cfg.name}' has no chunk store at ${cfg.path}`, { name: cfg.name, path: cfg.path });
+    storage.close();
+    if (isHoldfastError(e, 'NOT_FOUND')) throw fail('NOT_FOUND', `datastore '${cfg.name}' has no chunk store at ${cfg.path}`, { name: cfg.name, path: cfg.path }, e);
     throw e;
   }
-  return new Datastore({ name: cfg.name, base: cfg.path, fs: deps.fs, locker: deps.locker, log: deps.log, syncLevel: tuning.syncLevel });
+  return new Datastore({
+    name: cfg.name,
+    base: cfg.path,
+    fs: deps.fs,
+    locker: deps.locker,
+    log: deps.log,
+    syncLevel: tuning.syncLevel,
+    makeBackend: storage.makeBackend,
+    mirror: storage.mirror,
+    onClose: storage.close,
+  });
+}
+
+async function prepareStorage(d: { readonly name: string; readonly path: string; readonly backend: string | undefined }, fs: Fs, configDir: string): Promise<StoreStorage> {
+  const spec = parseBackendSpec(d.backend);
+  return (await backendTypeOf(spec)).prepare({ store: d.name, base: d.path, configDir, configFs: fs, options: spec.options });
 }
 
 /** Undo of createDatastoreTree for a later failure: the tree goes, an existing empty base stays. */
