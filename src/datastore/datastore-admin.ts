@@ -6,6 +6,9 @@
  * the chunk store → atime check (if enabled) → add the config entry. Any failure undoes the tree,
  * so a failed create leaves no config entry and no half-made directory tree.
  *
+ * `reuse` attaches the store a path (or bucket prefix) already holds (attach-datastore.ts) and
+ * never removes anything; without it such a path is refused (ALREADY_EXISTS, naming the option).
+ *
  * Where the chunks live is the `backend` property (`type=…`, default the local layout under the
  * path); chunks/chunk-backend-types.ts turns it into storage, so nothing here knows a type.
  */
@@ -20,6 +23,9 @@ import type { Fs } from '../storage/fs-port.ts';
 import type { Locker } from '../storage/locker.ts';
 import { removeTree } from '../storage/remove-tree.ts';
 import { writePolicy } from '../core/sync-level.ts';
+import { join } from 'node:path';
+import { attachDatastore } from './attach-datastore.ts';
+import { LOCK_NAME } from './layout.ts';
 import { createDatastoreTree, type CreateProgress } from './create-datastore.ts';
 import { Datastore } from './datastore.ts';
 import { DatastoreConfigFile, tuningOf, type DatastoreConfig } from './datastore-config.ts';
@@ -32,6 +38,8 @@ export interface CreateDatastoreParams {
   readonly comment?: string;
   /** where the chunks live: `type=…,…` (chunks/chunk-backend-types.ts); default the local layout */
   readonly backend?: string;
+  /** attach the store the path (or bucket prefix) holds already, instead of making one */
+  readonly reuse?: boolean;
   readonly onProgress?: CreateProgress;
 }
 
@@ -61,25 +69,40 @@ export class DatastoreAdmin {
   async #create(p: CreateDatastoreParams, storage: StoreStorage, checkMarksDurable: boolean | undefined): Promise<DatastoreConfig> {
     if ((await this.config.list()).some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
     const backend = storage.makeBackend(this.#fs, p.path);
-    await createDatastoreTree(this.#fs, p.path, p.onProgress, backend);
-    const entry: DatastoreConfig = {
-      name: p.name,
-      path: p.path,
-      props: new Map([...(p.comment ? [['comment', p.comment] as const] : []), ...(p.tuning ? [['tuning', p.tuning] as const] : []), ...(p.backend ? [['backend', p.backend] as const] : [])]),
-    };
+    if (p.reuse === true) {
+      await attachDatastore(this.#fs, p.path, backend, storage.mirror);
+      return this.#addEntry(p); // the store is not ours to undo or to test
+    }
+    try {
+      if (await this.#fs.stat(join(p.path, LOCK_NAME))) throw fail('ALREADY_EXISTS', `'${p.path}' holds a datastore`, { path: p.path });
+      await createDatastoreTree(this.#fs, p.path, p.onProgress, backend);
+    } catch (e) {
+      if (!isHoldfastError(e, 'ALREADY_EXISTS')) throw e;
+      throw fail('ALREADY_EXISTS', `${e.message}: a datastore exists there already (re-add it with --reuse-datastore)`, { ...e.details, name: p.name, path: p.path }, e);
+    }
     try {
       if (checkMarksDurable !== undefined) {
         const store = new ChunkStore({ backend, durableWrites: () => checkMarksDurable, log: { info: () => undefined, warn: () => undefined } });
         await store.checkMarks();
       }
-      await this.config.update((list) => {
-        if (list.some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
-        return [...list, entry];
-      });
+      return await this.#addEntry(p);
     } catch (e) {
       await removeCreatedTree(this.#fs, p.path);
       throw e;
     }
+  }
+
+  /** Adds the config entry (ALREADY_EXISTS when a concurrent create took the name). */
+  async #addEntry(p: CreateDatastoreParams): Promise<DatastoreConfig> {
+    const entry: DatastoreConfig = {
+      name: p.name,
+      path: p.path,
+      props: new Map([...(p.comment ? [['comment', p.comment] as const] : []), ...(p.tuning ? [['tuning', p.tuning] as const] : []), ...(p.backend ? [['backend', p.backend] as const] : [])]),
+    };
+    await this.config.update((list) => {
+      if (list.some((c) => c.name === p.name)) throw fail('ALREADY_EXISTS', `datastore '${p.name}' exists already`, { name: p.name });
+      return [...list, entry];
+    });
     return entry;
   }
 

@@ -114,3 +114,17 @@ test('GC, verify and prune on an S3 datastore; its status reports the S3 request
   assert.match(metrics, new RegExp(`holdfast_datastore_storage_total\\{store="${STORE}",counter="put"\\} [1-9]`));
   assert.match(metrics, new RegExp(`holdfast_datastore_storage_total\\{store="${STORE}",counter="uploadBytes"\\} [1-9]`));
 });
+
+test('--reuse-datastore: a new, empty cache attaches to the bucket prefix, lists its snapshots and restores them; without it the prefix is refused', { skip, ...TIMEOUT }, async () => {
+  const backend = `type=s3,client=rgw,bucket=${bucket},cache-size=16M`;
+  ok(await srv.cli(['datastore', 'remove', STORE]), 'datastore remove (config only)');
+  const cache2 = join(srv.dir, 'cache2');
+  const refused = await srv.cli(['datastore', 'create', STORE, cache2, '--backend', backend]);
+  assert.equal(refused.code, 4, describeCli(refused));
+  assert.match(refused.stderr, /ALREADY_EXISTS.*--reuse-datastore/);
+  ok(await srv.cli(['datastore', 'create', STORE, cache2, '--backend', backend, '--reuse-datastore']), 'datastore create --reuse-datastore');
+  const listed = JSON.parse(ok(await srv.cli(['snapshot', 'list', '--output-format', 'json'], STORE), 'snapshot list').stdout) as { 'backup-time': number }[];
+  assert.deepEqual(listed.map((s) => s['backup-time']), [T0 + 3600]);
+  ok(await srv.cli(['restore', `host/web/${T0 + 3600}`, 'disk.img', join(work, 'disk3.out')], STORE), 'restore from the re-attached store');
+  assert.equal(sha(join(work, 'disk3.out')), sha(join(work, 'disk2.img')));
+});

@@ -23,7 +23,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--tuning <string>', 'tuning property string, e.g. sync-level=file,gc-atime-cutoff=1445')
     .option('--comment <text>', 'free-text comment')
     .option('--backend <string>', 'where the chunks live: type=filesystem (default) or type=s3,client=ENDPOINT_ID,bucket=BUCKET[,cache-size=64G]')
-    .action(async (name: string, path: string, o: { tuning?: string; comment?: string; backend?: string }) => {
+    .option('--reuse-datastore', 'attach the datastore PATH (or the bucket prefix) holds already, e.g. on a new server with an empty cache; nothing is created or removed')
+    .action(async (name: string, path: string, o: { tuning?: string; comment?: string; backend?: string; reuseDatastore?: boolean }) => {
       const bar = progressLine(ctx, 'Chunkstore create');
       const cfg = await admin(ctx, program)
         .create({
@@ -32,10 +33,11 @@ export function register(program: Command, ctx: CliContext): void {
           ...(o.tuning !== undefined ? { tuning: o.tuning } : {}),
           ...(o.comment !== undefined ? { comment: o.comment } : {}),
           ...(o.backend !== undefined ? { backend: o.backend } : {}),
+          reuse: o.reuseDatastore === true,
           onProgress: (d, t) => bar.update(d, t),
         })
         .finally(() => bar.end());
-      ctx.out(`created datastore '${cfg.name}' at ${cfg.path} (sync-level ${tuningOf(cfg).syncLevel})`);
+      ctx.out(`${o.reuseDatastore === true ? 'attached' : 'created'} datastore '${cfg.name}' at ${cfg.path} (sync-level ${tuningOf(cfg).syncLevel})`);
     });
 
   ds.command('update <name>')

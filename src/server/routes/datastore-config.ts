@@ -48,6 +48,7 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<Da
           ...(tuning !== undefined ? { tuning } : {}),
           ...(comment !== undefined ? { comment } : {}),
           ...(backend !== undefined ? { backend } : {}),
+          reuse: bool(i.args, 'reuse-datastore') === true,
         });
         return describeDatastore(cfg);
       },
