@@ -58,6 +58,13 @@ export interface ChunkBackendUsage {
   readonly avail: number;
 }
 
+/**
+ * Request and byte counters of a backend that bills per request (S3: get, put, post, head,
+ * delete, uploadBytes, downloadBytes) and of the cache in front of it (cacheHits, cacheMisses).
+ * Monotonic since the backend was made.
+ */
+export type StorageCounters = Readonly<Record<string, number>>;
+
 export type InitProgress = (done: number, total: number) => void;
 
 export interface ChunkBackend {
@@ -105,4 +112,6 @@ export interface ChunkBackend {
   flush(): Promise<void>;
   /** Space of the underlying storage, or undefined when it cannot say. */
   usage(): Promise<ChunkBackendUsage | undefined>;
+  /** Request and byte counters, for backends that have them (see StorageCounters). */
+  counters?(): StorageCounters;
 }

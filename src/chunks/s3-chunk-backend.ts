@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { fail, isHoldfastError } from '../core/errors.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import type { Fs } from '../storage/fs-port.ts';
-import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat, PutOptions } from './chunk-backend.ts';
+import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat, PutOptions, StorageCounters } from './chunk-backend.ts';
 import { CHUNK_DIR, digestOfName, isBadChunkName, isChunkName } from './chunk-path.ts';
 import { md5Of, type S3Objects } from './s3-client.ts';
 
@@ -169,6 +169,11 @@ export class S3ChunkBackend implements ChunkBackend {
 
   async usage(): Promise<ChunkBackendUsage | undefined> {
     return undefined; // S3 has no capacity to report
+  }
+
+  /** The client's counters: every request of this store, its metadata mirror's included. */
+  counters(): StorageCounters {
+    return { ...this.#objects.counters?.() };
   }
 
   #storeMarkerKey(): string {

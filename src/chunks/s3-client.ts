@@ -94,6 +94,8 @@ export interface S3Objects {
   delete(key: string): Promise<void>;
   /** Deletes up to any number of keys, 1000 per request; any per-key error rejects. */
   deleteMany(keys: readonly string[]): Promise<void>;
+  /** The request and byte counters, when the implementation keeps them. */
+  counters?(): S3Counters;
 }
 
 /** The client settings for `bucket` on a configured endpoint (s3.cfg plus its secret key). */

@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { toHoldfastError } from '../core/errors.ts';
 import { processContext, type CliContext } from './context.ts';
 import { COMMAND_MODULES, modulesFor, type CommandModule } from './commands/index.ts';
+import { registerBackendTypes } from './backend-types.ts';
 
 /** The program with the commands of `modules` (all by default). */
 export async function buildProgram(ctx: CliContext, modules: readonly CommandModule[] = COMMAND_MODULES): Promise<Command> {
@@ -23,6 +24,7 @@ export async function buildProgram(ctx: CliContext, modules: readonly CommandMod
 }
 
 export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
+  registerBackendTypes();
   try {
     const program = await buildProgram(ctx, modulesFor(argv));
     await program.parseAsync([...argv], { from: 'user' });

@@ -20,7 +20,7 @@ export const DATASTORE_CFG = 'datastore.cfg';
 const LOCK_FILE = '.datastore.lck';
 
 /** Known keys besides `path`; others found in the file are kept as they are. */
-export const DATASTORE_KEYS = ['path', 'comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
+export const DATASTORE_KEYS = ['path', 'backend', 'comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
 
 export interface DatastoreConfig {
   readonly name: string;

@@ -20,7 +20,8 @@ import type { Logger } from '../core/log.ts';
 import type { SyncLevel } from '../core/sync-level.ts';
 import { decodeManifestBlob, encodeManifestBlob, type Manifest } from '../format/manifest.ts';
 import { KeyedMutex } from '../core/keyed-mutex.ts';
-import type { ChunkBackend } from '../chunks/chunk-backend.ts';
+import type { ChunkBackend, StorageCounters } from '../chunks/chunk-backend.ts';
+import type { ContentMirror } from '../chunks/content-mirror.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
 import { LocalChunkBackend } from '../chunks/local-chunk-backend.ts';
 import { CountingFs } from '../storage/counting-fs.ts';
@@ -45,6 +46,10 @@ export interface DatastoreDeps {
    * syncs count and a failed one stops the store; default: the local `.chunks` layout under `base`.
    */
   readonly makeBackend?: (fs: Fs, base: string) => ChunkBackend;
+  /** where the metadata is copied besides `base` (chunks/content-mirror.ts); default none */
+  readonly mirror?: ContentMirror;
+  /** releases the storage's resources (sockets) once the store is closed */
+  readonly onClose?: () => void;
 }
 
 const localBackend = (fs: Fs, base: string): ChunkBackend => new LocalChunkBackend({ fs, base });
@@ -67,6 +72,7 @@ export class Datastore {
   readonly locker: Locker;
   readonly log: Logger;
   readonly chunks: ChunkStore;
+  readonly #backend: ChunkBackend;
   #syncLevel: SyncLevel;
   /** set by `markInUse` when the previous user of the store did not close it cleanly */
   #uncleanShutdown = false;
@@ -79,6 +85,7 @@ export class Datastore {
   readonly #manifestMutex = new KeyedMutex();
   #nextWriter = 1;
   readonly #warn: ListingWarn = (m) => this.log.warn(m);
+  readonly #onClose: () => void;
 
   constructor(deps: DatastoreDeps) {
     this.name = deps.name;
@@ -97,7 +104,11 @@ export class Datastore {
       level: () => this.#syncLevel,
       flushChunks: () => backend.flush(),
       flushCoversBase: backend.flushScope === 'filesystem',
+      ...(deps.mirror ? { mirror: deps.mirror } : {}),
+      warn: (m) => this.log.warn(`datastore ${this.name}: ${m}`),
     });
+    this.#backend = backend;
+    this.#onClose = deps.onClose ?? (() => undefined);
     this.chunks = new ChunkStore({ backend, durableWrites: () => this.durability.chunkWritesDurable, log: deps.log });
   }
 
@@ -108,6 +119,11 @@ export class Datastore {
   /** The sync calls made through this datastore so far. */
   syncCounts(): SyncCounts {
     return this.#fs.snapshot();
+  }
+
+  /** The chunk storage's request and byte counters (an object store's), or undefined. */
+  storageCounters(): StorageCounters | undefined {
+    return this.#backend.counters?.();
   }
 
   /** The seconds those sync calls took, by kind. */
@@ -169,12 +185,19 @@ export class Datastore {
     }
   }
 
-  /** Clean close: the marker goes only after everything this level promises is on disk. */
+  /**
+   * Clean close: the marker goes only after everything this level promises is on disk. Then the
+   * storage's resources are released; the store is not used afterwards.
+   */
   async markClosed(): Promise<void> {
-    const marker = join(this.base, IN_USE_MARKER);
-    if (this.#syncFailure || !(await this.#fs.stat(marker))) return;
-    await this.durability.syncEverything();
-    await this.durability.removeDurably(marker);
+    try {
+      const marker = join(this.base, IN_USE_MARKER);
+      if (this.#syncFailure || !(await this.#fs.stat(marker))) return;
+      await this.durability.syncEverything();
+      await this.durability.removeDurably(marker);
+    } finally {
+      this.#onClose();
+    }
   }
 
   /** Registers a running writer (a backup); call the returned function when it ends. */

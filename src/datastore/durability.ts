@@ -15,9 +15,16 @@
  *
  * Chunk puts are the backend's (ChunkStore asks `chunkWritesDurable`). A failed sync propagates
  * and is never retried: the caller fails its operation (and the Datastore stops acknowledging).
+ *
+ * The content mirror (chunks/content-mirror.ts; none for a local store): every metadata write
+ * and remove here is also applied to the mirror, and the write resolves only when the mirror has
+ * it too. The manifest goes to the mirror before the local file, so a failed mirror write leaves
+ * no manifest anywhere; removals go local first, the manifest before the rest of its snapshot.
+ * `discard` (what was never acknowledged) tries the mirror but only warns when it cannot.
  */
-import { dirname, join } from 'node:path';
-import { isHoldfastError } from '../core/errors.ts';
+import { dirname, join, relative, sep } from 'node:path';
+import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
+import { NO_MIRROR, type ContentMirror } from '../chunks/content-mirror.ts';
 import { writePolicy, type SyncLevel, type WritePolicy } from '../core/sync-level.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import type { Fs } from '../storage/fs-port.ts';
@@ -32,15 +39,21 @@ export interface DurabilityDeps {
   readonly flushChunks: () => Promise<void>;
   /** whether that flush syncs the filesystem under `base` too (ChunkBackend.flushScope) */
   readonly flushCoversBase: boolean;
+  /** the second copy of the metadata (default: none) */
+  readonly mirror?: ContentMirror;
+  /** where `discard` reports a mirror copy it could not remove */
+  readonly warn?: (msg: string) => void;
 }
 
 export class Durability {
   readonly #deps: DurabilityDeps;
   readonly #fs: Fs;
+  readonly #mirror: ContentMirror;
 
   constructor(deps: DurabilityDeps) {
     this.#deps = deps;
     this.#fs = deps.fs;
+    this.#mirror = deps.mirror ?? NO_MIRROR;
   }
 
   get #policy(): WritePolicy {
@@ -56,6 +69,7 @@ export class Durability {
   async writeMetadata(path: string, data: Uint8Array | string): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     await atomicWrite(this.#fs, path, bytes, { durable: this.#policy.fsyncFiles });
+    if (this.#mirror.active) await this.#mirror.fileWritten(this.#rel(path), bytes);
   }
 
   /**
@@ -63,6 +77,7 @@ export class Durability {
    * backup is acknowledged. `unsynced` is for the crash explorer's deliberate break only.
    */
   async writeManifest(path: string, bytes: Uint8Array, testOnly: { readonly unsynced?: boolean } = {}): Promise<void> {
+    if (this.#mirror.active) await this.#mirror.fileWritten(this.#rel(path), bytes);
     await atomicWrite(this.#fs, path, bytes, { durable: this.#policy.durableManifest && testOnly.unsynced !== true });
   }
 
@@ -82,10 +97,14 @@ export class Durability {
     try {
       await this.#fs.unlink(path);
     } catch (e) {
-      if (isHoldfastError(e, 'NOT_FOUND')) return false;
+      if (isHoldfastError(e, 'NOT_FOUND')) {
+        if (this.#mirror.active) await this.#mirror.fileRemoved(this.#rel(path));
+        return false;
+      }
       throw e;
     }
     await this.directoryChanged(dirname(path));
+    if (this.#mirror.active) await this.#mirror.fileRemoved(this.#rel(path));
     return true;
   }
 
@@ -103,11 +122,20 @@ export class Durability {
     await this.removeFile(join(dir, manifestName));
     await removeTree(this.#fs, dir);
     await this.directoryChanged(dirname(dir));
+    if (this.#mirror.active) await this.#mirror.treeRemoved(this.#rel(dir));
   }
 
   /** `rm -r` without syncs: for what was never acknowledged (an unfinished snapshot, an empty new group). */
   async discard(path: string): Promise<void> {
     await removeTree(this.#fs, path);
+    if (!this.#mirror.active) return;
+    try {
+      await this.#mirror.treeRemoved(this.#rel(path));
+    } catch (e) {
+      // never acknowledged and without a manifest: an unfinished leftover, removed by a later
+      // cleanup; failing here would hide the error that made the caller discard
+      this.#deps.warn?.(`could not remove the mirror copy of ${this.#rel(path)}: ${toHoldfastError(e).message}`);
+    }
   }
 
   /**
@@ -136,6 +164,13 @@ export class Durability {
   async #syncAll(): Promise<void> {
     await this.#deps.flushChunks();
     if (!this.#deps.flushCoversBase) await this.#fs.syncfs(this.#deps.base);
+  }
+
+  /** `path` relative to the base, `/`-separated: the mirror's name for it. */
+  #rel(path: string): string {
+    const rel = relative(this.#deps.base, path);
+    if (rel === '' || rel.startsWith('..') || rel.startsWith(sep)) throw fail('INVALID_ARGUMENT', `'${path}' is not inside the datastore ${this.#deps.base}`, { path });
+    return rel.split(sep).join('/');
   }
 
   /** After a change to `dir`'s entries made elsewhere (a recursive mkdir): durable at `file`. */

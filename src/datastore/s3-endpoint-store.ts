@@ -17,6 +17,8 @@ import {
   checkS3EndpointId,
   makeS3Endpoint,
   S3_CFG,
+  S3_CFG_LOCK as LOCK_FILE,
+  S3_SECRETS_FILE,
   s3EndpointFromSection,
   s3EndpointToSection,
   type S3Endpoint,
@@ -26,8 +28,7 @@ import { SecretsFile, SectionConfigFile } from '../storage/config-files.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import { DatastoreConfigFile } from './datastore-config.ts';
 
-export const S3_SECRETS_FILE = 's3-secrets.json';
-const LOCK_FILE = '.s3.lck';
+export { S3_SECRETS_FILE };
 const CONFIG_MODE = 0o640;
 
 /** An endpoint with its secret: what a client needs to sign requests. */

@@ -24,6 +24,9 @@ import { fail } from '../core/errors.ts';
 import type { Section } from './section-config.ts';
 
 export const S3_CFG = 's3.cfg';
+/** the endpoints' secret keys, `{ "<id>": "<secret key>" }`, mode 0600, beside s3.cfg */
+export const S3_SECRETS_FILE = 's3-secrets.json';
+export const S3_CFG_LOCK = '.s3.lck';
 export const S3_SECTION_TYPE = 's3-endpoint';
 export const DEFAULT_S3_REGION = 'us-east-1';
 

@@ -11,6 +11,11 @@
  *
  * Chunks already checked in this job are not read again (`VerifyCache`), and a chunk found corrupt
  * fails every snapshot that references it.
+ *
+ * A chunk that cannot be fetched (an object store's network error or 5xx after its retries, a
+ * local read error) is not corrupt: it fails the snapshot in this task, but is never quarantined,
+ * never cached as corrupt, and does not overwrite the snapshot's recorded verify state, since
+ * nothing was learnt about its data (PBS once renamed chunks bad on S3 fetch errors, #6665).
  */
 import { isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { sha256, toHex } from '../core/digest.ts';
@@ -59,6 +64,7 @@ export async function verifySnapshot(store: Datastore, ref: SnapshotRef, o: Veri
     throw e;
   }
   const errors: string[] = [];
+  const fetchErrors: string[] = [];
   const quarantined: string[] = [];
   try {
     let manifest: Manifest;
@@ -75,15 +81,18 @@ export async function verifySnapshot(store: Datastore, ref: SnapshotRef, o: Veri
     for (const f of manifest.files) {
       try {
         if (f.filename.endsWith('.blob')) await verifyBlobFile(store, ref, f);
-        else await verifyIndexFile(store, ref, f, cache, errors, quarantined, o);
+        else await verifyIndexFile(store, ref, f, cache, { errors, fetchErrors, quarantined }, o);
       } catch (e) {
         errors.push(`${f.filename}: ${toHoldfastError(e).message}`);
       }
     }
-    const state = errors.length === 0 ? 'ok' : 'failed';
-    await store.updateManifest(ref, (m) => {
-      m.unprotected['verify_state'] = { upid: o.upid, state };
-    });
+    const state = errors.length === 0 && fetchErrors.length === 0 ? 'ok' : 'failed';
+    if (errors.length > 0 || fetchErrors.length === 0) {
+      await store.updateManifest(ref, (m) => {
+        m.unprotected['verify_state'] = { upid: o.upid, state };
+      });
+    }
+    errors.push(...fetchErrors);
     o.log[state === 'ok' ? 'info' : 'warn'](`verify ${name}: ${state}${errors.length ? ` (${errors.length} errors)` : ''}`);
     for (const e of errors) o.log.warn(`  ${e}`);
     return { snapshot: name, state, errors, quarantined };
@@ -105,10 +114,10 @@ async function verifyIndexFile(
   ref: SnapshotRef,
   f: Manifest['files'][number],
   cache: VerifyCache,
-  errors: string[],
-  quarantined: string[],
+  found: { readonly errors: string[]; readonly fetchErrors: string[]; readonly quarantined: string[] },
   o: VerifyOptions,
 ): Promise<void> {
+  const { errors, quarantined } = found;
   const bytes = await store.readSnapshotFile(ref, f.filename);
   const { csum, size } = f.filename.endsWith('.didx') ? dynamicIndexCsum(parseDynamicIndex(bytes).entries) : fixedCsum(bytes);
   if (toHex(csum) !== f.csum || size !== f.size) throw new Error('index checksum or size differs from the manifest');
@@ -122,7 +131,14 @@ async function verifyIndexFile(
         errors.push(`${f.filename}: chunk ${c.digest} is corrupt`);
         continue;
       }
-      const problem = await checkChunk(store, c.digest, c.size, f.cryptMode === 'encrypt');
+      let problem: string | undefined;
+      try {
+        problem = await checkChunk(store, c.digest, c.size, f.cryptMode === 'encrypt');
+      } catch (e) {
+        const err = toHoldfastError(e);
+        found.fetchErrors.push(`${f.filename}: chunk ${c.digest} could not be read (${err.code}: ${err.message}); not judged`);
+        continue;
+      }
       if (problem === undefined) {
         cache.ok.add(c.digest);
         continue;
@@ -141,7 +157,7 @@ function fixedCsum(bytes: Uint8Array): { csum: Uint8Array; size: number } {
   return fixedIndexCsum(idx.digests, idx.size);
 }
 
-/** undefined when intact, else a short description of what is wrong. */
+/** undefined when intact, else a short description of what is wrong; rejects when it cannot be read. */
 async function checkChunk(store: Datastore, digest: string, size: number, encrypted: boolean): Promise<string | undefined> {
   let raw: Uint8Array;
   try {

@@ -45,6 +45,7 @@ export function storeFigures(registry: DatastoreRegistry, jobs: JobServices): ()
             snapshots: await store.countSnapshots(),
             syncCalls: store.syncCounts(),
             syncSeconds: store.syncSeconds(),
+            storageCounters: store.storageCounters(),
             lastTasks,
           };
         } catch (e) {

@@ -29,6 +29,8 @@ export interface StoreFigures {
   readonly snapshots: number;
   readonly syncCalls: SyncCounts;
   readonly syncSeconds: SyncCounts;
+  /** the chunk storage's request, byte and cache counters (object stores), if it keeps them */
+  readonly storageCounters?: Readonly<Record<string, number>> | undefined;
   /** the newest finished task of each kind */
   readonly lastTasks: readonly { readonly kind: 'gc' | 'verify' | 'prune'; readonly ok: boolean; readonly endTime: number }[];
 }
@@ -116,7 +118,14 @@ export class ServerMetrics {
     const syncSeconds = new Gauge({ name: 'holdfast_sync_seconds_total', help: 'seconds spent in those sync calls', labelNames: ['store', 'level', 'kind'], registers, collect: later });
     const lastOk = new Gauge({ name: 'holdfast_datastore_last_task_success', help: 'whether the newest finished GC, verify or prune task succeeded (1) or not (0)', labelNames: ['store', 'task'], registers, collect: later });
     const lastEnd = new Gauge({ name: 'holdfast_datastore_last_task_end_seconds', help: 'end time (epoch seconds) of the newest finished task of that kind', labelNames: ['store', 'task'], registers, collect: later });
-    const all = [used, chunks, dedup, snapshots, level, syncCalls, syncSeconds, lastOk, lastEnd];
+    const storage = new Gauge({
+      name: 'holdfast_datastore_storage_total',
+      help: "the datastore's chunk-storage counters since the server opened it (object stores: requests get/put/post/head/delete, uploadBytes, downloadBytes, cacheHits, cacheMisses; cacheBytes is a level)",
+      labelNames: ['store', 'counter'],
+      registers,
+      collect: later,
+    });
+    const all = [used, chunks, dedup, snapshots, level, syncCalls, syncSeconds, lastOk, lastEnd, storage];
     const refresh = async (): Promise<void> => {
       for (const g of all) g.reset();
       for (const f of await sources.stores()) {
@@ -134,6 +143,7 @@ export class ServerMetrics {
           syncCalls.set({ store, level: f.syncLevel, kind }, f.syncCalls[kind]);
           syncSeconds.set({ store, level: f.syncLevel, kind }, f.syncSeconds[kind]);
         }
+        for (const [counter, n] of Object.entries(f.storageCounters ?? {})) storage.set({ store, counter }, n);
         for (const t of f.lastTasks) {
           lastOk.set({ store, task: t.kind }, t.ok ? 1 : 0);
           lastEnd.set({ store, task: t.kind }, t.endTime);

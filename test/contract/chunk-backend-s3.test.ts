@@ -11,17 +11,25 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3ObjectClient, type S3Objects } from '../../src/chunks/s3-client.ts';
 import { S3ChunkBackend } from '../../src/chunks/s3-chunk-backend.ts';
+import { CachedChunkBackend } from '../../src/chunks/cached-chunk-backend.ts';
+import type { ChunkBackend } from '../../src/chunks/chunk-backend.ts';
 import { NodeFs } from '../../src/storage/node-fs.ts';
 import { FaultyS3Objects, MemoryS3Objects } from '../helpers/memory-s3-objects.ts';
 import { s3SkipReason, s3TestConfig } from '../helpers/s3-env.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { chunkBackendContract, sample, type ChunkBackendUnderTest } from './chunk-backend.contract.ts';
 
-/** A backend under a fresh store prefix; a "power loss" is a new backend over the same objects and cache. */
-function underTest(objects: S3Objects, cleanupObjects: (store: string) => Promise<void>): ChunkBackendUnderTest {
+/**
+ * A backend under a fresh store prefix; a "power loss" is a new backend over the same objects and
+ * cache. `cached`: behind a CachedChunkBackend, as an S3 datastore runs it (small, so it evicts).
+ */
+function underTest(objects: S3Objects, cleanupObjects: (store: string) => Promise<void>, cached = false): ChunkBackendUnderTest {
   const dir = makeTempDir('holdfast-s3contract-');
   const store = `st-${randomBytes(4).toString('hex')}`;
-  const make = () => new S3ChunkBackend({ objects, store, fs: new NodeFs(), markerDir: join(dir, 'marks') });
+  const make = (): ChunkBackend => {
+    const inner = new S3ChunkBackend({ objects, store, fs: new NodeFs(), markerDir: join(dir, 'marks') });
+    return cached ? new CachedChunkBackend({ inner, fs: new NodeFs(), dir: join(dir, 'cache'), capacityBytes: 64 * 1024 }) : inner;
+  };
   return {
     backend: make(),
     // an acknowledged PUT is as durable as the object store; the object store itself does not crash here
@@ -34,6 +42,7 @@ function underTest(objects: S3Objects, cleanupObjects: (store: string) => Promis
 }
 
 chunkBackendContract('S3ChunkBackend over MemoryS3Objects', async () => underTest(new MemoryS3Objects(), async () => undefined));
+chunkBackendContract('CachedChunkBackend over S3ChunkBackend over MemoryS3Objects', async () => underTest(new MemoryS3Objects(), async () => undefined, true));
 
 if (s3SkipReason !== false) {
   test('ChunkBackend contract: S3ChunkBackend on a real S3 server', { skip: s3SkipReason }, () => undefined);

@@ -75,9 +75,13 @@ export class MemoryS3Objects implements S3Objects {
 
 export type S3Operation = 'putIfAbsent' | 'put' | 'get' | 'head' | 'list' | 'copy' | 'delete' | 'deleteMany';
 
-/** Fails every call of the chosen operations (while `failing` holds them) with OBJECT_STORE_ERROR. */
+/**
+ * Fails every call of the chosen operations (while `failing` holds them), and every call for
+ * which `failWhen` answers true, with OBJECT_STORE_ERROR.
+ */
 export class FaultyS3Objects implements S3Objects {
   readonly failing = new Set<S3Operation>();
+  failWhen: ((op: S3Operation, key: string) => boolean) | undefined;
   readonly #inner: S3Objects;
 
   constructor(inner: S3Objects) {
@@ -89,7 +93,7 @@ export class FaultyS3Objects implements S3Objects {
   }
 
   #check(op: S3Operation, key: string): void {
-    if (this.failing.has(op)) throw fail('OBJECT_STORE_ERROR', `injected failure of ${op} ${key}`, { op, key, outcome: 'unknown' });
+    if (this.failing.has(op) || this.failWhen?.(op, key) === true) throw fail('OBJECT_STORE_ERROR', `injected failure of ${op} ${key}`, { op, key, outcome: 'unknown' });
   }
 
   async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {

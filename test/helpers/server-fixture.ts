@@ -21,6 +21,10 @@ import type { Fs } from '../../src/storage/fs-port.ts';
 import type { ServerLimits } from '../../src/server/server-limits.ts';
 import { FlockLocker, type HeldLock, type LockKind, type Locker } from '../../src/storage/locker.ts';
 import { makeTempDir } from './tmp.ts';
+import { registerBackendTypes } from '../../src/cli/backend-types.ts';
+
+// the in-process server offers the chunk backend types `holdfast serve` offers (S3, …)
+registerBackendTypes();
 
 export const HOLDFAST_BIN = fileURLToPath(new URL('../../bin/holdfast.js', import.meta.url));
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { SnapshotRef } from '../../src/core/backup-ref.ts';
-import { isHoldfastError } from '../../src/core/errors.ts';
+import { fail, isHoldfastError } from '../../src/core/errors.ts';
 import { indexChunks } from '../../src/datastore/index-files.ts';
 import { runVerifyJob, type VerifyReport } from '../../src/jobs/verify-job.ts';
 import { pseudoRandom, tempStore } from '../helpers/datastore-fixture.ts';
@@ -88,6 +88,31 @@ test('verifySnapshot keeps notes set while it runs: it records its state through
     const m = await store.readManifest(ref);
     assert.equal(m.unprotected['notes'], 'set during verify');
     assert.deepEqual(m.unprotected['verify_state'], { upid: TEST_UPID, state: 'ok' });
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('verifySnapshot tells a fetch error from corruption: the snapshot fails, no chunk is quarantined, the recorded state stays', async () => {
+  let backend: HookedBackend | undefined;
+  const t = await tempStore('filesystem', { makeBackend: (fs, base) => (backend = new HookedBackend({ fs, base })) });
+  try {
+    const store = t.store;
+    const ref: SnapshotRef = { ns: '', type: 'host', id: 'net', time: 1_700_000_000 };
+    await backupData(store, ref, pseudoRandom(4 * PIECE, 9), PIECE);
+    const ok = await verifySnapshot(store, ref, { upid: TEST_UPID, log: memoryLogger() });
+    assert.equal(ok.state, 'ok');
+    // what the S3 client throws when a GET fails after its retries (network error, 5xx)
+    backend!.onRead = async () => {
+      throw fail('OBJECT_STORE_ERROR', 'S3 GET failed: 503 SlowDown', { op: 'GET' });
+    };
+    const r = await verifySnapshot(store, ref, { upid: 'UPID:later', log: memoryLogger() });
+    assert.equal(r.state, 'failed');
+    assert.match(r.errors.join('\n'), /could not be read \(OBJECT_STORE_ERROR/);
+    assert.deepEqual(r.quarantined, []);
+    for await (const e of store.chunks.list()) assert.equal(e.kind, 'chunk', `nothing is marked bad: ${e.key}`);
+    assert.deepEqual((await store.readManifest(ref)).unprotected['verify_state'], { upid: TEST_UPID, state: 'ok' });
+    assert.equal((await verifySnapshot(store, ref, { upid: 'UPID:again', log: memoryLogger() })).state, 'ok', 'the next verify judges the chunk');
   } finally {
     t.cleanup();
   }

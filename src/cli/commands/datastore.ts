@@ -19,10 +19,12 @@ export function register(program: Command, ctx: CliContext): void {
   const ds = program.command('datastore').description('manage datastores (config in datastore.cfg)');
 
   ds.command('create <name> <path>')
-    .description('create a datastore: the directory tree with 65536 chunk prefix dirs, and its config entry')
+    .description('create a datastore: the directory tree with 65536 chunk prefix dirs, and its config entry; with --backend type=s3,… PATH is the local cache and the chunks go to the bucket')
     .option('--tuning <string>', 'tuning property string, e.g. sync-level=file,gc-atime-cutoff=1445')
     .option('--comment <text>', 'free-text comment')
-    .action(async (name: string, path: string, o: { tuning?: string; comment?: string }) => {
+    .option('--backend <string>', 'where the chunks live: type=filesystem (default) or type=s3,client=ENDPOINT_ID,bucket=BUCKET[,cache-size=64G]')
+    .option('--reuse-datastore', 'attach the datastore PATH (or the bucket prefix) holds already, e.g. on a new server with an empty cache; nothing is created or removed')
+    .action(async (name: string, path: string, o: { tuning?: string; comment?: string; backend?: string; reuseDatastore?: boolean }) => {
       const bar = progressLine(ctx, 'Chunkstore create');
       const cfg = await admin(ctx, program)
         .create({
@@ -30,10 +32,12 @@ export function register(program: Command, ctx: CliContext): void {
           path,
           ...(o.tuning !== undefined ? { tuning: o.tuning } : {}),
           ...(o.comment !== undefined ? { comment: o.comment } : {}),
+          ...(o.backend !== undefined ? { backend: o.backend } : {}),
+          reuse: o.reuseDatastore === true,
           onProgress: (d, t) => bar.update(d, t),
         })
         .finally(() => bar.end());
-      ctx.out(`created datastore '${cfg.name}' at ${cfg.path} (sync-level ${tuningOf(cfg).syncLevel})`);
+      ctx.out(`${o.reuseDatastore === true ? 'attached' : 'created'} datastore '${cfg.name}' at ${cfg.path} (sync-level ${tuningOf(cfg).syncLevel})`);
     });
 
   ds.command('update <name>')

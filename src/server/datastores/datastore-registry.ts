@@ -20,11 +20,13 @@ export class DatastoreRegistry {
   readonly #log: Logger;
   readonly #open = new Map<string, { store: Datastore; path: string }>();
   readonly #mutex = new KeyedMutex();
+  readonly #configDir: string;
 
   constructor(deps: { readonly fs: Fs; readonly configDir: string; readonly locker: Locker; readonly log: Logger }) {
     this.#fs = deps.fs;
     this.#locker = deps.locker;
     this.#log = deps.log;
+    this.#configDir = deps.configDir;
     this.admin = new DatastoreAdmin(deps.fs, deps.configDir);
   }
 
@@ -49,7 +51,7 @@ export class DatastoreRegistry {
         await cur.store.setSyncLevel(tuningOf(cfg).syncLevel);
         return cur.store;
       }
-      const store = await openConfigured(cfg, { fs: this.#fs, locker: this.#locker, log: this.#log });
+      const store = await openConfigured(cfg, { fs: this.#fs, locker: this.#locker, log: this.#log, configDir: this.#configDir });
       if (await store.markInUse()) {
         this.#log.warn(`datastore '${name}' was not closed cleanly; snapshots are checked before a backup reuses them`);
       }

@@ -74,6 +74,8 @@ export async function storeStatus(s: Datastore): Promise<Record<string, unknown>
     // as PBS: the deduplication factor of the last GC (referenced bytes / stored bytes)
     'deduplication-factor': dedup,
     'gc-status': gc,
+    // an object store's request and byte counters (and its cache's hits), null for local storage
+    'storage-counters': s.storageCounters() ?? null,
   };
 }
 

@@ -41,7 +41,15 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<Da
         const path = requiredText(i.args, 'path');
         const tuning = text(i.args, 'tuning');
         const comment = text(i.args, 'comment');
-        const cfg = await registry.admin.create({ name, path, ...(tuning !== undefined ? { tuning } : {}), ...(comment !== undefined ? { comment } : {}) });
+        const backend = text(i.args, 'backend');
+        const cfg = await registry.admin.create({
+          name,
+          path,
+          ...(tuning !== undefined ? { tuning } : {}),
+          ...(comment !== undefined ? { comment } : {}),
+          ...(backend !== undefined ? { backend } : {}),
+          reuse: bool(i.args, 'reuse-datastore') === true,
+        });
         return describeDatastore(cfg);
       },
     },

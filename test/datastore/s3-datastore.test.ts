@@ -1,0 +1,124 @@
+/**
+ * A Datastore over the S3 storage (CachedChunkBackend over S3ChunkBackend, S3ContentMirror) on
+ * MemoryS3Objects, so the write order and the failure rules are checked without an S3 server
+ * (test/integration/s3-datastore-rgw.test.ts runs the same on the real RGW):
+ * - every chunk PUT, then every index/blob PUT, then the manifest PUT, last;
+ * - a failed PUT (chunk, index or manifest) fails the backup and leaves no manifest anywhere;
+ * - metadata removals reach the bucket; reads are served from the cache, which stays in its capacity.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CachedChunkBackend } from '../../src/chunks/cached-chunk-backend.ts';
+import { S3ChunkBackend } from '../../src/chunks/s3-chunk-backend.ts';
+import type { S3Objects } from '../../src/chunks/s3-client.ts';
+import { S3ContentMirror } from '../../src/chunks/s3-content-mirror.ts';
+import { memoryLogger } from '../../src/core/log.ts';
+import { createDatastoreTree } from '../../src/datastore/create-datastore.ts';
+import { Datastore } from '../../src/datastore/datastore.ts';
+import { FlockLocker } from '../../src/storage/locker.ts';
+import { NodeFs } from '../../src/storage/node-fs.ts';
+import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
+import { FaultyS3Objects, MemoryS3Objects } from '../helpers/memory-s3-objects.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
+
+const STORE = 'sto';
+const MANIFEST_KEY = /^sto\/\.cnt\/host\/a\/[^/]+\/index\.json\.blob$/;
+
+async function s3Store(objects: S3Objects, capacityBytes = 1 << 30): Promise<{ store: Datastore; cache: () => CachedChunkBackend; cleanup: () => void }> {
+  const dir = makeTempDir('holdfast-s3ds-');
+  const base = join(dir, 'cache');
+  let cache: CachedChunkBackend | undefined;
+  const makeBackend = (fs: NodeFs | import('../../src/storage/fs-port.ts').Fs, b: string): CachedChunkBackend =>
+    (cache = new CachedChunkBackend({ inner: new S3ChunkBackend({ objects, store: STORE, fs, markerDir: join(b, '.s3-markers') }), fs, dir: join(b, '.chunk-cache'), capacityBytes }));
+  const fs = new NodeFs();
+  await createDatastoreTree(fs, base, undefined, makeBackend(fs, base));
+  const store = new Datastore({ name: STORE, base, fs, locker: new FlockLocker(), log: memoryLogger(), syncLevel: 'filesystem', makeBackend, mirror: new S3ContentMirror({ objects, store: STORE }) });
+  return { store, cache: () => cache!, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const ref = (time: number) => ({ ns: '', type: 'host' as const, id: 'a', time });
+const chunks = (seed: number) => [pseudoRandom(40_000, seed), pseudoRandom(50_000, seed + 1), pseudoRandom(30_000, seed + 2)];
+
+test('Datastore on S3: a backup PUTs every chunk, then its index and blobs, then the manifest last', async () => {
+  const objects = new MemoryS3Objects();
+  const t = await s3Store(objects);
+  try {
+    objects.requests.length = 0;
+    await backupChunks(t.store, ref(1_700_000_000), chunks(1));
+    const puts = objects.requests.filter((r) => r.startsWith('PUT'));
+    // the group's owner file is written when the backup starts; the snapshot's files follow its chunks
+    const kinds = puts.map((r) => (r.includes('/.chunks/') ? 'chunk' : MANIFEST_KEY.test(r.split(' ')[1]!) ? 'manifest' : r.includes('/20') ? 'meta' : 'group'));
+    assert.equal(kinds.filter((k) => k === 'chunk').length, 3, puts.join('\n'));
+    assert.equal(kinds.at(-1), 'manifest', puts.join('\n'));
+    assert.ok(kinds.lastIndexOf('chunk') < kinds.indexOf('meta'), `chunks before metadata:\n${puts.join('\n')}`);
+    assert.ok(objects.objects.has(`${STORE}/.cnt/host/a/owner`));
+    assert.ok([...objects.objects.keys()].some((k) => k.endsWith('/data.didx')));
+  } finally {
+    t.cleanup();
+  }
+});
+
+for (const [what, fails] of [
+  ['chunk PUT', (op: string, key: string) => op === 'putIfAbsent' && key.includes('/.chunks/')],
+  ['index PUT', (op: string, key: string) => op === 'put' && key.endsWith('.didx')],
+  ['manifest PUT', (op: string, key: string) => op === 'put' && key.endsWith('index.json.blob')],
+] as const) {
+  test(`Datastore on S3: a failed ${what} fails the backup; no manifest in the bucket or the cache`, async () => {
+    const memory = new MemoryS3Objects();
+    const objects = new FaultyS3Objects(memory);
+    const t = await s3Store(objects);
+    try {
+      objects.failWhen = fails;
+      await assert.rejects(backupChunks(t.store, ref(1_700_000_000), chunks(2)), { code: 'OBJECT_STORE_ERROR' });
+      assert.ok(![...memory.objects.keys()].some((k) => MANIFEST_KEY.test(k)), [...memory.objects.keys()].join('\n'));
+      assert.deepEqual(await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' }), []);
+      // nothing of the failed snapshot stays in the bucket either (best effort, here it works)
+      assert.ok(![...memory.objects.keys()].some((k) => k.includes('/.cnt/host/a/20')), [...memory.objects.keys()].join('\n'));
+    } finally {
+      t.cleanup();
+    }
+  });
+}
+
+test('Datastore on S3: deleting a snapshot removes its copies under .cnt/; notes reach the bucket', async () => {
+  const objects = new MemoryS3Objects();
+  const t = await s3Store(objects);
+  try {
+    await backupChunks(t.store, ref(1_700_000_000), chunks(3));
+    await t.store.setGroupNotes({ ns: '', type: 'host', id: 'a' }, 'hello');
+    assert.equal(Buffer.from(memory(objects, `${STORE}/.cnt/host/a/notes`)).toString(), 'hello');
+    await t.store.deleteSnapshot(ref(1_700_000_000));
+    assert.deepEqual([...objects.objects.keys()].filter((k) => k.includes('/.cnt/host/a/20')), []);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('CachedChunkBackend: reads come from the cache; it stays within its capacity, evicting the least recently used', async () => {
+  const objects = new MemoryS3Objects();
+  const t = await s3Store(objects, 100_000);
+  try {
+    await backupChunks(t.store, ref(1_700_000_000), chunks(4));
+    const c = t.cache();
+    assert.ok(c.cachedBytes <= 100_000, `${c.cachedBytes} bytes cached`);
+    // in upload order; read newest first (a sequential scan of more than fits would only thrash)
+    const stored = objects.requests.filter((r) => r.startsWith('PUT-IF-ABSENT') && r.includes('/.chunks/')).map((r) => r.slice(r.lastIndexOf('/') + 1));
+    assert.equal(stored.length, 3);
+    const before = c.counters();
+    for (const d of stored.reverse()) await t.store.chunks.read(d);
+    const after = c.counters();
+    assert.ok((after['cacheHits'] ?? 0) > (before['cacheHits'] ?? 0), JSON.stringify(after));
+    assert.ok((after['cacheMisses'] ?? 0) > (before['cacheMisses'] ?? 0), 'the evicted chunk is fetched again');
+    assert.ok(c.cachedBytes <= 100_000);
+  } finally {
+    t.cleanup();
+  }
+});
+
+function memory(objects: MemoryS3Objects, key: string): Uint8Array {
+  const o = objects.objects.get(key);
+  assert.ok(o, `no object ${key}`);
+  return o.bytes;
+}
