@@ -27,6 +27,7 @@ import { accessRoutes } from './routes/access.ts';
 import { backupProtocolFactory, readerProtocolFactory } from './routes/backup-protocols.ts';
 import { datastoreAdminRoutes } from './routes/datastore-admin.ts';
 import { datastoreConfigRoutes } from './routes/datastore-config.ts';
+import { fileBrowseRoutes } from './routes/file-browse.ts';
 import { versionRoute } from './routes/version.ts';
 import { webRoutes } from './routes/web.ts';
 import { UploadMemory } from './protocol/upload-memory.ts';
@@ -102,7 +103,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     clock: systemClock,
     limits,
     onAnswered: (method, status, code) => metrics.httpAnswered(method, status, code),
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...fileBrowseRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads, metrics }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
