@@ -95,6 +95,23 @@ export const S = {
     pruneWhat: 'remove the snapshots marked remove',
     pruned: 'Pruned',
   },
+  files: {
+    title: (archive) => `Files of ${archive}`,
+    browse: 'Browse files',
+    close: 'Close files',
+    path: 'Folder',
+    name: 'Name',
+    size: 'Size',
+    mtime: 'Modified',
+    download: 'Download',
+    downloadFile: 'Download',
+    zip: 'Download folder (.zip)',
+    tar: 'Download folder (.tar.zst)',
+    folder: (name) => `${name}/`,
+    // symlinks, devices, … are shown with their catalog letter
+    typed: (type, name) => (type === 'f' ? name : `${name} (${FILE_TYPES[type] ?? type})`),
+    empty: 'This folder is empty.',
+  },
   options: {
     title: 'Options',
     syncLevel: 'Sync level',
@@ -170,6 +187,9 @@ export const S = {
     noEntries: 'No entries.',
   },
 };
+
+/** The catalog's entry letters, for people. */
+export const FILE_TYPES = { d: 'folder', f: 'file', l: 'symlink', h: 'hardlink', b: 'block device', c: 'char device', p: 'fifo', s: 'socket' };
 
 /** Verify states as the API reports them. */
 export const VERIFY_LABEL = { ok: 'ok', failed: 'failed', none: 'not verified' };
