@@ -21,7 +21,7 @@ import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdf
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
-import { seg, withTuning } from '../../web/src/format.js';
+import { chartGeometry, seg, withTuning } from '../../web/src/format.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const BUILT = existsSync(new URL('../../web/dist/index.html', import.meta.url));
@@ -177,6 +177,8 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
     await shot('options');
     await t.test('GC starts from the dashboard and its log is followed to the end', () => gcAndLog(page, () => shot('task-log')));
+    await t.test('dashboard: the usage chart shows what the server sampled', () => usageChart(r, page));
+    await shot('dashboard');
     await t.test('tasks: the list shows the GC and the type filter works', () => tasksPage(page));
     await shot('tasks');
     await t.test('access: a token is created, its secret shown once and accepted by the API; a permission is granted', () => accessPage(r, page));
@@ -323,6 +325,17 @@ async function gcAndLog(page: Page, shot: () => Promise<unknown>): Promise<void>
   assert.match((await card.textContent()) ?? '', /Last GC\s*OK/);
 }
 
+async function usageChart(r: Rig, page: Page): Promise<void> {
+  await r.hs.usage.sampleNow();
+  await page.click('button.refresh');
+  const chart = page.locator('article.card[data-store="default"] figure.usage-chart');
+  await chart.locator('.chart-summary', { hasText: /^Latest \d.* from 1 samples\.$/ }).waitFor();
+  assert.equal(await chart.locator('svg[role=img] circle.dot').count(), 1);
+  await chart.locator('select[name=chart-field]').selectOption('chunks');
+  await chart.locator('select[name=chart-frame]').selectOption('hour');
+  await chart.locator('svg title', { hasText: 'Chunks, last hour' }).waitFor({ state: 'attached' });
+}
+
 async function tasksPage(page: Page): Promise<void> {
   await go(page, '#/tasks');
   await page.locator('table.tasks td', { hasText: 'garbage_collection default' }).waitFor();
@@ -394,6 +407,15 @@ test('web UI at phone widths: every page fits without sideways scrolling', { ski
   } finally {
     await r.close();
   }
+});
+
+test('web UI chartGeometry() scales to a clean top, breaks the line at gaps and skips unknown values', () => {
+  const points = [{ time: 0, used: 10 }, { time: 60, used: 30 }, { time: 120 }, { time: 600, used: 40 }] as ({ time: number } & Record<string, number>)[];
+  const g = chartGeometry(points, 'used', 0, 600, 600, 100, 120);
+  assert.equal(g.top, 50);
+  assert.equal(g.count, 3);
+  assert.equal(g.d, 'M0 80 L60 40 M600 20');
+  assert.deepEqual(chartGeometry([], 'used', 0, 600, 600, 100, 120), { d: '', top: 1, count: 0, dots: [] });
 });
 
 test('web UI seg() encodes a path part; withTuning() replaces one key and keeps the others', () => {

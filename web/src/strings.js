@@ -59,6 +59,18 @@ export const S = {
     gcStarted: 'GC started',
     verifyStarted: 'Verify started',
   },
+  chart: {
+    title: 'Usage over time',
+    figure: 'Figure',
+    timeframe: 'Timeframe',
+    fields: { used: 'Stored (last GC)', chunks: 'Chunks', dedup: 'Dedup factor', 'fs-used': 'Filesystem used' },
+    frames: { hour: 'last hour', day: 'last day', month: 'last month' },
+    alt: (field, frame) => `${field}, ${frame}`,
+    summary: (latest, highest, n) => `Latest ${latest}, highest ${highest}, from ${n} samples.`,
+    noData: 'No samples yet: the server records one a minute (stored bytes and chunks are known after the first GC).',
+    table: 'Figures',
+    time: 'Time',
+  },
   content: {
     title: 'Content',
     namespace: 'Namespace',
