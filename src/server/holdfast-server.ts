@@ -30,12 +30,16 @@ import { accessRoutes } from './routes/access.ts';
 import { backupProtocolFactory, readerProtocolFactory } from './routes/backup-protocols.ts';
 import { datastoreAdminRoutes } from './routes/datastore-admin.ts';
 import { datastoreConfigRoutes } from './routes/datastore-config.ts';
+import { fileBrowseRoutes } from './routes/file-browse.ts';
 import { versionRoute } from './routes/version.ts';
 import { webRoutes } from './routes/web.ts';
 import { UploadMemory } from './protocol/upload-memory.ts';
 import { releaseMemory } from './release-memory.ts';
 import { ServerMetrics } from './metrics.ts';
-import { storeFigures } from './metrics-sources.ts';
+import { storeFigures, usageFigures } from './metrics-sources.ts';
+import { UsageSampler } from '../jobs/usage-sampler.ts';
+import type { SetTimer } from '../jobs/scheduler.ts';
+import { datastoreUsageRoutes } from './routes/datastore-usage.ts';
 import { NotificationConfigFile } from './notifications/notification-config.ts';
 import { Notifier } from './notifications/notifier.ts';
 import { nodeStatusRoutes } from './routes/node-status.ts';
@@ -58,6 +62,8 @@ export interface HoldfastServerOptions {
   readonly loginSleep?: Sleep;
   /** protocol session bounds (docs/protocol.md, "Resource bounds"); unset ones take the defaults */
   readonly limits?: Partial<ServerLimits>;
+  /** the usage sampler's clock and timer (default the real ones); tests move time themselves */
+  readonly usage?: { readonly now?: () => number; readonly setTimer?: SetTimer };
   readonly extraRoutes?: (ctx: { registry: DatastoreRegistry; auth: AuthService }) => Iterable<import('./router.ts').Route>;
 }
 
@@ -72,6 +78,8 @@ export interface HoldfastServer {
   readonly registry: DatastoreRegistry;
   readonly auth: AuthService;
   readonly jobs: JobServices;
+  /** samples each datastore's usage every minute into `<configDir>/rrd/` */
+  readonly usage: UsageSampler;
   readonly firstStart: FirstStart;
   close(): Promise<void>;
 }
@@ -97,6 +105,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
   const notifier = new Notifier({ config: new NotificationConfigFile(fs, o.configDir), log: o.log });
   const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock, onTaskEnded: (info) => notifier.taskEnded(info) });
   const uploads = new UploadMemory(limits.uploadMemoryBytes, { onIdle: () => releaseMemory(o.log) });
+  const usage = new UsageSampler({ fs, dir: join(o.configDir, 'rrd'), figures: usageFigures(registry), log: o.log, ...o.usage });
   const metrics = new ServerMetrics({ stores: storeFigures(registry, jobs), uploads: () => uploads.stats() });
   const app = createApp({
     configDir: o.configDir,
@@ -105,18 +114,21 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     clock: systemClock,
     limits,
     onAnswered: (method, status, code) => metrics.httpAnswered(method, status, code),
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...remoteConfigRoutes(fs, o.configDir, auth), ...syncJobRoutes(jobs, auth, new SyncJobStore(fs, o.configDir)), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...fileBrowseRoutes(registry, auth), ...datastoreUsageRoutes(registry, auth, usage), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...remoteConfigRoutes(fs, o.configDir, auth), ...syncJobRoutes(jobs, auth, new SyncJobStore(fs, o.configDir)), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads, metrics }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
   const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
+  usage.start();
   return {
     server,
     registry,
     auth,
     jobs,
+    usage,
     firstStart: { adminUser: BOOTSTRAP_ADMIN, adminPassword: password ?? undefined, createdDatastore },
     close: async () => {
+      await usage.stop();
       await server.close();
       await jobs.close();
       await notifier.idle();

@@ -13,14 +13,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { silentLogger } from '../../src/core/log.ts';
 import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdfast-server.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { seg, withTuning } from '../../web/src/format.js';
+import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
+import { chartGeometry, seg, withTuning } from '../../web/src/format.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const BUILT = existsSync(new URL('../../web/dist/index.html', import.meta.url));
@@ -30,6 +31,9 @@ const T0 = 1_800_000_000 - 86_400;
 const T1 = 1_800_000_000;
 const T2 = T1 + 86_400;
 const NEW_PASSWORD = 'changed-in-the-ui';
+
+/** The file the browser test downloads from a pxar snapshot (host/files, a split archive). */
+const PXAR_FILE = pseudoRandom(300_000, 9);
 
 interface Rig {
   readonly hs: HoldfastServer;
@@ -46,6 +50,7 @@ async function rig(): Promise<Rig> {
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T0 }, [pseudoRandom(30_000, 3)]);
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T1 }, [pseudoRandom(50_000, 1)]);
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T2 }, [pseudoRandom(50_000, 1), pseudoRandom(20_000, 2)]);
+  await pxarBackup(hs, dir);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -63,6 +68,22 @@ async function rig(): Promise<Rig> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A directory backed up by the real CLI as host/files (split archive root.mpxar.didx). */
+async function pxarBackup(hs: HoldfastServer, dir: string): Promise<void> {
+  const src = join(dir, 'src');
+  mkdirSync(join(src, 'sub'), { recursive: true });
+  writeFileSync(join(src, 'readme.txt'), 'pxar snapshot for the browser test\n');
+  writeFileSync(join(src, 'sub', 'data.bin'), PXAR_FILE);
+  const env = cleanEnv({
+    HOLDFAST_CONFIG_DIR: join(dir, 'cfg'),
+    HOLDFAST_REPOSITORY: `127.0.0.1:${hs.server.port}:default`,
+    HOLDFAST_PASSWORD: hs.firstStart.adminPassword ?? '',
+    HOLDFAST_FINGERPRINT: hs.server.fingerprint,
+  });
+  const r = await runCli(['backup', `root.pxar:${src}`, '--backup-id', 'files', '--backup-time', String(T1)], env);
+  assert.equal(r.code, 0, describeCli(r));
 }
 
 /** A page that records script errors and CSP violations; both must stay empty. */
@@ -152,9 +173,12 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await shot('dashboard');
     await t.test('content: notes (hostile text stays text), prune preview then prune, protect, forget, verify', () => contentPage(page));
     await shot('content');
+    await t.test('content: browse a pxar snapshot to a file and download it (the same bytes)', () => browseAndDownload(page, () => shot('files')));
     await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
     await shot('options');
     await t.test('GC starts from the dashboard and its log is followed to the end', () => gcAndLog(page, () => shot('task-log')));
+    await t.test('dashboard: the usage chart shows what the server sampled', () => usageChart(r, page));
+    await shot('dashboard');
     await t.test('tasks: the list shows the GC and the type filter works', () => tasksPage(page));
     await shot('tasks');
     await t.test('access: a token is created, its secret shown once and accepted by the API; a permission is granted', () => accessPage(r, page));
@@ -213,7 +237,7 @@ async function contentPage(page: Page): Promise<void> {
   await page.click('button:has-text("Really remove the snapshots marked remove?")');
   await notice(page, 'Pruned');
   await row('2027-01-14T08:00:00Z').waitFor({ state: 'detached' });
-  await page.locator('li.group summary', { hasText: '2 snapshots' }).waitFor();
+  await page.locator('li.group[data-group="host/webtest"] summary', { hasText: '2 snapshots' }).waitFor();
 
   await newer.locator('button', { hasText: 'Protect' }).click();
   await notice(page, 'Snapshot protected');
@@ -223,13 +247,33 @@ async function contentPage(page: Page): Promise<void> {
   await older.locator('button', { hasText: 'Really forget this snapshot?' }).click();
   await notice(page, 'Snapshot removed');
   await older.waitFor({ state: 'detached' });
-  await page.locator('li.group summary', { hasText: '1 snapshots' }).waitFor();
+  await page.locator('li.group[data-group="host/webtest"] summary', { hasText: '1 snapshots' }).waitFor();
 
   await newer.locator('button.verify').click();
   await page.locator('#task-state', { hasText: 'Finished: OK' }).waitFor({ timeout: 60_000 });
   await go(page, '#/content/default');
   await page.click('li.group[data-group="host/webtest"] summary');
   await newer.locator('.badge', { hasText: /^ok$/ }).waitFor();
+}
+
+async function browseAndDownload(page: Page, shot: () => Promise<unknown>): Promise<void> {
+  await go(page, '#/content/default');
+  await page.click('li.group[data-group="host/files"] summary');
+  const row = page.locator('tr[data-snapshot="host/files/2027-01-15T08:00:00Z"]');
+  await row.locator('button.browse').click();
+  const files = page.locator('section.files');
+  await files.locator('tr[data-entry="readme.txt"]').waitFor();
+  await files.locator('tr[data-entry="sub"] button.open-dir').click();
+  const entry = files.locator('tr[data-entry="data.bin"]');
+  await entry.waitFor();
+  assert.match((await entry.textContent()) ?? '', /293\.0 KiB/);
+  await shot();
+  const [download] = await Promise.all([page.waitForEvent('download'), entry.locator('a.download').click()]);
+  assert.equal(download.suggestedFilename(), 'data.bin');
+  const saved = await download.path();
+  assert.ok(readFileSync(saved).equals(Buffer.from(PXAR_FILE)), 'the downloaded file has the backed-up bytes');
+  await files.locator('nav.crumbs button', { hasText: 'root.mpxar.didx' }).click();
+  await files.locator('tr[data-entry="readme.txt"]').waitFor();
 }
 
 async function optionsPage(r: Rig, page: Page): Promise<void> {
@@ -279,6 +323,17 @@ async function gcAndLog(page: Page, shot: () => Promise<unknown>): Promise<void>
   await card.locator('dd.stored', { hasText: /chunks/ }).waitFor();
   assert.match((await card.locator('dd.dedup').textContent()) ?? '', /^\d+\.\d\d$/);
   assert.match((await card.textContent()) ?? '', /Last GC\s*OK/);
+}
+
+async function usageChart(r: Rig, page: Page): Promise<void> {
+  await r.hs.usage.sampleNow();
+  await page.click('button.refresh');
+  const chart = page.locator('article.card[data-store="default"] figure.usage-chart');
+  await chart.locator('.chart-summary', { hasText: /^Latest \d.* from 1 samples\.$/ }).waitFor();
+  assert.equal(await chart.locator('svg[role=img] circle.dot').count(), 1);
+  await chart.locator('select[name=chart-field]').selectOption('chunks');
+  await chart.locator('select[name=chart-frame]').selectOption('hour');
+  await chart.locator('svg title', { hasText: 'Chunks, last hour' }).waitFor({ state: 'attached' });
 }
 
 async function tasksPage(page: Page): Promise<void> {
@@ -352,6 +407,15 @@ test('web UI at phone widths: every page fits without sideways scrolling', { ski
   } finally {
     await r.close();
   }
+});
+
+test('web UI chartGeometry() scales to a clean top, breaks the line at gaps and skips unknown values', () => {
+  const points = [{ time: 0, used: 10 }, { time: 60, used: 30 }, { time: 120 }, { time: 600, used: 40 }] as ({ time: number } & Record<string, number>)[];
+  const g = chartGeometry(points, 'used', 0, 600, 600, 100, 120);
+  assert.equal(g.top, 50);
+  assert.equal(g.count, 3);
+  assert.equal(g.d, 'M0 80 L60 40 M600 20');
+  assert.deepEqual(chartGeometry([], 'used', 0, 600, 600, 100, 120), { d: '', top: 1, count: 0, dots: [] });
 });
 
 test('web UI seg() encodes a path part; withTuning() replaces one key and keeps the others', () => {

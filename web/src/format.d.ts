@@ -9,3 +9,12 @@ export declare const formatTuning: (m: ReadonlyMap<string, string>) => string;
 export declare function withTuning(text: string | undefined, key: string, value: string): string;
 export declare const taskState: (t: { status?: string; exitstatus?: string }) => string;
 export declare const isTaskOk: (status: unknown) => boolean;
+export declare function chartGeometry(
+  points: readonly ({ time: number } & Record<string, number>)[],
+  field: string,
+  from: number,
+  to: number,
+  w: number,
+  h: number,
+  gapSecs: number,
+): { d: string; top: number; count: number; dots: [number, number][] };

@@ -45,3 +45,29 @@ export function withTuning(text, key, value) {
 export const taskState = (t) => t.status ?? t.exitstatus ?? 'running';
 
 export const isTaskOk = (status) => status === 'OK' || (typeof status === 'string' && status.startsWith('WARNINGS'));
+
+/**
+ * Geometry of a line chart of `field` over [from, to] (epoch seconds) in a w × h box: the SVG
+ * path ("M x y L x y …", one segment per run of known values), the value at the top of the scale
+ * (the largest value rounded up to a clean 1, 2 or 5 step; 1 when there is none), how many
+ * points have the field, and each point's position (drawn as a dot, so a lone sample shows). A gap in the samples breaks the line instead of bridging it.
+ */
+export function chartGeometry(points, field, from, to, w, h, gapSecs) {
+  const known = points.filter((p) => typeof p[field] === 'number' && p.time >= from && p.time <= to);
+  const max = known.reduce((m, p) => Math.max(m, p[field]), 0);
+  const mag = max > 0 ? 10 ** Math.floor(Math.log10(max)) : 1;
+  const top = max > 0 ? [1, 2, 5, 10].map((k) => k * mag).find((v) => v >= max) : 1;
+  const x = (t) => ((t - from) / Math.max(1, to - from)) * w;
+  const y = (v) => h - (v / top) * h;
+  let d = '';
+  let prev;
+  const dots = [];
+  for (const p of known) {
+    const cmd = prev === undefined || p.time - prev > gapSecs ? 'M' : 'L';
+    const at = [Number(x(p.time).toFixed(1)), Number(y(p[field]).toFixed(1))];
+    d += `${d ? ' ' : ''}${cmd}${at[0]} ${at[1]}`;
+    dots.push(at);
+    prev = p.time;
+  }
+  return { d, top, count: known.length, dots };
+}

@@ -59,6 +59,18 @@ export const S = {
     gcStarted: 'GC started',
     verifyStarted: 'Verify started',
   },
+  chart: {
+    title: 'Usage over time',
+    figure: 'Figure',
+    timeframe: 'Timeframe',
+    fields: { used: 'Stored (last GC)', chunks: 'Chunks', dedup: 'Dedup factor', 'fs-used': 'Filesystem used' },
+    frames: { hour: 'last hour', day: 'last day', month: 'last month' },
+    alt: (field, frame) => `${field}, ${frame}`,
+    summary: (latest, highest, n) => `Latest ${latest}, highest ${highest}, from ${n} samples.`,
+    noData: 'No samples yet: the server records one a minute (stored bytes and chunks are known after the first GC).',
+    table: 'Figures',
+    time: 'Time',
+  },
   content: {
     title: 'Content',
     namespace: 'Namespace',
@@ -94,6 +106,23 @@ export const S = {
     pruneApply: (n) => `Prune now (keep-last ${n})`,
     pruneWhat: 'remove the snapshots marked remove',
     pruned: 'Pruned',
+  },
+  files: {
+    title: (archive) => `Files of ${archive}`,
+    browse: 'Browse files',
+    close: 'Close files',
+    path: 'Folder',
+    name: 'Name',
+    size: 'Size',
+    mtime: 'Modified',
+    download: 'Download',
+    downloadFile: 'Download',
+    zip: 'Download folder (.zip)',
+    tar: 'Download folder (.tar.zst)',
+    folder: (name) => `${name}/`,
+    // symlinks, devices, … are shown with their catalog letter
+    typed: (type, name) => (type === 'f' ? name : `${name} (${FILE_TYPES[type] ?? type})`),
+    empty: 'This folder is empty.',
   },
   options: {
     title: 'Options',
@@ -170,6 +199,9 @@ export const S = {
     noEntries: 'No entries.',
   },
 };
+
+/** The catalog's entry letters, for people. */
+export const FILE_TYPES = { d: 'folder', f: 'file', l: 'symlink', h: 'hardlink', b: 'block device', c: 'char device', p: 'fifo', s: 'socket' };
 
 /** Verify states as the API reports them. */
 export const VERIFY_LABEL = { ok: 'ok', failed: 'failed', none: 'not verified' };

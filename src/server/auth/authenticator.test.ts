@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedClock } from '../clock.ts';
 import { AuthService, parseTokenHeader, ticketFromCookies } from './authenticator.ts';
+import { REVOKED_TICKETS_FILE } from './revoked-tickets.ts';
+import { CLOCK_SKEW_SECONDS, TICKET_LIFETIME_SECONDS } from './ticket.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -91,12 +93,38 @@ test('AuthService.revokeTicket: a logged-out ticket stops working; a login in th
     const first = await auth.login('a', 'apassword');
     const cookie = (t: string) => ({ cookie: `PBSAuthCookie=${encodeURIComponent(t)}` });
     assert.equal(await auth.authenticate('GET', cookie(first.ticket)), 'a@pbs');
-    auth.revokeTicket(cookie(first.ticket));
+    await auth.revokeTicket(cookie(first.ticket));
     await assert.rejects(auth.authenticate('GET', cookie(first.ticket)), { code: 'UNAUTHENTICATED' });
     await assert.rejects(auth.login('a', first.ticket), { code: 'UNAUTHENTICATED' }, 'nor renews');
     const second = await auth.login('a', 'apassword'); // the fixed clock: the same second
     assert.notEqual(second.ticket, first.ticket);
     assert.equal(await auth.authenticate('POST', { ...cookie(second.ticket), csrfpreventiontoken: second.CSRFPreventionToken }), 'a@pbs');
-    auth.revokeTicket(cookie('PBS:forged'));
-    auth.revokeTicket({});
+    await auth.revokeTicket(cookie('PBS:forged'));
+    await auth.revokeTicket({});
   }));
+
+test('AuthService.revokeTicket persists: a new AuthService on the same config dir still refuses the ticket, until it would have expired', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'holdfast-authn-'));
+  const clock = fixedClock(T0);
+  try {
+    const cookie = (t: string) => ({ cookie: `PBSAuthCookie=${encodeURIComponent(t)}` });
+    const auth = await AuthService.open(dir, clock);
+    await auth.users.create('a@pbs', { password: 'apassword' });
+    const gone = await auth.login('a', 'apassword');
+    clock.advance(1000);
+    const kept = await auth.login('a', 'apassword');
+    await auth.revokeTicket(cookie(gone.ticket));
+    const text = await readFile(join(dir, REVOKED_TICKETS_FILE), 'utf8');
+    assert.ok(!text.includes(gone.ticket.slice(4, 20)), 'only a hash is stored');
+    assert.equal(((await stat(join(dir, REVOKED_TICKETS_FILE))).mode & 0o777).toString(8), '600');
+
+    const restarted = await AuthService.open(dir, clock);
+    await assert.rejects(restarted.authenticate('GET', cookie(gone.ticket)), /logged out/);
+    assert.equal(await restarted.authenticate('GET', cookie(kept.ticket)), 'a@pbs');
+    clock.advance((TICKET_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS + 1) * 1000);
+    await restarted.revokeTicket(cookie((await restarted.login('a', 'apassword')).ticket));
+    assert.equal((JSON.parse(await readFile(join(dir, REVOKED_TICKETS_FILE), 'utf8')) as { entries: unknown[] }).entries.length, 1, 'the expired entry is dropped');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -8,8 +8,9 @@
  * belonging to a disabled account is UNAUTHENTICATED (401).
  *
  * Tickets are stateless (signed, valid for two hours), as in PBS; logout (`revokeTicket`) adds
- * the ticket to a list that this server process checks until the ticket would have expired, so a
- * logged-out ticket stops working at once. The list lives in memory: a restart forgets it.
+ * the ticket to a list that is checked until the ticket would have expired, so a logged-out
+ * ticket stops working at once. The list is on disk (revoked-tickets.ts), written durably before
+ * the logout is answered, so a restart does not bring a logged-out ticket back.
  *
  * Privileges come from the ACL roles on the path; a token's are the intersection of its own with
  * its user's, so a token never exceeds its owner. A missing privilege is FORBIDDEN (403).
@@ -22,6 +23,7 @@ import { AclStore } from './acl-store.ts';
 import { isTokenId, isValidAuthId, isValidUserid, userOf } from './auth-id.ts';
 import { ConfigDir } from './config-dir.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { RevokedTickets } from './revoked-tickets.ts';
 import { CLOCK_SKEW_SECONDS, TICKET_LIFETIME_SECONDS, TicketSigner } from './ticket.ts';
 import { PBS_REALM, UserStore } from './user-store.ts';
 
@@ -101,13 +103,14 @@ export class AuthService implements AuthPort {
   readonly #clock: Clock;
   readonly #throttle: LoginThrottle;
   readonly #sleep: Sleep;
-  /** Logged-out tickets → the time (epoch seconds) after which they are expired anyway. */
-  readonly #revoked = new Map<string, number>();
+  /** Logged-out tickets, until they would have expired anyway. */
+  readonly #revoked: RevokedTickets;
 
-  constructor(users: UserStore, acl: AclStore, tickets: TicketSigner, clock: Clock, options: AuthOptions = {}) {
+  constructor(users: UserStore, acl: AclStore, tickets: TicketSigner, revoked: RevokedTickets, clock: Clock, options: AuthOptions = {}) {
     this.users = users;
     this.acl = acl;
     this.#tickets = tickets;
+    this.#revoked = revoked;
     this.#clock = clock;
     this.#throttle = new LoginThrottle(clock);
     this.#sleep = options.sleep ?? timerSleep;
@@ -116,7 +119,8 @@ export class AuthService implements AuthPort {
   static async open(configDir: string, clock: Clock = systemClock, options: AuthOptions = {}): Promise<AuthService> {
     const config = new ConfigDir(configDir);
     await config.ensure();
-    return new AuthService(new UserStore(config), new AclStore(config), await TicketSigner.load(config), clock, options);
+    const revoked = await RevokedTickets.load(config, epochSeconds(clock));
+    return new AuthService(new UserStore(config), new AclStore(config), await TicketSigner.load(config), revoked, clock, options);
   }
 
   #now(): number {
@@ -168,10 +172,11 @@ export class AuthService implements AuthPort {
   }
 
   /**
-   * Logout: the ticket in the request's cookie stops working. Only a valid ticket is listed, so
-   * the list holds at most the tickets issued in the last lifetime; expired entries are dropped.
+   * Logout: the ticket in the request's cookie stops working, also after a restart (the list is
+   * written durably before this resolves). Only a valid ticket is listed, so the list holds at
+   * most the tickets issued in the last lifetime; expired entries are dropped.
    */
-  revokeTicket(headers: IncomingHttpHeaders): void {
+  async revokeTicket(headers: IncomingHttpHeaders): Promise<void> {
     const ticket = ticketFromCookies(headerText(headers, 'cookie'));
     if (ticket === undefined) return;
     const now = this.#now();
@@ -180,8 +185,7 @@ export class AuthService implements AuthPort {
     } catch {
       return; // malformed, forged or expired: nothing to revoke
     }
-    for (const [t, until] of this.#revoked) if (until < now) this.#revoked.delete(t);
-    this.#revoked.set(ticket, now + TICKET_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS);
+    await this.#revoked.revoke(ticket, now + TICKET_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS, now);
   }
 
   #renews(ticket: string, userid: string, now: number): boolean {

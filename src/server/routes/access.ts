@@ -66,8 +66,8 @@ function logoutRoute(auth: AuthService): Route {
     method: 'DELETE',
     path: `${BASE}/ticket`,
     public: true,
-    handler: (ctx) => {
-      auth.revokeTicket(ctx.req.headers);
+    handler: async (ctx) => {
+      await auth.revokeTicket(ctx.req.headers);
       ctx.setHeader('set-cookie', CLEARED_COOKIES);
       return null;
     },

@@ -35,7 +35,7 @@ type Scope = 'all' | 'owned';
 
 const aclPath = (i: RouteInput): string => datastoreAclPath(i.params['store'] ?? '', text(i.args, 'ns') ?? '');
 
-async function scopeOf(auth: DatastoreAccess, i: RouteInput, full: Privilege, owned: Privilege): Promise<Scope> {
+export async function scopeOf(auth: DatastoreAccess, i: RouteInput, full: Privilege, owned: Privilege): Promise<Scope> {
   const path = aclPath(i);
   const have = await auth.privileges(i.authId, path);
   if (have.has(full)) return 'all';
@@ -50,7 +50,7 @@ async function mayTouch(store: Datastore, scope: Scope, g: GroupRef, authId: str
 }
 
 /** Checks the scope against the group's owner; a group the caller may not touch is 403. */
-async function needGroup(store: Datastore, scope: Scope, g: GroupRef, authId: string): Promise<void> {
+export async function needGroup(store: Datastore, scope: Scope, g: GroupRef, authId: string): Promise<void> {
   if (!(await mayTouch(store, scope, g, authId))) throw fail('FORBIDDEN', `${authId} does not own the group ${g.type}/${g.id}`, { authId });
 }
 

@@ -8,6 +8,7 @@ import { Badge, ConfirmButton, Loaded, StoreSelect, useStores } from '../compone
 import { iso, size, snapshotId } from '../format.js';
 import { href, useAction, useLoad } from '../hooks.js';
 import { S, VERIFY_LABEL } from '../strings.js';
+import { FileBrowser, isBrowsable } from './file-browser.jsx';
 
 export function Content({ args }) {
   const stores = useStores();
@@ -142,6 +143,7 @@ function Snapshots({ store, ns, group, onChange }) {
 function Snapshot({ store, ns, snap, onChange }) {
   const [busy, run] = useAction();
   const [editing, setEditing] = useState(false);
+  const [browsing, setBrowsing] = useState(null);
   const ref = { ns, 'backup-type': snap['backup-type'], 'backup-id': snap['backup-id'], 'backup-time': snap['backup-time'] };
   const verify = snap.verification?.state ?? 'none';
   const encrypted = (snap.files ?? []).some((f) => f['crypt-mode'] === 'encrypt');
@@ -164,6 +166,14 @@ function Snapshot({ store, ns, snap, onChange }) {
             {(snap.files ?? []).map((f) => (
               <li key={f.filename}>
                 {f.filename} <span class="muted">{size(f.size)}</span>
+                {isBrowsable(f.filename) && f['crypt-mode'] !== 'encrypt' && (
+                  <>
+                    {' '}
+                    <button type="button" class="browse" aria-expanded={browsing === f.filename} onClick={() => setBrowsing(browsing === f.filename ? null : f.filename)}>
+                      {browsing === f.filename ? S.files.close : S.files.browse}
+                    </button>
+                  </>
+                )}
               </li>
             ))}
           </ul>
@@ -198,6 +208,13 @@ function Snapshot({ store, ns, snap, onChange }) {
           </div>
         </td>
       </tr>
+      {browsing && (
+        <tr class="files-row">
+          <td colSpan={7}>
+            <FileBrowser key={browsing} store={store} refArgs={ref} archive={browsing} />
+          </td>
+        </tr>
+      )}
       {editing && (
         <tr class="notes-row">
           <td colSpan={7}>

@@ -1,6 +1,6 @@
 // Dashboard: one card per datastore (its own stored bytes from the last GC, the filesystem it
-// lives on, dedup factor, sync level with its promise, the last GC/verify/prune) and the running
-// tasks. Starting GC or verify opens the task's live log.
+// lives on, dedup factor, sync level with its promise, the last GC/verify/prune, a usage chart
+// over time) and the running tasks. Starting GC or verify opens the task's live log.
 import { useState } from 'preact/hooks';
 import { api, storePath } from '../api.js';
 import { Badge, Loaded } from '../components.jsx';
@@ -8,6 +8,7 @@ import { iso, isTaskOk, seg, size } from '../format.js';
 import { href, useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
 import { TaskTable } from './tasks.jsx';
+import { UsageChart } from './usage-chart.jsx';
 
 export function Dashboard() {
   const [round, setRound] = useState(0);
@@ -83,6 +84,7 @@ function StoreCard({ config, round }) {
           );
         }}
       </Loaded>
+      <UsageChart store={name} round={round} />
       <div class="actions">
         <button type="button" class="start-gc" disabled={busy} onClick={() => void start('gc', S.dash.gcStarted)}>
           {S.dash.startGc}
