@@ -4,6 +4,7 @@
  * through `GET admin/datastore/{store}/rrd` (PBS's path), with its privilege check and typed errors.
  */
 import { test } from 'node:test';
+import { gcKind } from '../../src/jobs/maintenance-kinds.ts';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ test('GET admin/datastore/{store}/rrd returns the sampled series per timeframe; 
     const store = await hs.registry.get('default', 'read');
     await backupChunks(store, { ns: '', type: 'host', id: 'u', time: 1_700_000_000 }, [pseudoRandom(40_000, 1)]);
     await hs.usage.sampleNow(); // before any GC: only the filesystem figures are known
-    await hs.jobs.tasks.wait(await hs.jobs.startGc('default', 'admin@pbs'));
+    await hs.jobs.tasks.wait(await hs.jobs.start(gcKind, { store: 'default' }, 'admin@pbs'));
     now += 60_000;
     await hs.usage.sampleNow();
 
