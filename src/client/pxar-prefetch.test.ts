@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testTmpRoot } from '../../test/helpers/tmp.ts';
+import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
+
+async function fetchAll(dir: string, names: string[], directLstat: boolean): Promise<Prefetched[]> {
+  const out: Prefetched[] = [];
+  for await (const p of prefetchChildren(Buffer.from(dir), names.map((n) => Buffer.from(n)), { window: 4, smallLimit: 1024, directLstat })) out.push(p);
+  return out;
+}
+
+const summary = (p: Prefetched): unknown => ({
+  name: p.name.toString(),
+  kind: p.st === undefined ? 'error' : p.st.isFile() ? 'file' : p.st.isDirectory() ? 'dir' : 'other',
+  size: p.st?.size,
+  ino: p.st?.ino,
+  error: (p.error as NodeJS.ErrnoException | undefined)?.code,
+  small: p.small?.data?.toString(),
+});
+
+test('prefetchChildren gives the same entries, in order, with direct lstats and through the thread pool', async () => {
+  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-prefetch-'));
+  try {
+    writeFileSync(join(dir, 'a'), 'small');
+    writeFileSync(join(dir, 'big'), Buffer.alloc(4096, 1));
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('a', join(dir, 'link'));
+    for (let i = 0; i < 10; i++) writeFileSync(join(dir, `f${i}`), `file ${i}`);
+    const names = ['a', 'big', 'gone', 'link', 'sub', ...Array.from({ length: 10 }, (_, i) => `f${i}`)];
+    const direct = (await fetchAll(dir, names, true)).map(summary);
+    const pooled = (await fetchAll(dir, names, false)).map(summary);
+    assert.deepEqual(direct, pooled);
+    assert.deepEqual(direct.map((d) => (d as { name: string }).name), names);
+    assert.deepEqual(direct[0], { name: 'a', kind: 'file', size: 5n, ino: (direct[0] as { ino: bigint }).ino, error: undefined, small: 'small' });
+    assert.equal((direct[1] as { small?: string }).small, undefined, 'over smallLimit: not read ahead');
+    assert.equal((direct[2] as { error?: string }).error, 'ENOENT', 'a vanished name is an error value, not a rejection');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
