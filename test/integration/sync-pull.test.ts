@@ -72,6 +72,15 @@ test('a pull sync copies every group and namespace byte for byte, and an increme
   assert.ok((await content(dst, { ...host('a'), time: 3000 })).equals(expected([1, 2, 4, 7])));
   const third = await report(await runJob(dst, 'all'));
   assert.deepEqual([third.snapshotsSynced, third.chunksTransferred], [0, 0], 'nothing new, nothing moves');
+  assert.equal(third.rateLimitedBytes, 0, 'no rate-in: no bucket');
+
+  await snap(src, host('a'), 4000, [8]);
+  await (await dst.admin()).put('config/sync/all', { 'rate-in': '1GiB', 'burst-in': '64MiB', schedule: 'hourly' });
+  const limited = await report(await runJob(dst, 'all'));
+  assert.equal(limited.chunksTransferred, 1);
+  assert.ok(limited.bytes > 32 * 1024, `${limited.bytes} bytes read`);
+  assert.equal(limited.rateLimitedBytes, limited.bytes, 'with rate-in every byte read is drawn from the bucket');
+  assert.ok((await dst.hs.jobs.scheduledJobs()).some((j) => j.key === 'sync:all' && j.schedule === 'hourly'), 'the schedule reaches the scheduler');
 });
 
 test('group-filter, transfer-last, remote-ns, ns, max-depth, worker-threads and owner select and place what is pulled', TIMEOUT, async () => {
