@@ -53,8 +53,11 @@ test('holdfast remote and sync-job set up a push; it uploads only chunks the rem
   assert.ok((await content(b, { ...host('p', 'mirror'), time: 2000 })).equals(expected([50, 51, 52])));
 
   await snap(a, host('p'), 3000, [50, 52, 54]);
+  ok(await a.cli(['sync-job', 'update', 'push1', '--rate-out', '1GiB', '--burst-out', '64MiB']), 'sync-job update --rate-out');
   const second = await runPush();
   assert.deepEqual([second.snapshotsSynced, second.chunksTransferred, second.chunksReused], [1, 1, 2], 'only chunk 54 is uploaded');
+  assert.ok(second.rateLimitedBytes > 32 * 1024 && second.rateLimitedBytes === second.bytes, 'every byte the push writes is drawn from the rate-out bucket');
+  ok(await a.cli(['sync-job', 'update', 'push1', '--delete', 'rate-out', 'burst-out']), 'sync-job update --delete');
 
   await (await store(a)).deleteSnapshot({ ...host('p'), time: 1000 });
   ok(await a.cli(['sync-job', 'update', 'push1', '--remove-vanished']), 'sync-job update');
