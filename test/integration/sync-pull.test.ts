@@ -211,3 +211,16 @@ test('an encrypted snapshot syncs without the key and restores with it byte-iden
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('a remote may log in with an API token (auth-id user@realm!name, the secret as password)', TIMEOUT, async () => {
+  await snap(src, host('tok', 'tk'), 1000, [70]);
+  const srcAdmin = await src.admin();
+  const token = (await srcAdmin.post('access/users/admin@pbs/token/sync')) as { tokenid: string; value: string };
+  await srcAdmin.put('access/acl', { path: '/datastore/default', role: 'DatastoreReader', 'auth-id': token.tokenid });
+  const admin = await dst.admin();
+  await admin.post('config/remote', { name: 'srctok', host: `127.0.0.1:${src.port}`, 'auth-id': token.tokenid, password: token.value, fingerprint: src.fingerprint });
+  await admin.post('config/sync', { id: 'tok-job', store: 'default', remote: 'srctok', 'remote-store': 'default', 'remote-ns': 'tk', ns: 'tk' });
+  const r = await report(await runJob(dst, 'tok-job'));
+  assert.equal(r.snapshotsSynced, 1);
+  assert.ok((await content(dst, { ...host('tok', 'tk'), time: 1000 })).equals(expected([70])));
+});
