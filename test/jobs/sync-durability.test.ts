@@ -11,14 +11,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basename } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { chunkPath } from '../../src/chunks/chunk-path.ts';
+import { toHex } from '../../src/core/digest.ts';
+import { IN_USE_MARKER } from '../../src/datastore/datastore.ts';
 import type { SnapshotRef } from '../../src/core/backup-ref.ts';
 import { pullSnapshot } from '../../src/jobs/sync/pull-snapshot.ts';
 import { ReaderProtocol } from '../../src/server/protocol/reader-protocol.ts';
 import { FsWrapper } from '../../src/storage/fs-wrapper.ts';
 import type { FileHandle, OpenMode } from '../../src/storage/fs-port.ts';
 import { NodeFs } from '../../src/storage/node-fs.ts';
-import { backupChunks, pseudoRandom, tempStore } from '../helpers/datastore-fixture.ts';
+import { backupChunks, pseudoRandom, sha256, tempStore } from '../helpers/datastore-fixture.ts';
 import { readerTransport } from '../helpers/in-process-transport.ts';
 
 class RecordingFs extends FsWrapper {
@@ -97,4 +101,29 @@ test('pullSnapshot at sync-level filesystem: one syncfs, after every chunk and i
   assert.equal(events.filter((e) => e === 'syncfs').length, 1);
   const lastDataWrite = Math.max(...events.map((e, i) => (renamedTo(e) !== undefined && i !== manifestAt ? i : -1)));
   assert.ok(lastDataWrite < syncfsAt, 'every chunk and index is in place before the barrier');
+});
+
+test('after an unclean shutdown of the target, a pull checks local chunks and fetches a broken one again instead of trusting its presence', async () => {
+  const source = await tempStore('none');
+  const target = await tempStore('filesystem');
+  try {
+    await backupChunks(source.store, ref, chunks);
+    writeFileSync(join(target.store.base, IN_USE_MARKER), '1\n'); // the marker a crashed server leaves
+    assert.equal(await target.store.markInUse(), true);
+    const broken = toHex(sha256(chunks[2]!));
+    mkdirSync(dirname(chunkPath(target.store.base, broken)), { recursive: true });
+    writeFileSync(chunkPath(target.store.base, broken), ''); // what a crash leaves of an unsynced chunk
+    const t = readerTransport(await ReaderProtocol.open(source.store, ref));
+    const counters = { chunksTransferred: 0, chunkBytes: 0, chunksReused: 0 };
+    try {
+      await pullSnapshot(target.store, ref, t, { owner: 'root@pam', recheck: false, allowOlder: false, counters });
+    } finally {
+      await t.close();
+    }
+    assert.equal(counters.chunksTransferred, chunks.length, 'the empty chunk was fetched again');
+    assert.equal(await target.store.chunks.state(broken), 'intact');
+  } finally {
+    source.cleanup();
+    target.cleanup();
+  }
 });
