@@ -14,7 +14,8 @@ import { verifyKind } from '../../src/jobs/maintenance-kinds.ts';
 import type { SyncReport } from '../../src/jobs/sync/pull.ts';
 import { formatTaskState } from '../../src/jobs/task-log.ts';
 import type { TaskInfo } from '../../src/jobs/task-registry.ts';
-import { startTestServer, type TestServer } from '../helpers/server-fixture.ts';
+import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
 import { allDirs, chunk, content, createJob, digestOf, expected, listed, remoteOn, runJob, snap, store } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 120_000 };
@@ -36,6 +37,10 @@ async function report(task: TaskInfo, ok = true): Promise<SyncReport> {
   const log = (await dst.hs.jobs.tasks.readLog(task.upid)).lines.join('\n');
   assert.equal(formatTaskState(task.state!) === 'OK', ok, log);
   return task.result as SyncReport;
+}
+
+function cliOk(r: CliResult, what: string): void {
+  assert.equal(r.code, 0, `${what}: ${describeCli(r)}`);
 }
 
 function flipLastByte(path: string): void {
@@ -67,6 +72,15 @@ test('a pull sync copies every group and namespace byte for byte, and an increme
   assert.ok((await content(dst, { ...host('a'), time: 3000 })).equals(expected([1, 2, 4, 7])));
   const third = await report(await runJob(dst, 'all'));
   assert.deepEqual([third.snapshotsSynced, third.chunksTransferred], [0, 0], 'nothing new, nothing moves');
+  assert.equal(third.rateLimitedBytes, 0, 'no rate-in: no bucket');
+
+  await snap(src, host('a'), 4000, [8]);
+  await (await dst.admin()).put('config/sync/all', { 'rate-in': '1GiB', 'burst-in': '64MiB', schedule: 'hourly' });
+  const limited = await report(await runJob(dst, 'all'));
+  assert.equal(limited.chunksTransferred, 1);
+  assert.ok(limited.bytes > 32 * 1024, `${limited.bytes} bytes read`);
+  assert.equal(limited.rateLimitedBytes, limited.bytes, 'with rate-in every byte read is drawn from the bucket');
+  assert.ok((await dst.hs.jobs.scheduledJobs()).some((j) => j.key === 'sync:all' && j.schedule === 'hourly'), 'the schedule reaches the scheduler');
 });
 
 test('group-filter, transfer-last, remote-ns, ns, max-depth, worker-threads and owner select and place what is pulled', TIMEOUT, async () => {
@@ -168,4 +182,45 @@ test('a corrupt source chunk fails only its snapshot (SYNC_INCOMPLETE) and the r
   await dst.hs.jobs.run(verifyKind, { store: 'default', scope: { kind: 'snapshot', snapshot: good }, filter: { ignoreVerified: false } }, 'admin@pbs');
   assert.equal(((await d.readManifest(good)).unprotected['verify_state'] as { state: string }).state, 'ok', 'the re-pulled copy verifies');
   assert.ok((await content(dst, good)).equals(expected([40])));
+});
+
+test('an encrypted snapshot syncs without the key and restores with it byte-identical; encrypted-only and verified-only select', TIMEOUT, async () => {
+  const work = makeTempDir('holdfast-sync-enc-');
+  try {
+    const keyfile = join(work, 'key.json');
+    cliOk(await src.cli(['key', 'create', keyfile, '--kdf', 'none']), 'key create');
+    const data = join(work, 'data');
+    mkdirSync(data);
+    const payload = fastRandom(3 * 1024 * 1024 + 17, 91);
+    writeFileSync(join(data, 'payload.bin'), payload);
+    cliOk(await src.cli(['backup', `data.pxar:${data}`, '--backup-id', 'enc', '--backup-time', '5000', '--keyfile', keyfile]), 'encrypted backup');
+    await snap(src, host('plainx'), 5000, [60]);
+
+    await createJob(dst, 'enc-job', { 'group-filter': ['regex:^host/(enc|plainx)$'], 'encrypted-only': true, 'verified-only': true, ns: 'enc' });
+    assert.equal((await report(await runJob(dst, 'enc-job'))).snapshotsSynced, 0, 'verified-only: nothing is verified yet');
+    for (const id of ['enc', 'plainx']) await src.hs.jobs.run(verifyKind, { store: 'default', scope: { kind: 'group', group: host(id) }, filter: { ignoreVerified: false } }, 'admin@pbs');
+    const r = await report(await runJob(dst, 'enc-job'));
+    assert.equal(r.snapshotsSynced, 1, 'encrypted-only: the plain snapshot stays behind');
+    assert.deepEqual((await listed(dst)).filter((x) => x.startsWith('enc:')), ['enc:host/enc/5000']);
+
+    const without = await dst.cli(['restore', 'host/enc/5000', 'data.pxar', join(work, 'nokey'), '--ns', 'enc']);
+    assert.equal(without.code, 5, describeCli(without));
+    cliOk(await dst.cli(['restore', 'host/enc/5000', 'data.pxar', join(work, 'out'), '--ns', 'enc', '--keyfile', keyfile]), 'restore with the key');
+    assert.ok(readFileSync(join(work, 'out', 'payload.bin')).equals(payload));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('a remote may log in with an API token (auth-id user@realm!name, the secret as password)', TIMEOUT, async () => {
+  await snap(src, host('tok', 'tk'), 1000, [70]);
+  const srcAdmin = await src.admin();
+  const token = (await srcAdmin.post('access/users/admin@pbs/token/sync')) as { tokenid: string; value: string };
+  await srcAdmin.put('access/acl', { path: '/datastore/default', role: 'DatastoreReader', 'auth-id': token.tokenid });
+  const admin = await dst.admin();
+  await admin.post('config/remote', { name: 'srctok', host: `127.0.0.1:${src.port}`, 'auth-id': token.tokenid, password: token.value, fingerprint: src.fingerprint });
+  await admin.post('config/sync', { id: 'tok-job', store: 'default', remote: 'srctok', 'remote-store': 'default', 'remote-ns': 'tk', ns: 'tk' });
+  const r = await report(await runJob(dst, 'tok-job'));
+  assert.equal(r.snapshotsSynced, 1);
+  assert.ok((await content(dst, { ...host('tok', 'tk'), time: 1000 })).equals(expected([70])));
 });
