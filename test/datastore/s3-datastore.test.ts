@@ -22,6 +22,7 @@ import { NodeFs } from '../../src/storage/node-fs.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { FaultyS3Objects, MemoryS3Objects } from '../helpers/memory-s3-objects.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+import { s3SkipReason, withTestBucket } from '../helpers/s3-env.ts';
 
 const STORE = 'sto';
 const MANIFEST_KEY = /^sto\/\.cnt\/host\/a\/[^/]+\/index\.json\.blob$/;
@@ -79,6 +80,32 @@ for (const [what, fails] of [
     } finally {
       t.cleanup();
     }
+  });
+}
+
+// the same faults injected over the real RGW (a FaultyS3Objects around the real client)
+for (const [what, fails] of [
+  ['chunk PUT', (op: string, key: string) => op === 'putIfAbsent' && key.includes('/.chunks/')],
+  ['manifest PUT', (op: string, key: string) => op === 'put' && key.endsWith('index.json.blob')],
+] as const) {
+  test(`Datastore on the real RGW: an injected ${what} error fails the backup; no manifest in the bucket`, { skip: s3SkipReason }, async () => {
+    await withTestBucket(async (client) => {
+      const objects = new FaultyS3Objects(client);
+      const t = await s3Store(objects);
+      try {
+        objects.failWhen = fails;
+        await assert.rejects(backupChunks(t.store, ref(1_700_000_000), chunks(5)), { code: 'OBJECT_STORE_ERROR' });
+        const keys: string[] = [];
+        for await (const o of client.list(`${STORE}/`)) keys.push(o.key);
+        assert.ok(!keys.some((k) => MANIFEST_KEY.test(k)), keys.join('\n'));
+        assert.deepEqual(await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' }), []);
+        objects.failWhen = undefined;
+        await backupChunks(t.store, ref(1_700_000_100), chunks(5)); // and the next backup works
+        assert.equal((await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' })).length, 1);
+      } finally {
+        t.cleanup();
+      }
+    });
   });
 }
 
