@@ -45,7 +45,10 @@ function client(s3: BenchS3): S3ObjectClient {
 
 /** Registers the endpoint in `configDir`, makes the bucket if needed; the datastore's `backend`. */
 export async function prepareBenchS3(configDir: string, s3: BenchS3): Promise<string> {
-  await new S3EndpointStore(new NodeFs(), configDir).create({ id: ENDPOINT_ID, endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, pathStyle: true });
+  const endpoints = new S3EndpointStore(new NodeFs(), configDir);
+  if (!(await endpoints.list()).some((e) => e.id === ENDPOINT_ID)) {
+    await endpoints.create({ id: ENDPOINT_ID, endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, pathStyle: true });
+  }
   const c = client(s3);
   try {
     await c.createBucket();
