@@ -161,7 +161,7 @@ function fixedCsum(bytes: Uint8Array): { csum: Uint8Array; size: number } {
 async function checkChunk(store: Datastore, digest: string, size: number, encrypted: boolean): Promise<string | undefined> {
   let raw: Uint8Array;
   try {
-    raw = await store.chunks.read(digest);
+    raw = await store.chunks.readStored(digest); // the stored chunk, not a cached copy of it
   } catch (e) {
     if (isHoldfastError(e, 'NOT_FOUND')) return 'is missing';
     throw e;

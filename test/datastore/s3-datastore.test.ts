@@ -15,6 +15,7 @@ import { S3ChunkBackend } from '../../src/chunks/s3-chunk-backend.ts';
 import type { S3Objects } from '../../src/chunks/s3-client.ts';
 import { S3ContentMirror } from '../../src/chunks/s3-content-mirror.ts';
 import { memoryLogger } from '../../src/core/log.ts';
+import { verifySnapshot } from '../../src/jobs/verify.ts';
 import { createDatastoreTree } from '../../src/datastore/create-datastore.ts';
 import { Datastore } from '../../src/datastore/datastore.ts';
 import { FlockLocker } from '../../src/storage/locker.ts';
@@ -139,6 +140,23 @@ test('CachedChunkBackend: reads come from the cache; it stays within its capacit
     assert.ok((after['cacheHits'] ?? 0) > (before['cacheHits'] ?? 0), JSON.stringify(after));
     assert.ok((after['cacheMisses'] ?? 0) > (before['cacheMisses'] ?? 0), 'the evicted chunk is fetched again');
     assert.ok(c.cachedBytes <= 100_000);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('verify on S3 judges the stored chunk, not its cached copy: a damaged object is found and quarantined', async () => {
+  const objects = new MemoryS3Objects();
+  const t = await s3Store(objects);
+  try {
+    await backupChunks(t.store, ref(1_700_000_000), chunks(6));
+    const key = [...objects.objects.keys()].find((k) => k.includes('/.chunks/'))!;
+    const stored = objects.objects.get(key)!;
+    stored.bytes[stored.bytes.length - 3]! ^= 0x40; // bit rot in the bucket; the cache still holds a good copy
+    const r = await verifySnapshot(t.store, ref(1_700_000_000), { upid: 'UPID:s3', log: memoryLogger() });
+    assert.equal(r.state, 'failed', r.errors.join('\n'));
+    assert.equal(r.quarantined.length, 1);
+    assert.ok(objects.objects.has(`${key}.0.bad`), [...objects.objects.keys()].join('\n'));
   } finally {
     t.cleanup();
   }
