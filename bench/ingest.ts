@@ -13,6 +13,12 @@
  * the timed runs alternate between the variants (each gets `--runs` runs, interleaved, so load from
  * other processes falls on all alike), each is reported on its own, then the ratios of their MB/s
  * to the first. Example: `--variant native: --variant js:HOLDFAST_CHUNKER=js`.
+ *
+ * `--backend s3` measures an S3 datastore instead (the endpoint from `S3_ENDPOINT`, … as
+ * `scripts/ceph-rgw-up.sh` exports them; `--bucket`, default a fresh one): the datastore's cache
+ * goes where the local datastore would, and the same run measures the endpoint's raw 4 MiB PUT and
+ * GET throughput with as many requests in flight as the client keeps chunks in flight. The target
+ * is then ingest ≥ 0.8× the raw PUT throughput (issue #13).
  */
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
@@ -26,6 +32,13 @@ import { writeIncompressibleFile } from '../src/cli/benchmark/data-generator.ts'
 import { createBenchDatastore, emptyDatastore, removeBenchDatastore, startBenchServer, timedBackup, type TimedBackup } from '../src/cli/benchmark/holdfast-runner.ts';
 import { formatSize, median, parseSize } from '../src/cli/benchmark/units.ts';
 import { readProfile, renderProfileSummary, summarizeProfiles, type ProfileSummary } from './cpu-profile.ts';
+import { registerBackendTypes } from '../src/cli/backend-types.ts';
+import { benchS3FromEnv, emptyS3Store, prepareBenchS3, rawS3Throughput, removeS3Store, type BenchS3 } from '../src/cli/benchmark/s3-bench.ts';
+import { DEFAULT_WINDOW } from '../src/remote/backup-writer.ts';
+import type { ProbeResult } from '../src/chunks/s3-throughput-probe.ts';
+
+registerBackendTypes();
+const S3_TARGET_RATIO = 0.8;
 
 const TARGET_MBPS = 200;
 const STORE = 'ingest';
@@ -44,6 +57,8 @@ interface Workspace {
   readonly spec: string;
   readonly kind: 'image' | 'directory';
   readonly bytes: number;
+  /** set for `--backend s3` */
+  readonly s3: BenchS3 | undefined;
 }
 
 /** Unique incompressible files of 64 KiB..32 MiB (sizes from a fixed sequence) under `dir`. */
@@ -83,7 +98,8 @@ async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[];
     return { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)) };
   } finally {
     await server.stop();
-    await emptyDatastore(ws.storePath);
+    if (ws.s3) await emptyS3Store(ws.s3, STORE, ws.storePath);
+    else await emptyDatastore(ws.storePath);
   }
 }
 
@@ -117,7 +133,7 @@ function mbps(bytes: number, seconds: number): string {
   return (bytes / seconds / 1e6).toFixed(1);
 }
 
-function report(ws: Workspace, runs: readonly IngestRun[]): Record<string, unknown> {
+function report(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult | undefined): Record<string, unknown> {
   const wall = median(runs.map((r) => r.seconds));
   const session = median(runs.map((r) => r.clientSeconds));
   const max = (f: (r: IngestRun) => number | undefined): number | null => Math.max(...runs.map((r) => f(r) ?? 0)) || null;
@@ -147,6 +163,16 @@ function report(ws: Workspace, runs: readonly IngestRun[]): Record<string, unkno
     cpuBoundCeilingMbPerSecond: ceilingSeconds === null ? null : ws.bytes / ceilingSeconds / 1e6,
     loadAverage: loadavg(),
     targetMbPerSecond: TARGET_MBPS,
+    backend: ws.s3 ? 's3' : 'local',
+    ...(raw === undefined
+      ? {}
+      : {
+          rawPutMbPerSecond: raw.put.throughput / 1e6,
+          rawGetMbPerSecond: raw.get.throughput / 1e6,
+          rawConcurrency: raw.concurrency,
+          ingestToRawPut: ws.bytes / wall / raw.put.throughput,
+          targetRatioToRawPut: S3_TARGET_RATIO,
+        }),
     perRun: runs.map((r) => ({
       seconds: r.seconds,
       clientSeconds: r.clientSeconds,
@@ -164,13 +190,15 @@ function renderReport(r: Record<string, unknown>): string {
   const rss = (k: string): string => (r[k] === null ? 'unknown' : formatSize(n(k)));
   const cpu = (k: string): string => (r[k] === null ? '?' : `${n(k).toFixed(1)} s`);
   return [
-    `ingest of ${formatSize(n('bytes'))} unique incompressible data (${String(r['kind'])}) at sync-level none, median of ${n('runs')} run(s):`,
+    `ingest of ${formatSize(n('bytes'))} unique incompressible data (${String(r['kind'])}) at sync-level none${r['backend'] === 's3' ? ' into an S3 datastore' : ''}, median of ${n('runs')} run(s):`,
     `  end to end (holdfast backup wall time): ${n('wallSeconds').toFixed(2)} s = ${n('mbPerSecondWall').toFixed(1)} MB/s`,
     `  client session (connect to acknowledged finish): ${n('clientSessionSeconds').toFixed(2)} s = ${n('mbPerSecondSession').toFixed(1)} MB/s`,
     `  peak RSS (VmHWM): client ${rss('clientPeakRss')}, server ${rss('serverPeakRss')}`,
     `  CPU (user+sys): client ${cpu('clientCpuSeconds')} (main thread ${cpu('clientMainThreadCpuSeconds')}), server ${cpu('serverCpuSeconds')} (main thread ${cpu('serverMainThreadCpuSeconds')})`,
     `  CPU-bound ceiling on ${n('cores')} idle cores: ${r['cpuBoundCeilingMbPerSecond'] === null ? 'unknown' : `${n('cpuBoundCeilingMbPerSecond').toFixed(1)} MB/s`}; load average now ${(r['loadAverage'] as number[]).map((l) => l.toFixed(2)).join(' ')}`,
-    `  target ${TARGET_MBPS} MB/s: ${n('mbPerSecondWall') >= TARGET_MBPS ? 'met' : 'NOT met'}`,
+    r['backend'] === 's3'
+      ? `  raw S3 (4 MiB objects, ${n('rawConcurrency')} in flight, same SDK): PUT ${n('rawPutMbPerSecond').toFixed(1)} MB/s, GET ${n('rawGetMbPerSecond').toFixed(1)} MB/s; ingest = ${n('ingestToRawPut').toFixed(2)}× raw PUT, target ${S3_TARGET_RATIO}×: ${n('ingestToRawPut') >= S3_TARGET_RATIO ? 'met' : 'NOT met'}`
+      : `  target ${TARGET_MBPS} MB/s: ${n('mbPerSecondWall') >= TARGET_MBPS ? 'met' : 'NOT met'}`,
   ].join('\n');
 }
 
@@ -191,8 +219,11 @@ async function main(): Promise<void> {
     .option('--profile', 'add one run under node --cpu-prof and print where the time goes')
     .option('--variant <NAME:KEY=VALUE,...>', 'a client variant to compare (repeatable; runs alternate)', parseVariant, [])
     .option('--output-format <f>', 'text or json', 'text')
+    .addOption(new Option('--backend <type>', 'a local datastore, or an S3 one (endpoint from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY)').choices(['local', 's3']).default('local'))
+    .option('--bucket <name>', 'with --backend s3: the bucket (made if missing; default a fresh one)')
     .parse()
-    .opts<{ size: string; kind: 'image' | 'directory'; runs: string; path?: string; sourceDir?: string; profile?: boolean; variant: Variant[]; outputFormat: string }>();
+    .opts<{ size: string; kind: 'image' | 'directory'; runs: string; path?: string; sourceDir?: string; profile?: boolean; variant: Variant[]; outputFormat: string; backend: 'local' | 's3'; bucket?: string }>();
+  const s3 = o.backend === 's3' ? benchS3FromEnv(process.env, o.bucket) : undefined;
   const bytes = parseSize(o.size);
   const base = o.path ?? defaultDataDir(processContext());
   await mkdir(base, { recursive: true });
@@ -200,14 +231,14 @@ async function main(): Promise<void> {
   const source = await mkdtemp(join(o.sourceDir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'holdfast-ingest-src-'));
   const data = join(source, o.kind === 'image' ? 'image.bin' : 'tree');
   const spec = o.kind === 'image' ? `disk.img:${data}` : `data.pxar:${data}`;
-  const ws: Workspace = { work, configDir: join(work, 'config'), storePath: join(work, 'datastore'), spec, kind: o.kind, bytes };
+  const ws: Workspace = { work, configDir: join(work, 'config'), storePath: join(work, 'datastore'), spec, kind: o.kind, bytes, s3 };
   try {
     await mkdir(ws.configDir);
     process.stderr.write(`generating ${formatSize(bytes)} of incompressible data (${o.kind}) in ${source}\n`);
     if (o.kind === 'image') await writeIncompressibleFile(data, bytes, 1);
     else await writeIncompressibleTree(data, bytes);
-    process.stderr.write(`creating the datastore at ${ws.storePath} (sync-level none)\n`);
-    await createBenchDatastore(ws.configDir, STORE, ws.storePath, 'none');
+    process.stderr.write(`creating the datastore at ${ws.storePath} (sync-level none${s3 ? `, S3 bucket ${s3.bucket}` : ''})\n`);
+    await createBenchDatastore(ws.configDir, STORE, ws.storePath, 'none', s3 ? await prepareBenchS3(ws.configDir, s3) : undefined);
     const variants = o.variant.length > 0 ? o.variant : [{ name: '', env: {} }];
     const runs = variants.map((): IngestRun[] => []);
     for (let i = 1, n = 1; i <= Number(o.runs); i++) {
@@ -217,11 +248,13 @@ async function main(): Promise<void> {
         runs[k]!.push(r);
       }
     }
-    const results = variants.map((v, k) => ({ variant: v.name, env: v.env, ...report(ws, runs[k]!) }));
+    const raw = s3 ? await rawS3Throughput(s3, bytes, DEFAULT_WINDOW) : undefined;
+    const results = variants.map((v, k) => ({ variant: v.name, env: v.env, ...report(ws, runs[k]!, raw) }));
     if (o.outputFormat === 'json') process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
     else process.stdout.write(`${renderVariants(results)}\n`);
     if (o.profile) process.stdout.write(`\n${await profiledRun(ws, runs.length)}\n`);
     await removeBenchDatastore(ws.configDir, STORE, ws.storePath);
+    if (s3) await removeS3Store(s3, STORE);
   } finally {
     await rm(work, { recursive: true, force: true });
     await rm(source, { recursive: true, force: true });

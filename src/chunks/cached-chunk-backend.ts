@@ -2,7 +2,7 @@
  * CachedChunkBackend: a ChunkBackend wrapper that keeps a local copy of the chunks it has put or
  * fetched, up to a capacity in bytes, evicting the least recently used. It wraps a remote backend
  * (an object store) whose every GET costs a request; reads are served from the cache when it holds
- * the chunk. Everything else (stat, marks, list, remove, quarantine, flush) is the inner
+ * the chunk (`getStored`, for verify, always asks the inner backend). Everything else (stat, marks, list, remove, quarantine, flush) is the inner
  * backend's: the cache never decides whether a chunk exists, is marked, or goes.
  *
  * Layout: `<dir>/<first 4 hex>/<digest>`, each file written atomically without fsync: the cache is
@@ -98,6 +98,11 @@ export class CachedChunkBackend implements ChunkBackend {
     const bytes = await this.#inner.get(key);
     await this.#store(key, bytes);
     return bytes;
+  }
+
+  /** The inner backend's bytes, cache untouched (a broken stored copy must not reach the cache). */
+  getStored(key: string): Promise<Uint8Array> {
+    return this.#inner.getStored ? this.#inner.getStored(key) : this.#inner.get(key);
   }
 
   stat(key: string): Promise<ChunkObjectStat | undefined> {

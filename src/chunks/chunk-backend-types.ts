@@ -3,8 +3,8 @@
  * PBS's datastore.cfg) becomes the storage it runs on: a ChunkBackend and a ContentMirror. The
  * datastore layer asks this registry and never names a type: `filesystem` (the default, the
  * local `.chunks` layout) is built in, and every other type is registered by the composition root
- * (cli/backend-types.ts) as a loader of its module, imported only when a datastore uses it (the S3
- * SDK is heavy). So a new kind of storage arrives as one more module, never as branches in the
+ * (cli/backend-types.ts) as a loader of its module, imported only when a datastore uses it (an object
+ * store's SDK is heavy). So a new kind of storage arrives as one more module, never as branches in the
  * datastore.
  */
 import { fail } from '../core/errors.ts';

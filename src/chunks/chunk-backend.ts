@@ -90,6 +90,11 @@ export interface ChunkBackend {
   /** The whole stored object; NOT_FOUND when missing. */
   get(key: string): Promise<Uint8Array>;
   /**
+   * Like `get`, but the bytes as the authoritative storage holds them, past any cache in front of
+   * it (verify judges the stored chunk, not a copy). Absent: `get` is already that.
+   */
+  getStored?(key: string): Promise<Uint8Array>;
+  /**
    * undefined when missing; IO_ERROR with `details.notObject: true` when the key holds something
    * that is not an object (local: a directory where a chunk file belongs).
    */

@@ -96,6 +96,11 @@ export class ChunkStore {
     return this.#backend.get(digestHex);
   }
 
+  /** Raw blob bytes as the storage holds them, past any cache (verify); NOT_FOUND when missing. */
+  async readStored(digestHex: string): Promise<Uint8Array> {
+    return this.#backend.getStored ? this.#backend.getStored(digestHex) : this.#backend.get(digestHex);
+  }
+
   /** Whether a chunk is stored and passes its CRC; used to decide re-uploads after a crash. */
   async state(digestHex: string): Promise<ChunkState> {
     let st: ChunkObjectStat | undefined;

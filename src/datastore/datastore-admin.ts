@@ -147,7 +147,7 @@ export interface OpenDeps {
   readonly fs: Fs;
   readonly locker: Locker;
   readonly log: Logger;
-  /** where the backend type finds its own configuration (S3 endpoints, …) */
+  /** where the backend type finds its own configuration (a remote store's endpoints and secrets) */
   readonly configDir: string;
 }
 

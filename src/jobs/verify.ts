@@ -15,7 +15,7 @@
  * A chunk that cannot be fetched (an object store's network error or 5xx after its retries, a
  * local read error) is not corrupt: it fails the snapshot in this task, but is never quarantined,
  * never cached as corrupt, and does not overwrite the snapshot's recorded verify state, since
- * nothing was learnt about its data (PBS once renamed chunks bad on S3 fetch errors, #6665).
+ * nothing was learnt about its data (PBS once renamed chunks bad on object-store fetch errors, #6665).
  */
 import { isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { sha256, toHex } from '../core/digest.ts';
@@ -161,7 +161,7 @@ function fixedCsum(bytes: Uint8Array): { csum: Uint8Array; size: number } {
 async function checkChunk(store: Datastore, digest: string, size: number, encrypted: boolean): Promise<string | undefined> {
   let raw: Uint8Array;
   try {
-    raw = await store.chunks.read(digest);
+    raw = await store.chunks.readStored(digest); // the stored chunk, not a cached copy of it
   } catch (e) {
     if (isHoldfastError(e, 'NOT_FOUND')) return 'is missing';
     throw e;

@@ -15,6 +15,7 @@ import { S3ChunkBackend } from '../../src/chunks/s3-chunk-backend.ts';
 import type { S3Objects } from '../../src/chunks/s3-client.ts';
 import { S3ContentMirror } from '../../src/chunks/s3-content-mirror.ts';
 import { memoryLogger } from '../../src/core/log.ts';
+import { verifySnapshot } from '../../src/jobs/verify.ts';
 import { createDatastoreTree } from '../../src/datastore/create-datastore.ts';
 import { Datastore } from '../../src/datastore/datastore.ts';
 import { FlockLocker } from '../../src/storage/locker.ts';
@@ -22,6 +23,7 @@ import { NodeFs } from '../../src/storage/node-fs.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { FaultyS3Objects, MemoryS3Objects } from '../helpers/memory-s3-objects.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+import { s3SkipReason, withTestBucket } from '../helpers/s3-env.ts';
 
 const STORE = 'sto';
 const MANIFEST_KEY = /^sto\/\.cnt\/host\/a\/[^/]+\/index\.json\.blob$/;
@@ -82,6 +84,32 @@ for (const [what, fails] of [
   });
 }
 
+// the same faults injected over the real RGW (a FaultyS3Objects around the real client)
+for (const [what, fails] of [
+  ['chunk PUT', (op: string, key: string) => op === 'putIfAbsent' && key.includes('/.chunks/')],
+  ['manifest PUT', (op: string, key: string) => op === 'put' && key.endsWith('index.json.blob')],
+] as const) {
+  test(`Datastore on the real RGW: an injected ${what} error fails the backup; no manifest in the bucket`, { skip: s3SkipReason }, async () => {
+    await withTestBucket(async (client) => {
+      const objects = new FaultyS3Objects(client);
+      const t = await s3Store(objects);
+      try {
+        objects.failWhen = fails;
+        await assert.rejects(backupChunks(t.store, ref(1_700_000_000), chunks(5)), { code: 'OBJECT_STORE_ERROR' });
+        const keys: string[] = [];
+        for await (const o of client.list(`${STORE}/`)) keys.push(o.key);
+        assert.ok(!keys.some((k) => MANIFEST_KEY.test(k)), keys.join('\n'));
+        assert.deepEqual(await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' }), []);
+        objects.failWhen = undefined;
+        await backupChunks(t.store, ref(1_700_000_100), chunks(5)); // and the next backup works
+        assert.equal((await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' })).length, 1);
+      } finally {
+        t.cleanup();
+      }
+    });
+  });
+}
+
 test('Datastore on S3: deleting a snapshot removes its copies under .cnt/; notes reach the bucket', async () => {
   const objects = new MemoryS3Objects();
   const t = await s3Store(objects);
@@ -112,6 +140,23 @@ test('CachedChunkBackend: reads come from the cache; it stays within its capacit
     assert.ok((after['cacheHits'] ?? 0) > (before['cacheHits'] ?? 0), JSON.stringify(after));
     assert.ok((after['cacheMisses'] ?? 0) > (before['cacheMisses'] ?? 0), 'the evicted chunk is fetched again');
     assert.ok(c.cachedBytes <= 100_000);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('verify on S3 judges the stored chunk, not its cached copy: a damaged object is found and quarantined', async () => {
+  const objects = new MemoryS3Objects();
+  const t = await s3Store(objects);
+  try {
+    await backupChunks(t.store, ref(1_700_000_000), chunks(6));
+    const key = [...objects.objects.keys()].find((k) => k.includes('/.chunks/'))!;
+    const stored = objects.objects.get(key)!;
+    stored.bytes[stored.bytes.length - 3]! ^= 0x40; // bit rot in the bucket; the cache still holds a good copy
+    const r = await verifySnapshot(t.store, ref(1_700_000_000), { upid: 'UPID:s3', log: memoryLogger() });
+    assert.equal(r.state, 'failed', r.errors.join('\n'));
+    assert.equal(r.quarantined.length, 1);
+    assert.ok(objects.objects.has(`${key}.0.bad`), [...objects.objects.keys()].join('\n'));
   } finally {
     t.cleanup();
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isHoldfastError } from '../../core/errors.ts';
 import { DEFAULT_OUT_DIR, DEFAULT_RUNS, parseBenchOptions } from './bench-options.ts';
+import { benchS3FromEnv } from './s3-bench.ts';
 
 const invalid = (e: unknown): boolean => isHoldfastError(e, 'INVALID_ARGUMENT');
 
@@ -52,4 +53,18 @@ test('parseBenchOptions rejects bad values with INVALID_ARGUMENT', () => {
   assert.throws(() => parseBenchOptions({ memoryLimit: 'lots' }), invalid);
   assert.throws(() => parseBenchOptions({ outputFormat: 'yaml' }), invalid);
   assert.throws(() => parseBenchOptions({ seed: '-3' }), invalid);
+});
+
+test('parseBenchOptions --backend: local by default, s3 accepted, anything else INVALID_ARGUMENT', () => {
+  assert.equal(parseBenchOptions({}).backend, 'local');
+  assert.equal(parseBenchOptions({ backend: 's3' }).backend, 's3');
+  assert.throws(() => parseBenchOptions({ backend: 'gcs' }), invalid);
+});
+
+test('benchS3FromEnv needs S3_ENDPOINT and the keys (or the AWS_* names), and picks a fresh bucket', () => {
+  assert.throws(() => benchS3FromEnv({}), invalid);
+  const s3 = benchS3FromEnv({ S3_ENDPOINT: 'http://127.0.0.1:7480', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' });
+  assert.equal(s3.region, 'us-east-1');
+  assert.match(s3.bucket, /^holdfast-bench-[0-9a-f]{10}$/);
+  assert.equal(benchS3FromEnv({ S3_ENDPOINT: 'x', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b' }, 'mine').bucket, 'mine');
 });

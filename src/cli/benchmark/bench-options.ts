@@ -38,7 +38,12 @@ export interface SyncLevelBenchOptions {
   readonly seed: number;
   readonly dropCaches: boolean;
   readonly writeFiles: boolean;
+  /** where the datastore keeps its chunks: a local one, or an S3 one (s3-bench.ts) */
+  readonly backend: BenchBackend;
 }
+
+export const BENCH_BACKENDS = ['local', 's3'] as const;
+export type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
 /** The flags as commander hands them over: strings, or undefined when not given. */
 export interface RawBenchFlags {
@@ -55,6 +60,7 @@ export interface RawBenchFlags {
   readonly seed?: string;
   readonly dropCaches?: boolean;
   readonly files?: boolean;
+  readonly backend?: string;
 }
 
 function positiveInt(text: string, what: string): number {
@@ -67,6 +73,12 @@ function outputFormat(text: string | undefined): OutputFormat {
   const f = text ?? 'text';
   if (!(OUTPUT_FORMATS as readonly string[]).includes(f)) throw fail('INVALID_ARGUMENT', `--output-format must be one of ${OUTPUT_FORMATS.join(', ')}`, { value: f });
   return f as OutputFormat;
+}
+
+function backendOf(text: string | undefined): BenchBackend {
+  const b = text ?? 'local';
+  if (!(BENCH_BACKENDS as readonly string[]).includes(b)) throw fail('INVALID_ARGUMENT', `--backend must be one of ${BENCH_BACKENDS.join(', ')}`, { value: b });
+  return b as BenchBackend;
 }
 
 export function parseBenchOptions(raw: RawBenchFlags): SyncLevelBenchOptions {
@@ -88,5 +100,6 @@ export function parseBenchOptions(raw: RawBenchFlags): SyncLevelBenchOptions {
     seed: raw.seed === undefined ? DEFAULT_SEED : positiveInt(raw.seed, '--seed'),
     dropCaches: raw.dropCaches !== false,
     writeFiles: raw.files !== false,
+    backend: backendOf(raw.backend),
   };
 }

@@ -123,8 +123,9 @@ export function diffCounts(after: SyncCounts, before: SyncCounts): SyncCounts {
   return { fsyncFile: after.fsyncFile - before.fsyncFile, fsyncDir: after.fsyncDir - before.fsyncDir, syncfs: after.syncfs - before.syncfs };
 }
 
-export async function createBenchDatastore(configDir: string, name: string, path: string, level: SyncLevel): Promise<void> {
-  await new DatastoreAdmin(new NodeFs(), configDir).create({ name, path, tuning: `sync-level=${level}`, comment: 'holdfast benchmark' });
+/** `backend`: the datastore's backend string (default local; s3-bench.ts makes an S3 one). */
+export async function createBenchDatastore(configDir: string, name: string, path: string, level: SyncLevel, backend?: string): Promise<void> {
+  await new DatastoreAdmin(new NodeFs(), configDir).create({ name, path, tuning: `sync-level=${level}`, comment: 'holdfast benchmark', ...(backend === undefined ? {} : { backend }) });
 }
 
 export async function removeBenchDatastore(configDir: string, name: string, path: string): Promise<void> {

@@ -77,6 +77,17 @@ export interface CgroupInfo {
   readonly limitBytes: number;
 }
 
+/** `--backend s3`: the bucket and the endpoint's raw throughput measured in the same run. */
+export interface ObjectStoreFigures {
+  readonly bucket: string;
+  readonly endpoint: string;
+  readonly concurrency: number;
+  readonly rawPutBytesPerSecond: number;
+  readonly rawGetBytesPerSecond: number;
+  /** per column: median ingest bytes/s divided by the raw PUT rate (target ≥ 0.8) */
+  readonly ingestToRawPut: Readonly<Record<string, number>>;
+}
+
 export interface BenchReport {
   readonly schema: typeof REPORT_SCHEMA;
   readonly startedAt: string;
@@ -98,6 +109,8 @@ export interface BenchReport {
   readonly cgroup: CgroupInfo | null;
   readonly peers: readonly PeerTool[];
   readonly notes: readonly string[];
+  /** set for `--backend s3` (absent in reports made before it existed) */
+  readonly objectStore?: ObjectStoreFigures | null;
   readonly measurements: readonly Measurement[];
   readonly summary: readonly SummaryTable[];
 }

@@ -24,7 +24,9 @@ import { probeEnvironment, probeFsync, type Environment } from './environment.ts
 import { HOLDFAST_BIN, childEnv } from './holdfast-runner.ts';
 import { mountLoopFs } from './loop-fs.ts';
 import { findPeer, type PeerTool } from './peers.ts';
-import { REPORT_SCHEMA, runOrder, summarize, type BenchReport, type Column, type Measurement } from './report.ts';
+import { REPORT_SCHEMA, runOrder, summarize, type BenchReport, type Column, type Measurement, type ObjectStoreFigures } from './report.ts';
+import { benchS3FromEnv, rawS3Throughput, type BenchS3 } from './s3-bench.ts';
+import { DEFAULT_WINDOW } from '../../remote/backup-writer.ts';
 import { formatMmss, formatSize, median } from './units.ts';
 
 export interface BenchRunContext {
@@ -135,6 +137,26 @@ async function measureLoopFilesystems(o: SyncLevelBenchOptions, work: string, so
   }
 }
 
+/**
+ * The endpoint's raw 4 MiB PUT/GET throughput with as many requests in flight as the client keeps
+ * chunks in flight, measured after the backups in the same run, and each level's ingest against it.
+ */
+async function measureRawS3(s3: BenchS3, sources: readonly Source[], ms: readonly Measurement[], note: (t: string) => void): Promise<ObjectStoreFigures> {
+  const raw = await rawS3Throughput(s3, Math.max(...sources.map((s) => s.bytes)), DEFAULT_WINDOW);
+  const ratios: Record<string, number> = {};
+  for (const level of new Set(ms.map((m) => m.column))) {
+    const mine = ms.filter((m) => m.column === level);
+    ratios[level] = median(mine.map((m) => m.bytes / m.seconds)) / raw.put.throughput;
+  }
+  const mbps = (b: number): string => (b / 1e6).toFixed(1);
+  note(
+    `raw S3 (4 MiB objects, ${raw.concurrency} in flight, same SDK): PUT ${mbps(raw.put.throughput)} MB/s, GET ${mbps(raw.get.throughput)} MB/s; ingest/raw PUT: ${Object.entries(ratios)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}×`)
+      .join(', ')} (target 0.8×)`,
+  );
+  return { bucket: s3.bucket, endpoint: s3.endpoint, concurrency: raw.concurrency, rawPutBytesPerSecond: raw.put.throughput, rawGetBytesPerSecond: raw.get.throughput, ingestToRawPut: ratios };
+}
+
 export async function runSyncLevelBenchmark(o: SyncLevelBenchOptions, rc: BenchRunContext): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const notes = new Set<string>();
@@ -161,6 +183,8 @@ export async function runSyncLevelBenchmark(o: SyncLevelBenchOptions, rc: BenchR
       else peers.push(found);
     }
     const sources = await prepareSources(o, work, rc.log);
+    const s3 = o.backend === 's3' ? benchS3FromEnv(process.env) : undefined;
+    if (s3) rc.log(`S3 datastore in bucket ${s3.bucket} on ${s3.endpoint}; the directory is its cache`);
     const startup = clientStartupSeconds();
     const contestants: Contestant[] = [...o.levels.map((level) => ({ kind: 'level', level }) as const), ...peers.map((tool) => ({ kind: 'peer', tool }) as const)];
     const ctx: StepContext = { configDir, cgroup, dropCaches: o.dropCaches, note };
@@ -172,7 +196,7 @@ export async function runSyncLevelBenchmark(o: SyncLevelBenchOptions, rc: BenchR
       const env = fsync ? { ...probed, fsync } : probed;
       environments[fs] = env;
       rc.log(`creating the benchmark datastore on ${dir} (${env.mount?.fsType ?? 'unknown fs'})`);
-      const target = await prepareTarget(configDir, fs, dir, o.levels[0] ?? 'none');
+      const target = await prepareTarget(configDir, fs, dir, o.levels[0] ?? 'none', s3);
       try {
         measurements.push(...(await measureTarget(o, target, sources, contestants, ctx, rc)));
       } finally {
@@ -181,6 +205,7 @@ export async function runSyncLevelBenchmark(o: SyncLevelBenchOptions, rc: BenchR
     };
     await runTable('default', work);
     await measureLoopFilesystems(o, work, sources, runTable, note);
+    const objectStore = s3 ? await measureRawS3(s3, sources, measurements, note) : null;
     return {
       schema: REPORT_SCHEMA,
       startedAt,
@@ -192,6 +217,7 @@ export async function runSyncLevelBenchmark(o: SyncLevelBenchOptions, rc: BenchR
       cgroup: cgroup ? { version: cgroup.version, path: cgroup.path, limitBytes: cgroup.limitBytes } : null,
       peers,
       notes: [...notes],
+      objectStore,
       measurements,
       summary: summarize(measurements, contestants.map(columnOf)),
     };

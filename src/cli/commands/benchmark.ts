@@ -87,6 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--fs <list>', 'also run on loop-mounted filesystems: ext4,xfs,btrfs (root)')
     .option('--seed <n>', 'seed of the generated data (default 1)')
     .option('--no-drop-caches', 'do not drop the page cache between runs')
+    .option('--backend <type>', 'local (default), or s3: an S3 datastore on the endpoint in S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY (a fresh bucket), with its raw PUT/GET throughput measured in the same run')
     .addOption(outputFormatOption())
     .action(async (flags: RawBenchFlags) => {
       await runSyncLevelCommand(ctx, flags, process.argv.slice(2));
