@@ -2,10 +2,12 @@
  * The web UI, driven as a person would: headless Chromium against a real server on loopback with
  * snapshots made through the real backup path. It logs in from the keyboard, reads the dashboard,
  * edits notes (a hostile value shows as text), previews and applies a prune, protects, forgets, changes the
- * sync level, runs GC and follows its log to the end, filters tasks, creates a token (whose
- * secret then works against the API) and a permission, and logs out. The same pages at 390 and
- * 360 px must not scroll sideways. Screenshots go to $HOLDFAST_SCREENSHOTS (docs/screenshots/
- * holds a set made this way) or a temp dir.
+ * sync level, runs GC and follows its log to the end, reads the usage chart, browses a pxar
+ * snapshot to a file and downloads it (the same bytes), filters tasks, creates a token (whose
+ * secret then works against the API) and a permission, adds and removes an S3 endpoint and
+ * notification targets, reads the benchmark tables, and logs out. The same pages at 390 and 360
+ * px must not scroll sideways. Screenshots go to $HOLDFAST_SCREENSHOTS (docs/ui/ holds a set made
+ * this way: docs/web-ui.md) or a temp dir.
  *
  * Needs the web UI build (`npm run build`; `npm test` builds first) and /usr/bin/chromium (Debian
  * package `chromium`; .ci/run installs it); skips with the reason without them, except in CI,
