@@ -391,6 +391,7 @@ async function benchmarksPage(page: Page): Promise<void> {
   const report = page.locator('article.sync-level-report').first();
   await report.locator('table.bench-table th', { hasText: 'filesystem' }).first().waitFor();
   assert.match((await report.locator('table.bench-table').first().textContent()) ?? '', /\d+\.\d\d s/);
+  assert.ok((await report.locator('svg.bars[role=img] rect.bar').count()) >= 3, 'a bar per sync level');
 }
 
 async function tasksPage(page: Page): Promise<void> {

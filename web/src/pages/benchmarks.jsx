@@ -1,7 +1,8 @@
 // Benchmark results as the server finds them in its results directory (nodes/localhost/benchmarks):
 // for each sync-level run, one table per filesystem (median seconds per level and size, the ratio
 // to `none`, whether the sync counts matched the level's promise); for each daily-cycle run, one
-// table of median seconds per tool and step. Newest first.
+// table of median seconds per tool and step. Newest first. Each table has a bar chart beside it
+// (SVG, no library): an image whose text alternative is the table it draws.
 import { api } from '../api.js';
 import { Loaded } from '../components.jsx';
 import { size } from '../format.js';
@@ -9,6 +10,48 @@ import { useLoad } from '../hooks.js';
 import { S } from '../strings.js';
 
 const secs = (v) => (typeof v === 'number' ? `${v.toFixed(2)} s` : '');
+
+/** Horizontal bars, one row per bar, grouped; `title` names what the bars measure. */
+function Bars({ title, groups }) {
+  const bars = groups.flatMap((g) => g.bars.filter((b) => typeof b.value === 'number'));
+  if (bars.length === 0) return null;
+  const max = Math.max(...bars.map((b) => b.value));
+  const row = 16;
+  const labelW = 110;
+  const W = 320;
+  let y = 0;
+  const items = [];
+  for (const g of groups) {
+    items.push(
+      <text key={`g-${g.label}`} x="0" y={y + 11} class="group-label">
+        {g.label}
+      </text>,
+    );
+    y += row;
+    for (const b of g.bars) {
+      if (typeof b.value !== 'number') continue;
+      const w = Math.max(1, ((W - labelW - 50) * b.value) / max);
+      items.push(
+        <g key={`${g.label}-${b.label}`}>
+          <text x="4" y={y + 11} class="tick">
+            {b.label}
+          </text>
+          <rect x={labelW} y={y + 2} width={w} height={row - 5} class="bar" />
+          <text x={labelW + w + 4} y={y + 11} class="tick">
+            {secs(b.value)}
+          </text>
+        </g>,
+      );
+      y += row;
+    }
+  }
+  return (
+    <svg viewBox={`0 0 ${W} ${y + 4}`} role="img" aria-label={title} class="chart bars">
+      <title>{title}</title>
+      {items}
+    </svg>
+  );
+}
 
 export function Benchmarks() {
   const reports = useLoad(() => api('GET', 'nodes/localhost/benchmarks'), []);
@@ -28,31 +71,34 @@ function SyncLevel({ r }) {
     <article class="bench sync-level-report" data-file={r.file}>
       <h3>{S.bench.syncLevel(r.startedAt ?? r.file)}</h3>
       {r.summary.map((t) => (
-        <div class="scroll" key={t.fs}>
-          <table class="bench-table">
-            <caption>{S.bench.onFs(t.fs)}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{S.bench.size}</th>
-                {t.columns.map((c) => (
-                  <th scope="col" key={c}>
-                    {c}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {t.rows.map((row) => (
-                <tr key={row.sizeLabel}>
-                  <th scope="row">{row.sizeLabel}</th>
-                  {t.columns.map((c) => {
-                    const cell = row.cells.find((x) => x.column === c);
-                    return <td key={c}>{cell ? S.bench.cell(secs(cell.medianSeconds), cell.ratioToNone, cell.syncOk) : ''}</td>;
-                  })}
+        <div key={t.fs}>
+          <p class="muted caption">{S.bench.onFs(t.fs)}</p>
+          <div class="scroll">
+            <table class="bench-table" aria-label={S.bench.onFs(t.fs)}>
+              <thead>
+                <tr>
+                  <th scope="col">{S.bench.size}</th>
+                  {t.columns.map((c) => (
+                    <th scope="col" key={c}>
+                      {c}
+                    </th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {t.rows.map((row) => (
+                  <tr key={row.sizeLabel}>
+                    <th scope="row">{row.sizeLabel}</th>
+                    {t.columns.map((c) => {
+                      const cell = row.cells.find((x) => x.column === c);
+                      return <td key={c}>{cell ? S.bench.cell(secs(cell.medianSeconds), cell.ratioToNone, cell.syncOk) : ''}</td>;
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Bars title={S.bench.onFs(t.fs)} groups={t.rows.map((row) => ({ label: row.sizeLabel, bars: t.columns.map((c) => ({ label: c, value: row.cells.find((x) => x.column === c)?.medianSeconds })) }))} />
         </div>
       ))}
       {r.notes.length > 0 && (
@@ -97,6 +143,7 @@ function Daily({ r }) {
           </tbody>
         </table>
       </div>
+      <Bars title={S.bench.daily(r.startedAt ?? r.file)} groups={steps.map((st) => ({ label: S.bench.steps[st] ?? st, bars: tools.map((tool) => ({ label: tool, value: r.cells.find((c) => c.tool === tool && c.step === st)?.median })) }))} />
     </article>
   );
 }
