@@ -33,6 +33,17 @@ export function rejectNul(args: Args): void {
   }
 }
 
+/**
+ * Refuses control characters (below U+0020, and DEL) in any value with INVALID_ARGUMENT: values
+ * that end up in a line-based config file (section config) must not be able to start a line.
+ */
+export function rejectControl(args: Args): void {
+  for (const [key, value] of Object.entries(args)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && /[\x00-\x1f\x7f]/.test(v))) throw fail('INVALID_ARGUMENT', `parameter '${key}' contains a control character`, { param: key });
+  }
+}
+
 /** Decoded key/value pairs of a query or form; a key given more than once maps to an array. */
 export function argsFromSearchParams(params: URLSearchParams): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

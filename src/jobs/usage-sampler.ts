@@ -105,9 +105,9 @@ export class UsageSampler {
       this.#o.log.warn(`usage sampler: cannot read the datastores: ${toHoldfastError(e).message}`);
     }
     const nowSecs = Math.floor(this.#now() / 1000);
-    await this.#o.fs.mkdir(this.#o.dir, { recursive: true });
     for (const { name, sample } of stores) {
       try {
+        await this.#o.fs.mkdir(this.#o.dir, { recursive: true });
         const series = await this.series(name);
         series.add(nowSecs, sample);
         await atomicWrite(this.#o.fs, this.#path(name), Buffer.from(series.toJson()), { durable: false });
@@ -122,7 +122,10 @@ export class UsageSampler {
     const interval = this.#o.intervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
     const wait = interval - (this.#now() % interval);
     this.#cancel = (this.#o.setTimer ?? realTimer)(() => {
-      void this.sampleNow().finally(() => this.#arm());
+      // #sample logs every failure itself; the catch only keeps a surprise from being unhandled
+      void this.sampleNow()
+        .catch((e: unknown) => this.#o.log.warn(`usage sampler: ${toHoldfastError(e).message}`))
+        .finally(() => this.#arm());
     }, wait);
   }
 }

@@ -40,6 +40,10 @@ import { storeFigures, usageFigures } from './metrics-sources.ts';
 import { UsageSampler } from '../jobs/usage-sampler.ts';
 import type { SetTimer } from '../jobs/scheduler.ts';
 import { datastoreUsageRoutes } from './routes/datastore-usage.ts';
+import { s3ConfigRoutes } from './routes/s3-config.ts';
+import { notificationConfigRoutes } from './routes/notification-config.ts';
+import { benchmarkRoutes } from './routes/benchmarks.ts';
+import { DEFAULT_BENCH_RESULTS_DIR } from './bench-results.ts';
 import { NotificationConfigFile } from './notifications/notification-config.ts';
 import { Notifier } from './notifications/notifier.ts';
 import { nodeStatusRoutes } from './routes/node-status.ts';
@@ -62,6 +66,8 @@ export interface HoldfastServerOptions {
   readonly loginSleep?: Sleep;
   /** protocol session bounds (docs/protocol.md, "Resource bounds"); unset ones take the defaults */
   readonly limits?: Partial<ServerLimits>;
+  /** where the benchmark page reads results (default `bench/results/` of this install) */
+  readonly benchResultsDir?: string;
   /** the usage sampler's clock and timer (default the real ones); tests move time themselves */
   readonly usage?: { readonly now?: () => number; readonly setTimer?: SetTimer };
   readonly extraRoutes?: (ctx: { registry: DatastoreRegistry; auth: AuthService }) => Iterable<import('./router.ts').Route>;
@@ -114,7 +120,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     clock: systemClock,
     limits,
     onAnswered: (method, status, code) => metrics.httpAnswered(method, status, code),
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...fileBrowseRoutes(registry, auth), ...datastoreUsageRoutes(registry, auth, usage), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...remoteConfigRoutes(fs, o.configDir, auth), ...syncJobRoutes(jobs, auth, new SyncJobStore(fs, o.configDir)), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...fileBrowseRoutes(registry, auth), ...datastoreUsageRoutes(registry, auth, usage), ...s3ConfigRoutes(fs, o.configDir), ...notificationConfigRoutes(fs, o.configDir), ...benchmarkRoutes(fs, o.benchResultsDir ?? DEFAULT_BENCH_RESULTS_DIR), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...remoteConfigRoutes(fs, o.configDir, auth), ...syncJobRoutes(jobs, auth, new SyncJobStore(fs, o.configDir)), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads, metrics }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DailyReport } from '../../src/cli/benchmark/daily-bench.ts';
 import { renderDaily } from '../../src/cli/benchmark/daily-render.ts';
@@ -16,7 +16,7 @@ test('benchmark daily --output-format json: first, unchanged, changed and restor
   const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-daily-cli-'));
   const work = join(dir, 'work');
   try {
-    const r = await runCli(['benchmark', 'daily', '--size', '6M', '--runs', '1', '--peers', 'none', '--path', work, '--no-drop-caches', '--output-format', 'json'], cleanEnv());
+    const r = await runCli(['benchmark', 'daily', '--size', '6M', '--runs', '1', '--peers', 'none', '--path', work, '--no-drop-caches', '--out', join(dir, 'results'), '--output-format', 'json'], cleanEnv());
     assert.equal(r.code, 0, describeCli(r));
     const report = JSON.parse(r.stdout) as DailyReport;
     assert.equal(report.schema, 'holdfast-benchmark-daily/1');
@@ -28,6 +28,10 @@ test('benchmark daily --output-format json: first, unchanged, changed and restor
     }
     assert.match(renderDaily(report), /\| holdfast 0\.\d+\.\d+ \|/);
     assert.ok(!existsSync(work), 'the work directory is removed');
+    const written = readdirSync(join(dir, 'results'));
+    assert.equal(written.length, 1);
+    assert.match(written[0] ?? '', /^daily-\d{8}T\d{6}Z\.json$/);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'results', written[0] ?? ''), 'utf8')), report, 'the result file (which the web UI reads) holds the report');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

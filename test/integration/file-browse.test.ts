@@ -7,10 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { decompress } from 'zstd-napi';
+import { formatTime } from '../../src/core/backup-ref.ts';
+import { parseDynamicIndex } from '../../src/format/dynamic-index.ts';
 import type { HttpClient } from '../../src/remote/http-client.ts';
 import { describeCli, fastRandom, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 import { parseTar, parseZip } from '../helpers/archive-parse.ts';
@@ -138,4 +140,20 @@ test('pxar-file-download and catalog answer bad paths with typed errors', async 
   assert.deepEqual(await code(b64('/root.mpxar.didx/sub/link')), [400, 'INVALID_ARGUMENT']);
   assert.deepEqual(await code(b64('/root.pxar.didx/a.txt')), [404, 'NOT_FOUND'], 'an archive the snapshot does not have');
   await assert.rejects(admin.get('admin/datastore/default/catalog', { ...snap(T_LEGACY), filepath: b64('/root.pxar.didx/a.txt') }), /not a directory/);
+});
+
+// last in this file: it damages the split snapshot
+test('pxar-file-download cuts the connection when a payload chunk turns out missing after the headers went out, so a short file never looks complete', async () => {
+  const snapDir = join(srv.datastorePath(), 'host', 'files', formatTime(T_SPLIT));
+  const index = parseDynamicIndex(readFileSync(join(snapDir, 'root.ppxar.didx')));
+  assert.ok(index.entries.length > 0);
+  for (const e of index.entries) {
+    const hex = Buffer.from(e.digest).toString('hex');
+    rmSync(join(srv.datastorePath(), '.chunks', hex.slice(0, 4), hex), { force: true });
+  }
+  const r = await download(admin, T_SPLIT, '/root.mpxar.didx/sub/big.bin').then(
+    (ok) => ({ ok }),
+    (error: unknown) => ({ error }),
+  );
+  assert.ok('error' in r, `the client sees the download fail, not a complete file: ${JSON.stringify('ok' in r ? [r.ok.status, r.ok.body.length] : [])}`);
 });

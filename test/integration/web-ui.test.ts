@@ -2,10 +2,12 @@
  * The web UI, driven as a person would: headless Chromium against a real server on loopback with
  * snapshots made through the real backup path. It logs in from the keyboard, reads the dashboard,
  * edits notes (a hostile value shows as text), previews and applies a prune, protects, forgets, changes the
- * sync level, runs GC and follows its log to the end, filters tasks, creates a token (whose
- * secret then works against the API) and a permission, and logs out. The same pages at 390 and
- * 360 px must not scroll sideways. Screenshots go to $HOLDFAST_SCREENSHOTS (docs/screenshots/
- * holds a set made this way) or a temp dir.
+ * sync level, runs GC and follows its log to the end, reads the usage chart, browses a pxar
+ * snapshot to a file and downloads it (the same bytes), filters tasks, creates a token (whose
+ * secret then works against the API) and a permission, adds and removes an S3 endpoint and
+ * notification targets, reads the benchmark tables, and logs out. The same pages at 390 and 360
+ * px must not scroll sideways. Screenshots go to $HOLDFAST_SCREENSHOTS (docs/ui/ holds a set made
+ * this way: docs/web-ui.md) or a temp dir.
  *
  * Needs the web UI build (`npm run build`; `npm test` builds first) and /usr/bin/chromium (Debian
  * package `chromium`; .ci/run installs it); skips with the reason without them, except in CI,
@@ -183,6 +185,11 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await shot('tasks');
     await t.test('access: a token is created, its secret shown once and accepted by the API; a permission is granted', () => accessPage(r, page));
     await shot('access');
+    await t.test('S3 endpoints: one is added (its secret never shown) and removed', () => s3Page(page));
+    await shot('s3');
+    await t.test('notifications: a webhook target and a matcher are added and removed', () => notificationsPage(page));
+    await t.test('benchmarks: the sync-level tables of the results directory', () => benchmarksPage(page));
+    await shot('benchmarks');
     await t.test('logout clears the HttpOnly cookie through the server, revokes the ticket and shows the login form', async () => {
       const ticket = (await page.context().cookies()).find((c) => c.name.endsWith('PBSAuthCookie'))?.value ?? '';
       assert.equal((await fetchInsecure(`${r.base}/api2/json/access/users`, { cookie: `PBSAuthCookie=${ticket}` })).status, 200);
@@ -336,6 +343,57 @@ async function usageChart(r: Rig, page: Page): Promise<void> {
   await chart.locator('svg title', { hasText: 'Chunks, last hour' }).waitFor({ state: 'attached' });
 }
 
+async function s3Page(page: Page): Promise<void> {
+  await go(page, '#/s3');
+  await page.fill('#s3-form input[name=id]', 'rgw1');
+  await page.fill('#s3-form input[name=endpoint]', 'http://127.0.0.1:7480');
+  await page.fill('#s3-form input[name=access-key]', 'AKIAWEBUI');
+  await page.fill('#s3-form input[name=secret-key]', 'secret-never-shown');
+  await page.check('#s3-form input[name=path-style]');
+  await page.click('#s3-form button[type=submit]');
+  await notice(page, 'S3 endpoint added');
+  const row = page.locator('table.s3-endpoints tr[data-id="rgw1"]');
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? '', /http:\/\/127\.0\.0\.1:7480.*AKIAWEBUI.*us-east-1.*yes/);
+  assert.doesNotMatch((await page.content()).replace(/value="[^"]*"/g, ''), /secret-never-shown/);
+  await row.locator('button', { hasText: 'Remove' }).click();
+  await row.locator('button', { hasText: 'Really remove S3 endpoint rgw1?' }).click();
+  await notice(page, 'S3 endpoint removed');
+  await row.waitFor({ state: 'detached' });
+}
+
+async function notificationsPage(page: Page): Promise<void> {
+  await go(page, '#/notifications');
+  await page.fill('#target-form input[name=name]', 'ops');
+  await page.fill('#target-form input[name=url]', 'https://hooks.example/holdfast');
+  await page.fill('#target-form input[name=secret]', 'Bearer hidden');
+  await page.click('#target-form button[type=submit]');
+  await notice(page, 'Target added');
+  const target = page.locator('ul.targets li[data-name="ops"]');
+  await target.locator('.badge', { hasText: 'secret stored' }).waitFor();
+  await page.fill('#matcher-form input[name=name]', 'failures');
+  await page.check('#matcher-form input[name=match-severity][value=error]');
+  await page.check('#matcher-form input[name=target][value=ops]');
+  await page.click('#matcher-form button[type=submit]');
+  await notice(page, 'Matcher added');
+  const matcher = page.locator('ul.matchers li[data-name="failures"]');
+  await matcher.filter({ hasText: 'error · any task → ops' }).waitFor();
+  await matcher.locator('button', { hasText: 'Remove' }).click();
+  await matcher.locator('button', { hasText: 'Really remove failures?' }).click();
+  await matcher.waitFor({ state: 'detached' });
+  await target.locator('button', { hasText: 'Remove' }).click();
+  await target.locator('button', { hasText: 'Really remove ops?' }).click();
+  await target.waitFor({ state: 'detached' });
+}
+
+async function benchmarksPage(page: Page): Promise<void> {
+  await go(page, '#/benchmarks');
+  const report = page.locator('article.sync-level-report').first();
+  await report.locator('table.bench-table th', { hasText: 'filesystem' }).first().waitFor();
+  assert.match((await report.locator('table.bench-table').first().textContent()) ?? '', /\d+\.\d\d s/);
+  assert.ok((await report.locator('svg.bars[role=img] rect.bar').count()) >= 3, 'a bar per sync level');
+}
+
 async function tasksPage(page: Page): Promise<void> {
   await go(page, '#/tasks');
   await page.locator('table.tasks td', { hasText: 'garbage_collection default' }).waitFor();
@@ -389,6 +447,9 @@ test('web UI at phone widths: every page fits without sideways scrolling', { ski
           ['#/options/default', 'form.options'],
           ['#/tasks', 'form.filters'],
           ['#/access', '#token-form'],
+          ['#/s3', '#s3-form'],
+          ['#/notifications', '#matcher-form'],
+          ['#/benchmarks', 'article.bench'],
         ] as const) {
           await go(page, hash);
           await page.locator(ready).first().waitFor();

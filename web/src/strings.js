@@ -4,7 +4,7 @@
 export const S = {
   app: 'Holdfast',
   skip: 'Skip to content',
-  nav: { label: 'Main', dashboard: 'Dashboard', content: 'Content', options: 'Options', tasks: 'Tasks', access: 'Access' },
+  nav: { label: 'Main', dashboard: 'Dashboard', content: 'Content', options: 'Options', tasks: 'Tasks', access: 'Access', s3: 'S3', notifications: 'Notifications', benchmarks: 'Benchmarks' },
   login: {
     title: 'Log in',
     user: 'User',
@@ -21,6 +21,8 @@ export const S = {
   save: 'Save',
   cancel: 'Cancel',
   remove: 'Remove',
+  noEntries: 'None yet.',
+  actionsTitle: 'Actions',
   confirm: (what) => `Really ${what}?`,
   failed: (why) => `Failed: ${why}`,
   sessionExpired: 'Your session expired; log in again.',
@@ -124,6 +126,62 @@ export const S = {
     typed: (type, name) => (type === 'f' ? name : `${name} (${FILE_TYPES[type] ?? type})`),
     empty: 'This folder is empty.',
   },
+  s3: {
+    title: 'S3 endpoints',
+    intro: 'Object stores a datastore can keep its chunks in. The secret key is stored on the server (mode 0600) and never shown again.',
+    id: 'ID',
+    endpoint: 'Endpoint URL',
+    accessKey: 'Access key',
+    secretKey: 'Secret key',
+    region: 'Region',
+    fingerprint: 'Certificate fingerprint (self-signed)',
+    pathStyle: 'Path style',
+    add: 'Add an endpoint',
+    addButton: 'Add endpoint',
+    added: 'S3 endpoint added',
+    removeWhat: (id) => `remove S3 endpoint ${id}`,
+    removed: 'S3 endpoint removed',
+  },
+  notify: {
+    title: 'Notifications',
+    targets: 'Targets',
+    matchers: 'Matchers',
+    type: 'Type',
+    name: 'Name',
+    url: 'URL',
+    webhookSecret: 'Authorization header (secret, optional)',
+    server: 'Mail server',
+    mode: 'Security',
+    from: 'From',
+    mailto: 'To (comma-separated)',
+    username: 'User',
+    password: 'Password (secret)',
+    smtpTo: (to, server, mode) => `mail to ${to} via ${server} (${mode})`,
+    secretSet: 'secret stored',
+    addTarget: 'Add target',
+    targetAdded: 'Target added',
+    severities: 'Severities (none: any)',
+    types: 'Task types (none: any)',
+    sendTo: 'Send to',
+    addMatcher: 'Add matcher',
+    matcherAdded: 'Matcher added',
+    matcherText: (sev, types, targets) => `${sev.length ? sev.join(', ') : 'any severity'} · ${types.length ? types.join(', ') : 'any task'} → ${targets.join(', ')}`,
+    removeWhat: (name) => `remove ${name}`,
+    removed: 'Removed',
+  },
+  bench: {
+    title: 'Benchmarks',
+    intro: "Results in the server's benchmark results directory (holdfast benchmark sync-level and benchmark daily write them there).",
+    none: 'No results yet: run holdfast benchmark sync-level or holdfast benchmark daily on the server.',
+    syncLevel: (at) => `Sync level, ${at}`,
+    daily: (at) => `Daily cycle, ${at}`,
+    onFs: (fs) => `Median time per backup on the ${fs} filesystem (× the time of none; ✓ sync counts as promised)`,
+    size: 'Size',
+    cell: (t, ratio, ok) => `${t}${typeof ratio === 'number' ? ` (${ratio.toFixed(2)}×)` : ''}${ok === true ? ' ✓' : ok === false ? ' ✗' : ''}`,
+    dailyData: (data, bytes, runs) => `${data}, ${bytes}, median of ${runs} run(s)`,
+    tool: 'Tool',
+    steps: { first: 'first backup', unchanged: 'unchanged', changed: '1% changed', restore: 'restore' },
+  },
   options: {
     title: 'Options',
     syncLevel: 'Sync level',
@@ -205,6 +263,9 @@ export const FILE_TYPES = { d: 'folder', f: 'file', l: 'symlink', h: 'hardlink',
 
 /** Verify states as the API reports them. */
 export const VERIFY_LABEL = { ok: 'ok', failed: 'failed', none: 'not verified' };
+
+/** Notification severities (the server's names). */
+export const SEVERITIES = ['info', 'warning', 'error'];
 
 /** Task worker types the task filter offers (the server's names). */
 export const TASK_TYPES = ['backup', 'reader', 'garbage_collection', 'verify', 'prune', 'prunejob'];

@@ -8,10 +8,10 @@
  */
 import type { Command } from 'commander';
 import { fail } from '../../core/errors.ts';
-import { DEFAULT_RUNS, DEFAULT_SIZES, parseBenchOptions, type RawBenchFlags } from '../benchmark/bench-options.ts';
+import { DEFAULT_OUT_DIR, DEFAULT_RUNS, DEFAULT_SIZES, parseBenchOptions, type RawBenchFlags } from '../benchmark/bench-options.ts';
 import { renderText } from '../benchmark/render-text.ts';
 import type { BenchReport } from '../benchmark/report.ts';
-import { writeReportFiles } from '../benchmark/report-files.ts';
+import { writeDailyFile, writeReportFiles } from '../benchmark/report-files.ts';
 import { runSyncLevelBenchmark } from '../benchmark/sync-level-bench.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { emit, outputFormatOption } from '../render.ts';
@@ -55,8 +55,9 @@ export async function runClientBenchmark(ctx: CliContext, f: ClientBenchFlags): 
   return rows;
 }
 
-export async function runDailyCommand(ctx: CliContext, raw: RawDailyFlags & { outputFormat?: string }): Promise<DailyReport> {
+export async function runDailyCommand(ctx: CliContext, raw: RawDailyFlags & { outputFormat?: string; out?: string; files?: boolean }): Promise<DailyReport> {
   const report = await runDailyBenchmark(parseDailyOptions(raw), (l) => ctx.err(l));
+  if (raw.files !== false) ctx.err(`wrote ${await writeDailyFile(report, raw.out ?? DEFAULT_OUT_DIR)}`);
   ctx.out(raw.outputFormat === 'json' ? JSON.stringify(report, null, 2) : renderDaily(report));
   return report;
 }
@@ -103,8 +104,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--path <dir>', 'work directory for the data copy, datastore and repositories (default: $TMPDIR/holdfast-bench-daily; removed after)')
     .option('--seed <n>', 'seed of the generated data and of the change (default 1)')
     .option('--no-drop-caches', 'do not drop the page cache before first backups and restores')
+    .option('--out <dir>', 'write the JSON result here (default bench/results/; the web UI shows it)')
+    .option('--no-files', 'do not write the result file')
     .addOption(outputFormatOption())
-    .action(async (flags: RawDailyFlags & { outputFormat?: string }) => {
+    .action(async (flags: RawDailyFlags & { outputFormat?: string; out?: string; files?: boolean }) => {
       await runDailyCommand(ctx, flags);
     });
 }

@@ -1,0 +1,90 @@
+// S3 endpoints: the object stores datastores can use (config/s3). The list shows what the server
+// stores about each (never the secret key, which the server does not send back); the form adds
+// one, with its secret key in a password field; a remove asks again in place.
+import { api } from '../api.js';
+import { ConfirmButton, Loaded } from '../components.jsx';
+import { seg } from '../format.js';
+import { useAction, useLoad } from '../hooks.js';
+import { S } from '../strings.js';
+
+export function S3() {
+  const list = useLoad(() => api('GET', 'config/s3'), []);
+  const [busy, run] = useAction();
+  const add = async (e) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const f = Object.fromEntries(new FormData(form));
+    const params = { ...f, 'path-style': f['path-style'] === 'on' ? 1 : 0 };
+    if ((await run(() => api('POST', 'config/s3', params).then(() => true), S.s3.added)) === true) form.reset();
+    list.reload();
+  };
+  return (
+    <section>
+      <h2>{S.s3.title}</h2>
+      <p class="muted">{S.s3.intro}</p>
+      <Loaded load={list}>
+        {(endpoints) =>
+          endpoints.length === 0 ? (
+            <p class="muted">{S.noEntries}</p>
+          ) : (
+            <div class="scroll">
+              <table class="s3-endpoints">
+                <thead>
+                  <tr>
+                    <th scope="col">{S.s3.id}</th>
+                    <th scope="col">{S.s3.endpoint}</th>
+                    <th scope="col">{S.s3.accessKey}</th>
+                    <th scope="col">{S.s3.region}</th>
+                    <th scope="col">{S.s3.pathStyle}</th>
+                    <th scope="col">{S.actionsTitle}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {endpoints.map((e) => (
+                    <tr key={e.id} data-id={e.id}>
+                      <td>{e.id}</td>
+                      <td class="wrap">{e.endpoint}</td>
+                      <td class="wrap">{e['access-key']}</td>
+                      <td>{e.region}</td>
+                      <td>{e['path-style'] ? S.yes : S.no}</td>
+                      <td>
+                        <ConfirmButton label={S.remove} what={S.s3.removeWhat(e.id)} disabled={busy} onConfirm={() => void run(() => api('DELETE', `config/s3/${seg(e.id)}`), S.s3.removed).then(list.reload)} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Loaded>
+      <h3>{S.s3.add}</h3>
+      <form class="row" id="s3-form" onSubmit={add}>
+        <label>
+          {S.s3.id} <input name="id" required pattern="[A-Za-z0-9_][A-Za-z0-9._\-]{2,31}" />
+        </label>
+        <label>
+          {S.s3.endpoint} <input name="endpoint" type="url" required placeholder="https://s3.example.com" />
+        </label>
+        <label>
+          {S.s3.accessKey} <input name="access-key" required autoComplete="off" />
+        </label>
+        <label>
+          {S.s3.secretKey} <input name="secret-key" type="password" required autoComplete="new-password" />
+        </label>
+        <label>
+          {S.s3.region} <input name="region" placeholder="us-east-1" />
+        </label>
+        <label>
+          {S.s3.fingerprint} <input name="fingerprint" />
+        </label>
+        <label class="check">
+          <input name="path-style" type="checkbox" /> {S.s3.pathStyle}
+        </label>
+        <button type="submit" disabled={busy}>
+          {S.s3.addButton}
+        </button>
+      </form>
+    </section>
+  );
+}
