@@ -26,6 +26,8 @@ export interface PullProbeResult {
   readonly bytes: number;
   /** from the first reader session to the last chunk */
   readonly seconds: number;
+  /** CPU seconds this process used meanwhile (TLS, HTTP/2, index parsing) */
+  readonly cpuSeconds: number;
 }
 
 interface SnapshotRef {
@@ -77,6 +79,7 @@ export async function runPullProbe(client: HttpClient, store: string, workers: n
   let chunks = 0;
   let bytes = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const worker = async (): Promise<void> => {
     for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
       const session = await client.upgrade('reader', { store, 'backup-type': s.type, 'backup-id': s.id, 'backup-time': s.time }, 'proxmox-backup-reader-protocol-v1');
@@ -91,5 +94,6 @@ export async function runPullProbe(client: HttpClient, store: string, workers: n
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, snapshots.length)) }, worker));
-  return { snapshots: snapshots.length, chunks, bytes, seconds: (performance.now() - started) / 1000 };
+  const used = process.cpuUsage(cpu);
+  return { snapshots: snapshots.length, chunks, bytes, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }

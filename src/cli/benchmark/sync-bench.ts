@@ -78,6 +78,8 @@ export interface SyncBenchRow {
   /** of the link rate */
   readonly linkFraction: number;
   readonly chunks?: number;
+  /** CPU seconds of the downloading process and of the source server during the row */
+  readonly cpu?: { readonly client: number; readonly source: number | undefined };
 }
 
 export interface SyncBenchReport {
@@ -202,9 +204,12 @@ export async function runSyncBenchmark(o: SyncBenchOptions, log: (line: string) 
     cleanup.push(() => proxy.stop());
     const rows = [await rawBaseline(o, sides, proxyArgs, ready, cleanup, log)];
     for (const workers of [...new Set([o.workers, 1])]) {
+      const cpuBefore = source.cpuSeconds();
       const r = await pullProbe(o, sides, source, Number(proxy.match[1]), workers);
-      log(`pull, worker-threads ${workers}: ${formatSize(r.bytes)} in ${r.seconds.toFixed(2)} s`);
-      rows.push(row(`pull (worker-threads ${workers})`, r.bytes, r.seconds, o.rateBitsPerSec, r.chunks));
+      const cpuAfter = source.cpuSeconds();
+      const sourceCpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+      log(`pull, worker-threads ${workers}: ${formatSize(r.bytes)} in ${r.seconds.toFixed(2)} s (CPU: client ${r.cpuSeconds.toFixed(1)} s, source ${sourceCpu?.toFixed(1) ?? '?'} s)`);
+      rows.push({ ...row(`pull (worker-threads ${workers})`, r.bytes, r.seconds, o.rateBitsPerSec, r.chunks), cpu: { client: r.cpuSeconds, source: sourceCpu } });
     }
     notes.push('pull measured with the pull probe: every chunk downloaded through the reader protocol over the link, nothing stored on the target');
     return { schema: SYNC_BENCH_SCHEMA, startedAt, mode: pair ? 'netns' : 'loopback', rateBitsPerSec: o.rateBitsPerSec, rttMs: o.rttMs, bytes: o.bytes, groups: o.groups, rows, notes };
