@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   ATIME_UNSUPPORTED: { meaning: 'the filesystem does not store explicit atime updates', http: 500, exit: 8 },
   ABORTED: { meaning: 'the operation was aborted before it finished', http: 500, exit: 1 },
   UPSTREAM_ERROR: { meaning: 'the server answered with an error', http: 502, exit: 1 },
+  SYNC_INCOMPLETE: { meaning: 'a sync job ran, but some snapshots or groups failed to sync; the others were synced', http: 500, exit: 1 },
   NOTIFICATION_FAILED: { meaning: 'a notification could not be delivered to its target', http: 502, exit: 1 },
   UNTRUSTED_CERTIFICATE: { meaning: "the server's TLS certificate is neither CA-verified nor pinned by fingerprint", http: 502, exit: 5 },
   INTERNAL: { meaning: 'an unexpected internal error', http: 500, exit: 1 },

@@ -38,6 +38,11 @@ export interface BeginBackupOptions {
   readonly owner: string;
   /** whether `authId` may back up into a group owned by `owner` (token of the same user, …) */
   readonly ownerMatches?: (owner: string) => boolean;
+  /**
+   * A sync may write a snapshot older than the group's newest (re-pulling one whose local copy
+   * failed verification); a backup never may (BACKUP_TIME_NOT_NEWER).
+   */
+  readonly allowOlder?: boolean;
   /** TEST ONLY: deliberate breaks of the durability contract for the crash explorer's mutation test. */
   readonly testOnly?: BackupTestOnly;
 }
@@ -100,7 +105,7 @@ export class BackupSession {
       createdGroup = await lockGroup(store, ref, locks);
       await checkOwner(store, ref, opts, createdGroup);
       const newest = await findPrevious(store, ref);
-      if (newest && ref.time <= newest.time) {
+      if (newest && ref.time <= newest.time && opts.allowOlder !== true) {
         throw fail('BACKUP_TIME_NOT_NEWER', `backup time ${ref.time} is not newer than the previous snapshot ${store.show(newest)}`, { time: ref.time, previous: newest.time });
       }
       const sdir = snapshotDir(store.base, ref);

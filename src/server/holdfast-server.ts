@@ -20,6 +20,9 @@ import { systemClock } from './clock.ts';
 import { DatastoreRegistry } from './datastores/datastore-registry.ts';
 import { JobServices } from './job-services.ts';
 import { datastoreJobRoutes } from './routes/datastore-jobs.ts';
+import { remoteConfigRoutes } from './routes/remote-config.ts';
+import { syncJobRoutes } from './routes/sync-jobs.ts';
+import { SyncJobStore } from '../jobs/sync/sync-job-store.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { BACKUP_PROTOCOL, READER_PROTOCOL } from './h2-upgrade.ts';
 import { startServer, type RunningServer } from './listen.ts';
@@ -102,7 +105,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     clock: systemClock,
     limits,
     onAnswered: (method, status, code) => metrics.httpAnswered(method, status, code),
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...remoteConfigRoutes(fs, o.configDir, auth), ...syncJobRoutes(jobs, auth, new SyncJobStore(fs, o.configDir)), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads, metrics }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));

@@ -9,6 +9,7 @@ import { FlockLocker } from '../storage/locker.ts';
 import { NodeFs } from '../storage/node-fs.ts';
 import { fixedClock } from './clock.ts';
 import { DatastoreRegistry } from './datastores/datastore-registry.ts';
+import { registered, type JobKind } from '../jobs/job-kinds.ts';
 import { JobServices, SCHEDULER_AUTH_ID } from './job-services.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 
@@ -39,6 +40,39 @@ test('JobServices runs gc-schedule and prune-schedule of datastore.cfg as root@p
     for (const t of tasks) assert.equal(formatTaskState(t.state!), 'OK', (await jobs.tasks.readLog(t.upid)).lines.join('\n'));
     const pruneLog = (await jobs.tasks.readLog(tasks.find((t) => t.task.workerType === 'prunejob')!.upid)).lines.join('\n');
     assert.match(pruneLog, /keep-last 2/);
+  } finally {
+    await jobs?.close();
+    await registry.closeAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('JobServices starts any registered job kind as a task and schedules its instances (no per-kind method)', async () => {
+  const dir = makeTempDir('holdfast-jobs-');
+  const fs = new NodeFs();
+  const log = memoryLogger();
+  const registry = new DatastoreRegistry({ fs, configDir: join(dir, 'config'), locker: new FlockLocker(), log });
+  const clock = fixedClock(at('2024-01-01T00:30:00Z'));
+  const ran: string[] = [];
+  const echo: JobKind<{ word: string }, string> = {
+    workerType: 'echo',
+    prepare: async (_host, p) => ({ id: p.word, run: async (task) => (task.info(`echo ${p.word}`), ran.push(p.word), p.word) }),
+    scheduled: async () => [{ key: 'echo:tick', schedule: 'hourly UTC', params: { word: 'tick' } }],
+  };
+  let jobs: JobServices | undefined;
+  try {
+    jobs = await JobServices.start({ configDir: join(dir, 'config'), fs, registry, log, clock, kinds: [registered(echo)], setTimer: () => () => undefined });
+    assert.equal(await jobs.run(echo, { word: 'now' }, 'admin@pbs'), 'now');
+    assert.deepEqual((await jobs.scheduledJobs()).map((j) => j.key), ['echo:tick']);
+    clock.set(at('2024-01-01T01:00:00Z'));
+    await jobs.scheduler.tick();
+    await jobs.scheduler.idle();
+    assert.deepEqual(ran, ['now', 'tick']);
+    const tasks = await jobs.tasks.list();
+    assert.deepEqual(tasks.map((t) => [t.task.workerType, t.task.workerId, t.task.authId]).sort(), [
+      ['echo', 'now', 'admin@pbs'],
+      ['echo', 'tick', SCHEDULER_AUTH_ID],
+    ]);
   } finally {
     await jobs?.close();
     await registry.closeAll();

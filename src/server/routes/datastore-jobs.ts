@@ -17,6 +17,7 @@ import { GC_STATUS_NAME } from '../../datastore/layout.ts';
 import { nextEvent } from '../../jobs/calendar-event.ts';
 import { KEEP_KEYS, prunePolicyFrom, type PruneEntry } from '../../jobs/prune.ts';
 import type { VerifyScope } from '../../jobs/verify-job.ts';
+import { gcKind, pruneGroupKind, pruneJobKind, verifyKind } from '../../jobs/maintenance-kinds.ts';
 import type { Privilege } from '../../format/acl-config.ts';
 import type { JobServices } from '../job-services.ts';
 import type { PrivilegeRequirement, Route, RouteInput } from '../router.ts';
@@ -63,7 +64,7 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       method: 'POST',
       path: `${BASE}/gc`,
       privilege: priv('Datastore.Modify'),
-      handler: async (i) => jobs.startGc(storeName(i), i.authId),
+      handler: async (i) => jobs.start(gcKind, { store: storeName(i) }, i.authId),
     },
     {
       method: 'GET',
@@ -97,7 +98,7 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       handler: async (i) => {
         const outdated = int(i.args, 'outdated-after');
         const filter = { ignoreVerified: bool(i.args, 'ignore-verified') === true, ...(outdated === undefined ? {} : { outdatedAfterDays: outdated }) };
-        return jobs.startVerify(storeName(i), verifyScopeArgs(i.args), filter, i.authId);
+        return jobs.start(verifyKind, { store: storeName(i), scope: verifyScopeArgs(i.args), filter }, i.authId);
       },
     },
     {
@@ -105,7 +106,7 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       path: `${BASE}/prune`,
       privilege: priv('Datastore.Prune'),
       handler: async (i) => {
-        const entries = await jobs.prune(storeName(i), groupRef(i.args), policyArgs(i.args) ?? {}, bool(i.args, 'dry-run') === true, i.authId);
+        const entries = await jobs.run(pruneGroupKind, { store: storeName(i), group: groupRef(i.args), policy: policyArgs(i.args) ?? {}, dryRun: bool(i.args, 'dry-run') === true }, i.authId);
         return entries.map(pruneItem);
       },
     },
@@ -114,7 +115,7 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
       path: `${BASE}/prune-datastore`,
       privilege: priv('Datastore.Modify'),
       handler: async (i) =>
-        jobs.startPruneDatastore(storeName(i), { policy: policyArgs(i.args), ns: namespace(i.args), dryRun: bool(i.args, 'dry-run') === true }, i.authId),
+        jobs.start(pruneJobKind, { store: storeName(i), policy: policyArgs(i.args), ns: namespace(i.args), dryRun: bool(i.args, 'dry-run') === true }, i.authId),
     },
   ];
 }

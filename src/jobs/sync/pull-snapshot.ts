@@ -1,0 +1,174 @@
+/**
+ * Pulls one snapshot from a reader session into the local datastore, through the datastore's own
+ * backup path (`BackupSession`), so a synced snapshot is committed exactly as a backup is:
+ *
+ *   1. chunks the local store lacks are downloaded, checked and inserted (durable one by one at
+ *      `file`); chunks it has are only marked (so a running GC keeps them) and never cross the
+ *      wire;
+ *   2. the indexes are rebuilt from the source's digests and written, blobs are copied as they are;
+ *   3. `finish`: the barrier of the store's sync level, then the manifest, durably; only then is
+ *      the snapshot listed. Any failure aborts the session, which removes the snapshot directory.
+ *
+ * Encrypted snapshots need no key: chunks and blobs are copied as stored blobs (CRC and shape are
+ * checked; an unencrypted chunk is also checked against its digest and size, as an upload is).
+ * The manifest is copied with its signature; only its verify state is dropped, since this store
+ * has not verified the copy.
+ *
+ * `recheck` (resync-corrupt): local chunks are read and checked instead of only marked, and a
+ * missing or broken one is downloaded again (the insert replaces a broken copy).
+ */
+import { toHex } from '../../core/digest.ts';
+import { fail, HoldfastError, toHoldfastError } from '../../core/errors.ts';
+import type { SnapshotRef } from '../../core/backup-ref.ts';
+import { checkUploadedChunk } from '../../chunks/chunk-check.ts';
+import { BackupSession } from '../../datastore/backup-session.ts';
+import type { Datastore } from '../../datastore/datastore.ts';
+import { MANIFEST_NAME } from '../../datastore/layout.ts';
+import { verifyBlobCrc } from '../../format/blob.ts';
+import { dynamicIndexCsum, parseDynamicIndex } from '../../format/dynamic-index.ts';
+import { FIXED_CHUNK_SIZE, fixedIndexCsum, parseFixedIndex } from '../../format/fixed-index.ts';
+import { decodeManifestBlob, encodeManifestBlob } from '../../format/manifest.ts';
+import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
+
+export interface PullCounters {
+  /** chunks that crossed the wire (pull: downloaded and inserted; push: uploaded) */
+  chunksTransferred: number;
+  /** their encoded bytes */
+  chunkBytes: number;
+  /** chunks the receiving side had already, not sent */
+  chunksReused: number;
+}
+
+export interface PullSnapshotOptions {
+  readonly owner: string;
+  readonly recheck: boolean;
+  /** a re-pull may be older than the group's newest snapshot */
+  readonly allowOlder: boolean;
+  readonly counters: PullCounters;
+  /** chunk downloads in flight */
+  readonly window?: number;
+  readonly signal?: AbortSignal;
+}
+
+interface IndexChunk {
+  readonly digest: Uint8Array;
+  readonly size: number;
+}
+
+/** The chunks of an index with their plain sizes, and what closing the index must match. */
+function indexChunks(name: string, bytes: Uint8Array): { chunks: IndexChunk[]; size: number; csumHex: string; fixed: boolean } {
+  if (name.endsWith('.fidx')) {
+    const idx = parseFixedIndex(bytes);
+    if (idx.chunkSize !== FIXED_CHUNK_SIZE) throw fail('CORRUPT', `${name}: chunk size ${idx.chunkSize} is not ${FIXED_CHUNK_SIZE}`, { archive: name });
+    const chunks = idx.digests.map((digest, i) => ({ digest, size: Math.min(idx.chunkSize, idx.size - i * idx.chunkSize) }));
+    return { chunks, size: idx.size, csumHex: toHex(fixedIndexCsum(idx.digests, idx.size).csum), fixed: true };
+  }
+  const entries = parseDynamicIndex(bytes).entries;
+  let start = 0;
+  const chunks = entries.map((e) => {
+    const c = { digest: e.digest, size: e.end - start };
+    start = e.end;
+    return c;
+  });
+  return { chunks, size: start, csumHex: toHex(dynamicIndexCsum(entries).csum), fixed: false };
+}
+
+/** Downloads a chunk and checks it as the server checks an upload (plus the stored CRC). */
+async function fetchChunk(t: ProtocolTransport, hex: string, size: number): Promise<Uint8Array> {
+  const bytes = await t.download('chunk', { digest: hex });
+  try {
+    verifyBlobCrc(bytes);
+    checkUploadedChunk({ digestHex: hex, size, encodedSize: bytes.length, bytes });
+  } catch (e) {
+    const err = toHoldfastError(e);
+    throw new HoldfastError(err.code, `chunk ${hex} of the source is bad: ${err.message}`, { ...err.details, digest: hex }, e);
+  }
+  return bytes;
+}
+
+class ChunkPuller {
+  readonly #seen = new Set<string>();
+
+  constructor(
+    readonly store: Datastore,
+    readonly session: BackupSession,
+    readonly t: ProtocolTransport,
+    readonly o: PullSnapshotOptions,
+  ) {}
+
+  /** Makes every chunk of the list known to the session, downloading those the store lacks. */
+  async ensure(chunks: readonly IndexChunk[]): Promise<void> {
+    const todo = chunks.filter((c) => {
+      const hex = toHex(c.digest);
+      if (this.#seen.has(hex)) return false;
+      this.#seen.add(hex);
+      return true;
+    });
+    const window = this.o.window ?? 8;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        if (this.o.signal?.aborted) throw fail('ABORTED', 'the sync was stopped', {});
+        await this.#one(todo[next++]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, todo.length) }, worker));
+  }
+
+  async #one(c: IndexChunk): Promise<void> {
+    const hex = toHex(c.digest);
+    const present = this.o.recheck ? (await this.store.chunks.state(hex)) === 'intact' && (await this.store.chunks.touch(hex)) : await this.store.chunks.touch(hex);
+    if (present) {
+      this.session.known.set(hex, c.size);
+      this.o.counters.chunksReused++;
+      return;
+    }
+    const blob = await fetchChunk(this.t, hex, c.size);
+    await this.session.insertChunk(hex, blob, c.size);
+    this.o.counters.chunksTransferred++;
+    this.o.counters.chunkBytes += blob.length;
+  }
+}
+
+/** Copies one index: its chunks first, then the index itself through the session's writer. */
+async function pullIndex(session: BackupSession, puller: ChunkPuller, t: ProtocolTransport, name: string): Promise<void> {
+  const idx = indexChunks(name, await t.download('download', { 'file-name': name }));
+  await puller.ensure(idx.chunks);
+  const wid = idx.fixed ? session.createFixedIndex(name, idx.size) : session.createDynamicIndex(name);
+  let offset = 0;
+  const BATCH = 1024;
+  for (let i = 0; i < idx.chunks.length; i += BATCH) {
+    const part = idx.chunks.slice(i, i + BATCH);
+    const offsets = part.map((c) => ((offset += c.size), offset - c.size));
+    session.appendToIndex(
+      wid,
+      part.map((c) => toHex(c.digest)),
+      offsets,
+    );
+  }
+  await session.closeIndex(wid, { chunkCount: idx.chunks.length, size: idx.size, csumHex: idx.csumHex });
+}
+
+/** Pulls `ref` over the reader session `t`; resolves once the snapshot is committed locally. */
+export async function pullSnapshot(store: Datastore, ref: SnapshotRef, t: ProtocolTransport, o: PullSnapshotOptions): Promise<void> {
+  const manifestBlob = await t.download('download', { 'file-name': MANIFEST_NAME });
+  const manifest = decodeManifestBlob(manifestBlob);
+  const session = await BackupSession.begin(store, ref, { owner: o.owner, allowOlder: o.allowOlder });
+  try {
+    const puller = new ChunkPuller(store, session, t, o);
+    for (const f of manifest.files) {
+      if (f.filename.endsWith('.didx') || f.filename.endsWith('.fidx')) await pullIndex(session, puller, t, f.filename);
+      else {
+        const blob = await t.download('download', { 'file-name': f.filename });
+        verifyBlobCrc(blob);
+        await session.writeBlob(f.filename, blob);
+      }
+    }
+    delete manifest.unprotected['verify_state'];
+    await session.writeBlob(MANIFEST_NAME, encodeManifestBlob(manifest));
+    await session.finish();
+  } catch (e) {
+    await session.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The pull worker of a sync job: copies the remote's namespaces, groups and snapshots (those the
+ * job's options select) into a local datastore, and reports what it did.
+ *
+ * Per run:
+ * - source namespaces: `remote-ns` and those below it, at most `max-depth` levels; each maps to
+ *   `ns` plus the same relative path locally, created when missing;
+ * - groups pass the group filter; `worker-threads` groups are pulled at once;
+ * - per group, the source's finished snapshots, oldest first, after `verified-only`,
+ *   `encrypted-only` and `transfer-last`; a snapshot already here is skipped (with
+ *   `resync-corrupt`, re-pulled when its local verify state is failed), one older than the newest
+ *   local snapshot is skipped, as PBS does;
+ * - leftovers of an interrupted earlier run (unfinished snapshot directories nobody holds) are
+ *   removed first, so the next run resumes: chunks it stored are found locally and not fetched
+ *   again;
+ * - `remove-vanished`: local snapshots of a synced group that the source no longer has, and local
+ *   groups (passing the filter) that the source no longer has, are removed; protected ones stay.
+ *
+ * A failure of one snapshot or group is logged and reported, and the run carries on with the
+ * others; the task then ends with SYNC_INCOMPLETE.
+ */
+import { type GroupRef, type SnapshotRef } from '../../core/backup-ref.ts';
+import { fail, toHoldfastError } from '../../core/errors.ts';
+import type { Datastore } from '../../datastore/datastore.ts';
+import { groupDir } from '../../datastore/layout.ts';
+import { applyGroupFilters } from '../../format/group-filter.ts';
+import type { SyncJob } from '../../format/sync-job-config.ts';
+import type { TaskContext } from '../task-registry.ts';
+import { pullSnapshot, type PullCounters } from './pull-snapshot.ts';
+import type { RemoteApi, RemoteSnapshot } from './remote-api.ts';
+
+export interface SyncFailure {
+  /** the group or snapshot, as `ns/…/type/id[/time]` */
+  readonly item: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface SyncReport extends PullCounters {
+  readonly direction: 'pull' | 'push';
+  groups: number;
+  snapshotsSynced: number;
+  snapshotsSkipped: number;
+  snapshotsRemoved: number;
+  groupsRemoved: number;
+  /** bytes that crossed the wire (chunks, indexes, blobs, manifests) */
+  bytes: number;
+  readonly failures: SyncFailure[];
+}
+
+export function emptyReport(direction: 'pull' | 'push'): SyncReport {
+  return { direction, groups: 0, snapshotsSynced: 0, snapshotsSkipped: 0, snapshotsRemoved: 0, groupsRemoved: 0, chunksTransferred: 0, chunkBytes: 0, chunksReused: 0, bytes: 0, failures: [] };
+}
+
+/** Maps a namespace from below `from` to the same place below `to`. */
+export function mapNamespace(ns: string, from: string, to: string): string {
+  const rel = from === '' ? ns : ns === from ? '' : ns.slice(from.length + 1);
+  return [to, rel].filter((s) => s !== '').join('/');
+}
+
+/** The source snapshots the job's options select, oldest first. */
+export function selectSnapshots(list: readonly RemoteSnapshot[], job: Pick<SyncJob, 'verifiedOnly' | 'encryptedOnly' | 'transferLast'>): RemoteSnapshot[] {
+  const picked = list.filter((s) => (!job.verifiedOnly || s.verifyState === 'ok') && (!job.encryptedOnly || s.encrypted));
+  return job.transferLast === undefined ? picked : picked.slice(-job.transferLast);
+}
+
+/** Runs `fn` over `items` with at most `n` at once. */
+export async function inParallel<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+}
+
+function failed(report: SyncReport, task: TaskContext, item: string, e: unknown): void {
+  const err = toHoldfastError(e);
+  report.failures.push({ item, code: err.code, message: err.message });
+  task.warn(`${item}: sync failed: [${err.code}] ${err.message}`);
+}
+
+async function ensureNamespace(store: Datastore, ns: string): Promise<void> {
+  const parts = ns === '' ? [] : ns.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const sub = parts.slice(0, i).join('/');
+    if (!(await store.namespaceExists(sub))) await store.createNamespace(sub);
+  }
+}
+
+function verifyStateOf(m: { unprotected: Record<string, unknown> }): string | undefined {
+  const vs = m.unprotected['verify_state'] as { state?: unknown } | undefined;
+  return typeof vs?.state === 'string' ? vs.state : undefined;
+}
+
+export interface PullContext {
+  readonly job: SyncJob;
+  readonly store: Datastore;
+  readonly remote: RemoteApi;
+  readonly task: TaskContext;
+  readonly owner: string;
+  readonly report: SyncReport;
+}
+
+/** Pulls one group: the selected snapshots, then (remove-vanished) the local ones gone there. */
+async function pullGroup(c: PullContext, src: GroupRef, local: GroupRef): Promise<void> {
+  const { store, task, report } = c;
+  const listed = await c.remote.snapshots(src);
+  const wanted = selectSnapshots(listed, c.job);
+  await store.cleanupUnfinished(local);
+  const here = new Map((await store.listSnapshots(local)).filter((s) => s.finished).map((s) => [s.ref.time, s]));
+  const newest = Math.max(-1, ...here.keys());
+  for (const s of wanted) {
+    if (task.signal.aborted) throw fail('ABORTED', 'the sync was stopped', {});
+    const ref: SnapshotRef = { ...local, time: s.ref.time };
+    const existing = here.get(s.ref.time);
+    const resync = existing !== undefined && c.job.resyncCorrupt && verifyStateOf(await store.readManifest(ref)) === 'failed';
+    if ((existing && !resync) || (!existing && s.ref.time <= newest)) {
+      report.snapshotsSkipped++;
+      continue;
+    }
+    try {
+      if (resync) {
+        task.info(`${store.show(ref)}: local copy failed verification; pulling it again`);
+        await store.deleteSnapshot(ref, { force: true });
+      }
+      await pullOne(c, s.ref, ref, resync);
+      report.snapshotsSynced++;
+    } catch (e) {
+      failed(report, task, c.remote.show(s.ref), e);
+    }
+  }
+  if (c.job.removeVanished) await removeVanishedSnapshots(c, local, new Set(listed.map((s) => s.ref.time)));
+}
+
+async function pullOne(c: PullContext, src: SnapshotRef, ref: SnapshotRef, resync: boolean): Promise<void> {
+  const t = await c.remote.reader(src);
+  try {
+    const before = c.report.chunksTransferred;
+    await pullSnapshot(c.store, ref, t, { owner: c.owner, recheck: resync, allowOlder: resync, counters: c.report, signal: c.task.signal });
+    c.task.info(`${c.store.show(ref)}: synced (${c.report.chunksTransferred - before} new chunks)`);
+  } finally {
+    await t.close().catch(() => undefined);
+  }
+}
+
+async function removeVanishedSnapshots(c: PullContext, local: GroupRef, source: ReadonlySet<number>): Promise<void> {
+  for (const s of await c.store.listSnapshots(local)) {
+    if (!s.finished || source.has(s.ref.time)) continue;
+    if (s.protected) {
+      c.task.warn(`${c.store.show(s.ref)}: vanished from the source, but protected: kept`);
+      continue;
+    }
+    try {
+      await c.store.deleteSnapshot(s.ref);
+      c.report.snapshotsRemoved++;
+      c.task.info(`${c.store.show(s.ref)}: vanished from the source: removed`);
+    } catch (e) {
+      failed(c.report, c.task, c.store.show(s.ref), e);
+    }
+  }
+}
+
+/** Removes a local group the source no longer has: its snapshots, then (if empty) the group. */
+async function removeVanishedGroup(c: PullContext, g: GroupRef): Promise<void> {
+  await removeVanishedSnapshots(c, g, new Set());
+  await c.store.cleanupUnfinished(g);
+  if ((await c.store.listSnapshots(g)).length > 0) return;
+  const lock = await c.store.locker.lockDir(groupDir(c.store.base, g), 'exclusive', `backup group ${c.store.show(g)}`);
+  try {
+    await c.store.durability.discard(groupDir(c.store.base, g));
+    c.report.groupsRemoved++;
+    c.task.info(`${c.store.show(g)}: group vanished from the source: removed`);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The whole pull: every selected namespace and group (see the module note). */
+export async function runPull(c: PullContext): Promise<void> {
+  const { job, task } = c;
+  task.info(`pull from ${c.remote.store}${job.remoteNs === '' ? '' : ` namespace '${job.remoteNs}'`} into datastore ${c.store.name}${job.ns === '' ? '' : ` namespace '${job.ns}'`} (sync-level ${c.store.syncLevel}, ${job.workerThreads} worker thread(s))`);
+  const work: { src: GroupRef; local: GroupRef }[] = [];
+  const namespaces = await c.remote.namespaces(job.remoteNs, job.maxDepth);
+  for (const ns of namespaces) {
+    const localNs = mapNamespace(ns, job.remoteNs, job.ns);
+    await ensureNamespace(c.store, localNs);
+    const groups = (await c.remote.groups(ns)).filter((g) => applyGroupFilters(job.groupFilter, g));
+    for (const g of groups) work.push({ src: g, local: { ns: localNs, type: g.type, id: g.id } });
+    if (job.removeVanished) {
+      const there = new Set(groups.map((g) => `${g.type}/${g.id}`));
+      for (const g of await c.store.listGroups(localNs)) {
+        if (there.has(`${g.type}/${g.id}`) || !applyGroupFilters(job.groupFilter, g)) continue;
+        await removeVanishedGroup(c, g).catch((e: unknown) => failed(c.report, task, c.store.show(g), e));
+      }
+    }
+  }
+  c.report.groups = work.length;
+  let done = 0;
+  await inParallel(work, job.workerThreads, async (w) => {
+    try {
+      await pullGroup(c, w.src, w.local);
+    } catch (e) {
+      failed(c.report, task, c.remote.show(w.src), e);
+    }
+    task.progress(++done, work.length, 'groups');
+  });
+  c.report.bytes = c.remote.counters.bytes;
+  task.info(
+    `pulled ${c.report.snapshotsSynced} snapshot(s), skipped ${c.report.snapshotsSkipped}, removed ${c.report.snapshotsRemoved} snapshot(s) and ${c.report.groupsRemoved} group(s); ` +
+      `${c.report.chunksTransferred} chunk(s) downloaded (${c.report.chunkBytes} bytes), ${c.report.chunksReused} found locally; ${c.report.bytes} bytes read`,
+  );
+}
