@@ -24,7 +24,7 @@ function namespaces(): string[] {
   }
 }
 
-test('benchmark sync --output-format json: raw, pull with N and with 1 worker thread, every byte across the link', { timeout: 300_000 }, async () => {
+test('benchmark sync --output-format json: raw, the sync job and the pull probe with N and with 1 worker thread, every byte across the link', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-sync-bench-'));
   const work = join(dir, 'work');
   const before = namespaces();
@@ -34,14 +34,20 @@ test('benchmark sync --output-format json: raw, pull with N and with 1 worker th
     const report = JSON.parse(r.stdout) as SyncBenchReport;
     assert.equal(report.schema, 'holdfast-benchmark-sync/1');
     assert.equal(report.mode, netnsUnavailable() === undefined ? 'netns' : 'loopback');
-    assert.deepEqual(report.rows.map((x) => x.name), ['raw TCP, one stream', 'pull (worker-threads 2)', 'pull (worker-threads 1)']);
+    assert.deepEqual(report.rows.map((x) => x.name), [
+      'raw TCP, one stream',
+      'sync job, pull (worker-threads 2)',
+      'sync job, pull (worker-threads 1)',
+      'pull probe (worker-threads 2)',
+      'pull probe (worker-threads 1)',
+    ]);
     assert.equal(report.rows[0]!.bytes, 8 * MIB);
     for (const pull of report.rows.slice(1)) {
       assert.equal(pull.chunks, 2, 'two 4 MiB image chunks');
       assert.ok(pull.bytes > 8 * MIB, 'encoded chunks carry a header each');
     }
     for (const x of report.rows) assert.ok(x.linkFraction > 0 && x.mbps > 0);
-    assert.match(renderSyncBench(report), /pull \(worker-threads 1\)\s+\d+\.\d\s+\d+\.\d%/);
+    assert.match(renderSyncBench(report), /sync job, pull \(worker-threads 1\)\s+\d+\.\d\s+\d+\.\d%/);
     assert.ok(!existsSync(work), 'the work directory is removed');
     assert.deepEqual(namespaces(), before, 'the namespaces are removed');
   } finally {

@@ -5,9 +5,12 @@
  * `--size` of unique data is backed up to the source in `--groups` groups, then, timed, on the
  * target's side of the link:
  * - raw: one TCP stream of `--size` bytes through the same link (what the link gives one flow);
- * - pull with `--worker-threads N` and with 1: every chunk of every snapshot downloaded through
- *   the reader protocol, as pull does (pull-probe.ts; the real sync job replaces this once it
- *   exists).
+ * - sync job, pull, with `--worker-threads N` and with 1: the real `holdfast sync-job run` on the
+ *   target server (its own namespace), into an emptied datastore at the default sync level,
+ *   timed from the command's start to its exit (so with its start-up and up to 1 s of task
+ *   polling);
+ * - the pull probe with the same worker threads: the same chunk downloads through the reader
+ *   protocol with nothing stored (pull-probe.ts), the network half of a pull alone.
  * Each row reports MB/s and the fraction of the link rate it used.
  *
  * Everything lives under the work directory and in the two namespaces, and is removed at the end,
@@ -20,13 +23,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fail } from '../../core/errors.ts';
 import { writeIncompressibleFile } from './data-generator.ts';
-import { childEnv, createBenchDatastore, HOLDFAST_BIN, startBenchServer, type BenchServer } from './holdfast-runner.ts';
+import { DEFAULT_SYNC_LEVEL } from '../../core/sync-level.ts';
+import { childEnv, createBenchDatastore, emptyDatastore, HOLDFAST_BIN, startBenchServer, type BenchServer } from './holdfast-runner.ts';
+import { performance } from 'node:perf_hooks';
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from './netns.ts';
 import { formatRate, formatSize, parseMillis, parseRate, parseSize } from './units.ts';
 import type { PullProbeResult } from './pull-probe.ts';
 
 export const SYNC_BENCH_SCHEMA = 'holdfast-benchmark-sync/1';
 const STORE = 'bench';
+const TARGET_STORE = 'target';
+const REMOTE = 'source';
 
 export interface SyncBenchOptions {
   readonly rateBitsPerSec: number;
@@ -203,21 +210,60 @@ export async function runSyncBenchmark(o: SyncBenchOptions, log: (line: string) 
     const proxy = await startUntil([...sides.target, ...proxyArgs(source.port)], childEnv(), ready);
     cleanup.push(() => proxy.stop());
     const rows = [await rawBaseline(o, sides, proxyArgs, ready, cleanup, log)];
+    const target = await startTarget(o, sides, cleanup, source, Number(proxy.match[1]));
+    for (const workers of [...new Set([o.workers, 1])]) rows.push(await timedSyncJob(o, sides, target, workers, log));
     for (const workers of [...new Set([o.workers, 1])]) {
       const cpuBefore = source.cpuSeconds();
       const r = await pullProbe(o, sides, source, Number(proxy.match[1]), workers);
       const cpuAfter = source.cpuSeconds();
       const sourceCpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
       log(`pull, worker-threads ${workers}: ${formatSize(r.bytes)} in ${r.seconds.toFixed(2)} s (CPU: client ${r.cpuSeconds.toFixed(1)} s, source ${sourceCpu?.toFixed(1) ?? '?'} s)`);
-      rows.push({ ...row(`pull (worker-threads ${workers})`, r.bytes, r.seconds, o.rateBitsPerSec, r.chunks), cpu: { client: r.cpuSeconds, source: sourceCpu } });
+      rows.push({ ...row(`pull probe (worker-threads ${workers})`, r.bytes, r.seconds, o.rateBitsPerSec, r.chunks), cpu: { client: r.cpuSeconds, source: sourceCpu } });
     }
-    notes.push('pull measured with the pull probe: every chunk downloaded through the reader protocol over the link, nothing stored on the target');
+    notes.push('sync job rows: wall time of `holdfast sync-job run` (start-up and up to 1 s of task polling included); pull probe rows: the same downloads with nothing stored');
     return { schema: SYNC_BENCH_SCHEMA, startedAt, mode: pair ? 'netns' : 'loopback', rateBitsPerSec: o.rateBitsPerSec, rttMs: o.rttMs, bytes: o.bytes, groups: o.groups, rows, notes };
   } finally {
     for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
     pair?.close();
     await rm(o.path, { recursive: true, force: true });
   }
+}
+
+interface TargetSide {
+  readonly server: BenchServer;
+  readonly configDir: string;
+  readonly storePath: string;
+}
+
+/** The target server (on the target's side) with an empty datastore and the source as a remote, reached through the proxy. */
+async function startTarget(o: SyncBenchOptions, sides: Sides, cleanup: (() => Promise<void>)[], source: BenchServer, proxyPort: number): Promise<TargetSide> {
+  const configDir = join(o.path, 'target', 'config');
+  const storePath = join(o.path, 'target', TARGET_STORE);
+  await mkdir(configDir, { recursive: true });
+  await createBenchDatastore(configDir, TARGET_STORE, storePath, DEFAULT_SYNC_LEVEL);
+  const server = await startBenchServer(configDir, sides.pair ? { wrapper: sides.target } : {});
+  cleanup.push(() => server.stop());
+  const env = childEnv({ HOLDFAST_CONFIG_DIR: configDir, HOLDFAST_REMOTE_PASSWORD: source.password });
+  await runToEnd([process.execPath, HOLDFAST_BIN, 'remote', 'create', REMOTE, '--host', '127.0.0.1', '--port', String(proxyPort), '--auth-id', 'admin@pbs', '--fingerprint', source.fingerprint], env);
+  return { server, configDir, storePath };
+}
+
+/** One run of a pull sync job with `workers` worker threads into the emptied target datastore. */
+async function timedSyncJob(o: SyncBenchOptions, sides: Sides, target: TargetSide, workers: number, log: (line: string) => void): Promise<SyncBenchRow> {
+  const id = `bench-${workers}`;
+  await emptyDatastore(target.storePath);
+  const config = childEnv({ HOLDFAST_CONFIG_DIR: target.configDir });
+  await runToEnd([process.execPath, HOLDFAST_BIN, 'sync-job', 'create', id, '--store', TARGET_STORE, '--remote', REMOTE, '--remote-store', STORE, '--worker-threads', String(workers), '--owner', 'admin@pbs'], config);
+  const env = childEnv({ HOLDFAST_REPOSITORY: `127.0.0.1:${target.server.port}:${TARGET_STORE}`, HOLDFAST_PASSWORD: target.server.password, HOLDFAST_FINGERPRINT: target.server.fingerprint });
+  const started = performance.now();
+  const out = JSON.parse(await runToEnd([...sides.target, process.execPath, HOLDFAST_BIN, 'sync-job', 'run', id, '--output-format', 'json'], env)) as { log?: string[] };
+  const seconds = (performance.now() - started) / 1000;
+  const summary = (out.log ?? []).map((l) => /(\d+) chunk\(s\) downloaded \((\d+) bytes\)/.exec(l)).find((m) => m !== null);
+  if (!summary) throw fail('ABORTED', `sync job ${id} printed no transfer summary`, { log: out.log });
+  const [chunks, bytes] = [Number(summary[1]), Number(summary[2])];
+  if (bytes < o.bytes) throw fail('ABORTED', `sync job ${id} moved ${bytes} bytes, fewer than the ${o.bytes} backed up`, { bytes });
+  log(`sync job, worker-threads ${workers}: ${formatSize(bytes)} in ${seconds.toFixed(2)} s`);
+  return row(`sync job, pull (worker-threads ${workers})`, bytes, seconds, o.rateBitsPerSec, chunks);
 }
 
 async function startSource(o: SyncBenchOptions, sides: Sides, cleanup: (() => Promise<void>)[], log: (line: string) => void): Promise<BenchServer> {
