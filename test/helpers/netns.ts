@@ -35,8 +35,26 @@ export interface NsServer extends ServeProcess {
 
 export interface NetnsScope {
   readonly pair: NetnsPair;
-  /** Starts `holdfast serve --listen 0.0.0.0:0` inside `ns` with a fresh config and data dir. */
-  readonly serve: (ns: Netns, args?: readonly string[]) => Promise<NsServer>;
+  /**
+   * Starts `holdfast serve` inside `ns` with a fresh config and data dir, or, given `again`, a
+   * server that was stopped or killed, on its config dir and port.
+   */
+  readonly serve: (ns: Netns, args?: readonly string[], again?: NsServer) => Promise<NsServer>;
+}
+
+/** Both sides on this machine's loopback, for when namespaces are unavailable. */
+function loopbackPair(): NetnsPair {
+  const side = (name: string): Netns => ({ name, address: '127.0.0.1', exec: [] });
+  return { a: side('loopback-a'), b: side('loopback-b'), close: () => undefined };
+}
+
+/**
+ * `withNetnsPair` in namespaces when the machine allows, else with both servers on loopback
+ * (also when HOLDFAST_TEST_NETNS=off, to run the loopback variant on a machine that has them).
+ */
+export function withServerPair<T>(o: NetnsPairOptions, body: (scope: NetnsScope) => Promise<T>): Promise<T> {
+  const useNetns = netnsUnavailable() === undefined && process.env['HOLDFAST_TEST_NETNS'] !== 'off';
+  return withNetnsPair(o, body, useNetns ? createNetnsPair : loopbackPair);
 }
 
 /** Runs a command (e.g. `[...ns.exec, node, …]`) to its exit; collects its output. */
@@ -53,16 +71,18 @@ export function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv = cle
 }
 
 /** Runs `body` with a fresh namespace pair; stops its servers and deletes the pair afterwards. */
-export async function withNetnsPair<T>(o: NetnsPairOptions, body: (scope: NetnsScope) => Promise<T>): Promise<T> {
-  const pair = createNetnsPair(o);
+export async function withNetnsPair<T>(o: NetnsPairOptions, body: (scope: NetnsScope) => Promise<T>, make: (o: NetnsPairOptions) => NetnsPair = createNetnsPair): Promise<T> {
+  const pair = make(o);
   const servers: ServeProcess[] = [];
   const dirs: string[] = [];
-  const serve = async (ns: Netns, args: readonly string[] = []): Promise<NsServer> => {
-    const dir = makeTempDir('holdfast-ns-');
-    dirs.push(dir);
+  const serve = async (ns: Netns, args: readonly string[] = [], again?: NsServer): Promise<NsServer> => {
+    const dir = again ? join(again.configDir, '..') : makeTempDir('holdfast-ns-');
+    if (!again) dirs.push(dir);
     const configDir = join(dir, 'config');
     const env = cleanEnv({ HOLDFAST_CONFIG_DIR: configDir, HOLDFAST_DATA_DIR: join(dir, 'data') });
-    const p = await spawnServe(['--listen', '0.0.0.0:0', ...args], env, ns.exec);
+    // in a namespace of its own a server listens on every address; on loopback only there
+    const host = ns.exec.length > 0 ? '0.0.0.0' : '127.0.0.1';
+    const p = await spawnServe(['--listen', `${host}:${again?.port ?? 0}`, ...args], env, ns.exec);
     servers.push(p);
     const password = readFileSync(join(configDir, INITIAL_PASSWORD_FILE), 'utf8').trim();
     return {
