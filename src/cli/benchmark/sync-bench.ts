@@ -85,7 +85,7 @@ export interface SyncBenchRow {
   /** of the link rate */
   readonly linkFraction: number;
   readonly chunks?: number;
-  /** CPU seconds of the downloading process and of the source server during the row */
+  /** CPU seconds of the downloading process (the probe, or the target server) and of the source server during the row */
   readonly cpu?: { readonly client: number; readonly source: number | undefined };
 }
 
@@ -211,7 +211,7 @@ export async function runSyncBenchmark(o: SyncBenchOptions, log: (line: string) 
     cleanup.push(() => proxy.stop());
     const rows = [await rawBaseline(o, sides, proxyArgs, ready, cleanup, log)];
     const target = await startTarget(o, sides, cleanup, source, Number(proxy.match[1]));
-    for (const workers of [...new Set([o.workers, 1])]) rows.push(await timedSyncJob(o, sides, target, workers, log));
+    for (const workers of [...new Set([o.workers, 1])]) rows.push(await withCpu(source, target.server, () => timedSyncJob(o, sides, target, workers, log)));
     for (const workers of [...new Set([o.workers, 1])]) {
       const cpuBefore = source.cpuSeconds();
       const r = await pullProbe(o, sides, source, Number(proxy.match[1]), workers);
@@ -227,6 +227,16 @@ export async function runSyncBenchmark(o: SyncBenchOptions, log: (line: string) 
     pair?.close();
     await rm(o.path, { recursive: true, force: true });
   }
+}
+
+/** The row `measure` makes, with the CPU seconds the target server and the source used meanwhile. */
+async function withCpu(source: BenchServer, target: BenchServer, measure: () => Promise<SyncBenchRow>): Promise<SyncBenchRow> {
+  const before = [target.cpuSeconds(), source.cpuSeconds()];
+  const r = await measure();
+  const after = [target.cpuSeconds(), source.cpuSeconds()];
+  const used = (i: number): number | undefined => (before[i] === undefined || after[i] === undefined ? undefined : after[i] - before[i]);
+  const client = used(0);
+  return client === undefined ? r : { ...r, cpu: { client, source: used(1) } };
 }
 
 interface TargetSide {
@@ -312,7 +322,11 @@ async function pullProbe(o: SyncBenchOptions, sides: Sides, source: BenchServer,
 export function renderSyncBench(r: SyncBenchReport): string {
   const how = r.mode === 'netns' ? 'two network namespaces, tbf + link proxy' : 'loopback, link proxy';
   const lines = [`sync over a ${formatRate(r.rateBitsPerSec)} link with ${r.rttMs} ms RTT (${how}), ${formatSize(r.bytes)} of unique data in ${r.groups} group(s)`, ''];
-  const table = [['what', 'MB/s', 'of link', 'time'], ...r.rows.map((x) => [x.name, x.mbps.toFixed(1), `${(x.linkFraction * 100).toFixed(1)}%`, `${x.seconds.toFixed(2)} s`])];
+  const cpu = (x: SyncBenchRow): string => (x.cpu === undefined ? '' : `${x.cpu.client.toFixed(1)} / ${x.cpu.source?.toFixed(1) ?? '?'} s`);
+  const table = [
+    ['what', 'MB/s', 'of link', 'time', 'CPU puller / source'],
+    ...r.rows.map((x) => [x.name, x.mbps.toFixed(1), `${(x.linkFraction * 100).toFixed(1)}%`, `${x.seconds.toFixed(2)} s`, cpu(x)]),
+  ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((t) => t[i]!.length)));
   for (const t of table) lines.push(t.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   for (const n of r.notes) lines.push(`note: ${n}`);
