@@ -14,8 +14,9 @@
  * The manifest is copied with its signature; only its verify state is dropped, since this store
  * has not verified the copy.
  *
- * `recheck` (resync-corrupt): local chunks are read and checked instead of only marked, and a
- * missing or broken one is downloaded again (the insert replaces a broken copy).
+ * `recheck` (resync-corrupt), and always after an unclean shutdown of the target: local chunks are
+ * read and checked instead of only marked, and a missing or broken one is downloaded again (the
+ * insert replaces a broken copy).
  */
 import { toHex } from '../../core/digest.ts';
 import { fail, HoldfastError, toHoldfastError } from '../../core/errors.ts';
@@ -117,7 +118,10 @@ class ChunkPuller {
 
   async #one(c: IndexChunk): Promise<void> {
     const hex = toHex(c.digest);
-    const present = this.o.recheck ? (await this.store.chunks.state(hex)) === 'intact' && (await this.store.chunks.touch(hex)) : await this.store.chunks.touch(hex);
+    // After an unclean shutdown a stored chunk may be broken at any level that did not sync it,
+    // so its presence proves nothing: check it, as a backup checks its base (previous.ts).
+    const recheck = this.o.recheck || this.store.uncleanShutdown;
+    const present = recheck ? (await this.store.chunks.state(hex)) === 'intact' && (await this.store.chunks.touch(hex)) : await this.store.chunks.touch(hex);
     if (present) {
       this.session.known.set(hex, c.size);
       this.o.counters.chunksReused++;

@@ -45,11 +45,13 @@ export interface SyncReport extends PullCounters {
   groupsRemoved: number;
   /** bytes that crossed the wire (chunks, indexes, blobs, manifests) */
   bytes: number;
+  /** of those, the bytes drawn from the job's rate-limit bucket (all of them when a limit is set) */
+  rateLimitedBytes: number;
   readonly failures: SyncFailure[];
 }
 
 export function emptyReport(direction: 'pull' | 'push'): SyncReport {
-  return { direction, groups: 0, snapshotsSynced: 0, snapshotsSkipped: 0, snapshotsRemoved: 0, groupsRemoved: 0, chunksTransferred: 0, chunkBytes: 0, chunksReused: 0, bytes: 0, failures: [] };
+  return { direction, groups: 0, snapshotsSynced: 0, snapshotsSkipped: 0, snapshotsRemoved: 0, groupsRemoved: 0, chunksTransferred: 0, chunkBytes: 0, chunksReused: 0, bytes: 0, rateLimitedBytes: 0, failures: [] };
 }
 
 /** Maps a namespace from below `from` to the same place below `to`. */

@@ -15,7 +15,7 @@
  */
 import type { GroupRef, SnapshotRef } from '../../core/backup-ref.ts';
 import { toHex } from '../../core/digest.ts';
-import { fail, toHoldfastError } from '../../core/errors.ts';
+import { fail, isHoldfastError, toHoldfastError } from '../../core/errors.ts';
 import { MANIFEST_NAME } from '../../datastore/layout.ts';
 import { verifyBlobCrc } from '../../format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../../format/dynamic-index.ts';
@@ -132,7 +132,11 @@ async function localSnapshots(c: PullContext, g: GroupRef): Promise<RemoteSnapsh
 
 async function pushGroup(c: PullContext, g: GroupRef, remoteNs: string): Promise<void> {
   const remoteGroup: GroupRef = { ns: remoteNs, type: g.type, id: g.id };
-  const there = await c.remote.snapshots(remoteGroup);
+  // a group the remote does not have yet: PBS answers NOT_FOUND, Holdfast an empty list
+  const there = await c.remote.snapshots(remoteGroup).catch((e: unknown) => {
+    if (isHoldfastError(e, 'NOT_FOUND')) return [];
+    throw e;
+  });
   const newest = Math.max(-1, ...there.map((s) => s.ref.time));
   const local = await localSnapshots(c, g);
   for (const s of selectSnapshots(local, c.job)) {

@@ -46,11 +46,14 @@ export const syncKind: JobKind<SyncParams, SyncReport> = {
       run: async (task) => {
         const pull = job.direction === 'pull';
         const bucket = pull ? bucketFor(job.rateIn, job.burstIn) : bucketFor(job.rateOut, job.burstOut);
+        const rate = pull ? job.rateIn : job.rateOut;
+        if (bucket && rate !== undefined) task.info(`rate limit: ${rate} bytes/s ${pull ? 'in' : 'out'} (burst ${(pull ? job.burstIn : job.burstOut) ?? rate} bytes)`);
         const api = await RemoteApi.connect(remote, job.remoteStore, bucket);
         const report = emptyReport(job.direction);
         const c = { job, store, remote: api, task, owner: job.owner ?? DEFAULT_SYNC_OWNER, report };
         if (pull) await runPull(c);
         else await runPush(c);
+        report.rateLimitedBytes = bucket?.taken ?? 0;
         return finish(task, report);
       },
     };
