@@ -11,14 +11,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSyncBenchOptions, renderSyncBench, type SyncBenchReport } from '../../src/cli/benchmark/sync-bench.ts';
 import { netnsUnavailable } from '../../src/cli/benchmark/netns.ts';
-import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
+import { cleanEnv, describeCli, spawnCli } from '../helpers/server-fixture.ts';
 import { testTmpRoot } from '../helpers/tmp.ts';
 
 const MIB = 1024 * 1024;
 
-function namespaces(): string[] {
+/** Namespaces the process `pid` made (netns.ts names them hf-PID-N-a|b). */
+function namespacesOf(pid: number | undefined): string[] {
   try {
-    return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('hf-'));
+    return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(`hf-${pid}-`));
   } catch {
     return [];
   }
@@ -27,9 +28,9 @@ function namespaces(): string[] {
 test('benchmark sync --output-format json: raw, the sync job and the pull probe with N and with 1 worker thread, every byte across the link', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-sync-bench-'));
   const work = join(dir, 'work');
-  const before = namespaces();
   try {
-    const r = await runCli(['benchmark', 'sync', '--size', '8M', '--groups', '2', '--worker-threads', '2', '--rtt', '20ms', '--path', work, '--output-format', 'json'], cleanEnv());
+    const bench = spawnCli(['benchmark', 'sync', '--size', '8M', '--groups', '2', '--worker-threads', '2', '--rtt', '20ms', '--path', work, '--output-format', 'json'], cleanEnv());
+    const r = await bench.result;
     assert.equal(r.code, 0, describeCli(r));
     const report = JSON.parse(r.stdout) as SyncBenchReport;
     assert.equal(report.schema, 'holdfast-benchmark-sync/1');
@@ -49,7 +50,7 @@ test('benchmark sync --output-format json: raw, the sync job and the pull probe 
     for (const x of report.rows) assert.ok(x.linkFraction > 0 && x.mbps > 0);
     assert.match(renderSyncBench(report), /sync job, pull \(worker-threads 1\)\s+\d+\.\d\s+\d+\.\d%/);
     assert.ok(!existsSync(work), 'the work directory is removed');
-    assert.deepEqual(namespaces(), before, 'the namespaces are removed');
+    assert.deepEqual(namespacesOf(bench.child.pid), [], 'the namespaces are removed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
