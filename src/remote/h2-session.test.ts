@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { queryString, responseError } from './h2-session.ts';
+import { once } from 'node:events';
+import http2 from 'node:http2';
+import net, { type AddressInfo } from 'node:net';
+import { H2Session, queryString, responseError } from './h2-session.ts';
+import { receiveWindows } from './link-target.ts';
 
 test('queryString encodes scalars and repeats array keys, skipping undefined', () => {
   assert.equal(queryString({}), '');
@@ -20,4 +24,32 @@ test('responseError takes the code from the header or a Holdfast JSON body', () 
   const e = responseError(404, undefined, Buffer.from(JSON.stringify({ data: null, message: 'gone', code: 'NOT_FOUND', details: { id: 1 } })));
   assert.deepEqual([e.code, e.message, e.details], ['NOT_FOUND', 'gone', { id: 1, status: 404 }]);
   assert.equal(responseError(500, 'NOT_A_CODE', Buffer.alloc(0)).message, 'server answered 500');
+});
+
+test('H2Session.start grants the server the stream and connection receive windows it is given', async () => {
+  const server = http2.createServer();
+  server.on('stream', (stream) => {
+    const { session } = stream;
+    stream.respond({ ':status': 200, 'content-type': 'application/json' });
+    stream.end(JSON.stringify({ data: { stream: session?.remoteSettings.initialWindowSize, connection: session?.state.remoteWindowSize } }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  const windows = { stream: 20_000_000, connection: 40_000_000 };
+  const h2 = H2Session.start(socket, Buffer.alloc(0), `127.0.0.1:${port}`, windows);
+  try {
+    await h2.request('GET', 'first'); // by its answer the session is up and its WINDOW_UPDATE sent
+    const r = await h2.request('GET', 'windows');
+    const seen = (r.kind === 'json' ? r.json : {}) as { stream: number; connection: number };
+    assert.equal(seen.stream, windows.stream);
+    // what the server may still send: the granted window less the first answer's few bytes
+    assert.ok(seen.connection > windows.connection - 1024 && seen.connection <= windows.connection, `connection window ${seen.connection}`);
+    assert.deepEqual(receiveWindows(), { stream: 25_000_000, connection: 50_000_000 });
+  } finally {
+    h2.destroy();
+    server.close();
+  }
 });

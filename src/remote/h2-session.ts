@@ -3,8 +3,9 @@
  * received `101 Switching Protocols`, with the client as h2 client (pbs-format.md §6.2). Many
  * requests may be in flight at once; each is one h2 stream.
  *
- * Windows as PBS's client sets them: stream and connection windows 2^31-2, max frame 4 MiB, so a
- * download is limited by the server's pace, never by ours.
+ * Receive windows sized from the link the client is tuned for (link-target.ts: 2 × the BDP per
+ * stream, at least one largest chunk; twice that per connection), max frame 4 MiB, so a download
+ * over a long link is limited by the link, not by WINDOW_UPDATE round trips.
  *
  * A 2xx answer resolves to its JSON `data` (content type JSON) or its raw bytes; any other status
  * rejects with the server's code (from `x-holdfast-error-code`) or UPSTREAM_ERROR, the status in
@@ -14,9 +15,9 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { fail, HoldfastError } from '../core/errors.ts';
 import { isErrorCode } from '../core/error-codes.ts';
+import { receiveWindows, type H2Windows } from './link-target.ts';
 
 const MIB = 1024 * 1024;
-export const H2_CLIENT_WINDOW = 2 ** 31 - 2;
 export const H2_CLIENT_MAX_FRAME = 4 * MIB;
 /** How often a busy session proves the server is alive (see H2Session.#watch). */
 export const PING_INTERVAL_MS = 15_000;
@@ -101,16 +102,19 @@ export class H2Session {
     socket.on('error', lost('socket error'));
   }
 
-  /** Starts h2 on an upgraded socket; `head` is any data read past the 101 answer. */
-  static start(socket: Duplex, head: Buffer, authority: string): H2Session {
+  /**
+   * Starts h2 on an upgraded socket; `head` is any data read past the 101 answer; `windows` are
+   * the receive windows granted to the server (default: sized for DEFAULT_LINK_TARGET).
+   */
+  static start(socket: Duplex, head: Buffer, authority: string, windows: H2Windows = receiveWindows()): H2Session {
     if (head.length > 0) socket.unshift(head);
     const session = http2.connect(`http://${authority}`, {
       createConnection: () => socket,
-      settings: { initialWindowSize: H2_CLIENT_WINDOW, maxFrameSize: H2_CLIENT_MAX_FRAME },
+      settings: { initialWindowSize: windows.stream, maxFrameSize: H2_CLIENT_MAX_FRAME },
       maxSessionMemory: 512,
     });
     session.on('error', () => undefined); // surfaced per request (see the constructor)
-    session.once('connect', () => session.setLocalWindowSize(H2_CLIENT_WINDOW));
+    session.once('connect', () => session.setLocalWindowSize(windows.connection));
     return new H2Session(session, socket);
   }
 

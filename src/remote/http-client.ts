@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import { fail } from '../core/errors.ts';
 import { H2Session, queryString, responseError, type H2Query } from './h2-session.ts';
+import { receiveWindows, type LinkTarget } from './link-target.ts';
 
 export interface HttpClientOptions {
   readonly host: string;
@@ -27,6 +28,8 @@ export interface HttpClientOptions {
   readonly ca?: string;
   /** API token auth: `user@realm!name` and its secret. */
   readonly token?: { readonly tokenid: string; readonly secret: string };
+  /** The link protocol sessions size their receive windows for (default DEFAULT_LINK_TARGET). */
+  readonly link?: LinkTarget;
 }
 
 interface Ticket {
@@ -191,7 +194,7 @@ export class HttpClient {
         headers: { connection: 'upgrade', upgrade: protocol, ...this.#authHeaders('GET') },
       });
       req.on('error', (e) => reject(fail('UPSTREAM_ERROR', `upgrade to ${protocol} failed: ${e.message}`, { path }, e)));
-      req.on('upgrade', (_res, upgraded, head) => resolve(H2Session.start(upgraded, head, `${this.host}:${this.port}`)));
+      req.on('upgrade', (_res, upgraded, head) => resolve(H2Session.start(upgraded, head, `${this.host}:${this.port}`, receiveWindows(this.#options.link))));
       req.on('response', (res) => {
         readAll(res).then(
           (b) => reject(responseError(res.statusCode ?? 0, res.headers['x-holdfast-error-code'] as string | undefined, b)),

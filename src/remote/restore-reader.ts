@@ -14,7 +14,9 @@ import type { CryptConfig } from '../format/crypt-config.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
 import { decodeManifestBlob, verifyManifestSignature, type Manifest } from '../format/manifest.ts';
+import { readAheadFor, type ReadAhead } from './link-target.ts';
 import type { ProtocolTransport } from './protocol-transport.ts';
+import { fetchInOrder } from './read-ahead.ts';
 
 export interface ChunkRef {
   readonly digest: Uint8Array;
@@ -24,18 +26,21 @@ export interface ChunkRef {
 export class RestoreReader {
   readonly #t: ProtocolTransport;
   readonly #crypt: CryptConfig | undefined;
+  readonly #readAhead: ReadAhead;
   readonly manifest: Manifest;
 
-  private constructor(t: ProtocolTransport, manifest: Manifest, crypt: CryptConfig | undefined) {
+  private constructor(t: ProtocolTransport, manifest: Manifest, crypt: CryptConfig | undefined, readAhead: ReadAhead) {
     this.#t = t;
     this.manifest = manifest;
     this.#crypt = crypt;
+    this.#readAhead = readAhead;
   }
 
-  static async open(t: ProtocolTransport, crypt?: CryptConfig): Promise<RestoreReader> {
+  /** `readAhead`: how many chunks `stream` keeps requested (default: sized for DEFAULT_LINK_TARGET). */
+  static async open(t: ProtocolTransport, crypt?: CryptConfig, o: { readonly readAhead?: ReadAhead } = {}): Promise<RestoreReader> {
     const manifest = decodeManifestBlob(await t.download('download', { 'file-name': 'index.json.blob' }));
     if (crypt && manifest.signature !== null) verifyManifestSignature(manifest, crypt);
-    return new RestoreReader(t, manifest, crypt);
+    return new RestoreReader(t, manifest, crypt, o.readAhead ?? readAheadFor());
   }
 
   /** Looks an archive up by its full name (`root.pxar.didx`) or its short name (`root.pxar`). */
@@ -102,12 +107,13 @@ export class RestoreReader {
     return { chunks, size, fixed };
   }
 
-  /** Yields the archive's plaintext chunk by chunk, fetching up to `window` chunks ahead. */
-  async *stream(name: string, window = 8): AsyncGenerator<Uint8Array> {
+  /**
+   * Yields the archive's plaintext chunk by chunk, with chunks requested ahead as `readAhead`
+   * says (enough bytes in flight to keep a long link busy; see link-target.ts).
+   */
+  async *stream(name: string, readAhead: ReadAhead = this.#readAhead): AsyncGenerator<Uint8Array> {
     const archive = this.fileEntry(name).filename;
     const { chunks } = await this.chunkList(name);
-    const ahead: Promise<Uint8Array>[] = [];
-    let next = 0;
     const fetchOne = (c: ChunkRef): Promise<Uint8Array> =>
       this.#t
         .download('chunk', { digest: toHex(c.digest) })
@@ -115,14 +121,7 @@ export class RestoreReader {
         .catch((e: unknown) => {
           throw chunkError(archive, c.digest, e);
         });
-    while (next < chunks.length || ahead.length > 0) {
-      while (ahead.length < window && next < chunks.length) {
-        const p = fetchOne(chunks[next++]!);
-        p.catch(() => undefined);
-        ahead.push(p);
-      }
-      yield await ahead.shift()!;
-    }
+    yield* fetchInOrder(chunks, fetchOne, readAhead);
   }
 }
 

@@ -264,14 +264,15 @@ process.once('exit', () => {
 
 /**
  * The pid of the `holdfast serve` node process: the child itself, or under a wrapper the
- * wrapper's only child. strace blocks fatal signals while it runs `-o FILE PROG`, so a clean stop
+ * wrapper's only child (or the child itself when the wrapper exec'd the server and has none). strace blocks fatal signals while it runs `-o FILE PROG`, so a clean stop
  * must signal the server, not the wrapper.
  */
 function serverPid(child: ChildProcess, wrapped: boolean): number | undefined {
   if (child.pid === undefined || !wrapped) return child.pid;
   try {
     const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
-    return kids[0] ? Number(kids[0]) : undefined;
+    // a wrapper that execs its command (`ip netns exec`) is the server itself
+    return kids[0] ? Number(kids[0]) : child.pid;
   } catch {
     return undefined;
   }

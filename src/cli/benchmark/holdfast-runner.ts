@@ -73,6 +73,10 @@ export interface ServerStartOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** node flags before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS) */
   readonly nodeArgs?: readonly string[];
+  /** a command that execs node, e.g. `ip netns exec NAME` (not with `cgroupProcs`) */
+  readonly wrapper?: readonly string[];
+  /** `--listen` (default 127.0.0.1:0); the status API is still asked on 127.0.0.1 */
+  readonly listen?: string;
 }
 
 /**
@@ -81,23 +85,30 @@ export interface ServerStartOptions {
  */
 export async function startBenchServer(configDir: string, o: ServerStartOptions = {}): Promise<BenchServer> {
   const { cgroupProcs } = o;
-  const serve = [...(o.nodeArgs ?? []), HOLDFAST_BIN, 'serve', '--listen', '127.0.0.1:0', '--no-default-datastore'];
+  const serve = [...(o.nodeArgs ?? []), HOLDFAST_BIN, 'serve', '--listen', o.listen ?? '127.0.0.1:0', '--no-default-datastore'];
+  const argv = [...(o.wrapper ?? []), process.execPath, ...serve];
   const env = childEnv({ ...o.env, HOLDFAST_CONFIG_DIR: configDir, ...(cgroupProcs ? { HOLDFAST_BENCH_CGROUP_PROCS: cgroupProcs } : {}) });
   const proc = cgroupProcs
     ? spawn('sh', ['-c', 'echo $$ > "$HOLDFAST_BENCH_CGROUP_PROCS" && exec "$@"', 'sh', process.execPath, ...serve], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, serve, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   const stderr = collect(proc);
   const { port, fingerprint } = await waitReady(proc, stderr);
   const password = (await readFile(join(configDir, INITIAL_PASSWORD_FILE), 'utf8')).trim();
   const client = new HttpClient({ host: '127.0.0.1', port, fingerprint });
-  await client.login(ADMIN, password);
+  // logged in on first use: a server in another network namespace is not reachable from here
+  let login: Promise<void> | undefined;
+  const loggedIn = (): Promise<void> => (login ??= client.login(ADMIN, password));
+  if (o.wrapper === undefined) await loggedIn();
   return {
     pid: proc.pid!,
     port,
     fingerprint,
     password,
-    syncCounts: async (store) => syncCountsOf(await client.get(`admin/datastore/${store}/status`)),
+    syncCounts: async (store) => {
+      await loggedIn();
+      return syncCountsOf(await client.get(`admin/datastore/${store}/status`));
+    },
     peakRss: () => peakRss(proc.pid!),
     cpuSeconds: (mainThreadOnly = false) => cpuSeconds(proc.pid!, mainThreadOnly),
     stop: async () => {

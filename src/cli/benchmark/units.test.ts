@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isHoldfastError } from '../../core/errors.ts';
-import { formatMBps, formatMmss, formatPercent, formatRatio, formatSize, median, parseChoiceList, parseList, parseSize } from './units.ts';
+import { formatMBps, formatMmss, formatPercent, formatRate, formatRatio, formatSize, median, parseChoiceList, parseList, parseMillis, parseRate, parseSize } from './units.ts';
 
 test('parseSize reads binary units with optional B/iB suffix and fractions', () => {
   assert.equal(parseSize('256M'), 256 * 1024 ** 2);
@@ -72,4 +72,22 @@ test('median of odd and even counts, and of none', () => {
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.equal(median([7]), 7);
   assert.throws(() => median([]), (e: unknown) => isHoldfastError(e, 'INVALID_ARGUMENT'));
+});
+
+test('parseRate reads decimal bit rates with optional bit, /s or ps', () => {
+  assert.equal(parseRate('1G'), 1e9);
+  assert.equal(parseRate('1Gbit'), 1e9);
+  assert.equal(parseRate('100mbit/s'), 1e8);
+  assert.equal(parseRate('2.5Gbps'), 2.5e9);
+  assert.equal(parseRate('64000'), 64000);
+  for (const bad of ['', 'fast', '0', '1T']) assert.throws(() => parseRate(bad), { code: 'INVALID_ARGUMENT' });
+});
+
+test('parseMillis reads ms (the default unit) or s; formatRate prints Gbit/s or Mbit/s', () => {
+  assert.equal(parseMillis('100ms'), 100);
+  assert.equal(parseMillis('100'), 100);
+  assert.equal(parseMillis('0.15s'), 150);
+  assert.throws(() => parseMillis('-1'), { code: 'INVALID_ARGUMENT' });
+  assert.equal(formatRate(1e9), '1 Gbit/s');
+  assert.equal(formatRate(2.5e8), '250 Mbit/s');
 });

@@ -74,3 +74,25 @@ export function median(values: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+const RATE_UNITS = { '': 1, K: 1e3, M: 1e6, G: 1e9 } as const;
+
+/** A link rate in bits per second: `1G`, `1Gbit`, `500M`, `100mbit/s` (decimal units, as links are sold). */
+export function parseRate(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)(?:bit|b)?(?:\/s|ps)?\s*$/i.exec(text);
+  const bits = m ? Number(m[1]) * RATE_UNITS[(m[2] ?? '').toUpperCase() as keyof typeof RATE_UNITS] : NaN;
+  if (!(bits > 0)) throw fail('INVALID_ARGUMENT', `'${text}' is not a rate like 1G or 100Mbit`, { value: text });
+  return bits;
+}
+
+/** A duration in milliseconds: `100ms`, `100` (ms), `0.15s`. */
+export function parseMillis(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/i.exec(text);
+  if (!m) throw fail('INVALID_ARGUMENT', `'${text}' is not a duration like 100ms or 0.1s`, { value: text });
+  return Number(m[1]) * (m[2]?.toLowerCase() === 's' ? 1000 : 1);
+}
+
+/** Bits per second as `1 Gbit/s`, `250 Mbit/s`. */
+export function formatRate(bitsPerSec: number): string {
+  return bitsPerSec >= 1e9 ? `${+(bitsPerSec / 1e9).toFixed(2)} Gbit/s` : `${+(bitsPerSec / 1e6).toFixed(1)} Mbit/s`;
+}

@@ -5,6 +5,11 @@
  * real server and the real client over the real protocol (see docs/benchmarks.md). Progress goes
  * to stderr, the report to stdout (text, or `--output-format json`), and the JSON, Markdown and
  * SVG files to `--out` (default bench/results/).
+ *
+ * `holdfast benchmark sync`: how much of a long link (default 1 Gbit/s, 100 ms RTT) a pull sync
+ * uses, beside one raw TCP stream over the same link (sync-bench.ts). `holdfast benchmark
+ * link-proxy` runs the delay-and-rate proxy it uses on its own, to try anything over a long link;
+ * `pull-probe` (hidden) is the benchmark's downloader, run on the target's side of the link.
  */
 import type { Command } from 'commander';
 import { fail } from '../../core/errors.ts';
@@ -21,6 +26,13 @@ import { tlsUploadMbps } from '../benchmark/tls-upload.ts';
 import { parseDailyOptions, runDailyBenchmark, type DailyReport, type RawDailyFlags } from '../benchmark/daily-bench.ts';
 import { renderDaily } from '../benchmark/daily-render.ts';
 import { defaultDataDir } from './serve.ts';
+import { LinkProxy } from '../benchmark/link-proxy.ts';
+import { runPullProbe, type PullProbeResult } from '../benchmark/pull-probe.ts';
+import { parseSyncBenchOptions, renderSyncBench, runSyncBenchmark, type RawSyncBenchFlags, type SyncBenchReport } from '../benchmark/sync-bench.ts';
+import { formatRate, formatSize, parseMillis, parseRate, parseSize } from '../benchmark/units.ts';
+import { HttpClient } from '../../remote/http-client.ts';
+import { HOLDFAST_DEFAULT_AUTH_ID, repositoryFrom } from '../../remote/connect.ts';
+import { repositoryHost, repositoryPort } from '../../remote/repository.ts';
 
 export async function runSyncLevelCommand(ctx: CliContext, raw: RawBenchFlags, argv: readonly string[]): Promise<BenchReport> {
   const o = parseBenchOptions(raw);
@@ -60,6 +72,75 @@ export async function runDailyCommand(ctx: CliContext, raw: RawDailyFlags & { ou
   if (raw.files !== false) ctx.err(`wrote ${await writeDailyFile(report, raw.out ?? DEFAULT_OUT_DIR)}`);
   ctx.out(raw.outputFormat === 'json' ? JSON.stringify(report, null, 2) : renderDaily(report));
   return report;
+}
+
+export async function runSyncBenchCommand(ctx: CliContext, raw: RawSyncBenchFlags & { outputFormat?: string }): Promise<SyncBenchReport> {
+  const report = await runSyncBenchmark(parseSyncBenchOptions(raw), (l) => ctx.err(l));
+  ctx.out(raw.outputFormat === 'json' ? JSON.stringify(report, null, 2) : renderSyncBench(report));
+  return report;
+}
+
+export interface LinkProxyFlags {
+  readonly listen: string;
+  readonly target?: string;
+  readonly rtt: string;
+  readonly rate?: string;
+  readonly sizingRate?: string;
+  readonly buffer?: string;
+}
+
+function hostPort(text: string, flag: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw fail('INVALID_ARGUMENT', `${flag} '${text}' must be HOST:PORT`, { value: text });
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** Runs the link proxy until SIGTERM or SIGINT. */
+export async function runLinkProxy(ctx: CliContext, f: LinkProxyFlags, stopped: Promise<unknown>): Promise<void> {
+  if (f.target === undefined) throw fail('INVALID_ARGUMENT', '--target HOST:PORT is required', {});
+  const listen = hostPort(f.listen, '--listen');
+  const rate = f.rate === undefined ? undefined : parseRate(f.rate);
+  const proxy = await LinkProxy.start({
+    target: hostPort(f.target, '--target'),
+    listenHost: listen.host,
+    listenPort: listen.port,
+    delayMs: parseMillis(f.rtt) / 2,
+    rateBitsPerSec: rate,
+    sizingRateBitsPerSec: f.sizingRate === undefined ? undefined : parseRate(f.sizingRate),
+    bufferBytes: f.buffer === undefined ? undefined : parseSize(f.buffer),
+  });
+  ctx.out(`link proxy listening on ${proxy.host}:${proxy.port} → ${f.target}, RTT +${parseMillis(f.rtt)} ms${rate === undefined ? '' : `, ${formatRate(rate)}`}`);
+  await stopped;
+  await proxy.close();
+}
+
+export interface PullProbeFlags extends ClientFlags {
+  readonly workerThreads: string;
+  readonly rate: string;
+  readonly rtt: string;
+  readonly outputFormat: OutputFormat;
+}
+
+/** The sync benchmark's downloader: logs in with $HOLDFAST_PASSWORD, windows sized for --rate × --rtt. */
+export async function runPullProbeCommand(ctx: CliContext, f: PullProbeFlags): Promise<PullProbeResult> {
+  const repo = repositoryFrom(f.repository, ctx.env);
+  const password = ctx.env['HOLDFAST_PASSWORD'];
+  if (password === undefined) throw fail('UNAUTHENTICATED', 'set HOLDFAST_PASSWORD', {});
+  const link = { rateBitsPerSec: parseRate(f.rate), rttMs: parseMillis(f.rtt) };
+  const fingerprint = f.fingerprint ?? ctx.env['HOLDFAST_FINGERPRINT'];
+  const client = new HttpClient({ host: repositoryHost(repo), port: repositoryPort(repo), link, ...(fingerprint === undefined ? {} : { fingerprint }) });
+  await client.login(repo.authId ?? HOLDFAST_DEFAULT_AUTH_ID, password);
+  const r = await runPullProbe(client, repo.store, Number(f.workerThreads), link);
+  emit(ctx, f.outputFormat, r, () => `${r.snapshots} snapshot(s), ${r.chunks} chunk(s), ${formatSize(r.bytes)} in ${r.seconds.toFixed(2)} s`);
+  return r;
+}
+
+function untilSignal(): Promise<unknown> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -110,4 +191,42 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (flags: RawDailyFlags & { outputFormat?: string; out?: string; files?: boolean }) => {
       await runDailyCommand(ctx, flags);
     });
+  bench
+    .command('sync')
+    .description('how much of a long link a pull sync uses: two servers (network namespaces when root, else loopback), a link of --rate and --rtt (tbf + the link proxy), beside one raw TCP stream; see docs/benchmarks.md')
+    .option('--rate <rate>', 'link rate, e.g. 1G, 500Mbit (default 1G)')
+    .option('--rtt <ms>', 'round-trip time the link proxy adds, e.g. 100ms (default 100ms)')
+    .option('--size <size>', 'unique data backed up to the source and pulled (default 1G)')
+    .option('--groups <n>', 'backup groups the data is split into (default 4)')
+    .option('--worker-threads <n>', 'groups pulled at once; a run with 1 is always added (default 4)')
+    .option('--path <dir>', 'work directory for the data and datastores (default $TMPDIR/holdfast-bench-sync; removed after)')
+    .option('--no-netns', 'both servers on loopback even when network namespaces are available')
+    .option('--seed <n>', 'seed of the generated data (default 1)')
+    .addOption(outputFormatOption())
+    .action(async (flags: RawSyncBenchFlags & { outputFormat?: string }) => {
+      await runSyncBenchCommand(ctx, flags);
+    });
+  bench
+    .command('link-proxy')
+    .description('a TCP proxy that makes a path look like a long link: adds half of --rtt each way and, with --rate, shapes the rate; runs until SIGTERM or Ctrl-C')
+    .option('--listen <host:port>', 'where to listen', '127.0.0.1:0')
+    .option('--target <host:port>', 'where to forward each connection')
+    .option('--rtt <ms>', 'round-trip time to add, e.g. 100ms', '100ms')
+    .option('--rate <rate>', 'shape each direction to this rate, e.g. 1G (default: no shaping)')
+    .option('--sizing-rate <rate>', 'without --rate: the rate the buffer is sized for, e.g. when tbf shapes (default 10G)')
+    .option('--buffer <size>', 'bytes held per connection and direction before the sender is paused (default 1.5 × rate × RTT/2 + 1 MiB)')
+    .action(async (flags: LinkProxyFlags) => {
+      await runLinkProxy(ctx, flags, untilSignal());
+    });
+  addClientOptions(
+    bench
+      .command('pull-probe', { hidden: true })
+      .description("the sync benchmark's downloader: every chunk of every snapshot of the repository's datastore through the reader protocol, nothing stored")
+      .option('--worker-threads <n>', 'snapshots downloaded at once', '4')
+      .option('--rate <rate>', 'link rate the windows and read-ahead are sized for', '1G')
+      .option('--rtt <ms>', 'link RTT the windows and read-ahead are sized for', '100ms')
+      .addOption(outputFormatOption()),
+  ).action(async (flags: PullProbeFlags) => {
+    await runPullProbeCommand(ctx, flags);
+  });
 }
