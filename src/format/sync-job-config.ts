@@ -144,7 +144,12 @@ export function parseGroupFilterList(text: string): GroupFilter[] {
 }
 
 export function formatGroupFilterList(filters: readonly GroupFilter[]): string {
-  return filters.map((f) => `"${formatGroupFilter(f).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',');
+  return quoteGroupFilters(filters.map(formatGroupFilter));
+}
+
+/** Filter texts (as the CLI and the API take them, one per filter) as the stored value. */
+export function quoteGroupFilters(texts: readonly string[]): string {
+  return texts.map((t) => `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',');
 }
 
 /** The text form of every key that is set (for the config file, the API and listings). */

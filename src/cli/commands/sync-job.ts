@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { fail } from '../../core/errors.ts';
-import { describeSyncJob, SYNC_JOB_DELETABLE, SYNC_JOB_KEYS, type SyncJobKey } from '../../format/sync-job-config.ts';
+import { describeSyncJob, quoteGroupFilters, SYNC_JOB_DELETABLE, SYNC_JOB_KEYS, type SyncJobKey } from '../../format/sync-job-config.ts';
 import { SyncJobStore } from '../../jobs/sync/sync-job-store.ts';
 import { NodeFs } from '../../storage/node-fs.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
@@ -66,7 +66,7 @@ export function propsFromOptions(o: Readonly<Record<string, unknown>>): Map<Sync
   for (const k of SYNC_JOB_KEYS) {
     const v = o[camel(k)];
     if (v === undefined) continue;
-    if (k === 'group-filter') out.set(k, (v as string[]).map((f) => `"${f.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(','));
+    if (k === 'group-filter') out.set(k, quoteGroupFilters(v as string[]));
     else out.set(k, v === true ? 'true' : typeof v === 'string' ? v : JSON.stringify(v));
   }
   return out;

@@ -22,9 +22,9 @@
 import { list, requiredText, text } from '../../core/args.ts';
 import { fail } from '../../core/errors.ts';
 import type { Privilege } from '../../format/acl-config.ts';
-import { describeSyncJob, makeSyncJob, SYNC_JOB_DELETABLE, SYNC_JOB_KEYS, type SyncJob } from '../../format/sync-job-config.ts';
+import { describeSyncJob, makeSyncJob, quoteGroupFilters, SYNC_JOB_DELETABLE, SYNC_JOB_KEYS, type SyncJob } from '../../format/sync-job-config.ts';
 import { SyncJobStore, type SyncJobPatch } from '../../jobs/sync/sync-job-store.ts';
-import { syncKind } from '../../jobs/sync/sync-kind.ts';
+import { DEFAULT_SYNC_OWNER, syncKind } from '../../jobs/sync/sync-kind.ts';
 import type { AuthPort } from '../auth/authenticator.ts';
 import type { JobServices } from '../job-services.ts';
 import type { Route, RouteInput } from '../router.ts';
@@ -32,7 +32,6 @@ import { datastoreAclPath, hasPrivilege, ownerMatches } from './backup-protocols
 
 const CONFIG = '/api2/json/config/sync';
 const ADMIN = '/api2/json/admin/sync';
-const DEFAULT_SYNC_OWNER = 'root@pam';
 
 const remotePath = (j: SyncJob): string => `/remote/${j.remote}/${j.remoteStore}${j.remoteNs === '' ? '' : `/${j.remoteNs}`}`;
 
@@ -75,7 +74,7 @@ function propsOf(i: RouteInput): Map<string, string> {
   if (filters !== undefined) {
     const items = Array.isArray(filters) ? (filters as unknown[]) : [filters];
     if (items.some((f) => typeof f !== 'string')) throw fail('INVALID_ARGUMENT', 'group-filter must be text', { param: 'group-filter' });
-    out.set('group-filter', (items as string[]).map((f) => `"${f.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(','));
+    out.set('group-filter', quoteGroupFilters(items as string[]));
   }
   return out;
 }
