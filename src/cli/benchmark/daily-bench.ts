@@ -43,7 +43,7 @@ export interface DailyOptions {
 
 export interface RawDailyFlags {
   readonly size?: string;
-  readonly files?: string;
+  readonly smallFiles?: string;
   readonly data?: string;
   readonly runs?: string;
   readonly peers?: string;
@@ -57,10 +57,10 @@ export function parseDailyOptions(raw: RawDailyFlags): DailyOptions {
   const seed = Number(raw.seed ?? 1);
   if (!Number.isInteger(runs) || runs < 1 || runs > 99) throw fail('INVALID_ARGUMENT', '--runs must be an integer in 1..99', { value: raw.runs });
   if (!Number.isSafeInteger(seed)) throw fail('INVALID_ARGUMENT', '--seed must be an integer', { value: raw.seed });
-  const files = raw.files === undefined ? undefined : Number(raw.files);
-  if (files !== undefined && (!Number.isInteger(files) || files < 1 || files > 10_000_000)) throw fail('INVALID_ARGUMENT', '--files must be an integer in 1..10000000', { value: raw.files });
-  const sources = [raw.size, raw.files, raw.data].filter((x) => x !== undefined).length;
-  if (sources > 1) throw fail('INVALID_ARGUMENT', 'give one of --size, --files and --data');
+  const files = raw.smallFiles === undefined ? undefined : Number(raw.smallFiles);
+  if (files !== undefined && (!Number.isInteger(files) || files < 1 || files > 10_000_000)) throw fail('INVALID_ARGUMENT', '--small-files must be an integer in 1..10000000', { value: raw.smallFiles });
+  const sources = [raw.size, raw.smallFiles, raw.data].filter((x) => x !== undefined).length;
+  if (sources > 1) throw fail('INVALID_ARGUMENT', 'give one of --size, --small-files and --data');
   return {
     bytes: parseSize(raw.size ?? '1G'),
     files,

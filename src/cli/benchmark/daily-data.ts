@@ -3,7 +3,7 @@
  * over 4 KiB..8 MiB, about 390 files a GiB, every other file random bytes, the rest text, in directories
  * of at most 32 files), deterministic per seed; and the "daily change": rewriting 1% of the
  * files (at least one) with new content of the same kind and a size within ±10%.
- * `--files N` asks instead for a tree of N small files (0..8 KiB, 1,000 a directory under 100
+ * `--small-files N` asks instead for a tree of N small files (0..8 KiB, 1,000 a directory under 100
  * top directories): the case where per-file costs, not bytes, decide the time of a re-backup.
  */
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';

@@ -178,7 +178,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('daily')
     .description('time the daily cycle: first backup, unchanged re-backup, re-backup after 1% of files changed, full restore; restic and borg beside Holdfast when installed (see docs/benchmarks.md)')
     .option('--size <size>', 'size of the generated data (default 1G; ~390 files of 4 KiB..8 MiB, half random, half text)')
-    .option('--files <n>', 'generate this many small files (0..8 KiB, 1,000 a directory) instead of --size of mixed files')
+    .option('--small-files <n>', 'generate this many small files (0..8 KiB, 1,000 a directory) instead of --size of mixed files')
     .option('--data <dir>', 'use a copy of this directory instead of generated data')
     .option('--runs <n>', 'runs; the median is reported (default 3)')
     .option('--peers <list>', 'peer tools to time when installed: restic,borg (default both; none for neither)')
