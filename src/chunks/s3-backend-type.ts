@@ -4,12 +4,13 @@
  *
  * A datastore of this type keeps in its directory (the local cache, governed by `sync-level` like
  * any local datastore) the snapshot tree and two caches:
- *   <cache>/.chunk-cache/XXXX/<digest>  copies of chunks, at most `cache-size` bytes, LRU
- *                                       (CachedChunkBackend)
- *   <cache>/.s3-markers/XXXX/<key>      GC marks (S3ChunkBackend)
- * and in the bucket `<store>/.chunks/XXXX/<digest>` (S3ChunkBackend) and every metadata file
+ *   <cache>/.chunk-cache/<4 hex>/<digest>  copies of chunks, at most `cache-size` bytes, LRU
+ *                                          (CachedChunkBackend)
+ *   <cache>/.s3-markers/<4 hex>/<key>      GC marks (S3ChunkBackend)
+ * and in the bucket `<store>/.chunks/<4 hex>/<digest>` (S3ChunkBackend) and every metadata file
  * under `<store>/.cnt/` (S3ContentMirror). One client per open datastore, so its request and byte
- * counters are the datastore's.
+ * counters are the datastore's. `<4 hex>` is the digest's first four hex digits, the prefix
+ * directory of PBS's layout.
  */
 import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
