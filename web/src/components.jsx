@@ -65,3 +65,39 @@ export function StoreSelect({ stores, value, onChange, id = 'store-select' }) {
     </label>
   );
 }
+
+/**
+ * A table of `rows` in its own scroll box (so the page never scrolls sideways), or the `empty`
+ * text when there are none. Each column is `{ title, cell(row), class? }`; every cell carries its
+ * column's title as data-label, which `stack` tables show at phone width, where each row becomes
+ * a card. `rowKey(row)` keys a row; `rowProps(row)` adds attributes (data-… for tests and CSS).
+ */
+export function DataTable({ class: cls, columns, rows, rowKey, rowProps, empty, stack }) {
+  if (rows.length === 0 && empty !== undefined) return <p class="muted">{empty}</p>;
+  return (
+    <div class="scroll">
+      <table class={[cls, stack ? 'stack' : ''].filter(Boolean).join(' ')}>
+        <thead>
+          <tr>
+            {columns.map((c, i) => (
+              <th scope="col" key={i}>
+                {c.title}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)} {...(rowProps?.(row) ?? {})}>
+              {columns.map((c, i) => (
+                <td key={i} class={c.class} data-label={c.title || undefined}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -2,7 +2,7 @@
 // creation, and never again: the server keeps only its hash) and the ACL editor.
 import { useState } from 'preact/hooks';
 import { api, currentSession } from '../api.js';
-import { ConfirmButton, Loaded } from '../components.jsx';
+import { ConfirmButton, DataTable, Loaded } from '../components.jsx';
 import { seg } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { ROLES, S } from '../strings.js';
@@ -180,38 +180,24 @@ function Acl() {
     <>
       <h3>{S.access.acl}</h3>
       <Loaded load={acl}>
-        {(list) =>
-          list.length === 0 ? (
-            <p class="muted">{S.access.noEntries}</p>
-          ) : (
-            <div class="scroll">
-              <table class="acl">
-                <thead>
-                  <tr>
-                    <th scope="col">{S.access.path}</th>
-                    <th scope="col">{S.access.authId}</th>
-                    <th scope="col">{S.access.role}</th>
-                    <th scope="col">{S.access.propagate}</th>
-                    <th scope="col" />
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((e) => (
-                    <tr key={`${e.path} ${e.ugid} ${e.roleid}`}>
-                      <td>{e.path}</td>
-                      <td>{e.ugid}</td>
-                      <td>{e.roleid}</td>
-                      <td>{e.propagate ? S.yes : S.no}</td>
-                      <td>
-                        <ConfirmButton label={S.remove} what={S.access.removeAcl} disabled={busy} onConfirm={() => void update({ path: e.path, role: e.roleid, 'auth-id': e.ugid, delete: true }, S.access.aclRemoved)} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(list) => (
+          <DataTable
+            class="acl"
+            rows={list}
+            rowKey={(e) => `${e.path} ${e.ugid} ${e.roleid}`}
+            empty={S.access.noEntries}
+            columns={[
+              { title: S.access.path, cell: (e) => e.path },
+              { title: S.access.authId, cell: (e) => e.ugid },
+              { title: S.access.role, cell: (e) => e.roleid },
+              { title: S.access.propagate, cell: (e) => (e.propagate ? S.yes : S.no) },
+              {
+                title: S.actionsTitle,
+                cell: (e) => <ConfirmButton label={S.remove} what={S.access.removeAcl} disabled={busy} onConfirm={() => void update({ path: e.path, role: e.roleid, 'auth-id': e.ugid, delete: true }, S.access.aclRemoved)} />,
+              },
+            ]}
+          />
+        )}
       </Loaded>
       <form class="row" onSubmit={grant}>
         <label>

@@ -5,7 +5,7 @@
 // no CSRF token, so no file passes through script memory.
 import { useState } from 'preact/hooks';
 import { api, storePath } from '../api.js';
-import { Loaded } from '../components.jsx';
+import { DataTable, Loaded } from '../components.jsx';
 import { iso, size } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { S } from '../strings.js';
@@ -49,54 +49,48 @@ export function FileBrowser({ store, refArgs, archive }) {
         </a>
       </p>
       <Loaded load={list}>
-        {(entries) =>
-          entries.length === 0 ? (
-            <p class="muted">{S.files.empty}</p>
-          ) : (
-            <div class="scroll">
-              <table class="files">
-                <thead>
-                  <tr>
-                    <th scope="col">{S.files.name}</th>
-                    <th scope="col">{S.files.size}</th>
-                    <th scope="col">{S.files.mtime}</th>
-                    <th scope="col">{S.files.download}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {entries.map((e) => (
-                    <tr key={e.filepath} data-entry={e.text} data-type={e.type}>
-                      <td data-label={S.files.name}>
-                        {e.type === 'd' ? (
-                          <button type="button" class="link open-dir" onClick={() => setTrail([...trail, { text: e.text, filepath: e.filepath }])}>
-                            {S.files.folder(e.text)}
-                          </button>
-                        ) : (
-                          <span>{S.files.typed(e.type, e.text)}</span>
-                        )}
-                      </td>
-                      <td data-label={S.files.size}>{e.type === 'f' ? size(e.size) : ''}</td>
-                      <td data-label={S.files.mtime}>{iso(e.mtime)}</td>
-                      <td data-label={S.files.download}>
-                        {e.type === 'f' && (
-                          <a class="download" href={downloadHref(store, refArgs, e.filepath, false)} download={e.text}>
-                            {S.files.downloadFile}
-                          </a>
-                        )}
-                        {e.type === 'd' && (
-                          <a class="download" href={downloadHref(store, refArgs, e.filepath, false)} download>
-                            {S.files.zip}
-                          </a>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(entries) => (
+          <DataTable
+            class="files"
+            rows={entries}
+            rowKey={(e) => e.filepath}
+            rowProps={(e) => ({ 'data-entry': e.text, 'data-type': e.type })}
+            empty={S.files.empty}
+            columns={[
+              {
+                title: S.files.name,
+                cell: (e) =>
+                  e.type === 'd' ? (
+                    <button type="button" class="link open-dir" onClick={() => setTrail([...trail, { text: e.text, filepath: e.filepath }])}>
+                      {S.files.folder(e.text)}
+                    </button>
+                  ) : (
+                    <span>{S.files.typed(e.type, e.text)}</span>
+                  ),
+              },
+              { title: S.files.size, cell: (e) => (e.type === 'f' ? size(e.size) : '') },
+              { title: S.files.mtime, cell: (e) => iso(e.mtime) },
+              { title: S.files.download, cell: (e) => <EntryDownload store={store} refArgs={refArgs} entry={e} /> },
+            ]}
+          />
+        )}
       </Loaded>
     </section>
+  );
+}
+
+function EntryDownload({ store, refArgs, entry: e }) {
+  if (e.type === 'f') {
+    return (
+      <a class="download" href={downloadHref(store, refArgs, e.filepath, false)} download={e.text}>
+        {S.files.downloadFile}
+      </a>
+    );
+  }
+  if (e.type !== 'd') return null;
+  return (
+    <a class="download" href={downloadHref(store, refArgs, e.filepath, false)} download>
+      {S.files.zip}
+    </a>
   );
 }

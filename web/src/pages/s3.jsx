@@ -2,7 +2,7 @@
 // stores about each (never the secret key, which the server does not send back); the form adds
 // one, with its secret key in a password field; a remove asks again in place.
 import { api } from '../api.js';
-import { ConfirmButton, Loaded } from '../components.jsx';
+import { ConfirmButton, DataTable, Loaded } from '../components.jsx';
 import { seg } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
@@ -23,40 +23,26 @@ export function S3() {
       <h2>{S.s3.title}</h2>
       <p class="muted">{S.s3.intro}</p>
       <Loaded load={list}>
-        {(endpoints) =>
-          endpoints.length === 0 ? (
-            <p class="muted">{S.noEntries}</p>
-          ) : (
-            <div class="scroll">
-              <table class="s3-endpoints">
-                <thead>
-                  <tr>
-                    <th scope="col">{S.s3.id}</th>
-                    <th scope="col">{S.s3.endpoint}</th>
-                    <th scope="col">{S.s3.accessKey}</th>
-                    <th scope="col">{S.s3.region}</th>
-                    <th scope="col">{S.s3.pathStyle}</th>
-                    <th scope="col">{S.actionsTitle}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {endpoints.map((e) => (
-                    <tr key={e.id} data-id={e.id}>
-                      <td>{e.id}</td>
-                      <td class="wrap">{e.endpoint}</td>
-                      <td class="wrap">{e['access-key']}</td>
-                      <td>{e.region}</td>
-                      <td>{e['path-style'] ? S.yes : S.no}</td>
-                      <td>
-                        <ConfirmButton label={S.remove} what={S.s3.removeWhat(e.id)} disabled={busy} onConfirm={() => void run(() => api('DELETE', `config/s3/${seg(e.id)}`), S.s3.removed).then(list.reload)} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        }
+        {(endpoints) => (
+          <DataTable
+            class="s3-endpoints"
+            rows={endpoints}
+            rowKey={(e) => e.id}
+            rowProps={(e) => ({ 'data-id': e.id })}
+            empty={S.noEntries}
+            columns={[
+              { title: S.s3.id, cell: (e) => e.id },
+              { title: S.s3.endpoint, cell: (e) => e.endpoint, class: 'wrap' },
+              { title: S.s3.accessKey, cell: (e) => e['access-key'], class: 'wrap' },
+              { title: S.s3.region, cell: (e) => e.region },
+              { title: S.s3.pathStyle, cell: (e) => (e['path-style'] ? S.yes : S.no) },
+              {
+                title: S.actionsTitle,
+                cell: (e) => <ConfirmButton label={S.remove} what={S.s3.removeWhat(e.id)} disabled={busy} onConfirm={() => void run(() => api('DELETE', `config/s3/${seg(e.id)}`), S.s3.removed).then(list.reload)} />,
+              },
+            ]}
+          />
+        )}
       </Loaded>
       <h3>{S.s3.add}</h3>
       <form class="row" id="s3-form" onSubmit={add}>

@@ -3,7 +3,7 @@
 // server says the task is no longer active, then shows the final status.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, taskPath } from '../api.js';
-import { Badge, ConfirmButton, Loaded, useStores } from '../components.jsx';
+import { Badge, ConfirmButton, DataTable, Loaded, useStores } from '../components.jsx';
 import { iso, isTaskOk } from '../format.js';
 import { href, useAction, useLoad } from '../hooks.js';
 import { S, TASK_TYPES } from '../strings.js';
@@ -67,38 +67,29 @@ function TaskList() {
 
 export function TaskTable({ tasks }) {
   return (
-    <div class="scroll">
-      <table class="tasks">
-        <thead>
-          <tr>
-            <th scope="col">{S.tasks.type}</th>
-            <th scope="col">{S.tasks.started}</th>
-            <th scope="col">{S.tasks.user}</th>
-            <th scope="col">{S.tasks.status}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tasks.map((t) => (
-            <tr key={t.upid}>
-              <td>
-                <a href={href('tasks', t.upid)}>
-                  {t.worker_type} {t.worker_id ?? ''}
-                </a>
-              </td>
-              <td>{iso(t.starttime)}</td>
-              <td>{t.user}</td>
-              <td>
-                <StatusBadge status={t.status} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      class="tasks"
+      rows={tasks}
+      rowKey={(t) => t.upid}
+      columns={[
+        {
+          title: S.tasks.type,
+          cell: (t) => (
+            <a href={href('tasks', t.upid)}>
+              {t.worker_type} {t.worker_id ?? ''}
+            </a>
+          ),
+        },
+        { title: S.tasks.started, cell: (t) => iso(t.starttime) },
+        { title: S.tasks.user, cell: (t) => t.user },
+        { title: S.tasks.status, cell: (t) => <StatusBadge status={t.status} /> },
+      ]}
+    />
   );
 }
 
-function StatusBadge({ status }) {
+/** A task status: running, ok (OK or warnings) or failed. */
+export function StatusBadge({ status }) {
   if (status === undefined) return <Badge kind="running">{S.tasks.running}</Badge>;
   return <Badge kind={isTaskOk(status) ? 'ok' : 'failed'}>{status}</Badge>;
 }
@@ -132,17 +123,33 @@ function useTaskLog(upid) {
 }
 
 function TaskView({ upid }) {
-  const log = useTaskLog(upid);
-  const [busy, run] = useAction();
-  const end = useRef(null);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'nearest' }), [log.lines.length]);
-  const exit = log.status?.exitstatus;
   return (
     <section>
       <div class="titlebar">
         <h2>{S.tasks.log}</h2>
         <a href={href('tasks')}>{S.tasks.back}</a>
       </div>
+      <TaskLog upid={upid} />
+    </section>
+  );
+}
+
+/**
+ * One task's live log: its state line, Stop while it runs, and the lines, followed to the end.
+ * `onEnd` is called once when the task has ended (a page that started it reloads what it shows).
+ */
+export function TaskLog({ upid, onEnd }) {
+  const log = useTaskLog(upid);
+  const [busy, run] = useAction();
+  const end = useRef(null);
+  useEffect(() => end.current?.scrollIntoView?.({ block: 'nearest' }), [log.lines.length]);
+  const ended = !log.active;
+  useEffect(() => {
+    if (ended) onEnd?.();
+  }, [ended]);
+  const exit = log.status?.exitstatus;
+  return (
+    <>
       <p class="upid">{upid}</p>
       <p id="task-state" role="status">
         {log.error ? <span class="error">{S.failed(log.error.message)}</span> : log.active ? S.tasks.following : S.tasks.finished(exit ?? '')}
@@ -160,6 +167,6 @@ function TaskView({ upid }) {
         {log.lines.join('\n')}
         <span ref={end} />
       </pre>
-    </section>
+    </>
   );
 }
