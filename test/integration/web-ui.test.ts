@@ -15,20 +15,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { silentLogger } from '../../src/core/log.ts';
+import { quoteGroupFilters } from '../../src/format/sync-job-config.ts';
 import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdfast-server.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
-import { chartGeometry, seg, withTuning } from '../../web/src/format.js';
+import { chartGeometry, lastTaskById, parseQuotedList, seg, withTuning } from '../../web/src/format.js';
+import { go, keyboardLogin as loginWith, launchChromium, NEEDS_BROWSER, NEEDS_BUILD, notice, openPage as openAt, sidewaysOverflow } from '../helpers/web-browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const BUILT = existsSync(new URL('../../web/dist/index.html', import.meta.url));
-const NEEDS_BUILD = BUILT || process.env['CI'] ? false : 'needs the web UI build (npm run build)';
-const NEEDS_BROWSER = existsSync(CHROMIUM) ? NEEDS_BUILD : `needs ${CHROMIUM} (apt-get install chromium)`;
 const T0 = 1_800_000_000 - 86_400;
 const T1 = 1_800_000_000;
 const T2 = T1 + 86_400;
@@ -53,10 +51,7 @@ async function rig(): Promise<Rig> {
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T1 }, [pseudoRandom(50_000, 1)]);
   await backupChunks(store, { ns: '', type: 'host', id: 'webtest', time: T2 }, [pseudoRandom(50_000, 1), pseudoRandom(20_000, 2)]);
   await pxarBackup(hs, dir);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   const shots = process.env['HOLDFAST_SCREENSHOTS'] ?? join(dir, 'shots');
   mkdirSync(shots, { recursive: true });
   return {
@@ -89,31 +84,10 @@ async function pxarBackup(hs: HoldfastServer, dir: string): Promise<void> {
 }
 
 /** A page that records script errors and CSP violations; both must stay empty. */
-async function openPage(r: Rig, width: number, height: number): Promise<{ page: Page; problems: string[] }> {
-  const page = await (await r.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height } })).newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push(m.text());
-  });
-  await page.goto(`${r.base}/`);
-  return { page, problems };
-}
+const openPage = (r: Rig, width: number, height: number): Promise<{ page: Page; problems: string[] }> => openAt(r.browser, r.base, width, height);
 
 /** Logs in from the keyboard only: type, Tab, type, Enter. */
-async function keyboardLogin(r: Rig, page: Page, password = r.hs.firstStart.adminPassword ?? ''): Promise<void> {
-  await page.focus('input[name=username]');
-  await page.keyboard.press('Tab');
-  await page.keyboard.type(password);
-  await page.keyboard.press('Enter');
-  await page.locator('#logout').waitFor();
-}
-
-const notice = (page: Page, text: string | RegExp) => page.locator('#notice', { hasText: text }).waitFor();
-
-async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-}
+const keyboardLogin = (r: Rig, page: Page, password = r.hs.firstStart.adminPassword ?? ''): Promise<void> => loginWith(page, password);
 
 test('the server serves the built web UI with a strict CSP: index.html no-cache, hashed assets immutable', { skip: NEEDS_BUILD }, async () => {
   const dir = makeTempDir();
@@ -457,7 +431,7 @@ test('web UI at phone widths: every page fits without sideways scrolling', { ski
             await page.click('li.group summary');
             await page.locator('table.snapshots').waitFor();
           }
-          const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+          const overflow = await sidewaysOverflow(page);
           assert.equal(overflow, 0, `${hash} at ${width} px overflows by ${overflow} px`);
           if (width === 390) await page.screenshot({ path: join(r.shots, `phone-${hash.split('/')[1] ?? ''}.png`), fullPage: true });
         }
@@ -483,6 +457,26 @@ test('web UI seg() encodes a path part; withTuning() replaces one key and keeps 
   assert.equal(seg('a/b?c#d e'), 'a%2Fb%3Fc%23d%20e');
   assert.equal(withTuning('chunk-order=inode,sync-level=none', 'sync-level', 'file'), 'chunk-order=inode,sync-level=file');
   assert.equal(withTuning(undefined, 'sync-level', 'file'), 'sync-level=file');
+});
+
+test('web UI parseQuotedList() reads the quoted group-filter list the sync job API returns, escapes included', () => {
+  assert.deepEqual(parseQuotedList('"type:vm","exclude:group:vm/100"'), ['type:vm', 'exclude:group:vm/100']);
+  assert.deepEqual(parseQuotedList('"regex:a,b\\"c\\\\d"'), ['regex:a,b"c\\d']);
+  assert.deepEqual(parseQuotedList(undefined), []);
+  assert.deepEqual(parseQuotedList(''), []);
+  const filters = ['type:host', 'exclude:regex:^vm/1\\d+,"x"$'];
+  assert.deepEqual(parseQuotedList(quoteGroupFilters(filters)), filters, 'the server quotes, the UI reads back');
+});
+
+test('web UI lastTaskById() keeps the newest task of each worker id and skips tasks without one', () => {
+  const tasks = [
+    { upid: 'a1', worker_id: 'a', starttime: 10 },
+    { upid: 'b1', worker_id: 'b', starttime: 30 },
+    { upid: 'a2', worker_id: 'a', starttime: 20 },
+    { upid: 'x', worker_id: null, starttime: 40 },
+  ];
+  const last = lastTaskById(tasks);
+  assert.deepEqual([...last].map(([id, t]) => [id, t.upid]), [['a', 'a2'], ['b', 'b1']]);
 });
 
 async function fetchInsecure(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {

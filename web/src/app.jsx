@@ -10,12 +10,14 @@ import { Content } from './pages/content.jsx';
 import { Options } from './pages/options.jsx';
 import { Tasks } from './pages/tasks.jsx';
 import { Access } from './pages/access.jsx';
+import { Remotes } from './pages/remotes.jsx';
+import { SyncJobs } from './pages/sync-jobs.jsx';
 import { S3 } from './pages/s3.jsx';
 import { Notifications } from './pages/notifications.jsx';
 import { Benchmarks } from './pages/benchmarks.jsx';
 
-const PAGES = { dashboard: Dashboard, content: Content, options: Options, tasks: Tasks, access: Access, s3: S3, notifications: Notifications, benchmarks: Benchmarks };
-const NAV = ['dashboard', 'content', 'options', 'tasks', 'access', 's3', 'notifications', 'benchmarks'];
+const PAGES = { dashboard: Dashboard, content: Content, options: Options, tasks: Tasks, access: Access, remotes: Remotes, sync: SyncJobs, s3: S3, notifications: Notifications, benchmarks: Benchmarks };
+const NAV = ['dashboard', 'content', 'options', 'tasks', 'access', 'remotes', 'sync', 's3', 'notifications', 'benchmarks'];
 
 export function App() {
   const [session, setSession] = useState(currentSession());

@@ -18,3 +18,5 @@ export declare function chartGeometry(
   h: number,
   gapSecs: number,
 ): { d: string; top: number; count: number; dots: [number, number][] };
+export declare function parseQuotedList(text: string | undefined): string[];
+export declare function lastTaskById<T extends { worker_id?: string | null; starttime: number }>(tasks: readonly T[]): Map<string, T>;

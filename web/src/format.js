@@ -71,3 +71,18 @@ export function chartGeometry(points, field, from, to, w, h, gapSecs) {
   }
   return { d, top, count: known.length, dots };
 }
+
+/**
+ * The items of a list of double-quoted strings separated by commas (`"a","b \"c\""`), as a sync
+ * job's `group-filter` comes from the API; backslash escapes the next character.
+ */
+export function parseQuotedList(text) {
+  return [...String(text ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\(.)/g, '$1'));
+}
+
+/** The newest task of each worker id among `tasks` (the last run of each job). */
+export function lastTaskById(tasks) {
+  const out = new Map();
+  for (const t of tasks) if (t.worker_id != null && !(out.get(t.worker_id)?.starttime >= t.starttime)) out.set(t.worker_id, t);
+  return out;
+}
