@@ -73,8 +73,10 @@ async function remotesPage(page: Page, src: TestServer): Promise<void> {
   assert.ok(text.includes(`127.0.0.1:${src.port}`) && text.includes('admin@pbs') && text.includes(src.fingerprint), text);
   assert.ok(!(await page.content()).replace(/value="[^"]*"/g, '').includes(src.password), 'the password is never shown');
 
-  await row.locator('button.edit').click();
+  await row.locator('button.edit').focus();
+  await page.keyboard.press('Enter');
   await page.locator('h3', { hasText: 'Edit remote src' }).waitFor();
+  assert.equal(await page.evaluate('document.activeElement?.name'), 'host', 'Edit moves focus into the form');
   assert.equal(await page.inputValue('#remote-form input[name=password]'), '', 'an edit starts with an empty password (kept unless typed)');
   await page.fill('#remote-form input[name=comment]', 'the source');
   await page.click('#remote-form button[type=submit]');
@@ -112,8 +114,10 @@ async function syncJobForm(page: Page, dst: TestServer): Promise<void> {
     'worker-threads': '2',
   });
 
-  await row.locator('button.edit').click();
+  await row.locator('button.edit').focus();
+  await page.keyboard.press('Enter');
   await page.locator('h3', { hasText: 'Edit sync job pull-src' }).waitFor();
+  assert.equal(await page.evaluate('document.activeElement?.name'), 'sync-direction', 'Edit moves focus into the form');
   assert.equal(await form.locator('textarea[name=group-filter]').inputValue(), 'type:host');
   assert.equal(await form.locator('input[name=remove-vanished]').isChecked(), true);
   await form.locator('textarea[name=group-filter]').fill('type:host\nexclude:group:host/other');
@@ -145,8 +149,10 @@ async function runNow(page: Page): Promise<void> {
 async function removeRemoteInUse(page: Page): Promise<void> {
   await go(page, '#/remotes');
   const row = page.locator('table.remotes tr[data-name="src"]');
-  await row.locator('button', { hasText: 'Remove' }).click();
-  await row.locator('button', { hasText: 'Really remove remote src?' }).click();
+  await row.locator('button', { hasText: 'Remove' }).focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Really remove remote src?', 'the question takes the focus (ConfirmButton)');
+  await page.keyboard.press('Enter');
   await page.locator('#remote-error', { hasText: "Remote src was not removed: remote 'src' is used by sync job pull-src" }).waitFor();
   await notice(page, /Failed: .*used by sync job pull-src/);
   await row.waitFor();

@@ -2,7 +2,7 @@
 // whole UI works from the keyboard; destructive actions ask again in place (no modal dialogs).
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
-import { useLoad } from './hooks.js';
+import { focusOnMount, useLoad } from './hooks.js';
 import { S } from './strings.js';
 
 /** Shows a load's error or a loading line; renders `children(data)` once loaded. */
@@ -27,7 +27,7 @@ export function ConfirmButton({ label, what, onConfirm, disabled, class: cls }) 
       <button
         type="button"
         class="danger"
-        autoFocus
+        ref={focusOnMount}
         onClick={() => {
           setAsking(false);
           onConfirm();

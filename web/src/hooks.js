@@ -74,3 +74,11 @@ export function useAction() {
   }, []);
   return [busy, run];
 }
+
+/**
+ * A ref callback that focuses its element when it mounts (`ref={focusOnMount}`). HTML's autofocus
+ * does not act on elements added after the page loaded, so a confirm button, or a form opened
+ * by Edit, would leave a keyboard user's focus behind. Being one function, the ref never changes
+ * identity, so it runs on mount only, not on every render.
+ */
+export const focusOnMount = (el) => el?.focus();

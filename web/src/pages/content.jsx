@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { api, storePath } from '../api.js';
 import { Badge, ConfirmButton, Loaded, StoreSelect, useStores } from '../components.jsx';
 import { iso, size, snapshotId } from '../format.js';
-import { href, useAction, useLoad } from '../hooks.js';
+import { focusOnMount, href, useAction, useLoad } from '../hooks.js';
 import { S, VERIFY_LABEL } from '../strings.js';
 import { FileBrowser, isBrowsable } from './file-browser.jsx';
 
@@ -249,7 +249,7 @@ function Notes({ store, refArgs, label, onDone }) {
         <form class="notes" onSubmit={save}>
           <label>
             {label}
-            <textarea name="notes" rows={4} defaultValue={text} autoFocus />
+            <textarea name="notes" rows={4} defaultValue={text} ref={focusOnMount} />
           </label>
           <div class="actions">
             <button type="submit" disabled={busy}>

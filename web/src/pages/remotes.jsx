@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ConfirmButton, DataTable, Loaded } from '../components.jsx';
 import { seg } from '../format.js';
-import { useAction, useLoad } from '../hooks.js';
+import { focusOnMount, useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
 
 const BASE = 'config/remote';
@@ -109,7 +109,7 @@ function RemoteForm({ remote, onDone, onCancel }) {
           </label>
         )}
         <label>
-          {S.remotes.host} <input name="host" required defaultValue={remote?.host} autoFocus={!!remote} />
+          {S.remotes.host} <input name="host" required defaultValue={remote?.host} ref={remote ? focusOnMount : undefined} />
         </label>
         <label>
           {S.remotes.port} <input name="port" type="number" min={1} max={65535} placeholder="8007" defaultValue={remote?.port} />

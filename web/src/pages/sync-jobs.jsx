@@ -5,11 +5,11 @@
 // worker id is the job's id among the tasks the caller may see (scheduled runs are root@pam's,
 // visible with Sys.Audit). An edit sends every field as entered and `delete` for an option that
 // was set and is now empty, so the job returns to that option's default.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ConfirmButton, DataTable, Loaded, useStores } from '../components.jsx';
 import { iso, lastTaskById, parseQuotedList, seg } from '../format.js';
-import { href, useAction, useLoad } from '../hooks.js';
+import { focusOnMount, href, useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
 import { StatusBadge, TaskLog } from './tasks.jsx';
 
@@ -122,12 +122,10 @@ function LastRun({ task }) {
 
 /** The live log of a run started here; focus moves to its heading so a keyboard user follows. */
 function RunLog({ run, onEnd }) {
-  const heading = useRef(null);
-  useEffect(() => heading.current?.focus(), []);
   return (
     <section class="run-log" aria-labelledby="run-log-title">
       <div class="titlebar">
-        <h3 id="run-log-title" ref={heading} tabIndex={-1}>
+        <h3 id="run-log-title" ref={focusOnMount} tabIndex={-1}>
           {S.sync.runTitle(run.id)}
         </h3>
         <a href={href('tasks', run.upid)}>{S.sync.openTask}</a>
@@ -183,7 +181,7 @@ function JobForm({ job, remotes, stores, onDone, onCancel }) {
           <legend>{S.sync.what}</legend>
           <div class="row">
             {!job && text('id', S.sync.id, { required: true, pattern: '[A-Za-z0-9_][A-Za-z0-9._\\-]{2,31}' })}
-            <Choice name="sync-direction" label={S.sync.direction} value={job?.['sync-direction'] ?? 'pull'} options={DIRECTIONS.map((d) => [d, S.sync.directions[d]])} autoFocus={!!job} />
+            <Choice name="sync-direction" label={S.sync.direction} value={job?.['sync-direction'] ?? 'pull'} options={DIRECTIONS.map((d) => [d, S.sync.directions[d]])} focus={!!job} />
             <Choice name="store" label={S.sync.store} value={job?.store} options={stores.map((s) => [s.name, s.name])} />
             {text('ns', S.sync.ns, { placeholder: S.sync.nsPlaceholder })}
             <Choice name="remote" label={S.sync.remote} value={job?.remote} options={remotes.map((r) => [r.name, r.name])} />
@@ -228,11 +226,11 @@ function JobForm({ job, remotes, stores, onDone, onCancel }) {
   );
 }
 
-function Choice({ name, label, value, options, autoFocus }) {
+function Choice({ name, label, value, options, focus }) {
   return (
     <label>
       {label}{' '}
-      <select name={name} autoFocus={autoFocus}>
+      <select name={name} ref={focus ? focusOnMount : undefined}>
         {options.map(([v, text]) => (
           <option key={v} value={v} selected={v === value}>
             {text}
