@@ -3,8 +3,9 @@
  * servers on loopback: `src` holds a snapshot, and in the browser on `dst` a remote pointing at
  * `src` (its fingerprint and admin password) is created and edited, a pull sync job is created
  * and edited (what the form sends is checked on the server), Run now is pressed from the keyboard
- * and the task's live log is followed to the end, the job's last run shows OK, removing the remote
- * the job uses shows the server's refusal, and the pulled snapshot is listed on the content page.
+ * and the task's live log is followed to the end, the job's last run shows OK (and a job whose
+ * remote store is missing, its error), removing the remote the jobs use shows the server's
+ * refusal, and the pulled snapshot is listed on the content page.
  * Both pages at 390 and 360 px must not scroll sideways. Screenshots (desktop-remotes,
  * desktop-sync, phone-remotes, phone-sync) go to $HOLDFAST_SCREENSHOTS or a temp dir, as in
  * web-ui.test.ts.
@@ -23,7 +24,7 @@ import { go, keyboardLogin, launchChromium, NEEDS_BROWSER, notice, openPage, sid
 const T = 1_800_000_000;
 const SNAPSHOT = 'host/synced/2027-01-15T08:00:00Z';
 
-test('web UI sync: a remote and a pull job made in the browser, Run now followed to the end, the pulled snapshot listed', { skip: NEEDS_BROWSER, timeout: 240_000 }, async (t) => {
+test('web UI sync: a remote and a pull job made in the browser, Run now followed to the end, a failed run shown, the pulled snapshot listed', { skip: NEEDS_BROWSER, timeout: 240_000 }, async (t) => {
   const src = await startTestServer({ workerThreads: false });
   const dst = await startTestServer({ workerThreads: false });
   const browser = await launchChromium();
@@ -39,6 +40,7 @@ test('web UI sync: a remote and a pull job made in the browser, Run now followed
     await t.test('sync jobs: a pull job is created and edited; the server stores what the form says', () => syncJobForm(page, dst));
     await t.test('sync jobs: Run now (from the keyboard) shows the live log to the end; the last run is OK', () => runNow(page));
     await page.screenshot({ path: join(shots, 'desktop-sync.png'), fullPage: true });
+    await t.test('sync jobs: a run that fails shows its error in the log and as the last run', () => failedRun(page, dst));
     await t.test('remotes: removing the remote a job uses shows the server refusal and keeps it', () => removeRemoteInUse(page));
     await page.screenshot({ path: join(shots, 'desktop-remotes.png'), fullPage: true });
     await t.test('content: the pulled snapshot is listed', async () => {
@@ -146,6 +148,19 @@ async function runNow(page: Page): Promise<void> {
   await row.locator('td.last-run .badge', { hasText: 'OK' }).waitFor();
 }
 
+async function failedRun(page: Page, dst: TestServer): Promise<void> {
+  await (await dst.admin()).post('config/sync', { id: 'pull-missing', store: 'default', remote: 'src', 'remote-store': 'missing' });
+  await go(page, '#/dashboard');
+  await go(page, '#/sync');
+  const row = page.locator('table.sync-jobs tr[data-id="pull-missing"]');
+  await row.locator('button.run').click();
+  await page.locator('#run-log-title', { hasText: 'Run of pull-missing' }).waitFor();
+  await page.locator('#task-state .badge.failed').waitFor({ timeout: 120_000 });
+  assert.match((await page.textContent('#task-state')) ?? '', /Finished: .*missing/);
+  await row.locator('td.last-run .badge.failed').waitFor();
+  await page.locator('table.sync-jobs tr[data-id="pull-src"] td.last-run .badge.ok').waitFor();
+}
+
 async function removeRemoteInUse(page: Page): Promise<void> {
   await go(page, '#/remotes');
   const row = page.locator('table.remotes tr[data-name="src"]');
@@ -153,8 +168,8 @@ async function removeRemoteInUse(page: Page): Promise<void> {
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Really remove remote src?', 'the question takes the focus (ConfirmButton)');
   await page.keyboard.press('Enter');
-  await page.locator('#remote-error', { hasText: "Remote src was not removed: remote 'src' is used by sync job pull-src" }).waitFor();
-  await notice(page, /Failed: .*used by sync job pull-src/);
+  await page.locator('#remote-error', { hasText: /^Remote src was not removed: remote 'src' is used by sync job .*pull-src/ }).waitFor();
+  await notice(page, /Failed: .*used by sync job pull-missing, pull-src|Failed: .*used by sync job pull-src, pull-missing/);
   await row.waitFor();
 }
 
@@ -177,11 +192,13 @@ async function phone(browser: Browser, base: string, password: string, width: nu
 
 async function removeBoth(page: Page): Promise<void> {
   await go(page, '#/sync');
-  const job = page.locator('table.sync-jobs tr[data-id="pull-src"]');
-  await job.locator('button', { hasText: 'Remove' }).click();
-  await job.locator('button', { hasText: 'Really remove sync job pull-src?' }).click();
-  await notice(page, 'Sync job removed');
-  await job.waitFor({ state: 'detached' });
+  for (const id of ['pull-src', 'pull-missing']) {
+    const job = page.locator(`table.sync-jobs tr[data-id="${id}"]`);
+    await job.locator('button', { hasText: 'Remove' }).click();
+    await job.locator('button', { hasText: `Really remove sync job ${id}?` }).click();
+    await job.waitFor({ state: 'detached' });
+  }
+  await page.locator('main', { hasText: 'None yet.' }).waitFor();
   await go(page, '#/remotes');
   const remote = page.locator('table.remotes tr[data-name="src"]');
   await remote.locator('button', { hasText: 'Remove' }).click();
