@@ -125,6 +125,29 @@ export class Durability {
     if (this.#mirror.active) await this.#mirror.treeRemoved(this.#rel(dir));
   }
 
+  /**
+   * A record only the mirror keeps (an empty namespace's marker): locally the directory is the
+   * record, so nothing is written here. Resolves when the mirror has it.
+   */
+  async writeMirrorRecord(path: string): Promise<void> {
+    if (this.#mirror.active) await this.#mirror.fileWritten(this.#rel(path), new Uint8Array(0));
+  }
+
+  /** Removes a record only the mirror keeps (see `writeMirrorRecord`). */
+  async removeMirrorRecord(path: string): Promise<void> {
+    if (this.#mirror.active) await this.#mirror.fileRemoved(this.#rel(path));
+  }
+
+  /**
+   * rmdir of `dir` and of its entries, which must be empty directories (DIRECTORY_NOT_EMPTY when
+   * one is not, and rmdir never removes anything that is not empty); durable at `file`.
+   */
+  async removeEmptyDirectory(dir: string): Promise<void> {
+    for (const name of await this.#fs.readdir(dir)) await this.#fs.rmdir(join(dir, name));
+    await this.#fs.rmdir(dir);
+    await this.directoryChanged(dirname(dir));
+  }
+
   /** `rm -r` without syncs: for what was never acknowledged (an unfinished snapshot, an empty new group). */
   async discard(path: string): Promise<void> {
     await removeTree(this.#fs, path);
