@@ -7,25 +7,17 @@ import { parseMaintenanceMode } from '../../datastore/maintenance.ts';
 import { bool, list, requiredText, text } from '../../core/args.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { Route } from '../router.ts';
-import type { DatastoreAccess } from './datastore-admin.ts';
+import type { AuthPort } from '../auth/authenticator.ts';
+import { sectionListRoute } from './section-list.ts';
 import { describeDatastore } from '../../datastore/datastore-config.ts';
 
 const BASE = '/api2/json/config/datastore';
 const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
 
 /** As PBS: anybody may list, and sees the datastores on which it holds Datastore.Audit. */
-export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<DatastoreAccess, 'privileges'>): Route[] {
+export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<AuthPort, 'checkPrivilege'>): Route[] {
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      privilege: () => null,
-      handler: async (i) => {
-        const out = [];
-        for (const c of await registry.list()) if ((await auth.privileges(i.authId, `/datastore/${c.name}`)).has('Datastore.Audit')) out.push(describeDatastore(c));
-        return out;
-      },
-    },
+    sectionListRoute({ path: BASE, sections: () => registry.list(), priv: 'Datastore.Audit', acl: { perSection: (c) => `/datastore/${c.name}`, auth }, show: describeDatastore }),
     {
       method: 'GET',
       path: `${BASE}/{name}`,
