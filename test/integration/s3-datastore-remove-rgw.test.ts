@@ -8,7 +8,8 @@
  * - `datastore remove` without --destroy-data leaves every object (the store can be attached again);
  * - `datastore remove --destroy-data` with the endpoint unreachable fails with OBJECT_STORE_ERROR
  *   and leaves the datastore configured, its cache and its objects; with the endpoint back it
- *   removes every object under `<store>/` and nothing else.
+ *   removes every object under `<store>/` and nothing else; so does the API's DELETE with
+ *   destroy-data, which logs the count.
  *
  * The tests of this file run in order and share the server, the bucket and the data.
  */
@@ -18,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3ObjectClient } from '../../src/chunks/s3-client.ts';
+import { memoryLogger } from '../../src/core/log.ts';
 import { s3SkipReason, s3TestConfig } from '../helpers/s3-env.ts';
 import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
 
@@ -29,6 +31,7 @@ let srv: TestServer;
 let client: S3ObjectClient;
 let bucket = '';
 let endpointUrl = '';
+const log = memoryLogger();
 
 function ok(r: CliResult, what: string): CliResult {
   assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
@@ -59,7 +62,7 @@ before(async () => {
   endpointUrl = cfg.endpoint;
   client = new S3ObjectClient(cfg);
   await client.createBucket();
-  srv = await startTestServer();
+  srv = await startTestServer({ log });
   const file = join(srv.dir, 'work', 'data.bin');
   mkdirSync(join(srv.dir, 'work'), { recursive: true });
   writeFileSync(file, fastRandom(3 * 1024 * 1024, 11));
@@ -125,4 +128,12 @@ test('datastore remove --destroy-data deletes every object under <store>/ and th
   assert.ok(!existsSync(join(srv.dir, 'cache-beta')));
   assert.ok(!(await configured()).includes('beta'));
   ok(await srv.cli(['restore', `host/h/${T0}`, 'data.img', join(srv.dir, 'work', 'out.img')], 'alpha'), 'alpha still restores');
+});
+
+test('DELETE config/datastore/NAME?destroy-data=1 removes the S3 datastore\'s objects and logs how many', { skip, ...TIMEOUT }, async () => {
+  const alpha = await keys('alpha/');
+  assert.ok(alpha.length > 0);
+  await (await srv.admin()).delete('config/datastore/alpha', { 'destroy-data': true });
+  assert.deepEqual(await keys(''), [], 'the bucket is empty: both stores are gone');
+  assert.ok(log.lines.some((l) => l.includes(`datastore alpha: removed, with ${alpha.length} objects`)), log.lines.join('\n'));
 });

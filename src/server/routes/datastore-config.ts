@@ -12,6 +12,8 @@ import { sectionListRoute } from './section-list.ts';
 import { describeDatastore } from '../../datastore/datastore-config.ts';
 
 const BASE = '/api2/json/config/datastore';
+/** a removal with destroy-data logs its progress every this many objects (a large S3 store) */
+const LOG_EVERY = 10_000;
 const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
 
 /** As PBS: anybody may list, and sees the datastores on which it holds Datastore.Audit. */
@@ -68,7 +70,14 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<Au
       handler: async (i) => {
         const name = i.params['name'] ?? '';
         await registry.drop(name);
-        await registry.admin.remove(name, { destroyData: bool(i.args, 'destroy-data') === true });
+        let logged = 0;
+        const progress = (n: number): void => {
+          if (n - logged < LOG_EVERY) return;
+          logged = n;
+          i.log.info(`datastore ${name}: removed ${n} objects of its storage so far`);
+        };
+        const { objectsRemoved } = await registry.admin.remove(name, { destroyData: bool(i.args, 'destroy-data') === true, onProgress: progress });
+        if (objectsRemoved > 0) i.log.info(`datastore ${name}: removed, with ${objectsRemoved} objects of its storage`);
         return null;
       },
     },
