@@ -8,6 +8,7 @@
  * | writeMetadata        | —    | —                            | fsync file + dir              |
  * | writeManifest        | —    | fsync file + dir             | fsync file + dir              |
  * | makeDirectory/remove | —    | —                            | fsync parent dir              |
+ * | removeEmptyDirectory | —    | —                            | fsync parent dir              |
  * | barrier              | —    | one syncfs (backend flush)   | — (each write was synced)     |
  * | metadataBarrier      | —    | syncfs of the metadata fs    | —                             |
  * | chunkRemovalsDone    | —    | —                            | backend flush                 |
@@ -21,6 +22,8 @@
  * it too. The manifest goes to the mirror before the local file, so a failed mirror write leaves
  * no manifest anywhere; removals go local first, the manifest before the rest of its snapshot.
  * `discard` (what was never acknowledged) tries the mirror but only warns when it cannot.
+ * `writeMirrorRecord`/`removeMirrorRecord` touch the mirror only: records (an empty namespace's
+ * marker) that the local tree keeps as directories.
  */
 import { dirname, join, relative, sep } from 'node:path';
 import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
