@@ -9,6 +9,10 @@
  * `reuse` attaches the store a path (or bucket prefix) already holds (attach-datastore.ts) and
  * never removes anything; without it such a path is refused (ALREADY_EXISTS, naming the option).
  *
+ * Remove order with `destroyData`: what the storage keeps outside the directory (an object store's
+ * objects under the store's prefix) → the directory tree → the config entry, so a removal that
+ * fails part-way leaves the datastore configured and can be run again.
+ *
  * Where the chunks live is the `backend` property (`type=…`, default the local layout under the
  * path); chunks/chunk-backend-types.ts turns it into storage, so nothing here knows a type.
  */
