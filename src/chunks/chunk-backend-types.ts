@@ -39,6 +39,13 @@ export interface StoreStorage {
   readonly mirror: ContentMirror;
   /** releases what `prepare` opened (sockets); the storage is not used afterwards */
   readonly close: () => void;
+  /**
+   * Removes what the store keeps outside its directory (an object store's `<store>/` objects, and
+   * only those); resolves how many objects went, reporting the count so far to `onProgress`.
+   * Rejects when anything could not be removed; running it again finishes the job. Absent: the
+   * directory holds everything.
+   */
+  readonly destroy?: (onProgress?: (removed: number) => void) => Promise<number>;
 }
 
 export interface ChunkBackendType {

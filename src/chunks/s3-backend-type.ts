@@ -10,7 +10,8 @@
  * and in the bucket `<store>/.chunks/<4 hex>/<digest>` (S3ChunkBackend) and every metadata file
  * under `<store>/.cnt/` (S3ContentMirror). One client per open datastore, so its request and byte
  * counters are the datastore's. `<4 hex>` is the digest's first four hex digits, the prefix
- * directory of PBS's layout.
+ * directory of PBS's layout. Destroying the store deletes every object under `<store>/`
+ * (s3-store-removal.ts).
  */
 import { join } from 'node:path';
 import { fail } from '../core/errors.ts';
@@ -22,6 +23,7 @@ import { type ChunkBackendType, type StorageContext, type StoreStorage } from '.
 import { S3ChunkBackend } from './s3-chunk-backend.ts';
 import { clientConfigFor, S3ObjectClient } from './s3-client.ts';
 import { S3ContentMirror } from './s3-content-mirror.ts';
+import { removeS3Store } from './s3-store-removal.ts';
 
 export const S3_BACKEND_TYPE = 's3';
 export const CHUNK_CACHE_DIR = '.chunk-cache';
@@ -74,6 +76,7 @@ export const s3BackendType: ChunkBackendType = {
         }),
       mirror: new S3ContentMirror({ objects, store: ctx.store }),
       close: () => objects.destroy(),
+      destroy: (onProgress) => removeS3Store(objects, ctx.store, onProgress),
     };
   },
 };

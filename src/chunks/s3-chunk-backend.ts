@@ -44,6 +44,11 @@ const STORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const STORE_MARKER = '.holdfast-chunk-store';
 const MAX_BAD = 10;
 
+/** The object that says a store was made under the prefix `<store>/`. */
+export function storeMarkerKey(store: string): string {
+  return `${store}/${STORE_MARKER}`;
+}
+
 export class S3ChunkBackend implements ChunkBackend {
   readonly location: string;
   readonly flushScope = 'store' as const;
@@ -177,7 +182,7 @@ export class S3ChunkBackend implements ChunkBackend {
   }
 
   #storeMarkerKey(): string {
-    return `${this.#store}/${STORE_MARKER}`;
+    return storeMarkerKey(this.#store);
   }
 
   #objectKey(key: string): string {

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   DATASTORE_NOT_FOUND: { meaning: 'no datastore has this name', http: 404, exit: 3 },
   ALREADY_EXISTS: { meaning: 'the object to create exists already', http: 409, exit: 4 },
   DIRECTORY_NOT_EMPTY: { meaning: 'a datastore cannot be created in a non-empty directory', http: 400, exit: 4 },
+  NAMESPACE_NOT_EMPTY: { meaning: 'a namespace to delete (or one below it) still holds backup groups', http: 409, exit: 4 },
   LOCKED: { meaning: 'the object is locked by another operation', http: 409, exit: 4 },
   DATASTORE_MAINTENANCE: { meaning: 'the datastore is in maintenance mode (read-only or offline) and refuses this operation', http: 503, exit: 4 },
   TOO_MANY_SESSIONS: { meaning: 'the caller has as many backup or reader sessions open as the server allows', http: 429, exit: 4 },

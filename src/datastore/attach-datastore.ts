@@ -5,17 +5,18 @@
  *
  * A backend with a content mirror (an object store) is attached from an empty or stale cache: the
  * whole metadata tree is pulled into the cache directory first, each file written atomically, and
- * made durable by one syncfs, so the new server lists and restores every snapshot the bucket holds.
+ * made durable by one syncfs, so the new server lists and restores every snapshot the bucket holds,
+ * and lists every namespace (an empty one is only its `.namespace` record there: its directory is made).
  * Snapshots whose manifest never reached the mirror come back unfinished and are cleaned up as
  * any crash leftover.
  */
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fail } from '../core/errors.ts';
 import type { ChunkBackend } from '../chunks/chunk-backend.ts';
 import type { ContentMirror } from '../chunks/content-mirror.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import type { Fs } from '../storage/fs-port.ts';
-import { GC_STATUS_NAME, LOCK_NAME } from './layout.ts';
+import { GC_STATUS_NAME, LOCK_NAME, NAMESPACE_MARKER_NAME } from './layout.ts';
 
 /** Opens the existing store and pulls its metadata; resolves how many files were pulled. */
 export async function attachDatastore(fs: Fs, base: string, backend: ChunkBackend, mirror: ContentMirror): Promise<number> {
@@ -35,7 +36,8 @@ export async function attachDatastore(fs: Fs, base: string, backend: ChunkBacken
       await fs.mkdir(dir, { recursive: true, mode: 0o755 });
       made.add(dir);
     }
-    await atomicWrite(fs, path, f.bytes, { durable: false });
+    // a namespace's record is its directory here, made just above
+    if (basename(path) !== NAMESPACE_MARKER_NAME) await atomicWrite(fs, path, f.bytes, { durable: false });
     pulled++;
   }
   await fs.syncfs(base);

@@ -9,6 +9,10 @@
  * `reuse` attaches the store a path (or bucket prefix) already holds (attach-datastore.ts) and
  * never removes anything; without it such a path is refused (ALREADY_EXISTS, naming the option).
  *
+ * Remove order with `destroyData`: what the storage keeps outside the directory (an object store's
+ * objects under the store's prefix) → the directory tree → the config entry, so a removal that
+ * fails part-way leaves the datastore configured and can be run again.
+ *
  * Where the chunks live is the `backend` property (`type=…`, default the local layout under the
  * path); chunks/chunk-backend-types.ts turns it into storage, so nothing here knows a type.
  */
@@ -41,6 +45,13 @@ export interface CreateDatastoreParams {
   /** attach the store the path (or bucket prefix) holds already, instead of making one */
   readonly reuse?: boolean;
   readonly onProgress?: CreateProgress;
+}
+
+export interface RemoveDatastoreOptions {
+  /** also delete the store's data: its directory and what its storage keeps elsewhere */
+  readonly destroyData?: boolean;
+  /** objects removed so far from a remote storage (for large stores) */
+  readonly onProgress?: (removed: number) => void;
 }
 
 export class DatastoreAdmin {
@@ -130,11 +141,27 @@ export class DatastoreAdmin {
     return updated!;
   }
 
-  /** Drops the config entry; with `destroyData` also the whole directory tree. */
-  async remove(name: string, opts: { readonly destroyData?: boolean } = {}): Promise<void> {
+  /**
+   * Drops the config entry; with `destroyData` first everything the store holds: what its storage
+   * keeps elsewhere (an object store's objects under the store's prefix, `onProgress` counting
+   * them), then its directory tree. The entry goes last, so a removal that fails (an unreachable
+   * endpoint) leaves the datastore configured, and running it again finishes the job. Without
+   * `destroyData` nothing of the store is touched (`--reuse-datastore` can attach it again).
+   */
+  async remove(name: string, opts: RemoveDatastoreOptions = {}): Promise<{ readonly objectsRemoved: number }> {
     const cfg = await this.config.get(name);
+    let objectsRemoved = 0;
+    if (opts.destroyData === true) {
+      const storage = await prepareStorage({ name: cfg.name, path: cfg.path, backend: cfg.props.get('backend') }, this.#fs, this.#configDir);
+      try {
+        objectsRemoved = (await storage.destroy?.(opts.onProgress)) ?? 0;
+      } finally {
+        storage.close();
+      }
+      await removeTree(this.#fs, cfg.path);
+    }
     await this.config.update((list) => list.filter((c) => c.name !== name));
-    if (opts.destroyData) await removeTree(this.#fs, cfg.path);
+    return { objectsRemoved };
   }
 
   async open(name: string, deps: { readonly locker: Locker; readonly log: Logger; readonly fs?: Fs }): Promise<Datastore> {

@@ -29,7 +29,7 @@ import type { Fs, SyncCounts } from '../storage/fs-port.ts';
 import type { Locker } from '../storage/locker.ts';
 import { readTextIfExists } from '../storage/read-text.ts';
 import { Durability } from './durability.ts';
-import { groupDir, MANIFEST_NAME, NOTES_NAME, nsDir, OWNER_NAME, PROTECTED_NAME, snapshotDir } from './layout.ts';
+import { groupDir, MANIFEST_NAME, NAMESPACE_MARKER_NAME, NOTES_NAME, nsDir, OWNER_NAME, PROTECTED_NAME, snapshotDir } from './layout.ts';
 
 /** Holdfast's own marker (ignored by PBS): present while a server has the store open. */
 export const IN_USE_MARKER = '.holdfast-in-use';
@@ -224,6 +224,10 @@ export class Datastore {
     return st?.isDirectory === true;
   }
 
+  /**
+   * Makes namespace `ns` (its parent must exist): its directory, and its record in the content
+   * mirror, so an empty namespace survives a re-attach. A failed mirror write undoes the directory.
+   */
   async createNamespace(ns: string): Promise<void> {
     checkNamespace(ns);
     if (ns === '') return;
@@ -237,7 +241,40 @@ export class Datastore {
       if (isHoldfastError(e, 'ALREADY_EXISTS')) throw fail('ALREADY_EXISTS', `namespace '${ns}' exists already`, { ns });
       throw e;
     }
+    try {
+      await this.durability.writeMirrorRecord(join(dir, NAMESPACE_MARKER_NAME));
+    } catch (e) {
+      await this.#fs.rmdir(dir).catch(() => undefined); // never acknowledged: the namespace was not made
+      throw e;
+    }
     await this.durability.directoryChanged(join(dir, '..', '..'));
+  }
+
+  /**
+   * Deletes namespace `ns` and every namespace below it, deepest first, with their mirror records;
+   * only when none of them holds a backup group (NAMESPACE_NOT_EMPTY, and nothing is removed).
+   * A backup that makes a group meanwhile wins: rmdir removes only empty directories. Resolves the
+   * namespaces deleted; the root namespace cannot be deleted.
+   */
+  async deleteNamespace(ns: string): Promise<string[]> {
+    if (checkNamespace(ns) === '') throw fail('INVALID_ARGUMENT', 'the root namespace cannot be deleted', { param: 'ns' });
+    if (!(await this.namespaceExists(ns))) throw fail('NOT_FOUND', `namespace '${ns}' does not exist`, { ns });
+    const all = await this.listNamespaces(ns);
+    for (const sub of all) {
+      const group = (await this.listGroups(sub))[0];
+      if (group) throw fail('NAMESPACE_NOT_EMPTY', `namespace '${ns}' is not empty: it holds backup group ${this.#show(group)}`, { ns, group: this.#show(group) });
+    }
+    for (const sub of [...all].reverse()) {
+      const dir = nsDir(this.base, sub);
+      try {
+        await this.durability.removeEmptyDirectory(dir);
+      } catch (e) {
+        if (isHoldfastError(e, 'DIRECTORY_NOT_EMPTY')) throw fail('NAMESPACE_NOT_EMPTY', `namespace '${sub}' is not empty: a backup is writing into it`, { ns: sub }, e);
+        throw e;
+      }
+      await this.durability.removeMirrorRecord(join(dir, NAMESPACE_MARKER_NAME));
+    }
+    return all;
   }
 
   /**

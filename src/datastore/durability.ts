@@ -8,6 +8,7 @@
  * | writeMetadata        | —    | —                            | fsync file + dir              |
  * | writeManifest        | —    | fsync file + dir             | fsync file + dir              |
  * | makeDirectory/remove | —    | —                            | fsync parent dir              |
+ * | removeEmptyDirectory | —    | —                            | fsync parent dir              |
  * | barrier              | —    | one syncfs (backend flush)   | — (each write was synced)     |
  * | metadataBarrier      | —    | syncfs of the metadata fs    | —                             |
  * | chunkRemovalsDone    | —    | —                            | backend flush                 |
@@ -21,6 +22,8 @@
  * it too. The manifest goes to the mirror before the local file, so a failed mirror write leaves
  * no manifest anywhere; removals go local first, the manifest before the rest of its snapshot.
  * `discard` (what was never acknowledged) tries the mirror but only warns when it cannot.
+ * `writeMirrorRecord`/`removeMirrorRecord` touch the mirror only: records (an empty namespace's
+ * marker) that the local tree keeps as directories.
  */
 import { dirname, join, relative, sep } from 'node:path';
 import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
@@ -123,6 +126,29 @@ export class Durability {
     await removeTree(this.#fs, dir);
     await this.directoryChanged(dirname(dir));
     if (this.#mirror.active) await this.#mirror.treeRemoved(this.#rel(dir));
+  }
+
+  /**
+   * A record only the mirror keeps (an empty namespace's marker): locally the directory is the
+   * record, so nothing is written here. Resolves when the mirror has it.
+   */
+  async writeMirrorRecord(path: string): Promise<void> {
+    if (this.#mirror.active) await this.#mirror.fileWritten(this.#rel(path), new Uint8Array(0));
+  }
+
+  /** Removes a record only the mirror keeps (see `writeMirrorRecord`). */
+  async removeMirrorRecord(path: string): Promise<void> {
+    if (this.#mirror.active) await this.#mirror.fileRemoved(this.#rel(path));
+  }
+
+  /**
+   * rmdir of `dir` and of its entries, which must be empty directories (DIRECTORY_NOT_EMPTY when
+   * one is not, and rmdir never removes anything that is not empty); durable at `file`.
+   */
+  async removeEmptyDirectory(dir: string): Promise<void> {
+    for (const name of await this.#fs.readdir(dir)) await this.#fs.rmdir(join(dir, name));
+    await this.#fs.rmdir(dir);
+    await this.directoryChanged(dirname(dir));
   }
 
   /** `rm -r` without syncs: for what was never acknowledged (an unfinished snapshot, an empty new group). */

@@ -79,9 +79,13 @@ export function register(program: Command, ctx: CliContext): void {
 
   ds.command('remove <name>')
     .description('remove a datastore from the config (the data stays unless --destroy-data)')
-    .option('--destroy-data', 'also delete the datastore directory and everything in it')
+    .option('--destroy-data', "also delete the datastore directory and everything in it; for an S3 datastore also every object under '<name>/' in its bucket (other stores' objects stay)")
     .action(async (name: string, o: { destroyData?: boolean }) => {
-      await admin(ctx, program).remove(name, { destroyData: o.destroyData === true });
-      ctx.out(`removed datastore '${name}'${o.destroyData ? ' and its data' : ''}`);
+      const bar = progressLine(ctx, 'Removing objects');
+      const { objectsRemoved } = await admin(ctx, program)
+        .remove(name, { destroyData: o.destroyData === true, onProgress: (n) => bar.update(n, undefined) })
+        .finally(() => bar.end());
+      const objects = objectsRemoved > 0 ? ` (${objectsRemoved} objects in its bucket)` : '';
+      ctx.out(`removed datastore '${name}'${o.destroyData ? ` and its data${objects}` : ''}`);
     });
 }

@@ -31,7 +31,7 @@ export function ownerMatches(owner: string, authId: string): boolean {
   return o.tokenName !== undefined && o.user === authId;
 }
 
-export async function hasPrivilege(auth: AuthPort, authId: string, path: string, privs: readonly Privilege[]): Promise<boolean> {
+export async function hasPrivilege(auth: Pick<AuthPort, 'checkPrivilege'>, authId: string, path: string, privs: readonly Privilege[]): Promise<boolean> {
   try {
     await auth.checkPrivilege(authId, path, privs);
     return true;

@@ -8,6 +8,8 @@
  *   store or below it;
  * - reading (listings, notes, protected flag) needs Datastore.Audit, or Datastore.Backup for the
  *   groups the caller owns (listings then show only those);
+ * - creating or deleting a namespace needs Datastore.Modify on its parent; only a namespace
+ *   without groups (in it or below) can be deleted, together with those below it;
  * - changing notes or the protected flag needs Datastore.Modify, or Datastore.Backup as owner;
  *   deleting a snapshot needs Datastore.Modify, or Datastore.Prune as owner.
  */
@@ -32,6 +34,9 @@ export interface DatastoreAccess {
 
 /** `full` on the path allows every group; `owned` only the caller's groups; neither is 403. */
 type Scope = 'all' | 'owned';
+
+/** `a/b` → `a`; `a` → the root (PBS checks namespace creation and deletion on the parent). */
+const parentNamespace = (ns: string): string => (ns.includes('/') ? ns.slice(0, ns.lastIndexOf('/')) : '');
 
 const aclPath = (i: RouteInput): string => datastoreAclPath(i.params['store'] ?? '', text(i.args, 'ns') ?? '');
 
@@ -153,6 +158,17 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
         const ns = namespace({ ns: parent === '' ? requiredText(i.args, 'name') : `${parent}/${requiredText(i.args, 'name')}` });
         await (await store(i, 'write')).createNamespace(ns);
         return { ns };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${BASE}/{store}/namespace`,
+      privilege: (i) => ({ path: datastoreAclPath(i.params['store'] ?? '', parentNamespace(text(i.args, 'ns') ?? '')), privs: ['Datastore.Modify'] }),
+      handler: async (i) => {
+        if (bool(i.args, 'delete-groups') === true) throw fail('INVALID_ARGUMENT', 'delete-groups is not supported: forget the groups first', { param: 'delete-groups' });
+        const ns = namespace({ ns: requiredText(i.args, 'ns') });
+        await (await store(i, 'write')).deleteNamespace(ns);
+        return null;
       },
     },
     {

@@ -7,25 +7,19 @@ import { parseMaintenanceMode } from '../../datastore/maintenance.ts';
 import { bool, list, requiredText, text } from '../../core/args.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { Route } from '../router.ts';
-import type { DatastoreAccess } from './datastore-admin.ts';
+import type { AuthPort } from '../auth/authenticator.ts';
+import { sectionListRoute } from './section-list.ts';
 import { describeDatastore } from '../../datastore/datastore-config.ts';
 
 const BASE = '/api2/json/config/datastore';
+/** a removal with destroy-data logs its progress every this many objects (a large S3 store) */
+const LOG_EVERY = 10_000;
 const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
 
 /** As PBS: anybody may list, and sees the datastores on which it holds Datastore.Audit. */
-export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<DatastoreAccess, 'privileges'>): Route[] {
+export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<AuthPort, 'checkPrivilege'>): Route[] {
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      privilege: () => null,
-      handler: async (i) => {
-        const out = [];
-        for (const c of await registry.list()) if ((await auth.privileges(i.authId, `/datastore/${c.name}`)).has('Datastore.Audit')) out.push(describeDatastore(c));
-        return out;
-      },
-    },
+    sectionListRoute({ path: BASE, sections: () => registry.list(), priv: 'Datastore.Audit', acl: { perSection: (c) => `/datastore/${c.name}`, auth }, show: describeDatastore }),
     {
       method: 'GET',
       path: `${BASE}/{name}`,
@@ -76,7 +70,14 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<Da
       handler: async (i) => {
         const name = i.params['name'] ?? '';
         await registry.drop(name);
-        await registry.admin.remove(name, { destroyData: bool(i.args, 'destroy-data') === true });
+        let logged = 0;
+        const progress = (n: number): void => {
+          if (n - logged < LOG_EVERY) return;
+          logged = n;
+          i.log.info(`datastore ${name}: removed ${n} objects of its storage so far`);
+        };
+        const { objectsRemoved } = await registry.admin.remove(name, { destroyData: bool(i.args, 'destroy-data') === true, onProgress: progress });
+        if (objectsRemoved > 0) i.log.info(`datastore ${name}: removed, with ${objectsRemoved} objects of its storage`);
         return null;
       },
     },

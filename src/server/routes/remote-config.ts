@@ -18,7 +18,7 @@ import { RemoteStore, type RemotePatch } from '../../jobs/sync/remote-store.ts';
 import type { Fs } from '../../storage/fs-port.ts';
 import type { AuthPort } from '../auth/authenticator.ts';
 import type { Route, RouteInput } from '../router.ts';
-import { hasPrivilege } from './backup-protocols.ts';
+import { sectionListRoute } from './section-list.ts';
 
 const BASE = '/api2/json/config/remote';
 const DELETABLE = ['port', 'fingerprint', 'comment'] as const;
@@ -43,16 +43,7 @@ function patchOf(i: RouteInput): RemotePatch {
 export function remoteConfigRoutes(fs: Fs, configDir: string, auth: AuthPort): Route[] {
   const remotes = new RemoteStore(fs, configDir);
   return [
-    {
-      method: 'GET',
-      path: BASE,
-      privilege: () => null,
-      handler: async (i) => {
-        const out = [];
-        for (const r of await remotes.list()) if (await hasPrivilege(auth, i.authId, `/remote/${r.name}`, ['Remote.Audit'])) out.push(describeRemote(r));
-        return out;
-      },
-    },
+    sectionListRoute({ path: BASE, sections: () => remotes.list(), priv: 'Remote.Audit', acl: { perSection: (r) => `/remote/${r.name}`, auth }, show: describeRemote }),
     {
       method: 'POST',
       path: BASE,

@@ -9,6 +9,7 @@ import { S3EndpointStore } from '../../datastore/s3-endpoint-store.ts';
 import type { S3Endpoint } from '../../format/s3-endpoint-config.ts';
 import type { Fs } from '../../storage/fs-port.ts';
 import type { Route } from '../router.ts';
+import { sectionListRoute } from './section-list.ts';
 
 const BASE = '/api2/json/config/s3';
 const ACL = '/system/s3-endpoint';
@@ -21,7 +22,7 @@ function shown(e: S3Endpoint): Record<string, unknown> {
 export function s3ConfigRoutes(fs: Fs, configDir: string): Route[] {
   const store = new S3EndpointStore(fs, configDir);
   return [
-    { method: 'GET', path: BASE, privilege: () => ({ path: ACL, privs: ['Sys.Audit'] }), handler: async () => (await store.list()).map(shown) },
+    sectionListRoute({ path: BASE, sections: () => store.list(), priv: 'Sys.Audit', acl: { shared: ACL }, show: shown }),
     {
       method: 'POST',
       path: BASE,
