@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   TOO_MANY_SESSIONS: { meaning: 'the caller has as many backup or reader sessions open as the server allows', http: 429, exit: 4 },
   TIMEOUT: { meaning: 'a session or request body stalled longer than the server allows', http: 408, exit: 1 },
   PROTECTED: { meaning: 'the snapshot is protected', http: 409, exit: 4 },
+  NAMESPACE_NOT_EMPTY: { meaning: 'the namespace still holds groups or namespaces, so it was not removed', http: 409, exit: 4 },
   OWNER_MISMATCH: { meaning: 'the backup group belongs to another owner', http: 403, exit: 5 },
   // auth
   UNAUTHENTICATED: { meaning: 'no valid credentials were given', http: 401, exit: 5 },
