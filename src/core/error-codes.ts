@@ -37,12 +37,12 @@ export const ERROR_CODES = {
   DATASTORE_NOT_FOUND: { meaning: 'no datastore has this name', http: 404, exit: 3 },
   ALREADY_EXISTS: { meaning: 'the object to create exists already', http: 409, exit: 4 },
   DIRECTORY_NOT_EMPTY: { meaning: 'a datastore cannot be created in a non-empty directory', http: 400, exit: 4 },
+  NAMESPACE_NOT_EMPTY: { meaning: 'a namespace to delete (or one below it) still holds backup groups', http: 409, exit: 4 },
   LOCKED: { meaning: 'the object is locked by another operation', http: 409, exit: 4 },
   DATASTORE_MAINTENANCE: { meaning: 'the datastore is in maintenance mode (read-only or offline) and refuses this operation', http: 503, exit: 4 },
   TOO_MANY_SESSIONS: { meaning: 'the caller has as many backup or reader sessions open as the server allows', http: 429, exit: 4 },
   TIMEOUT: { meaning: 'a session or request body stalled longer than the server allows', http: 408, exit: 1 },
   PROTECTED: { meaning: 'the snapshot is protected', http: 409, exit: 4 },
-  NAMESPACE_NOT_EMPTY: { meaning: 'the namespace still holds groups or namespaces, so it was not removed', http: 409, exit: 4 },
   OWNER_MISMATCH: { meaning: 'the backup group belongs to another owner', http: 403, exit: 5 },
   // auth
   UNAUTHENTICATED: { meaning: 'no valid credentials were given', http: 401, exit: 5 },

@@ -153,7 +153,7 @@ export class Durability {
    * rmdir of an empty directory (a namespace's): false when it is absent; DIRECTORY_NOT_EMPTY
    * when something is still inside, so nothing is ever removed along with it. Durable at `file`.
    */
-  async removeEmptyDirectory(dir: string): Promise<boolean> {
+  async rmdirDurably(dir: string): Promise<boolean> {
     try {
       await this.#fs.rmdir(dir);
     } catch (e) {

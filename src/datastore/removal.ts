@@ -74,10 +74,10 @@ export async function removeEmptyNamespace(store: Datastore, ns: string): Promis
   if (!(await store.namespaceExists(ns))) throw fail('NOT_FOUND', `namespace '${ns}' does not exist`, { ns });
   if ((await store.listGroups(ns)).length > 0 || (await store.listNamespaces(ns)).length > 1) return false;
   const dir = nsDir(store.base, ns);
-  for (const sub of [...BACKUP_TYPES, 'ns']) await store.durability.removeEmptyDirectory(join(dir, sub));
-  await store.durability.removeEmptyDirectory(dir);
+  for (const sub of [...BACKUP_TYPES, 'ns']) await store.durability.rmdirDurably(join(dir, sub));
+  await store.durability.rmdirDurably(dir);
   // the parent's `ns` directory, when this was its last child namespace
-  await store.durability.removeEmptyDirectory(dirname(dir)).catch((e: unknown) => {
+  await store.durability.rmdirDurably(dirname(dir)).catch((e: unknown) => {
     if (!isHoldfastError(e, 'DIRECTORY_NOT_EMPTY')) throw e;
   });
   return true;
