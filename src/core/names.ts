@@ -194,6 +194,16 @@ export function authIdParts(id: AuthId): AuthIdParts {
   return { user, realm: user.slice(user.lastIndexOf('@') + 1), tokenName: isToken ? id.slice(bang + 1) : undefined };
 }
 
+/**
+ * PBS's owner rule: `authId` may act on a group owned by `owner` when it is the owner, or the
+ * user whose API token owns it.
+ */
+export function ownerMatches(owner: string, authId: string): boolean {
+  if (owner === authId) return true;
+  const o = authIdParts(owner as AuthId);
+  return o.tokenName !== undefined && o.user === authId;
+}
+
 export function isTokenId(id: AuthId): boolean {
   return authIdParts(id).tokenName !== undefined;
 }

@@ -74,3 +74,22 @@ test('Durability.removeSnapshot unlinks the manifest first and fsyncs snapshot a
     assert.equal(fs.snapshot().fsyncDir - before, dirs, level);
   }
 });
+
+test('Durability.removeTree and rmdirDurably fsync the parent dir at file only; rmdirDurably never removes content', async () => {
+  for (const [level, dirs] of [['file', 1], ['filesystem', 0], ['none', 0]] as const) {
+    const { d, fs } = await rig(level);
+    await fs.mkdir(`${BASE}/g/grp/sub`, { recursive: true });
+    await d.writeMetadata(`${BASE}/g/grp/owner`, 'o');
+    await fs.mkdir(`${BASE}/g/empty`);
+    await assert.rejects(d.rmdirDurably(`${BASE}/g/grp`), (e: unknown) => (e as { code?: string }).code === 'DIRECTORY_NOT_EMPTY');
+    assert.ok(await fs.stat(`${BASE}/g/grp/owner`), 'nothing inside was removed');
+    let before = fs.snapshot().fsyncDir;
+    await d.removeTree(`${BASE}/g/grp`);
+    assert.equal(await fs.stat(`${BASE}/g/grp`), undefined);
+    assert.equal(fs.snapshot().fsyncDir - before, dirs, `removeTree at ${level}`);
+    before = fs.snapshot().fsyncDir;
+    assert.equal(await d.rmdirDurably(`${BASE}/g/empty`), true);
+    assert.equal(await d.rmdirDurably(`${BASE}/g/empty`), false, 'absent: false');
+    assert.equal(fs.snapshot().fsyncDir - before, dirs, `rmdirDurably at ${level}`);
+  }
+});

@@ -165,6 +165,32 @@ export class Durability {
   }
 
   /**
+   * Removes an acknowledged directory that no longer holds a snapshot (an emptied group: its
+   * owner and notes): `rm -r`, then the parent's entry durable at `file`; the mirror follows, and
+   * a failure there propagates (unlike `discard`, this was acknowledged).
+   */
+  async removeTree(dir: string): Promise<void> {
+    await removeTree(this.#fs, dir);
+    await this.directoryChanged(dirname(dir));
+    if (this.#mirror.active) await this.#mirror.treeRemoved(this.#rel(dir));
+  }
+
+  /**
+   * rmdir of an empty directory (a namespace's): false when it is absent; DIRECTORY_NOT_EMPTY
+   * when something is still inside, so nothing is ever removed along with it. Durable at `file`.
+   */
+  async rmdirDurably(dir: string): Promise<boolean> {
+    try {
+      await this.#fs.rmdir(dir);
+    } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) return false;
+      throw e;
+    }
+    await this.directoryChanged(dirname(dir));
+    return true;
+  }
+
+  /**
    * The backup barrier, before its manifest: at `filesystem` the backend's flush (one syncfs
    * locally), which makes every chunk and metadata write before it durable.
    */

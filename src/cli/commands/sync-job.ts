@@ -32,7 +32,7 @@ const HELP: Readonly<Record<SyncJobKey, string>> = {
   'max-depth': '<n>: namespace levels below the start to sync (0..7, default all)',
   'sync-direction': '<dir>: pull (from the remote, default) or push (to it)',
   'group-filter': '<filter>: type:TYPE, group:TYPE/ID or regex:RE, optionally after exclude:; repeatable',
-  'remove-vanished': '[bool]: remove what vanished from the source (snapshots and groups)',
+  'remove-vanished': '[bool]: remove what vanished from the source (snapshots, groups and namespaces the job covers)',
   'transfer-last': '<n>: only the newest n snapshots of each group',
   'verified-only': '[bool]: only snapshots whose last verify passed',
   'encrypted-only': '[bool]: only encrypted snapshots',

@@ -13,8 +13,12 @@
  * - leftovers of an interrupted earlier run (unfinished snapshot directories nobody holds) are
  *   removed first, so the next run resumes: chunks it stored are found locally and not fetched
  *   again;
- * - `remove-vanished`: local snapshots of a synced group that the source no longer has, and local
- *   groups (passing the filter) that the source no longer has, are removed; protected ones stay.
+ * - `remove-vanished`, as PBS, touches only what the job covers: local snapshots of a synced group
+ *   that the source no longer has; local groups (passing the filter, owned by the job's owner)
+ *   that the source no longer has; then local namespaces under `ns` (within max-depth, never `ns`
+ *   itself) that no source namespace maps to, deepest first, each after its vanished groups.
+ *   Protected snapshots stay, and so do their group and namespace (with a log line); so does a
+ *   namespace that holds a group the job does not cover, or a namespace below max-depth.
  *
  * A failure of one snapshot or group is logged and reported, and the run carries on with the
  * others; the task then ends with SYNC_INCOMPLETE.
@@ -22,12 +26,14 @@
 import { type GroupRef, type SnapshotRef } from '../../core/backup-ref.ts';
 import { fail, toHoldfastError } from '../../core/errors.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
-import { groupDir } from '../../datastore/layout.ts';
+import { removeEmptyNamespace, removeGroup } from '../../datastore/removal.ts';
+import { ownerMatches } from '../../core/names.ts';
 import { applyGroupFilters } from '../../format/group-filter.ts';
 import type { SyncJob } from '../../format/sync-job-config.ts';
 import type { TaskContext } from '../task-registry.ts';
 import { pullSnapshot, type PullCounters } from './pull-snapshot.ts';
 import type { RemoteApi, RemoteSnapshot } from './remote-api.ts';
+import { vanishedNamespaces } from './vanished.ts';
 
 export interface SyncFailure {
   /** the group or snapshot, as `ns/…/type/id[/time]` */
@@ -43,6 +49,7 @@ export interface SyncReport extends PullCounters {
   snapshotsSkipped: number;
   snapshotsRemoved: number;
   groupsRemoved: number;
+  namespacesRemoved: number;
   /** bytes that crossed the wire (chunks, indexes, blobs, manifests) */
   bytes: number;
   /** of those, the bytes drawn from the job's rate-limit bucket (all of them when a limit is set) */
@@ -51,7 +58,7 @@ export interface SyncReport extends PullCounters {
 }
 
 export function emptyReport(direction: 'pull' | 'push'): SyncReport {
-  return { direction, groups: 0, snapshotsSynced: 0, snapshotsSkipped: 0, snapshotsRemoved: 0, groupsRemoved: 0, chunksTransferred: 0, chunkBytes: 0, chunksReused: 0, bytes: 0, rateLimitedBytes: 0, failures: [] };
+  return { direction, groups: 0, snapshotsSynced: 0, snapshotsSkipped: 0, snapshotsRemoved: 0, groupsRemoved: 0, namespacesRemoved: 0, chunksTransferred: 0, chunkBytes: 0, chunksReused: 0, bytes: 0, rateLimitedBytes: 0, failures: [] };
 }
 
 /** Maps a namespace from below `from` to the same place below `to`. */
@@ -75,10 +82,11 @@ export async function inParallel<T>(items: readonly T[], n: number, fn: (item: T
   await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
 }
 
-function failed(report: SyncReport, task: TaskContext, item: string, e: unknown): void {
+/** Logs and reports a failed item; the run goes on. */
+export function failed(report: SyncReport, task: TaskContext, item: string, e: unknown, what = 'sync'): void {
   const err = toHoldfastError(e);
   report.failures.push({ item, code: err.code, message: err.message });
-  task.warn(`${item}: sync failed: [${err.code}] ${err.message}`);
+  task.warn(`${item}: ${what} failed: [${err.code}] ${err.message}`);
 }
 
 async function ensureNamespace(store: Datastore, ns: string): Promise<void> {
@@ -162,18 +170,48 @@ async function removeVanishedSnapshots(c: PullContext, local: GroupRef, source: 
   }
 }
 
-/** Removes a local group the source no longer has: its snapshots, then (if empty) the group. */
+/** Whether remove-vanished may touch a local group: it passes the filter and the job's owner owns it. */
+async function covers(c: PullContext, g: GroupRef): Promise<boolean> {
+  if (!applyGroupFilters(c.job.groupFilter, g)) return false;
+  const owner = await c.store.getOwner(g);
+  return owner !== undefined && ownerMatches(owner, c.owner);
+}
+
+/** Removes a local group the source no longer has: its snapshots, then (if none is protected) the group. */
 async function removeVanishedGroup(c: PullContext, g: GroupRef): Promise<void> {
-  await removeVanishedSnapshots(c, g, new Set());
-  await c.store.cleanupUnfinished(g);
-  if ((await c.store.listSnapshots(g)).length > 0) return;
-  const lock = await c.store.locker.lockDir(groupDir(c.store.base, g), 'exclusive', `backup group ${c.store.show(g)}`);
-  try {
-    await c.store.durability.discard(groupDir(c.store.base, g));
-    c.report.groupsRemoved++;
-    c.task.info(`${c.store.show(g)}: group vanished from the source: removed`);
-  } finally {
-    await lock.release();
+  const r = await removeGroup(c.store, g, (s, outcome) => {
+    if (outcome === 'protected') c.task.warn(`${c.store.show(s)}: vanished from the source, but protected: kept`);
+    else {
+      c.report.snapshotsRemoved++;
+      c.task.info(`${c.store.show(s)}: vanished from the source: removed`);
+    }
+  });
+  c.report.groupsRemoved += r.removedGroups;
+  if (r.removedGroups > 0) c.task.info(`${c.store.show(g)}: group vanished from the source: removed`);
+}
+
+/** Removes the covered local groups of `ns` whose `type/id` is not in `there`. */
+async function removeVanishedGroups(c: PullContext, ns: string, there: ReadonlySet<string>): Promise<void> {
+  for (const g of await c.store.listGroups(ns)) {
+    if (there.has(`${g.type}/${g.id}`) || !(await covers(c, g))) continue;
+    await removeVanishedGroup(c, g).catch((e: unknown) => failed(c.report, c.task, c.store.show(g), e));
+  }
+}
+
+/** Removes the covered local namespaces no source namespace maps to (`synced`), deepest first. */
+async function removeVanishedNamespaces(c: PullContext, synced: ReadonlySet<string>): Promise<void> {
+  for (const ns of vanishedNamespaces(await c.store.listNamespaces(c.job.ns), synced, c.job.ns, c.job.maxDepth)) {
+    try {
+      await removeVanishedGroups(c, ns, new Set());
+      if (await removeEmptyNamespace(c.store, ns)) {
+        c.report.namespacesRemoved++;
+        c.task.info(`namespace '${ns}': vanished from the source: removed`);
+      } else {
+        c.task.warn(`namespace '${ns}': vanished from the source, but kept: it still holds protected snapshots, groups the job does not cover, or namespaces below max-depth`);
+      }
+    } catch (e) {
+      failed(c.report, c.task, `namespace '${ns}'`, e);
+    }
   }
 }
 
@@ -182,19 +220,14 @@ export async function runPull(c: PullContext): Promise<void> {
   const { job, task } = c;
   task.info(`pull from ${c.remote.store}${job.remoteNs === '' ? '' : ` namespace '${job.remoteNs}'`} into datastore ${c.store.name}${job.ns === '' ? '' : ` namespace '${job.ns}'`} (sync-level ${c.store.syncLevel}, ${job.workerThreads} worker thread(s))`);
   const work: { src: GroupRef; local: GroupRef }[] = [];
-  const namespaces = await c.remote.namespaces(job.remoteNs, job.maxDepth);
-  for (const ns of namespaces) {
+  const synced = new Set<string>();
+  for (const ns of await c.remote.namespaces(job.remoteNs, job.maxDepth)) {
     const localNs = mapNamespace(ns, job.remoteNs, job.ns);
+    synced.add(localNs);
     await ensureNamespace(c.store, localNs);
     const groups = (await c.remote.groups(ns)).filter((g) => applyGroupFilters(job.groupFilter, g));
     for (const g of groups) work.push({ src: g, local: { ns: localNs, type: g.type, id: g.id } });
-    if (job.removeVanished) {
-      const there = new Set(groups.map((g) => `${g.type}/${g.id}`));
-      for (const g of await c.store.listGroups(localNs)) {
-        if (there.has(`${g.type}/${g.id}`) || !applyGroupFilters(job.groupFilter, g)) continue;
-        await removeVanishedGroup(c, g).catch((e: unknown) => failed(c.report, task, c.store.show(g), e));
-      }
-    }
+    if (job.removeVanished) await removeVanishedGroups(c, localNs, new Set(groups.map((g) => `${g.type}/${g.id}`)));
   }
   c.report.groups = work.length;
   let done = 0;
@@ -206,9 +239,10 @@ export async function runPull(c: PullContext): Promise<void> {
     }
     task.progress(++done, work.length, 'groups');
   });
+  if (job.removeVanished) await removeVanishedNamespaces(c, synced);
   c.report.bytes = c.remote.counters.bytes;
   task.info(
-    `pulled ${c.report.snapshotsSynced} snapshot(s), skipped ${c.report.snapshotsSkipped}, removed ${c.report.snapshotsRemoved} snapshot(s) and ${c.report.groupsRemoved} group(s); ` +
+    `pulled ${c.report.snapshotsSynced} snapshot(s), skipped ${c.report.snapshotsSkipped}, removed ${c.report.snapshotsRemoved} snapshot(s), ${c.report.groupsRemoved} group(s) and ${c.report.namespacesRemoved} namespace(s); ` +
       `${c.report.chunksTransferred} chunk(s) downloaded (${c.report.chunkBytes} bytes), ${c.report.chunksReused} found locally; ${c.report.bytes} bytes read`,
   );
 }

@@ -11,7 +11,8 @@
  * Selection mirrors the pull: local namespaces under `ns` (max-depth) map to `remote-ns`; groups
  * pass the filter; a local snapshot is pushed when it is newer than the remote group's newest
  * (verified-only, encrypted-only and transfer-last apply to the local list). `remove-vanished`
- * deletes remote snapshots of pushed groups that are gone locally.
+ * deletes remote snapshots of pushed groups that are gone locally, then the groups and namespaces
+ * gone locally (push-vanished.ts).
  */
 import type { GroupRef, SnapshotRef } from '../../core/backup-ref.ts';
 import { toHex } from '../../core/digest.ts';
@@ -23,6 +24,7 @@ import { fixedIndexCsum, parseFixedIndex } from '../../format/fixed-index.ts';
 import { applyGroupFilters } from '../../format/group-filter.ts';
 import { decodeManifestBlob, encodeManifestBlob, type Manifest } from '../../format/manifest.ts';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
+import { removeVanishedOnRemote } from './push-vanished.ts';
 import { inParallel, mapNamespace, selectSnapshots, type PullContext, type SyncReport } from './pull.ts';
 import type { RemoteSnapshot } from './remote-api.ts';
 
@@ -178,6 +180,7 @@ export async function runPush(c: PullContext): Promise<void> {
   task.info(`push from datastore ${c.store.name}${job.ns === '' ? '' : ` namespace '${job.ns}'`} to ${c.remote.store}${job.remoteNs === '' ? '' : ` namespace '${job.remoteNs}'`}`);
   const remoteNamespaces = new Set(await c.remote.namespaces('', undefined));
   const work: { g: GroupRef; remoteNs: string }[] = [];
+  const pushed = new Map<string, Set<string>>();
   const base = job.ns === '' ? 0 : job.ns.split('/').length;
   for (const ns of await c.store.listNamespaces(job.ns)) {
     if (job.maxDepth !== undefined && (ns === '' ? 0 : ns.split('/').length) - base > job.maxDepth) continue;
@@ -188,7 +191,9 @@ export async function runPush(c: PullContext): Promise<void> {
       if (!remoteNamespaces.has(sub)) await c.remote.createNamespace(sub);
       remoteNamespaces.add(sub);
     }
-    for (const g of await c.store.listGroups(ns)) if (applyGroupFilters(job.groupFilter, g)) work.push({ g, remoteNs });
+    const groups = await c.store.listGroups(ns);
+    pushed.set(remoteNs, new Set(groups.map((g) => `${g.type}/${g.id}`)));
+    for (const g of groups) if (applyGroupFilters(job.groupFilter, g)) work.push({ g, remoteNs });
   }
   c.report.groups = work.length;
   let done = 0;
@@ -200,6 +205,7 @@ export async function runPush(c: PullContext): Promise<void> {
     }
     task.progress(++done, work.length, 'groups');
   });
+  if (job.removeVanished) await removeVanishedOnRemote(c, pushed);
   c.report.bytes = c.remote.counters.bytes;
-  task.info(`pushed ${c.report.snapshotsSynced} snapshot(s), skipped ${c.report.snapshotsSkipped}, removed ${c.report.snapshotsRemoved} on the remote; ${c.report.chunksTransferred} chunk(s) uploaded (${c.report.chunkBytes} bytes), ${c.report.chunksReused} known there`);
+  task.info(`pushed ${c.report.snapshotsSynced} snapshot(s), skipped ${c.report.snapshotsSkipped}, removed ${c.report.snapshotsRemoved} snapshot(s), ${c.report.groupsRemoved} group(s) and ${c.report.namespacesRemoved} namespace(s) on the remote; ${c.report.chunksTransferred} chunk(s) uploaded (${c.report.chunkBytes} bytes), ${c.report.chunksReused} known there`);
 }

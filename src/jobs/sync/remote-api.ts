@@ -31,6 +31,18 @@ export interface RemoteSnapshot {
   readonly protected: boolean;
 }
 
+/** One group as the other server lists it; `owner` is absent when it does not say. */
+export interface RemoteGroup extends GroupRef {
+  readonly owner: string | undefined;
+}
+
+/** What a group or namespace deletion on the other server removed (PBS's BackupGroupDeleteStats). */
+export interface RemoteRemoval {
+  readonly removedGroups: number;
+  readonly removedSnapshots: number;
+  readonly protectedSnapshots: number;
+}
+
 export interface TransferCounters {
   bytes: number;
 }
@@ -42,12 +54,15 @@ function upstream(what: string, value: unknown): never {
 export class RemoteApi {
   readonly client: HttpClient;
   readonly store: string;
+  /** who the other server sees: owns what a push creates there */
+  readonly authId: string;
   readonly #rate: TokenBucket | undefined;
   readonly counters: TransferCounters = { bytes: 0 };
 
-  private constructor(client: HttpClient, store: string, rate: TokenBucket | undefined) {
+  private constructor(client: HttpClient, store: string, authId: string, rate: TokenBucket | undefined) {
     this.client = client;
     this.store = store;
+    this.authId = authId;
     this.#rate = rate;
   }
 
@@ -61,7 +76,7 @@ export class RemoteApi {
       ...(isToken ? { token: { tokenid: r.authId, secret: r.secret } } : {}),
     });
     if (!isToken) await client.login(r.authId, r.secret);
-    return new RemoteApi(client, store, rate);
+    return new RemoteApi(client, store, r.authId, rate);
   }
 
   #path(rest: string): string {
@@ -84,14 +99,16 @@ export class RemoteApi {
     return out;
   }
 
-  async groups(ns: string): Promise<GroupRef[]> {
+  async groups(ns: string): Promise<RemoteGroup[]> {
     const list = (await this.client.get(this.#path('groups'), ns === '' ? {} : { ns }));
     if (!Array.isArray(list)) upstream('group list', list);
     return (list as Record<string, unknown>[]).map((g) => {
       const type = g['backup-type'];
       const id = g['backup-id'];
+      const owner = g['owner'];
       if (typeof type !== 'string' || !isBackupType(type) || typeof id !== 'string' || !SAFE_ID.test(id)) upstream('group', g);
-      return { ns, type, id };
+      if (owner !== undefined && owner !== null && typeof owner !== 'string') upstream('group owner', g);
+      return { ns, type, id, owner: owner ?? undefined };
     });
   }
 
@@ -117,6 +134,21 @@ export class RemoteApi {
 
   async deleteSnapshot(s: SnapshotRef): Promise<void> {
     await this.client.delete(this.#path('snapshots'), { 'backup-type': s.type, 'backup-id': s.id, 'backup-time': s.time, ...(s.ns === '' ? {} : { ns: s.ns }) });
+  }
+
+  /** Deletes a group there; protected snapshots stay (and keep the group), as the answer says. */
+  async deleteGroup(g: GroupRef): Promise<RemoteRemoval> {
+    const answer = await this.client.delete(this.#path('groups'), { 'backup-type': g.type, 'backup-id': g.id, 'error-on-protected': false, ...(g.ns === '' ? {} : { ns: g.ns }) });
+    const count = (key: string): number => {
+      const n = (answer as Record<string, unknown> | null)?.[key];
+      return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : upstream('group deletion answer', answer);
+    };
+    return { removedGroups: count('removed-groups'), removedSnapshots: count('removed-snapshots'), protectedSnapshots: count('protected-snapshots') };
+  }
+
+  /** Deletes an empty namespace there (never its groups: the caller removes those it may). */
+  async deleteNamespace(ns: string): Promise<void> {
+    await this.client.delete(this.#path('namespace'), { ns });
   }
 
   async createNamespace(ns: string): Promise<void> {

@@ -7,7 +7,7 @@
 import { requiredText, snapshotRef, type Args } from '../../core/args.ts';
 import type { SnapshotRef } from '../../core/backup-ref.ts';
 import { fail, isHoldfastError } from '../../core/errors.ts';
-import { authIdParts, type AuthId } from '../../core/names.ts';
+import { ownerMatches } from '../../core/names.ts';
 import type { Privilege } from '../../format/acl-config.ts';
 import type { ChunkChecker } from '../../chunks/chunk-check.ts';
 import { BackupSession } from '../../datastore/backup-session.ts';
@@ -24,12 +24,7 @@ export function datastoreAclPath(store: string, ns = ''): string {
   return ns === '' ? `/datastore/${store}` : `/datastore/${store}/${ns}`;
 }
 
-/** PBS rule: the owner itself, or the user whose token owns the group. */
-export function ownerMatches(owner: string, authId: string): boolean {
-  if (owner === authId) return true;
-  const o = authIdParts(owner as AuthId);
-  return o.tokenName !== undefined && o.user === authId;
-}
+export { ownerMatches } from '../../core/names.ts';
 
 export async function hasPrivilege(auth: Pick<AuthPort, 'checkPrivilege'>, authId: string, path: string, privs: readonly Privilege[]): Promise<boolean> {
   try {

@@ -20,6 +20,7 @@ import type { Privilege } from '../../format/acl-config.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import type { StoreAccess } from '../../datastore/maintenance.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
+import { removeGroup, removeNamespaceTree, type RemovalStats } from '../../datastore/removal.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { Route, RouteInput } from '../router.ts';
 import { datastoreAclPath, ownerMatches } from './backup-protocols.ts';
@@ -84,6 +85,47 @@ export async function storeStatus(s: Datastore): Promise<Record<string, unknown>
   };
 }
 
+/** The PBS answer of a group or namespace deletion (BackupGroupDeleteStats). */
+function removalAnswer(r: RemovalStats, errorOnProtected: boolean, what: string): Record<string, number> {
+  if (r.protectedSnapshots > 0 && errorOnProtected) {
+    throw fail('PROTECTED', `${what} only partially deleted: ${r.protectedSnapshots} protected snapshot(s) remain`, { 'protected-snapshots': r.protectedSnapshots });
+  }
+  return { 'removed-groups': r.removedGroups, 'removed-snapshots': r.removedSnapshots, 'protected-snapshots': r.protectedSnapshots };
+}
+
+/** DELETE …/groups and …/namespace (see the module note). */
+function removalRoutes(store: (i: RouteInput, access: StoreAccess) => Promise<Datastore>, auth: DatastoreAccess): Route[] {
+  return [
+    {
+      method: 'DELETE',
+      path: `${BASE}/{store}/groups`,
+      privilege: () => null,
+      handler: async (i) => {
+        const scope = await scopeOf(auth, i, 'Datastore.Modify', 'Datastore.Prune');
+        const g = groupRef(i.args);
+        const s = await store(i, 'write');
+        await needGroup(s, scope, g, i.authId);
+        return removalAnswer(await removeGroup(s, g), bool(i.args, 'error-on-protected') !== false, `group ${s.show(g)}`);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${BASE}/{store}/namespace`,
+      privilege: (i) => {
+        const ns = text(i.args, 'ns') ?? '';
+        return { path: datastoreAclPath(i.params['store'] ?? '', ns.includes('/') ? ns.slice(0, ns.lastIndexOf('/')) : ''), privs: ['Datastore.Modify'] };
+      },
+      handler: async (i) => {
+        const ns = namespace({ ns: requiredText(i.args, 'ns') });
+        const r = await removeNamespaceTree(await store(i, 'write'), ns, bool(i.args, 'delete-groups') === true);
+        const answer = removalAnswer(r, bool(i.args, 'error-on-protected') !== false, `namespace '${ns}'`);
+        if (!r.removedAll && r.protectedSnapshots === 0) throw fail('NAMESPACE_NOT_EMPTY', `namespace '${ns}' still holds groups (delete-groups removes them)`, { ns });
+        return answer;
+      },
+    },
+  ];
+}
+
 export async function snapshotListing(store: Datastore, g: GroupRef): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   const owner = await store.getOwner(g);
@@ -119,6 +161,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
     return { s, ref };
   };
   return [
+    ...removalRoutes(store, auth),
     {
       method: 'GET',
       path: BASE,
