@@ -10,10 +10,11 @@
  *
  * A namespace is removed only when it is empty, and only with rmdir, never `rm -r`: its type
  * directories and its `ns` directory must be empty too, so a group a backup is creating right now
- * makes the removal fail instead of being swept with it. The root namespace is never removed.
+ * makes the removal fail instead of being swept with it (Datastore.deleteNamespace, which also
+ * removes an S3 store's `.namespace` record). The root namespace is never removed.
  */
-import { dirname, join } from 'node:path';
-import { BACKUP_TYPES, checkNamespace, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
+import { dirname } from 'node:path';
+import { checkNamespace, type GroupRef, type SnapshotRef } from '../core/backup-ref.ts';
 import { fail, isHoldfastError } from '../core/errors.ts';
 import type { Datastore } from './datastore.ts';
 import { groupDir, nsDir } from './layout.ts';
@@ -73,11 +74,16 @@ export async function removeEmptyNamespace(store: Datastore, ns: string): Promis
   if (ns === '') throw fail('INVALID_ARGUMENT', 'the root namespace cannot be removed', { ns });
   if (!(await store.namespaceExists(ns))) throw fail('NOT_FOUND', `namespace '${ns}' does not exist`, { ns });
   if ((await store.listGroups(ns)).length > 0 || (await store.listNamespaces(ns)).length > 1) return false;
-  const dir = nsDir(store.base, ns);
-  for (const sub of [...BACKUP_TYPES, 'ns']) await store.durability.rmdirDurably(join(dir, sub));
-  await store.durability.rmdirDurably(dir);
+  try {
+    // Datastore.deleteNamespace removes the directory and (S3) its mirror record; a group made
+    // meanwhile by a backup makes it refuse, and then the namespace simply stays
+    await store.deleteNamespace(ns);
+  } catch (e) {
+    if (isHoldfastError(e, 'NAMESPACE_NOT_EMPTY')) return false;
+    throw e;
+  }
   // the parent's `ns` directory, when this was its last child namespace
-  await store.durability.rmdirDurably(dirname(dir)).catch((e: unknown) => {
+  await store.durability.rmdirDurably(dirname(nsDir(store.base, ns))).catch((e: unknown) => {
     if (!isHoldfastError(e, 'DIRECTORY_NOT_EMPTY')) throw e;
   });
   return true;

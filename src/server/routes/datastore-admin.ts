@@ -8,8 +8,9 @@
  *   store or below it;
  * - reading (listings, notes, protected flag) needs Datastore.Audit, or Datastore.Backup for the
  *   groups the caller owns (listings then show only those);
- * - creating or deleting a namespace needs Datastore.Modify on its parent; only a namespace
- *   without groups (in it or below) can be deleted, together with those below it;
+ * - creating or deleting a namespace needs Datastore.Modify on its parent; a namespace without
+ *   groups (in it or below) is deleted together with those below it, one with groups only with
+ *   delete-groups (NAMESPACE_NOT_EMPTY otherwise, and nothing is removed);
  * - changing notes or the protected flag needs Datastore.Modify, or Datastore.Backup as owner;
  *   deleting a snapshot needs Datastore.Modify, or Datastore.Prune as owner.
  */
@@ -20,7 +21,7 @@ import type { Privilege } from '../../format/acl-config.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import type { StoreAccess } from '../../datastore/maintenance.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
-import { removeGroup, removeNamespaceTree, type RemovalStats } from '../../datastore/removal.ts';
+import { noRemovals, removeGroup, removeNamespaceTree, type RemovalStats } from '../../datastore/removal.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { Route, RouteInput } from '../router.ts';
 import { datastoreAclPath, ownerMatches } from './backup-protocols.ts';
@@ -113,11 +114,17 @@ function removalRoutes(store: (i: RouteInput, access: StoreAccess) => Promise<Da
       path: `${BASE}/{store}/namespace`,
       privilege: (i) => {
         const ns = text(i.args, 'ns') ?? '';
-        return { path: datastoreAclPath(i.params['store'] ?? '', ns.includes('/') ? ns.slice(0, ns.lastIndexOf('/')) : ''), privs: ['Datastore.Modify'] };
+        return { path: datastoreAclPath(i.params['store'] ?? '', parentNamespace(ns)), privs: ['Datastore.Modify'] };
       },
       handler: async (i) => {
         const ns = namespace({ ns: requiredText(i.args, 'ns') });
-        const r = await removeNamespaceTree(await store(i, 'write'), ns, bool(i.args, 'delete-groups') === true);
+        const s = await store(i, 'write');
+        if (bool(i.args, 'delete-groups') !== true) {
+          // refuses (naming a group) and removes nothing when any namespace below holds a group
+          await s.deleteNamespace(ns);
+          return removalAnswer(noRemovals(), false, `namespace '${ns}'`);
+        }
+        const r = await removeNamespaceTree(s, ns, true);
         const answer = removalAnswer(r, bool(i.args, 'error-on-protected') !== false, `namespace '${ns}'`);
         if (!r.removedAll && r.protectedSnapshots === 0) throw fail('NAMESPACE_NOT_EMPTY', `namespace '${ns}' still holds groups (delete-groups removes them)`, { ns });
         return answer;
@@ -201,17 +208,6 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
         const ns = namespace({ ns: parent === '' ? requiredText(i.args, 'name') : `${parent}/${requiredText(i.args, 'name')}` });
         await (await store(i, 'write')).createNamespace(ns);
         return { ns };
-      },
-    },
-    {
-      method: 'DELETE',
-      path: `${BASE}/{store}/namespace`,
-      privilege: (i) => ({ path: datastoreAclPath(i.params['store'] ?? '', parentNamespace(text(i.args, 'ns') ?? '')), privs: ['Datastore.Modify'] }),
-      handler: async (i) => {
-        if (bool(i.args, 'delete-groups') === true) throw fail('INVALID_ARGUMENT', 'delete-groups is not supported: forget the groups first', { param: 'delete-groups' });
-        const ns = namespace({ ns: requiredText(i.args, 'ns') });
-        await (await store(i, 'write')).deleteNamespace(ns);
-        return null;
       },
     },
     {
