@@ -77,3 +77,19 @@ test('BodyCollector keeps every byte when the length is missing, wrong, or too l
   assert.equal(run('-1', ['x']), 'x');
   assert.equal(run(String(2 ** 40), ['y']), 'y', 'a huge declared length is not allocated');
 });
+
+test('BodyCollector receives into the caller\'s buffer when the declared body fits there, else into its own', () => {
+  const into = new Uint8Array(new SharedArrayBuffer(8));
+  const fits = new BodyCollector(into);
+  fits.expect('4');
+  fits.add(Buffer.from('wxyz'));
+  const a = fits.body();
+  assert.equal(a.toString(), 'wxyz');
+  assert.equal(a.buffer, into.buffer, 'no allocation: a view of the caller\'s buffer');
+  const big = new BodyCollector(into);
+  big.expect('9');
+  big.add(Buffer.from('123456789'));
+  const b = big.body();
+  assert.equal(b.toString(), '123456789');
+  assert.notEqual(b.buffer, into.buffer);
+});

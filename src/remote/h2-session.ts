@@ -62,17 +62,26 @@ const PRESIZE_LIMIT = 32 * MIB;
 
 /**
  * An answer body: received straight into one buffer of the declared `content-length` (a chunk is
- * copied once, not gathered and concatenated), else gathered. A length the body does not keep to
- * only costs the fast path: what arrived is still returned whole.
+ * copied once, not gathered and concatenated), else gathered. That buffer is the caller's `into`
+ * when the body fits there (no allocation at all), else a new one. A length the body does not keep
+ * to only costs the fast path: what arrived is still returned whole.
  */
 export class BodyCollector {
+  readonly #into: Uint8Array | undefined;
   #buf: Buffer | undefined;
   #filled = 0;
   readonly #parts: Buffer[] = [];
 
+  constructor(into?: Uint8Array) {
+    this.#into = into;
+  }
+
   expect(contentLength: unknown): void {
     const n = Number(contentLength);
-    if (Number.isSafeInteger(n) && n > 0 && n <= PRESIZE_LIMIT) this.#buf = Buffer.allocUnsafeSlow(n);
+    if (!Number.isSafeInteger(n) || n <= 0) return;
+    const into = this.#into;
+    if (into !== undefined && n <= into.length) this.#buf = Buffer.from(into.buffer, into.byteOffset, n);
+    else if (n <= PRESIZE_LIMIT) this.#buf = Buffer.allocUnsafeSlow(n);
   }
 
   add(c: Buffer): void {
@@ -94,10 +103,10 @@ export class BodyCollector {
   }
 }
 
-function collect(stream: http2.ClientHttp2Stream): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Buffer }> {
+function collect(stream: http2.ClientHttp2Stream, into?: Uint8Array): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     let headers: http2.IncomingHttpHeaders = {};
-    const body = new BodyCollector();
+    const body = new BodyCollector(into);
     stream.on('response', (h) => {
       headers = h;
       body.expect(h['content-length']);
@@ -156,7 +165,8 @@ export class H2Session {
     return new H2Session(session, socket);
   }
 
-  async request(method: string, path: string, query: H2Query = {}, body?: H2Body): Promise<H2Response> {
+  /** `into`: a buffer the answer's body may be received into (BodyCollector). */
+  async request(method: string, path: string, query: H2Query = {}, body?: H2Body, into?: Uint8Array): Promise<H2Response> {
     const headers: http2.OutgoingHttpHeaders = { ':method': method, ':path': `/${path.replace(/^\/+/, '')}${queryString(query)}` };
     let payload: Uint8Array | undefined;
     if (body instanceof Uint8Array) {
@@ -173,7 +183,7 @@ export class H2Session {
     const lost = new Promise<never>((_, reject) => (rejectLost = reject));
     this.#pending.add(rejectLost);
     this.#watch();
-    const answer = collect(stream);
+    const answer = collect(stream, into);
     stream.end(payload);
     let reply: Awaited<typeof answer>;
     try {

@@ -29,7 +29,7 @@ import { verifyBlobCrc } from '../../format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../../format/dynamic-index.ts';
 import { FIXED_CHUNK_SIZE, fixedIndexCsum, parseFixedIndex } from '../../format/fixed-index.ts';
 import { decodeManifestBlob, encodeManifestBlob } from '../../format/manifest.ts';
-import { DEFAULT_LINK_TARGET, readAheadFor, type LinkTarget } from '../../remote/link-target.ts';
+import { DEFAULT_LINK_TARGET, MAX_CHUNK_BLOB, readAheadFor, type LinkTarget } from '../../remote/link-target.ts';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
 
 export interface PullCounters {
@@ -77,9 +77,12 @@ function indexChunks(name: string, bytes: Uint8Array): { chunks: IndexChunk[]; s
   return { chunks, size: start, csumHex: toHex(dynamicIndexCsum(entries).csum), fixed: false };
 }
 
-/** Downloads a chunk and checks it as the server checks an upload (plus the stored CRC). */
-async function fetchChunk(t: ProtocolTransport, hex: string, size: number, checker: ChunkChecker): Promise<Uint8Array> {
-  const bytes = await t.download('chunk', { digest: hex });
+/**
+ * Downloads a chunk (into `into` when it fits) and checks it as the server checks an upload (plus
+ * the stored CRC).
+ */
+async function fetchChunk(t: ProtocolTransport, hex: string, size: number, checker: ChunkChecker, into: Uint8Array): Promise<Uint8Array> {
+  const bytes = await t.download('chunk', { digest: hex }, into);
   try {
     return await checkFetchedChunk(checker, { digestHex: hex, size, encodedSize: bytes.length, bytes });
   } catch (e) {
@@ -102,6 +105,13 @@ export function pullWindow(chunks: readonly IndexChunk[], target: LinkTarget = D
 
 class ChunkPuller {
   readonly #seen = new Set<string>();
+  /**
+   * Download buffers, one per chunk in flight, reused from chunk to chunk: a fresh 4 MiB buffer
+   * per chunk made the GC the puller's largest cost. Shared memory, so the checker thread reads a
+   * chunk in place. A buffer is back here only after its chunk was inserted (the store keeps no
+   * reference to the bytes it was given, ChunkBackend.put).
+   */
+  readonly #buffers: Uint8Array[] = [];
 
   constructor(
     readonly store: Datastore,
@@ -140,10 +150,15 @@ class ChunkPuller {
       this.o.counters.chunksReused++;
       return;
     }
-    const blob = await fetchChunk(this.t, hex, c.size, this.o.checker ?? inlineChunkChecker);
-    await this.session.insertChunk(hex, blob, c.size);
-    this.o.counters.chunksTransferred++;
-    this.o.counters.chunkBytes += blob.length;
+    const buffer = this.#buffers.pop() ?? new Uint8Array(new SharedArrayBuffer(MAX_CHUNK_BLOB));
+    try {
+      const blob = await fetchChunk(this.t, hex, c.size, this.o.checker ?? inlineChunkChecker, buffer);
+      await this.session.insertChunk(hex, blob, c.size);
+      this.o.counters.chunksTransferred++;
+      this.o.counters.chunkBytes += blob.length;
+    } finally {
+      this.#buffers.push(buffer);
+    }
   }
 }
 
