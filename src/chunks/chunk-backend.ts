@@ -49,6 +49,12 @@ export interface ChunkEntry extends ChunkObjectStat {
 export interface PutOptions {
   /** resolve only when the bytes survive a power loss (local: fsync file and directory) */
   readonly durable: boolean;
+  /**
+   * A barrier (`flush`) will have to make these bytes durable: start them on their way to the
+   * device now, without waiting (local: sync_file_range), so the barrier has less left to do. A
+   * hint; it promises nothing.
+   */
+  readonly writeback?: boolean;
 }
 
 /** Space of the storage under the store, for status pages; bytes. */
