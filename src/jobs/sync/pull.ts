@@ -141,11 +141,16 @@ async function pullGroup(c: PullContext, src: GroupRef, local: GroupRef): Promis
 
 async function pullOne(c: PullContext, src: SnapshotRef, ref: SnapshotRef, resync: boolean): Promise<void> {
   const t = await c.remote.reader(src);
+  // Counted per snapshot, then added to the job's report: groups pull in parallel, so a
+  // before/after difference of the shared report would count the other groups' chunks too.
+  const counters: PullCounters = { chunksTransferred: 0, chunkBytes: 0, chunksReused: 0 };
   try {
-    const before = c.report.chunksTransferred;
-    await pullSnapshot(c.store, ref, t, { owner: c.owner, recheck: resync, allowOlder: resync, counters: c.report, signal: c.task.signal, ...(c.checker ? { checker: c.checker } : {}) });
-    c.task.info(`${c.store.show(ref)}: synced (${c.report.chunksTransferred - before} new chunks)`);
+    await pullSnapshot(c.store, ref, t, { owner: c.owner, recheck: resync, allowOlder: resync, counters, signal: c.task.signal, ...(c.checker ? { checker: c.checker } : {}) });
+    c.task.info(`${c.store.show(ref)}: synced (${counters.chunksTransferred} new chunks)`);
   } finally {
+    c.report.chunksTransferred += counters.chunksTransferred;
+    c.report.chunkBytes += counters.chunkBytes;
+    c.report.chunksReused += counters.chunksReused;
     await t.close().catch(() => undefined);
   }
 }
