@@ -49,6 +49,12 @@ export interface ChunkEntry extends ChunkObjectStat {
 export interface PutOptions {
   /** resolve only when the bytes survive a power loss (local: fsync file and directory) */
   readonly durable: boolean;
+  /**
+   * A barrier (`flush`) will have to make these bytes durable: start them on their way to the
+   * device now, without waiting (local: sync_file_range), so the barrier has less left to do. A
+   * hint; it promises nothing.
+   */
+  readonly writeback?: boolean;
 }
 
 /** Space of the storage under the store, for status pages; bytes. */
@@ -85,7 +91,12 @@ export interface ChunkBackend {
   /** Checks that a store exists and can be used; NOT_FOUND when there is none. */
   open(): Promise<void>;
 
-  /** Stores `bytes` under `digest` atomically, replacing any existing object (see contract). */
+  /**
+   * Stores `bytes` under `digest` atomically, replacing any existing object (see contract). The
+   * bytes are borrowed for the call only: once the promise settles the caller reuses the buffer
+   * (upload slots, a puller's download buffers), so an adapter that still needs them later (an
+   * upload it lets run on) must copy them first.
+   */
   put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void>;
   /** The whole stored object; NOT_FOUND when missing. */
   get(key: string): Promise<Uint8Array>;

@@ -9,13 +9,16 @@
  * `ChunkChecker` runs the check in a worker pool (decompress + SHA-256 are the server's heaviest
  * CPU work) or inline, for the power-loss simulator and small tools. Bytes in shared memory (the
  * server's upload slots) are checked in place; others are copied to the worker.
+ *
+ * `checkFetchedChunk` is the same check for a chunk copied from another server, whose stored CRC
+ * must also match.
  */
 
 import { fail, HoldfastError } from '../core/errors.ts';
 import { isErrorCode } from '../core/error-codes.ts';
 import { sha256, toHex } from '../core/digest.ts';
 import { WorkerPool } from '../core/worker-pool.ts';
-import { blobHeader, computeBlobCrc, MAX_CHUNK_SIZE, peekPlainBlob, setBlobCrc } from '../format/blob.ts';
+import { blobHeader, computeBlobCrc, MAX_CHUNK_SIZE, peekPlainBlob, PLAIN_HEADER_SIZE, setBlobCrc, storedCrc } from '../format/blob.ts';
 
 export interface ChunkUpload {
   readonly digestHex: string;
@@ -40,6 +43,23 @@ export function checkUploadedChunk(u: ChunkUpload): number {
   const actual = toHex(sha256(plain));
   if (actual !== u.digestHex) throw fail('DIGEST_MISMATCH', `chunk data hashes to ${actual}, not ${u.digestHex}`, { digest: u.digestHex, actual });
   return crc;
+}
+
+/**
+ * Checks a chunk fetched from another server (a sync pull) as an upload is checked, and also that
+ * the CRC it carries is right: an uploader's CRC is the server's to fix, a stored one must match.
+ * The bytes go to the checker's worker by transfer when they own their whole buffer (no copy);
+ * resolves with the checked bytes (a new view of the same memory after a transfer).
+ */
+export async function checkFetchedChunk(checker: ChunkChecker, u: ChunkUpload): Promise<Uint8Array> {
+  if (u.bytes.length < PLAIN_HEADER_SIZE) throw fail('CORRUPT', `chunk ${u.digestHex} is ${u.bytes.length} bytes, shorter than a blob header`, { digest: u.digestHex });
+  const carried = storedCrc(u.bytes);
+  const whole = u.bytes.byteOffset === 0 && u.bytes.byteLength === u.bytes.buffer.byteLength;
+  // lent with an owner that keeps nothing: `checked` is the view of the memory that came back
+  const checked = await checker.check(u, whole ? { adopt: () => undefined } : undefined);
+  const crc = storedCrc(checked); // the checker wrote the computed CRC
+  if (crc !== carried) throw fail('BAD_CRC', 'blob CRC32 mismatch', { expected: carried, actual: crc, digest: u.digestHex });
+  return checked;
 }
 
 /** Whoever lends the upload's buffer: takes it back after a worker borrowed it (a SlotLease). */

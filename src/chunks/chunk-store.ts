@@ -45,6 +45,8 @@ export interface ChunkStoreDeps {
   readonly backend: ChunkBackend;
   /** whether each chunk put must be durable on its own (the sync level's decision) */
   readonly durableWrites: () => boolean;
+  /** whether a barrier will follow that needs new chunks on the device (PutOptions.writeback) */
+  readonly writebackWrites?: () => boolean;
   readonly log: Logger;
 }
 
@@ -86,7 +88,7 @@ export class ChunkStore {
         else this.#deps.log.warn(`found broken chunk ${digestHex} (${existing.size} bytes) in ${this.#backend.location}, overwriting`);
         repaired = true;
       }
-      await this.#backend.put(digestHex, blob, { durable: this.#deps.durableWrites() });
+      await this.#backend.put(digestHex, blob, { durable: this.#deps.durableWrites(), writeback: this.#deps.writebackWrites?.() ?? false });
       return { duplicate: false, size: blob.length, repaired };
     });
   }

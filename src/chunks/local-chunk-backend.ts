@@ -73,7 +73,7 @@ export class LocalChunkBackend implements ChunkBackend {
 
   async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
     if (!isChunkName(digest)) throw fail('INVALID_ARGUMENT', `'${digest}' is not a chunk digest`, { value: digest });
-    await atomicWrite(this.#fs, this.#pathOf(digest), bytes, { durable: options.durable });
+    await atomicWrite(this.#fs, this.#pathOf(digest), bytes, { durable: options.durable, writeback: options.writeback === true });
   }
 
   async get(key: string): Promise<Uint8Array> {

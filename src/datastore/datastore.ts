@@ -109,7 +109,7 @@ export class Datastore {
     });
     this.#backend = backend;
     this.#onClose = deps.onClose ?? (() => undefined);
-    this.chunks = new ChunkStore({ backend, durableWrites: () => this.durability.chunkWritesDurable, log: deps.log });
+    this.chunks = new ChunkStore({ backend, durableWrites: () => this.durability.chunkWritesDurable, writebackWrites: () => this.durability.chunkWritesStartWriteback, log: deps.log });
   }
 
   get syncLevel(): SyncLevel {

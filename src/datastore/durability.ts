@@ -68,6 +68,15 @@ export class Durability {
     return this.#policy.fsyncChunks;
   }
 
+  /**
+   * Whether chunk puts should start their writeback at once: the finish barrier (syncfs) will
+   * have to write them, and started early that overlaps the rest of the backup instead of
+   * following it (the kernel would otherwise hold them until its dirty limits are reached).
+   */
+  get chunkWritesStartWriteback(): boolean {
+    return this.#policy.syncfsAtFinish;
+  }
+
   /** An index, blob, owner, notes or status file, replaced atomically. */
   async writeMetadata(path: string, data: Uint8Array | string): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;

@@ -72,7 +72,8 @@ export function blobHeader(bytes: Uint8Array): BlobHeader {
   return { kind, headerSize, encrypted, compressed };
 }
 
-function storedCrc(bytes: Uint8Array): number {
+/** The CRC-32 the blob's header holds (not checked). */
+export function storedCrc(bytes: Uint8Array): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(CRC_OFFSET, true);
 }
 

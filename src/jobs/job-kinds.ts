@@ -13,6 +13,7 @@
  * - a kind reaches datastores and config only through `JobHost`, which the composition root
  *   implements; jobs never import the server.
  */
+import type { ChunkChecker } from '../chunks/chunk-check.ts';
 import type { Logger } from '../core/log.ts';
 import type { DatastoreConfig } from '../datastore/datastore-config.ts';
 import type { Datastore } from '../datastore/datastore.ts';
@@ -37,6 +38,11 @@ export interface JobHost {
   /** Opens a datastore for writing (GC, verify, prune and sync all write). */
   openStore(name: string): Promise<OpenedStore>;
   listDatastores(): Promise<readonly DatastoreConfig[]>;
+  /**
+   * Checks chunks off the main thread (the server's pool), for jobs that take chunks in from
+   * elsewhere (a sync pull); without it they are checked inline.
+   */
+  readonly checker?: ChunkChecker;
 }
 
 /** A job ready to run: its task's worker id and body. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
-import { H2Session, queryString, responseError } from './h2-session.ts';
+import { BodyCollector, H2Session, queryString, responseError } from './h2-session.ts';
 import { receiveWindows } from './link-target.ts';
 
 test('queryString encodes scalars and repeats array keys, skipping undefined', () => {
@@ -52,4 +52,44 @@ test('H2Session.start grants the server the stream and connection receive window
     h2.destroy();
     server.close();
   }
+});
+
+test('BodyCollector receives a body of the declared length into one buffer of that length', () => {
+  const b = new BodyCollector();
+  b.expect('6');
+  b.add(Buffer.from('abc'));
+  b.add(Buffer.from('def'));
+  const body = b.body();
+  assert.equal(body.toString(), 'abcdef');
+  assert.equal(body.buffer.byteLength, 6, 'one buffer of exactly the declared size, no gathering');
+});
+
+test('BodyCollector keeps every byte when the length is missing, wrong, or too large to pre-size', () => {
+  const run = (declared: unknown, parts: string[]): string => {
+    const b = new BodyCollector();
+    b.expect(declared);
+    for (const p of parts) b.add(Buffer.from(p));
+    return b.body().toString();
+  };
+  assert.equal(run(undefined, ['ab', 'cd']), 'abcd');
+  assert.equal(run('3', ['ab', 'cd']), 'abcd', 'longer than declared');
+  assert.equal(run('9', ['ab', 'cd']), 'abcd', 'shorter than declared');
+  assert.equal(run('-1', ['x']), 'x');
+  assert.equal(run(String(2 ** 40), ['y']), 'y', 'a huge declared length is not allocated');
+});
+
+test('BodyCollector receives into the caller\'s buffer when the declared body fits there, else into its own', () => {
+  const into = new Uint8Array(new SharedArrayBuffer(8));
+  const fits = new BodyCollector(into);
+  fits.expect('4');
+  fits.add(Buffer.from('wxyz'));
+  const a = fits.body();
+  assert.equal(a.toString(), 'wxyz');
+  assert.equal(a.buffer, into.buffer, 'no allocation: a view of the caller\'s buffer');
+  const big = new BodyCollector(into);
+  big.expect('9');
+  big.add(Buffer.from('123456789'));
+  const b = big.body();
+  assert.equal(b.toString(), '123456789');
+  assert.notEqual(b.buffer, into.buffer);
 });

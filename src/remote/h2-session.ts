@@ -57,15 +57,62 @@ export function responseError(status: number, codeHeader: string | undefined, bo
   return new HoldfastError(code ?? 'UPSTREAM_ERROR', message === '' ? `server answered ${status}` : message, { ...details, status });
 }
 
-function collect(stream: http2.ClientHttp2Stream): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Buffer }> {
+/** Answers up to this size are received into one buffer of their declared length. */
+const PRESIZE_LIMIT = 32 * MIB;
+
+/**
+ * An answer body: received straight into one buffer of the declared `content-length` (a chunk is
+ * copied once, not gathered and concatenated), else gathered. That buffer is the caller's `into`
+ * when the body fits there (no allocation at all), else a new one. A length the body does not keep
+ * to only costs the fast path: what arrived is still returned whole.
+ */
+export class BodyCollector {
+  readonly #into: Uint8Array | undefined;
+  #buf: Buffer | undefined;
+  #filled = 0;
+  readonly #parts: Buffer[] = [];
+
+  constructor(into?: Uint8Array) {
+    this.#into = into;
+  }
+
+  expect(contentLength: unknown): void {
+    const n = Number(contentLength);
+    if (!Number.isSafeInteger(n) || n <= 0) return;
+    const into = this.#into;
+    if (into !== undefined && n <= into.length) this.#buf = Buffer.from(into.buffer, into.byteOffset, n);
+    else if (n <= PRESIZE_LIMIT) this.#buf = Buffer.allocUnsafeSlow(n);
+  }
+
+  add(c: Buffer): void {
+    const buf = this.#buf;
+    if (buf && this.#filled + c.length <= buf.length) {
+      c.copy(buf, this.#filled);
+      this.#filled += c.length;
+      return;
+    }
+    if (buf) this.#parts.push(buf.subarray(0, this.#filled)); // longer than declared: gather from here
+    this.#buf = undefined;
+    this.#parts.push(c);
+  }
+
+  body(): Buffer {
+    const buf = this.#buf;
+    if (buf) return this.#filled === buf.length ? buf : buf.subarray(0, this.#filled);
+    return Buffer.concat(this.#parts);
+  }
+}
+
+function collect(stream: http2.ClientHttp2Stream, into?: Uint8Array): Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     let headers: http2.IncomingHttpHeaders = {};
-    const parts: Buffer[] = [];
+    const body = new BodyCollector(into);
     stream.on('response', (h) => {
       headers = h;
+      body.expect(h['content-length']);
     });
-    stream.on('data', (c: Buffer) => parts.push(c));
-    stream.on('end', () => resolve({ status: Number(headers[':status'] ?? 0), headers, body: Buffer.concat(parts) }));
+    stream.on('data', (c: Buffer) => body.add(c));
+    stream.on('end', () => resolve({ status: Number(headers[':status'] ?? 0), headers, body: body.body() }));
     stream.on('error', (e: Error) => reject(fail('UPSTREAM_ERROR', `h2 stream failed: ${e.message}`, {}, e)));
     // A reset or a dropped connection may close the stream with neither 'end' nor 'error'.
     stream.on('close', () => reject(fail('UPSTREAM_ERROR', `h2 stream closed before its answer ended (code ${stream.rstCode ?? 0})`, {})));
@@ -118,7 +165,8 @@ export class H2Session {
     return new H2Session(session, socket);
   }
 
-  async request(method: string, path: string, query: H2Query = {}, body?: H2Body): Promise<H2Response> {
+  /** `into`: a buffer the answer's body may be received into (BodyCollector). */
+  async request(method: string, path: string, query: H2Query = {}, body?: H2Body, into?: Uint8Array): Promise<H2Response> {
     const headers: http2.OutgoingHttpHeaders = { ':method': method, ':path': `/${path.replace(/^\/+/, '')}${queryString(query)}` };
     let payload: Uint8Array | undefined;
     if (body instanceof Uint8Array) {
@@ -135,7 +183,7 @@ export class H2Session {
     const lost = new Promise<never>((_, reject) => (rejectLost = reject));
     this.#pending.add(rejectLost);
     this.#watch();
-    const answer = collect(stream);
+    const answer = collect(stream, into);
     stream.end(payload);
     let reply: Awaited<typeof answer>;
     try {

@@ -13,8 +13,8 @@ export function h2Transport(session: H2Session): ProtocolTransport {
       const r = await session.request(method, path, h2Query(query), body);
       return r.kind === 'json' ? r.json : r.bytes;
     },
-    async download(path, query) {
-      const r = await session.request('GET', path, h2Query(query));
+    async download(path, query, into) {
+      const r = await session.request('GET', path, h2Query(query), undefined, into);
       if (r.kind !== 'bytes') throw fail('PROTOCOL_ERROR', `${path} answered JSON where bytes were expected`, { path });
       return r.bytes;
     },

@@ -9,8 +9,13 @@ export type QueryParams = Readonly<Record<string, QueryValue | undefined>>;
 export interface ProtocolTransport {
   /** A JSON endpoint; resolves to the `data` member of the reply. */
   call(method: 'GET' | 'POST' | 'PUT', path: string, query?: QueryParams, body?: Uint8Array): Promise<unknown>;
-  /** A binary endpoint (previous, download, chunk); resolves to the raw bytes. */
-  download(path: string, query?: QueryParams): Promise<Uint8Array>;
+  /**
+   * A binary endpoint (previous, download, chunk); resolves to the raw bytes. With `into`, an
+   * answer that fits may be received into that buffer (the result is then a view of it, valid
+   * until the caller reuses it), so a caller fetching many chunks need not allocate one each; a
+   * transport is free to ignore it.
+   */
+  download(path: string, query?: QueryParams, into?: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 

@@ -142,9 +142,14 @@ async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply): Pr
     stream.end(JSON.stringify({ data: result.json ?? null }));
     return;
   }
+  if (result.stream instanceof Uint8Array) {
+    // the length lets a client receive the body into one buffer of the right size
+    stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', 'content-length': result.stream.byteLength });
+    stream.end(result.stream);
+    return;
+  }
   stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
-  if (result.stream instanceof Uint8Array) stream.end(result.stream);
-  else await pipeline(Readable.from(result.stream), stream);
+  await pipeline(Readable.from(result.stream), stream);
 }
 
 /**

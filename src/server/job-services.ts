@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { formatTime, type SnapshotRef } from '../core/backup-ref.ts';
 import { fail, toHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import type { ChunkChecker } from '../chunks/chunk-check.ts';
 import { parseBoolean } from '../format/property-string.ts';
 import type { BackupSession } from '../datastore/backup-session.ts';
 import { tuningOf } from '../datastore/datastore-config.ts';
@@ -44,6 +45,8 @@ export interface JobServicesOptions {
   readonly setTimer?: SetTimer;
   /** the job kinds whose scheduled instances run (default DEFAULT_JOB_KINDS) */
   readonly kinds?: readonly AnyJobKind[];
+  /** the server's chunk checker, lent to jobs (JobHost.checker) */
+  readonly checker?: ChunkChecker;
 }
 
 /** The backup task of one backup session; `end` is idempotent. */
@@ -76,6 +79,7 @@ export class JobServices {
       log: o.log,
       now: () => o.clock.now(),
       listDatastores: () => o.registry.list(),
+      ...(o.checker ? { checker: o.checker } : {}),
       openStore: async (name) => {
         const cfg = await o.registry.config(name);
         return { cfg, tuning: tuningOf(cfg), store: await o.registry.get(name, 'write') };

@@ -15,6 +15,8 @@ import type { Fs } from './fs-port.ts';
 export interface AtomicWriteOptions {
   /** fsync the file before the rename and its directory after it. */
   readonly durable: boolean;
+  /** without `durable`: start writeback of the data before closing (FileHandle.startWriteback) */
+  readonly writeback?: boolean;
   readonly perm?: number;
   /** Suffix stem for the temp file; chunk inserts use `tmp_` so GC can recognise leftovers. */
   readonly tempStem?: string;
@@ -42,6 +44,7 @@ export async function atomicWrite(fs: Fs, target: string, data: Uint8Array, opti
         throw fail('IO_ERROR', `short write to ${tmp}: ${st.size} of ${data.length} bytes`, { path: tmp, size: st.size, expected: data.length });
       }
       if (options.durable) await h.sync();
+      else if (options.writeback === true) await h.startWriteback();
     } finally {
       await h.close();
     }

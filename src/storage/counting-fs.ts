@@ -39,6 +39,7 @@ export class CountingFs extends FsWrapper {
       truncate: (l) => h.truncate(l),
       stat: () => h.stat(),
       sync: () => this.#sync('fsyncFile', () => h.sync()),
+      startWriteback: () => h.startWriteback(),
       close: () => h.close(),
     };
   }

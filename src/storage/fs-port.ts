@@ -49,6 +49,12 @@ export interface FileHandle {
   stat(): Promise<FileStat>;
   /** fsync(2): makes this file's data and size durable. */
   sync(): Promise<void>;
+  /**
+   * Starts writing this file's dirty pages to the device without waiting for them
+   * (sync_file_range SYNC_FILE_RANGE_WRITE): a hint that proves nothing about durability, so a
+   * later barrier (syncfs) has less left to write. Adapters without such a call do nothing.
+   */
+  startWriteback(): Promise<void>;
   close(): Promise<void>;
 }
 

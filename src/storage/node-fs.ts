@@ -7,7 +7,7 @@ import type { Stats } from 'node:fs';
 type NodeHandle = fsp.FileHandle;
 import { fail, type HoldfastError } from '../core/errors.ts';
 import type { FileHandle, FileStat, Fs, OpenMode } from './fs-port.ts';
-import { ErrnoError, syncfs as nativeSyncfs, touchAtime as nativeTouchAtime } from './native.ts';
+import { ErrnoError, startWriteback as nativeStartWriteback, syncfs as nativeSyncfs, touchAtime as nativeTouchAtime } from './native.ts';
 import os from 'node:os';
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(os.constants.errno).map(([k, v]) => [v, k]));
@@ -93,6 +93,9 @@ class NodeFileHandle implements FileHandle {
   }
   sync(): Promise<void> {
     return this.#do('fsync', () => this.#h.sync());
+  }
+  startWriteback(): Promise<void> {
+    return this.#do('sync_file_range', () => nativeStartWriteback(this.#h.fd));
   }
   close(): Promise<void> {
     return this.#do('close', () => this.#h.close());

@@ -255,5 +255,13 @@ export function fsContract(name: string, make: () => Promise<FsUnderTest>): void
       await fs.syncfs(root);
       assert.equal(dec.decode(await fs.readFile(`${root}/f`)), 'durable');
     });
+
+    it('FileHandle.startWriteback resolves and changes nothing a reader sees', async ({ fs, root }) => {
+      const h = await fs.open(`${root}/f`, 'wx');
+      await h.write(enc.encode('on its way'), 0);
+      await h.startWriteback();
+      await h.close();
+      assert.equal(dec.decode(await fs.readFile(`${root}/f`)), 'on its way');
+    });
   });
 }

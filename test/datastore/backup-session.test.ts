@@ -76,7 +76,7 @@ function failingFs(what: 'syncfs' | 'fsync', nth = 1): Fs {
 }
 
 function wrap(h: FileHandle): FileHandle {
-  return { write: (d, p) => h.write(d, p), read: (p, l) => h.read(p, l), truncate: (l) => h.truncate(l), stat: () => h.stat(), sync: () => h.sync(), close: () => h.close() };
+  return { write: (d, p) => h.write(d, p), read: (p, l) => h.read(p, l), truncate: (l) => h.truncate(l), stat: () => h.stat(), sync: () => h.sync(), startWriteback: () => h.startWriteback(), close: () => h.close() };
 }
 
 for (const [level, what] of [['filesystem', 'syncfs'], ['file', 'fsync']] as const) {
@@ -146,3 +146,36 @@ test('after a failed sync the datastore refuses new backups until restarted', as
     t.cleanup();
   }
 });
+
+/** An Fs that records which files had their writeback started (FileHandle.startWriteback). */
+function writebackRecordingFs(): { fs: Fs; started: string[] } {
+  const inner = new NodeFs();
+  const started: string[] = [];
+  const fs = new Proxy(inner, {
+    get(target, prop, recv) {
+      if (prop === 'open') {
+        return async (path: string, mode: 'r' | 'w' | 'wx' | 'r+', perm?: number): Promise<FileHandle> => {
+          const h = await target.open(path, mode, perm);
+          return { ...wrap(h), startWriteback: async () => (await h.startWriteback(), void started.push(path)) };
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, recv);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { fs, started };
+}
+
+for (const [level, expected] of [['filesystem', N], ['none', 0], ['file', 0]] as const) {
+  test(`BackupSession at sync-level ${level} starts the writeback of ${expected === 0 ? 'no' : 'every new'} chunk as it is inserted`, async () => {
+    const rec = writebackRecordingFs();
+    const t = await tempStore(level, { fs: rec.fs });
+    try {
+      await backupChunks(t.store, ref(1000), chunks);
+      assert.equal(rec.started.filter((p) => p.includes('/.chunks/')).length, expected);
+      assert.equal(rec.started.filter((p) => !p.includes('/.chunks/')).length, 0, 'only chunks: the rest is small and synced by the barrier');
+    } finally {
+      t.cleanup();
+    }
+  });
+}

@@ -30,7 +30,7 @@ class RecordingFs extends FsWrapper {
 
   override async open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle> {
     const h = await super.open(path, mode, perm);
-    return { write: (d, p) => h.write(d, p), read: (p, l) => h.read(p, l), truncate: (l) => h.truncate(l), stat: () => h.stat(), close: () => h.close(), sync: async () => (await h.sync(), void this.events.push(`fsync ${path}`)) };
+    return { write: (d, p) => h.write(d, p), read: (p, l) => h.read(p, l), truncate: (l) => h.truncate(l), stat: () => h.stat(), startWriteback: () => h.startWriteback(), close: () => h.close(), sync: async () => (await h.sync(), void this.events.push(`fsync ${path}`)) };
   }
   override async rename(from: string, to: string): Promise<void> {
     await super.rename(from, to);

@@ -21,7 +21,7 @@
 import { toHex } from '../../core/digest.ts';
 import { fail, HoldfastError, toHoldfastError } from '../../core/errors.ts';
 import type { SnapshotRef } from '../../core/backup-ref.ts';
-import { checkUploadedChunk } from '../../chunks/chunk-check.ts';
+import { checkFetchedChunk, inlineChunkChecker, type ChunkChecker } from '../../chunks/chunk-check.ts';
 import { BackupSession } from '../../datastore/backup-session.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { MANIFEST_NAME } from '../../datastore/layout.ts';
@@ -29,6 +29,7 @@ import { verifyBlobCrc } from '../../format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../../format/dynamic-index.ts';
 import { FIXED_CHUNK_SIZE, fixedIndexCsum, parseFixedIndex } from '../../format/fixed-index.ts';
 import { decodeManifestBlob, encodeManifestBlob } from '../../format/manifest.ts';
+import { DEFAULT_LINK_TARGET, MAX_CHUNK_BLOB, readAheadFor, type LinkTarget } from '../../remote/link-target.ts';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
 
 export interface PullCounters {
@@ -46,12 +47,14 @@ export interface PullSnapshotOptions {
   /** a re-pull may be older than the group's newest snapshot */
   readonly allowOlder: boolean;
   readonly counters: PullCounters;
-  /** chunk downloads in flight */
+  /** chunk downloads in flight (default DEFAULT_PULL_WINDOW) */
   readonly window?: number;
+  /** checks downloaded chunks (default: inline, on this thread) */
+  readonly checker?: ChunkChecker;
   readonly signal?: AbortSignal;
 }
 
-interface IndexChunk {
+export interface IndexChunk {
   readonly digest: Uint8Array;
   readonly size: number;
 }
@@ -74,21 +77,41 @@ function indexChunks(name: string, bytes: Uint8Array): { chunks: IndexChunk[]; s
   return { chunks, size: start, csumHex: toHex(dynamicIndexCsum(entries).csum), fixed: false };
 }
 
-/** Downloads a chunk and checks it as the server checks an upload (plus the stored CRC). */
-async function fetchChunk(t: ProtocolTransport, hex: string, size: number): Promise<Uint8Array> {
-  const bytes = await t.download('chunk', { digest: hex });
+/**
+ * Downloads a chunk (into `into` when it fits) and checks it as the server checks an upload (plus
+ * the stored CRC).
+ */
+async function fetchChunk(t: ProtocolTransport, hex: string, size: number, checker: ChunkChecker, into: Uint8Array): Promise<Uint8Array> {
+  const bytes = await t.download('chunk', { digest: hex }, into);
   try {
-    verifyBlobCrc(bytes);
-    checkUploadedChunk({ digestHex: hex, size, encodedSize: bytes.length, bytes });
+    return await checkFetchedChunk(checker, { digestHex: hex, size, encodedSize: bytes.length, bytes });
   } catch (e) {
     const err = toHoldfastError(e);
     throw new HoldfastError(err.code, `chunk ${hex} of the source is bad: ${err.message}`, { ...err.details, digest: hex }, e);
   }
-  return bytes;
+}
+
+/**
+ * Chunk downloads in flight for one snapshot: enough bytes to cover twice the bandwidth-delay
+ * product of the link the client is tuned for (link-target.ts), by the chunks' mean size, within
+ * the read-ahead's bounds (at least as many as on a LAN; never past the server's stream limit).
+ */
+export function pullWindow(chunks: readonly IndexChunk[], target: LinkTarget = DEFAULT_LINK_TARGET): number {
+  const ahead = readAheadFor(target);
+  if (chunks.length === 0) return ahead.minChunks;
+  const mean = chunks.reduce((n, c) => n + c.size, 0) / chunks.length;
+  return Math.min(ahead.maxChunks, Math.max(ahead.minChunks, Math.ceil(ahead.bytes / mean)));
 }
 
 class ChunkPuller {
   readonly #seen = new Set<string>();
+  /**
+   * Download buffers, one per chunk in flight, reused from chunk to chunk: a fresh 4 MiB buffer
+   * per chunk made the GC the puller's largest cost. Shared memory, so the checker thread reads a
+   * chunk in place. A buffer is back here only after its chunk was inserted (the store keeps no
+   * reference to the bytes it was given, ChunkBackend.put).
+   */
+  readonly #buffers: Uint8Array[] = [];
 
   constructor(
     readonly store: Datastore,
@@ -105,7 +128,7 @@ class ChunkPuller {
       this.#seen.add(hex);
       return true;
     });
-    const window = this.o.window ?? 8;
+    const window = this.o.window ?? pullWindow(todo);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < todo.length) {
@@ -127,10 +150,15 @@ class ChunkPuller {
       this.o.counters.chunksReused++;
       return;
     }
-    const blob = await fetchChunk(this.t, hex, c.size);
-    await this.session.insertChunk(hex, blob, c.size);
-    this.o.counters.chunksTransferred++;
-    this.o.counters.chunkBytes += blob.length;
+    const buffer = this.#buffers.pop() ?? new Uint8Array(new SharedArrayBuffer(MAX_CHUNK_BLOB));
+    try {
+      const blob = await fetchChunk(this.t, hex, c.size, this.o.checker ?? inlineChunkChecker, buffer);
+      await this.session.insertChunk(hex, blob, c.size);
+      this.o.counters.chunksTransferred++;
+      this.o.counters.chunkBytes += blob.length;
+    } finally {
+      this.#buffers.push(buffer);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inParallel, mapNamespace, selectSnapshots } from './pull.ts';
+import { pullWindow } from './pull-snapshot.ts';
 import type { RemoteSnapshot } from './remote-api.ts';
 
 test('mapNamespace maps a namespace below one start to the same path below the other', () => {
@@ -45,4 +46,14 @@ test('inParallel runs at most N items at once and every item once (worker-thread
     assert.equal(most, n);
     assert.deepEqual([...seen].sort(), [1, 2, 3, 4, 5, 6, 7]);
   }
+});
+
+test('pullWindow keeps twice the link target\'s BDP in flight by the mean chunk size, within the read-ahead bounds', () => {
+  const chunks = (size: number, n = 10) => Array.from({ length: n }, () => ({ digest: new Uint8Array(32), size }));
+  const target = { rateBitsPerSec: 1e9, rttMs: 100 }; // 2 × BDP = 25 MB
+  assert.equal(pullWindow(chunks(4 * 1024 * 1024), target), 8, '4 MiB chunks: the LAN minimum already covers it');
+  assert.equal(pullWindow(chunks(1024 * 1024), target), 24);
+  assert.equal(pullWindow(chunks(64 * 1024), target), 30, 'small chunks: capped by the server\'s stream limit');
+  assert.equal(pullWindow([], target), 8);
+  assert.equal(pullWindow(chunks(1024 * 1024), { rateBitsPerSec: 1e8, rttMs: 10 }), 8, 'a short link needs no more than the minimum');
 });

@@ -23,6 +23,7 @@
  * A failure of one snapshot or group is logged and reported, and the run carries on with the
  * others; the task then ends with SYNC_INCOMPLETE.
  */
+import type { ChunkChecker } from '../../chunks/chunk-check.ts';
 import { type GroupRef, type SnapshotRef } from '../../core/backup-ref.ts';
 import { fail, toHoldfastError } from '../../core/errors.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
@@ -52,13 +53,15 @@ export interface SyncReport extends PullCounters {
   namespacesRemoved: number;
   /** bytes that crossed the wire (chunks, indexes, blobs, manifests) */
   bytes: number;
+  /** the run's wall time, from login to the last snapshot committed */
+  seconds: number;
   /** of those, the bytes drawn from the job's rate-limit bucket (all of them when a limit is set) */
   rateLimitedBytes: number;
   readonly failures: SyncFailure[];
 }
 
 export function emptyReport(direction: 'pull' | 'push'): SyncReport {
-  return { direction, groups: 0, snapshotsSynced: 0, snapshotsSkipped: 0, snapshotsRemoved: 0, groupsRemoved: 0, namespacesRemoved: 0, chunksTransferred: 0, chunkBytes: 0, chunksReused: 0, bytes: 0, rateLimitedBytes: 0, failures: [] };
+  return { direction, groups: 0, snapshotsSynced: 0, snapshotsSkipped: 0, snapshotsRemoved: 0, groupsRemoved: 0, namespacesRemoved: 0, chunksTransferred: 0, chunkBytes: 0, chunksReused: 0, bytes: 0, seconds: 0, rateLimitedBytes: 0, failures: [] };
 }
 
 /** Maps a namespace from below `from` to the same place below `to`. */
@@ -109,6 +112,8 @@ export interface PullContext {
   readonly task: TaskContext;
   readonly owner: string;
   readonly report: SyncReport;
+  /** checks downloaded chunks off the main thread (JobHost.checker) */
+  readonly checker?: ChunkChecker;
 }
 
 /** Pulls one group: the selected snapshots, then (remove-vanished) the local ones gone there. */
@@ -144,11 +149,16 @@ async function pullGroup(c: PullContext, src: GroupRef, local: GroupRef): Promis
 
 async function pullOne(c: PullContext, src: SnapshotRef, ref: SnapshotRef, resync: boolean): Promise<void> {
   const t = await c.remote.reader(src);
+  // Counted per snapshot, then added to the job's report: groups pull in parallel, so a
+  // before/after difference of the shared report would count the other groups' chunks too.
+  const counters: PullCounters = { chunksTransferred: 0, chunkBytes: 0, chunksReused: 0 };
   try {
-    const before = c.report.chunksTransferred;
-    await pullSnapshot(c.store, ref, t, { owner: c.owner, recheck: resync, allowOlder: resync, counters: c.report, signal: c.task.signal });
-    c.task.info(`${c.store.show(ref)}: synced (${c.report.chunksTransferred - before} new chunks)`);
+    await pullSnapshot(c.store, ref, t, { owner: c.owner, recheck: resync, allowOlder: resync, counters, signal: c.task.signal, ...(c.checker ? { checker: c.checker } : {}) });
+    c.task.info(`${c.store.show(ref)}: synced (${counters.chunksTransferred} new chunks)`);
   } finally {
+    c.report.chunksTransferred += counters.chunksTransferred;
+    c.report.chunkBytes += counters.chunkBytes;
+    c.report.chunksReused += counters.chunksReused;
     await t.close().catch(() => undefined);
   }
 }

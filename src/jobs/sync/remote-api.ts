@@ -161,8 +161,8 @@ export class RemoteApi {
     const t = h2Transport(await this.client.upgrade('reader', this.#snapshotQuery(s), READER_PROTOCOL_NAME));
     return {
       call: (m, p, q, b) => t.call(m, p, q, b),
-      download: async (p, q) => {
-        const bytes = await t.download(p, q);
+      download: async (p, q, into) => {
+        const bytes = await t.download(p, q, into);
         this.counters.bytes += bytes.length;
         await this.#rate?.take(bytes.length);
         return bytes;

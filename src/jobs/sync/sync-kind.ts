@@ -48,12 +48,15 @@ export const syncKind: JobKind<SyncParams, SyncReport> = {
         const bucket = pull ? bucketFor(job.rateIn, job.burstIn) : bucketFor(job.rateOut, job.burstOut);
         const rate = pull ? job.rateIn : job.rateOut;
         if (bucket && rate !== undefined) task.info(`rate limit: ${rate} bytes/s ${pull ? 'in' : 'out'} (burst ${(pull ? job.burstIn : job.burstOut) ?? rate} bytes)`);
+        const started = performance.now();
         const api = await RemoteApi.connect(remote, job.remoteStore, bucket);
         const report = emptyReport(job.direction);
-        const c = { job, store, remote: api, task, owner: job.owner ?? DEFAULT_SYNC_OWNER, report };
+        const c = { job, store, remote: api, task, owner: job.owner ?? DEFAULT_SYNC_OWNER, report, ...(host.checker ? { checker: host.checker } : {}) };
         if (pull) await runPull(c);
         else await runPush(c);
         report.rateLimitedBytes = bucket?.taken ?? 0;
+        report.seconds = (performance.now() - started) / 1000;
+        task.info(`${report.bytes} bytes ${pull ? 'read' : 'sent'} in ${report.seconds.toFixed(2)} s (${((report.bytes / Math.max(report.seconds, 1e-3)) / 1e6).toFixed(1)} MB/s)`);
         return finish(task, report);
       },
     };

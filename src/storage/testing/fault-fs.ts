@@ -70,6 +70,7 @@ export class FaultFs extends FsWrapper {
       truncate: (length) => h.truncate(length),
       stat: () => h.stat(),
       sync: () => this.#sync('fsync', path, () => h.sync()),
+      startWriteback: () => h.startWriteback(),
       close: () => h.close(),
     };
   }

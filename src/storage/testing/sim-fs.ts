@@ -200,6 +200,10 @@ export class SimFs implements Fs {
         usable('fsync');
         this.#sync('fsync', path, () => ({ kind: 'file', ino }));
       },
+      // a hint only: the simulated kernel may lose unsynced pages whether or not writeback started
+      startWriteback: async () => {
+        usable('sync_file_range');
+      },
       close: async () => {
         usable('close');
         closed = true;
