@@ -3,7 +3,8 @@
  * way, and its ETag tells what it holds) and the SigV4 payload SHA-256 (`x-amz-content-sha256`,
  * signed). For a 4 MiB chunk they cost the event loop several milliseconds each, a third of the
  * server's main thread at full ingest; so bodies from `OFF_THREAD_BYTES` up are hashed on a worker
- * thread (one pass each, over a copy: the caller's buffer stays usable), smaller ones inline.
+ * thread (one pass each; bytes in shared memory are read in place, others copied there: the
+ * caller's buffer stays usable either way), smaller ones inline.
  *
  * The SDK's signer takes the payload hash from the `x-amz-content-sha256` header when it is set
  * (@smithy/signature-v4 getPayloadHash), so the body is not hashed a second time there.
