@@ -17,8 +17,11 @@
  * `--backend s3` measures an S3 datastore instead (the endpoint from `S3_ENDPOINT`, … as
  * `scripts/ceph-rgw-up.sh` exports them; `--bucket`, default a fresh one): the datastore's cache
  * goes where the local datastore would, and the same run measures the endpoint's raw 4 MiB PUT and
- * GET throughput with as many requests in flight as the client keeps chunks in flight. The target
- * is then ingest ≥ 0.8× the raw PUT throughput (issue #13).
+ * GET throughput with as many requests in flight as the datastore keeps chunk PUTs pending
+ * (`put-concurrency`, DEFAULT_PUT_CONCURRENCY). After each backup (of an image) the server is
+ * restarted with its chunk cache emptied and the page cache dropped, and a restore of the snapshot
+ * to /dev/null is timed: a cold-cache restore. The targets are ingest ≥ 0.8× the raw PUT
+ * throughput and cold restore ≥ 0.8× the raw GET throughput (issue #13).
  */
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
@@ -29,12 +32,13 @@ import { defaultDataDir } from '../src/cli/commands/serve.ts';
 import { processContext } from '../src/cli/context.ts';
 import { syncAndDropCaches } from '../src/cli/benchmark/environment.ts';
 import { writeIncompressibleFile } from '../src/cli/benchmark/data-generator.ts';
-import { createBenchDatastore, emptyDatastore, removeBenchDatastore, startBenchServer, timedBackup, type TimedBackup } from '../src/cli/benchmark/holdfast-runner.ts';
+import { createBenchDatastore, emptyDatastore, removeBenchDatastore, startBenchServer, timedBackup, timedRestore, type TimedBackup, type TimedRestore } from '../src/cli/benchmark/holdfast-runner.ts';
 import { formatSize, median, parseSize } from '../src/cli/benchmark/units.ts';
 import { readProfile, renderProfileSummary, summarizeProfiles, type ProfileSummary } from './cpu-profile.ts';
 import { registerBackendTypes } from '../src/cli/backend-types.ts';
 import { benchS3FromEnv, emptyS3Store, prepareBenchS3, rawS3Throughput, removeS3Store, type BenchS3 } from '../src/cli/benchmark/s3-bench.ts';
-import { DEFAULT_WINDOW } from '../src/remote/backup-writer.ts';
+import { DEFAULT_PUT_CONCURRENCY } from '../src/chunks/s3-chunk-backend.ts';
+import { CHUNK_CACHE_DIR } from '../src/chunks/s3-backend-type.ts';
 import type { ProbeResult } from '../src/chunks/s3-throughput-probe.ts';
 
 registerBackendTypes();
@@ -47,6 +51,10 @@ interface IngestRun extends TimedBackup {
   readonly serverPeakRss: number | undefined;
   readonly serverCpuSeconds: number | undefined;
   readonly serverMainThreadCpuSeconds: number | undefined;
+  /** the cold-cache restore after the backup (S3, images only) */
+  readonly restore: TimedRestore | undefined;
+  /** why the page cache could not be dropped before it, if so */
+  readonly restoreNote: string | undefined;
 }
 
 interface Workspace {
@@ -88,14 +96,21 @@ function parseVariant(text: string, all: Variant[]): Variant[] {
   return [...all, { name, env }];
 }
 
-async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[]; client?: string[] } = {}, env: Readonly<Record<string, string>> = {}): Promise<IngestRun> {
+async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[]; client?: string[] } = {}, env: Readonly<Record<string, string>> = {}, restore = true): Promise<IngestRun> {
   syncAndDropCaches(false);
-  const server = await startBenchServer(ws.configDir, { nodeArgs: nodeArgs.server ?? [] });
+  let server = await startBenchServer(ws.configDir, { nodeArgs: nodeArgs.server ?? [] });
   try {
     const before = { all: server.cpuSeconds(), main: server.cpuSeconds(true) };
     const b = await timedBackup(server, STORE, ws.spec, `ingest-${run}`, nodeArgs.client ?? [], env);
     const delta = (a: number | undefined, z: number | undefined): number | undefined => (a === undefined || z === undefined ? undefined : z - a);
-    return { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)) };
+    const ingest = { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)) };
+    if (!ws.s3 || ws.kind !== 'image' || !restore) return { ...ingest, restore: undefined, restoreNote: undefined };
+    await server.stop();
+    await rm(join(ws.storePath, CHUNK_CACHE_DIR), { recursive: true, force: true }); // a cold chunk cache
+    const restoreNote = syncAndDropCaches(true);
+    server = await startBenchServer(ws.configDir);
+    const [time] = await readdir(join(ws.storePath, 'host', `ingest-${run}`));
+    return { ...ingest, restore: await timedRestore(server, STORE, `host/ingest-${run}/${time ?? '?'}`, 'disk.img'), restoreNote };
   } finally {
     await server.stop();
     if (ws.s3) await emptyS3Store(ws.s3, STORE, ws.storePath);
@@ -119,7 +134,7 @@ async function profiledRun(ws: Workspace, runs: number): Promise<string> {
   const args = (sub: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${join(dir, sub)}`];
   await mkdir(join(dir, 'server'), { recursive: true });
   await mkdir(join(dir, 'client'), { recursive: true });
-  const r = await oneRun(ws, runs + 1, { server: args('server'), client: args('client') });
+  const r = await oneRun(ws, runs + 1, { server: args('server'), client: args('client') }, {}, false);
   const out = [`profiled run (not counted): ${mbps(ws.bytes, r.seconds)} MB/s under --cpu-prof`];
   for (const who of ['client', 'server'] as const) {
     const g = await profileGroups(join(dir, who));
@@ -172,6 +187,7 @@ function report(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult | un
           rawConcurrency: raw.concurrency,
           ingestToRawPut: ws.bytes / wall / raw.put.throughput,
           targetRatioToRawPut: S3_TARGET_RATIO,
+          ...restoreReport(ws, runs, raw),
         }),
     perRun: runs.map((r) => ({
       seconds: r.seconds,
@@ -182,6 +198,20 @@ function report(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult | un
       clientCpuSeconds: r.clientCpuSeconds ?? null,
       serverCpuSeconds: r.serverCpuSeconds ?? null,
     })),
+  };
+}
+
+/** The cold-cache restore figures, when the runs have them. */
+function restoreReport(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult): Record<string, unknown> {
+  const timed = runs.map((r) => r.restore).filter((r) => r !== undefined);
+  if (timed.length === 0) return {};
+  const seconds = median(timed.map((r) => r.seconds));
+  return {
+    coldRestoreSeconds: seconds,
+    coldRestoreMbPerSecond: ws.bytes / seconds / 1e6,
+    coldRestoreToRawGet: ws.bytes / seconds / raw.get.throughput,
+    targetRatioToRawGet: S3_TARGET_RATIO,
+    coldRestoreNote: runs.find((r) => r.restoreNote !== undefined)?.restoreNote ?? null,
   };
 }
 
@@ -199,6 +229,11 @@ function renderReport(r: Record<string, unknown>): string {
     r['backend'] === 's3'
       ? `  raw S3 (4 MiB objects, ${n('rawConcurrency')} in flight, same SDK): PUT ${n('rawPutMbPerSecond').toFixed(1)} MB/s, GET ${n('rawGetMbPerSecond').toFixed(1)} MB/s; ingest = ${n('ingestToRawPut').toFixed(2)}× raw PUT, target ${S3_TARGET_RATIO}×: ${n('ingestToRawPut') >= S3_TARGET_RATIO ? 'met' : 'NOT met'}`
       : `  target ${TARGET_MBPS} MB/s: ${n('mbPerSecondWall') >= TARGET_MBPS ? 'met' : 'NOT met'}`,
+    ...(r['coldRestoreSeconds'] === undefined
+      ? []
+      : [
+          `  restore from a cold cache (chunk cache emptied, page cache dropped) to /dev/null: ${n('coldRestoreSeconds').toFixed(2)} s = ${n('coldRestoreMbPerSecond').toFixed(1)} MB/s = ${n('coldRestoreToRawGet').toFixed(2)}× raw GET, target ${S3_TARGET_RATIO}×: ${n('coldRestoreToRawGet') >= S3_TARGET_RATIO ? 'met' : 'NOT met'}${r['coldRestoreNote'] === null ? '' : ` (${r['coldRestoreNote'] as string})`}`,
+        ]),
   ].join('\n');
 }
 
@@ -248,7 +283,7 @@ async function main(): Promise<void> {
         runs[k]!.push(r);
       }
     }
-    const raw = s3 ? await rawS3Throughput(s3, bytes, DEFAULT_WINDOW) : undefined;
+    const raw = s3 ? await rawS3Throughput(s3, bytes, DEFAULT_PUT_CONCURRENCY) : undefined;
     const results = variants.map((v, k) => ({ variant: v.name, env: v.env, ...report(ws, runs[k]!, raw) }));
     if (o.outputFormat === 'json') process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
     else process.stdout.write(`${renderVariants(results)}\n`);

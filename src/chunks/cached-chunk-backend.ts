@@ -11,7 +11,10 @@
  * which must judge the stored chunk and not a broken cache file.
  *
  * Order: `put` stores in the inner backend first and caches after it resolved, so nothing is
- * ever readable from the cache that the inner backend has not acknowledged. A failed cache write
+ * ever readable from the cache that the inner backend has not acknowledged (a deferred put, see
+ * chunk-backend.ts, counts as acknowledged; if its write fails later, the copy stays until evicted
+ * or overwritten, harmless: existence is the inner backend's answer, and no finished snapshot
+ * references it). A failed cache write
  * is reported through `warn` and otherwise ignored (the chunk is safe in the inner backend).
  *
  * The recency order lives in memory (a Map in access order); at the first use it is rebuilt from
@@ -135,6 +138,14 @@ export class CachedChunkBackend implements ChunkBackend {
 
   flush(): Promise<void> {
     return this.#inner.flush(); // the cache holds copies only: nothing of it must survive
+  }
+
+  async settle(): Promise<void> {
+    await this.#inner.settle?.();
+  }
+
+  failedDeferredPuts(): number {
+    return this.#inner.failedDeferredPuts?.() ?? 0;
   }
 
   usage(): Promise<ChunkBackendUsage | undefined> {

@@ -17,6 +17,14 @@
  * - Durability: `put(…, { durable: true })` and `quarantine(…, { durable: true })` resolve only
  *   when the result survives a power loss. Non-durable puts, marks, removes and quarantines become
  *   durable at the next `flush()` that starts after they resolved.
+ * - Deferred puts (an adapter with `settle`; S3): a non-durable put may resolve before the storage
+ *   has the object, its write still pending. From then on the adapter answers for the key as if
+ *   stored (stat, get, mark, list; GC sees it marked now, so never sweeps it). `settle()` and
+ *   `flush()` wait for every put pending when they start. A pending write that fails is undone:
+ *   the key is missing again (a later put stores it anew), the failure is counted in
+ *   `failedDeferredPuts()`, and a `settle`/`flush` that waited for it rejects. A caller that may
+ *   have relied on the key (a backup that wrote it or deduplicated against it) compares the count
+ *   from its start with the count after its barrier: a write may fail before any barrier waits.
  * - `list()` yields every key stored when it started and not removed while it ran exactly once,
  *   in no particular order; keys added or removed while it runs may or may not appear (once).
  * - Marks: `mark(key)` records "in use now"; `stat(key).markMs` is the time of the last mark, or of
@@ -126,6 +134,15 @@ export interface ChunkBackend {
   list(): AsyncIterable<ChunkEntry>;
   /** The durability barrier: everything that resolved before the call is durable when it resolves. */
   flush(): Promise<void>;
+  /**
+   * The write barrier of an adapter with deferred puts (see contract): resolves when every put
+   * that resolved before the call is stored or undone and counted (see the contract; not
+   * necessarily durable: that is `flush`); rejects when a write it waited for failed. Absent:
+   * puts complete as they resolve.
+   */
+  settle?(): Promise<void>;
+  /** How many deferred puts failed since the adapter was made (see contract); absent: none can. */
+  failedDeferredPuts?(): number;
   /** Space of the underlying storage, or undefined when it cannot say. */
   usage(): Promise<ChunkBackendUsage | undefined>;
   /** Request and byte counters, for backends that have them (see StorageCounters). */

@@ -1,6 +1,8 @@
 /**
  * The `s3` chunk backend type (chunk-backend-types.ts): `backend type=s3,client=ID,bucket=B
- * [,cache-size=SIZE]` in datastore.cfg, as PBS 4.2 spells it (cli/backend-types.ts registers it).
+ * [,cache-size=SIZE][,put-concurrency=N]` in datastore.cfg, as PBS 4.2 spells it (cli/backend-types.ts registers it;
+ * `put-concurrency` is ours: the most chunk PUTs pending behind answered uploads, 0 for none,
+ * see S3ChunkBackend).
  *
  * A datastore of this type keeps in its directory (the local cache, governed by `sync-level` like
  * any local datastore) the snapshot tree and two caches:
@@ -20,7 +22,7 @@ import { SecretsFile, SectionConfigFile } from '../storage/config-files.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import { CachedChunkBackend } from './cached-chunk-backend.ts';
 import { type ChunkBackendType, type StorageContext, type StoreStorage } from './chunk-backend-types.ts';
-import { S3ChunkBackend } from './s3-chunk-backend.ts';
+import { DEFAULT_PUT_CONCURRENCY, S3ChunkBackend } from './s3-chunk-backend.ts';
 import { clientConfigFor, S3ObjectClient } from './s3-client.ts';
 import { S3ContentMirror } from './s3-content-mirror.ts';
 import { removeS3Store } from './s3-store-removal.ts';
@@ -30,7 +32,8 @@ export const CHUNK_CACHE_DIR = '.chunk-cache';
 export const MARKER_DIR = '.s3-markers';
 /** 4 GiB: about a thousand average chunks; PBS recommends a 64–128 GiB cache disk */
 export const DEFAULT_CACHE_BYTES = 4 * 1024 ** 3;
-const OPTIONS = ['client', 'bucket', 'cache-size'] as const;
+const OPTIONS = ['client', 'bucket', 'cache-size', 'put-concurrency'] as const;
+const MAX_PUT_CONCURRENCY = 64;
 const UNITS: Readonly<Record<string, number>> = { '': 1, B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
 /** `4G`, `512M`, `1073741824`: bytes (binary units, an optional `iB`/`B` suffix). */
@@ -39,6 +42,16 @@ export function parseCacheSize(text: string): number {
   const n = m ? Number(m[1]) * (UNITS[(m[2] ?? '').toUpperCase()] ?? Number.NaN) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 16 * 1024 ** 2) {
     throw fail('INVALID_ARGUMENT', `cache-size '${text.slice(0, 40)}' is not a size of at least 16M (e.g. 64G, 512M)`, { param: 'cache-size', value: text.slice(0, 40) });
+  }
+  return n;
+}
+
+/** `put-concurrency=N`: 0 (every put waits for its PUT) to 64; absent: the default. */
+export function parsePutConcurrency(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PUT_CONCURRENCY;
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n <= MAX_PUT_CONCURRENCY)) {
+    throw fail('INVALID_ARGUMENT', `put-concurrency '${text.slice(0, 40)}' is not a whole number from 0 to ${MAX_PUT_CONCURRENCY}`, { param: 'put-concurrency', value: text.slice(0, 40) });
   }
   return n;
 }
@@ -59,6 +72,7 @@ export const s3BackendType: ChunkBackendType = {
     checkBucketName(required(options, 'bucket'));
     const size = options.get('cache-size');
     if (size !== undefined) parseCacheSize(size);
+    parsePutConcurrency(options.get('put-concurrency'));
   },
   async prepare(ctx: StorageContext): Promise<StoreStorage> {
     const id = required(ctx.options, 'client');
@@ -66,10 +80,11 @@ export const s3BackendType: ChunkBackendType = {
     const objects = new S3ObjectClient(clientConfigFor(endpoint, secretKey, required(ctx.options, 'bucket')));
     const size = ctx.options.get('cache-size');
     const capacityBytes = size === undefined ? DEFAULT_CACHE_BYTES : parseCacheSize(size);
+    const putConcurrency = parsePutConcurrency(ctx.options.get('put-concurrency'));
     return {
       makeBackend: (fs: Fs, base: string) =>
         new CachedChunkBackend({
-          inner: new S3ChunkBackend({ objects, store: ctx.store, fs, markerDir: join(base, MARKER_DIR) }),
+          inner: new S3ChunkBackend({ objects, store: ctx.store, fs, markerDir: join(base, MARKER_DIR), putConcurrency }),
           fs,
           dir: join(base, CHUNK_CACHE_DIR),
           capacityBytes,

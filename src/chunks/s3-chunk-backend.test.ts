@@ -7,9 +7,11 @@ import { fail } from '../core/errors.ts';
 import { FsWrapper } from '../storage/fs-wrapper.ts';
 import { NodeFs } from '../storage/node-fs.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
-import { FaultyS3Objects, MemoryS3Objects } from '../../test/helpers/memory-s3-objects.ts';
+import { FaultyS3Objects, GatedS3Objects, MemoryS3Objects } from '../../test/helpers/memory-s3-objects.ts';
 import type { S3Objects } from './s3-client.ts';
 import { S3ChunkBackend } from './s3-chunk-backend.ts';
+import { ChunkStore } from './chunk-store.ts';
+import { memoryLogger } from '../core/log.ts';
 
 const OLD_MS = 1_000_000_000_000;
 
@@ -166,3 +168,118 @@ test('S3ChunkBackend.flush syncs the marker directory after marks, never swallow
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A backend whose chunk PUTs wait at a gate the test opens (GatedS3Objects). */
+async function withGatedBackend(putConcurrency: number, fn: (b: S3ChunkBackend, gate: GatedS3Objects, s3: MemoryS3Objects) => Promise<void>): Promise<void> {
+  const dir = makeTempDir('holdfast-s3deferred-');
+  const s3 = new MemoryS3Objects();
+  const gate = new GatedS3Objects(s3);
+  try {
+    const b = new S3ChunkBackend({ objects: gate, store: 'st', fs: new NodeFs(), markerDir: join(dir, 'marks'), putConcurrency });
+    await b.init();
+    gate.holds = (key) => key.includes('/.chunks/');
+    await fn(b, gate, s3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('S3ChunkBackend.put (non-durable) resolves before its PUT is answered; the key answers as stored until then and settle waits for it', () =>
+  withGatedBackend(4, async (b, gate, s3) => {
+    const c = chunk(40);
+    await b.put(c.digest, c.bytes, { durable: false });
+    assert.deepEqual(gate.held.length, 1);
+    assert.equal(s3.objects.size, 1, 'only the store marker is in the bucket yet');
+    assert.equal((await b.stat(c.digest))?.size, c.bytes.length);
+    assert.deepEqual(await b.get(c.digest), c.bytes);
+    assert.equal(await b.mark(c.digest), true);
+    assert.deepEqual([...(await listKeys(b))], [c.digest]);
+    let settled = false;
+    const settling = b.settle().then(() => (settled = true));
+    await gate.whenHeld(1);
+    assert.equal(settled, false);
+    gate.release(true);
+    await settling;
+    assert.ok(s3.objects.has(`st/.chunks/${c.digest.slice(0, 4)}/${c.digest}`));
+  }));
+
+test('S3ChunkBackend.put (durable) waits for its PUT: the file level keeps each chunk stored as it is inserted', () =>
+  withGatedBackend(4, async (b, gate, s3) => {
+    const c = chunk(41);
+    const put = b.put(c.digest, c.bytes, { durable: true });
+    await gate.whenHeld(1);
+    gate.release(true);
+    await put;
+    assert.ok(s3.objects.has(`st/.chunks/${c.digest.slice(0, 4)}/${c.digest}`));
+  }));
+
+test('S3ChunkBackend keeps at most putConcurrency PUTs pending; a further put waits for a slot', () =>
+  withGatedBackend(2, async (b, gate) => {
+    const [c1, c2, c3] = [chunk(50), chunk(51), chunk(52)];
+    await b.put(c1.digest, c1.bytes, { durable: false });
+    await b.put(c2.digest, c2.bytes, { durable: false });
+    let third = false;
+    const p3 = b.put(c3.digest, c3.bytes, { durable: false }).then(() => (third = true));
+    await gate.whenHeld(2);
+    assert.equal(third, false);
+    assert.equal(gate.held.length, 2, 'the third PUT has not started');
+    gate.release(true, 1);
+    await p3;
+    assert.equal(gate.held.length, 2);
+    gate.release(true);
+    await b.settle();
+  }));
+
+test('S3ChunkBackend: a pending PUT that fails undoes the key and is counted; a settle that waited for it rejects, a later one does not', () =>
+  withGatedBackend(4, async (b, gate, s3) => {
+    const c = chunk(60);
+    await b.put(c.digest, c.bytes, { durable: false });
+    assert.equal(b.failedDeferredPuts(), 0);
+    gate.release(false);
+    await assert.rejects(b.settle(), { code: 'OBJECT_STORE_ERROR' });
+    assert.equal(b.failedDeferredPuts(), 1);
+    assert.equal(await b.stat(c.digest), undefined, 'the chunk is missing again');
+    assert.equal(await b.mark(c.digest), false, 'its marker went with it');
+    await b.flush(); // it did not wait for the failed write
+    gate.holds = () => false;
+    await b.put(c.digest, c.bytes, { durable: false }); // stored anew
+    await b.flush();
+    assert.ok(s3.objects.has(`st/.chunks/${c.digest.slice(0, 4)}/${c.digest}`));
+  }));
+
+test('S3ChunkBackend: GC never sweeps a chunk whose PUT is pending; remove waits for the PUT', () =>
+  withGatedBackend(4, async (b, gate, s3) => {
+    const store = new ChunkStore({ backend: b, durableWrites: () => false, log: memoryLogger() });
+    const c = chunk(70);
+    await b.put(c.digest, c.bytes, { durable: false });
+    const [entry] = await listKeysWithEntries(b);
+    assert.equal(entry?.key, c.digest);
+    const swept = await store.sweep(entry, Date.now() - 1000);
+    assert.equal(swept?.removed, false);
+    const removing = b.remove(c.digest);
+    gate.release(true);
+    assert.equal(await removing, true, 'removed after its PUT landed, not before');
+    assert.equal(s3.objects.has(`st/.chunks/${c.digest.slice(0, 4)}/${c.digest}`), false);
+  }));
+
+async function listKeys(b: S3ChunkBackend): Promise<string[]> {
+  return (await listKeysWithEntries(b)).map((e) => e.key);
+}
+
+async function listKeysWithEntries(b: S3ChunkBackend): Promise<import('./chunk-backend.ts').ChunkEntry[]> {
+  const out = [];
+  for await (const e of b.list()) out.push(e);
+  return out;
+}
+
+test('S3ChunkBackend.put (non-durable) keeps its own copy: the caller may reuse its buffer (an upload slot) at once', () =>
+  withGatedBackend(4, async (b, gate, s3) => {
+    const c = chunk(80);
+    const slot = new Uint8Array(c.bytes);
+    await b.put(c.digest, slot, { durable: false });
+    slot.fill(0);
+    assert.deepEqual(await b.get(c.digest), c.bytes);
+    gate.release(true);
+    await b.settle();
+    assert.deepEqual(s3.objects.get(`st/.chunks/${c.digest.slice(0, 4)}/${c.digest}`)?.bytes, c.bytes);
+  }));

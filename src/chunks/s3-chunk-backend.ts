@@ -4,13 +4,21 @@
  * them as `<digest>.<n>.bad`. Several stores can share a bucket; each owns its `<store>/` prefix,
  * and `<store>/.holdfast-chunk-store` says that a store was made there (init/open).
  *
- * Writes. `put` is a conditional PUT (If-None-Match: *) with Content-MD5 and resolves only after
+ * Writes. A chunk is stored by a conditional PUT (If-None-Match: *) with Content-MD5, done after
  * a 2xx, or a 412 from an object whose ETag is the MD5 of these very bytes (the same chunk stored
  * before, by us or a racing writer). A 412 from other bytes (a broken copy ChunkStore chose to
  * replace) is answered by an unconditional PUT, so `put` replaces as the port requires. A failed
- * or unknown PUT rejects (OBJECT_STORE_ERROR): nothing is acknowledged that the store did not
- * confirm. An acknowledged PUT is as durable as the object store makes it, so the `durable` flag
- * changes nothing and `flush` has no objects to wait for (flushScope 'store').
+ * or unknown PUT is a failure (OBJECT_STORE_ERROR): nothing counts as stored that the store did
+ * not confirm. An acknowledged PUT is as durable as the object store makes it.
+ *
+ * Deferred puts (the port's contract). A durable put (the `file` level) resolves only after its
+ * PUT. A non-durable put starts the PUT and resolves at once, so a backup's uploads are not bound
+ * by the PUT latency; at most `putConcurrency` PUTs are pending (a further put waits for one to
+ * end: bounded memory, the bytes are held until then). While pending, the key answers from
+ * memory as stored and marked now (GC never sweeps it); `remove` and `quarantine` of it, and a
+ * new put of it, wait for the PUT first. A failed pending PUT is undone (key and marker go) and
+ * counted (`failedDeferredPuts`), and a `settle`/`flush` that waited for it rejects; `flush` =
+ * `settle` + the marker sync (flushScope 'store').
  *
  * Marks. S3 has no atime, so GC marks live in a local directory (`markerDir`, in the datastore's
  * cache): an empty marker file per key, whose atime is the mark time. `stat`/`list` take the mark
@@ -29,6 +37,7 @@ import type { Fs } from '../storage/fs-port.ts';
 import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat, PutOptions, StorageCounters } from './chunk-backend.ts';
 import { CHUNK_DIR, digestOfName, isBadChunkName, isChunkName } from './chunk-path.ts';
 import { md5Of, type S3Objects } from './s3-client.ts';
+import { DeferredPuts } from './s3-deferred-puts.ts';
 
 export interface S3ChunkBackendDeps {
   readonly objects: S3Objects;
@@ -38,7 +47,11 @@ export interface S3ChunkBackendDeps {
   readonly fs: Fs;
   /** local directory for GC marker files (inside the datastore's cache directory) */
   readonly markerDir: string;
+  /** most chunk PUTs pending after their put resolved (non-durable puts); 0: none (default 8) */
+  readonly putConcurrency?: number;
 }
+
+export const DEFAULT_PUT_CONCURRENCY = 8;
 
 const STORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const STORE_MARKER = '.holdfast-chunk-store';
@@ -57,6 +70,7 @@ export class S3ChunkBackend implements ChunkBackend {
   readonly #store: string;
   readonly #markerDir: string;
   readonly #madeDirs = new Set<string>();
+  readonly #deferred: DeferredPuts;
   #marksSinceFlush = false;
 
   constructor(deps: S3ChunkBackendDeps) {
@@ -66,6 +80,7 @@ export class S3ChunkBackend implements ChunkBackend {
     this.#store = deps.store;
     this.#markerDir = deps.markerDir;
     this.location = `${deps.objects.location}/${deps.store}`;
+    this.#deferred = new DeferredPuts(deps.putConcurrency ?? DEFAULT_PUT_CONCURRENCY, (digest) => this.#dropMarker(digest));
   }
 
   async init(): Promise<void> {
@@ -83,37 +98,54 @@ export class S3ChunkBackend implements ChunkBackend {
     await this.#fs.mkdir(this.#markerDir, { recursive: true, mode: 0o700 });
   }
 
-  async put(digest: string, bytes: Uint8Array, _options: PutOptions): Promise<void> {
+  async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
     checkDigest(digest);
+    await this.#deferred.settled(digest);
+    if (options.durable || !this.#deferred.enabled) {
+      await this.#putObject(digest, bytes);
+      await this.#setMarker(digest, undefined);
+      return;
+    }
+    await this.#setMarker(digest, undefined); // before the key answers as stored: GC sees it new
+    const own = sharedCopy(bytes); // the caller's buffer (an upload slot) is reused once put resolves
+    await this.#deferred.start(digest, own, () => this.#putObject(digest, own));
+  }
+
+  async #putObject(digest: string, bytes: Uint8Array): Promise<void> {
     const key = this.#objectKey(digest);
     if ((await this.#objects.putIfAbsent(key, bytes)) === 'exists') {
       const head = await this.#objects.head(key);
       if (head === undefined || head.etag !== md5Of(bytes).hex) await this.#objects.put(key, bytes);
     }
-    await this.#setMarker(digest, undefined);
   }
 
   async get(key: string): Promise<Uint8Array> {
-    const bytes = await this.#objects.get(this.#objectKey(checkKey(key)));
+    const pending = this.#deferred.bytesOf(checkKey(key));
+    if (pending) return pending;
+    const bytes = await this.#objects.get(this.#objectKey(key));
     if (bytes === undefined) throw fail('NOT_FOUND', `chunk ${key} is not in ${this.location}`, { key, location: this.location });
     return bytes;
   }
 
   async stat(key: string): Promise<ChunkObjectStat | undefined> {
-    const head = await this.#objects.head(this.#objectKey(checkKey(key)));
+    const pending = this.#deferred.bytesOf(checkKey(key));
+    if (pending) return { size: pending.length, markMs: (await this.#markerTime(key)) ?? Date.now() }; // its marker: set at the put
+    const head = await this.#objects.head(this.#objectKey(key));
     if (head === undefined) return undefined;
     return { size: head.size, markMs: (await this.#markerTime(key)) ?? head.lastModifiedMs };
   }
 
   async mark(key: string, atMs?: number): Promise<boolean> {
     checkKey(key);
-    if ((await this.#markerTime(key)) === undefined && (await this.#objects.head(this.#objectKey(key))) === undefined) return false;
+    const known = this.#deferred.bytesOf(key) !== undefined || (await this.#markerTime(key)) !== undefined;
+    if (!known && (await this.#objects.head(this.#objectKey(key))) === undefined) return false;
     await this.#setMarker(key, atMs);
     return true;
   }
 
   async remove(key: string): Promise<boolean> {
     const objectKey = this.#objectKey(checkKey(key));
+    await this.#deferred.settled(key);
     const existed = (await this.#objects.head(objectKey)) !== undefined;
     if (existed) await this.#objects.delete(objectKey);
     await this.#dropMarker(key);
@@ -122,6 +154,7 @@ export class S3ChunkBackend implements ChunkBackend {
 
   async quarantine(digest: string, _options: PutOptions): Promise<string | undefined> {
     checkDigest(digest);
+    await this.#deferred.settled(digest);
     const taken = new Set(await this.quarantinedCopies(digest));
     let target = `${digest}.${MAX_BAD - 1}.bad`;
     for (let n = 0; n < MAX_BAD; n++) {
@@ -147,7 +180,9 @@ export class S3ChunkBackend implements ChunkBackend {
     return out;
   }
 
+  /** The bucket's listing, then the pending keys it did not show (each once, see the contract). */
   async *list(): AsyncGenerator<ChunkEntry> {
+    const pending = new Set(this.#deferred.keys());
     const prefix = `${this.#store}/${CHUNK_DIR}/`;
     for await (const o of this.#objects.list(prefix)) {
       const rest = o.key.slice(prefix.length);
@@ -156,12 +191,27 @@ export class S3ChunkBackend implements ChunkBackend {
       const kind = isChunkName(name) ? 'chunk' : isBadChunkName(name) ? 'bad' : undefined;
       // a key that is not ours, or in the wrong prefix "directory", is not part of the store
       if (kind === undefined || rest.slice(0, slash) !== name.slice(0, 4)) continue;
+      pending.delete(name);
       yield { key: name, kind, digest: digestOfName(name), size: o.size, markMs: (await this.#markerTime(name)) ?? o.lastModifiedMs };
+    }
+    for (const key of pending) {
+      const st = await this.stat(key).catch(() => undefined);
+      if (st) yield { key, kind: 'chunk', digest: key, ...st };
     }
   }
 
-  /** Objects are durable once acknowledged; marks are made durable by one syncfs of the cache. */
+  /** Waits for the PUTs pending now; rejects when one of them failed. */
+  settle(): Promise<void> {
+    return this.#deferred.settle();
+  }
+
+  failedDeferredPuts(): number {
+    return this.#deferred.failures;
+  }
+
+  /** Pending PUTs settled (objects are durable once acknowledged); marks: one syncfs of the cache. */
   async flush(): Promise<void> {
+    await this.settle();
     if (!this.#marksSinceFlush) return;
     this.#marksSinceFlush = false;
     try {
@@ -217,6 +267,16 @@ export class S3ChunkBackend implements ChunkBackend {
       if (!isHoldfastError(e, 'NOT_FOUND')) throw e;
     }
   }
+}
+
+/**
+ * A copy in shared memory: the PUT's hashing worker (s3-payload-hash.ts) then reads it in place
+ * instead of being sent a second copy (a 4 MiB copy per chunk is garbage the main thread collects).
+ */
+function sharedCopy(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  copy.set(bytes);
+  return copy;
 }
 
 function checkDigest(digest: string): string {

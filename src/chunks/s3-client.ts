@@ -13,6 +13,8 @@
  *   download bytes are GET bodies received.
  * - Writes send Content-MD5, so the store refuses bytes damaged on the way (400 BadDigest), and a
  *   stored object's ETag (the MD5 of a single-part upload) tells whether it holds the same bytes.
+ *   It and the signed payload SHA-256 are computed once per write, off the main thread for large
+ *   bodies (s3-payload-hash.ts), and reused by every attempt.
  * - Plain http is for loopback endpoints only (checked in format/s3-endpoint-config.ts); https
  *   with a pinned fingerprint goes through PinnedHttpsAgent.
  */
@@ -32,6 +34,7 @@ import { fail } from '../core/errors.ts';
 import { expandEndpoint, type S3Endpoint } from '../format/s3-endpoint-config.ts';
 import { httpStatusOf, withRetries, DEFAULT_RETRY, type RetryPolicy } from './s3-retry.ts';
 import { PinnedHttpsAgent } from './s3-pinned-agent.ts';
+import { PayloadHasher, type PayloadHashes } from './s3-payload-hash.ts';
 
 export const S3_REQUEST_KINDS = ['get', 'put', 'post', 'head', 'delete'] as const;
 export type S3RequestKind = (typeof S3_REQUEST_KINDS)[number];
@@ -119,6 +122,7 @@ export class S3ObjectClient implements S3Objects {
   readonly #bucket: string;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
+  readonly #hasher = new PayloadHasher();
   readonly #counts: Record<keyof S3Counters, number> = { get: 0, put: 0, post: 0, head: 0, delete: 0, uploadBytes: 0, downloadBytes: 0 };
 
   constructor(config: S3ClientConfig) {
@@ -157,12 +161,12 @@ export class S3ObjectClient implements S3Objects {
   }
 
   async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
-    const md5 = md5Of(bytes);
+    const hashes = await this.#hasher.hash(bytes);
     return withRetries(this.#retry, 'PUT', key, () =>
       this.#attempt('put', async (signal) => {
         this.#counts.uploadBytes += bytes.byteLength;
         try {
-          await this.#sdk.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentMD5: md5.base64, IfNoneMatch: '*' }), { abortSignal: signal });
+          await this.#sdk.send(putCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentMD5: hashes.md5Base64, IfNoneMatch: '*' }, hashes), { abortSignal: signal });
           return 'stored';
         } catch (e) {
           if (httpStatusOf(e) === 412) return 'exists';
@@ -173,11 +177,11 @@ export class S3ObjectClient implements S3Objects {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
-    const md5 = md5Of(bytes);
+    const hashes = await this.#hasher.hash(bytes);
     await withRetries(this.#retry, 'PUT', key, () =>
       this.#attempt('put', async (signal) => {
         this.#counts.uploadBytes += bytes.byteLength;
-        await this.#sdk.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentMD5: md5.base64 }), { abortSignal: signal });
+        await this.#sdk.send(putCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentMD5: hashes.md5Base64 }, hashes), { abortSignal: signal });
       }),
     );
   }
@@ -290,9 +294,10 @@ export class S3ObjectClient implements S3Objects {
     );
   }
 
-  /** Closes the idle sockets. */
+  /** Closes the idle sockets and the hashing worker. */
   destroy(): void {
     this.#sdk.destroy();
+    void this.#hasher.close().catch(() => undefined); // its worker is unref'd: nothing waits for it
   }
 
   /** One counted attempt under the deadline; a timeout aborts it with a TimeoutError (transient). */
@@ -310,6 +315,22 @@ export class S3ObjectClient implements S3Objects {
     }
   }
 }
+
+/** A PutObject whose signed payload hash is `hashes.sha256Hex` (the signer then skips hashing it). */
+function putCommand(input: ConstructorParameters<typeof PutObjectCommand>[0], hashes: PayloadHashes): PutObjectCommand {
+  const command = new PutObjectCommand(input);
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[PAYLOAD_SHA256_HEADER] = hashes.sha256Hex;
+      return next(args);
+    },
+    { step: 'build', name: 'holdfastPayloadSha256' },
+  );
+  return command;
+}
+
+const PAYLOAD_SHA256_HEADER = 'x-amz-content-sha256';
 
 function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/^"(.*)"$/, '$1');

@@ -85,6 +85,8 @@ export class BackupSession {
 
   readonly #writerDone: () => void;
   readonly #testOnly: BackupTestOnly;
+  /** the store's count of failed deferred chunk writes when this backup began */
+  readonly #chunkFailuresAtStart: number;
 
   private constructor(store: Datastore, ref: SnapshotRef, previous: SnapshotRef | undefined, locks: HeldLock[], writerDone: () => void, testOnly: BackupTestOnly, createdGroup: boolean) {
     this.#createdGroup = createdGroup;
@@ -94,6 +96,7 @@ export class BackupSession {
     this.#locks = locks;
     this.#writerDone = writerDone;
     this.#testOnly = testOnly;
+    this.#chunkFailuresAtStart = store.chunkWriteFailures();
   }
 
   static async begin(store: Datastore, ref: SnapshotRef, opts: BeginBackupOptions): Promise<BackupSession> {
@@ -221,6 +224,7 @@ export class BackupSession {
       } else {
         await durability.barrier();
         this.store.assertWritable(); // a concurrent backup's failed sync may have lost chunks this one reuses
+        this.store.assertChunksStored(this.#chunkFailuresAtStart); // or a failed deferred write of one
         await durability.writeManifest(path, encodeManifestBlob(manifest));
       }
       this.#state = 'finished';
@@ -245,6 +249,7 @@ export class BackupSession {
     this.#writers.clear();
     await this.store.durability.discard(this.dir);
     if (this.#createdGroup) await removeGroupIfEmpty(this.store, this.ref);
+    await this.store.chunkWritesDone(); // so a retry after this backup's task ended finds its chunks stored or missing, not pending
   }
 
   async #release(): Promise<void> {

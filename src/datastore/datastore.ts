@@ -103,6 +103,7 @@ export class Datastore {
       base: deps.base,
       level: () => this.#syncLevel,
       flushChunks: () => backend.flush(),
+      settleChunks: async () => backend.settle?.(),
       flushCoversBase: backend.flushScope === 'filesystem',
       ...(deps.mirror ? { mirror: deps.mirror } : {}),
       warn: (m) => this.log.warn(`datastore ${this.name}: ${m}`),
@@ -205,6 +206,35 @@ export class Datastore {
     const id = this.#nextWriter++;
     this.#writers.set(id, startMs);
     return () => this.#writers.delete(id);
+  }
+
+  /**
+   * How many deferred chunk writes have failed in this process (ChunkBackend.failedDeferredPuts). A
+   * backup takes it at its start and checks it after its barrier (`assertChunksStored`): a write
+   * that failed in between may be of a chunk the backup reused, and its barrier may not be the one
+   * that was told.
+   */
+  chunkWriteFailures(): number {
+    return this.#backend.failedDeferredPuts?.() ?? 0;
+  }
+
+  /**
+   * Waits for the deferred chunk writes pending now, whatever their outcome: a failure is counted
+   * (and fails the backups that were running), so the waiter (a failing backup) needs no verdict.
+   */
+  async chunkWritesDone(): Promise<void> {
+    await this.#backend.settle?.().catch(() => undefined);
+  }
+
+  /** OBJECT_STORE_ERROR when a deferred chunk write failed since `chunkWriteFailures()` was `since`. */
+  assertChunksStored(since: number): void {
+    const now = this.chunkWriteFailures();
+    if (now > since) {
+      throw fail('OBJECT_STORE_ERROR', `${now - since} chunk write(s) to ${this.#backend.location} failed during this backup; it may have reused one of those chunks, so it is not acknowledged`, {
+        store: this.name,
+        failed: now - since,
+      });
+    }
   }
 
   /** The start time (ms) of the oldest running writer, if any. */

@@ -9,12 +9,14 @@
  * | writeManifest        | —    | fsync file + dir             | fsync file + dir              |
  * | makeDirectory/remove | —    | —                            | fsync parent dir              |
  * | removeEmptyDirectory | —    | —                            | fsync parent dir              |
- * | barrier              | —    | one syncfs (backend flush)   | — (each write was synced)     |
+ * | barrier              | settle | one syncfs (backend flush) | settle (each write was synced) |
  * | metadataBarrier      | —    | syncfs of the metadata fs    | —                             |
  * | chunkRemovalsDone    | —    | —                            | backend flush                 |
  * | syncEverything, writeDurably, removeDurably: at every level (level switches, in-use marker) |
  *
- * Chunk puts are the backend's (ChunkStore asks `chunkWritesDurable`). A failed sync propagates
+ * Chunk puts are the backend's (ChunkStore asks `chunkWritesDurable`). "settle" is the backend's
+ * write barrier for deferred puts (ChunkBackend.settle; S3): at every level a backup's chunks must
+ * be stored before its manifest, whatever the level says about power loss. A failed sync propagates
  * and is never retried: the caller fails its operation (and the Datastore stops acknowledging).
  *
  * The content mirror (chunks/content-mirror.ts; none for a local store): every metadata write
@@ -40,6 +42,8 @@ export interface DurabilityDeps {
   readonly level: () => SyncLevel;
   /** the chunk backend's barrier (ChunkBackend.flush) */
   readonly flushChunks: () => Promise<void>;
+  /** the chunk backend's write barrier (ChunkBackend.settle); absent: puts complete as they resolve */
+  readonly settleChunks?: () => Promise<void>;
   /** whether that flush syncs the filesystem under `base` too (ChunkBackend.flushScope) */
   readonly flushCoversBase: boolean;
   /** the second copy of the metadata (default: none) */
@@ -201,10 +205,12 @@ export class Durability {
 
   /**
    * The backup barrier, before its manifest: at `filesystem` the backend's flush (one syncfs
-   * locally), which makes every chunk and metadata write before it durable.
+   * locally), which makes every chunk and metadata write before it durable; at the other levels
+   * the backend's settle (deferred chunk writes stored).
    */
   async barrier(): Promise<void> {
     if (this.#policy.syncfsAtFinish) await this.#syncAll();
+    else await this.#deps.settleChunks?.();
   }
 
   /** At `filesystem`, makes metadata removals (prune, forget) durable before chunks go (GC). */

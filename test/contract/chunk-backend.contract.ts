@@ -232,6 +232,25 @@ export function chunkBackendContract(name: string, make: MakeBackend): void {
     );
 
     it(
+      'ChunkBackend.settle (deferred puts): a non-durable put answers as stored at once, and is in the storage when settle resolved',
+      async ({ b, crash }) => {
+        const c = sample(55, 20_000);
+        await b.put(c.digest, c.bytes, { durable: false });
+        assert.equal((await b.stat(c.digest))?.size, c.bytes.length);
+        assert.deepEqual(new Uint8Array(await b.get(c.digest)), c.bytes);
+        assert.ok((await listAll(b)).some((e) => e.key === c.digest));
+        const failed = b.failedDeferredPuts?.() ?? 0;
+        await b.settle!();
+        assert.equal(b.failedDeferredPuts?.() ?? 0, failed);
+        // "stored" is what a new backend over the same storage sees (for S3: the bucket)
+        const again = await crash!();
+        await again.open();
+        assert.deepEqual(new Uint8Array(await again.get(c.digest)), c.bytes);
+      },
+      (t) => (t.backend.settle === undefined ? `${name} has no deferred puts (its puts complete as they resolve)` : needsCrash(t)),
+    );
+
+    it(
       'ChunkBackend.quarantine with durable survives a power loss; remove followed by flush too',
       async ({ b, crash }) => {
         const bad = sample(53);

@@ -4,6 +4,8 @@
  * (test/integration/s3-datastore-rgw.test.ts runs the same on the real RGW):
  * - every chunk PUT, then every index/blob PUT, then the manifest PUT, last;
  * - a failed PUT (chunk, index or manifest) fails the backup and leaves no manifest anywhere;
+ * - a chunk PUT answered after its upload (deferred) that fails fails every backup that wrote or
+ *   reused the chunk, and only those;
  * - metadata removals reach the bucket; reads are served from the cache, which stays in its capacity.
  */
 import { test } from 'node:test';
@@ -21,7 +23,8 @@ import { Datastore } from '../../src/datastore/datastore.ts';
 import { FlockLocker } from '../../src/storage/locker.ts';
 import { NodeFs } from '../../src/storage/node-fs.ts';
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
-import { FaultyS3Objects, MemoryS3Objects } from '../helpers/memory-s3-objects.ts';
+import { FaultyS3Objects, GatedS3Objects, MemoryS3Objects } from '../helpers/memory-s3-objects.ts';
+import { sha256, toHex } from '../../src/core/digest.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { s3SkipReason, withTestBucket } from '../helpers/s3-env.ts';
 
@@ -109,6 +112,55 @@ for (const [what, fails] of [
     });
   });
 }
+
+test('BackupSession.finish on S3: a chunk PUT failing after its upload was answered fails the backup and a concurrent one that reused the chunk; no manifest', async () => {
+  const memory = new MemoryS3Objects();
+  const gate = new GatedS3Objects(memory);
+  const t = await s3Store(gate);
+  try {
+    const [shared, a, b] = chunks(20);
+    const sharedKey = toHex(sha256(shared!));
+    gate.holds = (key) => key.endsWith(sharedKey);
+    const refA = ref(1_700_000_000);
+    const refB = { ...ref(1_700_000_000), id: 'b' };
+    const sessionA = await backupChunks(t.store, refA, [shared!, a!], { finish: false });
+    assert.deepEqual(gate.held.length, 1, 'the upload was answered while its PUT is still held');
+    const sessionB = await backupChunks(t.store, refB, [shared!, b!], { finish: false });
+    assert.equal(sessionB.stats.duplicates, 1, 'B reused the chunk whose PUT is pending');
+    const finishing = [sessionA.finish(), sessionB.finish()];
+    gate.release(false);
+    for (const f of finishing) await assert.rejects(f, { code: 'OBJECT_STORE_ERROR' });
+    assert.ok(![...memory.objects.keys()].some((k) => k.endsWith('index.json.blob')), [...memory.objects.keys()].join('\n'));
+    assert.deepEqual(await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' }), []);
+    assert.deepEqual(await t.store.listSnapshots({ ns: '', type: 'host', id: 'b' }), []);
+    // a backup that starts after the failure stores the chunk anew and is acknowledged
+    gate.holds = () => false;
+    await backupChunks(t.store, ref(1_700_000_100), [shared!, a!]);
+    assert.ok(memory.objects.has(`${STORE}/.chunks/${sharedKey.slice(0, 4)}/${sharedKey}`));
+    assert.equal((await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' })).length, 1);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('BackupSession.finish on S3 at sync-level none still waits for the pending chunk PUTs before the manifest', async () => {
+  const memory = new MemoryS3Objects();
+  const gate = new GatedS3Objects(memory);
+  const t = await s3Store(gate);
+  try {
+    await t.store.setSyncLevel('none');
+    gate.holds = (key) => key.includes('/.chunks/');
+    const session = await backupChunks(t.store, ref(1_700_000_000), chunks(30), { finish: false });
+    const finishing = session.finish();
+    await gate.whenHeld(3);
+    assert.ok(![...memory.objects.keys()].some((k) => k.endsWith('index.json.blob')), 'no manifest while chunk PUTs are pending');
+    gate.release(true);
+    await finishing;
+    assert.ok([...memory.objects.keys()].some((k) => MANIFEST_KEY.test(k)));
+  } finally {
+    t.cleanup();
+  }
+});
 
 test('Datastore on S3: deleting a snapshot removes its copies under .cnt/; notes reach the bucket', async () => {
   const objects = new MemoryS3Objects();

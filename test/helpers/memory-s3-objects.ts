@@ -136,3 +136,44 @@ export class FaultyS3Objects implements S3Objects {
     return this.#inner.deleteMany(keys);
   }
 }
+
+/**
+ * Holds the conditional PUTs of the keys `holds` picks until the test answers them: `release`
+ * lets the oldest held ones through to the inner store, or fails them with OBJECT_STORE_ERROR (as
+ * the real client does once its retries are used up). `whenHeld(n)` resolves once n are waiting,
+ * so a test orders events without timing.
+ */
+export class GatedS3Objects extends FaultyS3Objects {
+  holds: (key: string) => boolean = () => false;
+  readonly #held: { readonly key: string; readonly go: (ok: boolean) => void }[] = [];
+  readonly #waiters: { readonly n: number; readonly resolve: () => void }[] = [];
+
+  /** The keys of the PUTs held now, oldest first. */
+  get held(): string[] {
+    return this.#held.map((h) => h.key);
+  }
+
+  whenHeld(n: number): Promise<void> {
+    if (this.#held.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+  }
+
+  /** Answers the `count` oldest held PUTs (default all): stored, or failed when `ok` is false. */
+  release(ok: boolean, count = this.#held.length): void {
+    for (const h of this.#held.splice(0, count)) h.go(ok);
+  }
+
+  override async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
+    if (this.holds(key)) {
+      const ok = await new Promise<boolean>((go) => {
+        this.#held.push({ key, go });
+        for (const w of this.#waiters.filter((x) => x.n <= this.#held.length)) {
+          this.#waiters.splice(this.#waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      });
+      if (!ok) throw fail('OBJECT_STORE_ERROR', `injected failure of the held PUT ${key}`, { op: 'putIfAbsent', key, outcome: 'unknown' });
+    }
+    return super.putIfAbsent(key, bytes);
+  }
+}

@@ -255,3 +255,29 @@ export async function timedBackup(server: BenchServer, store: string, spec: stri
     clientMainThreadCpuSeconds: usage.mainThreadCpuSeconds,
   };
 }
+
+export interface TimedRestore {
+  /** wall time from spawning `holdfast restore` to its exit */
+  readonly seconds: number;
+  readonly clientCpuSeconds: number | undefined;
+}
+
+/**
+ * Times `holdfast restore SNAPSHOT ARCHIVE -` with the image going to /dev/null, so the number is
+ * the fetch (server, storage, network, decode) and not a target disk, like a raw GET.
+ */
+export async function timedRestore(server: BenchServer, store: string, snapshot: string, archive: string): Promise<TimedRestore> {
+  const env = childEnv({ HOLDFAST_REPOSITORY: `127.0.0.1:${server.port}:${store}`, HOLDFAST_PASSWORD: server.password, HOLDFAST_FINGERPRINT: server.fingerprint });
+  const started = performance.now();
+  const proc = spawn(process.execPath, [HOLDFAST_BIN, 'restore', snapshot, archive, '-'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const sampler = sampleProcess(proc.pid);
+  const stderr = collect(proc);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('close', resolve);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const usage = sampler.stop();
+  if (code !== 0) throw fail('ABORTED', `holdfast restore exited with ${code ?? 'a signal'}: ${stderr.text()}`, { code });
+  return { seconds, clientCpuSeconds: usage.cpuSeconds };
+}

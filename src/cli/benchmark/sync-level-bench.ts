@@ -26,7 +26,7 @@ import { mountLoopFs } from './loop-fs.ts';
 import { findPeer, type PeerTool } from './peers.ts';
 import { REPORT_SCHEMA, runOrder, summarize, type BenchReport, type Column, type Measurement, type ObjectStoreFigures } from './report.ts';
 import { benchS3FromEnv, rawS3Throughput, type BenchS3 } from './s3-bench.ts';
-import { DEFAULT_WINDOW } from '../../remote/backup-writer.ts';
+import { DEFAULT_PUT_CONCURRENCY } from '../../chunks/s3-chunk-backend.ts';
 import { formatMmss, formatSize, median } from './units.ts';
 
 export interface BenchRunContext {
@@ -138,11 +138,11 @@ async function measureLoopFilesystems(o: SyncLevelBenchOptions, work: string, so
 }
 
 /**
- * The endpoint's raw 4 MiB PUT/GET throughput with as many requests in flight as the client keeps
- * chunks in flight, measured after the backups in the same run, and each level's ingest against it.
+ * The endpoint's raw 4 MiB PUT/GET throughput with as many requests in flight as the datastore keeps
+ * chunk PUTs pending (put-concurrency), measured after the backups in the same run, and each level's ingest against it.
  */
 async function measureRawS3(s3: BenchS3, sources: readonly Source[], ms: readonly Measurement[], note: (t: string) => void): Promise<ObjectStoreFigures> {
-  const raw = await rawS3Throughput(s3, Math.max(...sources.map((s) => s.bytes)), DEFAULT_WINDOW);
+  const raw = await rawS3Throughput(s3, Math.max(...sources.map((s) => s.bytes)), DEFAULT_PUT_CONCURRENCY);
   const ratios: Record<string, number> = {};
   for (const level of new Set(ms.map((m) => m.column))) {
     const mine = ms.filter((m) => m.column === level);

@@ -22,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('create a datastore: the directory tree with 65536 chunk prefix dirs, and its config entry; with --backend type=s3,… PATH is the local cache and the chunks go to the bucket')
     .option('--tuning <string>', 'tuning property string, e.g. sync-level=file,gc-atime-cutoff=1445')
     .option('--comment <text>', 'free-text comment')
-    .option('--backend <string>', 'where the chunks live: type=filesystem (default) or type=s3,client=ENDPOINT_ID,bucket=BUCKET[,cache-size=64G]')
+    .option('--backend <string>', 'where the chunks live: type=filesystem (default) or type=s3,client=ENDPOINT_ID,bucket=BUCKET[,cache-size=64G][,put-concurrency=8]')
     .option('--reuse-datastore', 'attach the datastore PATH (or the bucket prefix) holds already, e.g. on a new server with an empty cache; nothing is created or removed')
     .action(async (name: string, path: string, o: { tuning?: string; comment?: string; backend?: string; reuseDatastore?: boolean }) => {
       const bar = progressLine(ctx, 'Chunkstore create');
