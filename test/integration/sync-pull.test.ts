@@ -159,6 +159,7 @@ test('a corrupt source chunk fails only its snapshot (SYNC_INCOMPLETE) and the r
   await createJob(dst, 'rc-job', { 'remote-ns': 'rc', ns: 'rc' });
   const task = await runJob(dst, 'rc-job');
   assert.equal(task.errorCode, 'SYNC_INCOMPLETE');
+  assert.match(task.state?.kind === 'error' ? task.state.message : '', /ns\/rc\/host\/bad\/1970-01-01T00:16:40Z \(\[[A-Z_]+\] /, 'the task status names the reason, not only the item');
   const r = await report(task, false);
   assert.deepEqual(
     r.failures.map((f) => f.item),

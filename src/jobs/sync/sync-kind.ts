@@ -30,7 +30,10 @@ export interface SyncParams {
 function finish(task: TaskContext, report: SyncReport): SyncReport {
   task.setResult(report);
   if (report.failures.length > 0) {
-    throw fail('SYNC_INCOMPLETE', `${report.failures.length} item(s) failed to sync: ${report.failures.map((f) => f.item).join(', ')}`, { failures: report.failures });
+    // the reasons, not just the items: the CLI and the task list show only this line
+    const shown = report.failures.slice(0, 3).map((f) => `${f.item} ([${f.code}] ${f.message})`);
+    const more = report.failures.length > shown.length ? `, and ${report.failures.length - shown.length} more (see the task log)` : '';
+    throw fail('SYNC_INCOMPLETE', `${report.failures.length} item(s) failed to sync: ${shown.join(', ')}${more}`, { failures: report.failures });
   }
   return report;
 }
