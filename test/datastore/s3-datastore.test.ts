@@ -129,7 +129,8 @@ test('BackupSession.finish on S3: a chunk PUT failing after its upload was answe
     assert.equal(sessionB.stats.duplicates, 1, 'B reused the chunk whose PUT is pending');
     const finishing = [sessionA.finish(), sessionB.finish()];
     gate.release(false);
-    for (const f of finishing) await assert.rejects(f, { code: 'OBJECT_STORE_ERROR' });
+    // both awaited at once: awaiting one while the other rejects would leave that one unhandled
+    await Promise.all(finishing.map((f) => assert.rejects(f, { code: 'OBJECT_STORE_ERROR' })));
     assert.ok(![...memory.objects.keys()].some((k) => k.endsWith('index.json.blob')), [...memory.objects.keys()].join('\n'));
     assert.deepEqual(await t.store.listSnapshots({ ns: '', type: 'host', id: 'a' }), []);
     assert.deepEqual(await t.store.listSnapshots({ ns: '', type: 'host', id: 'b' }), []);
