@@ -164,6 +164,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await t.test('notifications: a webhook target and a matcher are added and removed', () => notificationsPage(page));
     await t.test('benchmarks: the sync-level tables of the results directory', () => benchmarksPage(page));
     await shot('benchmarks');
+    await t.test('ConfigPage: every page but the dashboard and tasks opens with its heading, then its intro where it has one', () => pageFrames(page));
     await t.test('logout clears the HttpOnly cookie through the server, revokes the ticket and shows the login form', async () => {
       const ticket = (await page.context().cookies()).find((c) => c.name.endsWith('PBSAuthCookie'))?.value ?? '';
       assert.equal((await fetchInsecure(`${r.base}/api2/json/access/users`, { cookie: `PBSAuthCookie=${ticket}` })).status, 200);
@@ -366,6 +367,27 @@ async function benchmarksPage(page: Page): Promise<void> {
   await report.locator('table.bench-table th', { hasText: 'filesystem' }).first().waitFor();
   assert.match((await report.locator('table.bench-table').first().textContent()) ?? '', /\d+\.\d\d s/);
   assert.ok((await report.locator('svg.bars[role=img] rect.bar').count()) >= 3, 'a bar per sync level');
+}
+
+/** The frame ConfigPage draws: main > section > h2, and the intro (p.muted) right after it. */
+async function pageFrames(page: Page): Promise<void> {
+  const frames: readonly (readonly [string, string, RegExp | null])[] = [
+    ['#/content/default', 'Content', null],
+    ['#/options/default', 'Options', null],
+    ['#/access', 'Access', null],
+    ['#/remotes', 'Remotes', /^Other servers \(Holdfast or PBS\)/],
+    ['#/sync', 'Sync jobs', /^A pull copies snapshots/],
+    ['#/s3', 'S3 endpoints', /^Object stores a datastore/],
+    ['#/notifications', 'Notifications', null],
+    ['#/benchmarks', 'Benchmarks', /^Results in the server's benchmark/],
+  ];
+  for (const [hash, title, intro] of frames) {
+    await go(page, hash);
+    const heading = page.locator('main > section > h2', { hasText: title });
+    await heading.waitFor();
+    assert.equal(await heading.textContent(), title, hash);
+    if (intro) assert.match((await page.locator('main > section > h2 + p.muted').textContent()) ?? '', intro, hash);
+  }
 }
 
 async function tasksPage(page: Page): Promise<void> {

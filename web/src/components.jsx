@@ -2,7 +2,7 @@
 // whole UI works from the keyboard; destructive actions ask again in place (no modal dialogs).
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
-import { focusOnMount, useLoad } from './hooks.js';
+import { focusOnMount, href, useLoad } from './hooks.js';
 import { S } from './strings.js';
 
 /** Shows a load's error or a loading line; renders `children(data)` once loaded. */
@@ -10,6 +10,23 @@ export function Loaded({ load, children }) {
   if (load.error) return <p class="error" role="alert">{S.failed(load.error.message)}</p>;
   if (load.data === undefined) return <p class="muted">{S.loading}</p>;
   return children(load.data);
+}
+
+/**
+ * The frame the pages share: a section headed by `title`, the `intro` line when the page has one,
+ * `render(data)` once `load` has loaded (its error or loading line until then; no `load`, no such
+ * part), then `children`, which show at once whatever the load's state, so a page's forms stay
+ * usable while its list loads or after the load failed.
+ */
+export function ConfigPage({ title, intro, load, render, children }) {
+  return (
+    <section>
+      <h2>{title}</h2>
+      {intro && <p class="muted">{intro}</p>}
+      {load && <Loaded load={load}>{render}</Loaded>}
+      {children}
+    </section>
+  );
 }
 
 /** A button that asks "Really …?" on the first press and acts on the second. */
@@ -64,6 +81,27 @@ export function StoreSelect({ stores, value, onChange, id = 'store-select' }) {
       </select>
     </label>
   );
+}
+
+/**
+ * A page about one datastore (content, options): a ConfigPage whose loaded part is the datastore
+ * chooser and `children(store)` for the chosen one. The store is the route's first argument
+ * (`#/page/<store>`), or the first store when that names none the caller may see; choosing another
+ * changes the hash, so a reload or a link opens the same store.
+ */
+export function StorePage({ title, page, args, children }) {
+  const stores = useStores();
+  const render = (list) => {
+    if (list.length === 0) return <p>{S.noStores}</p>;
+    const store = list.some((s) => s.name === args[0]) ? args[0] : list[0].name;
+    return (
+      <>
+        <StoreSelect stores={list} value={store} onChange={(name) => (location.hash = href(page, name))} />
+        {children(store)}
+      </>
+    );
+  };
+  return <ConfigPage title={title} load={stores} render={render} />;
 }
 
 /**

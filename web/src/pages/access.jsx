@@ -2,7 +2,7 @@
 // creation, and never again: the server keeps only its hash) and the ACL editor.
 import { useState } from 'preact/hooks';
 import { api, currentSession } from '../api.js';
-import { ConfirmButton, DataTable, Loaded } from '../components.jsx';
+import { ConfigPage, ConfirmButton, DataTable, Loaded } from '../components.jsx';
 import { seg } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { ROLES, S } from '../strings.js';
@@ -10,13 +10,12 @@ import { ROLES, S } from '../strings.js';
 export function Access() {
   const users = useLoad(() => api('GET', 'access/users', { include_tokens: 1 }), []);
   return (
-    <section>
-      <h2>{S.access.title}</h2>
+    <ConfigPage title={S.access.title}>
       <Users users={users} />
       <Password users={users} />
       <Tokens users={users} />
       <Acl />
-    </section>
+    </ConfigPage>
   );
 }
 

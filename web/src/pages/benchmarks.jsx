@@ -4,7 +4,7 @@
 // table of median seconds per tool and step. Newest first. Each table has a bar chart beside it
 // (SVG, no library): an image whose text alternative is the table it draws.
 import { api } from '../api.js';
-import { Loaded } from '../components.jsx';
+import { ConfigPage } from '../components.jsx';
 import { size } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { S } from '../strings.js';
@@ -56,13 +56,12 @@ function Bars({ title, groups }) {
 export function Benchmarks() {
   const reports = useLoad(() => api('GET', 'nodes/localhost/benchmarks'), []);
   return (
-    <section>
-      <h2>{S.bench.title}</h2>
-      <p class="muted">{S.bench.intro}</p>
-      <Loaded load={reports}>
-        {(list) => (list.length === 0 ? <p class="muted">{S.bench.none}</p> : list.map((r) => (r.kind === 'daily' ? <Daily key={r.file} r={r} /> : <SyncLevel key={r.file} r={r} />)))}
-      </Loaded>
-    </section>
+    <ConfigPage
+      title={S.bench.title}
+      intro={S.bench.intro}
+      load={reports}
+      render={(list) => (list.length === 0 ? <p class="muted">{S.bench.none}</p> : list.map((r) => (r.kind === 'daily' ? <Daily key={r.file} r={r} /> : <SyncLevel key={r.file} r={r} />)))}
+    />
   );
 }
 

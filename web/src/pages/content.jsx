@@ -4,30 +4,17 @@
 // group: a prune preview (dry run) with a keep-last policy.
 import { useState } from 'preact/hooks';
 import { api, storePath } from '../api.js';
-import { Badge, ConfirmButton, Loaded, StoreSelect, useStores } from '../components.jsx';
+import { Badge, ConfirmButton, Loaded, StorePage } from '../components.jsx';
 import { iso, size, snapshotId } from '../format.js';
 import { focusOnMount, href, useAction, useLoad } from '../hooks.js';
 import { S, VERIFY_LABEL } from '../strings.js';
 import { FileBrowser, isBrowsable } from './file-browser.jsx';
 
 export function Content({ args }) {
-  const stores = useStores();
   return (
-    <section>
-      <h2>{S.content.title}</h2>
-      <Loaded load={stores}>
-        {(list) => {
-          if (list.length === 0) return <p>{S.noStores}</p>;
-          const store = list.some((s) => s.name === args[0]) ? args[0] : list[0].name;
-          return (
-            <>
-              <StoreSelect stores={list} value={store} onChange={(name) => (location.hash = href('content', name))} />
-              <Namespaces key={store} store={store} />
-            </>
-          );
-        }}
-      </Loaded>
-    </section>
+    <StorePage title={S.content.title} page="content" args={args}>
+      {(store) => <Namespaces key={store} store={store} />}
+    </StorePage>
   );
 }
 

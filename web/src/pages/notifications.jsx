@@ -3,7 +3,7 @@
 // password fields and are never shown: the list says only whether one is stored.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ConfirmButton, Loaded } from '../components.jsx';
+import { ConfigPage, ConfirmButton, Loaded } from '../components.jsx';
 import { seg } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { S, SEVERITIES, TASK_TYPES } from '../strings.js';
@@ -14,11 +14,10 @@ export function Notifications() {
   const targets = useLoad(() => api('GET', `${BASE}/targets`), []);
   const matchers = useLoad(() => api('GET', `${BASE}/matchers`), []);
   return (
-    <section>
-      <h2>{S.notify.title}</h2>
+    <ConfigPage title={S.notify.title}>
       <Targets targets={targets} />
       <Matchers matchers={matchers} targets={targets} />
-    </section>
+    </ConfigPage>
   );
 }
 

@@ -2,32 +2,19 @@
 // schedules, verify-new, the prune policy and maintenance mode (read-only/offline, as PBS). Saving changes only the tuning key it edits: the
 // other keys of the tuning string stay as they were.
 import { api } from '../api.js';
-import { Loaded, StoreSelect, useStores } from '../components.jsx';
+import { Loaded, StorePage } from '../components.jsx';
 import { seg, withTuning } from '../format.js';
-import { href, useAction, useLoad } from '../hooks.js';
+import { useAction, useLoad } from '../hooks.js';
 import { S, SYNC_LEVELS } from '../strings.js';
 
 const KEEP = ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'];
 const TEXT = ['gc-schedule', 'prune-schedule'];
 
 export function Options({ args }) {
-  const stores = useStores();
   return (
-    <section>
-      <h2>{S.options.title}</h2>
-      <Loaded load={stores}>
-        {(list) => {
-          if (list.length === 0) return <p>{S.noStores}</p>;
-          const store = list.some((s) => s.name === args[0]) ? args[0] : list[0].name;
-          return (
-            <>
-              <StoreSelect stores={list} value={store} onChange={(name) => (location.hash = href('options', name))} />
-              <OptionsForm key={store} store={store} />
-            </>
-          );
-        }}
-      </Loaded>
-    </section>
+    <StorePage title={S.options.title} page="options" args={args}>
+      {(store) => <OptionsForm key={store} store={store} />}
+    </StorePage>
   );
 }
 

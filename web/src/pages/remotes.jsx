@@ -5,7 +5,7 @@
 // LOCKED message, which names the jobs, stays on the page beside the list until the next action.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ConfirmButton, DataTable, Loaded } from '../components.jsx';
+import { ConfigPage, ConfirmButton, DataTable } from '../components.jsx';
 import { seg } from '../format.js';
 import { focusOnMount, useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
@@ -40,46 +40,46 @@ export function Remotes() {
     list.reload();
   };
   return (
-    <section>
-      <h2>{S.remotes.title}</h2>
-      <p class="muted">{S.remotes.intro}</p>
-      <Loaded load={list}>
-        {(remotes) => (
-          <DataTable
-            class="remotes"
-            stack
-            rows={remotes}
-            rowKey={(r) => r.name}
-            rowProps={(r) => ({ 'data-name': r.name })}
-            empty={S.noEntries}
-            columns={[
-              { title: S.remotes.name, cell: (r) => r.name },
-              { title: S.remotes.address, cell: address },
-              { title: S.remotes.authIdShort, cell: (r) => r['auth-id'] },
-              { title: S.remotes.fingerprintShort, cell: (r) => (r.fingerprint ? <code class="fingerprint">{r.fingerprint}</code> : S.remotes.fingerprintNone), class: 'wrap' },
-              { title: S.remotes.comment, cell: (r) => r.comment ?? '', class: 'wrap' },
-              {
-                title: S.actionsTitle,
-                cell: (r) => (
-                  <span class="cell-actions">
-                    <button type="button" class="edit" onClick={() => setEditing(r)}>
-                      {S.remotes.edit}
-                    </button>
-                    <ConfirmButton label={S.remove} what={S.remotes.removeWhat(r.name)} disabled={busy} onConfirm={() => void remove(r.name)} />
-                  </span>
-                ),
-              },
-            ]}
-          />
-        )}
-      </Loaded>
+    <ConfigPage
+      title={S.remotes.title}
+      intro={S.remotes.intro}
+      load={list}
+      render={(remotes) => (
+        <DataTable
+          class="remotes"
+          stack
+          rows={remotes}
+          rowKey={(r) => r.name}
+          rowProps={(r) => ({ 'data-name': r.name })}
+          empty={S.noEntries}
+          columns={[
+            { title: S.remotes.name, cell: (r) => r.name },
+            { title: S.remotes.address, cell: address },
+            { title: S.remotes.authIdShort, cell: (r) => r['auth-id'] },
+            { title: S.remotes.fingerprintShort, cell: (r) => (r.fingerprint ? <code class="fingerprint">{r.fingerprint}</code> : S.remotes.fingerprintNone), class: 'wrap' },
+            { title: S.remotes.comment, cell: (r) => r.comment ?? '', class: 'wrap' },
+            {
+              title: S.actionsTitle,
+              cell: (r) => (
+                <span class="cell-actions">
+                  <button type="button" class="edit" onClick={() => setEditing(r)}>
+                    {S.remotes.edit}
+                  </button>
+                  <ConfirmButton label={S.remove} what={S.remotes.removeWhat(r.name)} disabled={busy} onConfirm={() => void remove(r.name)} />
+                </span>
+              ),
+            },
+          ]}
+        />
+      )}
+    >
       {error && (
         <p class="error" id="remote-error" role="alert">
           {error}
         </p>
       )}
       <RemoteForm key={editing?.name ?? '+'} remote={editing} onDone={done} onCancel={() => setEditing(null)} />
-    </section>
+    </ConfigPage>
   );
 }
 

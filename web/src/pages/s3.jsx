@@ -2,7 +2,7 @@
 // stores about each (never the secret key, which the server does not send back); the form adds
 // one, with its secret key in a password field; a remove asks again in place.
 import { api } from '../api.js';
-import { ConfirmButton, DataTable, Loaded } from '../components.jsx';
+import { ConfigPage, ConfirmButton, DataTable } from '../components.jsx';
 import { seg } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
@@ -19,31 +19,31 @@ export function S3() {
     list.reload();
   };
   return (
-    <section>
-      <h2>{S.s3.title}</h2>
-      <p class="muted">{S.s3.intro}</p>
-      <Loaded load={list}>
-        {(endpoints) => (
-          <DataTable
-            class="s3-endpoints"
-            rows={endpoints}
-            rowKey={(e) => e.id}
-            rowProps={(e) => ({ 'data-id': e.id })}
-            empty={S.noEntries}
-            columns={[
-              { title: S.s3.id, cell: (e) => e.id },
-              { title: S.s3.endpoint, cell: (e) => e.endpoint, class: 'wrap' },
-              { title: S.s3.accessKey, cell: (e) => e['access-key'], class: 'wrap' },
-              { title: S.s3.region, cell: (e) => e.region },
-              { title: S.s3.pathStyle, cell: (e) => (e['path-style'] ? S.yes : S.no) },
-              {
-                title: S.actionsTitle,
-                cell: (e) => <ConfirmButton label={S.remove} what={S.s3.removeWhat(e.id)} disabled={busy} onConfirm={() => void run(() => api('DELETE', `config/s3/${seg(e.id)}`), S.s3.removed).then(list.reload)} />,
-              },
-            ]}
-          />
-        )}
-      </Loaded>
+    <ConfigPage
+      title={S.s3.title}
+      intro={S.s3.intro}
+      load={list}
+      render={(endpoints) => (
+        <DataTable
+          class="s3-endpoints"
+          rows={endpoints}
+          rowKey={(e) => e.id}
+          rowProps={(e) => ({ 'data-id': e.id })}
+          empty={S.noEntries}
+          columns={[
+            { title: S.s3.id, cell: (e) => e.id },
+            { title: S.s3.endpoint, cell: (e) => e.endpoint, class: 'wrap' },
+            { title: S.s3.accessKey, cell: (e) => e['access-key'], class: 'wrap' },
+            { title: S.s3.region, cell: (e) => e.region },
+            { title: S.s3.pathStyle, cell: (e) => (e['path-style'] ? S.yes : S.no) },
+            {
+              title: S.actionsTitle,
+              cell: (e) => <ConfirmButton label={S.remove} what={S.s3.removeWhat(e.id)} disabled={busy} onConfirm={() => void run(() => api('DELETE', `config/s3/${seg(e.id)}`), S.s3.removed).then(list.reload)} />,
+            },
+          ]}
+        />
+      )}
+    >
       <h3>{S.s3.add}</h3>
       <form class="row" id="s3-form" onSubmit={add}>
         <label>
@@ -71,6 +71,6 @@ export function S3() {
           {S.s3.addButton}
         </button>
       </form>
-    </section>
+    </ConfigPage>
   );
 }

@@ -7,7 +7,7 @@
 // was set and is now empty, so the job returns to that option's default.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ConfirmButton, DataTable, Loaded, useStores } from '../components.jsx';
+import { ConfigPage, ConfirmButton, DataTable, Loaded, useStores } from '../components.jsx';
 import { iso, lastTaskById, parseQuotedList, seg } from '../format.js';
 import { focusOnMount, href, useAction, useLoad } from '../hooks.js';
 import { S } from '../strings.js';
@@ -37,21 +37,21 @@ export function SyncJobs() {
     jobs.reload();
   };
   return (
-    <section>
-      <h2>{S.sync.title}</h2>
-      <p class="muted">{S.sync.intro}</p>
-      <Loaded load={jobs}>
-        {(list) => (
-          <JobTable
-            jobs={list}
-            last={lastTaskById(tasks.data ?? [])}
-            busy={busy}
-            onRun={(id) => void runNow(id)}
-            onEdit={setEditing}
-            onRemove={(id) => void act(() => api('DELETE', `${BASE}/${seg(id)}`), S.sync.removed).then(jobs.reload)}
-          />
-        )}
-      </Loaded>
+    <ConfigPage
+      title={S.sync.title}
+      intro={S.sync.intro}
+      load={jobs}
+      render={(list) => (
+        <JobTable
+          jobs={list}
+          last={lastTaskById(tasks.data ?? [])}
+          busy={busy}
+          onRun={(id) => void runNow(id)}
+          onEdit={setEditing}
+          onRemove={(id) => void act(() => api('DELETE', `${BASE}/${seg(id)}`), S.sync.removed).then(jobs.reload)}
+        />
+      )}
+    >
       {running && <RunLog key={running.upid} run={running} onEnd={tasks.reload} />}
       <Loaded load={remotes}>
         {(rs) =>
@@ -64,7 +64,7 @@ export function SyncJobs() {
           )
         }
       </Loaded>
-    </section>
+    </ConfigPage>
   );
 }
 
