@@ -1,17 +1,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { isHoldfastError } from '../core/errors.ts';
 import { HttpClient } from './http-client.ts';
 
 /** A stand-in server that records what it was sent and answers per path. */
-const seen: { method: string; url: string; headers: Record<string, unknown>; body: string }[] = [];
+const seen: { method: string; url: string; headers: Record<string, unknown>; body: string; remotePort?: number }[] = [];
 let server: https.Server;
 let port = 0;
 let fingerprint = '';
+let connections = 0;
 
 before(async () => {
   const pems = await generate([{ name: 'commonName', value: 'test' }], { keyType: 'ec', algorithm: 'sha256' });
@@ -20,7 +21,7 @@ before(async () => {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, body: Buffer.concat(parts).toString() });
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, body: Buffer.concat(parts).toString(), ...(req.socket.remotePort === undefined ? {} : { remotePort: req.socket.remotePort }) });
       const json = (status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
       if (req.url?.startsWith('/api2/json/access/ticket')) json(200, { data: { username: 'u@pbs', ticket: 'PBS:u@pbs:00000000::sig', CSRFPreventionToken: 'csrf!' } });
       else if (req.url?.startsWith('/api2/json/text-error')) res.writeHead(400).end('plain failure');
@@ -28,6 +29,7 @@ before(async () => {
       else json(200, { data: { ok: true } });
     });
   });
+  server.on('secureConnection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -74,4 +76,47 @@ test('HttpClient refuses an unpinned self-signed certificate before sending anyt
 test('HttpClient.upgrade rejects with the server error when the answer is not 101', async () => {
   const c = new HttpClient({ host: '127.0.0.1', port, fingerprint });
   await assert.rejects(c.upgrade('text-error', {}, 'proxmox-backup-protocol-v1'), (e: unknown) => isHoldfastError(e, 'UPSTREAM_ERROR') && e.details['status'] === 400);
+});
+
+test('HttpClient reuses one checked connection for successive calls; close() ends it and a later call connects anew', async () => {
+  const c = new HttpClient({ host: '127.0.0.1', port, fingerprint });
+  const before = connections;
+  await c.login('u@pbs', 'pw');
+  await c.get('x');
+  await c.put('x', { b: 'c' });
+  await c.delete('x');
+  assert.equal(connections - before, 1, 'one TLS connection for four calls');
+  await Promise.all([c.get('x'), c.get('x'), c.get('x')]);
+  assert.ok(connections - before <= 3, 'calls at once add connections only as needed');
+  c.close();
+  const closed = connections;
+  assert.deepEqual(await c.get('x'), { ok: true });
+  assert.equal(connections - closed, 1);
+  c.close();
+});
+
+test('HttpClient checks the certificate of every pooled connection: a wrong pin refuses every call, sending nothing', async () => {
+  const c = new HttpClient({ host: '127.0.0.1', port, fingerprint: 'aa:bb' });
+  const sent = seen.length;
+  for (let i = 0; i < 2; i++) await assert.rejects(c.get('x'), (e) => isHoldfastError(e, 'UNTRUSTED_CERTIFICATE'));
+  assert.equal(seen.length, sent);
+  c.close();
+});
+
+test('HttpClient.preconnect hands its checked connection to one upgrade only; discard closes one never taken', async () => {
+  const c = new HttpClient({ host: '127.0.0.1', port, fingerprint });
+  const used = c.preconnect();
+  const socket = used.take();
+  assert.ok(socket);
+  assert.equal(used.take(), undefined, 'taken once');
+  // the stand-in answers 200, not 101: the upgrade fails, but it was sent on the preconnected socket
+  const local = (await socket).localPort;
+  await assert.rejects(c.upgrade('reader', {}, 'proxmox-backup-reader-protocol-v1', socket));
+  assert.equal(seen.at(-1)?.remotePort, local, 'the upgrade went over the preconnected socket');
+  const unused = c.preconnect();
+  const closed = new Promise<void>((resolve) => server.once('connection', (s: Socket) => s.once('close', () => resolve())));
+  unused.discard();
+  await closed;
+  assert.equal(unused.take(), undefined);
+  c.close();
 });

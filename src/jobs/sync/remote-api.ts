@@ -14,6 +14,7 @@ import { authIdParts, isBackupType, SAFE_ID, type AuthId } from '../../core/name
 import { DEFAULT_REMOTE_PORT } from '../../format/remote-config.ts';
 import { h2Transport } from '../../remote/h2-transport.ts';
 import { HttpClient } from '../../remote/http-client.ts';
+import type { TLSSocket } from 'node:tls';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
 import type { RemoteWithSecret } from './remote-store.ts';
 import type { TokenBucket } from './token-bucket.ts';
@@ -77,6 +78,11 @@ export class RemoteApi {
     });
     if (!isToken) await client.login(r.authId, r.secret);
     return new RemoteApi(client, store, r.authId, rate);
+  }
+
+  /** Ends the client's idle API connections (the job is over). */
+  close(): void {
+    this.client.close();
   }
 
   #path(rest: string): string {
@@ -157,8 +163,8 @@ export class RemoteApi {
   }
 
   /** A reader session on one snapshot; downloads are counted and rate-limited. */
-  async reader(s: SnapshotRef): Promise<ProtocolTransport> {
-    const t = h2Transport(await this.client.upgrade('reader', this.#snapshotQuery(s), READER_PROTOCOL_NAME));
+  async reader(s: SnapshotRef, connection?: Promise<TLSSocket>): Promise<ProtocolTransport> {
+    const t = h2Transport(await this.client.upgrade('reader', this.#snapshotQuery(s), READER_PROTOCOL_NAME, connection));
     return {
       call: (m, p, q, b) => t.call(m, p, q, b),
       download: async (p, q, into) => {

@@ -55,8 +55,12 @@ export const syncKind: JobKind<SyncParams, SyncReport> = {
         const api = await RemoteApi.connect(remote, job.remoteStore, bucket);
         const report = emptyReport(job.direction);
         const c = { job, store, remote: api, task, owner: job.owner ?? DEFAULT_SYNC_OWNER, report, ...(host.checker ? { checker: host.checker } : {}) };
-        if (pull) await runPull(c);
-        else await runPush(c);
+        try {
+          if (pull) await runPull(c);
+          else await runPush(c);
+        } finally {
+          api.close();
+        }
         report.rateLimitedBytes = bucket?.taken ?? 0;
         report.seconds = (performance.now() - started) / 1000;
         task.info(`${report.bytes} bytes ${pull ? 'read' : 'sent'} in ${report.seconds.toFixed(2)} s (${((report.bytes / Math.max(report.seconds, 1e-3)) / 1e6).toFixed(1)} MB/s)`);
