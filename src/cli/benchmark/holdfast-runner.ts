@@ -228,19 +228,7 @@ function sampleProcess(pid: number | undefined): { stop(): ProcessUsage } {
 /** `extraEnv` is added to the client's environment (e.g. `HOLDFAST_CHUNKER=js` to compare variants). */
 export async function timedBackup(server: BenchServer, store: string, spec: string, backupId: string, nodeArgs: readonly string[] = [], extraEnv: Readonly<Record<string, string>> = {}): Promise<TimedBackup> {
   const env = childEnv({ ...extraEnv, HOLDFAST_REPOSITORY: `127.0.0.1:${server.port}:${store}`, HOLDFAST_PASSWORD: server.password, HOLDFAST_FINGERPRINT: server.fingerprint });
-  const started = performance.now();
-  const proc = spawn(process.execPath, [...nodeArgs, HOLDFAST_BIN, 'backup', spec, '--backup-id', backupId, '--output-format', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const sampler = sampleProcess(proc.pid);
-  let stdout = '';
-  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const stderr = collect(proc);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', resolve);
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const usage = sampler.stop();
-  if (code !== 0) throw fail('ABORTED', `holdfast backup exited with ${code ?? 'a signal'}: ${stderr.text()}`, { code });
+  const { seconds, usage, stdout } = await runSampled([...nodeArgs, HOLDFAST_BIN, 'backup', spec, '--backup-id', backupId, '--output-format', 'json'], env, 'backup');
   const r = JSON.parse(stdout) as BackupJson;
   const sum = (f: (a: BackupJson['archives'][number]) => number | undefined): number => r.archives.reduce((s, a) => s + (f(a) ?? 0), 0);
   return {
@@ -256,6 +244,27 @@ export async function timedBackup(server: BenchServer, store: string, spec: stri
   };
 }
 
+/**
+ * Runs `node argv…` to its exit, sampling its CPU and peak RSS; a non-zero exit fails with its
+ * stderr. `keepStdout: false` discards stdout (a restore to `-`).
+ */
+async function runSampled(argv: readonly string[], env: NodeJS.ProcessEnv, what: string, keepStdout = true): Promise<{ seconds: number; usage: ProcessUsage; stdout: string }> {
+  const started = performance.now();
+  const proc = spawn(process.execPath, argv, { env, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] });
+  const sampler = sampleProcess(proc.pid);
+  let stdout = '';
+  proc.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  const stderr = collect(proc);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('close', resolve);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const usage = sampler.stop();
+  if (code !== 0) throw fail('ABORTED', `holdfast ${what} exited with ${code ?? 'a signal'}: ${stderr.text()}`, { code });
+  return { seconds, usage, stdout };
+}
+
 export interface TimedRestore {
   /** wall time from spawning `holdfast restore` to its exit */
   readonly seconds: number;
@@ -268,16 +277,7 @@ export interface TimedRestore {
  */
 export async function timedRestore(server: BenchServer, store: string, snapshot: string, archive: string): Promise<TimedRestore> {
   const env = childEnv({ HOLDFAST_REPOSITORY: `127.0.0.1:${server.port}:${store}`, HOLDFAST_PASSWORD: server.password, HOLDFAST_FINGERPRINT: server.fingerprint });
-  const started = performance.now();
-  const proc = spawn(process.execPath, [HOLDFAST_BIN, 'restore', snapshot, archive, '-'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const sampler = sampleProcess(proc.pid);
-  const stderr = collect(proc);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', resolve);
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const usage = sampler.stop();
-  if (code !== 0) throw fail('ABORTED', `holdfast restore exited with ${code ?? 'a signal'}: ${stderr.text()}`, { code });
+  // the image goes to stdout, which is not kept (a 1 GiB string would be the benchmark's cost)
+  const { seconds, usage } = await runSampled([HOLDFAST_BIN, 'restore', snapshot, archive, '-'], env, 'restore', false);
   return { seconds, clientCpuSeconds: usage.cpuSeconds };
 }
