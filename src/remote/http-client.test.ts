@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { isHoldfastError } from '../core/errors.ts';
@@ -100,23 +100,5 @@ test('HttpClient checks the certificate of every pooled connection: a wrong pin 
   const sent = seen.length;
   for (let i = 0; i < 2; i++) await assert.rejects(c.get('x'), (e) => isHoldfastError(e, 'UNTRUSTED_CERTIFICATE'));
   assert.equal(seen.length, sent);
-  c.close();
-});
-
-test('HttpClient.preconnect hands its checked connection to one upgrade only; discard closes one never taken', async () => {
-  const c = new HttpClient({ host: '127.0.0.1', port, fingerprint });
-  const used = c.preconnect();
-  const socket = used.take();
-  assert.ok(socket);
-  assert.equal(used.take(), undefined, 'taken once');
-  // the stand-in answers 200, not 101: the upgrade fails, but it was sent on the preconnected socket
-  const local = (await socket).localPort;
-  await assert.rejects(c.upgrade('reader', {}, 'proxmox-backup-reader-protocol-v1', socket));
-  assert.equal(seen.at(-1)?.remotePort, local, 'the upgrade went over the preconnected socket');
-  const unused = c.preconnect();
-  const closed = new Promise<void>((resolve) => server.once('connection', (s: Socket) => s.once('close', () => resolve())));
-  unused.discard();
-  await closed;
-  assert.equal(unused.take(), undefined);
   c.close();
 });

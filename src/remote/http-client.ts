@@ -15,7 +15,9 @@
  * that lists namespaces, groups and snapshots paid three round trips per call. Every connection,
  * pooled or not, passes the same trust check before its first request byte. An idle pooled
  * connection never keeps a process alive (node's agent unrefs it); `close()` ends them at once.
- * A protocol upgrade takes its connection over, so it always opens its own.
+ * A protocol upgrade takes its connection over, so it always opens its own, right before it is
+ * used: a TLS connection opened ahead and upgraded later hit Node 20's native assertion
+ * `TLSWrap::DoWrite !current_write_` in about one backup in ten under load.
  */
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -48,12 +50,6 @@ interface Ticket {
 
 export const DEFAULT_PORT = 8007;
 
-/** See `HttpClient.preconnect`. */
-export interface Preconnection {
-  /** the connection, the first time; undefined after (or after `discard`) */
-  take(): Promise<tls.TLSSocket> | undefined;
-  discard(): void;
-}
 
 function normalizeFingerprint(fp: string): string {
   return fp.trim().toLowerCase();
@@ -100,27 +96,6 @@ export class HttpClient {
     this.host = options.host;
     this.port = options.port ?? DEFAULT_PORT;
     this.#agent = new TrustingAgent(() => this.connect());
-  }
-
-  /**
-   * A checked connection opened now, for one later `upgrade`, so that its handshake overlaps
-   * other round trips; `discard()` closes it if it was never taken.
-   */
-  preconnect(): Preconnection {
-    const socket = this.connect();
-    socket.catch(() => undefined); // a failure surfaces in the upgrade that takes it, or nowhere
-    let taken = false;
-    return {
-      take: () => {
-        if (taken) return undefined;
-        taken = true;
-        return socket;
-      },
-      discard: () => {
-        if (!taken) void socket.then((s) => s.destroy(), () => undefined);
-        taken = true;
-      },
-    };
   }
 
   /** Ends the pooled idle connections (a call in flight keeps its own until it is answered). */
@@ -246,12 +221,9 @@ export class HttpClient {
     this.#ticket = { username: user, ticket, csrf };
   }
 
-  /**
-   * Upgrades `GET /api2/json/<path>` to `protocol` and returns the h2 session on that socket:
-   * `connection` (a `preconnect()` made while the caller did something else), else a new one.
-   */
-  async upgrade(path: string, query: H2Query, protocol: string, connection?: Promise<tls.TLSSocket>): Promise<H2Session> {
-    const socket = await (connection ?? this.connect());
+  /** Upgrades `GET /api2/json/<path>` to `protocol` and returns the h2 session on a new connection. */
+  async upgrade(path: string, query: H2Query, protocol: string): Promise<H2Session> {
+    const socket = await this.connect();
     const fullPath = `/api2/json/${path.replace(/^\/+/, '')}${queryString(query)}`;
     return new Promise((resolve, reject) => {
       const req = https.request({

@@ -28,8 +28,6 @@ import { type GroupRef, type SnapshotRef } from '../../core/backup-ref.ts';
 import { fail, toHoldfastError } from '../../core/errors.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { removeEmptyNamespace, removeGroup } from '../../datastore/removal.ts';
-import type { TLSSocket } from 'node:tls';
-import type { Preconnection } from '../../remote/http-client.ts';
 import { ownerMatches } from '../../core/names.ts';
 import { applyGroupFilters } from '../../format/group-filter.ts';
 import type { SyncJob } from '../../format/sync-job-config.ts';
@@ -120,17 +118,6 @@ export interface PullContext {
 
 /** Pulls one group: the selected snapshots, then (remove-vanished) the local ones gone there. */
 async function pullGroup(c: PullContext, src: GroupRef, local: GroupRef): Promise<void> {
-  // The first reader's TCP and TLS handshakes overlap the listing: two round trips less per group
-  // on a long link. Unused (nothing to pull), it is closed again.
-  const spare = c.remote.client.preconnect();
-  try {
-    await pullSnapshots(c, src, local, spare);
-  } finally {
-    spare.discard();
-  }
-}
-
-async function pullSnapshots(c: PullContext, src: GroupRef, local: GroupRef, spare: Preconnection): Promise<void> {
   const { store, task, report } = c;
   const listed = await c.remote.snapshots(src);
   const wanted = selectSnapshots(listed, c.job);
@@ -151,7 +138,7 @@ async function pullSnapshots(c: PullContext, src: GroupRef, local: GroupRef, spa
         task.info(`${store.show(ref)}: local copy failed verification; pulling it again`);
         await store.deleteSnapshot(ref, { force: true });
       }
-      await pullOne(c, s.ref, ref, resync, spare.take());
+      await pullOne(c, s.ref, ref, resync);
       report.snapshotsSynced++;
     } catch (e) {
       failed(report, task, c.remote.show(s.ref), e);
@@ -160,8 +147,8 @@ async function pullSnapshots(c: PullContext, src: GroupRef, local: GroupRef, spa
   if (c.job.removeVanished) await removeVanishedSnapshots(c, local, new Set(listed.map((s) => s.ref.time)));
 }
 
-async function pullOne(c: PullContext, src: SnapshotRef, ref: SnapshotRef, resync: boolean, connection: Promise<TLSSocket> | undefined): Promise<void> {
-  const t = await c.remote.reader(src, connection);
+async function pullOne(c: PullContext, src: SnapshotRef, ref: SnapshotRef, resync: boolean): Promise<void> {
+  const t = await c.remote.reader(src);
   // Counted per snapshot, then added to the job's report: groups pull in parallel, so a
   // before/after difference of the shared report would count the other groups' chunks too.
   const counters: PullCounters = { chunksTransferred: 0, chunkBytes: 0, chunksReused: 0 };

@@ -14,7 +14,6 @@ import { authIdParts, isBackupType, SAFE_ID, type AuthId } from '../../core/name
 import { DEFAULT_REMOTE_PORT } from '../../format/remote-config.ts';
 import { h2Transport } from '../../remote/h2-transport.ts';
 import { HttpClient } from '../../remote/http-client.ts';
-import type { TLSSocket } from 'node:tls';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
 import type { RemoteWithSecret } from './remote-store.ts';
 import type { TokenBucket } from './token-bucket.ts';
@@ -163,8 +162,8 @@ export class RemoteApi {
   }
 
   /** A reader session on one snapshot; downloads are counted and rate-limited. */
-  async reader(s: SnapshotRef, connection?: Promise<TLSSocket>): Promise<ProtocolTransport> {
-    const t = h2Transport(await this.client.upgrade('reader', this.#snapshotQuery(s), READER_PROTOCOL_NAME, connection));
+  async reader(s: SnapshotRef): Promise<ProtocolTransport> {
+    const t = h2Transport(await this.client.upgrade('reader', this.#snapshotQuery(s), READER_PROTOCOL_NAME));
     return {
       call: (m, p, q, b) => t.call(m, p, q, b),
       download: async (p, q, into) => {
