@@ -1,22 +1,31 @@
 #!/usr/bin/env node
-// Entry point. Runs the compiled tree in dist/ (`npm run build`, run by `npm ci`) when it is newer
+// Entry point. Runs the compiled CLI (`npm run build`, run by `npm ci`) when the build is newer
 // than every source file, else the TypeScript sources through tsx, so an edit is never hidden by a
-// stale build; HOLDFAST_FROM_SOURCE=1 forces the sources. The libuv pool is widened before any I/O
-// so that fsyncs at sync-level=file overlap.
+// stale build; HOLDFAST_FROM_SOURCE=1 forces the sources. The compiled CLI is the bundle in
+// dist/bundle/ (scripts/bundle-cli.mjs: a few files instead of ~150 modules to resolve and link at
+// each start), else, when the build made none or HOLDFAST_NO_BUNDLE=1, the tsc tree in dist/.
+// The libuv pool is widened before any I/O so that fsyncs at sync-level=file overlap.
+// HOLDFAST_TRACE_TIMING=1 prints the start-up phases to stderr (src/core/trace-timing.ts).
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { builtIsFresh } from './build-freshness.mjs';
 
 process.env.UV_THREADPOOL_SIZE ??= '16';
+const trace = process.env.HOLDFAST_TRACE_TIMING === '1' ? (l) => process.stderr.write(`timing ${performance.now().toFixed(1).padStart(7)} ms ${l}\n`) : () => {};
+trace('bin: start');
 await tuneMalloc();
+trace('bin: malloc tuned');
 const root = new URL('../', import.meta.url);
 let entry;
 if (process.env.HOLDFAST_FROM_SOURCE !== '1' && builtIsFresh(fileURLToPath(root))) {
-  entry = new URL('dist/cli/main.js', root);
+  const bundle = new URL('dist/bundle/main.js', root);
+  entry = process.env.HOLDFAST_NO_BUNDLE !== '1' && existsSync(bundle) ? bundle : new URL('dist/cli/main.js', root);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
   entry = new URL('src/cli/main.ts', root);
 }
+trace('bin: entry chosen');
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
 
