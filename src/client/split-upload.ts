@@ -42,6 +42,7 @@ export interface SplitUploadReport {
 
 /** `base` is the archive name without extension, e.g. `root` for `root.pxar`. */
 export async function uploadSplitPxar(w: BackupWriter, base: string, dir: string, o: SplitUploadOptions): Promise<SplitUploadReport> {
+  w.prefetchPrevious([`${base}.mpxar.didx`, `${base}.ppxar.didx`]); // alongside the reader session below
   const previous = o.mode === 'metadata' ? await previousArchive(w, base, o) : undefined;
   const split = createSplitPxar(dir, { ...o, ...(previous ? { previous } : {}) });
   const metaUpload = w.uploadArchive(`${base}.mpxar.didx`, dynamicChunks(split.metadata, w.buffers));
@@ -74,7 +75,7 @@ async function previousArchive(w: BackupWriter, base: string, o: SplitUploadOpti
     traceMark('previous: opening reader');
     t = await o.openPrevious(manifest.backupTime);
     traceMark('previous: reader upgraded');
-    const reader = await RestoreReader.open(t, o.crypt);
+    const reader = await RestoreReader.open(t, o.crypt, { manifest });
     traceMark('previous: manifest read');
     const prev = await loadPreviousArchive(reader, base);
     traceMark('previous: archive loaded');

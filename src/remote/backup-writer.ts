@@ -77,6 +77,8 @@ export class BackupWriter {
   readonly #o: BackupWriterOptions;
   readonly #known = new Set<string>();
   readonly #inflight = new Map<string, Promise<void>>();
+  /** per archive, the download and check of the previous snapshot's index (once) */
+  readonly #previousLoads = new Map<string, Promise<void>>();
   readonly #files: ManifestFile[] = [];
   readonly #window: number;
   #previous: Manifest | undefined;
@@ -115,8 +117,26 @@ export class BackupWriter {
     return this.#previousOtherKey;
   }
 
-  /** Registers the previous snapshot's chunks of `archive` as known, after checking its csum. */
-  async #loadPrevious(archive: string): Promise<void> {
+  /**
+   * Starts downloading the previous snapshot's indexes of `archives` now, concurrently, instead of
+   * one by one as each archive's upload begins (a round trip each). A failure surfaces when that
+   * archive is uploaded, as it would have without the prefetch.
+   */
+  prefetchPrevious(archives: readonly string[]): void {
+    for (const a of archives) this.#loadPrevious(a).catch(() => undefined);
+  }
+
+  /** Registers the previous snapshot's chunks of `archive` as known, after checking its csum; once per archive. */
+  #loadPrevious(archive: string): Promise<void> {
+    let load = this.#previousLoads.get(archive);
+    if (load === undefined) {
+      load = this.#downloadPrevious(archive);
+      this.#previousLoads.set(archive, load);
+    }
+    return load;
+  }
+
+  async #downloadPrevious(archive: string): Promise<void> {
     const entry = this.#previous?.files.find((f) => f.filename === archive);
     if (!entry) return;
     const bytes = await this.#t.download('previous', { 'archive-name': archive });
