@@ -35,10 +35,6 @@ export async function connect(repo: Repository, env: Env, fingerprint?: string, 
     ...(fp ? { fingerprint: fp } : {}),
     ...(isToken ? { token: { tokenid: authId, secret } } : {}),
   });
-  // Two handshakes start now, while the ticket cache is checked: one for the login, one for the
-  // command's first request or upgrade (a token needs no login, so one).
-  client.preconnect();
-  if (!isToken) client.preconnect();
   if (!isToken) await login(client, tickets, { server: `${repositoryHost(repo)}:${repositoryPort(repo)}|${fp ?? ''}`, authId, secret });
   return { client, authId };
 }

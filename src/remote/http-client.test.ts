@@ -75,28 +75,3 @@ test('HttpClient.upgrade rejects with the server error when the answer is not 10
   const c = new HttpClient({ host: '127.0.0.1', port, fingerprint });
   await assert.rejects(c.upgrade('text-error', {}, 'proxmox-backup-protocol-v1'), (e: unknown) => isHoldfastError(e, 'UPSTREAM_ERROR') && e.details['status'] === 400);
 });
-
-test('HttpClient.preconnect: the next requests take the spare connections, and a spare the server closed is replaced', async () => {
-  const sockets: import('node:net').Socket[] = [];
-  const count = (s: import('node:net').Socket): number => sockets.push(s);
-  server.on('secureConnection', count);
-  try {
-    const c = new HttpClient({ host: '127.0.0.1', port, fingerprint });
-    c.preconnect();
-    c.preconnect();
-    assert.deepEqual(await c.get('x'), { ok: true });
-    assert.deepEqual(await c.get('x'), { ok: true });
-    assert.equal(sockets.length, 2, 'two connections for two requests: the spares');
-
-    c.preconnect();
-    // the spare is up once the server has seen it; the server then drops it
-    while (sockets.length < 3) await new Promise<void>((r) => server.once('secureConnection', () => r()));
-    const dropped = new Promise<void>((r) => sockets[2]!.once('close', () => r()));
-    sockets[2]!.destroy();
-    await dropped;
-    assert.deepEqual(await c.get('x'), { ok: true }, 'a dead spare is replaced, not used');
-    assert.equal(sockets.length, 4);
-  } finally {
-    server.off('secureConnection', count);
-  }
-});

@@ -9,13 +9,6 @@
  * UNTRUSTED_CERTIFICATE and names the fingerprint that was seen, so the user can pin it.
  *
  * GET and DELETE send parameters in the query string; POST and PUT send a JSON body.
- *
- * Every request and every upgrade has a TLS connection of its own (`connection: close`).
- * `preconnect()` opens one ahead of need, so its handshake overlaps other work (a login, the
- * start of a backup session); the next request or upgrade takes it. A spare keeps nothing alive:
- * it is unreferenced until taken. One the server closed while it waited fails its request before
- * any answer; that request is then sent once more on a fresh connection, as HTTP clients do with
- * idle pooled connections.
  */
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -48,10 +41,6 @@ interface Ticket {
 
 export const DEFAULT_PORT = 8007;
 
-/** What a request on a spare connection answers when it failed before any answer came. */
-const STALE = Symbol('stale spare connection');
-type Attempt<T> = (socket: tls.TLSSocket, spare: boolean) => Promise<T | typeof STALE>;
-
 function normalizeFingerprint(fp: string): string {
   return fp.trim().toLowerCase();
 }
@@ -67,9 +56,6 @@ export class HttpClient {
   readonly port: number;
   readonly #options: HttpClientOptions;
   #ticket: Ticket | undefined;
-  /** one per client: its CA store is built once, not at each connection */
-  #context: tls.SecureContext | undefined;
-  readonly #spares: Promise<tls.TLSSocket>[] = [];
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
@@ -82,35 +68,13 @@ export class HttpClient {
     return this.#options.token?.tokenid ?? this.#ticket?.username;
   }
 
-  /** Starts a TLS connection now, for the next request or upgrade to use. */
-  preconnect(): void {
-    const spare = this.connect().then((s) => s.unref());
-    spare.catch(() => undefined); // the request that takes it sees the failure
-    this.#spares.push(spare);
-  }
-
-  /** Runs `attempt` on a live spare connection if there is one, else (or when it was stale) on a new one. */
-  async #withSocket<T>(attempt: Attempt<T>): Promise<T> {
-    const pending = this.#spares.shift();
-    const spare = pending === undefined ? undefined : await pending.catch(() => undefined);
-    if (spare !== undefined && !spare.destroyed && spare.writable) {
-      const r = await attempt(spare.ref(), true);
-      if (r !== STALE) return r;
-    }
-    spare?.destroy();
-    const r = await attempt(await this.connect(), false);
-    if (r === STALE) throw fail('INTERNAL', 'a request on a new connection counted as stale', {});
-    return r;
-  }
-
   /** Opens a TLS connection and checks the server's certificate before anything is sent. */
   async connect(): Promise<tls.TLSSocket> {
-    this.#context ??= tls.createSecureContext(this.#options.ca === undefined ? {} : { ca: [...tls.rootCertificates, this.#options.ca] });
     const socket = tls.connect({
       host: this.host,
       port: this.port,
       ...(isIP(this.host) === 0 ? { servername: this.host } : {}),
-      secureContext: this.#context,
+      ...(this.#options.ca === undefined ? {} : { ca: [...tls.rootCertificates, this.#options.ca] }),
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
     });
@@ -154,13 +118,9 @@ export class HttpClient {
     return headers;
   }
 
-  #send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ res: IncomingMessage; body: Buffer }> {
-    return this.#withSocket((socket, spare) => this.#sendOn(socket, spare, method, path, headers, body));
-  }
-
-  #sendOn(socket: tls.TLSSocket, spare: boolean, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ res: IncomingMessage; body: Buffer } | typeof STALE> {
+  async #send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ res: IncomingMessage; body: Buffer }> {
+    const socket = await this.connect();
     return new Promise((resolve, reject) => {
-      let answered = false;
       const req = https.request({
         method,
         path,
@@ -169,12 +129,8 @@ export class HttpClient {
         createConnection: () => socket,
         headers: { connection: 'close', ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) },
       });
-      req.on('error', (e) => {
-        if (spare && !answered) resolve(STALE);
-        else reject(fail('UPSTREAM_ERROR', `request ${method} ${path} failed: ${e.message}`, { method, path }, e));
-      });
+      req.on('error', (e) => reject(fail('UPSTREAM_ERROR', `request ${method} ${path} failed: ${e.message}`, { method, path }, e)));
       req.on('response', (res) => {
-        answered = true;
         readAll(res).then((b) => resolve({ res, body: b }), reject);
       });
       req.end(body);
@@ -229,14 +185,10 @@ export class HttpClient {
   }
 
   /** Upgrades `GET /api2/json/<path>` to `protocol` and returns the h2 session on that socket. */
-  upgrade(path: string, query: H2Query, protocol: string): Promise<H2Session> {
-    return this.#withSocket((socket, spare) => this.#upgradeOn(socket, spare, path, query, protocol));
-  }
-
-  #upgradeOn(socket: tls.TLSSocket, spare: boolean, path: string, query: H2Query, protocol: string): Promise<H2Session | typeof STALE> {
+  async upgrade(path: string, query: H2Query, protocol: string): Promise<H2Session> {
+    const socket = await this.connect();
     const fullPath = `/api2/json/${path.replace(/^\/+/, '')}${queryString(query)}`;
     return new Promise((resolve, reject) => {
-      let answered = false;
       const req = https.request({
         method: 'GET',
         path: fullPath,
@@ -245,16 +197,9 @@ export class HttpClient {
         createConnection: () => socket,
         headers: { connection: 'upgrade', upgrade: protocol, ...this.#authHeaders('GET') },
       });
-      req.on('error', (e) => {
-        if (spare && !answered) resolve(STALE);
-        else reject(fail('UPSTREAM_ERROR', `upgrade to ${protocol} failed: ${e.message}`, { path }, e));
-      });
-      req.on('upgrade', (_res, upgraded, head) => {
-        answered = true;
-        resolve(H2Session.start(upgraded, head, `${this.host}:${this.port}`, receiveWindows(this.#options.link)));
-      });
+      req.on('error', (e) => reject(fail('UPSTREAM_ERROR', `upgrade to ${protocol} failed: ${e.message}`, { path }, e)));
+      req.on('upgrade', (_res, upgraded, head) => resolve(H2Session.start(upgraded, head, `${this.host}:${this.port}`, receiveWindows(this.#options.link))));
       req.on('response', (res) => {
-        answered = true;
         readAll(res).then(
           (b) => reject(responseError(res.statusCode ?? 0, res.headers['x-holdfast-error-code'] as string | undefined, b)),
           reject,

@@ -91,8 +91,6 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const session = await client.upgrade('backup', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': time, ...(ns ? { ns } : {}) }, 'proxmox-backup-protocol-v1');
   const transport = h2Transport(session);
   traceMark('backup: upgraded');
-  // metadata mode opens a reader session on the previous snapshot next: its handshake can run now
-  if (mode === 'metadata' && parsed.some((s) => s.kind === 'pxar')) client.preconnect();
   // One encoder thread (hashing, zstd level 1, CRC-32) beside the main one (reading, TLS, HTTP/2)
   // keeps both cores busy; each more thread costs ~25 MiB RSS.
   const encoder = pooledChunkEncoder(loaded?.key, 1);
