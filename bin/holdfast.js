@@ -1,22 +1,32 @@
 #!/usr/bin/env node
-// Entry point. Runs the compiled tree in dist/ (`npm run build`, run by `npm ci`) when it is newer
+// Entry point. Runs the compiled CLI (`npm run build`, run by `npm ci`) when the build is newer
 // than every source file, else the TypeScript sources through tsx, so an edit is never hidden by a
-// stale build; HOLDFAST_FROM_SOURCE=1 forces the sources. The libuv pool is widened before any I/O
-// so that fsyncs at sync-level=file overlap.
+// stale build; HOLDFAST_FROM_SOURCE=1 forces the sources. The compiled CLI is the bundle in
+// dist/bundle/ (scripts/bundle-cli.mjs: a few files instead of ~150 modules to resolve and link at
+// each start), else, when the build made none or HOLDFAST_NO_BUNDLE=1, the tsc tree in dist/.
+// The libuv pool is widened before any I/O so that fsyncs at sync-level=file overlap.
+// HOLDFAST_TRACE_TIMING=1 prints the start-up phases to stderr (src/core/trace-timing.ts).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { builtIsFresh } from './build-freshness.mjs';
 
 process.env.UV_THREADPOOL_SIZE ??= '16';
+const trace = process.env.HOLDFAST_TRACE_TIMING === '1' ? (l) => process.stderr.write(`timing ${performance.now().toFixed(1).padStart(7)} ms ${l}\n`) : () => {};
+trace('bin: start');
 await tuneMalloc();
+trace('bin: malloc tuned');
 const root = new URL('../', import.meta.url);
 let entry;
 if (process.env.HOLDFAST_FROM_SOURCE !== '1' && builtIsFresh(fileURLToPath(root))) {
-  entry = new URL('dist/cli/main.js', root);
+  const bundle = new URL('dist/bundle/main.js', root);
+  entry = process.env.HOLDFAST_NO_BUNDLE !== '1' && existsSync(bundle) ? bundle : new URL('dist/cli/main.js', root);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
   entry = new URL('src/cli/main.ts', root);
 }
+trace('bin: entry chosen');
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
 
@@ -30,12 +40,13 @@ process.exitCode = await main(process.argv.slice(2));
 //   fresh mmaps whose pages cost memory only once written and go back when freed, while the
 //   ~4 MiB buffers TLS and HTTP/2 churn through per chunk stay in the heap (mmapping those cost
 //   the client a third more CPU: 236 against 256 MB/s in bench:ingest).
-// Best effort: without glibc (musl) this changes nothing.
+// Best effort: without glibc (musl) this changes nothing. mallopt comes from the native chunker
+// addon when it is built (native/buzhash.c; it loads in well under a millisecond), else through
+// koffi, whose load cost 15–40 ms of every start.
 async function tuneMalloc() {
   if (process.platform !== 'linux') return;
   try {
-    const { default: koffi } = await import('koffi');
-    const mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)');
+    const mallopt = nativeMallopt() ?? (await koffiMallopt());
     const M_MMAP_THRESHOLD = -3;
     const M_ARENA_MAX = -8;
     if (process.env.MALLOC_ARENA_MAX === undefined) mallopt(M_ARENA_MAX, 2);
@@ -43,4 +54,18 @@ async function tuneMalloc() {
   } catch {
     // not glibc: its allocator has its own policy
   }
+}
+
+function nativeMallopt() {
+  try {
+    const addon = createRequire(import.meta.url)('../native/build/Release/holdfast_buzhash.node');
+    return typeof addon.mallopt === 'function' ? addon.mallopt : undefined;
+  } catch {
+    return undefined; // not built (or built before it had mallopt): koffi does it
+  }
+}
+
+async function koffiMallopt() {
+  const { default: koffi } = await import('koffi');
+  return koffi.load('libc.so.6').func('int mallopt(int param, int value)');
 }

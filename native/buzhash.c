@@ -12,10 +12,17 @@
  *   state: Int32Array of length >= 1, the rolling hash in and (when no cut) out.
  *   Returns i + 1 for the first tested byte i that breaks, or 0 when none does.
  * Bad arguments throw a TypeError/RangeError; the TypeScript side never passes them.
+ *
+ * mallopt(param, value) -> number   (glibc only; absent elsewhere)
+ *   glibc's mallopt(3), for bin/holdfast.js's malloc settings: this addon loads in well under a
+ *   millisecond, where loading koffi to reach libc cost 15–40 ms of every CLI start.
  */
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define WINDOW 64
 
@@ -111,9 +118,29 @@ static napi_value roll(napi_env env, napi_callback_info info) {
   return result;
 }
 
+#ifdef __GLIBC__
+static napi_value set_mallopt(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t param, value;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_int32(env, argv[0], &param) != napi_ok || napi_get_value_int32(env, argv[1], &value) != napi_ok) {
+    napi_throw_type_error(env, NULL, "mallopt: (number, number) expected");
+    return NULL;
+  }
+  napi_value result;
+  napi_create_int32(env, mallopt(param, value), &result);
+  return result;
+}
+#endif
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "roll", NAPI_AUTO_LENGTH, roll, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "roll", fn) != napi_ok) return NULL;
+#ifdef __GLIBC__
+  if (napi_create_function(env, "mallopt", NAPI_AUTO_LENGTH, set_mallopt, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "mallopt", fn) != napi_ok) return NULL;
+#endif
   return exports;
 }

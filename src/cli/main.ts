@@ -9,6 +9,7 @@ import { toHoldfastError } from '../core/errors.ts';
 import { processContext, type CliContext } from './context.ts';
 import { COMMAND_MODULES, modulesFor, type CommandModule } from './commands/index.ts';
 import { registerBackendTypes } from './backend-types.ts';
+import { traceMark } from '../core/trace-timing.ts';
 
 /** The program with the commands of `modules` (all by default). */
 export async function buildProgram(ctx: CliContext, modules: readonly CommandModule[] = COMMAND_MODULES): Promise<Command> {
@@ -24,9 +25,11 @@ export async function buildProgram(ctx: CliContext, modules: readonly CommandMod
 }
 
 export async function main(argv: readonly string[], ctx: CliContext = processContext()): Promise<number> {
+  traceMark('main: loaded');
   registerBackendTypes();
   try {
     const program = await buildProgram(ctx, modulesFor(argv));
+    traceMark('main: command loaded');
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {

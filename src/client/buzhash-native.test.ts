@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { BuzhashChunker, type ChunkerImpl } from './buzhash-chunker.ts';
 import { loadNativeChunker, nativeChunkerProblem, nativeRoll } from './buzhash-native.ts';
@@ -91,4 +92,12 @@ test('loadNativeChunker reports an addon that does not load as a problem to warn
 test('loadNativeChunker uses the JS loop without a warning when HOLDFAST_CHUNKER=js', () => {
   const r = loadNativeChunker('/nonexistent/holdfast_buzhash.node', { HOLDFAST_CHUNKER: 'js' });
   assert.ok('problem' in r && r.chosen, JSON.stringify(r));
+});
+
+test("the native addon's mallopt sets glibc's malloc parameters (bin/holdfast.js uses it instead of koffi)", { skip: notBuilt || process.platform !== 'linux' }, () => {
+  const addon = createRequire(import.meta.url)('../../native/build/Release/holdfast_buzhash.node') as { mallopt?: (param: number, value: number) => number };
+  assert.equal(typeof addon.mallopt, 'function');
+  const M_ARENA_MAX = -8;
+  assert.equal(addon.mallopt!(M_ARENA_MAX, 2), 1, 'glibc accepts the setting');
+  assert.throws(() => addon.mallopt!('x' as unknown as number, 2), TypeError);
 });

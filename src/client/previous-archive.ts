@@ -39,20 +39,25 @@ export async function loadPreviousArchive(reader: RestoreReader, base: string): 
   const mpxar = `${base}.mpxar.didx`;
   const ppxar = `${base}.ppxar.didx`;
   if (!names.has(mpxar) || !names.has(ppxar)) throw fail('NOT_FOUND', `the previous snapshot has no split archive ${base}.mpxar/.ppxar`, { archive: base });
-  const list = await reader.chunkList(ppxar);
-  let start = 0;
-  const chunks = list.chunks.map((c) => {
-    const chunk = { start, end: start + c.size, digest: c.digest };
-    start += c.size;
-    return chunk;
-  });
+  // The payload index and the identity record download while the metadata archive streams in.
+  const listing = reader.chunkList(ppxar);
+  const identityBlob = startIdentities(reader, base, names);
+  listing.catch(() => undefined);
+  identityBlob.catch(() => undefined);
   const entries: { key: string; file: PreviousFile }[] = [];
   for await (const ev of decodePxar(reader.stream(mpxar))) {
     if (ev.type !== 'entry' || ev.entry.kind !== 'file' || ev.entry.payloadOffset === undefined) continue;
     const e = ev.entry;
     entries.push({ key: pathKey(e.path), file: { metadata: e.metadata, size: e.size, payloadOffset: e.payloadOffset! } });
   }
-  const { identities, problem } = await readIdentities(reader, base, names, entries.length);
+  const list = await listing;
+  let start = 0;
+  const chunks = list.chunks.map((c) => {
+    const chunk = { start, end: start + c.size, digest: c.digest };
+    start += c.size;
+    return chunk;
+  });
+  const { identities, problem } = checkIdentities(await identityBlob, entries.length);
   const files = new Map<string, PreviousFile>();
   for (const [i, { key, file }] of entries.entries()) {
     const identity = identities?.[i];
@@ -61,10 +66,15 @@ export async function loadPreviousArchive(reader: RestoreReader, base: string): 
   return { files, chunks, ...(problem === undefined ? {} : { identityProblem: problem }) };
 }
 
-async function readIdentities(reader: RestoreReader, base: string, names: Set<string>, count: number): Promise<{ identities?: FileIdentity[]; problem?: string }> {
+/** The decoded identity record, or why there is none. */
+async function startIdentities(reader: RestoreReader, base: string, names: Set<string>): Promise<FileIdentity[] | string> {
   const blob = fileIdentityBlobName(base);
-  if (!names.has(blob)) return { problem: 'it recorded no inode numbers and ctimes (not made by Holdfast in metadata or data mode)' };
-  const identities = decodeFileIdentities(await reader.readBlob(blob));
-  if (identities.length !== count) return { problem: `its file-identity record has ${identities.length} entries for ${count} files` };
-  return { identities };
+  if (!names.has(blob)) return 'it recorded no inode numbers and ctimes (not made by Holdfast in metadata or data mode)';
+  return decodeFileIdentities(await reader.readBlob(blob));
+}
+
+function checkIdentities(record: FileIdentity[] | string, count: number): { identities?: FileIdentity[]; problem?: string } {
+  if (typeof record === 'string') return { problem: record };
+  if (record.length !== count) return { problem: `its file-identity record has ${record.length} entries for ${count} files` };
+  return { identities: record };
 }

@@ -10,6 +10,7 @@
  * says why and every file is read: the fallback costs time, never correctness.
  */
 import { MAX_CHUNK_SIZE } from '../format/blob.ts';
+import { traceMark } from '../core/trace-timing.ts';
 import type { ArchiveStats, BackupWriter } from '../remote/backup-writer.ts';
 import { dynamicChunks } from './dynamic-chunks.ts';
 import { fileIdentityBlobName } from './file-identities.ts';
@@ -41,6 +42,7 @@ export interface SplitUploadReport {
 
 /** `base` is the archive name without extension, e.g. `root` for `root.pxar`. */
 export async function uploadSplitPxar(w: BackupWriter, base: string, dir: string, o: SplitUploadOptions): Promise<SplitUploadReport> {
+  w.prefetchPrevious([`${base}.mpxar.didx`, `${base}.ppxar.didx`]); // alongside the reader session below
   const previous = o.mode === 'metadata' ? await previousArchive(w, base, o) : undefined;
   const split = createSplitPxar(dir, { ...o, ...(previous ? { previous } : {}) });
   const metaUpload = w.uploadArchive(`${base}.mpxar.didx`, dynamicChunks(split.metadata, w.buffers));
@@ -52,6 +54,7 @@ export async function uploadSplitPxar(w: BackupWriter, base: string, dir: string
     split.abort(); // a no-op after success; after a failure the metadata upload fails too instead of waiting
   }
   const metadata = await metaUpload;
+  traceMark('split: both archives closed');
   const ids = split.identities();
   if (ids.length <= MAX_CHUNK_SIZE) await w.uploadBlob(fileIdentityBlobName(base), ids);
   else o.onFallback?.(`${base}: too many files to record their identities; the next backup reads every file`);
@@ -69,9 +72,13 @@ async function previousArchive(w: BackupWriter, base: string, o: SplitUploadOpti
   if (o.openPrevious === undefined) return fallback('no way to read the previous snapshot');
   let t: ProtocolTransport | undefined;
   try {
+    traceMark('previous: opening reader');
     t = await o.openPrevious(manifest.backupTime);
-    const reader = await RestoreReader.open(t, o.crypt);
+    traceMark('previous: reader upgraded');
+    const reader = await RestoreReader.open(t, o.crypt, { manifest });
+    traceMark('previous: manifest read');
     const prev = await loadPreviousArchive(reader, base);
+    traceMark('previous: archive loaded');
     if (prev.identityProblem !== undefined) return fallback(`the previous snapshot's archive is not usable: ${prev.identityProblem}`);
     return prev;
   } catch (e) {

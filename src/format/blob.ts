@@ -13,11 +13,15 @@
  * form); decode of a plain blob returns a view of its input.
  */
 import { randomFillSync } from 'node:crypto';
-import { crc32 } from '@node-rs/crc32';
+import { createRequire } from 'node:module';
+import type * as Crc32 from '@node-rs/crc32';
 import { digestEquals, sha256, toHex } from '../core/digest.ts';
 import { fail } from '../core/errors.ts';
 import { IV_BYTES, TAG_BYTES, type CryptConfig } from './crypt-config.ts';
 import { COMPRESSED_BLOB_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, hasMagic, MAGIC_BYTES, UNCOMPRESSED_BLOB_MAGIC } from './magics.ts';
+
+// Required, not imported: see zstd.ts (node's CJS lexer over the package at every start).
+const { crc32 } = createRequire(import.meta.url)('@node-rs/crc32') as typeof Crc32;
 import { allocBytes, compressIfSmaller, decompress, decompressTransient, scratchFor } from './zstd.ts';
 
 /** The protocol's limit on one chunk's plaintext. */

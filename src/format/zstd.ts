@@ -11,19 +11,24 @@
  * Inputs whose samples do not compress are not compressed at all (`looksIncompressible`).
  * Decoding accepts any valid zstd stream (several frames, or no content size), capped at `maxOutput`.
  */
-import binding from 'zstd-napi/binding.js';
+import { createRequire } from 'node:module';
+import type * as Zstd from 'zstd-napi/binding.js';
 import { fail, isHoldfastError } from '../core/errors.ts';
+
+// Required, not imported: importing a CommonJS package runs node's CJS lexer over it to find its
+// named exports, which with @node-rs/crc32 (blob.ts) cost ~70 ms of CPU at every CLI start.
+const binding = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof Zstd;
 
 const ZSTD_LEVEL = 1;
 /** Scratch above this size is not kept, so one huge blob does not pin memory for the thread's life. */
 const SCRATCH_KEEP_LIMIT = binding.compressBound(16 * 1024 * 1024);
 
-let cctx: binding.CCtx | undefined;
-let dctx: binding.DCtx | undefined;
+let cctx: Zstd.CCtx | undefined;
+let dctx: Zstd.DCtx | undefined;
 let scratch: Uint8Array | undefined;
 let decodeScratch: Uint8Array | undefined;
 
-function compressor(): binding.CCtx {
+function compressor(): Zstd.CCtx {
   if (!cctx) {
     cctx = new binding.CCtx();
     cctx.setParameter(binding.CParameter.compressionLevel, ZSTD_LEVEL);
@@ -31,7 +36,7 @@ function compressor(): binding.CCtx {
   return cctx;
 }
 
-function decompressor(): binding.DCtx {
+function decompressor(): Zstd.DCtx {
   dctx ??= new binding.DCtx();
   return dctx;
 }

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sha256, toHex } from '../core/digest.ts';
 import { decodeBlob } from '../format/blob.ts';
+import { dynamicIndexCsum, encodeDynamicIndex, parseDynamicIndex } from '../format/dynamic-index.ts';
+import { encodeManifestBlob } from '../format/manifest.ts';
 import { rng, pseudoRandom } from '../../test/helpers/seeded.ts';
 import { BackupWriter } from './backup-writer.ts';
 import type { ChunkBuffer } from './chunk-buffers.ts';
@@ -109,4 +111,62 @@ test('the upload pipeline keeps at most `window` chunks in flight and reuses buf
   } finally {
     await encoder.close();
   }
+});
+
+/**
+ * A transport with a previous snapshot holding `a.didx` and `b.didx` (one chunk each; `b`'s index
+ * does not match the manifest when `corruptB`); its `previous` downloads wait until released.
+ */
+function previousTransport(corruptB: boolean) {
+  const digests = { 'a.didx': sha256(pseudoRandom(100, 1)), 'b.didx': sha256(pseudoRandom(100, 2)) };
+  const indexes = Object.fromEntries(
+    Object.entries(digests).map(([name, digest]) => [name, encodeDynamicIndex({ uuid: new Uint8Array(16), ctime: 1, entries: [{ end: 100, digest }] })]),
+  ) as Record<keyof typeof digests, Uint8Array>;
+  const files = Object.entries(indexes).map(([filename, bytes]) => {
+    const { csum, size } = dynamicIndexCsum(parseDynamicIndex(bytes).entries);
+    return { filename, cryptMode: 'none' as const, size: filename === 'b.didx' && corruptB ? size + 1 : size, csum: toHex(csum) };
+  });
+  const manifest = encodeManifestBlob({ backupType: 'host', backupId: 'x', backupTime: 1, files, unprotected: {}, signature: null });
+  const requested: string[] = [];
+  const waiting: (() => void)[] = [];
+  const t: ProtocolTransport = {
+    async call(method, path) {
+      if (path === 'previous_backup_time') return 1;
+      if (path.endsWith('_index') && method === 'POST') return 1;
+      return null;
+    },
+    async download(_path, query) {
+      const name = String(query?.['archive-name']);
+      if (name === 'index.json.blob') return manifest;
+      requested.push(name);
+      await new Promise<void>((r) => waiting.push(r));
+      return indexes[name as keyof typeof indexes];
+    },
+    close: async () => undefined,
+  };
+  return { t, digests, requested, release: () => waiting.splice(0).forEach((r) => r()) };
+}
+
+test('BackupWriter.prefetchPrevious downloads the previous indexes at once, each only once', async () => {
+  const p = previousTransport(false);
+  const w = await BackupWriter.start(p.t, { backupType: 'host', backupId: 'x', backupTime: 2, encoder: inlineChunkEncoder() });
+  w.prefetchPrevious(['a.didx', 'b.didx', 'not-in-previous.didx']);
+  assert.deepEqual(p.requested, ['a.didx', 'b.didx'], 'both requested before either answered');
+  const a = w.uploadArchive('a.didx', (async function* () {
+    yield { known: p.digests['a.didx'], size: 100 };
+  })());
+  p.release();
+  assert.equal((await a).reusedChunks, 1, 'a chunk of the prefetched index is known');
+  assert.deepEqual(p.requested, ['a.didx', 'b.didx'], 'the upload used the prefetched index');
+});
+
+test('BackupWriter.prefetchPrevious: a bad previous index fails the upload of its archive, not the prefetch', async () => {
+  const p = previousTransport(true);
+  const w = await BackupWriter.start(p.t, { backupType: 'host', backupId: 'x', backupTime: 2, encoder: inlineChunkEncoder() });
+  w.prefetchPrevious(['b.didx']);
+  p.release();
+  await assert.rejects(
+    w.uploadArchive('b.didx', (async function* () {})()),
+    (e: unknown) => (e as { code?: string }).code === 'INDEX_MISMATCH',
+  );
 });

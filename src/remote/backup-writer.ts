@@ -12,6 +12,7 @@
  *    `finish` resolves only once the server made the snapshot durable for its sync level.
  */
 import { fail } from '../core/errors.ts';
+import { traceMark } from '../core/trace-timing.ts';
 import { sha256, toHex } from '../core/digest.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex, FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
@@ -76,6 +77,8 @@ export class BackupWriter {
   readonly #o: BackupWriterOptions;
   readonly #known = new Set<string>();
   readonly #inflight = new Map<string, Promise<void>>();
+  /** per archive, the download and check of the previous snapshot's index (once) */
+  readonly #previousLoads = new Map<string, Promise<void>>();
   readonly #files: ManifestFile[] = [];
   readonly #window: number;
   #previous: Manifest | undefined;
@@ -93,6 +96,7 @@ export class BackupWriter {
   static async start(t: ProtocolTransport, o: BackupWriterOptions): Promise<BackupWriter> {
     const w = new BackupWriter(t, o);
     const prevTime = await t.call('GET', 'previous_backup_time');
+    traceMark('writer: previous time');
     if (typeof prevTime === 'number') {
       const m = decodeManifestBlob(await t.download('previous', { 'archive-name': 'index.json.blob' }));
       const fp = m.unprotected['key-fingerprint'];
@@ -113,8 +117,26 @@ export class BackupWriter {
     return this.#previousOtherKey;
   }
 
-  /** Registers the previous snapshot's chunks of `archive` as known, after checking its csum. */
-  async #loadPrevious(archive: string): Promise<void> {
+  /**
+   * Starts downloading the previous snapshot's indexes of `archives` now, concurrently, instead of
+   * one by one as each archive's upload begins (a round trip each). A failure surfaces when that
+   * archive is uploaded, as it would have without the prefetch.
+   */
+  prefetchPrevious(archives: readonly string[]): void {
+    for (const a of archives) this.#loadPrevious(a).catch(() => undefined);
+  }
+
+  /** Registers the previous snapshot's chunks of `archive` as known, after checking its csum; once per archive. */
+  #loadPrevious(archive: string): Promise<void> {
+    let load = this.#previousLoads.get(archive);
+    if (load === undefined) {
+      load = this.#downloadPrevious(archive);
+      this.#previousLoads.set(archive, load);
+    }
+    return load;
+  }
+
+  async #downloadPrevious(archive: string): Promise<void> {
     const entry = this.#previous?.files.find((f) => f.filename === archive);
     if (!entry) return;
     const bytes = await this.#t.download('previous', { 'archive-name': archive });
@@ -145,6 +167,7 @@ export class BackupWriter {
     const fixed = archive.endsWith('.fidx');
     if (!fixed && !archive.endsWith('.didx')) throw fail('INVALID_NAME', `archive '${archive}' must end in .fidx or .didx`, { value: archive });
     await this.#loadPrevious(archive);
+    traceMark(`writer: ${archive} previous index loaded`);
     const kind = fixed ? 'fixed' : 'dynamic';
     const wid = (await this.#t.call('POST', `${kind}_index`, { 'archive-name': archive, size: fixed ? opts.size : undefined })) as number;
     const stats: UploadStats = { archive, size: 0, chunks: 0, uploadedChunks: 0, uploadedBytes: 0, uploadedCompressed: 0, reusedChunks: 0 };
@@ -194,6 +217,7 @@ export class BackupWriter {
     }
     await flush();
     const csum = toHex(fixed ? fixedIndexCsum(fix, stats.size).csum : dynamicIndexCsum(dyn).csum);
+    traceMark(`writer: ${archive} closing`);
     await this.#t.call('POST', `${kind}_close`, { wid, 'chunk-count': stats.chunks, size: stats.size, csum });
     this.#files.push({ filename: archive, cryptMode: this.#o.crypt ? 'encrypt' : 'none', size: stats.size, csum });
     return stats;
@@ -276,6 +300,7 @@ export class BackupWriter {
     if (this.#o.crypt) manifest = signManifest(manifest, this.#o.crypt);
     const blob = encodeManifestBlob(manifest);
     await this.#t.call('POST', 'blob', { 'file-name': 'index.json.blob', 'encoded-size': blob.length }, blob);
+    traceMark('writer: manifest uploaded');
     await this.#t.call('POST', 'finish');
     return manifest;
   }

@@ -7,6 +7,7 @@
  * is `admin@pbs`, the admin Holdfast creates on first start (PBS would use root@pam).
  */
 import { fail, isHoldfastError } from '../core/errors.ts';
+import { traceMark } from '../core/trace-timing.ts';
 import { authIdParts, type AuthId } from '../core/names.ts';
 import { HttpClient } from './http-client.ts';
 import { parseRepository, repositoryHost, repositoryPort, type Repository } from './repository.ts';
@@ -41,6 +42,7 @@ export async function connect(repo: Repository, env: Env, fingerprint?: string, 
 /** Renews a cached ticket when there is one for this server, user and secret; else logs in with the secret. */
 async function login(client: HttpClient, tickets: TicketCache, scope: TicketScope): Promise<void> {
   const cached = tickets.get(scope);
+  traceMark('connect: ticket cache read');
   if (cached) {
     try {
       await client.login(scope.authId, cached.ticket);

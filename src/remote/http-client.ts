@@ -25,6 +25,7 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fail, isHoldfastError } from '../core/errors.ts';
+import { traceMark } from '../core/trace-timing.ts';
 import { H2Session, queryString, responseError, type H2Query } from './h2-session.ts';
 import { receiveWindows, type LinkTarget } from './link-target.ts';
 
@@ -119,7 +120,10 @@ export class HttpClient {
       ALPNProtocols: ['http/1.1'],
     });
     await new Promise<void>((resolve, reject) => {
-      socket.once('secureConnect', resolve);
+      socket.once('secureConnect', () => {
+        traceMark('tls: connected');
+        resolve();
+      });
       socket.once('error', (e: Error) => reject(fail('UPSTREAM_ERROR', `cannot connect to ${this.host}:${this.port}: ${e.message}`, { host: this.host, port: this.port }, e)));
     });
     try {

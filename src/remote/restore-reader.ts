@@ -36,9 +36,14 @@ export class RestoreReader {
     this.#readAhead = readAhead;
   }
 
-  /** `readAhead`: how many chunks `stream` keeps requested (default: sized for DEFAULT_LINK_TARGET). */
-  static async open(t: ProtocolTransport, crypt?: CryptConfig, o: { readonly readAhead?: ReadAhead } = {}): Promise<RestoreReader> {
-    const manifest = decodeManifestBlob(await t.download('download', { 'file-name': 'index.json.blob' }));
+  /**
+   * `readAhead`: how many chunks `stream` keeps requested (default: sized for DEFAULT_LINK_TARGET).
+   * `manifest`: the snapshot's manifest when the caller holds it already (a backup session's
+   * `previous` download of the same snapshot), which spares a round trip; its signature is checked
+   * all the same, and every index still has to match it.
+   */
+  static async open(t: ProtocolTransport, crypt?: CryptConfig, o: { readonly readAhead?: ReadAhead; readonly manifest?: Manifest } = {}): Promise<RestoreReader> {
+    const manifest = o.manifest ?? decodeManifestBlob(await t.download('download', { 'file-name': 'index.json.blob' }));
     if (crypt && manifest.signature !== null) verifyManifestSignature(manifest, crypt);
     return new RestoreReader(t, manifest, crypt, o.readAhead ?? readAheadFor());
   }

@@ -12,6 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkBackupId, checkBackupType, checkNamespace, formatTime, type BackupType } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
+import { traceMark } from '../../core/trace-timing.ts';
 import { BackupWriter } from '../../remote/backup-writer.ts';
 import { pooledChunkEncoder } from '../../remote/chunk-encoder.ts';
 import { h2Transport } from '../../remote/h2-transport.ts';
@@ -70,6 +71,7 @@ async function checkSource(s: BackupSpec): Promise<void> {
 }
 
 export async function runBackup(ctx: CliContext, specs: readonly string[], f: BackupFlags): Promise<BackupReport> {
+  traceMark('backup: start');
   const parsed = specs.map(parseSpec);
   if (parsed.length === 0) throw fail('INVALID_ARGUMENT', 'no backup spec given', {});
   for (const s of parsed) await checkSource(s);
@@ -82,10 +84,13 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const loaded = await loadCrypt(ctx, f.keyfile);
   const crypt = loaded?.crypt;
   const masterCopy = loaded ? await masterKeyCopy(loaded, f.masterPubkeyFile) : undefined;
+  traceMark('backup: options checked');
   const { repo, client } = await openClient(ctx, f);
+  traceMark('backup: logged in');
   const started = Date.now();
   const session = await client.upgrade('backup', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': time, ...(ns ? { ns } : {}) }, 'proxmox-backup-protocol-v1');
   const transport = h2Transport(session);
+  traceMark('backup: upgraded');
   // One encoder thread (hashing, zstd level 1, CRC-32) beside the main one (reading, TLS, HTTP/2)
   // keeps both cores busy; each more thread costs ~25 MiB RSS.
   const encoder = pooledChunkEncoder(loaded?.key, 1);
@@ -93,6 +98,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const progress = progressReporter(ctx);
   try {
     const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
+    traceMark('backup: writer started');
     const archives: BackupReport['archives'] = [];
     const warnings: string[] = [];
     const openPrevious = async (prevTime: number): Promise<ProtocolTransport> =>
@@ -105,11 +111,14 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
       } else archives.push(await uploadOne(writer, s));
       for (const wn of warnings.splice(0)) ctx.err(`warning: ${wn}`);
     }
+    traceMark('backup: archives uploaded');
     const catalog = await pxar.finish();
     if (catalog) archives.push(catalog);
     if (masterCopy) await writer.uploadBlob(RSA_ENCRYPTED_KEY_BLOB, masterCopy, { plain: true });
     await writer.finish();
+    traceMark('backup: finished');
     await transport.close();
+    traceMark('backup: closed');
     return { snapshot, archives, seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     session.destroy(); // the server aborts the unfinished snapshot when the connection drops
@@ -117,6 +126,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   } finally {
     progress.end();
     await encoder.close();
+    traceMark('backup: encoder closed');
   }
 }
 

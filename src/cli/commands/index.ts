@@ -38,13 +38,15 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
 ];
 
 /**
- * The modules `argv` needs: the one that registers its command, or all of them when there is no
- * known command (help, `--version`, a typo: commander then lists or suggests every command).
+ * The modules `argv` needs: the one that registers its command; none for `--version` alone (it
+ * prints the program's version; loading every command cost ~0.5 s of CPU); else all of them
+ * (help, a typo: commander then lists or suggests every command).
  */
 export function modulesFor(argv: readonly string[]): readonly CommandModule[] {
   const name = commandName(argv);
   const one = COMMAND_MODULES.find((m) => name !== undefined && m.names.includes(name));
-  return one ? [one] : COMMAND_MODULES;
+  if (one) return [one];
+  return name === undefined && argv.some((a) => a === '--version' || a === '-V') ? [] : COMMAND_MODULES;
 }
 
 /** The first operand, skipping the global options (`--config-dir DIR` takes a value). */
