@@ -220,6 +220,13 @@ export interface DecodeChunkOptions {
   readonly crypt?: CryptConfig;
   /** When given, the plaintext must have exactly this length (SIZE_MISMATCH otherwise). */
   readonly size?: number;
+  /**
+   * false: skip the CRC pass. The digest check below already proves the chunk (a flipped byte in
+   * a compressed payload fails zstd or the digest, in an encrypted one the GCM tag), so the CRC
+   * only names the fault earlier (BAD_CRC) at the cost of one more pass over the blob. Restore
+   * skips it (the digest is what proves a chunk); verify keeps it, where naming the fault matters.
+   */
+  readonly crc?: boolean;
 }
 
 /**
@@ -229,7 +236,7 @@ export interface DecodeChunkOptions {
  */
 export function decodeChunk(bytes: Uint8Array, opts: DecodeChunkOptions): Uint8Array {
   const { encrypted } = blobHeader(bytes);
-  const data = decodeBlob(bytes, opts.crypt);
+  const data = opts.crc === false ? openBlob(bytes, opts.crypt) : decodeBlob(bytes, opts.crypt);
   if (opts.size !== undefined && data.byteLength !== opts.size) {
     throw fail('SIZE_MISMATCH', `chunk has ${data.byteLength} bytes, expected ${opts.size}`, { expected: opts.size, actual: data.byteLength });
   }

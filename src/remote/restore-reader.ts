@@ -2,14 +2,20 @@
  * RestoreReader: the client side of a reader session (PBS §6.3). It downloads the manifest
  * (checking its signature when a key is given), then streams an archive's plaintext in order.
  *
- * Invariant: no byte reaches the caller unless its chunk passed the CRC, decrypted (when
- * encrypted), and hashed to the digest the index names, with the size the index implies; and the
- * index itself matched the manifest's csum and size. Restore either yields correct data or fails
- * with a coded error; it never yields wrong bytes.
+ * Invariant: no byte reaches the caller unless its chunk decrypted (when encrypted) and hashed to
+ * the digest the index names, with the size the index implies; and the index itself matched the
+ * manifest's csum and size. Restore either yields correct data or fails with a coded error; it
+ * never yields wrong bytes. (A chunk's CRC is not checked: the digest already proves the chunk,
+ * see DecodeChunkOptions.crc.)
+ *
+ * Memory: chunk answers are received into pooled buffers (BufferPool) and each goes back once its chunk is
+ * decoded into memory of its own (compressed or encrypted chunks); a plain chunk is yielded as a
+ * view of the buffer it arrived in, which then belongs to the caller and is never reused.
  */
+import { BufferPool } from '../core/buffer-pool.ts';
 import { fail, HoldfastError, toHoldfastError } from '../core/errors.ts';
 import { toHex } from '../core/digest.ts';
-import { decodeBlob, decodeChunk } from '../format/blob.ts';
+import { decodeBlob, decodeChunk, ENCRYPTED_HEADER_SIZE } from '../format/blob.ts';
 import type { CryptConfig } from '../format/crypt-config.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
@@ -17,6 +23,9 @@ import { decodeManifestBlob, verifyManifestSignature, type Manifest } from '../f
 import { readAheadFor, type ReadAhead } from './link-target.ts';
 import type { ProtocolTransport } from './protocol-transport.ts';
 import { fetchInOrder } from './read-ahead.ts';
+
+/** Idle receive buffers kept: about the chunks a default read-ahead keeps in flight. */
+const RECEIVE_BUFFERS_KEPT = 12;
 
 export interface ChunkRef {
   readonly digest: Uint8Array;
@@ -27,6 +36,7 @@ export class RestoreReader {
   readonly #t: ProtocolTransport;
   readonly #crypt: CryptConfig | undefined;
   readonly #readAhead: ReadAhead;
+  readonly #buffers = new BufferPool(RECEIVE_BUFFERS_KEPT);
   readonly manifest: Manifest;
 
   private constructor(t: ProtocolTransport, manifest: Manifest, crypt: CryptConfig | undefined, readAhead: ReadAhead) {
@@ -115,13 +125,24 @@ export class RestoreReader {
     const archive = this.fileEntry(name).filename;
     const { chunks } = await this.chunkList(name);
     const fetchOne = (c: ChunkRef): Promise<Uint8Array> =>
-      this.#t
-        .download('chunk', { digest: toHex(c.digest) })
-        .then((raw) => decodeChunk(raw, this.#crypt ? { digest: c.digest, size: c.size, crypt: this.#crypt } : { digest: c.digest, size: c.size }))
-        .catch((e: unknown) => {
-          throw chunkError(archive, c.digest, e);
-        });
+      this.#fetchChunk(c).catch((e: unknown) => {
+        throw chunkError(archive, c.digest, e);
+      });
     yield* fetchInOrder(chunks, fetchOne, readAhead);
+  }
+
+  /**
+   * One chunk, checked. Its blob is at most the plaintext plus the largest header (compression is
+   * only kept when it does not grow the data), so it fits the buffer taken for it. On failure the
+   * buffer is dropped, not reused: nothing then proves the transport is done writing into it.
+   */
+  async #fetchChunk(c: ChunkRef): Promise<Uint8Array> {
+    const into = this.#buffers.take(c.size + ENCRYPTED_HEADER_SIZE);
+    const raw = await this.#t.download('chunk', { digest: toHex(c.digest) }, into);
+    const opts = { digest: c.digest, size: c.size, crc: false, ...(this.#crypt ? { crypt: this.#crypt } : {}) };
+    const data = decodeChunk(raw, opts);
+    if (data.buffer !== into.buffer) this.#buffers.give(into);
+    return data;
   }
 }
 
