@@ -247,6 +247,20 @@ test('decodeChunk reports DIGEST_MISMATCH and SIZE_MISMATCH', () => {
   assert.deepEqual(decodeChunk(blob, { digest: sha256(TEST_DATA), crypt: KEY }), TEST_DATA);
 });
 
+test('decodeChunk with output decodes a compressed or encrypted chunk into the caller\'s memory', () => {
+  const backing = new Uint8Array(TEST_DATA.length + 100).fill(0xee);
+  const output = (n: number): Uint8Array => backing.subarray(0, n);
+  for (const blob of [encodeAs('compressed', TEST_DATA), encodeBlob(TEST_DATA, { compress: false, crypt: KEY }), encodeBlob(TEST_DATA, { compress: true, crypt: KEY })]) {
+    backing.fill(0xee);
+    const encrypted = blobHeader(blob).encrypted;
+    const data = decodeChunk(blob, { digest: encrypted ? KEY.digest(TEST_DATA) : sha256(TEST_DATA), size: TEST_DATA.length, ...(encrypted ? { crypt: KEY } : {}), output });
+    assert.equal(data.buffer, backing.buffer);
+    assert.deepEqual(data, TEST_DATA);
+  }
+  const plain = decodeChunk(encodeAs('plain', TEST_DATA), { digest: sha256(TEST_DATA), output });
+  assert.notEqual(plain.buffer, backing.buffer, 'a plain chunk is a view of its blob');
+});
+
 test('decodeChunk with crc: false still rejects every flipped byte of a chunk', () => {
   for (const kind of ['plain', 'compressed'] as const) {
     const blob = encodeAs(kind, TEST_DATA);

@@ -8,9 +8,10 @@
  * never yields wrong bytes. (A chunk's CRC is not checked: the digest already proves the chunk,
  * see DecodeChunkOptions.crc.)
  *
- * Memory: chunk answers are received into pooled buffers (BufferPool) and each goes back once its chunk is
- * decoded into memory of its own (compressed or encrypted chunks); a plain chunk is yielded as a
- * view of the buffer it arrived in, which then belongs to the caller and is never reused.
+ * Memory: chunk answers are received into pooled buffers (BufferPool) and each goes back once its
+ * chunk is decoded into memory of its own (compressed or encrypted chunks); a plain chunk is
+ * yielded as a view of the buffer it arrived in, which then belongs to the caller and is never
+ * reused, unless the caller asked to `recycle` (see `stream`).
  */
 import { BufferPool } from '../core/buffer-pool.ts';
 import { fail, HoldfastError, toHoldfastError } from '../core/errors.ts';
@@ -30,6 +31,12 @@ const RECEIVE_BUFFERS_KEPT = 12;
 export interface ChunkRef {
   readonly digest: Uint8Array;
   readonly size: number;
+}
+
+interface FetchedChunk {
+  readonly data: Uint8Array;
+  /** the pooled buffer `data` lives in, given back once the caller is done with it (`recycle`) */
+  readonly holds?: Uint8Array;
 }
 
 export class RestoreReader {
@@ -120,29 +127,45 @@ export class RestoreReader {
   /**
    * Yields the archive's plaintext chunk by chunk, with chunks requested ahead as `readAhead`
    * says (enough bytes in flight to keep a long link busy; see link-target.ts).
+   *
+   * `recycle`: each yielded chunk is valid only until the caller asks for the next one (or ends
+   * the loop); its memory is then reused for a later chunk. Only for a caller that is done with
+   * every byte of a chunk, and holds no view of it, before it asks for the next (an image written
+   * to a file); a pxar decoder, which keeps views across chunks, must not use it.
    */
-  async *stream(name: string, readAhead: ReadAhead = this.#readAhead): AsyncGenerator<Uint8Array> {
+  async *stream(name: string, readAhead: ReadAhead = this.#readAhead, o: { readonly recycle?: boolean } = {}): AsyncGenerator<Uint8Array> {
     const archive = this.fileEntry(name).filename;
     const { chunks } = await this.chunkList(name);
-    const fetchOne = (c: ChunkRef): Promise<Uint8Array> =>
-      this.#fetchChunk(c).catch((e: unknown) => {
+    const recycle = o.recycle === true;
+    const fetchOne = (c: ChunkRef): Promise<FetchedChunk> =>
+      this.#fetchChunk(c, recycle).catch((e: unknown) => {
         throw chunkError(archive, c.digest, e);
       });
-    yield* fetchInOrder(chunks, fetchOne, readAhead);
+    for await (const chunk of fetchInOrder(chunks, fetchOne, readAhead)) {
+      yield chunk.data;
+      if (chunk.holds !== undefined) this.#buffers.give(chunk.holds); // the caller asked for the next
+    }
   }
 
   /**
    * One chunk, checked. Its blob is at most the plaintext plus the largest header (compression is
    * only kept when it does not grow the data), so it fits the buffer taken for it. On failure the
-   * buffer is dropped, not reused: nothing then proves the transport is done writing into it.
+   * buffers are dropped, not reused: nothing then proves the transport is done writing into them.
+   * With `recycle`, a compressed or encrypted chunk is decoded into a pooled buffer too, and the
+   * buffer the data lives in comes back as `holds`.
    */
-  async #fetchChunk(c: ChunkRef): Promise<Uint8Array> {
+  async #fetchChunk(c: ChunkRef, recycle: boolean): Promise<FetchedChunk> {
     const into = this.#buffers.take(c.size + ENCRYPTED_HEADER_SIZE);
     const raw = await this.#t.download('chunk', { digest: toHex(c.digest) }, into);
-    const opts = { digest: c.digest, size: c.size, crc: false, ...(this.#crypt ? { crypt: this.#crypt } : {}) };
+    let out: Uint8Array | undefined;
+    const output = (length: number): Uint8Array => (out = this.#buffers.take(length)).subarray(0, length);
+    const opts = { digest: c.digest, size: c.size, crc: false, ...(this.#crypt ? { crypt: this.#crypt } : {}), ...(recycle ? { output } : {}) };
     const data = decodeChunk(raw, opts);
+    if (out !== undefined && data.buffer !== out.buffer) this.#buffers.give(out); // taken, then not used
     if (data.buffer !== into.buffer) this.#buffers.give(into);
-    return data;
+    if (!recycle) return { data };
+    const holds = data.buffer === into.buffer ? into : data.buffer === out?.buffer ? out : undefined;
+    return holds === undefined ? { data } : { data, holds };
   }
 }
 
