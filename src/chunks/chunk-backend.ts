@@ -106,8 +106,11 @@ export interface ChunkBackend {
    * upload it lets run on) must copy them first.
    */
   put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void>;
-  /** The whole stored object; NOT_FOUND when missing. */
-  get(key: string): Promise<Uint8Array>;
+  /**
+   * The whole stored object; NOT_FOUND when missing. With `into`, an object that fits may be read
+   * into it (the result is then a view of it); an adapter may ignore `into`.
+   */
+  get(key: string, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * Like `get`, but the bytes as the authoritative storage holds them, past any cache in front of
    * it (verify judges the stored chunk, not a copy). Absent: `get` is already that.

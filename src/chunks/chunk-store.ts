@@ -93,9 +93,12 @@ export class ChunkStore {
     });
   }
 
-  /** Raw blob bytes of a chunk; NOT_FOUND when missing. The caller checks CRC/digest. */
-  async read(digestHex: string): Promise<Uint8Array> {
-    return this.#backend.get(digestHex);
+  /**
+   * Raw blob bytes of a chunk; NOT_FOUND when missing. The caller checks CRC/digest. With `into`,
+   * the bytes may be read into it (see ChunkBackend.get).
+   */
+  async read(digestHex: string, into?: Uint8Array): Promise<Uint8Array> {
+    return this.#backend.get(digestHex, into);
   }
 
   /** Raw blob bytes as the storage holds them, past any cache (verify); NOT_FOUND when missing. */

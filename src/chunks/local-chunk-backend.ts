@@ -76,8 +76,8 @@ export class LocalChunkBackend implements ChunkBackend {
     await atomicWrite(this.#fs, this.#pathOf(digest), bytes, { durable: options.durable, writeback: options.writeback === true });
   }
 
-  async get(key: string): Promise<Uint8Array> {
-    return this.#fs.readFile(this.#pathOf(key));
+  async get(key: string, into?: Uint8Array): Promise<Uint8Array> {
+    return this.#fs.readFile(this.#pathOf(key), into);
   }
 
   async stat(key: string): Promise<ChunkObjectStat | undefined> {

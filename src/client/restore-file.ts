@@ -19,7 +19,10 @@ import { SparseWriter } from './sparse-writer.ts';
 
 export const PARTIAL_SUFFIX = '.partial';
 
-/** The restored bytes, in order. */
+/**
+ * The restored bytes, in order. Each piece is written whole before the next is asked for, so a
+ * source may reuse a piece's memory from then on (RestoreReader.stream with `recycle`).
+ */
 export type PieceSource = AsyncIterable<Uint8Array>;
 
 async function existing(target: string): Promise<import('node:fs').Stats | undefined> {

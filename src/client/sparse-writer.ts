@@ -12,6 +12,9 @@ const BLOCK = 4096;
 const ZERO = Buffer.alloc(BLOCK);
 
 function isZero(bytes: Uint8Array, from: number, to: number): boolean {
+  // Dense data almost always has a non-zero first or last byte: answered without a view and a
+  // memcmp per 4 KiB (a quarter of a million of each per GiB restored).
+  if (bytes[from] !== 0 || bytes[to - 1] !== 0) return false;
   return Buffer.compare(Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from), ZERO.subarray(0, to - from)) === 0;
 }
 

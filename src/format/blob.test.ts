@@ -6,7 +6,7 @@ import binding from 'zstd-napi/binding.js';
 import { fromHex, sha256, toHex } from '../core/digest.ts';
 import { isHoldfastError } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
-import { BLOB_HEADROOM, BLOB_KINDS, blobHeader, computeBlobCrc, decodeBlob, decodeChunk, encodeBlob, encodeBlobInPlace, MAX_BLOB_SIZE, setBlobCrc, verifyBlobCrc, withRecomputedCrc, type BlobKind } from './blob.ts';
+import { BLOB_HEADROOM, BLOB_KINDS, blobHeader, computeBlobCrc, decodeBlob, decodeChunk, encodeBlob, encodeBlobInPlace, ENCRYPTED_HEADER_SIZE, MAX_BLOB_SIZE, PLAIN_HEADER_SIZE, setBlobCrc, verifyBlobCrc, withRecomputedCrc, type BlobKind } from './blob.ts';
 import { CryptConfig } from './crypt-config.ts';
 
 const KEY = new CryptConfig(new Uint8Array(32).fill(9));
@@ -245,4 +245,42 @@ test('decodeChunk reports DIGEST_MISMATCH and SIZE_MISMATCH', () => {
   throwsCode(() => decodeChunk(blob, { digest: sha256(TEST_DATA), size: 5 }), 'SIZE_MISMATCH');
   // An unencrypted chunk keeps its plain digest even when the reader holds a key (sign-only mode).
   assert.deepEqual(decodeChunk(blob, { digest: sha256(TEST_DATA), crypt: KEY }), TEST_DATA);
+});
+
+test('decodeChunk with output decodes a compressed or encrypted chunk into the caller\'s memory', () => {
+  const backing = new Uint8Array(TEST_DATA.length + 100).fill(0xee);
+  const output = (n: number): Uint8Array => backing.subarray(0, n);
+  for (const blob of [encodeAs('compressed', TEST_DATA), encodeBlob(TEST_DATA, { compress: false, crypt: KEY }), encodeBlob(TEST_DATA, { compress: true, crypt: KEY })]) {
+    backing.fill(0xee);
+    const encrypted = blobHeader(blob).encrypted;
+    const data = decodeChunk(blob, { digest: encrypted ? KEY.digest(TEST_DATA) : sha256(TEST_DATA), size: TEST_DATA.length, ...(encrypted ? { crypt: KEY } : {}), output });
+    assert.equal(data.buffer, backing.buffer);
+    assert.deepEqual(data, TEST_DATA);
+  }
+  const plain = decodeChunk(encodeAs('plain', TEST_DATA), { digest: sha256(TEST_DATA), output });
+  assert.notEqual(plain.buffer, backing.buffer, 'a plain chunk is a view of its blob');
+});
+
+test('decodeChunk with crc: false still rejects every flipped byte of a chunk', () => {
+  for (const kind of ['plain', 'compressed'] as const) {
+    const blob = encodeAs(kind, TEST_DATA);
+    const digest = sha256(TEST_DATA);
+    // a wrong CRC over a sound payload: the digest proves the data, so it is returned
+    const badCrc = blob.slice();
+    badCrc[8] = badCrc[8]! ^ 0xff;
+    assert.deepEqual(decodeChunk(badCrc, { digest, crc: false }), TEST_DATA);
+    throwsCode(() => decodeChunk(badCrc, { digest }), 'BAD_CRC');
+    for (let at = PLAIN_HEADER_SIZE; at < blob.length; at += Math.max(1, Math.floor(blob.length / 97))) {
+      const flipped = blob.slice();
+      flipped[at] = flipped[at]! ^ 0x01;
+      assert.throws(() => decodeChunk(flipped, { digest, size: TEST_DATA.length, crc: false }), (e: unknown) => isHoldfastError(e) && ['DIGEST_MISMATCH', 'CORRUPT', 'SIZE_MISMATCH'].includes(e.code), `${kind} byte ${at}`);
+    }
+  }
+  const keyed = KEY.digest(TEST_DATA);
+  const sealed = encodeBlob(TEST_DATA, { compress: true, crypt: KEY });
+  for (let at = ENCRYPTED_HEADER_SIZE - 32; at < sealed.length; at += 7) {
+    const flipped = sealed.slice();
+    flipped[at] = flipped[at]! ^ 0x01;
+    assert.throws(() => decodeChunk(flipped, { digest: keyed, crypt: KEY, crc: false }), (e: unknown) => isHoldfastError(e) && ['DECRYPT_FAILED', 'DIGEST_MISMATCH', 'CORRUPT'].includes(e.code), `encrypted byte ${at}`);
+  }
 });

@@ -184,26 +184,32 @@ function sealEncrypted(payload: Uint8Array, kind: BlobKind, crypt: CryptConfig):
  * KEY_REQUIRED (encrypted, no key), DECRYPT_FAILED (wrong key or tampered IV/tag/ciphertext),
  * CORRUPT (bad zstd or over MAX_BLOB_SIZE).
  */
-export function decodeBlob(bytes: Uint8Array, crypt?: CryptConfig): Uint8Array {
+export function decodeBlob(bytes: Uint8Array, crypt?: CryptConfig, output?: BlobOutput): Uint8Array {
   verifyBlobCrc(bytes);
-  return openBlob(bytes, crypt);
+  return openBlob(bytes, crypt, output);
 }
+
+/**
+ * Where the plaintext of a compressed or encrypted blob goes: an array of exactly `length` bytes
+ * (default: a new one). A zstd stream that does not declare its size still decodes into new memory.
+ */
+export type BlobOutput = (length: number) => Uint8Array;
 
 /**
  * decodeBlob without the CRC pass, for callers that have just computed the CRC themselves (the
  * server's upload check recomputes it anyway): one pass over 4 MiB less per chunk.
  */
-export function openBlob(bytes: Uint8Array, crypt?: CryptConfig): Uint8Array {
+export function openBlob(bytes: Uint8Array, crypt?: CryptConfig, output: BlobOutput = allocBytes): Uint8Array {
   const h = blobHeader(bytes);
   const payload = bytes.subarray(h.headerSize);
-  if (!h.encrypted) return h.compressed ? decompress(payload, MAX_BLOB_SIZE) : payload;
+  if (!h.encrypted) return h.compressed ? decompress(payload, MAX_BLOB_SIZE, output) : payload;
   if (!crypt) throw fail('KEY_REQUIRED', 'the blob is encrypted and no key was given', { kind: h.kind });
   const iv = bytes.subarray(IV_OFFSET, IV_OFFSET + IV_BYTES);
   const tag = bytes.subarray(TAG_OFFSET, TAG_OFFSET + TAG_BYTES);
   // A compressed payload is only a stepping stone: decrypt it into the thread's scratch.
-  const opened = h.compressed ? scratchFor(payload.byteLength).subarray(0, payload.byteLength) : allocBytes(payload.byteLength);
+  const opened = h.compressed ? scratchFor(payload.byteLength).subarray(0, payload.byteLength) : output(payload.byteLength);
   crypt.decryptInto(payload, iv, tag, opened);
-  return h.compressed ? decompress(opened, MAX_BLOB_SIZE) : opened;
+  return h.compressed ? decompress(opened, MAX_BLOB_SIZE, output) : opened;
 }
 
 /**
@@ -224,6 +230,15 @@ export interface DecodeChunkOptions {
   readonly crypt?: CryptConfig;
   /** When given, the plaintext must have exactly this length (SIZE_MISMATCH otherwise). */
   readonly size?: number;
+  /**
+   * false: skip the CRC pass. The digest check below already proves the chunk (a flipped byte in
+   * a compressed payload fails zstd or the digest, in an encrypted one the GCM tag), so the CRC
+   * only names the fault earlier (BAD_CRC) at the cost of one more pass over the blob. Restore
+   * skips it (the digest is what proves a chunk); verify keeps it, where naming the fault matters.
+   */
+  readonly crc?: boolean;
+  /** Where a compressed or encrypted chunk's plaintext goes (see BlobOutput). */
+  readonly output?: BlobOutput;
 }
 
 /**
@@ -233,7 +248,7 @@ export interface DecodeChunkOptions {
  */
 export function decodeChunk(bytes: Uint8Array, opts: DecodeChunkOptions): Uint8Array {
   const { encrypted } = blobHeader(bytes);
-  const data = decodeBlob(bytes, opts.crypt);
+  const data = opts.crc === false ? openBlob(bytes, opts.crypt, opts.output) : decodeBlob(bytes, opts.crypt, opts.output);
   if (opts.size !== undefined && data.byteLength !== opts.size) {
     throw fail('SIZE_MISMATCH', `chunk has ${data.byteLength} bytes, expected ${opts.size}`, { expected: opts.size, actual: data.byteLength });
   }

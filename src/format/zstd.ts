@@ -91,9 +91,13 @@ export function compressIfSmaller(data: Uint8Array): Uint8Array | undefined {
   return n <= data.byteLength ? dest.subarray(0, n) : undefined;
 }
 
-/** Decompresses a zstd stream; CORRUPT for anything that is not one, or that decodes past `maxOutput`. */
-export function decompress(src: Uint8Array, maxOutput: number): Uint8Array {
-  return decompressWith(src, maxOutput, allocBytes);
+/**
+ * Decompresses a zstd stream; CORRUPT for anything that is not one, or that decodes past
+ * `maxOutput`. A single frame that declares its size decodes into `output(size)` (exactly that
+ * long; default a new array); any other stream into new memory.
+ */
+export function decompress(src: Uint8Array, maxOutput: number, output: (length: number) => Uint8Array = allocBytes): Uint8Array {
+  return decompressWith(src, maxOutput, output);
 }
 
 /**

@@ -64,6 +64,22 @@ test('BodyCollector receives a body of the declared length into one buffer of th
   assert.equal(body.buffer.byteLength, 6, 'one buffer of exactly the declared size, no gathering');
 });
 
+test('BodyCollector keeps the bytes added before the declared length', () => {
+  const into = new Uint8Array(16).fill(0x2a); // a reused buffer still holding an earlier answer
+  for (const b of [new BodyCollector(), new BodyCollector(into)]) {
+    b.add(Buffer.from('BLOB'));
+    b.add(Buffer.from('head'));
+    b.expect('12');
+    b.add(Buffer.from('tail'));
+    assert.equal(b.body().toString(), 'BLOBheadtail');
+  }
+  const late = new BodyCollector();
+  late.add(Buffer.from('longer than declared'));
+  late.expect('3');
+  late.add(Buffer.from('!'));
+  assert.equal(late.body().toString(), 'longer than declared!');
+});
+
 test('BodyCollector keeps every byte when the length is missing, wrong, or too large to pre-size', () => {
   const run = (declared: unknown, parts: string[]): string => {
     const b = new BodyCollector();

@@ -76,12 +76,28 @@ export class BodyCollector {
     this.#into = into;
   }
 
+  /**
+   * The declared length, from the answer's headers. Should DATA have been added before it (the
+   * order of a stream's 'response' and 'data' events is Node's affair, not a protocol guarantee),
+   * those bytes are moved into the new buffer, or gathering simply goes on when they do not fit:
+   * before, the pre-sized buffer replaced them and the body lost its first bytes.
+   */
   expect(contentLength: unknown): void {
     const n = Number(contentLength);
-    if (!Number.isSafeInteger(n) || n <= 0) return;
+    if (!Number.isSafeInteger(n) || n <= 0 || this.#buf !== undefined) return;
+    const early = this.#parts.reduce((sum, p) => sum + p.length, 0);
+    if (early > n) return;
     const into = this.#into;
-    if (into !== undefined && n <= into.length) this.#buf = Buffer.from(into.buffer, into.byteOffset, n);
-    else if (n <= PRESIZE_LIMIT) this.#buf = Buffer.allocUnsafeSlow(n);
+    let buf: Buffer;
+    if (into !== undefined && n <= into.length) buf = Buffer.from(into.buffer, into.byteOffset, n);
+    else if (n <= PRESIZE_LIMIT) buf = Buffer.allocUnsafeSlow(n);
+    else return;
+    for (const p of this.#parts) {
+      p.copy(buf, this.#filled);
+      this.#filled += p.length;
+    }
+    this.#parts.length = 0;
+    this.#buf = buf;
   }
 
   add(c: Buffer): void {

@@ -2,14 +2,21 @@
  * RestoreReader: the client side of a reader session (PBS §6.3). It downloads the manifest
  * (checking its signature when a key is given), then streams an archive's plaintext in order.
  *
- * Invariant: no byte reaches the caller unless its chunk passed the CRC, decrypted (when
- * encrypted), and hashed to the digest the index names, with the size the index implies; and the
- * index itself matched the manifest's csum and size. Restore either yields correct data or fails
- * with a coded error; it never yields wrong bytes.
+ * Invariant: no byte reaches the caller unless its chunk decrypted (when encrypted) and hashed to
+ * the digest the index names, with the size the index implies; and the index itself matched the
+ * manifest's csum and size. Restore either yields correct data or fails with a coded error; it
+ * never yields wrong bytes. (A chunk's CRC is not checked: the digest already proves the chunk,
+ * see DecodeChunkOptions.crc.)
+ *
+ * Memory: chunk answers are received into pooled buffers (BufferPool) and each goes back once its
+ * chunk is decoded into memory of its own (compressed or encrypted chunks); a plain chunk is
+ * yielded as a view of the buffer it arrived in, which then belongs to the caller and is never
+ * reused, unless the caller asked to `recycle` (see `stream`).
  */
+import { BufferPool } from '../core/buffer-pool.ts';
 import { fail, HoldfastError, toHoldfastError } from '../core/errors.ts';
 import { toHex } from '../core/digest.ts';
-import { decodeBlob, decodeChunk } from '../format/blob.ts';
+import { decodeBlob, decodeChunk, ENCRYPTED_HEADER_SIZE } from '../format/blob.ts';
 import type { CryptConfig } from '../format/crypt-config.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
@@ -18,15 +25,25 @@ import { readAheadFor, type ReadAhead } from './link-target.ts';
 import type { ProtocolTransport } from './protocol-transport.ts';
 import { fetchInOrder } from './read-ahead.ts';
 
+/** Idle receive buffers kept: about the chunks a default read-ahead keeps in flight. */
+const RECEIVE_BUFFERS_KEPT = 12;
+
 export interface ChunkRef {
   readonly digest: Uint8Array;
   readonly size: number;
+}
+
+interface FetchedChunk {
+  readonly data: Uint8Array;
+  /** the pooled buffer `data` lives in, given back once the caller is done with it (`recycle`) */
+  readonly holds?: Uint8Array;
 }
 
 export class RestoreReader {
   readonly #t: ProtocolTransport;
   readonly #crypt: CryptConfig | undefined;
   readonly #readAhead: ReadAhead;
+  readonly #buffers = new BufferPool(RECEIVE_BUFFERS_KEPT);
   readonly manifest: Manifest;
 
   private constructor(t: ProtocolTransport, manifest: Manifest, crypt: CryptConfig | undefined, readAhead: ReadAhead) {
@@ -115,18 +132,45 @@ export class RestoreReader {
   /**
    * Yields the archive's plaintext chunk by chunk, with chunks requested ahead as `readAhead`
    * says (enough bytes in flight to keep a long link busy; see link-target.ts).
+   *
+   * `recycle`: each yielded chunk is valid only until the caller asks for the next one (or ends
+   * the loop); its memory is then reused for a later chunk. Only for a caller that is done with
+   * every byte of a chunk, and holds no view of it, before it asks for the next (an image written
+   * to a file); a pxar decoder, which keeps views across chunks, must not use it.
    */
-  async *stream(name: string, readAhead: ReadAhead = this.#readAhead): AsyncGenerator<Uint8Array> {
+  async *stream(name: string, readAhead: ReadAhead = this.#readAhead, o: { readonly recycle?: boolean } = {}): AsyncGenerator<Uint8Array> {
     const archive = this.fileEntry(name).filename;
     const { chunks } = await this.chunkList(name);
-    const fetchOne = (c: ChunkRef): Promise<Uint8Array> =>
-      this.#t
-        .download('chunk', { digest: toHex(c.digest) })
-        .then((raw) => decodeChunk(raw, this.#crypt ? { digest: c.digest, size: c.size, crypt: this.#crypt } : { digest: c.digest, size: c.size }))
-        .catch((e: unknown) => {
-          throw chunkError(archive, c.digest, e);
-        });
-    yield* fetchInOrder(chunks, fetchOne, readAhead);
+    const recycle = o.recycle === true;
+    const fetchOne = (c: ChunkRef): Promise<FetchedChunk> =>
+      this.#fetchChunk(c, recycle).catch((e: unknown) => {
+        throw chunkError(archive, c.digest, e);
+      });
+    for await (const chunk of fetchInOrder(chunks, fetchOne, readAhead)) {
+      yield chunk.data;
+      if (chunk.holds !== undefined) this.#buffers.give(chunk.holds); // the caller asked for the next
+    }
+  }
+
+  /**
+   * One chunk, checked. Its blob is at most the plaintext plus the largest header (compression is
+   * only kept when it does not grow the data), so it fits the buffer taken for it. On failure the
+   * buffers are dropped, not reused: nothing then proves the transport is done writing into them.
+   * With `recycle`, a compressed or encrypted chunk is decoded into a pooled buffer too, and the
+   * buffer the data lives in comes back as `holds`.
+   */
+  async #fetchChunk(c: ChunkRef, recycle: boolean): Promise<FetchedChunk> {
+    const into = this.#buffers.take(c.size + ENCRYPTED_HEADER_SIZE);
+    const raw = await this.#t.download('chunk', { digest: toHex(c.digest) }, into);
+    let out: Uint8Array | undefined;
+    const output = (length: number): Uint8Array => (out = this.#buffers.take(length)).subarray(0, length);
+    const opts = { digest: c.digest, size: c.size, crc: false, ...(this.#crypt ? { crypt: this.#crypt } : {}), ...(recycle ? { output } : {}) };
+    const data = decodeChunk(raw, opts);
+    if (out !== undefined && data.buffer !== out.buffer) this.#buffers.give(out); // taken, then not used
+    if (data.buffer !== into.buffer) this.#buffers.give(into);
+    if (!recycle) return { data };
+    const holds = data.buffer === into.buffer ? into : data.buffer === out?.buffer ? out : undefined;
+    return holds === undefined ? { data } : { data, holds };
   }
 }
 

@@ -19,6 +19,7 @@
 import http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { argsFromSearchParams, type Args } from '../core/args.ts';
@@ -59,7 +60,12 @@ export const H2_MAX_FRAME = 4 * MIB;
 /** The largest request body on a session: a 16 MiB chunk plus its blob header, with room. */
 export const H2_BODY_LIMIT = 16 * MIB + 64 * 1024;
 
-export type ProtocolReply = { readonly json: unknown } | { readonly stream: AsyncIterable<Uint8Array> | Uint8Array };
+/**
+ * What an endpoint answers. `release`, with bytes: the bytes live in a buffer their owner wants
+ * back; it is called once the answer's h2 stream has closed, when the session's transport has
+ * taken its own copy of them (see `serveH2`), and otherwise never.
+ */
+export type ProtocolReply = { readonly json: unknown } | { readonly stream: AsyncIterable<Uint8Array> | Uint8Array; readonly release?: () => void };
 
 export interface ProtocolSession {
   /**
@@ -135,7 +141,12 @@ function replyError(stream: http2.ServerHttp2Stream, e: unknown): void {
   stream.resume(); // discard whatever of the request body was not read
 }
 
-async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply): Promise<void> {
+async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply, mayRelease: boolean): Promise<void> {
+  if ('release' in result && result.release !== undefined && mayRelease) {
+    const release = result.release;
+    if (stream.closed || stream.destroyed) release();
+    else stream.once('close', release);
+  }
   if (stream.destroyed || stream.closed) return;
   if ('json' in result) {
     stream.respond({ ':status': 200, 'content-type': JSON_CONTENT_TYPE });
@@ -168,12 +179,12 @@ function stallGuarded(body: RequestBody, stream: http2.ServerHttp2Stream, stallM
   return { contentType: body.contentType, bytes: () => guard(() => body.bytes()), into: (dest) => guard(() => body.into(dest)) };
 }
 
-async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, stallMs: number): Promise<void> {
+async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, stallMs: number, mayRelease: boolean): Promise<void> {
   try {
     const url = new URL(headers[':path'] ?? '/', 'http://session');
     const body = stallGuarded(streamBody(Object.assign(stream, { headers }), H2_BODY_LIMIT), stream, stallMs);
     const result = await session.handle(headers[':method'] ?? 'GET', url.pathname.replace(/^\/+/, ''), argsFromSearchParams(url.searchParams), body);
-    await reply(stream, result);
+    await reply(stream, result, mayRelease);
     if (!stream.readableEnded) stream.resume(); // a body the endpoint did not want is discarded
   } catch (e) {
     replyError(stream, e);
@@ -187,6 +198,10 @@ export function serveH2(socket: Duplex, session: ProtocolSession, log: Logger, l
     maxSessionMemory: 512,
   });
   h2.setLocalWindowSize(H2_SERVER_WINDOW);
+  // Over TLS, every byte an answer sends is encrypted into the TLS layer's own buffers as nghttp2
+  // hands it on, before the stream can close; over a plain socket a write may still point at the
+  // answer's memory after that, so pooled answers are never given back there.
+  const mayRelease = socket instanceof TLSSocket;
   const inFlight = new Set<Promise<void>>();
   const destroy = (): void => {
     h2.destroy();
@@ -197,7 +212,7 @@ export function serveH2(socket: Duplex, session: ProtocolSession, log: Logger, l
   h2.on('stream', (stream, headers) => {
     stream.on('error', () => undefined); // a reset stream must not crash the server
     timers.idle(false);
-    const p = dispatch(session, stream, headers, limits.bodyStallMs).finally(() => {
+    const p = dispatch(session, stream, headers, limits.bodyStallMs, mayRelease).finally(() => {
       inFlight.delete(p);
       timers.idle(inFlight.size === 0);
     });

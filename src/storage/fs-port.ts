@@ -60,8 +60,12 @@ export interface FileHandle {
 
 export interface Fs {
   open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle>;
-  /** Whole file; a convenience over open/read/close. */
-  readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Whole file; a convenience over open/read/close. With `into`, a file that fits is read into it
+   * and the result is a view of it (the caller's buffer, reused at the caller's will); a larger
+   * file is read as without it. An adapter may ignore `into`.
+   */
+  readFile(path: string, into?: Uint8Array): Promise<Uint8Array>;
   /** lstat(2); resolves undefined when the path does not exist. */
   stat(path: string): Promise<FileStat | undefined>;
   rename(from: string, to: string): Promise<void>;

@@ -15,8 +15,8 @@ export class FsWrapper implements Fs {
   open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle> {
     return this.inner.open(path, mode, perm);
   }
-  readFile(path: string): Promise<Uint8Array> {
-    return this.inner.readFile(path);
+  readFile(path: string, into?: Uint8Array): Promise<Uint8Array> {
+    return this.inner.readFile(path, into);
   }
   stat(path: string): Promise<FileStat | undefined> {
     return this.inner.stat(path);

@@ -114,8 +114,8 @@ export class NodeFs implements Fs {
     const h = await this.#do('open', path, () => fsp.open(path, FLAGS[mode], perm));
     return new NodeFileHandle(h, path);
   }
-  async readFile(path: string): Promise<Uint8Array> {
-    return this.#do('read', path, () => fsp.readFile(path));
+  async readFile(path: string, into?: Uint8Array): Promise<Uint8Array> {
+    return this.#do('read', path, () => (into === undefined ? fsp.readFile(path) : readInto(path, into)));
   }
   async stat(path: string): Promise<FileStat | undefined> {
     try {
@@ -162,5 +162,27 @@ export class NodeFs implements Fs {
     } finally {
       await h.close();
     }
+  }
+}
+
+/**
+ * A whole file read into `into`: open, reads until end of file, close. Besides sparing an
+ * allocation, that is four calls into the thread pool for a 4 MiB chunk where fsp.readFile makes
+ * eleven (an fstat and 512 KiB reads). A file larger than `into` continues into a new buffer.
+ */
+async function readInto(path: string, into: Uint8Array): Promise<Uint8Array> {
+  const h = await fsp.open(path, 'r');
+  try {
+    let filled = 0;
+    while (filled < into.byteLength) {
+      const { bytesRead } = await h.read(into, filled, into.byteLength - filled, null);
+      if (bytesRead === 0) return into.subarray(0, filled);
+      filled += bytesRead;
+    }
+    const rest = await h.readFile(); // from the current position on
+    if (rest.byteLength === 0) return into;
+    return Buffer.concat([into, rest]);
+  } finally {
+    await h.close();
   }
 }

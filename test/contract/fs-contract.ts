@@ -79,6 +79,16 @@ export function fsContract(name: string, make: () => Promise<FsUnderTest>): void
       assert.deepEqual(new Uint8Array(await fs.readFile(`${root}/f`)), expected);
     });
 
+    it('readFile with `into` returns exactly the file, shorter or longer than `into`, never its old bytes', async ({ fs, root }) => {
+      const into = new Uint8Array(8192).fill(0xee); // a reused buffer still holding a previous file
+      for (const [name, length] of [['short', 100], ['exact', 8192], ['long', 20_000], ['empty', 0]] as const) {
+        const data = pattern(length, length % 251);
+        await writeFile(fs, `${root}/${name}`, data);
+        assert.deepEqual(new Uint8Array(await fs.readFile(`${root}/${name}`, into)), data, name);
+      }
+      await rejectsWith(fs.readFile(`${root}/missing`, into), 'NOT_FOUND', 'ENOENT');
+    });
+
     it('FileHandle.read returns fewer bytes than asked only at end of file', async ({ fs, root }) => {
       await writeFile(fs, `${root}/f`, pattern(5000, 3));
       const h = await fs.open(`${root}/f`, 'r');

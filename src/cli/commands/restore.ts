@@ -44,7 +44,10 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
       const r = await extractPxar(reader.stream(entry.filename), target, { overwrite, onWarning: (w) => ctx.err(`warning: ${w.path}: ${w.message}`) });
       return `restored ${entry.filename}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
-    const pieces = entry.filename.endsWith('.blob') ? blobPieces(reader, entry.filename) : reader.stream(entry.filename);
+    // a file target writes each chunk whole before it asks for the next, so chunk memory is
+    // recycled; stdout may still hold a chunk it accepted, so it gets chunks of their own
+    const recycle = target !== '-';
+    const pieces = entry.filename.endsWith('.blob') ? blobPieces(reader, entry.filename) : reader.stream(entry.filename, undefined, { recycle });
     if (target !== '-') await checkRestoreTarget(target, overwrite);
     const bytes = target === '-' ? await toStdout(pieces) : await restoreToFile(target, pieces, overwrite);
     return `restored ${entry.filename} (${formatSize(bytes)}) to ${target}`;

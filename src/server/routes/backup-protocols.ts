@@ -108,8 +108,9 @@ export function readerProtocolFactory(deps: { readonly registry: DatastoreRegist
     const proto = await ReaderProtocol.open(store, ref);
     return {
       async handle(method, path, query): Promise<ProtocolReply> {
-        const value = await proto.dispatch(method, path, query);
-        return value instanceof Uint8Array ? { stream: value } : { json: value };
+        const { value, release } = await proto.dispatchPooled(method, path, query);
+        if (!(value instanceof Uint8Array)) return { json: value };
+        return release === undefined ? { stream: value } : { stream: value, release };
       },
       onClose: () => proto.close(),
     };

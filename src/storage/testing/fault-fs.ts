@@ -74,8 +74,8 @@ export class FaultFs extends FsWrapper {
       close: () => h.close(),
     };
   }
-  override async readFile(path: string): Promise<Uint8Array> {
-    const data = await this.inner.readFile(path);
+  override async readFile(path: string, into?: Uint8Array): Promise<Uint8Array> {
+    const data = await this.inner.readFile(path, into);
     return this.#corrupt(path, 0, data.subarray(0, this.#readable(path, 0, data.length)));
   }
   override fsyncDir(path: string): Promise<void> {
