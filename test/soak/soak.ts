@@ -18,7 +18,8 @@
  * allocates the first time).
  *
  * Allowed outcomes that are not failures: a restore of a snapshot that prune removed meanwhile
- * (NOT_FOUND, exit 3). Everything else that exits non-zero is a failure and is reported with its
+ * (NOT_FOUND, exit 3), or was removing at that moment (LOCKED: prune holds the snapshot's lock;
+ * such a snapshot must then be gone at the end, else it is a failure). Everything else that exits non-zero is a failure and is reported with its
  * output.
  */
 import { createHash } from 'node:crypto';
@@ -171,6 +172,8 @@ async function soakAgainst(server: ServeProcess, dir: string, o: SoakOptions): P
   const verify = count();
   const prune = count();
   const restores = { ...count(), vanished: 0 };
+  /** restores refused LOCKED: the snapshot must have been on its way out (checked at the end) */
+  const lockedRestores: { id: string; time: number }[] = [];
   const acked = new Map<string, Acked[]>();
   const pid = server.child.pid!;
 
@@ -238,6 +241,10 @@ async function soakAgainst(server: ServeProcess, dir: string, o: SoakOptions): P
       const args = ['restore', `host/${id}/${new Date(snap.time * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')}`, 'data.pxar', target];
       const r = await cli(args);
       if (r.code === EXIT_NOT_FOUND) restores.vanished++;
+      else if (/\[LOCKED\]/.test(r.stderr)) {
+        restores.vanished++;
+        lockedRestores.push({ id, time: snap.time });
+      }
       else if (record(restores, args, r) && !sameDigest(treeDigest(target), snap.digest)) {
         failures.push(`restore of ${args[1]!} differs from the tree it was taken from`);
         restores.ok--;
@@ -288,6 +295,9 @@ async function soakAgainst(server: ServeProcess, dir: string, o: SoakOptions): P
     const here = present.get(id) ?? new Set<number>();
     snapshots += here.size;
     const oldestPresent = Math.min(...here);
+    for (const l of lockedRestores) {
+      if (l.id === id && here.has(l.time)) failures.push(`a restore of host/${id} at ${l.time} failed LOCKED, but prune did not remove that snapshot`);
+    }
     for (const a of list) {
       if (!here.has(a.time) && a.time > oldestPresent) failures.push(`acknowledged snapshot host/${id} at ${a.time} is missing, though newer than a snapshot prune kept`);
     }
@@ -347,7 +357,7 @@ export function formatSoakReport(r: SoakReport): string {
     `gc        ${c(r.gc)}`,
     `verify    ${c(r.verify)}`,
     `prune     ${c(r.prune)}`,
-    `restores  ${c(r.restores)}, ${r.restores.vanished} of snapshots pruned meanwhile (NOT_FOUND)`,
+    `restores  ${c(r.restores)}, ${r.restores.vanished} of snapshots pruned meanwhile (NOT_FOUND, or LOCKED while prune removed them)`,
     `sync level changed mid-run: ${r.syncLevelChanged ? 'yes (filesystem → file)' : 'no'}`,
     `final: ${r.final.snapshots} snapshots, verify ${r.final.verifyOk ? 'ok' : 'FAILED'}, newest of each group restored identical: ${r.final.restoredIdentical}/${r.options.clients}`,
     `server RSS: ${r.rss.oneMinuteMiB === null ? 'n/a' : `${r.rss.oneMinuteMiB.toFixed(0)} MiB`} after 1 min, ${r.rss.endMiB.toFixed(0)} MiB at the end${r.rss.ratio === null ? '' : ` (${r.rss.ratio.toFixed(2)}×${r.options.minutes >= LEAK_CHECK_MINUTES ? ', limit 1.2×' : ', judged from runs of 5 minutes'})`}`,
