@@ -283,3 +283,20 @@ test('S3ChunkBackend.put (non-durable) keeps its own copy: the caller may reuse 
     await b.settle();
     assert.deepEqual(s3.objects.get(`st/.chunks/${c.digest.slice(0, 4)}/${c.digest}`)?.bytes, c.bytes);
   }));
+
+test('S3ChunkBackend: pending PUTs copy into reused buffers; what get returned while one was pending never changes afterwards', () =>
+  withGatedBackend(1, async (b, gate, s3) => {
+    const [c1, c2] = [chunk(90, 4096), chunk(91, 4096)];
+    await b.put(c1.digest, c1.bytes, { durable: false });
+    const seen = await b.get(c1.digest);
+    gate.release(true);
+    await b.settle();
+    // the one copy buffer (put-concurrency 1) now holds c2's bytes
+    await b.put(c2.digest, c2.bytes, { durable: false });
+    assert.deepEqual(await b.get(c2.digest), c2.bytes);
+    assert.deepEqual(seen, c1.bytes, 'the bytes get answered for the pending c1 are a copy');
+    gate.release(true);
+    await b.settle();
+    assert.deepEqual(s3.objects.get(`st/.chunks/${c1.digest.slice(0, 4)}/${c1.digest}`)?.bytes, c1.bytes);
+    assert.deepEqual(s3.objects.get(`st/.chunks/${c2.digest.slice(0, 4)}/${c2.digest}`)?.bytes, c2.bytes);
+  }));

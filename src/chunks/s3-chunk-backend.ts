@@ -32,6 +32,8 @@
  */
 import { join } from 'node:path';
 import { fail, isHoldfastError } from '../core/errors.ts';
+import { SlotPool } from '../core/slot-pool.ts';
+import { MAX_CHUNK_SIZE } from '../format/blob.ts';
 import { atomicWrite } from '../storage/atomic-write.ts';
 import type { Fs } from '../storage/fs-port.ts';
 import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat, PutOptions, StorageCounters } from './chunk-backend.ts';
@@ -71,6 +73,8 @@ export class S3ChunkBackend implements ChunkBackend {
   readonly #markerDir: string;
   readonly #madeDirs = new Set<string>();
   readonly #deferred: DeferredPuts;
+  /** the pending PUTs' copies of their chunks (one slot per PUT that may be pending) */
+  readonly #copies: SlotPool;
   #marksSinceFlush = false;
 
   constructor(deps: S3ChunkBackendDeps) {
@@ -80,7 +84,9 @@ export class S3ChunkBackend implements ChunkBackend {
     this.#store = deps.store;
     this.#markerDir = deps.markerDir;
     this.location = `${deps.objects.location}/${deps.store}`;
-    this.#deferred = new DeferredPuts(deps.putConcurrency ?? DEFAULT_PUT_CONCURRENCY, (digest) => this.#dropMarker(digest));
+    const putConcurrency = deps.putConcurrency ?? DEFAULT_PUT_CONCURRENCY;
+    this.#deferred = new DeferredPuts(putConcurrency, (digest) => this.#dropMarker(digest));
+    this.#copies = new SlotPool(Math.max(1, putConcurrency), MAX_CHUNK_SIZE + 64 * 1024, { shared: true });
   }
 
   async init(): Promise<void> {
@@ -107,8 +113,22 @@ export class S3ChunkBackend implements ChunkBackend {
       return;
     }
     await this.#setMarker(digest, undefined); // before the key answers as stored: GC sees it new
-    const own = sharedCopy(bytes); // the caller's buffer (an upload slot) is reused once put resolves
-    await this.#deferred.start(digest, own, () => this.#putObject(digest, own));
+    // The caller's buffer (an upload slot) is reused once put resolves, so the pending PUT needs
+    // its own copy; in one of a fixed set of shared buffers, reused from PUT to PUT (a fresh
+    // SharedArrayBuffer per chunk, seen by the hashing worker, lived until both threads' GCs ran:
+    // a 1 GiB ingest held ~1 GiB of them).
+    const lease = bytes.byteLength <= this.#copies.capacity ? await this.#copies.acquire(bytes.byteLength) : undefined;
+    const own = lease?.bytes ?? sharedCopy(bytes);
+    if (lease) own.set(bytes);
+    await this.#deferred.start(digest, own, () =>
+      this.#putObject(digest, own).then(
+        () => lease?.release(),
+        (e: unknown) => {
+          lease?.release({ reuse: false }); // a failed request may still have a reader of it
+          throw e;
+        },
+      ),
+    );
   }
 
   async #putObject(digest: string, bytes: Uint8Array): Promise<void> {
@@ -121,7 +141,7 @@ export class S3ChunkBackend implements ChunkBackend {
 
   async get(key: string): Promise<Uint8Array> {
     const pending = this.#deferred.bytesOf(checkKey(key));
-    if (pending) return pending;
+    if (pending) return pending.slice(); // a copy: the pending bytes' buffer is reused after the PUT
     const bytes = await this.#objects.get(this.#objectKey(key));
     if (bytes === undefined) throw fail('NOT_FOUND', `chunk ${key} is not in ${this.location}`, { key, location: this.location });
     return bytes;
