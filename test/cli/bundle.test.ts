@@ -7,14 +7,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleCli } from '../../scripts/bundle-cli.mjs';
 import { COMMAND_MODULES } from '../../src/cli/commands/index.ts';
 import { snapshotTree } from '../../src/client/pxar-test-tree.ts';
-import { cleanEnv, describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cleanEnv, describeCli, runCommand, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
 import { pseudoRandom } from '../helpers/seeded.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,15 +34,7 @@ after(async () => {
 });
 
 function runBundle(args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
-  const child = spawn(process.execPath, [RUNNER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
-  });
+  return runCommand([process.execPath, RUNNER, ...args], env);
 }
 
 /** The bundle files a start loads before any command: main.js and its static imports, transitively. */

@@ -6,10 +6,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fastRandom, HOLDFAST_BIN, startTestServer, type CliResult } from '../helpers/server-fixture.ts';
+import { fastRandom, HOLDFAST_BIN, runCommand, startTestServer, type CliResult } from '../helpers/server-fixture.ts';
 
 const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
 const SKIP = HAS_SCRIPT ? false : 'needs script(1) from util-linux to run the CLI under a pseudo-terminal';
@@ -19,15 +19,7 @@ const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Runs `holdfast ARGS…` on a pseudo-terminal; the output is what the terminal showed. */
 function runOnTty(t: TestContext, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   const cmd = [process.execPath, HOLDFAST_BIN, ...args].map(quote).join(' ');
-  const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'], signal: t.signal });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCommand(['script', '-qec', cmd, '/dev/null'], env, { signal: t.signal });
 }
 
 test('holdfast backup, gc start and datastore create exit on a terminal after drawing progress', { skip: SKIP, timeout: 120_000 }, async (t) => {

@@ -8,12 +8,11 @@
  * whether the body passed, failed or threw; servers are killed and namespaces deleted at process
  * exit too (a timed-out test), by the server fixture and by the netns module.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetnsPair, netnsUnavailable, type Netns, type NetnsPair, type NetnsPairOptions } from '../../src/cli/benchmark/netns.ts';
 import { INITIAL_PASSWORD_FILE } from '../../src/server/holdfast-server.ts';
-import { cleanEnv, spawnServe, type CliResult, type ServeProcess } from './server-fixture.ts';
+import { cleanEnv, spawnServe, type ServeProcess } from './server-fixture.ts';
 import { makeTempDir } from './tmp.ts';
 
 export type { Netns, NetnsPair };
@@ -57,18 +56,8 @@ export function withServerPair<T>(o: NetnsPairOptions, body: (scope: NetnsScope)
   return withNetnsPair(o, body, useNetns ? createNetnsPair : loopbackPair);
 }
 
-/** Runs a command (e.g. `[...ns.exec, node, …]`) to its exit; collects its output. */
-export function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {
-  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
-  });
-}
+// runCommand (a command such as `[...ns.exec, node, …]` to its exit) lives in server-fixture
+export { runCommand } from './server-fixture.ts';
 
 /** Runs `body` with a fresh namespace pair; stops its servers and deletes the pair afterwards. */
 export async function withNetnsPair<T>(o: NetnsPairOptions, body: (scope: NetnsScope) => Promise<T>, make: (o: NetnsPairOptions) => NetnsPair = createNetnsPair): Promise<T> {

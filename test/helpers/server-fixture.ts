@@ -35,6 +35,19 @@ export interface CliResult {
 }
 
 /** `process.env` without HOLDFAST_* and PBS_* variables, plus `extra`. */
+/** Runs a command to its exit and collects its output; `signal` aborts it (a test's). */
+export function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { readonly signal?: AbortSignal } = {}): Promise<CliResult> {
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.signal ? { signal: opts.signal } : {}) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
+  });
+}
+
 export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(HOLDFAST|PBS)_/.test(k)) env[k] = v;
