@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { sweepTestTmp } from './sweep-test-tmp.mjs';
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
@@ -23,6 +24,7 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+sweepTestTmp();
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', ...passthrough, ...files],

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testTmpRoot } from '../../test/helpers/tmp.ts';
+import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
 
 async function fetchAll(dir: string, names: string[], directLstat: boolean): Promise<Prefetched[]> {
@@ -21,7 +21,7 @@ const summary = (p: Prefetched): unknown => ({
 });
 
 test('prefetchChildren gives the same entries, in order, with direct lstats and through the thread pool', async () => {
-  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-prefetch-'));
+  const dir = makeTempDir('holdfast-prefetch-');
   try {
     writeFileSync(join(dir, 'a'), 'small');
     writeFileSync(join(dir, 'big'), Buffer.alloc(4096, 1));

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pseudoRandom } from '../../test/helpers/seeded.ts';
-import { testTmpRoot } from '../../test/helpers/tmp.ts';
+import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { createPxarStream } from './pxar-create.ts';
 import { extractPxar } from './pxar-extract.ts';
 import { SparseWriter } from './sparse-writer.ts';
@@ -12,7 +12,7 @@ import { SparseWriter } from './sparse-writer.ts';
 const MIB = 1024 * 1024;
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-sparse-'));
+  const dir = makeTempDir('holdfast-sparse-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -7,14 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDynamicIndex } from '../format/dynamic-index.ts';
 import { FIXTURE_SKIP, readFixture } from '../format/pxar/fixtures.ts';
 import { PXAR_PAYLOAD, PXAR_PAYLOAD_START_MARKER, PXAR_PAYLOAD_TAIL_MARKER } from '../format/pxar/constants.ts';
 import { headerItem } from '../format/pxar/items.ts';
 import { extractPxar } from './pxar-extract.ts';
-import { testTmpRoot } from '../../test/helpers/tmp.ts';
+import { makeTempDir } from '../../test/helpers/tmp.ts';
 
 const MIB = 1024 * 1024;
 const ZEROS = new Uint8Array(MIB);
@@ -45,7 +45,7 @@ function checkAgainstIndex(): void {
 }
 
 async function extractAndCheck(mpxar: string, payload: Iterable<Uint8Array>): Promise<void> {
-  const out = mkdtempSync(join(testTmpRoot(), 'holdfast-upstream-'));
+  const out = makeTempDir('holdfast-upstream-');
   try {
     await extractPxar(stream([readFixture(`upstream/${mpxar}`)]), join(out, 't'), { payload: stream(payload), owner: false });
     const folders = readdirSync(join(out, 't')).sort();

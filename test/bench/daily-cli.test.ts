@@ -5,15 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DailyReport } from '../../src/cli/benchmark/daily-bench.ts';
 import { renderDaily } from '../../src/cli/benchmark/daily-render.ts';
 import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
-import { testTmpRoot } from '../helpers/tmp.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
 
 test('benchmark daily --output-format json: first, unchanged, changed and restore for Holdfast, with peak RSS', { timeout: 180_000 }, async () => {
-  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-daily-cli-'));
+  const dir = makeTempDir('holdfast-daily-cli-');
   const work = join(dir, 'work');
   try {
     const r = await runCli(['benchmark', 'daily', '--size', '6M', '--runs', '1', '--peers', 'none', '--path', work, '--no-drop-caches', '--out', join(dir, 'results'), '--output-format', 'json'], cleanEnv());

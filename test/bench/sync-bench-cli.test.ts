@@ -7,12 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSyncBenchOptions, renderSyncBench, type SyncBenchReport } from '../../src/cli/benchmark/sync-bench.ts';
 import { netnsUnavailable } from '../../src/cli/benchmark/netns.ts';
 import { cleanEnv, describeCli, spawnCli } from '../helpers/server-fixture.ts';
-import { testTmpRoot } from '../helpers/tmp.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
 
 const MIB = 1024 * 1024;
 
@@ -26,7 +26,7 @@ function namespacesOf(pid: number | undefined): string[] {
 }
 
 test('benchmark sync --output-format json: raw, the sync job and the pull probe with N and with 1 worker thread, every byte across the link', { timeout: 300_000 }, async () => {
-  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-sync-bench-'));
+  const dir = makeTempDir('holdfast-sync-bench-');
   const work = join(dir, 'work');
   try {
     const bench = spawnCli(['benchmark', 'sync', '--size', '8M', '--groups', '2', '--worker-threads', '2', '--rtt', '20ms', '--path', work, '--output-format', 'json'], cleanEnv());

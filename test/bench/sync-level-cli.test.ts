@@ -5,14 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
 import type { BenchReport } from '../../src/cli/benchmark/report.ts';
 import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
-import { testTmpRoot } from '../helpers/tmp.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
 
 test('benchmark sync-level --output-format json: all three levels, counters matching each level', async () => {
-  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-bench-cli-'));
+  const dir = makeTempDir('holdfast-bench-cli-');
   try {
     const r = await runCli(['benchmark', 'sync-level', '--sizes', '1M', '--runs', '1', '--path', dir, '--no-files', '--no-drop-caches', '--output-format', 'json'], cleanEnv());
     assert.equal(r.code, 0, describeCli(r));

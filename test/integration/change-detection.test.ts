@@ -29,7 +29,7 @@ import { BackupProtocol } from '../../src/server/protocol/backup-protocol.ts';
 import { ReaderProtocol } from '../../src/server/protocol/reader-protocol.ts';
 import { backupTransport, readerTransport } from '../helpers/in-process-transport.ts';
 import { pseudoRandom, tempStore, type TempStore } from '../helpers/datastore-fixture.ts';
-import { testTmpRoot } from '../helpers/tmp.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
 import { chunkPath } from '../../src/chunks/chunk-path.ts';
 
 const KIB = 1024;
@@ -93,7 +93,7 @@ class Cycle {
 }
 
 function workDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-cd-'));
+  const dir = makeTempDir('holdfast-cd-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { testTmpRoot } from '../../../test/helpers/tmp.ts';
+import { makeTempDir } from '../../../test/helpers/tmp.ts';
 import { changeFiles, dailyPlan, generateDailyTree, generateSmallFilesTree, smallFilePath } from './daily-data.ts';
 
 test('dailyPlan spreads sizes over 4 KiB..8 MiB, alternates random and text, and adds up exactly', () => {
@@ -15,7 +15,7 @@ test('dailyPlan spreads sizes over 4 KiB..8 MiB, alternates random and text, and
 });
 
 test('changeFiles rewrites 1% of the files (at least one) and leaves the others alone', async () => {
-  const dir = mkdtempSync(join(testTmpRoot(), 'holdfast-daily-'));
+  const dir = makeTempDir('holdfast-daily-');
   try {
     const n = await generateDailyTree(dir, 3 * 1024 * 1024, 5);
     const plan = dailyPlan(3 * 1024 * 1024, 5);
@@ -34,8 +34,8 @@ test('changeFiles rewrites 1% of the files (at least one) and leaves the others 
 });
 
 test('generateSmallFilesTree writes N files of 0..8 KiB, 1,000 a directory, the same bytes for the same seed', async () => {
-  const a = mkdtempSync(join(testTmpRoot(), 'holdfast-small-'));
-  const b = mkdtempSync(join(testTmpRoot(), 'holdfast-small-'));
+  const a = makeTempDir('holdfast-small-');
+  const b = makeTempDir('holdfast-small-');
   try {
     const total = await generateSmallFilesTree(a, 1203, 3);
     assert.equal(await generateSmallFilesTree(b, 1203, 3), total);
