@@ -138,3 +138,33 @@ test('task stop ends a running backup task; every job is listed and its log read
   for (const type of ['backup', 'verify', 'garbage_collection', 'prune', 'prunejob']) assert.ok(types.has(type), `no ${type} task in ${[...types].join(', ')}`);
   for (const t of all) assert.match(await ok(['task', 'log', t.upid]), /TASK (OK|WARNINGS: \d+|ERROR: .+)$/);
 });
+
+test('status?wait=S holds the answer while the task runs and answers as soon as it stops; wait above 30 s is refused', async () => {
+  const tasks = srv.hs.jobs.tasks;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const upid = await tasks.spawn({ type: 'hold-test', authId: 'admin@pbs' }, () => gate);
+  // The route waits on the registry: knowing it got there (and only then ending the task) shows
+  // the answer was held, with no clock involved.
+  let entered!: () => void;
+  const waiting = new Promise<void>((resolve) => (entered = resolve));
+  const wait = tasks.wait.bind(tasks);
+  Object.defineProperty(tasks, 'wait', { configurable: true, value: (u: string) => (entered(), wait(u)) });
+  try {
+    const client = await srv.admin();
+    const path = `nodes/localhost/tasks/${encodeURIComponent(upid)}/status`;
+    await assert.rejects(client.get(path, { wait: 31 }), { code: 'INVALID_ARGUMENT' });
+    assert.equal(((await client.get(path)) as { status: string }).status, 'running');
+    const answer = client.get(path, { wait: 30 });
+    await waiting;
+    release();
+    assert.deepEqual(pick((await answer) as Record<string, unknown>, ['status', 'exitstatus']), { status: 'stopped', exitstatus: 'OK' });
+  } finally {
+    release();
+    delete (tasks as { wait?: unknown }).wait;
+  }
+});
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
+}

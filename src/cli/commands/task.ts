@@ -4,8 +4,10 @@
  *
  * Shared with the job commands (garbage-collection, verify, prune-job): `runTaskCommand` starts a
  * task, then (unless `--no-wait`) follows it with `followTask`, which prints the log as it grows,
- * draws `percentage done` lines as a progress bar on a TTY, and waits by polling the status with a
- * growing interval (0.05 s up to 1 s). A task that ends in ERROR makes the command fail with the
+ * draws `percentage done` lines as a progress bar on a TTY, and waits with `status?wait=1`: the
+ * server holds each status request up to a second and answers the moment the task stops, so the
+ * command ends with its task, not up to a poll interval later. Should a server answer at once
+ * anyway, the loop falls back to polling with a growing interval (0.05 s up to 1 s). A task that ends in ERROR makes the command fail with the
  * task's error code (Holdfast's status extension), so exit codes match docs/errors.md.
  */
 import { setTimeout as delay } from 'node:timers/promises';
@@ -46,9 +48,13 @@ export interface FollowedTask {
 
 const taskPath = (upid: string): string => `${TASKS}/${encodeURIComponent(upid)}`;
 
-export async function taskStatus(client: HttpClient, upid: string): Promise<TaskStatus> {
-  return (await client.get(`${taskPath(upid)}/status`)) as TaskStatus;
+/** `waitS`: let the server hold the answer up to this many seconds while the task runs. */
+export async function taskStatus(client: HttpClient, upid: string, waitS = 0): Promise<TaskStatus> {
+  return (await client.get(`${taskPath(upid)}/status`, waitS > 0 ? { wait: waitS } : {})) as TaskStatus;
 }
+
+/** How long followTask lets the server hold a status request: also the log's refresh interval. */
+const FOLLOW_WAIT_S = 1;
 
 async function logLines(client: HttpClient, upid: string, start: number): Promise<string[]> {
   const data = (await client.get(`${taskPath(upid)}/log`, { start, limit: 0 })) as { t: string }[];
@@ -64,7 +70,8 @@ export async function followTask(ctx: CliContext, client: HttpClient, upid: stri
   let wait = 50;
   try {
     for (;;) {
-      const status = await taskStatus(client, upid);
+      const asked = Date.now();
+      const status = await taskStatus(client, upid, FOLLOW_WAIT_S);
       for (const line of await logLines(client, upid, log.length)) {
         log.push(line);
         const p = PROGRESS.exec(line);
@@ -72,7 +79,9 @@ export async function followTask(ctx: CliContext, client: HttpClient, upid: stri
         else if (o.print) ctx.out(line);
       }
       if (status.status === 'stopped') return { status, log };
-      await delay(wait);
+      // A server that held the request has already paced this loop; one that did not gets polled.
+      const held = Date.now() - asked;
+      if (held < wait) await delay(wait - held);
       wait = Math.min(wait * 2, 1000);
     }
   } finally {

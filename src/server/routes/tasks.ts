@@ -3,14 +3,18 @@
  * UPID node name):
  *
  *     GET    …/tasks                 list (running, start, limit, typefilter, errors, store)
- *     GET    …/tasks/{upid}/status   {status: running|stopped, exitstatus, …}
+ *     GET    …/tasks/{upid}/status   {status: running|stopped, exitstatus, …} (wait)
  *     GET    …/tasks/{upid}/log      {data: [{n, t}], total, active} (start, limit)
  *     DELETE …/tasks/{upid}          stop: aborts the task's signal; the job ends itself
  *
  * Who sees what (as upstream): a caller sees its own tasks and its tokens' tasks; `Sys.Audit` on
  * `/system/tasks` shows everyone's, and `Sys.Modify` there allows stopping them.
  * Beyond PBS, `status` also carries `error-code` and `result` (the job's report) of tasks that this
- * server process ran; the CLI uses them for exit codes and `--output-format json`.
+ * server process ran; the CLI uses them for exit codes and `--output-format json`. Also beyond
+ * PBS, `status?wait=S` (1..MAX_WAIT_S seconds) answers as soon as a running task stops, or after S
+ * seconds: a follower learns of the end at once instead of up to one poll interval late (the CLI
+ * used to lose ~0.5 s per job that way), for no more requests than polling each second. The hold
+ * is bounded in time, ends when the caller hangs up, and holds no lock or buffer.
  */
 import { bool, int, text } from '../../core/args.ts';
 import { fail } from '../../core/errors.ts';
@@ -24,6 +28,30 @@ import { hasPrivilege, ownerMatches } from './backup-protocols.ts';
 const BASE = '/api2/json/nodes/{node}/tasks';
 const TASKS_ACL = '/system/tasks';
 const DEFAULT_LIMIT = 50;
+/** The longest a status request may be held; the CLI asks for 1 s. */
+export const MAX_WAIT_S = 30;
+
+/**
+ * Resolves when `done` does, after `ms`, or when the caller's connection closes, whichever first.
+ * The socket's 'close', not the request's: an IncomingMessage closes once its body is read.
+ */
+async function holdUntil(done: Promise<unknown>, ms: number, ctx: RouteContext): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onClose: (() => void) | undefined;
+  try {
+    await Promise.race([
+      done,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+      new Promise<void>((resolve) => {
+        onClose = resolve;
+        ctx.req.socket.once('close', resolve);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onClose) ctx.req.socket.off('close', onClose);
+  }
+}
 
 /** PBS `TaskListItem`. */
 export function taskListItem(t: TaskInfo): Record<string, unknown> {
@@ -100,7 +128,13 @@ export function taskRoutes(jobs: JobServices, auth: AuthPort): Route[] {
       method: 'GET',
       path: `${BASE}/{upid}/status`,
       privilege: () => null,
-      handler: async (ctx) => taskStatus(await visibleTask(ctx)),
+      handler: async (ctx) => {
+        const waitS = int(ctx.args, 'wait', { min: 0, max: MAX_WAIT_S }) ?? 0;
+        const t = await visibleTask(ctx);
+        if (waitS === 0 || t.state !== undefined) return taskStatus(t);
+        await holdUntil(jobs.tasks.wait(t.upid), waitS * 1000, ctx);
+        return taskStatus(await jobs.tasks.status(t.upid));
+      },
     },
     {
       method: 'GET',
