@@ -162,9 +162,9 @@ class ChunkPuller {
   }
 }
 
-/** Copies one index: its chunks first, then the index itself through the session's writer. */
-async function pullIndex(session: BackupSession, puller: ChunkPuller, t: ProtocolTransport, name: string): Promise<void> {
-  const idx = indexChunks(name, await t.download('download', { 'file-name': name }));
+/** Copies one index (already downloaded): its chunks first, then the index through the session's writer. */
+async function pullIndex(session: BackupSession, puller: ChunkPuller, name: string, bytes: Uint8Array): Promise<void> {
+  const idx = indexChunks(name, bytes);
   await puller.ensure(idx.chunks);
   const wid = idx.fixed ? session.createFixedIndex(name, idx.size) : session.createDynamicIndex(name);
   let offset = 0;
@@ -181,6 +181,9 @@ async function pullIndex(session: BackupSession, puller: ChunkPuller, t: Protoco
   await session.closeIndex(wid, { chunkCount: idx.chunks.length, size: idx.size, csumHex: idx.csumHex });
 }
 
+/** Snapshot files (indexes, blobs) downloaded ahead of the one being processed. */
+const FILES_AHEAD = 3;
+
 /** Pulls `ref` over the reader session `t`; resolves once the snapshot is committed locally. */
 export async function pullSnapshot(store: Datastore, ref: SnapshotRef, t: ProtocolTransport, o: PullSnapshotOptions): Promise<void> {
   const manifestBlob = await t.download('download', { 'file-name': MANIFEST_NAME });
@@ -188,12 +191,27 @@ export async function pullSnapshot(store: Datastore, ref: SnapshotRef, t: Protoc
   const session = await BackupSession.begin(store, ref, { owner: o.owner, allowOlder: o.allowOlder });
   try {
     const puller = new ChunkPuller(store, session, t, o);
-    for (const f of manifest.files) {
-      if (f.filename.endsWith('.didx') || f.filename.endsWith('.fidx')) await pullIndex(session, puller, t, f.filename);
+    // Indexes and blobs are requested FILES_AHEAD at a time, ahead of their turn: fetched one by
+    // one, each cost a round trip with the chunk pipeline drained (a blob listed after an index
+    // was requested only once that index's last chunk was in). Bounded, since a large archive's
+    // index can be megabytes. Each is still processed in the manifest's order.
+    const names = manifest.files.map((f) => f.filename);
+    const fetched: Promise<Uint8Array>[] = [];
+    const fetchUpTo = (n: number): void => {
+      for (let i = fetched.length; i < Math.min(n, names.length); i++) {
+        const bytes = t.download('download', { 'file-name': names[i]! });
+        bytes.catch(() => undefined); // observed below, in order; a failure before then must not go unhandled
+        fetched.push(bytes);
+      }
+    };
+    for (let i = 0; i < names.length; i++) {
+      fetchUpTo(i + 1 + FILES_AHEAD);
+      const name = names[i]!;
+      const bytes = await fetched[i]!;
+      if (name.endsWith('.didx') || name.endsWith('.fidx')) await pullIndex(session, puller, name, bytes);
       else {
-        const blob = await t.download('download', { 'file-name': f.filename });
-        verifyBlobCrc(blob);
-        await session.writeBlob(f.filename, blob);
+        verifyBlobCrc(bytes);
+        await session.writeBlob(name, bytes);
       }
     }
     delete manifest.unprotected['verify_state'];
