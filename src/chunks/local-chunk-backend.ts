@@ -8,6 +8,8 @@
  * Invariants:
  * - A chunk appears under its final name only by rename of a fully written temp file
  *   (atomicWrite); with `durable` the file is fsynced before the rename and its prefix dir after.
+ *   Chunk files are written with O_DIRECT where the filesystem allows it (the port's 'wx-direct'),
+ *   which changes what is cached, never what is durable.
  * - A mark is the file's atime (utimensat; the atime safety check proves the filesystem keeps
  *   it); a temp entry's `markMs` is its mtime, since nothing marks debris.
  * - `flush()` is one syncfs(2) of the filesystem under `base`: it covers the datastore's
@@ -73,7 +75,9 @@ export class LocalChunkBackend implements ChunkBackend {
 
   async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
     if (!isChunkName(digest)) throw fail('INVALID_ARGUMENT', `'${digest}' is not a chunk digest`, { value: digest });
-    await atomicWrite(this.#fs, this.#pathOf(digest), bytes, { durable: options.durable, writeback: options.writeback === true });
+    // Around the page cache: chunk data is written once and read rarely (restore, verify), and
+    // cached it would evict what is read again (indexes, metadata); see storage/direct-write.ts.
+    await atomicWrite(this.#fs, this.#pathOf(digest), bytes, { durable: options.durable, writeback: options.writeback === true, direct: true });
   }
 
   async get(key: string, into?: Uint8Array): Promise<Uint8Array> {

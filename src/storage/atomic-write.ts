@@ -18,6 +18,8 @@ export interface AtomicWriteOptions {
   /** without `durable`: start writeback of the data before closing (FileHandle.startWriteback) */
   readonly writeback?: boolean;
   readonly perm?: number;
+  /** write around the page cache (the port's 'wx-direct'): for data read rarely, i.e. chunks */
+  readonly direct?: boolean;
   /** Suffix stem for the temp file; chunk inserts use `tmp_` so GC can recognise leftovers. */
   readonly tempStem?: string;
 }
@@ -34,7 +36,7 @@ export function isTempName(name: string): boolean {
 
 export async function atomicWrite(fs: Fs, target: string, data: Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const tmp = tempPathFor(target);
-  const h = await fs.open(tmp, 'wx', options.perm ?? 0o644);
+  const h = await fs.open(tmp, options.direct === true ? 'wx-direct' : 'wx', options.perm ?? 0o644);
   let renamed = false;
   try {
     try {

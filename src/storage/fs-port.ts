@@ -37,6 +37,14 @@ export type OpenMode =
   | 'w'
   /** create exclusively (fails with ALREADY_EXISTS), write only */
   | 'wx'
+  /**
+   * as 'wx', bypassing the page cache where the adapter and filesystem can (O_DIRECT; see
+   * storage/direct-write.ts), for data that is written once and rarely read back. Each write
+   * must start at a multiple of 4096 and end the file (in practice: one write of the whole
+   * content at 0). Durability is as for 'wx': nothing is durable before a sync. Adapters without
+   * direct I/O, and filesystems that refuse it, write through the cache.
+   */
+  | 'wx-direct'
   /** read and write; the file must exist */
   | 'r+';
 

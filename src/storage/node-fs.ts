@@ -7,6 +7,7 @@ import type { Stats } from 'node:fs';
 type NodeHandle = fsp.FileHandle;
 import { fail, type HoldfastError } from '../core/errors.ts';
 import type { FileHandle, FileStat, Fs, OpenMode } from './fs-port.ts';
+import { writeDirect } from './direct-write.ts';
 import { ErrnoError, startWriteback as nativeStartWriteback, syncfs as nativeSyncfs, touchAtime as nativeTouchAtime } from './native.ts';
 import os from 'node:os';
 
@@ -48,14 +49,20 @@ const FLAGS: Record<OpenMode, number> = {
   r: fsc.O_RDONLY,
   w: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC,
   wx: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL,
+  'wx-direct': fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_DIRECT,
   'r+': fsc.O_RDWR,
 };
 
+const isEinval = (e: unknown): boolean => (e as NodeJS.ErrnoException | undefined)?.code === 'EINVAL';
+
 class NodeFileHandle implements FileHandle {
-  readonly #h: NodeHandle;
+  #h: NodeHandle;
   readonly #path: string;
-  constructor(h: NodeHandle, path: string) {
+  /** opened with O_DIRECT: writes go through direct-write.ts */
+  #direct: boolean;
+  constructor(h: NodeHandle, path: string, direct = false) {
     this.#h = h;
+    this.#direct = direct;
     this.#path = path;
   }
   async #do<T>(op: string, f: () => Promise<T>): Promise<T> {
@@ -65,7 +72,22 @@ class NodeFileHandle implements FileHandle {
       throw mapErrno(e, op, this.#path);
     }
   }
+  /** Whether writes bypass the page cache (tests). */
+  get direct(): boolean {
+    return this.#direct;
+  }
   async write(data: Uint8Array, position: number): Promise<void> {
+    if (this.#direct) {
+      try {
+        await writeDirect(this.#h, data, position);
+        return;
+      } catch (e) {
+        if (!isEinval(e)) throw mapErrno(e, 'write', this.#path);
+        // The filesystem took O_DIRECT at open but refuses it for I/O (some FUSE and network
+        // filesystems): the same file, reopened without it, takes the write through the cache.
+        await this.#reopenBuffered();
+      }
+    }
     let done = 0;
     while (done < data.length) {
       const { bytesWritten } = await this.#do('write', () =>
@@ -94,11 +116,19 @@ class NodeFileHandle implements FileHandle {
   sync(): Promise<void> {
     return this.#do('fsync', () => this.#h.sync());
   }
-  startWriteback(): Promise<void> {
-    return this.#do('sync_file_range', () => nativeStartWriteback(this.#h.fd));
+  async startWriteback(): Promise<void> {
+    if (this.#direct) return; // a direct write left nothing in the cache to start
+    await this.#do('sync_file_range', () => nativeStartWriteback(this.#h.fd));
   }
   close(): Promise<void> {
     return this.#do('close', () => this.#h.close());
+  }
+  async #reopenBuffered(): Promise<void> {
+    const buffered = await this.#do('open', () => fsp.open(this.#path, fsc.O_WRONLY));
+    const direct = this.#h;
+    this.#h = buffered;
+    this.#direct = false;
+    await direct.close().catch(() => undefined);
   }
 }
 
@@ -111,8 +141,27 @@ export class NodeFs implements Fs {
     }
   }
   async open(path: string, mode: OpenMode, perm = 0o644): Promise<FileHandle> {
+    if (mode === 'wx-direct') return this.#openDirect(path, perm);
     const h = await this.#do('open', path, () => fsp.open(path, FLAGS[mode], perm));
     return new NodeFileHandle(h, path);
+  }
+  /**
+   * O_DIRECT where the filesystem takes it, else a plain 'wx' open. A refusal is EINVAL, which
+   * Linux reports after it has created the file: the fallback then opens that file, which is
+   * ours (the create was exclusive), instead of failing on its existence.
+   */
+  async #openDirect(path: string, perm: number): Promise<FileHandle> {
+    try {
+      return new NodeFileHandle(await fsp.open(path, FLAGS['wx-direct'], perm), path, true);
+    } catch (e) {
+      if (!isEinval(e)) throw mapErrno(e, 'open', path);
+    }
+    try {
+      return new NodeFileHandle(await fsp.open(path, FLAGS.wx, perm), path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw mapErrno(e, 'open', path);
+    }
+    return new NodeFileHandle(await this.#do('open', path, () => fsp.open(path, fsc.O_WRONLY)), path);
   }
   async readFile(path: string, into?: Uint8Array): Promise<Uint8Array> {
     return this.#do('read', path, () => (into === undefined ? fsp.readFile(path) : readInto(path, into)));

@@ -266,6 +266,38 @@ export function fsContract(name: string, make: () => Promise<FsUnderTest>): void
       assert.equal(dec.decode(await fs.readFile(`${root}/f`)), 'durable');
     });
 
+    it("open 'wx-direct' writes exactly the content, at sizes around the 4096 alignment and over several buffers; 'wx' rules apply", async ({ fs, root }) => {
+      const MIB = 1024 * 1024;
+      const sizes = [0, 1, 4095, 4096, 4097, 100_000, 4 * MIB + 64 * 1024, 4 * MIB + 64 * 1024 + 1, 9 * MIB + 5];
+      for (const [i, size] of sizes.entries()) {
+        const data = pattern(size, i);
+        const h = await fs.open(`${root}/d${i}`, 'wx-direct');
+        await h.write(data, 0);
+        assert.equal((await h.stat()).size, size, `size after writing ${size} bytes`);
+        await h.startWriteback();
+        await h.sync();
+        await h.close();
+        assert.ok(Buffer.from(await fs.readFile(`${root}/d${i}`)).equals(data), `content of ${size} bytes`);
+      }
+      await rejectsWith(fs.open(`${root}/d1`, 'wx-direct'), 'ALREADY_EXISTS', 'EEXIST');
+      await rejectsWith(fs.open(`${root}/missing/x`, 'wx-direct'), 'NOT_FOUND', 'ENOENT');
+    });
+
+    it("many 'wx-direct' writes at once all complete (the aligned buffers are pooled and waited for)", async ({ fs, root }) => {
+      const files = Array.from({ length: 40 }, (_, i) => ({ path: `${root}/c${i}`, data: pattern(70_000 + i, i) }));
+      await Promise.all(
+        files.map(async (f) => {
+          const h = await fs.open(f.path, 'wx-direct');
+          try {
+            await h.write(f.data, 0);
+          } finally {
+            await h.close();
+          }
+        }),
+      );
+      for (const f of files) assert.ok(Buffer.from(await fs.readFile(f.path)).equals(f.data), f.path);
+    });
+
     it('FileHandle.startWriteback resolves and changes nothing a reader sees', async ({ fs, root }) => {
       const h = await fs.open(`${root}/f`, 'wx');
       await h.write(enc.encode('on its way'), 0);

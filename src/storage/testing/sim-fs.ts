@@ -120,9 +120,12 @@ export class SimFs implements Fs {
   // ---- Fs ----
 
   async open(path: string, mode: OpenMode, perm = 0o644): Promise<FileHandle> {
-    if (mode === 'w' || mode === 'wx') this.#begin('open', path);
+    // A direct write is as volatile as a cached one until a sync (device cache, size, extents),
+    // so the simulator models 'wx-direct' as 'wx': no crash state is lost by it.
+    const m = mode === 'wx-direct' ? 'wx' : mode;
+    if (m === 'w' || m === 'wx') this.#begin('open', path);
     else this.#checkPower('open', path);
-    return this.#handle(this.#kernel.open(path, mode, perm), path, mode);
+    return this.#handle(this.#kernel.open(path, m, perm), path, m);
   }
   async readFile(path: string): Promise<Uint8Array> {
     this.#checkPower('read', path);
