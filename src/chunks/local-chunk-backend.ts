@@ -8,8 +8,8 @@
  * Invariants:
  * - A chunk appears under its final name only by rename of a fully written temp file
  *   (atomicWrite); with `durable` the file is fsynced before the rename and its prefix dir after.
- *   Chunk files are written with O_DIRECT where the filesystem allows it (the port's 'wx-direct'),
- *   which changes what is cached, never what is durable.
+ *   Chunk files are written and read with O_DIRECT where the filesystem allows it (the port's
+ *   'wx-direct' and `readFile(…, { direct })`), which changes what is cached, never what is durable.
  * - A mark is the file's atime (utimensat; the atime safety check proves the filesystem keeps
  *   it); a temp entry's `markMs` is its mtime, since nothing marks debris.
  * - `flush()` is one syncfs(2) of the filesystem under `base`: it covers the datastore's
@@ -76,12 +76,14 @@ export class LocalChunkBackend implements ChunkBackend {
   async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
     if (!isChunkName(digest)) throw fail('INVALID_ARGUMENT', `'${digest}' is not a chunk digest`, { value: digest });
     // Around the page cache: chunk data is written once and read rarely (restore, verify), and
-    // cached it would evict what is read again (indexes, metadata); see storage/direct-write.ts.
+    // cached it would evict what is read again (indexes, metadata); see storage/direct-io.ts.
     await atomicWrite(this.#fs, this.#pathOf(digest), bytes, { durable: options.durable, writeback: options.writeback === true, direct: true });
   }
 
   async get(key: string, into?: Uint8Array): Promise<Uint8Array> {
-    return this.#fs.readFile(this.#pathOf(key), into);
+    // Around the page cache too: a chunk is read once per restore, verify or sync, and on this
+    // project's VMs fresh page cache costs more than the read (storage/direct-io.ts).
+    return this.#fs.readFile(this.#pathOf(key), into, { direct: true });
   }
 
   async stat(key: string): Promise<ChunkObjectStat | undefined> {

@@ -39,7 +39,7 @@ export type OpenMode =
   | 'wx'
   /**
    * as 'wx', bypassing the page cache where the adapter and filesystem can (O_DIRECT; see
-   * storage/direct-write.ts), for data that is written once and rarely read back. Each write
+   * storage/direct-io.ts), for data that is written once and rarely read back. Each write
    * must start at a multiple of 4096 and end the file (in practice: one write of the whole
    * content at 0). Durability is as for 'wx': nothing is durable before a sync. Adapters without
    * direct I/O, and filesystems that refuse it, write through the cache.
@@ -66,6 +66,14 @@ export interface FileHandle {
   close(): Promise<void>;
 }
 
+export interface ReadFileOptions {
+  /**
+   * Read around the page cache where the adapter and filesystem can (O_DIRECT; see
+   * storage/direct-io.ts), for data read once (chunks). Same result; adapters may ignore it.
+   */
+  readonly direct?: boolean;
+}
+
 export interface Fs {
   open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle>;
   /**
@@ -73,7 +81,7 @@ export interface Fs {
    * and the result is a view of it (the caller's buffer, reused at the caller's will); a larger
    * file is read as without it. An adapter may ignore `into`.
    */
-  readFile(path: string, into?: Uint8Array): Promise<Uint8Array>;
+  readFile(path: string, into?: Uint8Array, options?: ReadFileOptions): Promise<Uint8Array>;
   /** lstat(2); resolves undefined when the path does not exist. */
   stat(path: string): Promise<FileStat | undefined>;
   rename(from: string, to: string): Promise<void>;

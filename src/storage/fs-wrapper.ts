@@ -3,7 +3,7 @@
  * counting, fault injection) extend it and override only the calls they change, so a new port
  * method needs one pass-through here, not one in every wrapper.
  */
-import type { FileHandle, FileStat, Fs, OpenMode } from './fs-port.ts';
+import type { FileHandle, FileStat, Fs, OpenMode, ReadFileOptions } from './fs-port.ts';
 
 export class FsWrapper implements Fs {
   protected readonly inner: Fs;
@@ -15,8 +15,8 @@ export class FsWrapper implements Fs {
   open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle> {
     return this.inner.open(path, mode, perm);
   }
-  readFile(path: string, into?: Uint8Array): Promise<Uint8Array> {
-    return this.inner.readFile(path, into);
+  readFile(path: string, into?: Uint8Array, options?: ReadFileOptions): Promise<Uint8Array> {
+    return this.inner.readFile(path, into, options);
   }
   stat(path: string): Promise<FileStat | undefined> {
     return this.inner.stat(path);

@@ -7,7 +7,7 @@
  * sync_file_range(2), so that chunk data a later syncfs must flush starts on its way to the device
  * at once. syncfs and sync_file_range run on koffi's worker thread so the event loop keeps serving
  * while they wait. And aligned_alloc(3), for the page-aligned buffers O_DIRECT writes need
- * (direct-write.ts): a JS ArrayBuffer is only 16-byte aligned.
+ * (direct-io.ts): a JS ArrayBuffer is only 16-byte aligned.
  */
 import koffi from 'koffi';
 

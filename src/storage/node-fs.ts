@@ -6,8 +6,8 @@ import { promises as fsp, constants as fsc } from 'node:fs';
 import type { Stats } from 'node:fs';
 type NodeHandle = fsp.FileHandle;
 import { fail, type HoldfastError } from '../core/errors.ts';
-import type { FileHandle, FileStat, Fs, OpenMode } from './fs-port.ts';
-import { writeDirect } from './direct-write.ts';
+import type { FileHandle, FileStat, Fs, OpenMode, ReadFileOptions } from './fs-port.ts';
+import { readDirect, writeDirect } from './direct-io.ts';
 import { ErrnoError, startWriteback as nativeStartWriteback, syncfs as nativeSyncfs, touchAtime as nativeTouchAtime } from './native.ts';
 import os from 'node:os';
 
@@ -58,7 +58,7 @@ const isEinval = (e: unknown): boolean => (e as NodeJS.ErrnoException | undefine
 class NodeFileHandle implements FileHandle {
   #h: NodeHandle;
   readonly #path: string;
-  /** opened with O_DIRECT: writes go through direct-write.ts */
+  /** opened with O_DIRECT: writes go through direct-io.ts */
   #direct: boolean;
   constructor(h: NodeHandle, path: string, direct = false) {
     this.#h = h;
@@ -163,8 +163,31 @@ export class NodeFs implements Fs {
     }
     return new NodeFileHandle(await this.#do('open', path, () => fsp.open(path, fsc.O_WRONLY)), path);
   }
-  async readFile(path: string, into?: Uint8Array): Promise<Uint8Array> {
+  async readFile(path: string, into?: Uint8Array, options: ReadFileOptions = {}): Promise<Uint8Array> {
+    if (options.direct === true) {
+      const bytes = await this.#readDirect(path, into);
+      if (bytes !== undefined) return bytes;
+    }
     return this.#do('read', path, () => (into === undefined ? fsp.readFile(path) : readInto(path, into)));
+  }
+  /** The file read with O_DIRECT, or undefined when the filesystem refuses it (EINVAL). */
+  async #readDirect(path: string, into: Uint8Array | undefined): Promise<Uint8Array | undefined> {
+    let h: NodeHandle;
+    try {
+      h = await fsp.open(path, fsc.O_RDONLY | fsc.O_DIRECT);
+    } catch (e) {
+      if (isEinval(e)) return undefined;
+      throw mapErrno(e, 'read', path);
+    }
+    try {
+      const { size } = await h.stat();
+      return await readDirect(h, size, into);
+    } catch (e) {
+      if (isEinval(e)) return undefined;
+      throw mapErrno(e, 'read', path);
+    } finally {
+      await h.close().catch(() => undefined);
+    }
   }
   async stat(path: string): Promise<FileStat | undefined> {
     try {

@@ -283,6 +283,20 @@ export function fsContract(name: string, make: () => Promise<FsUnderTest>): void
       await rejectsWith(fs.open(`${root}/missing/x`, 'wx-direct'), 'NOT_FOUND', 'ENOENT');
     });
 
+    it('readFile with { direct } returns exactly the file, with and without `into`, at sizes around 4096 and over several buffers', async ({ fs, root }) => {
+      const MIB = 1024 * 1024;
+      const sizes = [0, 1, 4095, 4096, 4097, 4 * MIB + 64 * 1024, 9 * MIB + 5];
+      for (const [i, size] of sizes.entries()) {
+        const data = pattern(size, i + 50);
+        await writeFile(fs, `${root}/r${i}`, data);
+        assert.ok(Buffer.from(await fs.readFile(`${root}/r${i}`, undefined, { direct: true })).equals(data), `${size} bytes`);
+        const into = new Uint8Array(5 * MIB);
+        const viaInto = await fs.readFile(`${root}/r${i}`, into, { direct: true });
+        assert.ok(Buffer.from(viaInto).equals(data), `${size} bytes into a 5 MiB buffer`);
+      }
+      await rejectsWith(fs.readFile(`${root}/none`, undefined, { direct: true }), 'NOT_FOUND', 'ENOENT');
+    });
+
     it("many 'wx-direct' writes at once all complete (the aligned buffers are pooled and waited for)", async ({ fs, root }) => {
       const files = Array.from({ length: 40 }, (_, i) => ({ path: `${root}/c${i}`, data: pattern(70_000 + i, i) }));
       await Promise.all(

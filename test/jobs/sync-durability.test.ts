@@ -127,3 +127,28 @@ test('after an unclean shutdown of the target, a pull checks local chunks and fe
     target.cleanup();
   }
 });
+
+test('files the listing names are fetched beside the manifest, once each; a named file the manifest lacks is never stored, and its failed download does not fail the pull', async () => {
+  const source = await tempStore('none');
+  const target = await tempStore('filesystem');
+  try {
+    await backupChunks(source.store, ref, chunks);
+    const files = (await source.store.readManifest(ref)).files.map((f) => f.filename);
+    const inner = readerTransport(await ReaderProtocol.open(source.store, ref));
+    const asked: string[] = [];
+    const t = { ...inner, download: (p: string, q?: Record<string, string | number | boolean>, into?: Uint8Array) => (p === 'download' && asked.push(String(q?.['file-name'])), inner.download(p, q, into)) };
+    const counters = { chunksTransferred: 0, chunkBytes: 0, chunksReused: 0 };
+    try {
+      await pullSnapshot(target.store, ref, t, { owner: 'root@pam', recheck: false, allowOlder: false, counters, expectedFiles: ['not-there.blob', ...files] });
+    } finally {
+      await t.close();
+    }
+    assert.equal(asked[0], 'not-there.blob', 'hinted files are asked for before the manifest');
+    for (const f of files) assert.equal(asked.filter((a) => a === f).length, 1, `${f} downloaded once`);
+    assert.deepEqual((await target.store.readManifest(ref)).files.map((f) => f.filename), files);
+    assert.equal((await target.store.listSnapshots(ref)).filter((s) => s.finished).length, 1);
+  } finally {
+    source.cleanup();
+    target.cleanup();
+  }
+});

@@ -52,6 +52,12 @@ export interface PullSnapshotOptions {
   /** checks downloaded chunks (default: inline, on this thread) */
   readonly checker?: ChunkChecker;
   readonly signal?: AbortSignal;
+  /**
+   * Files the source's listing named: the first FILES_AHEAD are requested with the manifest
+   * instead of after it (a round trip less per snapshot). Only the manifest's own list is used;
+   * a hinted file it does not name is dropped unread.
+   */
+  readonly expectedFiles?: readonly string[];
 }
 
 export interface IndexChunk {
@@ -186,6 +192,13 @@ const FILES_AHEAD = 3;
 
 /** Pulls `ref` over the reader session `t`; resolves once the snapshot is committed locally. */
 export async function pullSnapshot(store: Datastore, ref: SnapshotRef, t: ProtocolTransport, o: PullSnapshotOptions): Promise<void> {
+  const early = new Map<string, Promise<Uint8Array>>();
+  const fetchFile = (name: string): Promise<Uint8Array> => {
+    const bytes = early.get(name) ?? t.download('download', { 'file-name': name });
+    bytes.catch(() => undefined); // observed when its turn comes; a failure before then must not go unhandled
+    return bytes;
+  };
+  for (const name of (o.expectedFiles ?? []).slice(0, FILES_AHEAD)) early.set(name, fetchFile(name));
   const manifestBlob = await t.download('download', { 'file-name': MANIFEST_NAME });
   const manifest = decodeManifestBlob(manifestBlob);
   const session = await BackupSession.begin(store, ref, { owner: o.owner, allowOlder: o.allowOlder });
@@ -198,11 +211,7 @@ export async function pullSnapshot(store: Datastore, ref: SnapshotRef, t: Protoc
     const names = manifest.files.map((f) => f.filename);
     const fetched: Promise<Uint8Array>[] = [];
     const fetchUpTo = (n: number): void => {
-      for (let i = fetched.length; i < Math.min(n, names.length); i++) {
-        const bytes = t.download('download', { 'file-name': names[i]! });
-        bytes.catch(() => undefined); // observed below, in order; a failure before then must not go unhandled
-        fetched.push(bytes);
-      }
+      for (let i = fetched.length; i < Math.min(n, names.length); i++) fetched.push(fetchFile(names[i]!));
     };
     for (let i = 0; i < names.length; i++) {
       fetchUpTo(i + 1 + FILES_AHEAD);

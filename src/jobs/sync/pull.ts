@@ -138,7 +138,7 @@ async function pullGroup(c: PullContext, src: GroupRef, local: GroupRef): Promis
         task.info(`${store.show(ref)}: local copy failed verification; pulling it again`);
         await store.deleteSnapshot(ref, { force: true });
       }
-      await pullOne(c, s.ref, ref, resync);
+      await pullOne(c, s, ref, resync);
       report.snapshotsSynced++;
     } catch (e) {
       failed(report, task, c.remote.show(s.ref), e);
@@ -147,13 +147,13 @@ async function pullGroup(c: PullContext, src: GroupRef, local: GroupRef): Promis
   if (c.job.removeVanished) await removeVanishedSnapshots(c, local, new Set(listed.map((s) => s.ref.time)));
 }
 
-async function pullOne(c: PullContext, src: SnapshotRef, ref: SnapshotRef, resync: boolean): Promise<void> {
-  const t = await c.remote.reader(src);
+async function pullOne(c: PullContext, listed: RemoteSnapshot, ref: SnapshotRef, resync: boolean): Promise<void> {
+  const t = await c.remote.reader(listed.ref);
   // Counted per snapshot, then added to the job's report: groups pull in parallel, so a
   // before/after difference of the shared report would count the other groups' chunks too.
   const counters: PullCounters = { chunksTransferred: 0, chunkBytes: 0, chunksReused: 0 };
   try {
-    await pullSnapshot(c.store, ref, t, { owner: c.owner, recheck: resync, allowOlder: resync, counters, signal: c.task.signal, ...(c.checker ? { checker: c.checker } : {}) });
+    await pullSnapshot(c.store, ref, t, { owner: c.owner, recheck: resync, allowOlder: resync, counters, signal: c.task.signal, ...(listed.files ? { expectedFiles: listed.files } : {}), ...(c.checker ? { checker: c.checker } : {}) });
     c.task.info(`${c.store.show(ref)}: synced (${counters.chunksTransferred} new chunks)`);
   } finally {
     c.report.chunksTransferred += counters.chunksTransferred;

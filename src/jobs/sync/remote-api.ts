@@ -29,7 +29,15 @@ export interface RemoteSnapshot {
   /** every file but the plain key blob is encrypted */
   readonly encrypted: boolean;
   readonly protected: boolean;
+  /**
+   * The files the listing names (at most a few, see pull-snapshot.ts): a hint only, to start their
+   * downloads beside the manifest's; the manifest alone says what the snapshot holds.
+   */
+  readonly files?: readonly string[];
 }
+
+/** A listed file name worth fetching ahead: an index or a blob, never the manifest or a path. */
+const HINT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}\.(?:fidx|didx|blob)$/;
 
 /** One group as the other server lists it; `owner` is absent when it does not say. */
 export interface RemoteGroup extends GroupRef {
@@ -132,6 +140,7 @@ export class RemoteApi {
         verifyState: typeof state === 'string' ? state : undefined,
         encrypted: data.length > 0 && data.every((f) => f['crypt-mode'] === 'encrypt'),
         protected: s['protected'] === true,
+        files: data.map((f) => f.filename).filter((n): n is string => typeof n === 'string' && HINT_NAME.test(n) && n !== 'index.json.blob'),
       };
     });
     return out.sort((a, b) => a.ref.time - b.ref.time);

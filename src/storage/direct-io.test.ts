@@ -1,8 +1,8 @@
 /**
  * NodeFs's 'wx-direct' on real filesystems: the kernel really has O_DIRECT set on the descriptor
  * (tmpfs, and a loop-mounted ext4 as root), the aligned buffers stay within their bound, and on a
- * filesystem that refuses O_DIRECT (ramfs: EINVAL at open, after creating the file) the write falls
- * back to the cache and the file is still exactly the data. The content rules for every adapter are
+ * filesystem that refuses O_DIRECT (ramfs: EINVAL at open, after creating the file) the write and
+ * the direct read fall back to the cache and the file is still exactly the data. The content rules for every adapter are
  * in the Fs contract (test/contract/fs-contract.ts).
  */
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { mountLoopFs } from '../../test/helpers/loop-fs.ts';
-import { directSlots } from './direct-write.ts';
+import { directSlots } from './direct-io.ts';
 import { NodeFs } from './node-fs.ts';
 
 const O_DIRECT = 0o40000;
@@ -49,6 +49,7 @@ async function writeAndCheck(dir: string, expectDirect: boolean): Promise<void> 
   await h.write(bytes, 0);
   await h.close();
   assert.ok(readFileSync(path).equals(bytes));
+  assert.ok(Buffer.from(await fs.readFile(path, new Uint8Array(8 * 1024 * 1024), { direct: true })).equals(bytes), 'read back with { direct }');
 }
 
 test("'wx-direct' on tmpfs opens with O_DIRECT and writes exactly the data", async () => {
@@ -65,7 +66,7 @@ test("'wx-direct' on a loop-mounted ext4 opens with O_DIRECT and writes exactly 
   }
 });
 
-test("'wx-direct' on a filesystem without O_DIRECT (ramfs) falls back to the cache; the file is exactly the data", async (t) => {
+test("'wx-direct' and direct reads on a filesystem without O_DIRECT (ramfs) fall back to the cache; the file is exactly the data", async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to mount ramfs');
   const dir = join(makeTempDir('direct-ramfs-'), 'mnt');
   mkdirSync(dir);
