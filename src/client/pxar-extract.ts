@@ -11,11 +11,20 @@
  * an existing entry in the way is removed (an existing directory is reused for a directory).
  * Directory metadata is applied after the directory's children, so mtimes and read-only modes
  * stick. Names are bytes end to end: non-UTF-8 names are restored exactly. Zero blocks of file
- * data become holes (sparse-writer.ts), as in PBS's extractor.
+ * data become holes, as in PBS's extractor.
+ *
+ * Pipelining: file data goes through a FileSink (restore-sink.ts), which copies it and writes in
+ * the background, large files around the page cache, so decoding never waits for the disk. A
+ * file's size, close and metadata follow its last write in the background too; at most
+ * FILES_IN_FLIGHT files are unfinished at once (open descriptors). A directory's metadata waits
+ * for everything started before its end, so it is applied after all its children are complete; a
+ * hardlink waits for every file before it, so it never names an incomplete file. The first
+ * background failure fails the restore, and every file not completed then is removed.
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { fail } from '../core/errors.ts';
+import { AlignedPool } from '../core/aligned-pool.ts';
 import { decodePxar } from '../format/pxar/decoder.ts';
 import type { PxarDirectoryEntry, PxarEntry, PxarFileEntry } from '../format/pxar/entry.ts';
 import { deviceToDevT } from '../format/pxar/metadata.ts';
@@ -23,12 +32,15 @@ import { pathComponents, pathText, relativePathProblem } from '../format/pxar/na
 import { applyMetadata, type ApplyOptions } from './pxar-apply-meta.ts';
 import { mknod, nodeFail } from './pxar-native.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
-import { SparseWriter } from './sparse-writer.ts';
+import { FileSink } from './restore-sink.ts';
 
 export interface ExtractOptions {
   /** Allow a non-empty target; entries in the way are replaced. */
   readonly overwrite?: boolean;
-  /** The payload stream (`.ppxar`) of a split archive. */
+  /**
+   * The payload stream (`.ppxar`) of a split archive. Its pieces may be recycled: the extractor
+   * holds no view of a piece once it asks for the next (file data is copied before that).
+   */
   readonly payload?: AsyncIterable<Uint8Array>;
   /** Restore uid/gid (default: when running as root). */
   readonly owner?: boolean;
@@ -46,6 +58,17 @@ export interface ExtractReport {
 }
 
 const SLASH = Buffer.from('/');
+const MIB = 1024 * 1024;
+/** Restored file data filled or in flight: 8 × 4 MiB, shared by every restore of the process. */
+const SINK_POOL = new AlignedPool(8, 4 * MIB);
+/** Files whose writes, close or metadata may still be under way: bounds open descriptors. */
+const FILES_IN_FLIGHT = 64;
+/**
+ * Files at least this large are written around the page cache. A smaller file would pay a padded
+ * block and a truncate for little, and many small files are more often read back soon.
+ */
+const DIRECT_MIN = 128 * 1024;
+const FILE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
 const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** Restores `source` into `targetDir` (created if missing). */
@@ -61,15 +84,15 @@ export async function extractPxar(source: AsyncIterable<Uint8Array>, targetDir: 
       else if (ev.type === 'entry') await restorer.entry(ev.entry);
       else if (ev.type === 'directory-end') await restorer.directoryEnd(ev.entry);
     }
+    await restorer.finish();
   } finally {
-    await restorer.abandonOpenFile();
+    await restorer.abandon();
   }
   return restorer.report();
 }
 
 interface OpenFile {
-  readonly handle: fsp.FileHandle;
-  readonly data: SparseWriter;
+  readonly sink: FileSink;
   readonly abs: Buffer;
   readonly entry: PxarFileEntry;
 }
@@ -79,7 +102,16 @@ class Restorer {
   readonly #opts: ExtractOptions;
   readonly #apply: (entry: PxarEntry) => ApplyOptions;
   readonly #devices: boolean;
+  /** the file receiving data now */
   #file: OpenFile | undefined;
+  /** files created and not yet complete (data, size, close, metadata): removed on failure */
+  readonly #incomplete = new Set<OpenFile>();
+  /** background completions of files and directories; each settles without rejecting */
+  readonly #pending = new Set<Promise<void>>();
+  /** the first background failure */
+  #error: Error | undefined;
+  /** false once the target's filesystem refused O_DIRECT at open */
+  #direct = true;
   #entries = 0;
   #bytes = 0;
   #skipped = 0;
@@ -99,12 +131,13 @@ class Restorer {
   async write(bytes: Uint8Array): Promise<void> {
     const file = this.#file;
     if (file === undefined) return;
-    await file.data.write(bytes).catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
+    await file.sink.write(bytes).catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
     this.#bytes += bytes.length;
   }
 
   async entry(entry: PxarEntry): Promise<void> {
-    await this.#closeFile();
+    this.#closeFile();
+    this.#throwIfFailed();
     this.#entries++;
     if (entry.path.length === 0) return; // the root: the target itself, finished at its directory-end
     const abs = this.#abs(entry.path);
@@ -114,10 +147,12 @@ class Restorer {
         await fsp.mkdir(abs, 0o700).catch((e: unknown) => { throw nodeFail('mkdir', abs, e); });
         return;
       case 'file': {
+        while (this.#pending.size >= FILES_IN_FLIGHT) await Promise.race(this.#pending);
         await this.#clear(abs, false);
-        const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
-        const handle = await fsp.open(abs, flags, 0o600).catch((e: unknown) => { throw nodeFail('open', abs, e); });
-        this.#file = { handle, abs, entry, data: new SparseWriter(handle) };
+        const direct = this.#direct && entry.size >= DIRECT_MIN;
+        const handle = await this.#open(abs, direct).catch((e: unknown) => { throw nodeFail('open', abs, e); });
+        this.#file = { abs, entry, sink: new FileSink(handle.h, abs, handle.direct, SINK_POOL) };
+        this.#incomplete.add(this.#file);
         return;
       }
       case 'symlink':
@@ -125,6 +160,7 @@ class Restorer {
         await fsp.symlink(Buffer.from(entry.target), abs).catch((e: unknown) => { throw nodeFail('symlink', abs, e); });
         return applyMetadata(abs, entry.metadata, 'symlink', this.#apply(entry));
       case 'hardlink': {
+        await this.#drain();
         const existing = await this.#linkTarget(entry.target);
         await this.#clear(abs, false);
         await fsp.link(existing, abs).catch((e: unknown) => { throw nodeFail('link', abs, e); });
@@ -148,31 +184,80 @@ class Restorer {
   }
 
   async directoryEnd(entry: PxarDirectoryEntry): Promise<void> {
-    await this.#closeFile();
+    this.#closeFile();
+    this.#throwIfFailed();
     const abs = entry.path.length === 0 ? this.#target : this.#abs(entry.path);
-    await applyMetadata(abs, entry.metadata, 'directory', this.#apply(entry));
+    const children = [...this.#pending]; // everything under it was started before its end
+    this.#track(Promise.all(children).then(() => (this.#error === undefined ? applyMetadata(abs, entry.metadata, 'directory', this.#apply(entry)) : undefined)));
   }
 
-  /** Closes a file left open by a failed decode (its metadata is not applied). */
+  /** Completes the last file and waits for everything in the background; throws its first failure. */
+  async finish(): Promise<void> {
+    this.#closeFile();
+    await this.#drain();
+  }
+
   /**
-   * After a failure: the file being written is incomplete, so it is removed rather than left to
-   * look restored (entries finished before the failure stay, complete).
+   * After a failure: waits for the background work to stop, then removes every file not
+   * complete, rather than leave it to look restored (entries complete before the failure stay).
    */
-  async abandonOpenFile(): Promise<void> {
+  async abandon(): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
-    if (file === undefined) return;
-    await file.handle.close().catch(() => undefined);
-    await fsp.unlink(file.abs).catch(() => undefined); // best effort: the original error is what matters
+    if (file !== undefined) await file.sink.close().catch(() => undefined);
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    for (const f of this.#incomplete) await fsp.unlink(f.abs).catch(() => undefined); // best effort: the original error is what matters
+    this.#incomplete.clear();
   }
 
-  async #closeFile(): Promise<void> {
+  /** O_DIRECT where asked and the filesystem takes it; see NodeFs for why EINVAL leaves a file. */
+  async #open(abs: Buffer, direct: boolean): Promise<{ readonly h: fsp.FileHandle; readonly direct: boolean }> {
+    if (!direct) return { h: await fsp.open(abs, FILE_FLAGS, 0o600), direct: false };
+    try {
+      return { h: await fsp.open(abs, FILE_FLAGS | fsc.O_DIRECT, 0o600), direct: true };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+    }
+    this.#direct = false; // Linux created the file before it refused O_DIRECT: it is ours
+    return { h: await fsp.open(abs, fsc.O_WRONLY | fsc.O_NOFOLLOW), direct: false };
+  }
+
+  /** Hands the file being written to the background: its last data, size, close and metadata. */
+  #closeFile(): void {
     const file = this.#file;
     if (file === undefined) return;
     this.#file = undefined;
-    await file.data.finish().catch((e: unknown) => { throw nodeFail('ftruncate', file.abs, e); });
-    await file.handle.close().catch((e: unknown) => { throw nodeFail('close', file.abs, e); });
+    this.#track(this.#complete(file));
+  }
+
+  async #complete(file: OpenFile): Promise<void> {
+    try {
+      await file.sink.finish().catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
+    } catch (e) {
+      await file.sink.close().catch(() => undefined);
+      throw e;
+    }
+    await file.sink.close().catch((e: unknown) => { throw nodeFail('close', file.abs, e); });
     await applyMetadata(file.abs, file.entry.metadata, 'file', this.#apply(file.entry));
+    this.#incomplete.delete(file);
+  }
+
+  #track(work: Promise<void>): void {
+    const p: Promise<void> = work
+      .catch((e: unknown) => {
+        this.#error ??= e instanceof Error ? e : new Error(String(e));
+      })
+      .finally(() => this.#pending.delete(p));
+    this.#pending.add(p);
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#error !== undefined) throw this.#error;
   }
 
   #abs(rel: Uint8Array): Buffer {

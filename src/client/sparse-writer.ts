@@ -11,7 +11,8 @@ import type { FileHandle } from 'node:fs/promises';
 const BLOCK = 4096;
 const ZERO = Buffer.alloc(BLOCK);
 
-function isZero(bytes: Uint8Array, from: number, to: number): boolean {
+/** Whether `bytes[from, to)` (at most BLOCK bytes) is all zeros. */
+export function isZeroRange(bytes: Uint8Array, from: number, to: number): boolean {
   // Dense data almost always has a non-zero first or last byte: answered without a view and a
   // memcmp per 4 KiB (a quarter of a million of each per GiB restored).
   if (bytes[from] !== 0 || bytes[to - 1] !== 0) return false;
@@ -37,7 +38,7 @@ export class SparseWriter {
     let at = 0;
     while (at < bytes.length) {
       const end = Math.min(bytes.length, at + BLOCK - ((this.#position + at) % BLOCK));
-      if (isZero(bytes, at, end)) {
+      if (isZeroRange(bytes, at, end)) {
         await this.#put(bytes, runStart, at);
         runStart = end;
       }

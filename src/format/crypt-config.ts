@@ -60,6 +60,11 @@ export class CryptConfig {
     return formatFingerprint(this.#fingerprint);
   }
 
+  /** The raw key, for a worker thread that must build the same config (chunk-decoder.ts). */
+  rawKey(): Uint8Array {
+    return new Uint8Array(this.#encKey.export());
+  }
+
   /** The first 8 bytes, the form PBS shows to people. */
   shortFingerprint(): string {
     return formatFingerprint(this.#fingerprint.subarray(0, 8));

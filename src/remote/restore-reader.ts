@@ -8,19 +8,23 @@
  * never yields wrong bytes. (A chunk's CRC is not checked: the digest already proves the chunk,
  * see DecodeChunkOptions.crc.)
  *
- * Memory: chunk answers are received into pooled buffers (BufferPool) and each goes back once its
- * chunk is decoded into memory of its own (compressed or encrypted chunks); a plain chunk is
- * yielded as a view of the buffer it arrived in, which then belongs to the caller and is never
- * reused, unless the caller asked to `recycle` (see `stream`).
+ * Memory: chunk answers are received into pooled buffers (BufferPool) and decoded into pooled
+ * buffers (compressed or encrypted chunks); a plain chunk is yielded as a view of the buffer it
+ * arrived in. The buffer the plaintext lies in then belongs to the caller and is never reused,
+ * unless the caller asked to `recycle` (see `stream`); the other goes back at once.
+ *
+ * Decoding (digest check, zstd, decryption) runs on worker threads when `open` is asked to
+ * (`workers`), which borrow both buffers by transfer (chunk-decoder.ts); `close` stops them.
  */
 import { BufferPool } from '../core/buffer-pool.ts';
 import { fail, HoldfastError, toHoldfastError } from '../core/errors.ts';
 import { toHex } from '../core/digest.ts';
-import { decodeBlob, decodeChunk, ENCRYPTED_HEADER_SIZE } from '../format/blob.ts';
+import { decodeBlob, ENCRYPTED_HEADER_SIZE } from '../format/blob.ts';
 import type { CryptConfig } from '../format/crypt-config.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
 import { decodeManifestBlob, verifyManifestSignature, type Manifest } from '../format/manifest.ts';
+import { inlineChunkDecoder, pooledChunkDecoder, type ChunkDecoder } from './chunk-decoder.ts';
 import { readAheadFor, type ReadAhead } from './link-target.ts';
 import type { ProtocolTransport } from './protocol-transport.ts';
 import { fetchInOrder } from './read-ahead.ts';
@@ -43,14 +47,17 @@ export class RestoreReader {
   readonly #t: ProtocolTransport;
   readonly #crypt: CryptConfig | undefined;
   readonly #readAhead: ReadAhead;
-  readonly #buffers = new BufferPool(RECEIVE_BUFFERS_KEPT);
+  readonly #buffers: BufferPool;
+  readonly #decoder: ChunkDecoder;
   readonly manifest: Manifest;
 
-  private constructor(t: ProtocolTransport, manifest: Manifest, crypt: CryptConfig | undefined, readAhead: ReadAhead) {
+  private constructor(t: ProtocolTransport, manifest: Manifest, crypt: CryptConfig | undefined, readAhead: ReadAhead, workers: boolean) {
     this.#t = t;
     this.manifest = manifest;
     this.#crypt = crypt;
     this.#readAhead = readAhead;
+    this.#buffers = new BufferPool(RECEIVE_BUFFERS_KEPT);
+    this.#decoder = workers ? pooledChunkDecoder(crypt) : inlineChunkDecoder(crypt);
   }
 
   /**
@@ -58,11 +65,18 @@ export class RestoreReader {
    * `manifest`: the snapshot's manifest when the caller holds it already (a backup session's
    * `previous` download of the same snapshot), which spares a round trip; its signature is checked
    * all the same, and every index still has to match it.
+   * `workers`: decode chunks on worker threads (a restore; not worth their start-up for the few
+   * chunks of a previous metadata archive). The caller then calls `close` when done.
    */
-  static async open(t: ProtocolTransport, crypt?: CryptConfig, o: { readonly readAhead?: ReadAhead; readonly manifest?: Manifest } = {}): Promise<RestoreReader> {
+  static async open(t: ProtocolTransport, crypt?: CryptConfig, o: { readonly readAhead?: ReadAhead; readonly manifest?: Manifest; readonly workers?: boolean } = {}): Promise<RestoreReader> {
     const manifest = o.manifest ?? decodeManifestBlob(await t.download('download', { 'file-name': 'index.json.blob' }));
     if (crypt && manifest.signature !== null) verifyManifestSignature(manifest, crypt);
-    return new RestoreReader(t, manifest, crypt, o.readAhead ?? readAheadFor());
+    return new RestoreReader(t, manifest, crypt, o.readAhead ?? readAheadFor(), o.workers === true);
+  }
+
+  /** Stops the decoding workers, if any (the transport is the caller's to close). */
+  close(): Promise<void> {
+    return this.#decoder.close();
   }
 
   /** Looks an archive up by its full name (`root.pxar.didx`) or its short name (`root.pxar`). */
@@ -156,21 +170,25 @@ export class RestoreReader {
    * One chunk, checked. Its blob is at most the plaintext plus the largest header (compression is
    * only kept when it does not grow the data), so it fits the buffer taken for it. On failure the
    * buffers are dropped, not reused: nothing then proves the transport is done writing into them.
-   * With `recycle`, a compressed or encrypted chunk is decoded into a pooled buffer too, and the
-   * buffer the data lives in comes back as `holds`.
+   * The buffer the plaintext lies in goes to the caller (with `recycle`, back to the pool once the
+   * caller is done: `holds`); the other one goes back at once.
    */
   async #fetchChunk(c: ChunkRef, recycle: boolean): Promise<FetchedChunk> {
     const into = this.#buffers.take(c.size + ENCRYPTED_HEADER_SIZE);
-    const raw = await this.#t.download('chunk', { digest: toHex(c.digest) }, into);
-    let out: Uint8Array | undefined;
-    const output = (length: number): Uint8Array => (out = this.#buffers.take(length)).subarray(0, length);
-    const opts = { digest: c.digest, size: c.size, crc: false, ...(this.#crypt ? { crypt: this.#crypt } : {}), ...(recycle ? { output } : {}) };
-    const data = decodeChunk(raw, opts);
-    if (out !== undefined && data.buffer !== out.buffer) this.#buffers.give(out); // taken, then not used
-    if (data.buffer !== into.buffer) this.#buffers.give(into);
-    if (!recycle) return { data };
-    const holds = data.buffer === into.buffer ? into : data.buffer === out?.buffer ? out : undefined;
-    return holds === undefined ? { data } : { data, holds };
+    let raw = await this.#t.download('chunk', { digest: toHex(c.digest) }, into);
+    if (raw.buffer !== into.buffer) {
+      // the transport gathered the answer itself (longer than announced, or not announced): its
+      // memory may be shared with other Buffers, so it is copied into one the decoder may take
+      this.#buffers.give(into);
+      const own = this.#buffers.take(raw.length);
+      own.set(raw);
+      raw = own.subarray(0, raw.length);
+    }
+    const d = await this.#decoder.decode(raw, c, this.#buffers.take(c.size));
+    const back = [new Uint8Array(d.raw.buffer), new Uint8Array(d.output.buffer)]; // whole again
+    const holds = back.find((b) => b.buffer === d.data.buffer);
+    for (const b of back) if (b !== holds) this.#buffers.give(b);
+    return recycle && holds !== undefined ? { data: d.data, holds } : { data: d.data };
   }
 }
 

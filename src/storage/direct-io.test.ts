@@ -8,30 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelFlags, O_DIRECT } from '../../test/helpers/fdinfo.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { mountLoopFs } from '../../test/helpers/loop-fs.ts';
 import { directSlots } from './direct-io.ts';
 import { NodeFs } from './node-fs.ts';
-
-const O_DIRECT = 0o40000;
-
-/** The open flags the kernel holds for `path`, from /proc/self/fdinfo. */
-function kernelFlags(path: string): number {
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (target !== path) continue;
-    const m = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    if (m) return parseInt(m[1]!, 8);
-  }
-  throw new Error(`no open descriptor for ${path}`);
-}
 
 function data(size: number, salt: number): Buffer {
   const b = Buffer.alloc(size);

@@ -10,10 +10,11 @@
  *
  * Invariants:
  * - O_DIRECT needs the buffer address, the file offset and the length aligned to the device's
- *   logical block size; ALIGN (4096) covers every common device. The data is copied into a pooled,
- *   page-aligned native buffer, SLOT bytes at a time; the last piece is padded with zeros up to
- *   ALIGN, and the file is then truncated back to its real end, so it holds exactly the data.
- *   Hence a direct write must start at a multiple of ALIGN and end the file (whole-file writes).
+ *   logical block size; ALIGN (4096) covers every common device. The data is copied into a
+ *   pooled, page-aligned native buffer (core/aligned-pool.ts), SLOT bytes at a time; the last
+ *   piece is padded with zeros up to ALIGN, and the file is then truncated back to its real end,
+ *   so it holds exactly the data. Hence a direct write must start at a multiple of ALIGN and end
+ *   the file (whole-file writes).
  * - A direct read goes through the same buffers: SLOT bytes at a time into an aligned buffer, then
  *   copied out. The copy replaces the kernel's copy from the page cache, so it costs nothing a
  *   cached read would not.
@@ -24,37 +25,20 @@
  *   writes; this module never syncs anything.
  */
 import type { promises as fsp } from 'node:fs';
-import { alignedBuffer } from './native.ts';
+import { ALIGN, AlignedPool } from '../core/aligned-pool.ts';
 
-export const ALIGN = 4096;
+export { ALIGN };
 /** One 4 MiB chunk with its blob header in one write; larger chunks take several. */
 const SLOT = 4 * 1024 * 1024 + 64 * 1024;
 const MAX_SLOTS = 16;
 
-const free: Uint8Array[] = [];
-let made = 0;
-const waiting: ((slot: Uint8Array) => void)[] = [];
-
-async function take(): Promise<Uint8Array> {
-  const slot = free.pop();
-  if (slot) return slot;
-  if (made < MAX_SLOTS) {
-    const fresh = alignedBuffer(ALIGN, SLOT);
-    made++;
-    return fresh;
-  }
-  return new Promise((resolve) => waiting.push(resolve));
-}
-
-function give(slot: Uint8Array): void {
-  const next = waiting.shift();
-  if (next) next(slot);
-  else free.push(slot);
-}
+const pool = new AlignedPool(MAX_SLOTS, SLOT);
+const take = (): Promise<Uint8Array> => pool.take();
+const give = (slot: Uint8Array): void => pool.give(slot);
 
 /** Aligned buffers made so far and free now (tests, status). */
 export function directSlots(): { readonly made: number; readonly free: number; readonly max: number } {
-  return { made, free: free.length, max: MAX_SLOTS };
+  return pool.stats();
 }
 
 /**

@@ -6,8 +6,7 @@
  * freed 4 MiB blocks in its arenas once its mmap threshold has grown past them); and
  * sync_file_range(2), so that chunk data a later syncfs must flush starts on its way to the device
  * at once. syncfs and sync_file_range run on koffi's worker thread so the event loop keeps serving
- * while they wait. And aligned_alloc(3), for the page-aligned buffers O_DIRECT writes need
- * (direct-io.ts): a JS ArrayBuffer is only 16-byte aligned.
+ * while they wait. (The aligned buffers O_DIRECT needs come from core/aligned-pool.ts.)
  */
 import koffi from 'koffi';
 
@@ -17,7 +16,6 @@ const syncfsFn = libc.func('int syncfs(int fd)');
 const utimensatFn = libc.func('int utimensat(int dirfd, const char *path, hf_timespec *times, int flags)');
 const mallocTrimFn = libc.func('int malloc_trim(size_t pad)');
 const syncFileRangeFn = libc.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)');
-const alignedAllocFn = libc.func('void *aligned_alloc(size_t alignment, size_t size)');
 const SYNC_FILE_RANGE_WRITE = 2;
 const errnoFn = koffi.errno;
 
@@ -73,15 +71,4 @@ export function touchAtime(path: string, atimeMs?: number): void {
 /** Returns the free memory at the top of glibc's arenas, and their free whole pages, to the system. */
 export function mallocTrim(): void {
   mallocTrimFn(0);
-}
-
-/**
- * `size` bytes of native memory aligned to `alignment` (a power of two dividing `size`), seen as a
- * Uint8Array. Never freed: the caller keeps it in a pool for the life of the process, so no view
- * can outlive its memory.
- */
-export function alignedBuffer(alignment: number, size: number): Uint8Array {
-  const ptr: unknown = alignedAllocFn(alignment, size);
-  if (ptr === null) throw new ErrnoError('aligned_alloc', errnoFn());
-  return new Uint8Array(koffi.view(ptr, size));
 }

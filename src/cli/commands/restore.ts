@@ -30,11 +30,15 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
     'proxmox-backup-reader-protocol-v1',
   );
   const t = h2Transport(session);
+  let reader: RestoreReader | undefined;
   try {
-    const reader = await RestoreReader.open(t, loaded?.crypt);
+    reader = await RestoreReader.open(t, loaded?.crypt, { workers: true });
     const split = reader.splitArchive(archive);
     if (split !== undefined) {
-      const opts = { overwrite: f.overwrite === true, payload: reader.stream(split.payload), onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`) };
+      // the extractor copies file data before it reads on (ExtractOptions.payload), so the
+      // payload stream's chunk memory is recycled; the metadata stream's is not (entries keep views)
+      const payload = reader.stream(split.payload, undefined, { recycle: true });
+      const opts = { overwrite: f.overwrite === true, payload, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`) };
       const r = await extractPxar(reader.stream(split.metadata), target, opts);
       return `restored ${split.metadata} + ${split.payload}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
@@ -52,6 +56,7 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
     const bytes = target === '-' ? await toStdout(pieces) : await restoreToFile(target, pieces, overwrite);
     return `restored ${entry.filename} (${formatSize(bytes)}) to ${target}`;
   } finally {
+    await reader?.close();
     await t.close();
   }
 }
