@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { checkNamespace, parseSnapshotPath } from '../../core/backup-ref.ts';
 import { h2Transport } from '../../remote/h2-transport.ts';
 import { RestoreReader } from '../../remote/restore-reader.ts';
+import { traceMark } from '../../core/trace-timing.ts';
 import { extractPxar } from '../../client/pxar-extract.ts';
 import { checkRestoreTarget, restoreToFile } from '../../client/restore-file.ts';
 import { formatSize } from '../benchmark/units.ts';
@@ -33,6 +34,7 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
   let reader: RestoreReader | undefined;
   try {
     reader = await RestoreReader.open(t, loaded?.crypt, { workers: true });
+    traceMark('restore: manifest');
     const split = reader.splitArchive(archive);
     if (split !== undefined) {
       // the extractor copies file data before it reads on (ExtractOptions.payload), so the
@@ -40,6 +42,7 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
       const payload = reader.stream(split.payload, undefined, { recycle: true });
       const opts = { overwrite: f.overwrite === true, payload, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`) };
       const r = await extractPxar(reader.stream(split.metadata), target, opts);
+      traceMark('restore: extracted');
       return `restored ${split.metadata} + ${split.payload}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
     const entry = reader.fileEntry(archive);
