@@ -13,6 +13,13 @@
  *   Returns i + 1 for the first tested byte i that breaks, or 0 when none does.
  * Bad arguments throw a TypeError/RangeError; the TypeScript side never passes them.
  *
+ * copy(dst, dstOffset, src) -> undefined
+ *   memcpy of all of `src` into `dst` at `dstOffset` (Uint8Arrays, either may be backed by a
+ *   SharedArrayBuffer; they must not overlap). V8 copies to or from shared memory at an address
+ *   that is not 8-byte aligned with a relaxed atomic byte loop, about 3× slower than memmove, and
+ *   the client copies every byte it backs up into shared chunk buffers at such offsets
+ *   (src/core/byte-copy.ts).
+ *
  * mallopt(param, value) -> number   (glibc only; absent elsewhere)
  *   glibc's mallopt(3), for bin/holdfast.js's malloc settings: this addon loads in well under a
  *   millisecond, where loading koffi to reach libc cost 15–40 ms of every CLI start.
@@ -20,6 +27,7 @@
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -118,6 +126,31 @@ static napi_value roll(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value copy_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, NULL, "copy: 3 arguments expected");
+    return NULL;
+  }
+  napi_typedarray_type t1, t2;
+  size_t dn, sn;
+  void *dst, *src;
+  uint32_t at;
+  if (napi_get_typedarray_info(env, argv[0], &t1, &dn, &dst, NULL, NULL) != napi_ok || t1 != napi_uint8_array ||
+      napi_get_typedarray_info(env, argv[2], &t2, &sn, &src, NULL, NULL) != napi_ok || t2 != napi_uint8_array ||
+      !get_u32(env, argv[1], &at)) {
+    napi_throw_type_error(env, NULL, "copy: (Uint8Array, number, Uint8Array) expected");
+    return NULL;
+  }
+  if (at > dn || sn > dn - at) {
+    napi_throw_range_error(env, NULL, "copy: source does not fit");
+    return NULL;
+  }
+  if (sn > 0) memcpy((uint8_t *)dst + at, src, sn);
+  return NULL;
+}
+
 #ifdef __GLIBC__
 static napi_value set_mallopt(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -138,6 +171,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "roll", NAPI_AUTO_LENGTH, roll, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "roll", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy_bytes, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "copy", fn) != napi_ok) return NULL;
 #ifdef __GLIBC__
   if (napi_create_function(env, "mallopt", NAPI_AUTO_LENGTH, set_mallopt, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "mallopt", fn) != napi_ok) return NULL;

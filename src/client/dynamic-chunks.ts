@@ -11,6 +11,7 @@ import { fail } from '../core/errors.ts';
 import { MAX_CHUNK_SIZE } from '../format/blob.ts';
 import { BuzhashChunker, chunkerLimits, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
 import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from '../remote/chunk-buffers.ts';
+import { copyBytes } from '../core/byte-copy.ts';
 
 export async function* dynamicChunks(source: AsyncIterable<Uint8Array>, buffers: ChunkBuffers, avg = DEFAULT_AVG_CHUNK_SIZE): AsyncGenerator<ChunkBuffer> {
   if (chunkerLimits(avg).max > MAX_CHUNK_SIZE) throw fail('INVALID_ARGUMENT', `chunk size average ${avg} allows chunks over the protocol's ${MAX_CHUNK_SIZE} bytes`, { value: avg });
@@ -31,7 +32,7 @@ export async function* dynamicChunks(source: AsyncIterable<Uint8Array>, buffers:
         current ??= await buffers.growing();
         const cut = chunker.scan(buf);
         const taken = cut === 0 ? buf.length : cut;
-        current.room.set(buf.subarray(0, taken), used);
+        copyBytes(current.room, buf.subarray(0, taken), used);
         used += taken;
         if (cut === 0) break;
         yield await emit(); // the rest of `input` is still the producer's current piece: valid

@@ -12,6 +12,7 @@
 import { PayloadChunker, DEFAULT_AVG_CHUNK_SIZE } from './buzhash-chunker.ts';
 import type { ChunkBuffer, ChunkBuffers, GrowingChunk } from '../remote/chunk-buffers.ts';
 import type { KnownChunk } from '../remote/backup-writer.ts';
+import { copyBytes } from '../core/byte-copy.ts';
 
 export type PayloadItem = Uint8Array | { readonly suggest: number } | { readonly inject: readonly KnownChunk[] };
 
@@ -37,7 +38,7 @@ export async function* payloadChunks(source: AsyncIterable<PayloadItem>, buffers
           current ??= await buffers.growing();
           const cut = chunker.scan(buf, { base, total: used + buf.length });
           const taken = cut === 0 ? buf.length : cut;
-          current.room.set(buf.subarray(0, taken), used);
+          copyBytes(current.room, buf.subarray(0, taken), used);
           used += taken;
           if (cut === 0) break;
           yield await emit();

@@ -23,6 +23,7 @@ import { COMPRESSED_BLOB_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, has
 // Required, not imported: see zstd.ts (node's CJS lexer over the package at every start).
 const { crc32 } = createRequire(import.meta.url)('@node-rs/crc32') as typeof Crc32;
 import { allocBytes, compressIfSmaller, decompress, decompressTransient, scratchFor } from './zstd.ts';
+import { copyBytes } from '../core/byte-copy.ts';
 
 /** The protocol's limit on one chunk's plaintext. */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -147,7 +148,7 @@ export function encodeBlobInPlace(region: Uint8Array, length: number, opts: Enco
   const data = region.subarray(BLOB_HEADROOM, BLOB_HEADROOM + length);
   const compressed = opts.compress ? compressIfSmaller(data) : undefined;
   const payloadLength = compressed?.byteLength ?? length;
-  if (compressed) data.set(compressed); // scratch → region; the plaintext is no longer needed
+  if (compressed) copyBytes(data, compressed); // scratch → region; the plaintext is no longer needed
   const payload = region.subarray(BLOB_HEADROOM, BLOB_HEADROOM + payloadLength);
   const isCompressed = compressed !== undefined;
   if (opts.crypt) {

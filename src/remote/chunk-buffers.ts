@@ -10,6 +10,7 @@
 import { TieredSlotPool, type SlotLease } from '../core/slot-pool.ts';
 import { BLOB_HEADROOM, MAX_CHUNK_SIZE } from '../format/blob.ts';
 import { FIXED_CHUNK_SIZE } from '../format/fixed-index.ts';
+import { copyBytes } from '../core/byte-copy.ts';
 
 export interface ChunkBuffer {
   /** Shared memory: BLOB_HEADROOM bytes of headroom, then the chunk. */
@@ -81,14 +82,14 @@ export class ChunkBuffers {
   async cut(g: GrowingChunk, length: number): Promise<{ readonly chunk: ChunkBuffer; readonly consumed: boolean }> {
     if (length > FIXED_CHUNK_SIZE) return { chunk: g.seal(length), consumed: true };
     const chunk = await this.take(length);
-    chunk.data.set(g.room.subarray(0, length));
+    copyBytes(chunk.data, g.room.subarray(0, length));
     return { chunk, consumed: false };
   }
 
   /** A buffer holding a copy of `data`. */
   async copyOf(data: Uint8Array): Promise<ChunkBuffer> {
     const b = await this.take(data.byteLength);
-    b.data.set(data);
+    copyBytes(b.data, data);
     return b;
   }
 }
