@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { builtIsFresh } from './build-freshness.mjs';
 
 process.env.UV_THREADPOOL_SIZE ??= '16';
+if (process.argv[2] === 'serve') restartServeWithHeapFlag();
 const trace = process.env.HOLDFAST_TRACE_TIMING === '1' ? (l) => process.stderr.write(`timing ${performance.now().toFixed(1).padStart(7)} ms ${l}\n`) : () => {};
 trace('bin: start');
 await tuneMalloc();
@@ -29,6 +30,26 @@ if (process.env.HOLDFAST_FROM_SOURCE !== '1' && builtIsFresh(fileURLToPath(root)
 trace('bin: entry chosen');
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
+
+// `holdfast serve` runs with V8's initial old generation at 64 MiB. With the default, sized for a
+// small heap (the server's is ~15 MiB), V8 ran a full mark-compact for every ~20 MiB of data a
+// backup uploaded: ~50 per GiB, a quarter of the server's CPU (1 s of 4 per GiB; docs/benchmarks.md),
+// with no gain in memory (peak RSS the same with the flag). Node takes the flag only on its command
+// line (not from NODE_OPTIONS, and v8.setFlagsFromString is too late), so the process replaces
+// itself with execv(3): the same pid, so signals, kill -9 and pid files see the server itself.
+// HOLDFAST_SERVE_HEAP=default keeps V8's default; without the native addon this does nothing.
+function restartServeWithHeapFlag() {
+  const flag = '--initial-old-space-size=64';
+  if (process.env.HOLDFAST_SERVE_HEAP === 'default' || process.execArgv.some((a) => a.startsWith('--initial-old-space-size'))) return;
+  let addon;
+  try {
+    addon = createRequire(import.meta.url)('../native/build/Release/holdfast_buzhash.node');
+  } catch {
+    return; // not built: the server runs with V8's default heap sizing
+  }
+  if (typeof addon.execv !== 'function') return;
+  addon.execv(process.execPath, [process.argv0, ...process.execArgv, flag, ...process.argv.slice(1)]); // returns only on failure
+}
 
 // Two glibc malloc settings, each unless the user set its environment variable:
 // - MALLOC_ARENA_MAX=2: glibc gives each thread that contends for malloc an arena of its own (up

@@ -20,6 +20,12 @@
  *   the client copies every byte it backs up into shared chunk buffers at such offsets
  *   (src/core/byte-copy.ts).
  *
+ * execv(path, args) -> number
+ *   execv(3): replaces this process (same pid) with `path` run with `args` (strings; args[0] is
+ *   the program name), with stdio kept open and blocking. Returns only on failure, with errno.
+ *   bin/holdfast.js uses it to restart
+ *   `holdfast serve` with a V8 heap flag that Node takes only on its command line.
+ *
  * mallopt(param, value) -> number   (glibc only; absent elsewhere)
  *   glibc's mallopt(3), for bin/holdfast.js's malloc settings: this addon loads in well under a
  *   millisecond, where loading koffi to reach libc cost 15–40 ms of every CLI start.
@@ -27,7 +33,11 @@
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -151,6 +161,59 @@ static napi_value copy_bytes(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A JS string as a new NUL-terminated C string (NULL on failure). */
+static char *c_string(napi_env env, napi_value v) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *out = malloc(len + 1);
+  if (out == NULL || napi_get_value_string_utf8(env, v, out, len + 1, &len) != napi_ok) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+static napi_value exec_v(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t n;
+  bool is_array;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "execv: (string, string[]) expected");
+    return NULL;
+  }
+  int err = EINVAL;
+  char *path = c_string(env, argv[0]);
+  char **args = calloc((size_t)n + 1, sizeof(char *));
+  uint32_t made = 0;
+  if (path != NULL && args != NULL) {
+    for (; made < n; made++) {
+      napi_value item;
+      if (napi_get_element(env, argv[1], made, &item) != napi_ok || (args[made] = c_string(env, item)) == NULL) break;
+    }
+    if (made == n) {
+      /* Node may have marked stdio close-on-exec (the new Node would then find them closed and
+       * put /dev/null in their place) and non-blocking (a flag of the open file, which survives
+       * exec): hand them over as a process normally gets them. */
+      for (int fd = 0; fd <= 2; fd++) {
+        int fdflags = fcntl(fd, F_GETFD);
+        if (fdflags != -1 && (fdflags & FD_CLOEXEC)) fcntl(fd, F_SETFD, fdflags & ~FD_CLOEXEC);
+        int flags = fcntl(fd, F_GETFL);
+        if (flags != -1 && (flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+      }
+      execv(path, args);
+      err = errno;
+    }
+  }
+  for (uint32_t i = 0; i < made; i++) free(args[i]);
+  free(args);
+  free(path);
+  napi_value result;
+  napi_create_int32(env, err, &result);
+  return result;
+}
+
 #ifdef __GLIBC__
 static napi_value set_mallopt(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -173,6 +236,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_set_named_property(env, exports, "roll", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy_bytes, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "copy", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "execv", NAPI_AUTO_LENGTH, exec_v, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "execv", fn) != napi_ok) return NULL;
 #ifdef __GLIBC__
   if (napi_create_function(env, "mallopt", NAPI_AUTO_LENGTH, set_mallopt, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "mallopt", fn) != napi_ok) return NULL;

@@ -1,17 +1,20 @@
 /**
  * bin/holdfast.js runs dist/ only while the build is at least as new as every source file, and the
- * compiled tree starts its worker threads from compiled modules (no tsx in them).
+ * compiled tree starts its worker threads from compiled modules (no tsx in them). `holdfast serve`
+ * re-executes itself with V8 heap sizing for a server, keeping its pid and stdio.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { builtIsFresh } from '../../bin/build-freshness.mjs';
+import { cleanEnv, HOLDFAST_BIN, spawnServe } from '../helpers/server-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const ADDON = join(REPO, 'native', 'build', 'Release', 'holdfast_buzhash.node');
 const T = (s: number): Date => new Date(1_700_000_000_000 + s * 1000);
 
 function tree(): string {
@@ -77,4 +80,31 @@ test('the compiled tree checks a chunk on a worker started from compiled modules
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** The command line the kernel holds for `pid` (after any exec). */
+const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+
+test('`holdfast serve` replaces itself (same pid) with V8 heap sizing for a server, and stops on SIGTERM', { skip: existsSync(ADDON) ? false : 'the native addon is not built' }, async () => {
+  const dir = makeTempDir('holdfast-serve-heap-');
+  const env = cleanEnv({ HOLDFAST_CONFIG_DIR: join(dir, 'config'), HOLDFAST_DATA_DIR: join(dir, 'data') });
+  const s = await spawnServe(['--listen', '127.0.0.1:0', '--no-default-datastore'], env);
+  try {
+    assert.ok(cmdline(s.child.pid!).includes('--initial-old-space-size=64'), cmdline(s.child.pid!).join(' '));
+    assert.match(s.fingerprint, /^([0-9a-f]{2}:){31}[0-9a-f]{2}$/, 'the exec’d server printed its fingerprint on the same stdout');
+  } finally {
+    assert.equal(await s.stop(), 0, 'a clean stop of the pid that was started');
+  }
+  const plain = await spawnServe(['--listen', '127.0.0.1:0', '--no-default-datastore'], { ...env, HOLDFAST_SERVE_HEAP: 'default' });
+  try {
+    assert.ok(!cmdline(plain.child.pid!).some((a) => a.startsWith('--initial-old-space-size')), 'HOLDFAST_SERVE_HEAP=default keeps V8’s default');
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('other commands are not restarted, and `serve --help` still prints its help through the exec', () => {
+  const r = spawnSync(process.execPath, [HOLDFAST_BIN, 'serve', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: holdfast serve/);
 });

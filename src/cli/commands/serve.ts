@@ -69,14 +69,9 @@ export function register(program: Command, ctx: CliContext): void {
         limits: parseLimits(o),
         ...(o.defaultDatastore ? { defaultDatastorePath: join(o.dataDir ?? defaultDataDir(ctx), 'default') } : {}),
       });
-      ctx.out(`holdfast listening on https://${host}:${hs.server.port} (config dir ${configDir})`);
-      ctx.out(`fingerprint: ${hs.server.fingerprint}`);
-      if (hs.firstStart.createdDatastore) ctx.out(`created datastore '${hs.firstStart.createdDatastore}'`);
-      if (hs.firstStart.adminPassword) {
-        ctx.out(`first start: user ${hs.firstStart.adminUser}, password ${hs.firstStart.adminPassword}`);
-        ctx.out(`(also saved in ${join(configDir, INITIAL_PASSWORD_FILE)}, readable by root only)`);
-      }
-      await new Promise<void>((resolve) => {
+      // the handlers come before the lines a supervisor waits for: a SIGTERM sent the moment
+      // "listening" is read must find them installed, or it kills the server uncleanly
+      const stopped = new Promise<void>((resolve) => {
         const stop = (sig: string): void => {
           ctx.err(`${sig}: shutting down; running backups are aborted`);
           void hs.close().then(resolve, (e: unknown) => {
@@ -87,5 +82,13 @@ export function register(program: Command, ctx: CliContext): void {
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
       });
+      ctx.out(`holdfast listening on https://${host}:${hs.server.port} (config dir ${configDir})`);
+      ctx.out(`fingerprint: ${hs.server.fingerprint}`);
+      if (hs.firstStart.createdDatastore) ctx.out(`created datastore '${hs.firstStart.createdDatastore}'`);
+      if (hs.firstStart.adminPassword) {
+        ctx.out(`first start: user ${hs.firstStart.adminUser}, password ${hs.firstStart.adminPassword}`);
+        ctx.out(`(also saved in ${join(configDir, INITIAL_PASSWORD_FILE)}, readable by root only)`);
+      }
+      await stopped;
     });
 }
