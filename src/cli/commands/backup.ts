@@ -26,6 +26,7 @@ import { DEFAULT_MASTER_PUBKEY } from './key-master.ts';
 import { renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
+import { availableParallelism } from 'node:os';
 
 export interface BackupSpec {
   readonly name: string;
@@ -91,9 +92,11 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const session = await client.upgrade('backup', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': time, ...(ns ? { ns } : {}) }, 'proxmox-backup-protocol-v1');
   const transport = h2Transport(session);
   traceMark('backup: upgraded');
-  // One encoder thread (hashing, zstd level 1, CRC-32) beside the main one (reading, TLS, HTTP/2)
-  // keeps both cores busy; each more thread costs ~25 MiB RSS.
-  const encoder = pooledChunkEncoder(loaded?.key, 1);
+  // Encoder threads (hashing, zstd level 1, CRC-32) beside the main one (reading, TLS, HTTP/2):
+  // two where there are two cores, since one was busy ~60% of a first backup of compressible
+  // data and left the other core idle in bursts (a 1 GiB first backup 4–5% faster with two, even
+  // with the server on the same 2 cores); each thread costs ~25 MiB RSS, so no more than two.
+  const encoder = pooledChunkEncoder(loaded?.key, Math.min(2, availableParallelism()));
   const snapshot = `${ns ? `ns/${ns}/` : ''}${type}/${id}/${formatTime(time)}`;
   const progress = progressReporter(ctx);
   try {
