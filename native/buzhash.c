@@ -86,18 +86,26 @@ static int get_u32(napi_env env, napi_value v, uint32_t *out) {
   return napi_get_value_uint32(env, v, out) == napi_ok;
 }
 
+/* The call's first `want` arguments into argv; false (with a TypeError thrown) when fewer came. */
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *message) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= want) return 1;
+  napi_throw_type_error(env, NULL, message);
+  return 0;
+}
+
+/* A typed array of the `want` type: its element count and data. */
+static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, size_t *n, void **data) {
+  napi_typedarray_type t;
+  return napi_get_typedarray_info(env, v, &t, n, data, NULL, NULL) == napi_ok && t == want;
+}
+
 static napi_value roll(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
-    napi_throw_type_error(env, NULL, "roll: 7 arguments expected");
-    return NULL;
-  }
-  napi_typedarray_type t1, t2;
+  if (!get_args(env, info, 7, argv, "roll: 7 arguments expected")) return NULL;
   size_t n, sn;
   void *data, *sdata;
-  if (napi_get_typedarray_info(env, argv[0], &t1, &n, &data, NULL, NULL) != napi_ok || t1 != napi_uint8_array ||
-      napi_get_typedarray_info(env, argv[6], &t2, &sn, &sdata, NULL, NULL) != napi_ok || t2 != napi_int32_array || sn < 1) {
+  if (!get_typed(env, argv[0], napi_uint8_array, &n, &data) || !get_typed(env, argv[6], napi_int32_array, &sn, &sdata) || sn < 1) {
     napi_throw_type_error(env, NULL, "roll: (Uint8Array, ..., Int32Array) expected");
     return NULL;
   }
@@ -137,19 +145,12 @@ static napi_value roll(napi_env env, napi_callback_info info) {
 }
 
 static napi_value copy_bytes(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, NULL, "copy: 3 arguments expected");
-    return NULL;
-  }
-  napi_typedarray_type t1, t2;
+  if (!get_args(env, info, 3, argv, "copy: 3 arguments expected")) return NULL;
   size_t dn, sn;
   void *dst, *src;
   uint32_t at;
-  if (napi_get_typedarray_info(env, argv[0], &t1, &dn, &dst, NULL, NULL) != napi_ok || t1 != napi_uint8_array ||
-      napi_get_typedarray_info(env, argv[2], &t2, &sn, &src, NULL, NULL) != napi_ok || t2 != napi_uint8_array ||
-      !get_u32(env, argv[1], &at)) {
+  if (!get_typed(env, argv[0], napi_uint8_array, &dn, &dst) || !get_typed(env, argv[2], napi_uint8_array, &sn, &src) || !get_u32(env, argv[1], &at)) {
     napi_throw_type_error(env, NULL, "copy: (Uint8Array, number, Uint8Array) expected");
     return NULL;
   }
@@ -174,12 +175,11 @@ static char *c_string(napi_env env, napi_value v) {
 }
 
 static napi_value exec_v(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   uint32_t n;
   bool is_array;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok) {
+  if (!get_args(env, info, 2, argv, "execv: (string, string[]) expected")) return NULL;
+  if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok) {
     napi_throw_type_error(env, NULL, "execv: (string, string[]) expected");
     return NULL;
   }
