@@ -24,7 +24,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { fail } from '../core/errors.ts';
-import { AlignedPool } from '../core/aligned-pool.ts';
 import { decodePxar } from '../format/pxar/decoder.ts';
 import type { PxarDirectoryEntry, PxarEntry, PxarFileEntry } from '../format/pxar/entry.ts';
 import { deviceToDevT } from '../format/pxar/metadata.ts';
@@ -32,7 +31,7 @@ import { pathComponents, pathText, relativePathProblem } from '../format/pxar/na
 import { applyMetadata, type ApplyOptions } from './pxar-apply-meta.ts';
 import { mknod, nodeFail } from './pxar-native.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
-import { FileSink } from './restore-sink.ts';
+import { createFileSink, type FileSink } from './restore-sink.ts';
 
 export interface ExtractOptions {
   /** Allow a non-empty target; entries in the way are replaced. */
@@ -58,9 +57,6 @@ export interface ExtractReport {
 }
 
 const SLASH = Buffer.from('/');
-const MIB = 1024 * 1024;
-/** Restored file data filled or in flight: 8 × 4 MiB, shared by every restore of the process. */
-const SINK_POOL = new AlignedPool(8, 4 * MIB);
 /** Files whose writes, close or metadata may still be under way: bounds open descriptors. */
 const FILES_IN_FLIGHT = 64;
 /**
@@ -150,8 +146,9 @@ class Restorer {
         while (this.#pending.size >= FILES_IN_FLIGHT) await Promise.race(this.#pending);
         await this.#clear(abs, false);
         const direct = this.#direct && entry.size >= DIRECT_MIN;
-        const handle = await this.#open(abs, direct).catch((e: unknown) => { throw nodeFail('open', abs, e); });
-        this.#file = { abs, entry, sink: new FileSink(handle.h, abs, handle.direct, SINK_POOL) };
+        const { sink, refused } = await createFileSink(abs, FILE_FLAGS, 0o600, direct).catch((e: unknown) => { throw nodeFail('open', abs, e); });
+        if (refused) this.#direct = false;
+        this.#file = { abs, entry, sink };
         this.#incomplete.add(this.#file);
         return;
       }
@@ -208,18 +205,6 @@ class Restorer {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
     for (const f of this.#incomplete) await fsp.unlink(f.abs).catch(() => undefined); // best effort: the original error is what matters
     this.#incomplete.clear();
-  }
-
-  /** O_DIRECT where asked and the filesystem takes it; see NodeFs for why EINVAL leaves a file. */
-  async #open(abs: Buffer, direct: boolean): Promise<{ readonly h: fsp.FileHandle; readonly direct: boolean }> {
-    if (!direct) return { h: await fsp.open(abs, FILE_FLAGS, 0o600), direct: false };
-    try {
-      return { h: await fsp.open(abs, FILE_FLAGS | fsc.O_DIRECT, 0o600), direct: true };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-    }
-    this.#direct = false; // Linux created the file before it refused O_DIRECT: it is ours
-    return { h: await fsp.open(abs, fsc.O_WRONLY | fsc.O_NOFOLLOW), direct: false };
   }
 
   /** Hands the file being written to the background: its last data, size, close and metadata. */

@@ -11,11 +11,13 @@
  *   restore leaves no TARGET and no 0-byte or truncated file;
  * - an existing block or character device (an image restored onto a disk) is written in place,
  *   and only with `overwrite`;
- * - in a regular file, runs of zero blocks become holes (SparseWriter); a device gets every byte.
+ * - in a regular file, runs of zero blocks become holes; a device gets every byte. A regular file
+ *   is written through a FileSink (restore-sink.ts): in the background, around the page cache
+ *   where the filesystem allows, while the next pieces are decoded.
  */
-import { promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import { fail, isHoldfastError } from '../core/errors.ts';
-import { SparseWriter } from './sparse-writer.ts';
+import { createFileSink, type FileSink } from './restore-sink.ts';
 
 export const PARTIAL_SUFFIX = '.partial';
 
@@ -54,14 +56,13 @@ async function writeAll(handle: fsp.FileHandle, pieces: PieceSource): Promise<nu
 }
 
 /** Writes `pieces` into a new regular file with runs of zero blocks left as holes, as PBS does. */
-async function writeSparse(handle: fsp.FileHandle, pieces: PieceSource): Promise<number> {
-  const w = new SparseWriter(handle);
+async function writeSparse(sink: FileSink, pieces: PieceSource): Promise<number> {
   let bytes = 0;
   for await (const piece of pieces) {
-    await w.write(piece);
+    await sink.write(piece);
     bytes += piece.length;
   }
-  await w.finish();
+  await sink.finish();
   return bytes;
 }
 
@@ -78,17 +79,18 @@ export async function restoreToFile(target: string, pieces: PieceSource, overwri
   const st = await existing(target);
   if (st && (st.isBlockDevice() || st.isCharacterDevice())) return writeDevice(target, pieces);
   const partial = `${target}${PARTIAL_SUFFIX}`;
-  const handle = await fsp.open(partial, 'wx').catch((e: unknown) => {
+  const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL;
+  const { sink } = await createFileSink(Buffer.from(partial), flags, 0o666, true).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw fail('ALREADY_EXISTS', `${partial} exists, left by an interrupted restore; remove it first`, { path: partial }, e);
     throw ioFail('cannot create', partial, e);
   });
   let bytes: number;
   try {
     try {
-      bytes = await writeSparse(handle, pieces);
-      await handle.sync();
+      bytes = await writeSparse(sink, pieces);
+      await sink.sync();
     } finally {
-      await handle.close();
+      await sink.close();
     }
     if (overwrite) await fsp.rename(partial, target).catch((e: unknown) => { throw ioFail('cannot rename to', target, e); });
     else await fsp.link(partial, target).catch((e: unknown) => { throw ioFail('cannot create', target, e); });

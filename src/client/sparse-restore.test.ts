@@ -1,3 +1,7 @@
+/**
+ * Restores keep holes, as PBS's extractor does: an image restored to a file (restoreToFile) and a
+ * file in a directory archive (extractPxar), both checked with `stat` blocks and byte for byte.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
@@ -7,7 +11,7 @@ import { pseudoRandom } from '../../test/helpers/seeded.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { createPxarStream } from './pxar-create.ts';
 import { extractPxar } from './pxar-extract.ts';
-import { SparseWriter } from './sparse-writer.ts';
+import { restoreToFile } from './restore-file.ts';
 
 const MIB = 1024 * 1024;
 
@@ -24,14 +28,13 @@ function sparseContent(): Buffer {
 
 const allocated = (path: string): number => statSync(path).blocks * 512;
 
-test('SparseWriter writes data exactly and leaves zero blocks as holes, a trailing one too (stat blocks)', async (t) => {
-  const path = join(tempDir(t), 'f');
+test('restoreToFile writes an image exactly, zero blocks as holes, a trailing one too (stat blocks)', async (t) => {
+  const path = join(tempDir(t), 'disk.img');
   const content = sparseContent();
-  const h = await open(path, 'wx');
-  const w = new SparseWriter(h);
-  for (let at = 0; at < content.length; at += 65_537) await w.write(content.subarray(at, at + 65_537));
-  await w.finish();
-  await h.close();
+  async function* pieces(): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < content.length; at += 65_537) yield content.subarray(at, at + 65_537);
+  }
+  assert.equal(await restoreToFile(path, pieces(), false), content.length);
   assert.ok(readFileSync(path).equals(content));
   assert.equal(statSync(path).size, content.length);
   assert.ok(allocated(path) <= 64 * 1024, `only the data blocks are allocated: ${allocated(path)} bytes`);
