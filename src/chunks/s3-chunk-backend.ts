@@ -40,6 +40,7 @@ import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat, PutO
 import { CHUNK_DIR, digestOfName, isBadChunkName, isChunkName } from './chunk-path.ts';
 import { md5Of, type S3Objects } from './s3-client.ts';
 import { DeferredPuts } from './s3-deferred-puts.ts';
+import { copyBytes } from '../core/byte-copy.ts';
 
 export interface S3ChunkBackendDeps {
   readonly objects: S3Objects;
@@ -119,7 +120,7 @@ export class S3ChunkBackend implements ChunkBackend {
     // a 1 GiB ingest held ~1 GiB of them).
     const lease = bytes.byteLength <= this.#copies.capacity ? await this.#copies.acquire(bytes.byteLength) : undefined;
     const own = lease?.bytes ?? sharedCopy(bytes);
-    if (lease) own.set(bytes);
+    if (lease) copyBytes(own, bytes); // native memcpy: V8's copy into shared memory is 3× slower (core/byte-copy.ts)
     await this.#deferred.start(digest, own, () =>
       this.#putObject(digest, own).then(
         () => lease?.release(),
@@ -295,7 +296,7 @@ export class S3ChunkBackend implements ChunkBackend {
  */
 function sharedCopy(bytes: Uint8Array): Uint8Array {
   const copy = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-  copy.set(bytes);
+  copyBytes(copy, bytes);
   return copy;
 }
 

@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import { fail, HoldfastError } from '../core/errors.ts';
 import { isErrorCode } from '../core/error-codes.ts';
 import { receiveWindows, type H2Windows } from './link-target.ts';
+import { copyBytes } from '../core/byte-copy.ts';
 
 const MIB = 1024 * 1024;
 export const H2_CLIENT_MAX_FRAME = 4 * MIB;
@@ -103,7 +104,7 @@ export class BodyCollector {
   add(c: Buffer): void {
     const buf = this.#buf;
     if (buf && this.#filled + c.length <= buf.length) {
-      c.copy(buf, this.#filled);
+      copyBytes(buf, c, this.#filled); // `into` may be shared memory (a pull's buffers): see byte-copy.ts
       this.#filled += c.length;
       return;
     }

@@ -9,6 +9,7 @@
 import { Readable } from 'node:stream';
 import { argsFromSearchParams, rejectNul } from '../core/args.ts';
 import { fail } from '../core/errors.ts';
+import { copyBytes } from '../core/byte-copy.ts';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -48,7 +49,7 @@ export async function readBodyInto(req: BodySource, dest: Uint8Array, tooLong: (
   const chunks = req instanceof Readable ? (req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) : req;
   for await (const chunk of chunks) {
     if (size + chunk.byteLength > dest.byteLength) throw tooLong(dest.byteLength, size + chunk.byteLength);
-    dest.set(chunk, size);
+    copyBytes(dest, chunk, size); // dest is an upload slot in shared memory: see byte-copy.ts
     size += chunk.byteLength;
   }
   return size;
