@@ -31,9 +31,14 @@ const nativeCopy = load();
 /** Below this a native call costs more than V8's own copy saves. */
 const NATIVE_MIN = 4096;
 
-/** Copies all of `src` into `dst` at `at` (RangeError when it does not fit). */
+/**
+ * Copies all of `src` into `dst` at `at` (RangeError when it does not fit). Natively only where
+ * shared memory is involved: between plain buffers V8's copy is memmove already, and a native
+ * call per small piece (a 16 KiB TLS record) would only add its overhead.
+ */
 export function copyBytes(dst: Uint8Array, src: Uint8Array, at = 0): void {
-  if (nativeCopy === undefined || src.length < NATIVE_MIN) dst.set(src, at);
+  const shared = dst.buffer instanceof SharedArrayBuffer || src.buffer instanceof SharedArrayBuffer;
+  if (nativeCopy === undefined || !shared || src.length < NATIVE_MIN) dst.set(src, at);
   else nativeCopy(dst, at, src);
 }
 
