@@ -4,9 +4,9 @@
  * them as `<digest>.<n>.bad`. Several stores can share a bucket; each owns its `<store>/` prefix,
  * and `<store>/.holdfast-chunk-store` says that a store was made there (init/open).
  *
- * Writes. A chunk is stored by a conditional PUT (If-None-Match: *) with Content-MD5, done after
- * a 2xx, or a 412 from an object whose ETag is the MD5 of these very bytes (the same chunk stored
- * before, by us or a racing writer). A 412 from other bytes (a broken copy ChunkStore chose to
+ * Writes. A chunk is stored by a conditional PUT (If-None-Match: *) with a signed payload
+ * SHA-256, done after a 2xx, or a 412 from an object whose ETag is the MD5 of these very bytes
+ * (the same chunk stored before, by us or a racing writer). A 412 from other bytes (a broken copy ChunkStore chose to
  * replace) is answered by an unconditional PUT, so `put` replaces as the port requires. A failed
  * or unknown PUT is a failure (OBJECT_STORE_ERROR): nothing counts as stored that the store did
  * not confirm. An acknowledged PUT is as durable as the object store makes it.

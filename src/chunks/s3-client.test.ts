@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { clientConfigFor, md5Of, S3ObjectClient } from './s3-client.ts';
+import { clientConfigFor, S3ObjectClient } from './s3-client.ts';
+import { createHash } from 'node:crypto';
 
 /** What the fake S3 saw of one request, and how to answer it. */
 interface Seen {
@@ -60,7 +61,7 @@ async function fakeS3(answers: Answer[], fn: (client: S3ObjectClient, seen: Seen
 
 const BYTES = new Uint8Array([1, 2, 3, 4, 5]);
 
-test('S3ObjectClient.putIfAbsent sends If-None-Match and Content-MD5, retries 5xx and counts every attempt', () =>
+test('S3ObjectClient.putIfAbsent sends If-None-Match and the signed payload SHA-256 (no Content-MD5), retries 5xx and counts every attempt', () =>
   fakeS3([xmlError(500, 'InternalError'), xmlError(503, 'SlowDown'), ok()], async (client, seen) => {
     assert.equal(await client.putIfAbsent('st/.chunks/0102/x', BYTES), 'stored');
     assert.equal(seen.length, 3);
@@ -68,7 +69,9 @@ test('S3ObjectClient.putIfAbsent sends If-None-Match and Content-MD5, retries 5x
       assert.equal(s.method, 'PUT');
       assert.equal(new URL(s.url, 'http://h').pathname, '/bk/st/.chunks/0102/x');
       assert.equal(s.headers['if-none-match'], '*');
-      assert.equal(s.headers['content-md5'], md5Of(BYTES).base64);
+      assert.equal(s.headers['content-md5'], undefined);
+      assert.equal(s.headers['x-amz-content-sha256'], createHash('sha256').update(BYTES).digest('hex'));
+      assert.match(String(s.headers['authorization']), /SignedHeaders=[^,]*x-amz-content-sha256/);
       assert.deepEqual([...s.body], [...BYTES]);
     }
     assert.deepEqual(client.counters(), { get: 0, put: 3, post: 0, head: 0, delete: 0, uploadBytes: 15, downloadBytes: 0 });

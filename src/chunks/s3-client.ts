@@ -11,8 +11,9 @@
  *   (PutObject, CopyObject), post (DeleteObjects), head, delete; upload bytes are the PUT bodies of
  *   all attempts (also one a 412 refused before its body went out, with 100-continue),
  *   download bytes are GET bodies received.
- * - Writes send Content-MD5, so the store refuses bytes damaged on the way (400 BadDigest), and a
- *   stored object's ETag (the MD5 of a single-part upload) tells whether it holds the same bytes.
+ * - Writes sign their payload's SHA-256 (s3-payload-hash.ts), so the store refuses bytes damaged
+ *   on the way (400 XAmzContentSHA256Mismatch); a stored object's ETag (the MD5 of a single-part
+ *   upload) tells whether it holds the same bytes (`md5Of`).
  *   It and the signed payload SHA-256 are computed once per write, off the main thread for large
  *   bodies (s3-payload-hash.ts), and reused by every attempt.
  * - Plain http is for loopback endpoints only (checked in format/s3-endpoint-config.ts); https
@@ -142,7 +143,7 @@ export class S3ObjectClient implements S3Objects {
       forcePathStyle: config.pathStyle,
       credentials: { accessKeyId: config.accessKey, secretAccessKey: config.secretKey },
       maxAttempts: 1,
-      // we send Content-MD5 ourselves and check chunk digests above this layer
+      // the signed payload SHA-256 protects the body; chunk digests are checked above this layer
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: {
@@ -166,7 +167,7 @@ export class S3ObjectClient implements S3Objects {
       this.#attempt('put', async (signal) => {
         this.#counts.uploadBytes += bytes.byteLength;
         try {
-          await this.#sdk.send(putCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentMD5: hashes.md5Base64, IfNoneMatch: '*' }, hashes), { abortSignal: signal });
+          await this.#sdk.send(putCommand({ Bucket: this.#bucket, Key: key, Body: bytes, IfNoneMatch: '*' }, hashes), { abortSignal: signal });
           return 'stored';
         } catch (e) {
           if (httpStatusOf(e) === 412) return 'exists';
@@ -181,7 +182,7 @@ export class S3ObjectClient implements S3Objects {
     await withRetries(this.#retry, 'PUT', key, () =>
       this.#attempt('put', async (signal) => {
         this.#counts.uploadBytes += bytes.byteLength;
-        await this.#sdk.send(putCommand({ Bucket: this.#bucket, Key: key, Body: bytes, ContentMD5: hashes.md5Base64 }, hashes), { abortSignal: signal });
+        await this.#sdk.send(putCommand({ Bucket: this.#bucket, Key: key, Body: bytes }, hashes), { abortSignal: signal });
       }),
     );
   }

@@ -1,10 +1,12 @@
 /**
- * The two digests every S3 PUT body needs: Content-MD5 (so the store refuses bytes damaged on the
- * way, and its ETag tells what it holds) and the SigV4 payload SHA-256 (`x-amz-content-sha256`,
- * signed). For a 4 MiB chunk they cost the event loop several milliseconds each, a third of the
- * server's main thread at full ingest; so bodies from `OFF_THREAD_BYTES` up are hashed on a worker
- * thread (one pass each; bytes in shared memory are read in place, others copied there: the
- * caller's buffer stays usable either way), smaller ones inline.
+ * The digest every S3 PUT body needs: the SigV4 payload SHA-256 (`x-amz-content-sha256`), which
+ * the request signature covers, so the store refuses a body damaged on the way
+ * (XAmzContentSHA256Mismatch; a test on the RGW shows it). No Content-MD5 is sent: it protected
+ * the same bytes a second time and cost 1.4 s of CPU per GiB ingested (docs/benchmarks.md); the
+ * MD5 is computed only where an ETag must be compared (s3-chunk-backend.ts, after a 412). For a
+ * 4 MiB chunk the SHA-256 costs the event loop several milliseconds, so bodies from
+ * `OFF_THREAD_BYTES` up are hashed on a worker thread (bytes in shared memory are read in place,
+ * others copied there: the caller's buffer stays usable either way), smaller ones inline.
  *
  * The SDK's signer takes the payload hash from the `x-amz-content-sha256` header when it is set
  * (@smithy/signature-v4 getPayloadHash), so the body is not hashed a second time there.
@@ -13,8 +15,6 @@ import { createHash } from 'node:crypto';
 import { WorkerPool } from '../core/worker-pool.ts';
 
 export interface PayloadHashes {
-  readonly md5Base64: string;
-  readonly md5Hex: string;
   readonly sha256Hex: string;
 }
 
@@ -22,8 +22,7 @@ export interface PayloadHashes {
 export const OFF_THREAD_BYTES = 256 * 1024;
 
 export function payloadHashes(bytes: Uint8Array): PayloadHashes {
-  const md5 = createHash('md5').update(bytes).digest();
-  return { md5Base64: md5.toString('base64'), md5Hex: md5.toString('hex'), sha256Hex: createHash('sha256').update(bytes).digest('hex') };
+  return { sha256Hex: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** Hashes PUT bodies, large ones on one worker thread started at first use. */

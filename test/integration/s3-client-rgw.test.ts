@@ -1,8 +1,10 @@
 // S3ObjectClient against the real S3 server (scripts/ceph-rgw-up.sh); skips with a reason without one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { md5Of } from '../../src/chunks/s3-client.ts';
-import { s3SkipReason, withTestBucket } from '../helpers/s3-env.ts';
+import { s3SkipReason, s3TestConfig, withTestBucket } from '../helpers/s3-env.ts';
 
 const skip = s3SkipReason;
 
@@ -48,5 +50,37 @@ test('S3ObjectClient on a real S3: a 4 MiB PUT signed with its worker-computed p
     for (const key of ['big/one', 'big/two']) {
       assert.equal((await client.head(key))?.etag, md5Of(body).hex);
       assert.deepEqual(await client.get(key), body);
+    }
+  }));
+
+test('a real S3 refuses a PUT body damaged after signing: the signed payload SHA-256 is what protects chunk uploads (no Content-MD5)', { skip }, () =>
+  withTestBucket(async (_client, bucket) => {
+    const config = s3TestConfig(bucket);
+    const sdk = new S3Client({ endpoint: config.endpoint, region: config.region, forcePathStyle: true, credentials: { accessKeyId: config.accessKey, secretAccessKey: config.secretKey }, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
+    const body = Buffer.alloc(1 << 20, 7);
+    const sha256Hex = createHash('sha256').update(body).digest('hex');
+    const put = (key: string, damage: boolean): Promise<unknown> => {
+      const cmd = new PutObjectCommand({ Bucket: bucket, Key: key, Body: body });
+      // what S3ObjectClient does: the payload hash in the header the signer signs
+      cmd.middlewareStack.add((next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = sha256Hex;
+        return next(args);
+      }, { step: 'build', name: 'payloadHash' });
+      // a byte flipped on the way, after the signature was made
+      cmd.middlewareStack.add((next) => async (args) => {
+        const request = args.request as { body: Uint8Array };
+        if (damage) request.body = Buffer.from(request.body).fill(8, 100, 101);
+        return next(args);
+      }, { step: 'finalizeRequest', name: 'damage', priority: 'low' });
+      return sdk.send(cmd);
+    };
+    try {
+      await put('intact', false);
+      await assert.rejects(put('damaged', true), (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 400);
+      const listed: string[] = [];
+      for await (const o of _client.list('')) listed.push(o.key);
+      assert.deepEqual(listed, ['intact'], 'the damaged body was not stored');
+    } finally {
+      sdk.destroy();
     }
   }));
