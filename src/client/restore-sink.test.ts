@@ -13,7 +13,7 @@ import { constants as fsc, mkdirSync, readdirSync, readFileSync, statSync, write
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kernelFlags, O_DIRECT } from '../../test/helpers/fdinfo.ts';
-import { mountLoopFs } from '../../test/helpers/loop-fs.ts';
+import { onLoopFs } from '../../test/helpers/loop-fs.ts';
 import { pseudoRandom } from '../../test/helpers/seeded.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { AlignedPool } from '../core/aligned-pool.ts';
@@ -61,15 +61,7 @@ test('FileSink writes exactly the data, zero blocks as holes, with and without O
   assert.deepEqual(pool.stats().free, pool.stats().made, 'every buffer is back in the pool');
 });
 
-test('FileSink with O_DIRECT on a loop-mounted ext4 writes exactly the data, with holes', async (t) => {
-  const fs = mountLoopFs('ext4', 64, 1000);
-  if (typeof fs === 'string') return t.skip(fs);
-  try {
-    await sinkOn(fs.mountPoint, true);
-  } finally {
-    fs.cleanup();
-  }
-});
+test('FileSink with O_DIRECT on a loop-mounted ext4 writes exactly the data, with holes', (t) => onLoopFs(t, 'ext4', 64, 1000, (mnt) => sinkOn(mnt, true)));
 
 test('FileSink: sizes around a block, an empty file, and a file that is one hole', async () => {
   const dir = makeTempDir('sink-sizes-');
@@ -164,19 +156,14 @@ test('extractPxar on a filesystem that refuses O_DIRECT (ramfs) restores through
   }
 });
 
-test('extractPxar: a target that fills up while writes are in the background fails the restore and leaves no incomplete file', async (t) => {
-  const fs = mountLoopFs('ext4', 16, 1000);
-  if (typeof fs === 'string') return t.skip(fs);
-  try {
+test('extractPxar: a target that fills up while writes are in the background fails the restore and leaves no incomplete file', (t) =>
+  onLoopFs(t, 'ext4', 16, 1000, async (mnt) => {
     const src = join(makeTempDir('sink-enospc-'), 'src');
     makeTree(src, 8); // 24 MiB of file data for a 16 MiB filesystem
-    const out = join(fs.mountPoint, 'out');
+    const out = join(mnt, 'out');
     await assert.rejects(extractPxar(createPxarStream(src), out), (e: unknown) => isHoldfastError(e) && e.details['errno'] === 'ENOSPC');
     for (const name of readdirSync(join(out, 'sub'))) {
       const original = readFileSync(join(src, 'sub', name));
       assert.ok(readFileSync(join(out, 'sub', name)).equals(original), `${name} is left only if complete`);
     }
-  } finally {
-    fs.cleanup();
-  }
-});
+  }));

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelFlags, O_DIRECT } from '../../test/helpers/fdinfo.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
-import { mountLoopFs } from '../../test/helpers/loop-fs.ts';
+import { onLoopFs } from '../../test/helpers/loop-fs.ts';
 import { directSlots } from './direct-io.ts';
 import { NodeFs } from './node-fs.ts';
 
@@ -39,15 +39,7 @@ test("'wx-direct' on tmpfs opens with O_DIRECT and writes exactly the data", asy
   await writeAndCheck(makeTempDir('direct-tmpfs-'), true);
 });
 
-test("'wx-direct' on a loop-mounted ext4 opens with O_DIRECT and writes exactly the data", async (t) => {
-  const fs = mountLoopFs('ext4', 64, 1000);
-  if (typeof fs === 'string') return t.skip(fs);
-  try {
-    await writeAndCheck(fs.mountPoint, true);
-  } finally {
-    fs.cleanup();
-  }
-});
+test("'wx-direct' on a loop-mounted ext4 opens with O_DIRECT and writes exactly the data", (t) => onLoopFs(t, 'ext4', 64, 1000, (mnt) => writeAndCheck(mnt, true)));
 
 test("'wx-direct' and direct reads on a filesystem without O_DIRECT (ramfs) fall back to the cache; the file is exactly the data", async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to mount ramfs');

@@ -44,3 +44,17 @@ export function mountLoopFs(type: 'ext4' | 'xfs', sizeMiB = 512, inodes = 100_00
     },
   };
 }
+
+/**
+ * Runs `fn` on a fresh loop-mounted filesystem and unmounts it after, whatever `fn` does; where
+ * the machine cannot mount one, the test is skipped with the reason instead.
+ */
+export async function onLoopFs(t: { skip(reason: string): void }, type: 'ext4' | 'xfs', sizeMiB: number, inodes: number, fn: (mountPoint: string) => Promise<void>): Promise<void> {
+  const fs = mountLoopFs(type, sizeMiB, inodes);
+  if (typeof fs === 'string') return t.skip(fs);
+  try {
+    await fn(fs.mountPoint);
+  } finally {
+    fs.cleanup();
+  }
+}
