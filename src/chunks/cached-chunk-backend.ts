@@ -6,7 +6,10 @@
  * backend's: the cache never decides whether a chunk exists, is marked, or goes.
  *
  * Layout: `<dir>/<first 4 hex>/<digest>`, each file written atomically without fsync: the cache is
- * a copy, never the only one. So a cached copy is trusted only after its blob CRC checks out; a
+ * a copy, never the only one. Copies are written and read with O_DIRECT where the filesystem
+ * allows it, as the local store's chunks are (storage/direct-io.ts): through the page cache, the
+ * kernel's copies of each chunk into fresh pages cost the server 2.4 CPU-s per GiB ingested and
+ * restored (perf, docs/benchmarks.md), more than the SHA-256 that checks it. So a cached copy is trusted only after its blob CRC checks out; a
  * torn or empty copy (a crash) is dropped and the chunk fetched again. That matters to verify,
  * which must judge the stored chunk and not a broken cache file.
  *
@@ -89,16 +92,16 @@ export class CachedChunkBackend implements ChunkBackend {
     await this.#store(digest, bytes);
   }
 
-  async get(key: string): Promise<Uint8Array> {
-    if (!isChunkName(key)) return this.#inner.get(key);
+  async get(key: string, into?: Uint8Array): Promise<Uint8Array> {
+    if (!isChunkName(key)) return this.#inner.get(key, into);
     await this.#ready();
-    const cached = await this.#readCached(key);
+    const cached = await this.#readCached(key, into);
     if (cached) {
       this.#hits++;
       return cached;
     }
     this.#misses++;
-    const bytes = await this.#inner.get(key);
+    const bytes = await this.#inner.get(key, into);
     await this.#store(key, bytes);
     return bytes;
   }
@@ -160,11 +163,11 @@ export class CachedChunkBackend implements ChunkBackend {
     return join(this.#dir, digest.slice(0, 4), digest);
   }
 
-  async #readCached(digest: string): Promise<Uint8Array | undefined> {
+  async #readCached(digest: string, into?: Uint8Array): Promise<Uint8Array | undefined> {
     const size = this.#lru.get(digest);
     if (size === undefined) return undefined;
     try {
-      const bytes = await this.#fs.readFile(this.#path(digest));
+      const bytes = await this.#fs.readFile(this.#path(digest), into, { direct: true });
       if (bytes.length !== size) throw new Error(`${bytes.length} bytes, expected ${size}`);
       verifyBlobCrc(bytes);
       this.#lru.delete(digest);
@@ -185,7 +188,7 @@ export class CachedChunkBackend implements ChunkBackend {
         await this.#fs.mkdir(sub, { recursive: true, mode: 0o700 });
         this.#madeDirs.add(sub);
       }
-      await atomicWrite(this.#fs, this.#path(digest), bytes, { durable: false, perm: 0o600 });
+      await atomicWrite(this.#fs, this.#path(digest), bytes, { durable: false, perm: 0o600, direct: true });
     } catch (e) {
       this.#warn(`could not cache chunk ${digest}: ${toHoldfastError(e).message}`);
       await this.#drop(digest);

@@ -140,10 +140,10 @@ export class S3ChunkBackend implements ChunkBackend {
     }
   }
 
-  async get(key: string): Promise<Uint8Array> {
+  async get(key: string, into?: Uint8Array): Promise<Uint8Array> {
     const pending = this.#deferred.bytesOf(checkKey(key));
     if (pending) return pending.slice(); // a copy: the pending bytes' buffer is reused after the PUT
-    const bytes = await this.#objects.get(this.#objectKey(key));
+    const bytes = await this.#objects.get(this.#objectKey(key), into);
     if (bytes === undefined) throw fail('NOT_FOUND', `chunk ${key} is not in ${this.location}`, { key, location: this.location });
     return bytes;
   }

@@ -31,6 +31,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { copyBytes } from '../core/byte-copy.ts';
 import { fail } from '../core/errors.ts';
 import { expandEndpoint, type S3Endpoint } from '../format/s3-endpoint-config.ts';
 import { httpStatusOf, withRetries, DEFAULT_RETRY, type RetryPolicy } from './s3-retry.ts';
@@ -87,8 +88,11 @@ export interface S3Objects {
   putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'>;
   /** PUT that replaces whatever the key holds. */
   put(key: string, bytes: Uint8Array): Promise<void>;
-  /** The whole object, or undefined when there is none; a short body is an error. */
-  get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The whole object, or undefined when there is none; a short body is an error. With `into`, the
+   * bytes may be read into it (then the result is a view of it), as in ChunkBackend.get.
+   */
+  get(key: string, into?: Uint8Array): Promise<Uint8Array | undefined>;
   head(key: string): Promise<ObjectHead | undefined>;
   /** Every object under `prefix`, following continuation tokens. */
   list(prefix: string): AsyncIterable<ListedObject>;
@@ -187,12 +191,16 @@ export class S3ObjectClient implements S3Objects {
     );
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  /**
+   * The object's bytes, or undefined when there is none. With `into`, a body that fits is read
+   * into it (the result is then a view of `into`; a retried attempt overwrites it from the start).
+   */
+  async get(key: string, into?: Uint8Array): Promise<Uint8Array | undefined> {
     return withRetries(this.#retry, 'GET', key, () =>
       this.#attempt('get', async (signal) => {
         try {
           const out = await this.#sdk.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }), { abortSignal: signal });
-          const body = out.Body === undefined ? new Uint8Array(0) : await out.Body.transformToByteArray();
+          const body = out.Body === undefined ? new Uint8Array(0) : await readBody(out.Body as AsyncIterable<Uint8Array>, out.ContentLength, into);
           this.#counts.downloadBytes += body.byteLength;
           if (out.ContentLength !== undefined && body.byteLength !== out.ContentLength) {
             // a cut connection: transient, so the GET is tried again
@@ -335,4 +343,33 @@ const PAYLOAD_SHA256_HEADER = 'x-amz-content-sha256';
 
 function unquote(etag: string | undefined): string {
   return (etag ?? '').replace(/^"(.*)"$/, '$1');
+}
+
+/**
+ * A GET's body in one buffer. With a known length it is copied piece by piece into a buffer of
+ * that size (`into` when it is large enough): the SDK's `transformToByteArray` gathers the pieces
+ * and then concatenates them, a second copy of every byte and twice the short-lived external
+ * memory, which made V8 run a major GC every few MiB of a cold restore (1.4 CPU-s per GiB on the
+ * server; docs/benchmarks.md). A body longer than announced is cut off at the announced length
+ * plus one byte, so the caller's length check fails and the GET is retried.
+ */
+async function readBody(body: AsyncIterable<Uint8Array>, length: number | undefined, into?: Uint8Array): Promise<Uint8Array> {
+  if (length === undefined) {
+    const pieces: Uint8Array[] = [];
+    for await (const piece of body) pieces.push(piece);
+    return plainBytes(Buffer.concat(pieces));
+  }
+  const out = into !== undefined && into.byteLength >= length ? into.subarray(0, length) : plainBytes(Buffer.allocUnsafeSlow(length)); // every byte is written below
+  let at = 0;
+  for await (const piece of body) {
+    if (at + piece.byteLength > length) return new Uint8Array(at + piece.byteLength); // too long: fails the length check
+    copyBytes(out, piece, at);
+    at += piece.byteLength;
+  }
+  return at === length ? out : out.subarray(0, at);
+}
+
+/** The same memory as a plain Uint8Array (what callers and `deepEqual` expect, not a Buffer). */
+function plainBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

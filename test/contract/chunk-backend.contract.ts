@@ -93,6 +93,19 @@ export function chunkBackendContract(name: string, make: MakeBackend): void {
       assert.equal((await b.stat(c.digest))?.size, c.bytes.length);
     });
 
+    it('ChunkBackend.get with `into` returns exactly the chunk, into a larger or a smaller buffer, never old bytes', async ({ b }) => {
+      const c = sample(11, 70_000);
+      await b.put(c.digest, c.bytes, { durable: false });
+      await b.settle?.(); // past any deferred write, so the read goes to the store (and a cache fills)
+      for (const size of [200_000, 70_000, 1000]) {
+        for (let round = 0; round < 2; round++) {
+          const into = new Uint8Array(size).fill(0xee); // a reused buffer still holding older bytes
+          const got = await b.get(c.digest, into);
+          assert.ok(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(c.bytes), `into ${size} bytes, round ${round}`);
+        }
+      }
+    });
+
     it('ChunkBackend.put replaces an existing object of the same key', async ({ b }) => {
       const c = sample(2);
       await b.put(c.digest, c.bytes, { durable: false });

@@ -106,9 +106,9 @@ export class FaultyS3Objects implements S3Objects {
     return this.#inner.put(key, bytes);
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, into?: Uint8Array): Promise<Uint8Array | undefined> {
     this.#check('get', key);
-    return this.#inner.get(key);
+    return this.#inner.get(key, into);
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {
