@@ -30,7 +30,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultDataDir } from '../src/cli/commands/serve.ts';
 import { processContext } from '../src/cli/context.ts';
-import { syncAndDropCaches } from '../src/cli/benchmark/environment.ts';
+import { countCpuList, cpusAllowed, findProcess, syncAndDropCaches } from '../src/cli/benchmark/environment.ts';
 import { writeIncompressibleFile } from '../src/cli/benchmark/data-generator.ts';
 import { createBenchDatastore, emptyDatastore, removeBenchDatastore, startBenchServer, timedBackup, timedRestore, type TimedBackup, type TimedRestore } from '../src/cli/benchmark/holdfast-runner.ts';
 import { formatSize, median, parseSize } from '../src/cli/benchmark/units.ts';
@@ -159,7 +159,8 @@ function report(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult | un
   const serverMain = med((r) => r.serverMainThreadCpuSeconds);
   // What the CPU work alone allows on idle cores: all threads share the cores, and no process
   // can outrun its own main thread (the JS event loop).
-  const ceilingSeconds = clientCpu === null || serverCpu === null ? null : Math.max((clientCpu + serverCpu) / cpus().length, clientMain ?? 0, serverMain ?? 0);
+  const placement = cpuPlacement(ws.s3 !== undefined);
+  const ceilingSeconds = clientCpu === null || serverCpu === null ? null : Math.max((clientCpu + serverCpu) / placement.holdfastCores, clientMain ?? 0, serverMain ?? 0);
   return {
     kind: ws.kind,
     bytes: ws.bytes,
@@ -174,7 +175,8 @@ function report(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult | un
     clientMainThreadCpuSeconds: clientMain,
     serverCpuSeconds: serverCpu,
     serverMainThreadCpuSeconds: serverMain,
-    cores: cpus().length,
+    cores: placement.holdfastCores,
+    cpus: { holdfast: placement.holdfast ?? null, objectStore: placement.objectStore ?? null },
     cpuBoundCeilingMbPerSecond: ceilingSeconds === null ? null : ws.bytes / ceilingSeconds / 1e6,
     loadAverage: loadavg(),
     targetMbPerSecond: TARGET_MBPS,
@@ -199,6 +201,20 @@ function report(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult | un
       serverCpuSeconds: r.serverCpuSeconds ?? null,
     })),
   };
+}
+
+/**
+ * Where the work ran: the CPUs this process (and so the client and server it starts) may use, and
+ * those of a radosgw on this machine. Both on the same cores, the object store's CPU is taken from
+ * Holdfast's and the raw yardstick's alike; `scripts/ceph-rgw-up.sh` with CEPH_CPUS and this
+ * benchmark under `taskset` give each side its own (docs/benchmarks.md).
+ */
+function cpuPlacement(s3: boolean): { holdfast?: string; holdfastCores: number; objectStore?: string } {
+  const holdfast = cpusAllowed();
+  const holdfastCores = (holdfast === undefined ? undefined : countCpuList(holdfast)) ?? cpus().length;
+  const rgw = s3 ? findProcess('radosgw') : undefined;
+  const objectStore = rgw === undefined ? undefined : cpusAllowed(rgw);
+  return { ...(holdfast === undefined ? {} : { holdfast }), holdfastCores, ...(objectStore === undefined ? {} : { objectStore }) };
 }
 
 /** The cold-cache restore figures, when the runs have them. */
@@ -226,6 +242,7 @@ function renderReport(r: Record<string, unknown>): string {
     `  peak RSS (VmHWM): client ${rss('clientPeakRss')}, server ${rss('serverPeakRss')}`,
     `  CPU (user+sys): client ${cpu('clientCpuSeconds')} (main thread ${cpu('clientMainThreadCpuSeconds')}), server ${cpu('serverCpuSeconds')} (main thread ${cpu('serverMainThreadCpuSeconds')})`,
     `  CPU-bound ceiling on ${n('cores')} idle cores: ${r['cpuBoundCeilingMbPerSecond'] === null ? 'unknown' : `${n('cpuBoundCeilingMbPerSecond').toFixed(1)} MB/s`}; load average now ${(r['loadAverage'] as number[]).map((l) => l.toFixed(2)).join(' ')}`,
+    ...(r['backend'] === 's3' ? [`  CPUs: holdfast (client, server, raw yardstick) on ${placementText(r['cpus'])}`] : []),
     r['backend'] === 's3'
       ? `  raw S3 (4 MiB objects, ${n('rawConcurrency')} in flight, same SDK): PUT ${n('rawPutMbPerSecond').toFixed(1)} MB/s, GET ${n('rawGetMbPerSecond').toFixed(1)} MB/s; ingest = ${n('ingestToRawPut').toFixed(2)}× raw PUT, target ${S3_TARGET_RATIO}×: ${n('ingestToRawPut') >= S3_TARGET_RATIO ? 'met' : 'NOT met'}`
       : `  target ${TARGET_MBPS} MB/s: ${n('mbPerSecondWall') >= TARGET_MBPS ? 'met' : 'NOT met'}`,
@@ -235,6 +252,13 @@ function renderReport(r: Record<string, unknown>): string {
           `  restore from a cold cache (chunk cache emptied, page cache dropped) to /dev/null: ${n('coldRestoreSeconds').toFixed(2)} s = ${n('coldRestoreMbPerSecond').toFixed(1)} MB/s = ${n('coldRestoreToRawGet').toFixed(2)}× raw GET, target ${S3_TARGET_RATIO}×: ${n('coldRestoreToRawGet') >= S3_TARGET_RATIO ? 'met' : 'NOT met'}${r['coldRestoreNote'] === null ? '' : ` (${r['coldRestoreNote'] as string})`}`,
         ]),
   ].join('\n');
+}
+
+function placementText(cpus: unknown): string {
+  const c = cpus as { holdfast: string | null; objectStore: string | null };
+  const store = c.objectStore === null ? 'the object store not on this machine (or not found)' : `radosgw on ${c.objectStore}`;
+  const shared = c.holdfast !== null && c.holdfast === c.objectStore ? ' (shared: each side takes CPU from the other)' : '';
+  return `${c.holdfast ?? '?'}; ${store}${shared}`;
 }
 
 function renderVariants(results: readonly (Record<string, unknown> & { variant: string })[]): string {

@@ -29,9 +29,12 @@
 #   CEPH_RGW_TIMEOUT=120            seconds to wait for each start-up stage
 #   CEPH_RGW_NO_INSTALL=1           never run apt-get (fail when the packages are missing)
 #   CEPH_RGW_KEEP_ON_FAIL=1         leave the daemons running when start-up fails (debugging)
+#   CEPH_CPUS=LIST                  run the daemons on these CPUs only (taskset -c LIST, e.g. 1), so
+#                                   that a benchmark run under `taskset -c 0` does not share its
+#                                   cores with the object store (docs/benchmarks.md, S3 datastores)
 set -euo pipefail
 
-case ${1:-} in -h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 DATA=${1:-${HOLDFAST_CEPH_DIR:-/var/tmp/holdfast-ceph}}
 S3_PORT=${CEPH_RGW_PORT:-7480}
 MON_PORT=${CEPH_MON_PORT:-3300}
@@ -50,6 +53,11 @@ exec 9>&2 # progress and errors reach the caller's stderr, even from inside $(..
 log() { printf '[ceph-rgw-up %s] %s\n' "$(date +%T)" "$*" >&9; }
 die() { log "ERROR: $*"; exit 1; }
 case $STORE in bluestore | memstore) ;; *) die "CEPH_OBJECTSTORE must be memstore or bluestore" ;; esac
+PIN=()
+if [ -n "${CEPH_CPUS:-}" ]; then
+  taskset -c "$CEPH_CPUS" true 2>/dev/null || die "CEPH_CPUS=$CEPH_CPUS is not a CPU list taskset accepts on this machine"
+  PIN=(taskset -c "$CEPH_CPUS") # taskset execs the daemon: the PID file still names the daemon
+fi
 
 # ------------------------------------------------------------------------------------ packages
 ensure_packages() {
@@ -148,7 +156,7 @@ wait_for() {
 start() {
   local name=$1
   shift
-  nohup "$@" </dev/null >"$LOGD/$name.out" 2>&1 9>&- &
+  nohup "${PIN[@]}" "$@" </dev/null >"$LOGD/$name.out" 2>&1 9>&- &
   echo $! >"$RUN/$name.pid"
   log "started $name (pid $!)"
 }

@@ -1,9 +1,10 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountFor, parseMountInfo, probeEnvironment, probeFsync } from './environment.ts';
+import { countCpuList, cpusAllowed, findProcess, mountFor, parseMountInfo, probeEnvironment, probeFsync } from './environment.ts';
 
 const MOUNTINFO = [
   '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard',
@@ -53,4 +54,26 @@ test('probeFsync measures both writes and leaves nothing behind', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+describe('CPU affinity (the object-store comparison reports who runs where)', () => {
+  it('countCpuList counts ranges and single CPUs, and refuses anything else', () => {
+    assert.equal(countCpuList('0'), 1);
+    assert.equal(countCpuList('0-1'), 2);
+    assert.equal(countCpuList('0-3,6,8-9'), 7);
+    assert.equal(countCpuList('3-1'), undefined);
+    assert.equal(countCpuList('a'), undefined);
+    assert.equal(countCpuList(''), undefined);
+  });
+
+  it('cpusAllowed reads /proc: the same for a pid as for self; a process started under taskset reports its CPU', () => {
+    const own = cpusAllowed();
+    assert.ok(own !== undefined && countCpuList(own) !== undefined, `own list ${own}`);
+    assert.equal(cpusAllowed(process.pid), own);
+    assert.equal(findProcess(readFileSync('/proc/self/comm', 'utf8').trim()) !== undefined, true);
+    // what the script's daemons look like when started with CEPH_CPUS=0
+    const r = spawnSync('taskset', ['-c', '0', 'grep', '^Cpus_allowed_list:', '/proc/self/status'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Cpus_allowed_list:\s*0$/m);
+  });
 });

@@ -8,7 +8,7 @@
  * host stores them on, and a loop device reports 0.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -228,4 +228,43 @@ export function cpuSeconds(pid: number, mainThreadOnly = false): number | undefi
 export function peakRss(pid: number): number | undefined {
   const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readTrimmed(`/proc/${pid}/status`) ?? '');
   return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/**
+ * The CPUs a process may run on (its `Cpus_allowed_list`, e.g. `0` or `0-1`), or undefined when
+ * /proc does not say. A benchmark that compares Holdfast with an object store on the same machine
+ * reports both sets: sharing the cores, each side's CPU is taken from the other (docs/benchmarks.md).
+ */
+export function cpusAllowed(pid: number | 'self' = 'self'): string | undefined {
+  const status = readTrimmed(`/proc/${pid}/status`);
+  return status?.match(/^Cpus_allowed_list:\s*(\S+)$/m)?.[1];
+}
+
+/** How many CPUs a list such as `0-3,6,8-9` names; undefined for anything else. */
+export function countCpuList(list: string): number | undefined {
+  let n = 0;
+  for (const part of list.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return undefined;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) return undefined;
+    n += hi - lo + 1;
+  }
+  return n;
+}
+
+/** The pid of a running process whose command name is `comm` (e.g. `radosgw`), if one runs here. */
+export function findProcess(comm: string): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    if (readTrimmed(`/proc/${e}/comm`) === comm) return Number(e);
+  }
+  return undefined;
 }
