@@ -30,6 +30,7 @@ import type { PayloadItem } from './payload-chunks.ts';
 import type { PreviousArchive } from './previous-archive.ts';
 import { nodeFail } from './pxar-native.ts';
 import { SplitEncoder, type FileCandidate, type PxarSink, type SplitStats } from './pxar-split-encoder.ts';
+import { hintWillRead } from './read-hint.ts';
 import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
 import { readMetadata, type MetadataOptions } from './pxar-read-meta.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
@@ -61,7 +62,8 @@ export interface CreateOptions extends MetadataOptions {
 
 const DEFAULT_READ_SIZE = 4 * 1024 * 1024;
 /** Children stat'ed ahead, and files up to this size read ahead (memory ≤ 32 × 64 KiB). */
-const PREFETCH = { window: 32, smallLimit: 64 * 1024 };
+// hintWillRead: the kernel starts reading the next large files while this one is chunked
+const PREFETCH = { window: 32, smallLimit: 64 * 1024, hintLarge: (abs: Buffer, size: number) => void hintWillRead(abs, size) };
 
 /** Yields the pxar (v1) archive of the directory `rootDir`. */
 export async function* createPxarStream(rootDir: string, opts: CreateOptions = {}): AsyncGenerator<Uint8Array> {

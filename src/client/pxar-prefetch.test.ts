@@ -40,3 +40,32 @@ test('prefetchChildren gives the same entries, in order, with direct lstats and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('prefetchChildren hints each large file to be read once, at most two ahead of the consumer, and none that skipContent marks', async () => {
+  const dir = makeTempDir('holdfast-prefetch-hint-');
+  try {
+    const names: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const name = `f${String(i).padStart(2, '0')}`;
+      // every third file large; among the large ones, every other one "unchanged" (skipped)
+      writeFileSync(join(dir, name), i % 3 === 0 ? Buffer.alloc(2048 + i, 7) : `small ${i}`);
+      names.push(name);
+    }
+    mkdirSync(join(dir, 'zdir'));
+    names.push('zdir');
+    const skipped = (n: Buffer): boolean => n.toString() === 'f06' || n.toString() === 'f18';
+    const hinted: string[] = [];
+    const handedOut: string[] = [];
+    const opts = { window: 8, smallLimit: 1024, skipContent: skipped, hintLarge: (abs: Buffer, size: number) => hinted.push(`${abs.toString().slice(dir.length + 1)}:${size}`) };
+    for await (const p of prefetchChildren(Buffer.from(dir), names.map((n) => Buffer.from(n)), opts)) {
+      handedOut.push(p.name.toString());
+      // the hints not yet handed out: never more than two
+      const ahead = hinted.filter((h) => !handedOut.includes(h.split(':')[0]!));
+      assert.ok(ahead.length <= 2, `after ${p.name.toString()}: ${ahead.join(' ')} hinted ahead`);
+    }
+    const expected = names.filter((n, i) => i < 30 && i % 3 === 0 && !skipped(Buffer.from(n))).map((n) => `${n}:${2048 + Number(n.slice(1))}`);
+    assert.deepEqual(hinted, expected, 'each large file that will be read, in order, once; no skipped file, no directory');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

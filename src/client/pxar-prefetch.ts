@@ -31,6 +31,8 @@ export interface Prefetched {
   readonly st?: BigIntStats;
   readonly error?: unknown;
   readonly small?: SmallContent;
+  /** a regular file over `smallLimit` that will be read (not one `skipContent` marks) */
+  readonly large?: true;
 }
 
 export interface PrefetchOptions {
@@ -40,6 +42,11 @@ export interface PrefetchOptions {
   readonly skipContent?: (name: Buffer, st: BigIntStats) => boolean;
   /** false: every lstat through the thread pool from the start (default: direct until slow). */
   readonly directLstat?: boolean;
+  /**
+   * Called for the next HINT_FILES regular files too large to read ahead (`large`), as each
+   * child is handed out, each file once: pxar-create.ts passes read-hint.ts's `hintWillRead`.
+   */
+  readonly hintLarge?: (abs: Buffer, size: number) => unknown;
 }
 
 const SLASH = Buffer.from('/');
@@ -52,14 +59,74 @@ interface StatMode {
   slow: number;
 }
 
+/**
+ * Large files hinted ahead of the walker: the next two, so the disk has the next file's start on
+ * the way, but not so many that hinted reads queue ahead of the current file's own.
+ */
+const HINT_FILES = 2;
+
 /** The children `names` of `dir` in order, each with its lstat (and small content) fetched ahead. */
 export async function* prefetchChildren(dir: Buffer, names: readonly Buffer[], opts: PrefetchOptions): AsyncGenerator<Prefetched> {
   const pending: Promise<Prefetched>[] = [];
   const mode: StatMode = { direct: opts.directLstat !== false, slow: 0 };
+  const hints = opts.hintLarge === undefined ? undefined : new HintCursor(opts.hintLarge);
   let next = 0;
   while (next < names.length || pending.length > 0) {
-    while (next < names.length && pending.length < opts.window) pending.push(fetchOne(dir, names[next++] as Buffer, opts, mode));
-    yield await (pending.shift() as Promise<Prefetched>);
+    while (next < names.length && pending.length < opts.window) {
+      const i = next++;
+      const p = fetchOne(dir, names[i] as Buffer, opts, mode);
+      if (hints !== undefined) void p.then((r) => hints.settled(i, r));
+      pending.push(p);
+    }
+    const child = await (pending.shift() as Promise<Prefetched>);
+    hints?.handedOut();
+    yield child;
+  }
+}
+
+/**
+ * Which large files to hint: in order, each once, at most HINT_FILES of them among the children
+ * not yet handed out. Children settle out of order (a small file's content is still being read
+ * when later lstats are done), so the cursor moves on both when a child settles and when one is
+ * handed out, and stops at the first child not yet settled.
+ */
+class HintCursor {
+  readonly #hint: (abs: Buffer, size: number) => unknown;
+  /** settled children not yet handed out, by index */
+  readonly #settled = new Map<number, Prefetched>();
+  /** indexes of hinted children not yet handed out */
+  readonly #ahead: number[] = [];
+  #taken = 0;
+  #at = 0;
+
+  constructor(hint: (abs: Buffer, size: number) => unknown) {
+    this.#hint = hint;
+  }
+
+  settled(i: number, child: Prefetched): void {
+    if (i < this.#taken) return; // handed out already
+    this.#settled.set(i, child);
+    this.#advance();
+  }
+
+  handedOut(): void {
+    this.#settled.delete(this.#taken);
+    this.#taken++;
+    while (this.#ahead.length > 0 && (this.#ahead[0] as number) < this.#taken) this.#ahead.shift();
+    this.#at = Math.max(this.#at, this.#taken);
+    this.#advance();
+  }
+
+  #advance(): void {
+    while (this.#ahead.length < HINT_FILES) {
+      const c = this.#settled.get(this.#at);
+      if (c === undefined) return; // not settled yet: considered when it is
+      if (c.large === true && c.st !== undefined) {
+        this.#hint(c.abs, Number(c.st.size));
+        this.#ahead.push(this.#at);
+      }
+      this.#at++;
+    }
   }
 }
 
@@ -81,7 +148,9 @@ async function fetchOne(dir: Buffer, name: Buffer, opts: PrefetchOptions, mode: 
   } catch (error) {
     return { name, abs, error };
   }
-  if (!st.isFile() || st.nlink !== 1n || st.size > BigInt(opts.smallLimit) || opts.skipContent?.(name, st) === true) return { name, abs, st };
+  if (!st.isFile() || opts.skipContent?.(name, st) === true) return { name, abs, st };
+  if (st.size > BigInt(opts.smallLimit)) return { name, abs, st, large: true };
+  if (st.nlink !== 1n) return { name, abs, st };
   return { name, abs, st, small: await readSmall(abs, Number(st.size)) };
 }
 
