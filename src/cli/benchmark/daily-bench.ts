@@ -2,8 +2,9 @@
  * `holdfast benchmark daily`: the cost of the backup a user runs every day, measured in one run
  * for Holdfast (at its defaults) and, when installed, restic and borg on the same data: a first
  * backup, an unchanged re-backup, a re-backup after 1% of the files changed, and a full restore
- * of that last backup. The page cache is dropped before the first backup and before the restore
- * (when permitted). Each tool starts from an empty repository in every run; the median of the
+ * of that last backup. Every step starts after a sync(1), so that no tool pays for the writeback
+ * of another's writes; the page cache is also dropped before the first backup and before the
+ * restore (when permitted). Each tool starts from an empty repository in every run; the median of the
  * runs is reported with ratios to restic and borg, and the client's peak RSS per step.
  * Data: generated (daily-data.ts) or a copy of `--data DIR` (the copy is what gets changed).
  */
@@ -148,7 +149,12 @@ export async function runDailyBenchmark(o: DailyOptions, log: (line: string) => 
       for (const step of DAILY_STEPS) {
         if (step === 'changed') log(`changed ${(await changeFiles(src, CHANGED_FRACTION, o.seed + run)).length} files`);
         for (const tool of runTools) {
-          if (step === 'first' || step === 'restore') note(syncAndDropCaches(o.dropCaches));
+          // A sync before every step, dropping the page cache too before the cold ones: no tool
+          // pays for the previous one's writeback (a syncfs at the end of a Holdfast backup at
+          // sync-level=filesystem flushed the repository borg had just written, ~50 ms).
+          const cold = step === 'first' || step === 'restore';
+          const dropNote = syncAndDropCaches(cold && o.dropCaches);
+          if (cold) note(dropNote);
           const target = join(runDir, `restore-${tool.name}`);
           record(tool.name, step, step === 'restore' ? await tool.restore(target) : await tool.backup(src));
           if (step === 'restore') await rm(target, { recursive: true, force: true });
