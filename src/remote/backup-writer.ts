@@ -45,6 +45,11 @@ export interface BackupWriterOptions {
   /** chunks in flight (read, hashing, encoding, uploading); bounds chunk memory to window × chunk size */
   readonly window?: number;
   readonly onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Called as soon as the server names the previous snapshot's time, before its manifest is
+   * downloaded: a caller that will read that snapshot can open its session meanwhile.
+   */
+  readonly onPreviousTime?: (backupTime: number) => void;
 }
 
 interface Entry {
@@ -98,6 +103,7 @@ export class BackupWriter {
     const prevTime = await t.call('GET', 'previous_backup_time');
     traceMark('writer: previous time');
     if (typeof prevTime === 'number') {
+      o.onPreviousTime?.(prevTime);
       const m = decodeManifestBlob(await t.download('previous', { 'archive-name': 'index.json.blob' }));
       const fp = m.unprotected['key-fingerprint'];
       const mine = o.crypt?.fingerprint();

@@ -76,3 +76,25 @@ test('holdfast backup refuses an unknown --change-detection-mode', async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /change-detection-mode must be one of legacy, data, metadata/);
 });
+
+test('holdfast backup in metadata mode after a snapshot made with another key warns, reads every file, and exits (its early reader session closed)', { timeout: 180_000 }, async () => {
+  const keyA = join(srv.dir, 'key-a.json');
+  const keyB = join(srv.dir, 'key-b.json');
+  ok(await srv.cli(['key', 'create', keyA, '--kdf', 'none']), 'key create A');
+  ok(await srv.cli(['key', 'create', keyB, '--kdf', 'none']), 'key create B');
+  const run = async (key: string): Promise<{ report: Report & { archives: { archive: string; readFiles?: number }[] }; stderr: string }> => {
+    const r = ok(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'keys', '--backup-time', String((time += 60)), '--output-format', 'json', '--keyfile', key]), `backup with ${key}`);
+    return { report: JSON.parse(r.stdout) as Report & { archives: { archive: string }[] }, stderr: r.stderr };
+  };
+  await run(keyA);
+  const same = await run(keyA); // the early reader session is the one the walk uses
+  assert.doesNotMatch(same.stderr, /warning/);
+  // the session opened early, before the manifest shows the other key, is closed unused: a
+  // session left open would keep the CLI from exiting and this test would time out
+  const other = await run(keyB);
+  assert.match(other.stderr, /warning: root: the previous snapshot was made with another key \(or none\); reading every file/);
+  const target = join(srv.dir, 'restore-keys');
+  ok(await srv.cli(['restore', other.report.snapshot, 'root.pxar', target, '--keyfile', keyB]), 'restore with key B');
+  assert.deepEqual(await snapshotTree(target, { skipRootOwner: true }), await snapshotTree(src, { skipRootOwner: true }));
+  rmSync(target, { recursive: true, force: true });
+});

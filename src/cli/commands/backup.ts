@@ -99,13 +99,27 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const encoder = pooledChunkEncoder(loaded?.key, Math.min(2, availableParallelism()));
   const snapshot = `${ns ? `ns/${ns}/` : ''}${type}/${id}/${formatTime(time)}`;
   const progress = progressReporter(ctx);
+  const openReader = async (prevTime: number): Promise<ProtocolTransport> =>
+    h2Transport(await client.upgrade('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1'));
+  // Metadata mode reads the previous snapshot: its reader session opens as soon as the server names
+  // it, beside the download of its manifest (one round trip less before the walk starts), and is
+  // closed unused if the walk does not ask for it (a previous snapshot with another key).
+  let early: { readonly time: number; readonly session: Promise<ProtocolTransport> } | undefined;
+  const openEarly = mode === 'metadata' && parsed.some((s) => s.kind === 'pxar');
+  const onPreviousTime = (prevTime: number): void => {
+    early = { time: prevTime, session: openReader(prevTime) };
+    early.session.catch(() => undefined); // a failure surfaces when the walk asks for it
+  };
+  const openPrevious = (prevTime: number): Promise<ProtocolTransport> => {
+    const mine = early?.time === prevTime ? early.session : undefined;
+    early = undefined;
+    return mine ?? openReader(prevTime);
+  };
   try {
-    const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress });
+    const writer = await BackupWriter.start(transport, { backupType: type, backupId: id, backupTime: time, encoder, ...(crypt ? { crypt } : {}), onProgress: progress.onProgress, ...(openEarly ? { onPreviousTime } : {}) });
     traceMark('backup: writer started');
     const archives: BackupReport['archives'] = [];
     const warnings: string[] = [];
-    const openPrevious = async (prevTime: number): Promise<ProtocolTransport> =>
-      h2Transport(await client.upgrade('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1'));
     const pxar = new PxarUploader(writer, { mode, openPrevious, warn: (m) => warnings.push(m), ...(crypt ? { crypt } : {}) });
     for (const s of parsed) {
       if (s.kind === 'pxar') {
@@ -127,6 +141,9 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
     session.destroy(); // the server aborts the unfinished snapshot when the connection drops
     throw e;
   } finally {
+    const unused = early?.session;
+    early = undefined;
+    await unused?.then((t) => t.close()).catch(() => undefined);
     progress.end();
     await encoder.close();
     traceMark('backup: encoder closed');
