@@ -10,13 +10,12 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { NATIVE_ADDON } from '../core/native-addon.ts';
 
 /** See native/buzhash.c: the offset just after the first breaking byte, or 0; `state[0]` carries the hash. */
 export type RollFn = (buf: Uint8Array, from: number, untested: number, stop: number, mask: number, threshold: number, state: Int32Array) => number;
 
-/** src/client/ and dist/client/ both sit two levels below the package root. */
-const ADDON = fileURLToPath(new URL('../../native/build/Release/holdfast_buzhash.node', import.meta.url));
+const ADDON = NATIVE_ADDON;
 
 export type NativeChunker = { readonly roll: RollFn } | { readonly problem: string; readonly chosen: boolean };
 

@@ -16,29 +16,14 @@
  * the rest of a large file coming.
  */
 import { constants as fsc, promises as fsp } from 'node:fs';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { nativeFunction } from '../core/native-addon.ts';
 
 /** The first bytes of a file worth asking for: two of the walker's 4 MiB reads. */
 export const HINT_BYTES = 8 * 1024 * 1024;
 
 type WillNeedFn = (fd: number, offset: number, length: number) => number;
 
-/** src/client/ and dist/client/ both sit two levels below the package root. */
-const ADDON = fileURLToPath(new URL('../../native/build/Release/holdfast_buzhash.node', import.meta.url));
-
-function load(): WillNeedFn | undefined {
-  if (!existsSync(ADDON)) return undefined;
-  try {
-    const m = createRequire(import.meta.url)(ADDON) as { willneed?: unknown };
-    return typeof m.willneed === 'function' ? (m.willneed as WillNeedFn) : undefined;
-  } catch {
-    return undefined; // buzhash-native.ts reports an unloadable addon; a hint just does nothing
-  }
-}
-
-const willNeed = load();
+const willNeed = nativeFunction<WillNeedFn>('willneed');
 
 /** Whether hints do anything here (tests). */
 export const readHintsAvailable = willNeed !== undefined;

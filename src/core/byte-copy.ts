@@ -7,26 +7,11 @@
  * 1 GiB backup's client CPU (docs/benchmarks.md). Without the addon the result is the same, only
  * slower. `src` and `dst` must not overlap.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { nativeFunction } from './native-addon.ts';
 
 type CopyFn = (dst: Uint8Array, at: number, src: Uint8Array) => void;
 
-/** src/core/ and dist/core/ both sit two levels below the package root. */
-const ADDON = fileURLToPath(new URL('../../native/build/Release/holdfast_buzhash.node', import.meta.url));
-
-function load(): CopyFn | undefined {
-  if (!existsSync(ADDON)) return undefined;
-  try {
-    const m = createRequire(import.meta.url)(ADDON) as { copy?: unknown };
-    return typeof m.copy === 'function' ? (m.copy as CopyFn) : undefined;
-  } catch {
-    return undefined; // the chunker's loader reports an unloadable addon; a copy just falls back
-  }
-}
-
-const nativeCopy = load();
+const nativeCopy = nativeFunction<CopyFn>('copy');
 
 /** Below this a native call costs more than V8's own copy saves. */
 const NATIVE_MIN = 4096;
