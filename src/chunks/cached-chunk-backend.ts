@@ -67,6 +67,10 @@ export class CachedChunkBackend implements ChunkBackend {
     return this.#inner.location;
   }
 
+  get putSkipsIdentical(): boolean {
+    return this.#inner.putSkipsIdentical === true; // put goes to the inner backend first
+  }
+
   get flushScope(): ChunkBackend['flushScope'] {
     return this.#inner.flushScope;
   }
@@ -86,10 +90,11 @@ export class CachedChunkBackend implements ChunkBackend {
     await this.#ready();
   }
 
-  async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
-    await this.#inner.put(digest, bytes, options);
+  async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void | 'unchanged'> {
+    const result = await this.#inner.put(digest, bytes, options);
     await this.#ready();
     await this.#store(digest, bytes);
+    return result;
   }
 
   async get(key: string, into?: Uint8Array): Promise<Uint8Array> {

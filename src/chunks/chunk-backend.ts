@@ -90,6 +90,15 @@ export interface ChunkBackend {
    * backend's objects; the datastore must sync its own metadata separately.
    */
   readonly flushScope: 'filesystem' | 'store';
+  /**
+   * True when `put` leaves an existing object with the same bytes alone by itself (a conditional
+   * write), marks the object now whether or not it wrote it, and a `stat` costs a request: then
+   * ChunkStore.insert stores a verified (unencrypted, digest-checked) chunk without looking first,
+   * since what it would decide from a look (keep an identical copy, replace a broken, encrypted or
+   * otherwise different one) is what such a `put` does. S3: If-None-Match, then an ETag comparison.
+   * Encrypted uploads are always looked at first: they must never displace a verified copy.
+   */
+  readonly putSkipsIdentical?: boolean;
 
   /**
    * Creates an empty store (local: `.chunks` and its 65536 prefix dirs), durably whatever the sync
@@ -103,9 +112,10 @@ export interface ChunkBackend {
    * Stores `bytes` under `digest` atomically, replacing any existing object (see contract). The
    * bytes are borrowed for the call only: once the promise settles the caller reuses the buffer
    * (upload slots, a puller's download buffers), so an adapter that still needs them later (an
-   * upload it lets run on) must copy them first.
+   * upload it lets run on) must copy them first. May resolve 'unchanged' when the adapter knows
+   * without a request that the object holds (or a pending put will store) these very bytes.
    */
-  put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void>;
+  put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void | 'unchanged'>;
   /**
    * The whole stored object; NOT_FOUND when missing. With `into`, an object that fits may be read
    * into it (the result is then a view of it); an adapter may ignore `into`.

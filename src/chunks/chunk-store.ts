@@ -75,6 +75,15 @@ export class ChunkStore {
    */
   async insert(digestHex: string, blob: Uint8Array): Promise<InsertResult> {
     return this.mutex.run(digestHex, async () => {
+      const putOptions = { durable: this.#deps.durableWrites(), writeback: this.#deps.writebackWrites?.() ?? false };
+      if (this.#backend.putSkipsIdentical === true && !blobHeader(blob).encrypted) {
+        // A verified upload on a backend whose put decides as we would (keep identical, replace
+        // anything else) and whose stat is a request: no look first. Counted as a duplicate only
+        // when the backend knew without a request (a pending PUT of the same bytes); one the
+        // object store already held counts as new in the upload statistics.
+        const unchanged = (await this.#backend.put(digestHex, blob, putOptions)) === 'unchanged';
+        return { duplicate: unchanged, size: blob.length, repaired: false };
+      }
       const existing = await this.#backend.stat(digestHex);
       let repaired = false;
       if (existing) {
@@ -88,7 +97,7 @@ export class ChunkStore {
         else this.#deps.log.warn(`found broken chunk ${digestHex} (${existing.size} bytes) in ${this.#backend.location}, overwriting`);
         repaired = true;
       }
-      await this.#backend.put(digestHex, blob, { durable: this.#deps.durableWrites(), writeback: this.#deps.writebackWrites?.() ?? false });
+      await this.#backend.put(digestHex, blob, putOptions);
       return { duplicate: false, size: blob.length, repaired };
     });
   }

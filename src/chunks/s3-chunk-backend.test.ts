@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fail } from '../core/errors.ts';
+import { fail, isHoldfastError } from '../core/errors.ts';
+import { encodeBlob } from '../format/blob.ts';
+import { CryptConfig } from '../format/crypt-config.ts';
+import { generateKey } from '../format/key-file.ts';
 import { FsWrapper } from '../storage/fs-wrapper.ts';
 import { NodeFs } from '../storage/node-fs.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
@@ -11,6 +14,8 @@ import { FaultyS3Objects, GatedS3Objects, MemoryS3Objects } from '../../test/hel
 import type { S3Objects } from './s3-client.ts';
 import { S3ChunkBackend } from './s3-chunk-backend.ts';
 import { ChunkStore } from './chunk-store.ts';
+import { CachedChunkBackend } from './cached-chunk-backend.ts';
+import { MemoryChunkBackend } from './memory-chunk-backend.ts';
 import { memoryLogger } from '../core/log.ts';
 
 const OLD_MS = 1_000_000_000_000;
@@ -54,6 +59,11 @@ test('S3ChunkBackend.put of bytes already stored answers from the 412 and its ET
   withBackend(async (b, s3) => {
     const c = chunk(2);
     await b.put(c.digest, c.bytes, { durable: false });
+    // while its PUT is pending, the same bytes again: marked, no request, 'unchanged'
+    s3.requests.length = 0;
+    assert.equal(await b.put(c.digest, c.bytes, { durable: false }), 'unchanged');
+    assert.equal(s3.requests.length, 0, s3.requests.join(' '));
+    await b.settle();
     s3.requests.length = 0;
     await b.put(c.digest, c.bytes, { durable: false });
     assert.deepEqual(s3.requests.map((r) => r.split(' ')[0]), ['PUT-IF-ABSENT', 'HEAD']);
@@ -299,4 +309,75 @@ test('S3ChunkBackend: pending PUTs copy into reused buffers; what get returned w
     await b.settle();
     assert.deepEqual(s3.objects.get(`st/.chunks/${c1.digest.slice(0, 4)}/${c1.digest}`)?.bytes, c1.bytes);
     assert.deepEqual(s3.objects.get(`st/.chunks/${c2.digest.slice(0, 4)}/${c2.digest}`)?.bytes, c2.bytes);
+  }));
+
+// ChunkStore.insert over S3 (putSkipsIdentical): a verified upload goes straight to the
+// conditional PUT, no HEAD first, and still ends as the chunk store's rules say.
+const blobOf = (data: Uint8Array, crypt?: CryptConfig): { digest: string; blob: Uint8Array } => ({
+  digest: createHash('sha256').update(data).digest('hex'),
+  blob: encodeBlob(data, { compress: false, ...(crypt ? { crypt } : {}) }),
+});
+const keyOf = (digest: string): string => `store1/.chunks/${digest.slice(0, 4)}/${digest}`;
+
+/** A chunk store over a fresh S3ChunkBackend (deferred puts) and memory objects, and one verified chunk. */
+const withStore = (fill: number, fn: (store: ChunkStore, b: S3ChunkBackend, s3: MemoryS3Objects, c: { digest: string; blob: Uint8Array }) => Promise<void>): Promise<void> =>
+  withBackend((b, s3) => fn(new ChunkStore({ backend: b, durableWrites: () => false, log: memoryLogger() }), b, s3, blobOf(new Uint8Array(5000).fill(fill))));
+
+test('ChunkStore.insert on S3: a verified chunk is PUT with If-None-Match and no HEAD before it, and is marked', () =>
+  withStore(3, async (store, b, s3, c) => {
+    s3.requests.length = 0;
+    assert.deepEqual(await store.insert(c.digest, c.blob), { duplicate: false, size: c.blob.length, repaired: false });
+    await b.settle();
+    assert.deepEqual(s3.requests, [`PUT-IF-ABSENT ${keyOf(c.digest)}`]);
+    assert.deepEqual(s3.objects.get(keyOf(c.digest))?.bytes, c.blob);
+    assert.ok(((await b.stat(c.digest))?.markMs ?? 0) > Date.now() - 60_000, 'marked now');
+  }));
+
+test('ChunkStore.insert on S3: the same verified chunk again is left alone (412, the ETag matches) and marked anew', () =>
+  withStore(4, async (store, b, s3, c) => {
+    await store.insert(c.digest, c.blob);
+    await b.settle();
+    await b.mark(c.digest, OLD_MS);
+    s3.requests.length = 0;
+    await store.insert(c.digest, c.blob);
+    await b.settle();
+    assert.deepEqual(s3.requests, [`PUT-IF-ABSENT ${keyOf(c.digest)}`, `HEAD ${keyOf(c.digest)}`], 'no rewrite');
+    assert.ok(((await b.stat(c.digest))?.markMs ?? 0) > OLD_MS, 'the upload marked it: GC keeps it');
+  }));
+
+test('ChunkStore.insert on S3: a verified upload replaces a broken object and an unverifiable encrypted one', () =>
+  withStore(5, async (store, b, s3, c) => {
+    await s3.put(keyOf(c.digest), c.blob.subarray(0, 100)); // broken: truncated
+    await store.insert(c.digest, c.blob);
+    await b.settle();
+    assert.deepEqual(s3.objects.get(keyOf(c.digest))?.bytes, c.blob, 'the broken object was replaced');
+    const poison = encodeBlob(new Uint8Array(300).fill(9), { compress: false, crypt: new CryptConfig(generateKey()) });
+    await s3.put(keyOf(c.digest), poison); // garbage "encrypted" under the digest of real data
+    await store.insert(c.digest, c.blob);
+    await b.settle();
+    assert.deepEqual(s3.objects.get(keyOf(c.digest))?.bytes, c.blob, 'the encrypted poison gave way to the verified copy');
+  }));
+
+test('ChunkStore.insert on S3: an encrypted upload is looked at first and never displaces a verified copy', () =>
+  withStore(6, async (store, b, s3, c) => {
+    await store.insert(c.digest, c.blob);
+    await b.settle();
+    const enc = encodeBlob(new Uint8Array(300).fill(7), { compress: false, crypt: new CryptConfig(generateKey()) });
+    s3.requests.length = 0;
+    await assert.rejects(store.insert(c.digest, enc), (e: unknown) => isHoldfastError(e, 'CORRUPT'));
+    await b.settle();
+    assert.equal(s3.requests[0], `HEAD ${keyOf(c.digest)}`, 'a stat before anything is written');
+    assert.ok(!s3.requests.some((r) => r.startsWith('PUT')), 'nothing written');
+    assert.deepEqual(s3.objects.get(keyOf(c.digest))?.bytes, c.blob);
+  }));
+
+test('CachedChunkBackend passes on its inner backend putSkipsIdentical (the cache is written after the put)', () =>
+  withBackend(async (b) => {
+    const dir = makeTempDir('holdfast-cache-flag-');
+    try {
+      assert.equal(new CachedChunkBackend({ inner: b, fs: new NodeFs(), dir, capacityBytes: 1 << 20 }).putSkipsIdentical, true);
+      assert.equal(new CachedChunkBackend({ inner: new MemoryChunkBackend(), fs: new NodeFs(), dir, capacityBytes: 1 << 20 }).putSkipsIdentical, false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }));

@@ -68,6 +68,12 @@ export function storeMarkerKey(store: string): string {
 export class S3ChunkBackend implements ChunkBackend {
   readonly location: string;
   readonly flushScope = 'store' as const;
+  /**
+   * A put sets the chunk's marker (now) first and then PUTs with If-None-Match; after a 412 it
+   * compares the stored ETag with the bytes' MD5 and rewrites only a different object. So the
+   * chunk store skips the HEAD it would otherwise send before every new chunk (as PBS does).
+   */
+  readonly putSkipsIdentical = true;
   readonly #objects: S3Objects;
   readonly #fs: Fs;
   readonly #store: string;
@@ -105,8 +111,15 @@ export class S3ChunkBackend implements ChunkBackend {
     await this.#fs.mkdir(this.#markerDir, { recursive: true, mode: 0o700 });
   }
 
-  async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void> {
+  async put(digest: string, bytes: Uint8Array, options: PutOptions): Promise<void | 'unchanged'> {
     checkDigest(digest);
+    const pending = this.#deferred.bytesOf(digest);
+    if (pending !== undefined && !options.durable && sameBytes(pending, bytes)) {
+      // A PUT of these very bytes is under way (another session's upload): mark, and let it land.
+      // Should it fail, every session's settle() fails with it (deferred puts, chunk-backend.ts).
+      await this.#setMarker(digest, undefined);
+      return 'unchanged';
+    }
     await this.#deferred.settled(digest);
     if (options.durable || !this.#deferred.enabled) {
       await this.#putObject(digest, bytes);
@@ -308,4 +321,8 @@ function checkDigest(digest: string): string {
 function checkKey(key: string): string {
   if (!isChunkName(key) && !isBadChunkName(key)) throw fail('INVALID_ARGUMENT', `'${key.slice(0, 80)}' is not a key of this chunk store`, { key: key.slice(0, 80) });
   return key;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
