@@ -71,6 +71,10 @@ export class CachedChunkBackend implements ChunkBackend {
     return this.#inner.putSkipsIdentical === true; // put goes to the inner backend first
   }
 
+  get wantsSha256(): boolean {
+    return this.#inner.wantsSha256 === true; // put hands its options to the inner backend
+  }
+
   get flushScope(): ChunkBackend['flushScope'] {
     return this.#inner.flushScope;
   }

@@ -63,6 +63,13 @@ export interface PutOptions {
    * hint; it promises nothing.
    */
   readonly writeback?: boolean;
+  /**
+   * The SHA-256 (lowercase hex) of exactly `bytes`, when the caller has it (`wantsSha256`): the
+   * backend uses it instead of hashing the bytes again. It must be right: S3 checks the signed
+   * payload hash against the body and refuses a PUT whose bytes differ, so a wrong value fails
+   * the put; it never stores other bytes.
+   */
+  readonly sha256?: string;
 }
 
 /** Space of the storage under the store, for status pages; bytes. */
@@ -99,6 +106,13 @@ export interface ChunkBackend {
    * Encrypted uploads are always looked at first: they must never displace a verified copy.
    */
   readonly putSkipsIdentical?: boolean;
+
+  /**
+   * Whether `put` hashes the bytes it stores (S3: the SigV4 payload SHA-256 of the PUT), so that a
+   * caller who computes that hash anyway, more cheaply, should pass it as `PutOptions.sha256`. The
+   * server's chunk check does: it reads every byte of an upload already (chunk-check.ts).
+   */
+  readonly wantsSha256?: boolean;
 
   /**
    * Creates an empty store (local: `.chunks` and its 65536 prefix dirs), durably whatever the sync

@@ -28,7 +28,7 @@ import { KeyedMutex } from '../core/keyed-mutex.ts';
 import { sha256, toHex } from '../core/digest.ts';
 import type { Logger } from '../core/log.ts';
 import { blobHeader, encodeBlob, verifyBlobCrc } from '../format/blob.ts';
-import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat } from './chunk-backend.ts';
+import type { ChunkBackend, ChunkBackendUsage, ChunkEntry, ChunkObjectStat, PutOptions } from './chunk-backend.ts';
 
 export interface InsertResult {
   /** true when an intact copy was already stored and only its atime was touched */
@@ -68,14 +68,24 @@ export class ChunkStore {
     return this.#backend.location;
   }
 
+  /** Whether `insert` would use the blob's SHA-256 (the backend hashes what it stores; see ChunkBackend.wantsSha256). */
+  get wantsBlobSha256(): boolean {
+    return this.#backend.wantsSha256 === true;
+  }
+
   /**
    * Stores `blob` (an encoded DataBlob whose CRC is already right) under `digestHex`. The caller
    * has checked digest and size against the plaintext where it could (unencrypted chunks): an
-   * unencrypted `blob` counts as verified, and so replaces a stored encrypted copy.
+   * unencrypted `blob` counts as verified, and so replaces a stored encrypted copy. `blobSha256`,
+   * when given, is the SHA-256 of exactly `blob` (PutOptions.sha256).
    */
-  async insert(digestHex: string, blob: Uint8Array): Promise<InsertResult> {
+  async insert(digestHex: string, blob: Uint8Array, blobSha256?: string): Promise<InsertResult> {
     return this.mutex.run(digestHex, async () => {
-      const putOptions = { durable: this.#deps.durableWrites(), writeback: this.#deps.writebackWrites?.() ?? false };
+      const putOptions: PutOptions = {
+        durable: this.#deps.durableWrites(),
+        writeback: this.#deps.writebackWrites?.() ?? false,
+        ...(blobSha256 !== undefined ? { sha256: blobSha256 } : {}),
+      };
       if (this.#backend.putSkipsIdentical === true && !blobHeader(blob).encrypted) {
         // A verified upload on a backend whose put decides as we would (keep identical, replace
         // anything else) and whose stat is a request: no look first. Counted as a duplicate only

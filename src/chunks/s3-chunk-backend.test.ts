@@ -16,6 +16,7 @@ import { S3ChunkBackend } from './s3-chunk-backend.ts';
 import { ChunkStore } from './chunk-store.ts';
 import { CachedChunkBackend } from './cached-chunk-backend.ts';
 import { MemoryChunkBackend } from './memory-chunk-backend.ts';
+import type { ChunkBackend } from './chunk-backend.ts';
 import { memoryLogger } from '../core/log.ts';
 
 const OLD_MS = 1_000_000_000_000;
@@ -369,6 +370,36 @@ test('ChunkStore.insert on S3: an encrypted upload is looked at first and never 
     assert.equal(s3.requests[0], `HEAD ${keyOf(c.digest)}`, 'a stat before anything is written');
     assert.ok(!s3.requests.some((r) => r.startsWith('PUT')), 'nothing written');
     assert.deepEqual(s3.objects.get(keyOf(c.digest))?.bytes, c.blob);
+  }));
+
+test('ChunkStore.insert on S3: the blob SHA-256 the chunk check computed goes with the PUT (not hashed again); a wrong one fails the put and stores nothing', () =>
+  withStore(8, async (store, b, s3, c) => {
+    assert.equal(store.wantsBlobSha256, true);
+    const right = createHash('sha256').update(c.blob).digest('hex');
+    await store.insert(c.digest, c.blob, right);
+    await b.settle();
+    assert.equal(s3.givenSha256, 1, 'the PUT carried the caller\'s hash');
+    assert.deepEqual(s3.objects.get(keyOf(c.digest))?.bytes, c.blob);
+    const other = blobOf(new Uint8Array(5000).fill(9));
+    await store.insert(other.digest, other.blob, right); // a hash that is not of these bytes
+    await b.settle().catch(() => undefined); // rejects when it waited for the PUT; the count says it either way
+    assert.equal(b.failedDeferredPuts(), 1, 'the PUT failed');
+    assert.equal(s3.objects.has(keyOf(other.digest)), false, 'nothing stored under a mismatched hash');
+    assert.equal(await b.stat(other.digest), undefined);
+  }));
+
+test('ChunkStore wants the blob SHA-256 only where the backend hashes what it stores (S3, also behind the cache), not on local disks', () =>
+  withBackend(async (b) => {
+    const dir = makeTempDir('holdfast-cache-sha-');
+    try {
+      const store = (backend: ChunkBackend): boolean => new ChunkStore({ backend, durableWrites: () => false, log: memoryLogger() }).wantsBlobSha256;
+      assert.equal(store(b), true);
+      assert.equal(store(new CachedChunkBackend({ inner: b, fs: new NodeFs(), dir, capacityBytes: 1 << 20 })), true);
+      assert.equal(store(new MemoryChunkBackend()), false);
+      assert.equal(store(new CachedChunkBackend({ inner: new MemoryChunkBackend(), fs: new NodeFs(), dir, capacityBytes: 1 << 20 })), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }));
 
 test('CachedChunkBackend passes on its inner backend putSkipsIdentical (the cache is written after the put)', () =>

@@ -74,6 +74,8 @@ export class S3ChunkBackend implements ChunkBackend {
    * chunk store skips the HEAD it would otherwise send before every new chunk (as PBS does).
    */
   readonly putSkipsIdentical = true;
+  /** Each chunk PUT signs the SHA-256 of its body; one the caller computed saves a pass over it. */
+  readonly wantsSha256 = true;
   readonly #objects: S3Objects;
   readonly #fs: Fs;
   readonly #store: string;
@@ -122,7 +124,7 @@ export class S3ChunkBackend implements ChunkBackend {
     }
     await this.#deferred.settled(digest);
     if (options.durable || !this.#deferred.enabled) {
-      await this.#putObject(digest, bytes);
+      await this.#putObject(digest, bytes, options.sha256);
       await this.#setMarker(digest, undefined);
       return;
     }
@@ -135,7 +137,7 @@ export class S3ChunkBackend implements ChunkBackend {
     const own = lease?.bytes ?? sharedCopy(bytes);
     if (lease) copyBytes(own, bytes); // native memcpy: V8's copy into shared memory is 3× slower (core/byte-copy.ts)
     await this.#deferred.start(digest, own, () =>
-      this.#putObject(digest, own).then(
+      this.#putObject(digest, own, options.sha256).then(
         () => lease?.release(),
         (e: unknown) => {
           lease?.release({ reuse: false }); // a failed request may still have a reader of it
@@ -145,11 +147,11 @@ export class S3ChunkBackend implements ChunkBackend {
     );
   }
 
-  async #putObject(digest: string, bytes: Uint8Array): Promise<void> {
+  async #putObject(digest: string, bytes: Uint8Array, sha256: string | undefined): Promise<void> {
     const key = this.#objectKey(digest);
-    if ((await this.#objects.putIfAbsent(key, bytes)) === 'exists') {
+    if ((await this.#objects.putIfAbsent(key, bytes, sha256)) === 'exists') {
       const head = await this.#objects.head(key);
-      if (head === undefined || head.etag !== md5Of(bytes).hex) await this.#objects.put(key, bytes);
+      if (head === undefined || head.etag !== md5Of(bytes).hex) await this.#objects.put(key, bytes, sha256);
     }
   }
 

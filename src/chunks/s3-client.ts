@@ -84,10 +84,14 @@ export interface ListedObject {
  */
 export interface S3Objects {
   readonly location: string;
-  /** PUT with If-None-Match: * — 'exists' (412) when the key holds an object already. */
-  putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'>;
-  /** PUT that replaces whatever the key holds. */
-  put(key: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * PUT with If-None-Match: * — 'exists' (412) when the key holds an object already. `sha256`:
+   * the SHA-256 (hex) of `bytes` when the caller has it, signed instead of hashing them again; a
+   * wrong one fails the PUT (the store checks the body against it).
+   */
+  putIfAbsent(key: string, bytes: Uint8Array, sha256?: string): Promise<'stored' | 'exists'>;
+  /** PUT that replaces whatever the key holds; `sha256` as for putIfAbsent. */
+  put(key: string, bytes: Uint8Array, sha256?: string): Promise<void>;
   /**
    * The whole object, or undefined when there is none; a short body is an error. With `into`, the
    * bytes may be read into it (then the result is a view of it), as in ChunkBackend.get.
@@ -165,8 +169,8 @@ export class S3ObjectClient implements S3Objects {
     return { ...this.#counts };
   }
 
-  async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
-    const hashes = await this.#hasher.hash(bytes);
+  async putIfAbsent(key: string, bytes: Uint8Array, sha256?: string): Promise<'stored' | 'exists'> {
+    const hashes = sha256 !== undefined ? { sha256Hex: sha256 } : await this.#hasher.hash(bytes);
     return withRetries(this.#retry, 'PUT', key, () =>
       this.#attempt('put', async (signal) => {
         this.#counts.uploadBytes += bytes.byteLength;
@@ -181,8 +185,8 @@ export class S3ObjectClient implements S3Objects {
     );
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
-    const hashes = await this.#hasher.hash(bytes);
+  async put(key: string, bytes: Uint8Array, sha256?: string): Promise<void> {
+    const hashes = sha256 !== undefined ? { sha256Hex: sha256 } : await this.#hasher.hash(bytes);
     await withRetries(this.#retry, 'PUT', key, () =>
       this.#attempt('put', async (signal) => {
         this.#counts.uploadBytes += bytes.byteLength;

@@ -138,11 +138,12 @@ export class BackupSession {
 
   /**
    * Stores an uploaded chunk. The caller (server) has already checked the digest and size against
-   * the plaintext for unencrypted chunks and fixed the CRC.
+   * the plaintext for unencrypted chunks and fixed the CRC; `blobSha256` is the blob's SHA-256 when
+   * the check computed it (ChunkStore.insert).
    */
-  async insertChunk(digestHex: string, blob: Uint8Array, plainSize: number): Promise<void> {
+  async insertChunk(digestHex: string, blob: Uint8Array, plainSize: number, blobSha256?: string): Promise<void> {
     this.#assertActive();
-    const r = await this.store.chunks.insert(digestHex, blob);
+    const r = await this.store.chunks.insert(digestHex, blob, blobSha256);
     this.stats.count++;
     this.stats.size += plainSize;
     this.stats.compressedSize += blob.length;

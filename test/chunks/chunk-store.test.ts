@@ -132,7 +132,7 @@ test('ChunkStore.quarantine renames a chunk to <digest>.<n>.bad with the first f
 
 test('checkUploadedChunk rejects a wrong digest, a wrong size, a wrong encoded size and an oversized chunk', () => {
   const ok = { digestHex: digest, size: data.length, encodedSize: blob.length, bytes: blob };
-  assert.equal(checkUploadedChunk(ok), Buffer.from(blob).readUInt32LE(8));
+  assert.equal(checkUploadedChunk(ok).crc, Buffer.from(blob).readUInt32LE(8));
   const code = (f: () => unknown, c: string) => assert.throws(f, (e) => isHoldfastError(e) && e.code === c);
   code(() => checkUploadedChunk({ ...ok, digestHex: '0'.repeat(64) }), 'DIGEST_MISMATCH');
   code(() => checkUploadedChunk({ ...ok, size: data.length + 1 }), 'SIZE_MISMATCH');
@@ -168,8 +168,8 @@ test('the pooled checker borrows an owned buffer by transfer and gives it back, 
     slot.bytes.set(blob);
     new DataView(slot.bytes.buffer, slot.bytes.byteOffset).setUint32(8, 0, true);
     const checked = await pooled.check({ digestHex: digest, size: data.length, encodedSize: blob.length, bytes: slot.bytes }, slot);
-    assert.equal(checked.buffer, slot.bytes.buffer, 'the slot adopted the returned buffer');
-    assert.deepEqual(Buffer.from(checked), Buffer.from(blob), 'with the server CRC');
+    assert.equal(checked.bytes.buffer, slot.bytes.buffer, 'the slot adopted the returned buffer');
+    assert.deepEqual(Buffer.from(checked.bytes), Buffer.from(blob), 'with the server CRC');
     await assert.rejects(pooled.check({ digestHex: '0'.repeat(64), size: data.length, encodedSize: blob.length, bytes: slot.bytes }, slot), (e) => isHoldfastError(e) && e.code === 'DIGEST_MISMATCH');
     assert.equal(slot.bytes.byteLength, blob.length, 'the buffer came back after the failure too');
     slot.release();

@@ -26,6 +26,7 @@ import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { FaultyS3Objects, GatedS3Objects, MemoryS3Objects } from '../helpers/memory-s3-objects.ts';
 import { sha256, toHex } from '../../src/core/digest.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+import { backupData, restoreData } from '../jobs/job-fixture.ts';
 import { s3SkipReason, withTestBucket } from '../helpers/s3-env.ts';
 
 const STORE = 'sto';
@@ -60,6 +61,22 @@ test('Datastore on S3: a backup PUTs every chunk, then its index and blobs, then
     assert.ok(kinds.lastIndexOf('chunk') < kinds.indexOf('meta'), `chunks before metadata:\n${puts.join('\n')}`);
     assert.ok(objects.objects.has(`${STORE}/.cnt/host/a/owner`));
     assert.ok([...objects.objects.keys()].some((k) => k.endsWith('/data.didx')));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('Datastore on S3: chunks uploaded through the backup protocol carry the SHA-256 the chunk check computed into their PUTs', async () => {
+  const objects = new MemoryS3Objects();
+  const t = await s3Store(objects);
+  try {
+    // incompressible pieces (plain blobs, the fused check) and a compressible one
+    const data = Buffer.concat([pseudoRandom(200_000, 11), Buffer.alloc(100_000, 'holdfast '), pseudoRandom(100_000, 12)]);
+    await backupData(t.store, ref(1_700_000_000), data, 100_000);
+    const chunkPuts = objects.requests.filter((r) => r.startsWith('PUT-IF-ABSENT') && r.includes('/.chunks/')).length;
+    assert.equal(chunkPuts, 4);
+    assert.equal(objects.givenSha256, chunkPuts, 'every chunk PUT signed the check\'s hash (MemoryS3Objects checks it against the body)');
+    assert.deepEqual(Buffer.from(await restoreData(t.store, ref(1_700_000_000))), data);
   } finally {
     t.cleanup();
   }

@@ -4,6 +4,7 @@
  * counts, for tests that need no S3 server. `FaultyS3Objects` wraps any S3Objects and fails the
  * operations a test chooses, as the real client does once its retries are used up.
  */
+import { createHash } from 'node:crypto';
 import { fail } from '../../src/core/errors.ts';
 import { md5Of, type ListedObject, type ObjectHead, type S3Objects } from '../../src/chunks/s3-client.ts';
 
@@ -17,17 +18,29 @@ export class MemoryS3Objects implements S3Objects {
   readonly location = 'memory://bucket';
   readonly objects = new Map<string, Stored>();
   readonly requests: string[] = [];
+  /** PUTs that came with the caller's SHA-256 of the body (checked, as S3 checks a signed one) */
+  givenSha256 = 0;
 
-  async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
+  async putIfAbsent(key: string, bytes: Uint8Array, sha256?: string): Promise<'stored' | 'exists'> {
     this.requests.push(`PUT-IF-ABSENT ${key}`);
+    this.#checkSha256(key, bytes, sha256);
     if (this.objects.has(key)) return 'exists';
     this.#store(key, bytes);
     return 'stored';
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
+  async put(key: string, bytes: Uint8Array, sha256?: string): Promise<void> {
     this.requests.push(`PUT ${key}`);
+    this.#checkSha256(key, bytes, sha256);
     this.#store(key, bytes);
+  }
+
+  /** As an S3 store refuses a body that does not match its signed SHA-256 (400 XAmzContentSHA256Mismatch). */
+  #checkSha256(key: string, bytes: Uint8Array, sha256: string | undefined): void {
+    if (sha256 === undefined) return;
+    this.givenSha256++;
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) throw fail('OBJECT_STORE_ERROR', `S3 PUT ${key} failed: XAmzContentSHA256Mismatch`, { op: 'PUT', key, status: 400 });
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -96,14 +109,14 @@ export class FaultyS3Objects implements S3Objects {
     if (this.failing.has(op) || this.failWhen?.(op, key) === true) throw fail('OBJECT_STORE_ERROR', `injected failure of ${op} ${key}`, { op, key, outcome: 'unknown' });
   }
 
-  async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
+  async putIfAbsent(key: string, bytes: Uint8Array, sha256?: string): Promise<'stored' | 'exists'> {
     this.#check('putIfAbsent', key);
-    return this.#inner.putIfAbsent(key, bytes);
+    return this.#inner.putIfAbsent(key, bytes, sha256);
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
+  async put(key: string, bytes: Uint8Array, sha256?: string): Promise<void> {
     this.#check('put', key);
-    return this.#inner.put(key, bytes);
+    return this.#inner.put(key, bytes, sha256);
   }
 
   async get(key: string, into?: Uint8Array): Promise<Uint8Array | undefined> {
@@ -163,7 +176,7 @@ export class GatedS3Objects extends FaultyS3Objects {
     for (const h of this.#held.splice(0, count)) h.go(ok);
   }
 
-  override async putIfAbsent(key: string, bytes: Uint8Array): Promise<'stored' | 'exists'> {
+  override async putIfAbsent(key: string, bytes: Uint8Array, sha256?: string): Promise<'stored' | 'exists'> {
     if (this.holds(key)) {
       const ok = await new Promise<boolean>((go) => {
         this.#held.push({ key, go });
@@ -174,6 +187,6 @@ export class GatedS3Objects extends FaultyS3Objects {
       });
       if (!ok) throw fail('OBJECT_STORE_ERROR', `injected failure of the held PUT ${key}`, { op: 'putIfAbsent', key, outcome: 'unknown' });
     }
-    return super.putIfAbsent(key, bytes);
+    return super.putIfAbsent(key, bytes, sha256);
   }
 }

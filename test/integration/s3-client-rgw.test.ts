@@ -53,6 +53,18 @@ test('S3ObjectClient on a real S3: a 4 MiB PUT signed with its worker-computed p
     }
   }));
 
+test('S3ObjectClient on a real S3 signs a SHA-256 the caller computed (the chunk check\'s): the right one stores, a wrong one is refused and stores nothing', { skip }, () =>
+  withTestBucket(async (client) => {
+    const body = new Uint8Array(1 << 20).map((_, i) => (i * 31 + (i >> 10)) & 0xff);
+    const right = createHash('sha256').update(body).digest('hex');
+    assert.equal(await client.putIfAbsent('given/right', body, right), 'stored');
+    assert.deepEqual(await client.get('given/right'), body);
+    const wrong = createHash('sha256').update('other bytes').digest('hex');
+    await assert.rejects(client.putIfAbsent('given/wrong', body, wrong), { code: 'OBJECT_STORE_ERROR' });
+    await assert.rejects(client.put('given/wrong', body, wrong), { code: 'OBJECT_STORE_ERROR' });
+    assert.equal(await client.head('given/wrong'), undefined, 'nothing stored under a hash that is not of the body');
+  }));
+
 test('a real S3 refuses a PUT body damaged after signing: the signed payload SHA-256 is what protects chunk uploads (no Content-MD5)', { skip }, () =>
   withTestBucket(async (_client, bucket) => {
     const config = s3TestConfig(bucket);

@@ -21,7 +21,7 @@
 import { toHex } from '../../core/digest.ts';
 import { fail, HoldfastError, toHoldfastError } from '../../core/errors.ts';
 import type { SnapshotRef } from '../../core/backup-ref.ts';
-import { checkFetchedChunk, inlineChunkChecker, type ChunkChecker } from '../../chunks/chunk-check.ts';
+import { checkFetchedChunk, inlineChunkChecker, type CheckedChunk, type CheckOptions, type ChunkChecker } from '../../chunks/chunk-check.ts';
 import { BackupSession } from '../../datastore/backup-session.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { MANIFEST_NAME } from '../../datastore/layout.ts';
@@ -87,10 +87,10 @@ function indexChunks(name: string, bytes: Uint8Array): { chunks: IndexChunk[]; s
  * Downloads a chunk (into `into` when it fits) and checks it as the server checks an upload (plus
  * the stored CRC).
  */
-async function fetchChunk(t: ProtocolTransport, hex: string, size: number, checker: ChunkChecker, into: Uint8Array): Promise<Uint8Array> {
+async function fetchChunk(t: ProtocolTransport, hex: string, size: number, checker: ChunkChecker, into: Uint8Array, opts: CheckOptions): Promise<CheckedChunk> {
   const bytes = await t.download('chunk', { digest: hex }, into);
   try {
-    return await checkFetchedChunk(checker, { digestHex: hex, size, encodedSize: bytes.length, bytes });
+    return await checkFetchedChunk(checker, { digestHex: hex, size, encodedSize: bytes.length, bytes }, opts);
   } catch (e) {
     const err = toHoldfastError(e);
     throw new HoldfastError(err.code, `chunk ${hex} of the source is bad: ${err.message}`, { ...err.details, digest: hex }, e);
@@ -158,10 +158,10 @@ class ChunkPuller {
     }
     const buffer = this.#buffers.pop() ?? new Uint8Array(new SharedArrayBuffer(MAX_CHUNK_BLOB));
     try {
-      const blob = await fetchChunk(this.t, hex, c.size, this.o.checker ?? inlineChunkChecker, buffer);
-      await this.session.insertChunk(hex, blob, c.size);
+      const checked = await fetchChunk(this.t, hex, c.size, this.o.checker ?? inlineChunkChecker, buffer, { blobSha256: this.session.store.chunks.wantsBlobSha256 });
+      await this.session.insertChunk(hex, checked.bytes, c.size, checked.blobSha256);
       this.o.counters.chunksTransferred++;
-      this.o.counters.chunkBytes += blob.length;
+      this.o.counters.chunkBytes += checked.bytes.length;
     } finally {
       this.#buffers.push(buffer);
     }

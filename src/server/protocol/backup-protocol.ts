@@ -138,8 +138,8 @@ export class BackupProtocol {
     const slot = await this.#slots.acquire(encodedSize);
     try {
       const received = slot.bytes.subarray(0, await body.into(slot.bytes));
-      const checked = await this.#checker.check({ digestHex, size, encodedSize, bytes: received }, slot);
-      await this.session.insertChunk(digestHex, checked, size);
+      const checked = await this.#checker.check({ digestHex, size, encodedSize, bytes: received }, slot, { blobSha256: this.session.store.chunks.wantsBlobSha256 });
+      await this.session.insertChunk(digestHex, checked.bytes, size, checked.blobSha256);
     } finally {
       slot.release();
     }
