@@ -23,17 +23,9 @@
 import { fail, HoldfastError } from '../core/errors.ts';
 import { isErrorCode } from '../core/error-codes.ts';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type * as Crc32 from '@node-rs/crc32';
 import { sha256, toHex } from '../core/digest.ts';
 import { WorkerPool } from '../core/worker-pool.ts';
-import { blobHeader, computeBlobCrc, MAX_CHUNK_SIZE, peekPlainBlob, PLAIN_HEADER_SIZE, setBlobCrc, storedCrc } from '../format/blob.ts';
-
-// Required, not imported: see format/zstd.ts (node's CJS lexer over the package at every start).
-const { crc32 } = createRequire(import.meta.url)('@node-rs/crc32') as typeof Crc32;
-
-/** Piece size of the fused pass: fits the L2 cache twice over, and is large per native call. */
-const FUSED_PIECE = 64 * 1024;
+import { blobHeader, computeBlobCrc, crcAndSha256, MAX_CHUNK_SIZE, peekPlainBlob, PLAIN_HEADER_SIZE, setBlobCrc, storedCrc } from '../format/blob.ts';
 
 export interface ChunkUpload {
   readonly digestHex: string;
@@ -84,16 +76,9 @@ export function checkUploadedChunk(u: ChunkUpload, opts: CheckOptions = {}): Che
 function checkPlainFused(u: ChunkUpload, wantBlob: boolean): CheckResult {
   const payload = u.bytes.subarray(PLAIN_HEADER_SIZE);
   if (payload.length !== u.size) throw fail('SIZE_MISMATCH', `chunk ${u.digestHex} decodes to ${payload.length} bytes, size says ${u.size}`, { got: payload.length, size: u.size, digest: u.digestHex });
-  const data = createHash('sha256');
   const blob = wantBlob ? createHash('sha256').update(u.bytes.subarray(0, PLAIN_HEADER_SIZE)) : undefined;
-  let crc = 0;
-  for (let at = 0; at < payload.length; at += FUSED_PIECE) {
-    const piece = payload.subarray(at, at + FUSED_PIECE);
-    crc = crc32(piece, crc);
-    data.update(piece);
-    blob?.update(piece);
-  }
-  const actual = data.digest('hex');
+  const { crc, sha256: data } = crcAndSha256(payload, blob);
+  const actual = toHex(data);
   if (actual !== u.digestHex) throw fail('DIGEST_MISMATCH', `chunk data hashes to ${actual}, not ${u.digestHex}`, { digest: u.digestHex, actual });
   if (blob === undefined) return { crc, blobSha256: undefined };
   return { crc, blobSha256: crc === storedCrc(u.bytes) ? blob.digest('hex') : blobSha256With(u.bytes, PLAIN_HEADER_SIZE, crc) };

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type * as Crc32 from '@node-rs/crc32';
 import fc from 'fast-check';
 import binding from 'zstd-napi/binding.js';
 import { fromHex, sha256, toHex } from '../core/digest.ts';
 import { isHoldfastError } from '../core/errors.ts';
 import type { ErrorCode } from '../core/error-codes.ts';
-import { BLOB_HEADROOM, BLOB_KINDS, blobHeader, computeBlobCrc, decodeBlob, decodeChunk, encodeBlob, encodeBlobInPlace, ENCRYPTED_HEADER_SIZE, MAX_BLOB_SIZE, PLAIN_HEADER_SIZE, setBlobCrc, verifyBlobCrc, withRecomputedCrc, type BlobKind } from './blob.ts';
+import { BLOB_HEADROOM, BLOB_KINDS, blobHeader, computeBlobCrc, crcAndSha256, decodeBlob, decodeChunk, encodeBlob, encodeBlobInPlace, ENCRYPTED_HEADER_SIZE, MAX_BLOB_SIZE, PLAIN_HEADER_SIZE, setBlobCrc, verifyBlobCrc, withRecomputedCrc, type BlobKind } from './blob.ts';
 import { CryptConfig } from './crypt-config.ts';
 
 const KEY = new CryptConfig(new Uint8Array(32).fill(9));
@@ -283,4 +285,36 @@ test('decodeChunk with crc: false still rejects every flipped byte of a chunk', 
     flipped[at] = flipped[at]! ^ 0x01;
     assert.throws(() => decodeChunk(flipped, { digest: keyed, crypt: KEY, crc: false }), (e: unknown) => isHoldfastError(e) && ['DECRYPT_FAILED', 'DIGEST_MISMATCH', 'CORRUPT'].includes(e.code), `encrypted byte ${at}`);
   }
+});
+
+const { crc32 } = createRequire(import.meta.url)('@node-rs/crc32') as typeof Crc32;
+
+test('crcAndSha256 equals a CRC-32 and a SHA-256 over the whole, across its piece boundaries, and feeds `also` the same bytes', () => {
+  for (const size of [0, 1, 65535, 65536, 65537, 200_000]) {
+    const data = randomBytes(size);
+    const also = createHash('sha256').update('prefix');
+    const r = crcAndSha256(data, also);
+    assert.equal(r.crc, crc32(data), `crc at ${size}`);
+    assert.equal(toHex(r.sha256), createHash('sha256').update(data).digest('hex'), `sha256 at ${size}`);
+    assert.equal(also.digest('hex'), createHash('sha256').update('prefix').update(data).digest('hex'), `also at ${size}`);
+  }
+});
+
+test('encodeBlobInPlace takes the caller\'s plainCrc for an uncompressed blob and computes its own for a compressed one', () => {
+  const region = (data: Uint8Array): Uint8Array => {
+    const r = new Uint8Array(BLOB_HEADROOM + data.length);
+    r.set(data, BLOB_HEADROOM);
+    return r;
+  };
+  const random = randomBytes(10_000);
+  const plain = encodeBlobInPlace(region(random), random.length, { compress: true, plainCrc: crc32(random) });
+  assert.equal(blobHeader(plain).kind, 'plain');
+  verifyBlobCrc(plain);
+  const told = encodeBlobInPlace(region(random), random.length, { compress: true, plainCrc: 12345 });
+  assert.equal(computeBlobCrc(told) === 12345, false, 'the data is not what CRC 12345 says');
+  assert.equal(Buffer.from(told).readUInt32LE(8), 12345, 'an uncompressed blob carries the CRC it was given');
+  const text = Buffer.alloc(10_000, 'abc');
+  const compressed = encodeBlobInPlace(region(text), text.length, { compress: true, plainCrc: crc32(text) });
+  assert.equal(blobHeader(compressed).kind, 'compressed');
+  verifyBlobCrc(compressed); // its CRC is over the compressed payload, not the plaintext
 });

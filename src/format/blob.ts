@@ -12,7 +12,7 @@
  * Hot path: one output allocation per encode (none for `encodeBlobInPlace`, the chunk pipeline's
  * form); decode of a plain blob returns a view of its input.
  */
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync, type Hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Crc32 from '@node-rs/crc32';
 import { digestEquals, sha256, toHex } from '../core/digest.ts';
@@ -120,6 +120,11 @@ export function withRecomputedCrc(bytes: Uint8Array): Uint8Array {
 export interface EncodeBlobOptions {
   readonly compress: boolean;
   readonly crypt?: CryptConfig;
+  /**
+   * The CRC-32 of the data, when the caller computed it already (`crcAndSha256`): a plain blob's
+   * CRC is that of its data, so it is not computed again. Only for unchanged data.
+   */
+  readonly plainCrc?: number;
 }
 
 export function encodeBlob(data: Uint8Array, opts: EncodeBlobOptions): Uint8Array {
@@ -164,7 +169,8 @@ export function encodeBlobInPlace(region: Uint8Array, length: number, opts: Enco
   }
   const out = region.subarray(BLOB_HEADROOM - PLAIN_HEADER_SIZE, BLOB_HEADROOM + payloadLength);
   out.set(headerOf(isCompressed ? 'compressed' : 'plain').magic, 0);
-  writeCrc(out, PLAIN_HEADER_SIZE);
+  if (!isCompressed && opts.plainCrc !== undefined) new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(CRC_OFFSET, opts.plainCrc, true);
+  else writeCrc(out, PLAIN_HEADER_SIZE);
   return out;
 }
 
@@ -211,6 +217,28 @@ export function openBlob(bytes: Uint8Array, crypt?: CryptConfig, output: BlobOut
   const opened = h.compressed ? scratchFor(payload.byteLength).subarray(0, payload.byteLength) : output(payload.byteLength);
   crypt.decryptInto(payload, iv, tag, opened);
   return h.compressed ? decompress(opened, MAX_BLOB_SIZE, output) : opened;
+}
+
+/** Piece size of `crcAndSha256`: well inside the L2 cache, and large for each native call. */
+const FUSED_PIECE = 64 * 1024;
+
+/**
+ * CRC-32 and SHA-256 of `data` in one pass, piece by piece, each piece hashed while it is in the
+ * CPU cache; `also` (a hash already fed whatever precedes `data` there) gets the same pieces. One
+ * pass instead of two or three over memory: measured 0.88 → 0.76 CPU-s per GiB for CRC and
+ * SHA-256, 1.78 → 1.32 with a second SHA-256 (docs/benchmarks.md).
+ */
+export function crcAndSha256(data: Uint8Array, also?: Hash): { readonly crc: number; readonly sha256: Uint8Array } {
+  const h = createHash('sha256');
+  let crc = 0;
+  for (let at = 0; at < data.length; at += FUSED_PIECE) {
+    const piece = data.subarray(at, at + FUSED_PIECE);
+    crc = crc32(piece, crc);
+    h.update(piece);
+    also?.update(piece);
+  }
+  const d = h.digest();
+  return { crc, sha256: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
 }
 
 /**

@@ -245,7 +245,7 @@ export class BackupWriter {
   async #storeChunk(kind: 'fixed' | 'dynamic', wid: number, chunk: ChunkBuffer, stats: UploadStats): Promise<Uint8Array> {
     let reusable = true;
     try {
-      const digest = await this.#o.encoder.digest(chunk);
+      const { digest, plainCrc } = await this.#o.encoder.digest(chunk);
       const hex = toHex(digest);
       const pending = this.#inflight.get(hex);
       if (this.#known.has(hex) || pending) {
@@ -256,7 +256,7 @@ export class BackupWriter {
       }
       const upload = (async (): Promise<void> => {
         const size = chunk.data.byteLength;
-        const blob = await this.#o.encoder.encode(chunk);
+        const blob = await this.#o.encoder.encode(chunk, plainCrc);
         stats.uploadedChunks++;
         stats.uploadedBytes += size;
         stats.uploadedCompressed += blob.byteLength;

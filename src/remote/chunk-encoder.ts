@@ -4,20 +4,32 @@
  * in place in the chunk's buffer (`encodeBlobInPlace`).
  *
  * Two steps, so the caller can skip a known chunk after hashing it, before any compression:
- * `digest`, then (for new chunks only) `encode`. `pooledChunkEncoder` runs both on worker threads
+ * `digest`, then (for new chunks only) `encode`. The digest's pass also computes the data's CRC-32
+ * (unencrypted), which an uncompressed blob carries, so `encode` need not read the data again. `pooledChunkEncoder` runs both on worker threads
  * on the chunk's shared memory, which keeps the main thread free for reading, TLS and HTTP/2.
  */
 import { fail } from '../core/errors.ts';
 import { WorkerPool } from '../core/worker-pool.ts';
-import { BLOB_HEADROOM, encodeBlobInPlace } from '../format/blob.ts';
-import { CryptConfig, chunkDigest } from '../format/crypt-config.ts';
+import { BLOB_HEADROOM, crcAndSha256, encodeBlobInPlace, type EncodeBlobOptions } from '../format/blob.ts';
+import { CryptConfig } from '../format/crypt-config.ts';
 import type { ChunkBuffer } from './chunk-buffers.ts';
+
+/** A chunk's digest, and what the same pass learned for its encoding. */
+export interface ChunkDigest {
+  /** SHA-256 of the data (keyed when encrypting) */
+  readonly digest: Uint8Array;
+  /** CRC-32 of the data (unencrypted only): the blob's CRC if it stays uncompressed */
+  readonly plainCrc: number | undefined;
+}
 
 export interface ChunkEncoder {
   /** The chunk's digest (keyed when encrypting). */
-  digest(chunk: ChunkBuffer): Promise<Uint8Array>;
-  /** Encodes the chunk into a blob inside `chunk.region` and returns it (a view); the data is overwritten. */
-  encode(chunk: ChunkBuffer): Promise<Uint8Array>;
+  digest(chunk: ChunkBuffer): Promise<ChunkDigest>;
+  /**
+   * Encodes the chunk into a blob inside `chunk.region` and returns it (a view); the data is
+   * overwritten. `plainCrc`: what `digest` answered for this same data.
+   */
+  encode(chunk: ChunkBuffer, plainCrc?: number): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -27,12 +39,28 @@ export interface EncoderJob {
   readonly region: Uint8Array;
   readonly length: number;
   readonly keyHex: string | undefined;
+  readonly plainCrc?: number | undefined;
+}
+
+/**
+ * The digest of `data`; unencrypted, the CRC-32 comes from the same pass over it (the CRC of an
+ * uncompressed blob is its data's: `encode` then skips a pass of its own).
+ */
+export function digestChunk(data: Uint8Array, crypt: CryptConfig | undefined): ChunkDigest {
+  if (crypt) return { digest: crypt.digest(data), plainCrc: undefined };
+  const { crc, sha256 } = crcAndSha256(data);
+  return { digest: sha256, plainCrc: crc };
+}
+
+function encodeOptions(crypt: CryptConfig | undefined, plainCrc: number | undefined): EncodeBlobOptions {
+  if (crypt) return { compress: true, crypt };
+  return plainCrc === undefined ? { compress: true } : { compress: true, plainCrc };
 }
 
 /** Runs one job on `region` in place; `encode` answers the blob's offsets within the region. */
-export function runEncoderJob(job: EncoderJob, crypt: CryptConfig | undefined): Uint8Array | { start: number; end: number } {
-  if (job.op === 'digest') return chunkDigest(job.region.subarray(BLOB_HEADROOM, BLOB_HEADROOM + job.length), crypt);
-  const blob = encodeBlobInPlace(job.region, job.length, crypt ? { compress: true, crypt } : { compress: true });
+export function runEncoderJob(job: EncoderJob, crypt: CryptConfig | undefined): ChunkDigest | { start: number; end: number } {
+  if (job.op === 'digest') return digestChunk(job.region.subarray(BLOB_HEADROOM, BLOB_HEADROOM + job.length), crypt);
+  const blob = encodeBlobInPlace(job.region, job.length, encodeOptions(crypt, job.plainCrc));
   const start = blob.byteOffset - job.region.byteOffset;
   return { start, end: start + blob.byteLength };
 }
@@ -40,8 +68,8 @@ export function runEncoderJob(job: EncoderJob, crypt: CryptConfig | undefined): 
 export function inlineChunkEncoder(key?: Uint8Array): ChunkEncoder {
   const crypt = key ? new CryptConfig(key) : undefined;
   return {
-    digest: async (c) => chunkDigest(c.data, crypt),
-    encode: async (c) => encodeBlobInPlace(c.region, c.data.byteLength, crypt ? { compress: true, crypt } : { compress: true }),
+    digest: async (c) => digestChunk(c.data, crypt),
+    encode: async (c, plainCrc) => encodeBlobInPlace(c.region, c.data.byteLength, encodeOptions(crypt, plainCrc)),
     close: async () => undefined,
   };
 }
@@ -50,15 +78,15 @@ export function inlineChunkEncoder(key?: Uint8Array): ChunkEncoder {
 export function pooledChunkEncoder(key?: Uint8Array, size?: number): ChunkEncoder {
   const pool = new WorkerPool(new URL('./chunk-encoder-worker.ts', import.meta.url), size);
   const keyHex = key ? Buffer.from(key).toString('hex') : undefined;
-  const job = (op: EncoderJob['op'], c: ChunkBuffer): EncoderJob => {
+  const job = (op: EncoderJob['op'], c: ChunkBuffer, plainCrc?: number): EncoderJob => {
     // A region outside shared memory would be copied to the worker, and the blob lost with the copy.
     if (!(c.region.buffer instanceof SharedArrayBuffer)) throw fail('INTERNAL', 'pooled chunk encoding needs a ChunkBuffers buffer');
-    return { op, region: c.region, length: c.data.byteLength, keyHex };
+    return { op, region: c.region, length: c.data.byteLength, keyHex, plainCrc };
   };
   return {
-    digest: (c) => pool.run<Uint8Array>(job('digest', c)),
-    encode: async (c) => {
-      const at = await pool.run<{ start: number; end: number }>(job('encode', c));
+    digest: (c) => pool.run<ChunkDigest>(job('digest', c)),
+    encode: async (c, plainCrc) => {
+      const at = await pool.run<{ start: number; end: number }>(job('encode', c, plainCrc));
       return c.region.subarray(at.start, at.end);
     },
     close: () => pool.close(),
