@@ -10,12 +10,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import { existsSync, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, chmodSync, writeFileSync, utimesSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { describeCli, fastRandom, HOLDFAST_BIN, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
 import { rng } from '../helpers/seeded.ts';
 
 const MIB = 1024 * 1024;
@@ -284,6 +284,25 @@ test('holdfast backup stores a tree, an image and a blob, and restore gives back
   assert.equal(sha256File(imgTarget), sha256File(image), 'restored image differs');
   assert.equal(statSync(imgTarget).size, 100 * MIB);
   assert.deepEqual(readFileSync(confTarget), readFileSync(conf), 'restored blob differs');
+});
+
+test('restore of an image to stdout (-) gives its exact bytes through a pipe the reader drains slowly (chunk memory is reused only after stdout is done with it)', TIMEOUT, async () => {
+  const child = spawn(process.execPath, [HOLDFAST_BIN, 'restore', `host/web1/${T0}`, 'disk.img', '-'], { env: srv.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    hash.update(d);
+    bytes += d.length;
+    // hold the pipe full for a turn of the event loop: the CLI's writes then wait (backpressure)
+    child.stdout.pause();
+    setImmediate(() => child.stdout.resume());
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  assert.equal(code, 0, stderr);
+  assert.equal(bytes, statSync(image).size);
+  assert.equal(hash.digest('hex'), sha256File(image), 'the bytes on stdout are the image');
 });
 
 test('a second backup of unchanged data uploads less than 1% of its bytes', TIMEOUT, async () => {

@@ -51,9 +51,9 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
       const r = await extractPxar(reader.stream(entry.filename), target, { overwrite, onWarning: (w) => ctx.err(`warning: ${w.path}: ${w.message}`) });
       return `restored ${entry.filename}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
-    // a file target writes each chunk whole before it asks for the next, so chunk memory is
-    // recycled; stdout may still hold a chunk it accepted, so it gets chunks of their own
-    const recycle = target !== '-';
+    // both targets are done with each chunk before they ask for the next (a file writes it whole,
+    // stdout's write has called back), so chunk memory is recycled: no buffer per chunk to collect
+    const recycle = true;
     const pieces = entry.filename.endsWith('.blob') ? blobPieces(reader, entry.filename) : reader.stream(entry.filename, undefined, { recycle });
     if (target !== '-') await checkRestoreTarget(target, overwrite);
     const bytes = target === '-' ? await toStdout(pieces) : await restoreToFile(target, pieces, overwrite);
@@ -68,11 +68,16 @@ async function* blobPieces(reader: RestoreReader, name: string): AsyncGenerator<
   yield await reader.readBlob(name);
 }
 
+/**
+ * Writes each piece and waits for its write to call back before the next: the piece's memory is
+ * then reused for a later chunk. (On Linux stdout writes to files, pipes and sockets are
+ * synchronous anyway; the wait keeps reuse safe where they are not.)
+ */
 async function toStdout(pieces: AsyncIterable<Uint8Array>): Promise<number> {
   let bytes = 0;
   for await (const piece of pieces) {
     bytes += piece.length;
-    if (!process.stdout.write(piece)) await new Promise((r) => process.stdout.once('drain', r));
+    await new Promise<void>((resolve, reject) => process.stdout.write(piece, (e) => (e ? reject(e) : resolve())));
   }
   return bytes;
 }
