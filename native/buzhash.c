@@ -36,6 +36,20 @@
  *   first bytes are on the way from the disk while the current file is chunked (a cold first
  *   backup otherwise waits for the disk at the start of every file; src/client/read-hint.ts).
  *   Returns 0 or the error number; offset and length are byte counts below 2^53.
+ *
+ * llistxattr(path, buf) / lgetxattr(path, name, buf) / lsetxattr(path, name, value, flags) /
+ * mknod(path, mode, dev: bigint) / setmtime(path, secs: bigint, nanos) -> number
+ *   The libc calls pxar create and extract need and node:fs lacks (src/client/pxar-native.ts),
+ *   none following a final symlink. Paths and names are NUL-terminated Uint8Arrays (byte
+ *   strings: non-UTF-8 names pass through); `buf` is a Uint8Array or null (a size query). Each
+ *   returns what the call returns (a size, or 0) or -errno. setmtime is utimensat(2) with the
+ *   atime left alone (UTIME_OMIT). They were koffi calls; loading koffi cost 15–40 ms of every
+ *   backup and restore start.
+ *
+ * misalign(bytes, alignment) -> number
+ *   The address of the Uint8Array's first byte modulo `alignment` (a power of two): where an
+ *   aligned buffer starts inside a larger ArrayBuffer, for O_DIRECT (src/core/aligned-pool.ts).
+ *   V8 never moves an ArrayBuffer's memory, so the answer stays true.
  */
 #include <node_api.h>
 #include <stddef.h>
@@ -45,6 +59,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -244,6 +261,119 @@ static napi_value will_need(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+/* A NUL-terminated byte string passed as a Uint8Array (a path or an xattr name). */
+static const char *get_cstr(napi_env env, napi_value v) {
+  size_t n;
+  void *data;
+  if (!get_typed(env, v, napi_uint8_array, &n, &data) || n == 0 || ((const char *)data)[n - 1] != 0) return NULL;
+  return (const char *)data;
+}
+
+/* A Uint8Array, or null/undefined for none (data NULL, size 0). */
+static int get_opt_bytes(napi_env env, napi_value v, void **data, size_t *n) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) {
+    *data = NULL;
+    *n = 0;
+    return 1;
+  }
+  return get_typed(env, v, napi_uint8_array, n, data);
+}
+
+static napi_value result_of(napi_env env, int64_t rc) {
+  napi_value result;
+  napi_create_int64(env, rc < 0 ? -(int64_t)errno : rc, &result);
+  return result;
+}
+
+static napi_value l_listxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv, "llistxattr: (path, buf) expected")) return NULL;
+  const char *path = get_cstr(env, argv[0]);
+  void *buf;
+  size_t n;
+  if (path == NULL || !get_opt_bytes(env, argv[1], &buf, &n)) {
+    napi_throw_type_error(env, NULL, "llistxattr: (NUL-terminated Uint8Array, Uint8Array | null) expected");
+    return NULL;
+  }
+  return result_of(env, llistxattr(path, buf, n));
+}
+
+static napi_value l_getxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv, "lgetxattr: (path, name, buf) expected")) return NULL;
+  const char *path = get_cstr(env, argv[0]);
+  const char *name = get_cstr(env, argv[1]);
+  void *buf;
+  size_t n;
+  if (path == NULL || name == NULL || !get_opt_bytes(env, argv[2], &buf, &n)) {
+    napi_throw_type_error(env, NULL, "lgetxattr: (NUL-terminated Uint8Array ×2, Uint8Array | null) expected");
+    return NULL;
+  }
+  return result_of(env, lgetxattr(path, name, buf, n));
+}
+
+static napi_value l_setxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, 4, argv, "lsetxattr: (path, name, value, flags) expected")) return NULL;
+  const char *path = get_cstr(env, argv[0]);
+  const char *name = get_cstr(env, argv[1]);
+  void *value;
+  size_t n;
+  int32_t flags;
+  if (path == NULL || name == NULL || !get_typed(env, argv[2], napi_uint8_array, &n, &value) || napi_get_value_int32(env, argv[3], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "lsetxattr: (NUL-terminated Uint8Array ×2, Uint8Array, number) expected");
+    return NULL;
+  }
+  return result_of(env, lsetxattr(path, name, value, n, flags));
+}
+
+static napi_value mk_nod(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv, "mknod: (path, mode, dev) expected")) return NULL;
+  const char *path = get_cstr(env, argv[0]);
+  uint32_t mode;
+  uint64_t dev;
+  bool lossless;
+  if (path == NULL || !get_u32(env, argv[1], &mode) || napi_get_value_bigint_uint64(env, argv[2], &dev, &lossless) != napi_ok || !lossless) {
+    napi_throw_type_error(env, NULL, "mknod: (NUL-terminated Uint8Array, number, bigint) expected");
+    return NULL;
+  }
+  return result_of(env, mknod(path, (mode_t)mode, (dev_t)dev));
+}
+
+static napi_value set_mtime(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv, "setmtime: (path, secs, nanos) expected")) return NULL;
+  const char *path = get_cstr(env, argv[0]);
+  int64_t secs, nanos;
+  bool lossless;
+  if (path == NULL || napi_get_value_bigint_int64(env, argv[1], &secs, &lossless) != napi_ok || !lossless || napi_get_value_int64(env, argv[2], &nanos) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setmtime: (NUL-terminated Uint8Array, bigint, number) expected");
+    return NULL;
+  }
+  struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)secs, .tv_nsec = (long)nanos}};
+  return result_of(env, utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW));
+}
+
+
+static napi_value mis_align(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv, "misalign: (Uint8Array, alignment) expected")) return NULL;
+  size_t n;
+  void *data;
+  uint32_t alignment;
+  if (!get_typed(env, argv[0], napi_uint8_array, &n, &data) || !get_u32(env, argv[1], &alignment) || alignment == 0 || (alignment & (alignment - 1)) != 0) {
+    napi_throw_type_error(env, NULL, "misalign: (Uint8Array, power of two) expected");
+    return NULL;
+  }
+  napi_value result;
+  napi_create_uint32(env, (uint32_t)((uintptr_t)data & (alignment - 1)), &result);
+  return result;
+}
+
 #ifdef __GLIBC__
 static napi_value set_mallopt(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -270,6 +400,14 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_set_named_property(env, exports, "execv", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "willneed", NAPI_AUTO_LENGTH, will_need, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "willneed", fn) != napi_ok) return NULL;
+  static const struct { const char *name; napi_callback cb; } LIBC[] = {
+    {"llistxattr", l_listxattr}, {"lgetxattr", l_getxattr}, {"lsetxattr", l_setxattr}, {"mknod", mk_nod}, {"setmtime", set_mtime},
+    {"misalign", mis_align},
+  };
+  for (size_t i = 0; i < sizeof LIBC / sizeof LIBC[0]; i++) {
+    if (napi_create_function(env, LIBC[i].name, NAPI_AUTO_LENGTH, LIBC[i].cb, NULL, &fn) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, LIBC[i].name, fn) != napi_ok) return NULL;
+  }
 #ifdef __GLIBC__
   if (napi_create_function(env, "mallopt", NAPI_AUTO_LENGTH, set_mallopt, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "mallopt", fn) != napi_ok) return NULL;

@@ -1,9 +1,12 @@
 /**
- * AlignedPool: a bounded set of page-aligned native buffers for I/O that bypasses the page cache
+ * AlignedPool: a bounded set of page-aligned buffers for I/O that bypasses the page cache
  * (O_DIRECT). O_DIRECT needs the buffer's address, the file offset and the length aligned to the
- * device's logical block size, and a JS ArrayBuffer is only 16-byte aligned, so the memory comes
- * from aligned_alloc(3) through koffi. Users: the server's chunk files (storage/direct-io.ts) and
- * a restore's file data (client/restore-sink.ts), each with a pool of its own.
+ * device's logical block size, and a JS ArrayBuffer is only 16-byte aligned, so each buffer is
+ * the aligned part of an ArrayBuffer one alignment larger, found with the native addon's
+ * `misalign` (V8 never moves an ArrayBuffer's memory). Without the addon the memory comes from
+ * aligned_alloc(3) through koffi, loaded then: loading koffi cost 15–40 ms of every restore start.
+ * Users: the server's chunk files (storage/direct-io.ts) and a restore's file data
+ * (client/restore-sink.ts), each with a pool of its own.
  *
  * Invariants:
  * - At most `max` buffers ever exist, each `size` bytes; they are never freed, so no view can
@@ -11,22 +14,43 @@
  *   wait is the back-pressure of whoever writes through the pool.
  * - A buffer given back must not be touched again by its giver; contents are undefined.
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type koffiModule from 'koffi';
+import { nativeFunction } from './native-addon.ts';
 
 /** Alignment that satisfies O_DIRECT on every common device (logical blocks of 512 or 4096). */
 export const ALIGN = 4096;
 
-const libc = koffi.load('libc.so.6');
-const alignedAllocFn = libc.func('void *aligned_alloc(size_t alignment, size_t size)');
+const misalign = nativeFunction<(bytes: Uint8Array, alignment: number) => number>('misalign');
 
 /**
- * `size` bytes of native memory aligned to `alignment` (a power of two dividing `size`), seen as a
- * Uint8Array. Never freed: the caller keeps it for the life of the process.
+ * `size` bytes of memory whose first byte is aligned to `alignment` (a power of two dividing
+ * `size`), as a Uint8Array. The caller keeps it for the life of the process (the koffi memory is
+ * never freed).
  */
 export function alignedBuffer(alignment: number, size: number): Uint8Array {
-  const ptr: unknown = alignedAllocFn(alignment, size);
-  if (ptr === null) throw new Error(`aligned_alloc(${alignment}, ${size}) failed with errno ${koffi.errno()}`);
-  return new Uint8Array(koffi.view(ptr, size));
+  if (misalign !== undefined) {
+    const whole = new Uint8Array(new ArrayBuffer(size + alignment));
+    const skip = (alignment - misalign(whole, alignment)) % alignment;
+    return whole.subarray(skip, skip + size);
+  }
+  return koffiAlignedBuffer(alignment, size);
+}
+
+let alignedAlloc: ((alignment: number, size: number) => Uint8Array) | undefined;
+
+/** aligned_alloc(3) through koffi, for when the addon is not built. */
+export function koffiAlignedBuffer(alignment: number, size: number): Uint8Array {
+  alignedAlloc ??= (() => {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof koffiModule;
+    const fn = koffi.load('libc.so.6').func('void *aligned_alloc(size_t alignment, size_t size)');
+    return (a: number, n: number): Uint8Array => {
+      const ptr: unknown = fn(a, n);
+      if (ptr === null) throw new Error(`aligned_alloc(${a}, ${n}) failed with errno ${koffi.errno()}`);
+      return new Uint8Array(koffi.view(ptr, n));
+    };
+  })();
+  return alignedAlloc(alignment, size);
 }
 
 export class AlignedPool {

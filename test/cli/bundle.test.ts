@@ -65,6 +65,17 @@ test('bundleCli: commands stay in chunks of their own, loaded only when they run
   }
 });
 
+test('bundleCli: backup and restore load no koffi at start (their libc calls go through the native addon; koffi is the fallback, loaded on use)', () => {
+  const main = readFileSync(join(OUT, 'main.js'), 'utf8');
+  for (const cmd of ['backup', 'restore']) {
+    const chunk = new RegExp(`names: \\["${cmd}"\\], load: async \\(\\) => \\(await import\\("\\./([^"]+)"\\)\\)`).exec(main)?.[1];
+    assert.ok(chunk !== undefined, `the ${cmd} command's chunk is named in main.js`);
+    const files = staticClosure(chunk, staticClosure('main.js'));
+    const withKoffi = [...files].filter((f) => /^import\s[^;]*?["']koffi["']/m.test(readFileSync(join(OUT, f), 'utf8')));
+    assert.deepEqual(withKoffi.length, 0, `${cmd} imports koffi through ${withKoffi.join(', ')}`);
+  }
+});
+
 test('bundleCli: a backup through the bundle restores identically, and an unchanged re-backup reads no file', { timeout: 180_000 }, async () => {
   srv = await startTestServer();
   const src = join(srv.dir, 'src');
