@@ -41,22 +41,38 @@ export class WorkerPool {
   readonly #all: Worker[] = [];
   readonly #queue: Job[] = [];
   readonly #inflight = new Map<Worker, Job>();
+  readonly #size: number;
+  readonly #module: string;
   #nextId = 1;
   #closed = false;
 
+  /**
+   * Up to `size` workers, each started when a job finds no idle one: a worker is a V8 isolate of
+   * its own, whose start costs tens of milliseconds of CPU, which a short run (an unchanged
+   * re-backup) that never needs it should not pay.
+   */
   constructor(moduleUrl: URL, size = Math.max(1, availableParallelism())) {
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(BOOTSTRAP, { workerData: { module: workerModule(moduleUrl).href } });
-      w.unref();
-      w.on('message', (r: Reply) => this.#onReply(w, r));
-      w.on('error', (e) => this.#onCrash(w, e));
-      this.#all.push(w);
-      this.#idle.push(w);
-    }
+    this.#size = size;
+    this.#module = workerModule(moduleUrl).href;
   }
 
+  /** The most workers this pool runs. */
   get size(): number {
+    return this.#size;
+  }
+
+  /** Workers started so far. */
+  get started(): number {
     return this.#all.length;
+  }
+
+  /**
+   * Starts `count` workers (default: all) now, for a caller that will surely use them and can
+   * overlap their start with other work; the rest still start on demand.
+   */
+  warm(count = this.#size): this {
+    while (!this.#closed && this.#all.length < Math.min(count, this.#size)) this.#spawn();
+    return this;
   }
 
   run<T>(msg: unknown, transfer: readonly TransferListItem[] = []): Promise<T> {
@@ -72,8 +88,21 @@ export class WorkerPool {
     await Promise.all(this.#all.map((w) => w.terminate()));
   }
 
+  #spawn(): void {
+    const w = new Worker(BOOTSTRAP, { workerData: { module: this.#module } });
+    w.unref();
+    w.on('message', (r: Reply) => this.#onReply(w, r));
+    w.on('error', (e) => this.#onCrash(w, e));
+    this.#all.push(w);
+    this.#idle.push(w);
+  }
+
   #pump(): void {
-    while (this.#idle.length > 0 && this.#queue.length > 0) {
+    while (this.#queue.length > 0) {
+      if (this.#idle.length === 0) {
+        if (this.#all.length >= this.#size) return;
+        this.#spawn();
+      }
       const w = this.#idle.pop()!;
       const job = this.#queue.shift()!;
       this.#inflight.set(w, job);

@@ -80,7 +80,8 @@ export function inlineChunkDecoder(crypt?: CryptConfig): ChunkDecoder {
 
 /** Decodes on `size` worker threads (default: one per core), in buffers they borrow. */
 export function pooledChunkDecoder(crypt?: CryptConfig, size?: number): ChunkDecoder {
-  const pool = new WorkerPool(new URL('./chunk-decoder-worker.ts', import.meta.url), size);
+  // a restore decodes every chunk: the workers start now, while the index is fetched
+  const pool = new WorkerPool(new URL('./chunk-decoder-worker.ts', import.meta.url), size).warm();
   const keyHex = crypt ? Buffer.from(crypt.rawKey()).toString('hex') : undefined;
   return {
     decode: async (raw, ref, output) => {

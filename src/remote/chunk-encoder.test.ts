@@ -8,7 +8,7 @@ import { blobHeader, decodeBlob, verifyBlobCrc } from '../format/blob.ts';
 import { CryptConfig } from '../format/crypt-config.ts';
 import { generateKey } from '../format/key-file.ts';
 import { ChunkBuffers } from './chunk-buffers.ts';
-import { inlineChunkEncoder, pooledChunkEncoder, type ChunkEncoder } from './chunk-encoder.ts';
+import { INLINE_CHUNK_BYTES, inlineChunkEncoder, pooledChunkEncoder, type ChunkEncoder } from './chunk-encoder.ts';
 
 const { crc32 } = createRequire(import.meta.url)('@node-rs/crc32') as typeof Crc32;
 
@@ -58,3 +58,24 @@ for (const [name, make] of [['inline', (key?: Uint8Array) => inlineChunkEncoder(
     }
   });
 }
+
+test('the pooled encoder hashes and encodes chunks under 64 KiB on the main thread: an unchanged re-backup starts no worker', async () => {
+  const encoder = pooledChunkEncoder(undefined, 1);
+  const buffers = new ChunkBuffers(1);
+  try {
+    const small = await buffers.take(INLINE_CHUNK_BYTES - 1);
+    small.data.fill(3);
+    const d = await encoder.digest(small);
+    assert.equal(toHex(d.digest), createHash('sha256').update(small.data).digest('hex'));
+    verifyBlobCrc(await encoder.encode(small, d.plainCrc));
+    small.release();
+    assert.equal(encoder.workersStarted, 0);
+    const large = await buffers.take(INLINE_CHUNK_BYTES);
+    large.data.fill(4);
+    await encoder.digest(large);
+    large.release();
+    assert.equal(encoder.workersStarted, 1, 'a chunk of 64 KiB goes to a worker');
+  } finally {
+    await encoder.close();
+  }
+});

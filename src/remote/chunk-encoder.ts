@@ -74,21 +74,43 @@ export function inlineChunkEncoder(key?: Uint8Array): ChunkEncoder {
   };
 }
 
-/** Hashes and encodes on `size` worker threads, in the chunk buffers' shared memory. */
-export function pooledChunkEncoder(key?: Uint8Array, size?: number): ChunkEncoder {
-  const pool = new WorkerPool(new URL('./chunk-encoder-worker.ts', import.meta.url), size);
+/**
+ * Chunks below this are hashed and encoded on the main thread: a worker round trip costs more
+ * than hashing 64 KiB (~30 µs), and an unchanged re-backup, which encodes only a few small
+ * metadata chunks, then starts no worker at all (WorkerPool starts them on first use).
+ */
+export const INLINE_CHUNK_BYTES = 64 * 1024;
+
+/** A ChunkEncoder on worker threads, which says how many it started (tests). */
+export interface PooledChunkEncoder extends ChunkEncoder {
+  readonly workersStarted: number;
+}
+
+/**
+ * Hashes and encodes on `size` worker threads, in the chunk buffers' shared memory; small chunks
+ * inline. `warm` workers start at once, the others when work finds none idle.
+ */
+export function pooledChunkEncoder(key?: Uint8Array, size?: number, warm = 0): PooledChunkEncoder {
+  const pool = new WorkerPool(new URL('./chunk-encoder-worker.ts', import.meta.url), size).warm(warm);
   const keyHex = key ? Buffer.from(key).toString('hex') : undefined;
+  let inline: ChunkEncoder | undefined;
+  const small = (c: ChunkBuffer): ChunkEncoder | undefined => (c.data.byteLength < INLINE_CHUNK_BYTES ? (inline ??= inlineChunkEncoder(key)) : undefined);
   const job = (op: EncoderJob['op'], c: ChunkBuffer, plainCrc?: number): EncoderJob => {
     // A region outside shared memory would be copied to the worker, and the blob lost with the copy.
     if (!(c.region.buffer instanceof SharedArrayBuffer)) throw fail('INTERNAL', 'pooled chunk encoding needs a ChunkBuffers buffer');
     return { op, region: c.region, length: c.data.byteLength, keyHex, plainCrc };
   };
   return {
-    digest: (c) => pool.run<ChunkDigest>(job('digest', c)),
+    digest: (c) => small(c)?.digest(c) ?? pool.run<ChunkDigest>(job('digest', c)),
     encode: async (c, plainCrc) => {
+      const here = small(c);
+      if (here !== undefined) return here.encode(c, plainCrc);
       const at = await pool.run<{ start: number; end: number }>(job('encode', c, plainCrc));
       return c.region.subarray(at.start, at.end);
     },
     close: () => pool.close(),
+    get workersStarted() {
+      return pool.started;
+    },
   };
 }
