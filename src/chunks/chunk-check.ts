@@ -20,9 +20,9 @@
  * SHA-256 here and the payload SHA-256 on another thread later (docs/benchmarks.md).
  */
 
+import { createHash } from 'node:crypto';
 import { fail, HoldfastError } from '../core/errors.ts';
 import { isErrorCode } from '../core/error-codes.ts';
-import { createHash } from 'node:crypto';
 import { sha256, toHex } from '../core/digest.ts';
 import { WorkerPool } from '../core/worker-pool.ts';
 import { blobHeader, computeBlobCrc, crcAndSha256, MAX_CHUNK_SIZE, peekPlainBlob, PLAIN_HEADER_SIZE, setBlobCrc, storedCrc } from '../format/blob.ts';
@@ -150,7 +150,8 @@ export type CheckReply = { readonly bytes: Uint8Array } & (CheckResult | { reado
  * is copied there, and only the CRC matters on the way back.
  */
 export function pooledChunkChecker(size?: number): ChunkChecker {
-  const pool = new WorkerPool(new URL('./chunk-check-worker.ts', import.meta.url), size);
+  // started at once: a server checks every upload, and the first should not wait for a thread
+  const pool = new WorkerPool(new URL('./chunk-check-worker.ts', import.meta.url), size).warm();
   return {
     check: async (u, owner, opts) => {
       const lend = owner !== undefined && u.bytes.buffer instanceof ArrayBuffer;
