@@ -37,8 +37,9 @@
  *   backup otherwise waits for the disk at the start of every file; src/client/read-hint.ts).
  *   Returns 0 or the error number; offset and length are byte counts below 2^53.
  *
- * llistxattr(path, buf) / lgetxattr(path, name, buf) / lsetxattr(path, name, value, flags) /
- * mknod(path, mode, dev: bigint) / setmtime(path, secs: bigint, nanos) -> number
+ * xattr(op, path, name, buf, flags) (op 0: llistxattr(path, buf), 1: lgetxattr(path, name, buf),
+ * 2: lsetxattr(path, name, buf, flags)) / mknod(path, mode, dev: bigint) /
+ * setmtime(path, secs: bigint, nanos) -> number
  *   The libc calls pxar create and extract need and node:fs lacks (src/client/pxar-native.ts),
  *   none following a final symlink. Paths and names are NUL-terminated Uint8Arrays (byte
  *   strings: non-UTF-8 names pass through); `buf` is a Uint8Array or null (a size query). Each
@@ -288,46 +289,27 @@ static napi_value result_of(napi_env env, int64_t rc) {
   return result;
 }
 
-static napi_value l_listxattr(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!get_args(env, info, 2, argv, "llistxattr: (path, buf) expected")) return NULL;
-  const char *path = get_cstr(env, argv[0]);
-  void *buf;
-  size_t n;
-  if (path == NULL || !get_opt_bytes(env, argv[1], &buf, &n)) {
-    napi_throw_type_error(env, NULL, "llistxattr: (NUL-terminated Uint8Array, Uint8Array | null) expected");
-    return NULL;
-  }
-  return result_of(env, llistxattr(path, buf, n));
-}
-
-static napi_value l_getxattr(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!get_args(env, info, 3, argv, "lgetxattr: (path, name, buf) expected")) return NULL;
-  const char *path = get_cstr(env, argv[0]);
-  const char *name = get_cstr(env, argv[1]);
-  void *buf;
-  size_t n;
-  if (path == NULL || name == NULL || !get_opt_bytes(env, argv[2], &buf, &n)) {
-    napi_throw_type_error(env, NULL, "lgetxattr: (NUL-terminated Uint8Array ×2, Uint8Array | null) expected");
-    return NULL;
-  }
-  return result_of(env, lgetxattr(path, name, buf, n));
-}
-
-static napi_value l_setxattr(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!get_args(env, info, 4, argv, "lsetxattr: (path, name, value, flags) expected")) return NULL;
-  const char *path = get_cstr(env, argv[0]);
-  const char *name = get_cstr(env, argv[1]);
-  void *value;
-  size_t n;
+/* xattr(op, path, name, buf, flags): op 0 llistxattr(path, buf), 1 lgetxattr(path, name, buf),
+ * 2 lsetxattr(path, name, buf, flags); name is null for op 0, buf may be null for 0 and 1. */
+static napi_value x_attr(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, 5, argv, "xattr: (op, path, name, buf, flags) expected")) return NULL;
+  uint32_t op;
   int32_t flags;
-  if (path == NULL || name == NULL || !get_typed(env, argv[2], napi_uint8_array, &n, &value) || napi_get_value_int32(env, argv[3], &flags) != napi_ok) {
-    napi_throw_type_error(env, NULL, "lsetxattr: (NUL-terminated Uint8Array ×2, Uint8Array, number) expected");
+  void *buf;
+  size_t n;
+  const char *path = get_cstr(env, argv[1]);
+  const char *name = NULL;
+  int ok = get_u32(env, argv[0], &op) && op <= 2 && path != NULL && get_opt_bytes(env, argv[3], &buf, &n) && napi_get_value_int32(env, argv[4], &flags) == napi_ok;
+  if (ok && op > 0) ok = (name = get_cstr(env, argv[2])) != NULL;
+  if (ok && op == 2) ok = get_typed(env, argv[3], napi_uint8_array, &n, &buf); /* a value, maybe empty (data NULL) */
+  if (!ok) {
+    napi_throw_type_error(env, NULL, "xattr: (0|1|2, NUL-terminated Uint8Array, NUL-terminated Uint8Array | null, Uint8Array | null, number) expected");
     return NULL;
   }
-  return result_of(env, lsetxattr(path, name, value, n, flags));
+  if (op == 0) return result_of(env, llistxattr(path, buf, n));
+  if (op == 1) return result_of(env, lgetxattr(path, name, buf, n));
+  return result_of(env, lsetxattr(path, name, buf, n, flags));
 }
 
 static napi_value mk_nod(napi_env env, napi_callback_info info) {
@@ -401,7 +383,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_create_function(env, "willneed", NAPI_AUTO_LENGTH, will_need, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "willneed", fn) != napi_ok) return NULL;
   static const struct { const char *name; napi_callback cb; } LIBC[] = {
-    {"llistxattr", l_listxattr}, {"lgetxattr", l_getxattr}, {"lsetxattr", l_setxattr}, {"mknod", mk_nod}, {"setmtime", set_mtime},
+    {"xattr", x_attr}, {"mknod", mk_nod}, {"setmtime", set_mtime},
     {"misalign", mis_align},
   };
   for (size_t i = 0; i < sizeof LIBC / sizeof LIBC[0]; i++) {

@@ -38,6 +38,8 @@ for (const [name, make] of impls) {
       assert.equal(libc.lgetxattr(z(file), z('user.holdfast'), value), 5);
       assert.equal(value.subarray(0, 5).toString(), 'value');
       assert.equal(libc.lgetxattr(z(file), z('user.none'), null), -ENODATA!);
+      assert.equal(libc.lsetxattr(z(file), z('user.empty'), new Uint8Array(0), 0), 0, 'an empty value');
+      assert.equal(libc.lgetxattr(z(file), z('user.empty'), null), 0);
     }
 
     const fifo = join(dir, 'fifo');

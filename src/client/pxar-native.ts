@@ -27,10 +27,18 @@ export interface LibcCalls {
 
 /** The addon's calls, or undefined when it is not built (or predates them). */
 export function addonLibc(): LibcCalls | undefined {
-  const names = ['llistxattr', 'lgetxattr', 'lsetxattr', 'mknod', 'setmtime'] as const;
-  const fns = names.map((n) => nativeFunction<(...args: never[]) => number>(n));
-  if (fns.some((f) => f === undefined)) return undefined;
-  return Object.fromEntries(names.map((n, i) => [n, fns[i]])) as unknown as LibcCalls;
+  type Xattr = (op: 0 | 1 | 2, path: Uint8Array, name: Uint8Array | null, buf: Uint8Array | null, flags: number) => number;
+  const xattr = nativeFunction<Xattr>('xattr');
+  const mknod = nativeFunction<LibcCalls['mknod']>('mknod');
+  const setmtime = nativeFunction<LibcCalls['setmtime']>('setmtime');
+  if (xattr === undefined || mknod === undefined || setmtime === undefined) return undefined;
+  return {
+    llistxattr: (path, buf) => xattr(0, path, null, buf, 0),
+    lgetxattr: (path, name, buf) => xattr(1, path, name, buf, 0),
+    lsetxattr: (path, name, value, flags) => xattr(2, path, name, value, flags),
+    mknod,
+    setmtime,
+  };
 }
 
 let koffiCalls: LibcCalls | undefined;
