@@ -8,6 +8,12 @@
  * Users: the server's chunk files (storage/direct-io.ts) and a restore's file data
  * (client/restore-sink.ts), each with a pool of its own.
  *
+ * `alignedOffset` and `isAligned` serve buffers that are not from this pool: the server's upload
+ * slots and reader buffers start at an aligned address (core/slot-pool.ts, core/buffer-pool.ts),
+ * so that storage/direct-io.ts can write and read a chunk in place instead of through a copy.
+ * Without the addon there is no cheap way to know an address: both then say "not aligned", and
+ * every direct write and read takes the copying path, which is correct, only slower.
+ *
  * Invariants:
  * - At most `max` buffers ever exist, each `size` bytes; they are never freed, so no view can
  *   outlive its memory. A `take` beyond `max` waits for a `give`, first come, first served: that
@@ -35,6 +41,21 @@ export function alignedBuffer(alignment: number, size: number): Uint8Array {
     return whole.subarray(skip, skip + size);
   }
   return koffiAlignedBuffer(alignment, size);
+}
+
+/**
+ * Where, in `buffer`, the first byte aligned to `alignment` is: the offset a view must start at
+ * for its address to be aligned, or 0 without the addon (the view is then simply not aligned).
+ * A buffer transferred to a worker and back is the same memory, so the answer does not change.
+ */
+export function alignedOffset(buffer: ArrayBufferLike, alignment: number = ALIGN): number {
+  if (misalign === undefined || buffer.byteLength === 0) return 0;
+  return (alignment - misalign(new Uint8Array(buffer, 0, 1), alignment)) % alignment;
+}
+
+/** Whether `bytes` starts at an address aligned to `alignment` (false when the addon cannot tell). */
+export function isAligned(bytes: Uint8Array, alignment: number = ALIGN): boolean {
+  return misalign !== undefined && bytes.byteLength > 0 && misalign(bytes, alignment) === 0;
 }
 
 let alignedAlloc: ((alignment: number, size: number) => Uint8Array) | undefined;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferPool } from './buffer-pool.ts';
+import { isAligned } from './aligned-pool.ts';
+import { nativeFunction } from './native-addon.ts';
 
 const MIB = 1024 * 1024;
 
@@ -23,4 +25,15 @@ test('BufferPool.give keeps at most `keep` idle buffers', () => {
   const bufs = [pool.take(1), pool.take(1), pool.take(1)];
   for (const b of bufs) pool.give(b);
   assert.equal(pool.idle, 2);
+});
+
+test('an aligned BufferPool hands out page-aligned buffers of whole MiB', (t) => {
+  if (nativeFunction('misalign') === undefined) return t.skip('the native addon is not built: addresses cannot be known (npm run build:native)');
+  const pool = new BufferPool(2, { aligned: true });
+  for (const n of [1, MIB, 3 * MIB + 5]) {
+    const b = pool.take(n);
+    assert.ok(isAligned(b), `buffer for ${n} bytes starts at a 4096-aligned address`);
+    assert.equal(b.byteLength, Math.ceil(n / MIB) * MIB);
+    b.fill(1); // all of it is usable
+  }
 });

@@ -9,16 +9,25 @@
  * once nothing refers to its bytes any more, or keeps it for good (it is then never given back).
  * A buffer given back is handed out again, whole, by a later `take`: whoever gives one back must
  * hold no view of it. Contents are undefined; every user overwrites what it reads.
+ *
+ * `aligned` pools hand out buffers that start at a page-aligned address (core/aligned-pool.ts):
+ * the reader session's, so that a chunk file is read with O_DIRECT straight into the buffer it is
+ * sent from (storage/direct-io.ts) rather than through an aligned buffer and a copy. Their length
+ * stays a whole number of MiB, which also gives a direct read its room to round up to a page.
  */
+import { ALIGN, alignedOffset } from './aligned-pool.ts';
+
 const MIB = 1024 * 1024;
 
 export class BufferPool {
   readonly #free: Uint8Array[] = [];
   readonly #keep: number;
+  readonly #aligned: boolean;
 
   /** `keep`: how many idle buffers are kept for reuse; more given back are dropped. */
-  constructor(keep: number) {
+  constructor(keep: number, opts: { readonly aligned?: boolean } = {}) {
     this.#keep = keep;
+    this.#aligned = opts.aligned === true;
   }
 
   /** Idle buffers held for reuse. */
@@ -33,8 +42,9 @@ export class BufferPool {
       if (b.byteLength >= length && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
     }
     if (best >= 0) return this.#free.splice(best, 1)[0]!;
-    const b = Buffer.allocUnsafeSlow(Math.ceil(Math.max(length, 1) / MIB) * MIB);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    const size = Math.ceil(Math.max(length, 1) / MIB) * MIB;
+    const b = Buffer.allocUnsafeSlow(this.#aligned ? size + ALIGN : size); // a buffer of its own: byteOffset 0
+    return new Uint8Array(b.buffer, this.#aligned ? alignedOffset(b.buffer) : 0, size);
   }
 
   /** Gives a buffer from `take` back; the caller must hold no view of it any more. */

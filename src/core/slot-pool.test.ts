@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Gate, SlotPool, TieredSlotPool } from './slot-pool.ts';
+import { isAligned } from './aligned-pool.ts';
+import { nativeFunction } from './native-addon.ts';
 
 const settled = async <T>(p: Promise<T>): Promise<boolean> => {
   let done = false;
@@ -86,6 +88,31 @@ test('unshared slots can be lent to a worker by transfer and adopted back', asyn
   b.release();
   port1.close();
   assert.throws(() => a.adopt(new ArrayBuffer(3)), RangeError);
+});
+
+test('an aligned pool starts every lease at an aligned address, also after a transfer to a worker and back', async (t) => {
+  if (nativeFunction('misalign') === undefined) return t.skip('the native addon is not built: addresses cannot be known (npm run build:native)');
+  const pool = new SlotPool(2, 10_000, { shared: false, align: 4096 });
+  const a = await pool.acquire(9000);
+  const b = await pool.acquire(10_000);
+  for (const l of [a, b]) assert.ok(isAligned(l.bytes), 'lease starts at a 4096-aligned address');
+  assert.equal(b.bytes.byteLength, 10_000, 'the full capacity fits after the aligned start');
+  a.bytes.fill(7);
+  const { port1, port2 } = new MessageChannel();
+  const back = new Promise<Uint8Array>((resolve) => port2.once('message', (v: Uint8Array) => resolve(v)));
+  assert.ok(a.bytes.buffer instanceof ArrayBuffer);
+  port1.postMessage(a.bytes, [a.bytes.buffer]);
+  a.adopt((await back).buffer);
+  port1.close();
+  assert.ok(isAligned(a.bytes), 'still aligned after adopt');
+  assert.equal(a.bytes.byteLength, 9000);
+  assert.ok(a.bytes.every((v) => v === 7));
+  a.release();
+  b.release();
+  const c = await pool.acquire(1);
+  assert.ok(isAligned(c.bytes), 'a reused slot is aligned too');
+  c.release();
+  assert.throws(() => new SlotPool(1, 10, { align: 3 }), RangeError);
 });
 
 test('bad arguments are refused', async () => {

@@ -13,6 +13,11 @@
  * lease therefore gets the free buffer that has already been used for the most similar length
  * (best fit), which keeps large leases in the same few buffers.
  *
+ * `align` (a power of two) makes every lease's bytes start at an address aligned to it: each buffer
+ * is then `align` bytes larger and views start at its first aligned byte (core/aligned-pool.ts).
+ * The server's upload slots are page-aligned so that a chunk file is written from the slot itself
+ * with O_DIRECT (storage/direct-io.ts), not copied into an aligned buffer first.
+ *
  * `shared` buffers are SharedArrayBuffers: a worker thread can hash or encode a chunk in place,
  * and posting a view shares it. Unshared ones are ArrayBuffers, for a worker to borrow by
  * transfer (`adopt` takes the buffer back), so no other thread keeps a reference afterwards.
@@ -21,6 +26,14 @@
  * a released lease's bytes must not be touched again. `trim()` drops the free buffers, so a pool
  * that served many sessions gives its memory back once they are gone.
  */
+import { alignedOffset } from './aligned-pool.ts';
+
+export interface SlotPoolOptions {
+  /** SharedArrayBuffers (default) or ArrayBuffers */
+  readonly shared?: boolean;
+  /** leases start at an address aligned to this power of two (default 1: no constraint) */
+  readonly align?: number;
+}
 
 export interface SlotLease {
   /** `length` bytes of the slot (contents undefined until written). */
@@ -39,6 +52,8 @@ export interface SlotLease {
 
 interface Slot {
   buffer: ArrayBufferLike;
+  /** where the views start: the first aligned byte, or 0 */
+  skip: number;
   /** the largest length it was leased for: its resident part */
   used: number;
 }
@@ -47,16 +62,20 @@ export class SlotPool {
   readonly count: number;
   readonly capacity: number;
   readonly #shared: boolean;
+  readonly #align: number;
   readonly #free: Slot[] = [];
   readonly #waiters: { readonly length: number; readonly resolve: (l: SlotLease) => void }[] = [];
   #out = 0;
 
-  constructor(count: number, capacity: number, opts: { readonly shared?: boolean } = {}) {
+  constructor(count: number, capacity: number, opts: SlotPoolOptions = {}) {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`slot count must be a positive integer, got ${count}`);
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`slot capacity must be a positive integer, got ${capacity}`);
+    const align = opts.align ?? 1;
+    if (!Number.isSafeInteger(align) || align < 1 || (align & (align - 1)) !== 0) throw new RangeError(`slot alignment must be a power of two, got ${align}`);
     this.count = count;
     this.capacity = capacity;
     this.#shared = opts.shared ?? true;
+    this.#align = align;
   }
 
   /** Leases currently out. */
@@ -85,27 +104,37 @@ export class SlotPool {
 
   #lease(length: number): SlotLease {
     this.#out++;
-    const slot = this.#bestFit(length) ?? { buffer: this.#shared ? new SharedArrayBuffer(this.capacity) : new ArrayBuffer(this.capacity), used: 0 };
+    const slot = this.#bestFit(length) ?? this.#newSlot();
     slot.used = Math.max(slot.used, length);
-    let bytes = new Uint8Array(slot.buffer, 0, length);
+    let bytes = new Uint8Array(slot.buffer, slot.skip, length);
     let released = false;
     return {
       get bytes() {
         return bytes;
       },
       adopt: (buffer) => {
-        if (buffer.byteLength !== this.capacity) throw new RangeError(`adopted buffer has ${buffer.byteLength} bytes, the slot ${this.capacity}`);
+        if (buffer.byteLength !== this.#bufferBytes) throw new RangeError(`adopted buffer has ${buffer.byteLength} bytes, the slot ${this.#bufferBytes}`);
         slot.buffer = buffer;
-        bytes = new Uint8Array(buffer, 0, length);
+        bytes = new Uint8Array(buffer, slot.skip, length);
       },
       release: (opts) => {
         if (released) return;
         released = true;
         this.#out--;
-        if (opts?.reuse !== false && slot.buffer.byteLength === this.capacity) this.#free.push(slot);
+        if (opts?.reuse !== false && slot.buffer.byteLength === this.#bufferBytes) this.#free.push(slot);
         this.#wake();
       },
     };
+  }
+
+  /** Bytes of each buffer: the capacity, plus room to start at an aligned byte. */
+  get #bufferBytes(): number {
+    return this.#align > 1 ? this.capacity + this.#align : this.capacity;
+  }
+
+  #newSlot(): Slot {
+    const buffer = this.#shared ? new SharedArrayBuffer(this.#bufferBytes) : new ArrayBuffer(this.#bufferBytes);
+    return { buffer, skip: this.#align > 1 ? alignedOffset(buffer, this.#align) : 0, used: 0 };
   }
 
   /**
@@ -141,7 +170,7 @@ export class SlotPool {
 export class TieredSlotPool {
   readonly #tiers: readonly SlotPool[];
 
-  constructor(tiers: readonly { readonly count: number; readonly capacity: number }[], opts: { readonly shared?: boolean } = {}) {
+  constructor(tiers: readonly { readonly count: number; readonly capacity: number }[], opts: SlotPoolOptions = {}) {
     if (tiers.length === 0) throw new RangeError('a tiered slot pool needs at least one tier');
     this.#tiers = [...tiers].sort((a, b) => a.capacity - b.capacity).map((t) => new SlotPool(t.count, t.capacity, opts));
   }

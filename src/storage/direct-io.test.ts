@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { kernelFlags, O_DIRECT } from '../../test/helpers/fdinfo.ts';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
 import { onLoopFs } from '../../test/helpers/loop-fs.ts';
-import { directSlots } from './direct-io.ts';
+import { ALIGN, directIoStats, directSlots } from './direct-io.ts';
+import { alignedBuffer } from '../core/aligned-pool.ts';
+import { nativeFunction } from '../core/native-addon.ts';
 import { NodeFs } from './node-fs.ts';
 
 function data(size: number, salt: number): Buffer {
@@ -71,4 +73,50 @@ test('the aligned buffers never exceed their bound, however many direct writes r
   assert.ok(slots.made <= slots.max, `${slots.made} buffers made, bound ${slots.max}`);
   assert.equal(slots.free, slots.made, 'every buffer is back in the pool');
   for (let i = 0; i < 64; i++) assert.ok(readFileSync(join(dir, `f${i}`)).equals(data(50_000 + i, i)));
+});
+
+test('aligned data is written and read in place (no copy but the last partial block); other data through the pool; the files are exactly the data', async (t) => {
+  if (nativeFunction('misalign') === undefined) return t.skip('the native addon is not built: addresses cannot be known (npm run build:native)');
+  const fs = new NodeFs();
+  const dir = makeTempDir('direct-inplace-');
+  const SLOT = 4 * 1024 * 1024 + 64 * 1024;
+  for (const size of [0, 100, ALIGN, 3 * ALIGN + 5, SLOT + ALIGN + 7]) {
+    const room = alignedBuffer(ALIGN, Math.ceil((size + 1) / ALIGN) * ALIGN + ALIGN);
+    const aligned = room.subarray(0, size);
+    aligned.set(data(size, size & 0xff));
+    const unaligned = room.subarray(1, 1 + Math.min(size, room.length - 1)); // starts one byte off
+
+    const before = directIoStats();
+    const path = join(dir, `a${size}`);
+    const h = await fs.open(path, 'wx-direct');
+    await h.write(aligned, 0);
+    await h.close();
+    const wrote = directIoStats();
+    assert.equal(wrote.inPlaceBytes - before.inPlaceBytes, size - (size % ALIGN), `${size} bytes: whole blocks written in place`);
+    assert.equal(wrote.copiedBytes - before.copiedBytes, size % ALIGN, `${size} bytes: only the tail copied`);
+    assert.ok(readFileSync(path).equals(Buffer.from(aligned)), `${size} bytes: the file is the data`);
+
+    const into = alignedBuffer(ALIGN, Math.ceil(size / ALIGN) * ALIGN + ALIGN);
+    const read = await fs.readFile(path, into, { direct: true });
+    const after = directIoStats();
+    assert.ok(Buffer.from(read).equals(Buffer.from(aligned)), `${size} bytes read back`);
+    if (size > 0) assert.equal(read.buffer, into.buffer, 'read into the given buffer');
+    assert.equal(after.inPlaceBytes - wrote.inPlaceBytes, size, `${size} bytes: read in place`);
+    assert.equal(after.copiedBytes, wrote.copiedBytes, 'nothing copied on the way in');
+
+    // too little room to round the read up to a block, or not aligned: read through the pool
+    if (size % ALIGN !== 0) {
+      const tight = alignedBuffer(ALIGN, Math.ceil(size / ALIGN) * ALIGN).subarray(0, size);
+      assert.ok(Buffer.from(await fs.readFile(path, tight, { direct: true })).equals(Buffer.from(aligned)));
+      assert.equal(directIoStats().copiedBytes - after.copiedBytes, size, 'a buffer without room is filled through a copy');
+    }
+
+    const upath = join(dir, `u${size}`);
+    const before2 = directIoStats();
+    const u = await fs.open(upath, 'wx-direct');
+    await u.write(unaligned, 0);
+    await u.close();
+    assert.equal(directIoStats().inPlaceBytes, before2.inPlaceBytes, 'unaligned data is never written in place');
+    assert.ok(readFileSync(upath).equals(Buffer.from(unaligned)), `${unaligned.length} unaligned bytes: the file is the data`);
+  }
 });

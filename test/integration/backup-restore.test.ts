@@ -17,6 +17,8 @@ import { existsSync, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, 
 import { join } from 'node:path';
 import { describeCli, fastRandom, HOLDFAST_BIN, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
 import { rng } from '../helpers/seeded.ts';
+import { directIoStats } from '../../src/storage/direct-io.ts';
+import { nativeFunction } from '../../src/core/native-addon.ts';
 
 const MIB = 1024 * 1024;
 const IS_ROOT = process.getuid?.() === 0;
@@ -284,6 +286,29 @@ test('holdfast backup stores a tree, an image and a blob, and restore gives back
   assert.equal(sha256File(imgTarget), sha256File(image), 'restored image differs');
   assert.equal(statSync(imgTarget).size, 100 * MIB);
   assert.deepEqual(readFileSync(confTarget), readFileSync(conf), 'restored blob differs');
+});
+
+test('the server writes each uploaded chunk file from its upload buffer and reads it for a restore into the buffer it sends (O_DIRECT in place, no copies)', TIMEOUT, async (t) => {
+  if (nativeFunction('misalign') === undefined) return t.skip('the native addon is not built: buffers cannot be aligned (npm run build:native)');
+  const img = join(work, 'inplace.img');
+  writeFileSync(img, fastRandom(9 * MIB + 5, 77)); // new bytes: three chunks this store has not seen
+  const chunkFiles = (): number => readdirSync(join(srv.datastorePath(), '.chunks'), { recursive: true }).filter((n) => /[0-9a-f]{64}$/.test(String(n))).length;
+  const files0 = chunkFiles();
+  const s0 = directIoStats();
+  const r = await backup([`inplace.img:${img}`, '--backup-id', 'inplace', '--backup-time', String(T0)]);
+  const s1 = directIoStats();
+  const written = chunkFiles() - files0;
+  assert.equal(written, r.archives[0]!.chunks, 'each chunk is a new file');
+  if (s1.inPlaceBytes === s0.inPlaceBytes && s1.copiedBytes === s0.copiedBytes) return t.skip('the datastore filesystem refuses O_DIRECT');
+  assert.ok(s1.inPlaceBytes - s0.inPlaceBytes >= 9 * MIB - written * 4096, `${s1.inPlaceBytes - s0.inPlaceBytes} bytes written in place`);
+  assert.ok(s1.copiedBytes - s0.copiedBytes < written * 4096, `${s1.copiedBytes - s0.copiedBytes} bytes copied: at most each file's last partial block`);
+  const target = join(work, 'inplace.restored');
+  ok(await srv.cli(['restore', r.snapshot, 'inplace.img', target]), 'restore inplace.img');
+  const s2 = directIoStats();
+  assert.deepEqual(readFileSync(target), readFileSync(img));
+  assert.ok(s2.inPlaceBytes - s1.inPlaceBytes >= 9 * MIB, `${s2.inPlaceBytes - s1.inPlaceBytes} bytes read in place`);
+  assert.equal(s2.copiedBytes, s1.copiedBytes, 'no chunk read through a copy');
+  ok(await srv.cli(['snapshot', 'forget', r.snapshot]), 'snapshot forget'); // the listing test below sees web1 only
 });
 
 test('restore of an image to stdout (-) gives its exact bytes through a pipe the reader drains slowly (chunk memory is reused only after stdout is done with it)', TIMEOUT, async () => {

@@ -20,7 +20,8 @@ import { ENCRYPTED_HEADER_SIZE } from '../../format/blob.ts';
 
 /** Idle chunk buffers the server keeps, for all reader sessions together. */
 const CHUNK_BUFFERS_KEPT = 16;
-const chunkBuffers = new BufferPool(CHUNK_BUFFERS_KEPT);
+/** page-aligned, so a chunk file is read into them with O_DIRECT in place (storage/direct-io.ts) */
+const chunkBuffers = new BufferPool(CHUNK_BUFFERS_KEPT, { aligned: true });
 
 /** An answer whose bytes may live in a pooled buffer: `release` gives it back once they are sent. */
 export interface PooledAnswer {

@@ -13,6 +13,7 @@
  *   instead of staying with the process after a burst of sessions.
  */
 import { Gate, TieredSlotPool, type SlotLease } from '../../core/slot-pool.ts';
+import { ALIGN } from '../../core/aligned-pool.ts';
 import { MAX_CHUNK_SIZE } from '../../format/blob.ts';
 import { FIXED_CHUNK_SIZE } from '../../format/fixed-index.ts';
 
@@ -56,12 +57,13 @@ export class UploadMemory {
     const small = Math.max(PER_SESSION_UPLOADS, Math.floor((capBytes - large * LARGE) / SMALL));
     // Unshared: the checker borrows a buffer by transfer and hands it back, so no other thread
     // holds its memory afterwards (a SharedArrayBuffer would live until the worker's GC).
+    // Page-aligned: the chunk file is written from the slot itself (storage/direct-io.ts).
     this.#pool = new TieredSlotPool(
       [
         { count: small, capacity: SMALL },
         { count: large, capacity: LARGE },
       ],
-      { shared: false },
+      { shared: false, align: ALIGN },
     );
   }
 
