@@ -30,13 +30,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultDataDir } from '../src/cli/commands/serve.ts';
 import { processContext } from '../src/cli/context.ts';
-import { countCpuList, cpusAllowed, findProcess, syncAndDropCaches } from '../src/cli/benchmark/environment.ts';
+import { countCpuList, cpuSeconds, cpusAllowed, findProcess, findProcesses, syncAndDropCaches } from '../src/cli/benchmark/environment.ts';
 import { writeIncompressibleFile } from '../src/cli/benchmark/data-generator.ts';
 import { createBenchDatastore, emptyDatastore, removeBenchDatastore, startBenchServer, timedBackup, timedRestore, type TimedBackup, type TimedRestore } from '../src/cli/benchmark/holdfast-runner.ts';
 import { formatSize, median, parseSize } from '../src/cli/benchmark/units.ts';
 import { readProfile, renderProfileSummary, summarizeProfiles, type ProfileSummary } from './cpu-profile.ts';
 import { registerBackendTypes } from '../src/cli/backend-types.ts';
-import { benchS3FromEnv, emptyS3Store, prepareBenchS3, rawS3Throughput, removeS3Store, type BenchS3 } from '../src/cli/benchmark/s3-bench.ts';
+import { benchS3FromEnv, emptyS3Store, LOCAL_STORE_DAEMONS, prepareBenchS3, rawS3Throughput, removeS3Store, storeBusyShare, storeLoadText, type BenchS3, type StoreLoad } from '../src/cli/benchmark/s3-bench.ts';
 import { DEFAULT_PUT_CONCURRENCY } from '../src/chunks/s3-chunk-backend.ts';
 import { CHUNK_CACHE_DIR } from '../src/chunks/s3-backend-type.ts';
 import type { ProbeResult } from '../src/chunks/s3-throughput-probe.ts';
@@ -55,6 +55,9 @@ interface IngestRun extends TimedBackup {
   readonly restore: TimedRestore | undefined;
   /** why the page cache could not be dropped before it, if so */
   readonly restoreNote: string | undefined;
+  /** what a local object store's daemons used during the backup and the restore (S3 on this machine) */
+  readonly storeLoad?: StoreLoad;
+  readonly restoreStoreLoad?: StoreLoad;
 }
 
 interface Workspace {
@@ -101,16 +104,21 @@ async function oneRun(ws: Workspace, run: number, nodeArgs: { server?: string[];
   let server = await startBenchServer(ws.configDir, { nodeArgs: nodeArgs.server ?? [] });
   try {
     const before = { all: server.cpuSeconds(), main: server.cpuSeconds(true) };
+    const storeWatch = ws.s3 ? watchLocalStore() : undefined;
     const b = await timedBackup(server, STORE, ws.spec, `ingest-${run}`, nodeArgs.client ?? [], env);
+    const storeLoad = storeWatch?.(b.seconds);
     const delta = (a: number | undefined, z: number | undefined): number | undefined => (a === undefined || z === undefined ? undefined : z - a);
-    const ingest = { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)) };
+    const ingest = { ...b, serverPeakRss: server.peakRss(), serverCpuSeconds: delta(before.all, server.cpuSeconds()), serverMainThreadCpuSeconds: delta(before.main, server.cpuSeconds(true)), ...(storeLoad ? { storeLoad } : {}) };
     if (!ws.s3 || ws.kind !== 'image' || !restore) return { ...ingest, restore: undefined, restoreNote: undefined };
     await server.stop();
     await rm(join(ws.storePath, CHUNK_CACHE_DIR), { recursive: true, force: true }); // a cold chunk cache
     const restoreNote = syncAndDropCaches(true);
     server = await startBenchServer(ws.configDir);
     const [time] = await readdir(join(ws.storePath, 'host', `ingest-${run}`));
-    return { ...ingest, restore: await timedRestore(server, STORE, `host/ingest-${run}/${time ?? '?'}`, 'disk.img'), restoreNote };
+    const restoreWatch = watchLocalStore();
+    const restored = await timedRestore(server, STORE, `host/ingest-${run}/${time ?? '?'}`, 'disk.img');
+    const restoreStoreLoad = restoreWatch?.(restored.seconds);
+    return { ...ingest, restore: restored, restoreNote, ...(restoreStoreLoad ? { restoreStoreLoad } : {}) };
   } finally {
     await server.stop();
     if (ws.s3) await emptyS3Store(ws.s3, STORE, ws.storePath);
@@ -190,6 +198,8 @@ function report(ws: Workspace, runs: readonly IngestRun[], raw: ProbeResult | un
           ingestToRawPut: ws.bytes / wall / raw.put.throughput,
           targetRatioToRawPut: S3_TARGET_RATIO,
           ...restoreReport(ws, runs, raw),
+          objectStoreLoad: medianLoad(runs.map((r) => r.storeLoad)),
+          objectStoreRestoreLoad: medianLoad(runs.map((r) => r.restoreStoreLoad)),
         }),
     perRun: runs.map((r) => ({
       seconds: r.seconds,
@@ -215,6 +225,26 @@ function cpuPlacement(s3: boolean): { holdfast?: string; holdfastCores: number; 
   const rgw = s3 ? findProcess('radosgw') : undefined;
   const objectStore = rgw === undefined ? undefined : cpusAllowed(rgw);
   return { ...(holdfast === undefined ? {} : { holdfast }), holdfastCores, ...(objectStore === undefined ? {} : { objectStore }) };
+}
+
+/**
+ * Starts watching the object store's daemons on this machine (undefined when none runs here): the
+ * returned function gives the CPU they used since, over `wallSeconds` on the cores they may use.
+ */
+function watchLocalStore(): ((wallSeconds: number) => StoreLoad | undefined) | undefined {
+  const pids = findProcesses(LOCAL_STORE_DAEMONS);
+  if (pids.length === 0) return undefined;
+  const used = (): number => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const list = cpusAllowed(pids[0]);
+  const cores = (list === undefined ? undefined : countCpuList(list)) ?? cpus().length;
+  const start = used();
+  return (wallSeconds) => ({ cpuSeconds: used() - start, wallSeconds, cores });
+}
+
+/** The run whose store was the median busy one, or null without a local store. */
+function medianLoad(loads: readonly (StoreLoad | undefined)[]): StoreLoad | null {
+  const known = loads.filter((l) => l !== undefined).sort((a, b) => storeBusyShare(a) - storeBusyShare(b));
+  return known[Math.floor((known.length - 1) / 2)] ?? null;
 }
 
 /** The cold-cache restore figures, when the runs have them. */
@@ -251,6 +281,8 @@ function renderReport(r: Record<string, unknown>): string {
       : [
           `  restore from a cold cache (chunk cache emptied, page cache dropped) to /dev/null: ${n('coldRestoreSeconds').toFixed(2)} s = ${n('coldRestoreMbPerSecond').toFixed(1)} MB/s = ${n('coldRestoreToRawGet').toFixed(2)}× raw GET, target ${S3_TARGET_RATIO}×: ${n('coldRestoreToRawGet') >= S3_TARGET_RATIO ? 'met' : 'NOT met'}${r['coldRestoreNote'] === null ? '' : ` (${r['coldRestoreNote'] as string})`}`,
         ]),
+    ...(r['objectStoreLoad'] ? [`  object store on this machine (${LOCAL_STORE_DAEMONS.join(', ')}), median run: ingest ${storeLoadText(r['objectStoreLoad'] as StoreLoad)}`] : []),
+    ...(r['objectStoreRestoreLoad'] ? [`  object store during the cold restore: ${storeLoadText(r['objectStoreRestoreLoad'] as StoreLoad)}`] : []),
   ].join('\n');
 }
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countCpuList, cpusAllowed, findProcess, mountFor, parseMountInfo, probeEnvironment, probeFsync } from './environment.ts';
+import { countCpuList, cpusAllowed, findProcess, findProcesses, mountFor, parseMountInfo, probeEnvironment, probeFsync } from './environment.ts';
 
 const MOUNTINFO = [
   '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard',
@@ -70,7 +70,10 @@ describe('CPU affinity (the object-store comparison reports who runs where)', ()
     const own = cpusAllowed();
     assert.ok(own !== undefined && countCpuList(own) !== undefined, `own list ${own}`);
     assert.equal(cpusAllowed(process.pid), own);
-    assert.equal(findProcess(readFileSync('/proc/self/comm', 'utf8').trim()) !== undefined, true);
+    const comm = readFileSync('/proc/self/comm', 'utf8').trim();
+    assert.equal(findProcess(comm) !== undefined, true);
+    assert.ok(findProcesses([comm, 'no-such-command']).includes(process.pid), 'findProcesses finds this process by its command name');
+    assert.deepEqual(findProcesses(['no-such-command']), []);
     // what the script's daemons look like when started with CEPH_CPUS=0
     const r = spawnSync('taskset', ['-c', '0', 'grep', '^Cpus_allowed_list:', '/proc/self/status'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

@@ -256,15 +256,23 @@ export function countCpuList(list: string): number | undefined {
 
 /** The pid of a running process whose command name is `comm` (e.g. `radosgw`), if one runs here. */
 export function findProcess(comm: string): number | undefined {
+  return findProcesses([comm])[0];
+}
+
+/** The pids of every running process whose command name is one of `comms` (e.g. a local Ceph's daemons). */
+export function findProcesses(comms: readonly string[]): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return undefined;
+    return [];
   }
+  const wanted = new Set(comms);
+  const pids: number[] = [];
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
-    if (readTrimmed(`/proc/${e}/comm`) === comm) return Number(e);
+    const comm = readTrimmed(`/proc/${e}/comm`);
+    if (comm !== undefined && wanted.has(comm)) pids.push(Number(e));
   }
-  return undefined;
+  return pids;
 }

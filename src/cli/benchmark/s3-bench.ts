@@ -4,7 +4,9 @@
  * `S3_SECRET_KEY`, `S3_REGION` or the AWS_* names, as `scripts/ceph-rgw-up.sh` exports them) and a
  * bucket, the datastore's `backend` string, emptying the store between runs, and in the same run
  * the raw 4 MiB PUT/GET throughput of the endpoint through the same client and SDK with the same
- * number of requests in flight (the issue's yardstick: ingest ≥ 0.8× raw PUT).
+ * number of requests in flight (the issue's yardstick: ingest ≥ 0.8× raw PUT). When the object
+ * store runs on this machine (a Ceph from scripts/ceph-rgw-up.sh), also how busy its daemons kept
+ * their cores during a run: a saturated store means the run measured the store, not Holdfast.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -96,4 +98,34 @@ export async function rawS3Throughput(s3: BenchS3, bytes: number, concurrency: n
   } finally {
     c.destroy();
   }
+}
+
+/** The daemons of an object store on this machine: a Ceph RGW as scripts/ceph-rgw-up.sh starts it. */
+export const LOCAL_STORE_DAEMONS: readonly string[] = ['radosgw', 'ceph-osd', 'ceph-mon'];
+
+/**
+ * From this share of its cores busy on, a local object store is taken as the bottleneck of a run
+ * (measured: a memstore RGW near capacity ran its pinned core at 98% while Holdfast's idled at
+ * 36%, docs/benchmarks.md).
+ */
+export const STORE_SATURATED = 0.9;
+
+/** The CPU a local object store's daemons used during `wallSeconds`, on `cores` cores. */
+export interface StoreLoad {
+  readonly cpuSeconds: number;
+  readonly wallSeconds: number;
+  readonly cores: number;
+}
+
+/** The share of its cores the store kept busy (0..1, more when it could use more cores than named). */
+export function storeBusyShare(l: StoreLoad): number {
+  return l.wallSeconds > 0 && l.cores > 0 ? l.cpuSeconds / (l.wallSeconds * l.cores) : 0;
+}
+
+/** One line for a report: how busy the store was, and whether it bounded the run. */
+export function storeLoadText(l: StoreLoad): string {
+  const busy = storeBusyShare(l);
+  const cores = `${l.cores} core${l.cores === 1 ? '' : 's'}`;
+  const verdict = busy >= STORE_SATURATED ? ': saturated, so the store bounded this run, not Holdfast' : '';
+  return `${l.cpuSeconds.toFixed(1)} CPU-s in ${l.wallSeconds.toFixed(2)} s, ${(busy * 100).toFixed(0)}% of its ${cores}${verdict}`;
 }
