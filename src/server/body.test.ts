@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bodyArgs, mediaType, readBody } from './body.ts';
+import { PassThrough } from 'node:stream';
+import { bodyArgs, mediaType, readBody, readBodyInto } from './body.ts';
 
 function source(chunks: Uint8Array[], headers: Record<string, string> = {}) {
   return {
@@ -28,6 +29,62 @@ test('readBody fails with INVALID_ARGUMENT past the limit, and early on a large 
   };
   await assert.rejects(readBody(lazy, 10), { code: 'INVALID_ARGUMENT' });
   assert.equal(pulled, false);
+});
+
+/** A body on a real stream, as the HTTP/1 and HTTP/2 servers hand it over. */
+function streamSource(headers: Record<string, string> = {}): PassThrough & { headers: Record<string, string> } {
+  return Object.assign(new PassThrough(), { headers });
+}
+
+const tooLong = (room: number, seen: number): Error => Object.assign(new Error(`${seen} > ${room}`), { code: 'SIZE_MISMATCH' });
+
+test('readBodyInto gathers a streamed body in order, also from a stream paused before', async () => {
+  const req = streamSource();
+  req.pause();
+  const dest = new Uint8Array(8);
+  const read = readBodyInto(req, dest, tooLong);
+  req.write(Buffer.from('abc'));
+  req.write(Buffer.from('de'));
+  req.end();
+  assert.equal(await read, 5);
+  assert.equal(Buffer.from(dest.subarray(0, 5)).toString(), 'abcde');
+});
+
+test('readBodyInto stops at the first piece past its room without destroying the stream', async () => {
+  const req = streamSource();
+  const read = readBodyInto(req, new Uint8Array(4), tooLong);
+  req.write(Buffer.from('abc'));
+  req.write(Buffer.from('de'));
+  await assert.rejects(read, { code: 'SIZE_MISMATCH', message: '5 > 4' });
+  assert.equal(req.destroyed, false); // the answer still goes out on it
+  assert.equal(req.listenerCount('data'), 0);
+  req.end(Buffer.from('rest'));
+  req.resume(); // what the server does with an unread body
+  await new Promise((r) => req.once('end', r));
+});
+
+test('readBodyInto fails when the stream errors or closes before its end', async () => {
+  const failing = streamSource();
+  const read = readBodyInto(failing, new Uint8Array(8), tooLong);
+  failing.write(Buffer.from('ab'));
+  failing.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+  await assert.rejects(read, { code: 'ECONNRESET' });
+  const closed = streamSource();
+  const cut = readBodyInto(closed, new Uint8Array(8), tooLong);
+  closed.write(Buffer.from('ab'));
+  closed.destroy(); // the peer reset the stream: no error, no end
+  await assert.rejects(cut, { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+});
+
+test('readBody reads a streamed body and fails past its limit', async () => {
+  const req = streamSource();
+  const read = readBody(req, 4);
+  req.end(Buffer.from('abcd'));
+  assert.equal((await read).toString(), 'abcd');
+  const big = streamSource();
+  const over = readBody(big, 4);
+  big.write(Buffer.from('abcde'));
+  await assert.rejects(over, { code: 'INVALID_ARGUMENT' });
 });
 
 test('bodyArgs parses JSON objects and forms; repeated form keys become arrays', () => {

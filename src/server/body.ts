@@ -6,7 +6,7 @@
  * As in PBS, a body that is not JSON is read as a form; repeated keys become arrays. The values are
  * then read through `core/args.ts`, the one argument parser.
  */
-import { Readable } from 'node:stream';
+import { Readable, finished } from 'node:stream';
 import { argsFromSearchParams, rejectNul } from '../core/args.ts';
 import { fail } from '../core/errors.ts';
 import { copyBytes } from '../core/byte-copy.ts';
@@ -27,14 +27,11 @@ export async function readBody(req: BodySource, limit: number): Promise<Buffer> 
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, declared);
   const parts: Uint8Array[] = [];
   let size = 0;
-  // Leaving a stream's async iterator early destroys the stream by default, and with it the
-  // socket the error answer must go out on; keep it open (the caller drains the rest).
-  const chunks = req instanceof Readable ? (req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) : req;
-  for await (const chunk of chunks) {
+  await eachPiece(req, (chunk) => {
     size += chunk.length;
     if (size > limit) throw tooLarge(limit, size);
     parts.push(chunk);
-  }
+  });
   return Buffer.concat(parts, size);
 }
 
@@ -46,13 +43,53 @@ export async function readBodyInto(req: BodySource, dest: Uint8Array, tooLong: (
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > dest.byteLength) throw tooLong(dest.byteLength, declared);
   let size = 0;
-  const chunks = req instanceof Readable ? (req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) : req;
-  for await (const chunk of chunks) {
+  await eachPiece(req, (chunk) => {
     if (size + chunk.byteLength > dest.byteLength) throw tooLong(dest.byteLength, size + chunk.byteLength);
     copyBytes(dest, chunk, size); // dest is an upload slot in shared memory: see byte-copy.ts
     size += chunk.byteLength;
-  }
+  });
   return size;
+}
+
+/**
+ * Hands each piece of the body to `take`, in order, until the body ends; an error `take` throws
+ * stops the reading and rejects with it. A stream's end, error or premature close settles it.
+ *
+ * Why 'data' events and not the stream's async iterator: an HTTP/2 body arrives in TLS records of
+ * at most 16 KiB, each its own piece, 65,536 per GiB uploaded, and the iterator's promise round
+ * per piece cost the server 0.3 s of CPU per GiB more (measured: an upload of 256 × 4 MiB over
+ * TLS, 2.0 against 1.7 CPU-s for both ends). Leaving early does not destroy the stream: the socket
+ * is still needed for the error answer, and the caller discards the rest of the body (resume).
+ */
+function eachPiece(req: BodySource, take: (piece: Uint8Array) => void): Promise<void> {
+  if (!(req instanceof Readable)) {
+    return (async () => {
+      for await (const piece of req) take(piece);
+    })();
+  }
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (e?: Error): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      stop();
+      if (e === undefined) resolve();
+      else reject(e);
+    };
+    const onData = (piece: Uint8Array): void => {
+      if (settled) return;
+      try {
+        take(piece);
+      } catch (e) {
+        settle(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
+    // only the readable side: a server stream's writable side (the answer) is still to come
+    const stop = finished(req, { writable: false }, (e) => settle(e ?? undefined));
+    req.on('data', onData);
+    req.resume(); // also when an earlier reader paused it
+  });
 }
 
 /** The media type of a Content-Type header: lower-cased, without parameters (`; charset=…`). */
