@@ -29,9 +29,21 @@ export class ByteReader {
     return !(await this.#fill());
   }
 
+  /**
+   * Exactly `n` bytes when the current chunk holds them, else undefined (nothing consumed): the
+   * synchronous path of `read`. Decoding an archive makes several reads per entry, and each
+   * round through a promise cost more than the decoding (a previous archive of 20,000 files
+   * loaded in 270 ms); callers write `r.readNow(n) ?? (await r.read(n, what))`.
+   */
+  readNow(n: number): Uint8Array | undefined {
+    if (n === 0) return EMPTY;
+    return this.#chunk.length - this.#at >= n ? this.#consume(n) : undefined;
+  }
+
   /** Exactly `n` bytes; `what` names the item for the TRUNCATED error. */
   async read(n: number, what: string): Promise<Uint8Array> {
-    if (n === 0) return EMPTY;
+    const now = this.readNow(n);
+    if (now !== undefined) return now;
     if (!(await this.#fill())) throw this.#truncated(n, what);
     const available = this.#chunk.length - this.#at;
     if (available >= n) return this.#consume(n);

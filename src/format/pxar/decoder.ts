@@ -23,7 +23,7 @@ import { parseGoodbyeItems } from './goodbye.ts';
 import { goodbyeFullSize, verifyGoodbye, type ReadChild } from './goodbye-check.ts';
 import {
   PATH_ITEM_MAX, copyBytes, corruptAt, decodeCString, decodeDevice, decodeHardlink, decodePayloadRef, decodeU64s,
-  expectContentSize, readItemHeader, type ItemHeader,
+  expectContentSize, readItemHeader, readItemHeaderNow, type ItemHeader,
 } from './item-decode.ts';
 import { fileTypeOfMode, type PxarFileType, type PxarMetadata } from './metadata.ts';
 import { joinPath, nameProblem } from './names.ts';
@@ -73,14 +73,14 @@ class PxarDecoder {
   }
 
   async *run(): AsyncGenerator<PxarEvent> {
-    let h = await readItemHeader(this.#reader);
+    let h = readItemHeaderNow(this.#reader) ?? (await readItemHeader(this.#reader));
     if (h.htype === PXAR_FORMAT_VERSION) {
       this.#split = await this.#readVersion(h);
-      h = await readItemHeader(this.#reader);
+      h = readItemHeaderNow(this.#reader) ?? (await readItemHeader(this.#reader));
       if (h.htype === PXAR_PRELUDE) {
         expectContentSize(h, 0, MAX_PRELUDE_LEN);
-        yield { type: 'prelude', bytes: copyBytes(await this.#reader.read(h.contentSize, 'the prelude')) };
-        h = await readItemHeader(this.#reader);
+        yield { type: 'prelude', bytes: copyBytes(this.#reader.readNow(h.contentSize) ?? (await this.#reader.read(h.contentSize, 'the prelude'))) };
+        h = readItemHeaderNow(this.#reader) ?? (await readItemHeader(this.#reader));
       }
     } else if (h.htype !== PXAR_ENTRY && h.htype !== PXAR_ENTRY_V1) {
       throw fail('BAD_MAGIC', 'not a pxar archive: first item is neither FORMAT_VERSION nor ENTRY');
@@ -99,7 +99,7 @@ class PxarDecoder {
       } else if (next.htype === PXAR_GOODBYE) {
         yield* this.#goodbye(frame, next);
         if (this.#stack.length === 0) break;
-        next = await readItemHeader(this.#reader);
+        next = readItemHeaderNow(this.#reader) ?? (await readItemHeader(this.#reader));
       } else {
         throw corruptAt(next, 'unexpected item in a directory');
       }
@@ -109,7 +109,7 @@ class PxarDecoder {
 
   async #readVersion(h: ItemHeader): Promise<boolean> {
     expectContentSize(h, 8);
-    const [version] = decodeU64s(await this.#reader.read(8, 'the format version'));
+    const [version] = decodeU64s(this.#reader.readNow(8) ?? (await this.#reader.read(8, 'the format version')));
     if (version !== 1n && version !== 2n) throw corruptAt(h, 'unsupported pxar format version', { version: String(version) });
     return version === 2n;
   }
@@ -124,13 +124,13 @@ class PxarDecoder {
       const child = { hash: pxarNameHash(name), fileOffset, size };
       frame.children.push(altSize === undefined ? child : { ...child, altSize });
     };
-    const first = await readItemHeader(this.#reader);
+    const first = readItemHeaderNow(this.#reader) ?? (await readItemHeader(this.#reader));
     if (first.htype === PXAR_HARDLINK) {
       expectContentSize(first, 9, 8 + PATH_ITEM_MAX);
-      const link = decodeHardlink(first, await this.#reader.read(first.contentSize, 'a hardlink'), fileOffset);
+      const link = decodeHardlink(first, this.#reader.readNow(first.contentSize) ?? (await this.#reader.read(first.contentSize, 'a hardlink')), fileOffset);
       yield { type: 'entry', entry: { kind: 'hardlink', path, fileOffset, target: link.target, targetOffset: fileOffset - link.delta } };
       record(this.#reader.position - fileOffset);
-      return await readItemHeader(this.#reader);
+      return readItemHeaderNow(this.#reader) ?? (await readItemHeader(this.#reader));
     }
     if (first.htype !== PXAR_ENTRY && first.htype !== PXAR_ENTRY_V1) throw corruptAt(first, 'file name not followed by ENTRY or HARDLINK');
     const { metadata, next } = await readEntryBody(this.#reader, first);
@@ -140,10 +140,10 @@ class PxarDecoder {
   /** A FILENAME's name: one safe path component, not yet seen in this directory. */
   async #readName(frame: Frame, h: ItemHeader): Promise<Uint8Array> {
     expectContentSize(h, 2, PATH_ITEM_MAX);
-    const name = decodeCString(h, await this.#reader.read(h.contentSize, 'a file name'));
+    const name = decodeCString(h, this.#reader.readNow(h.contentSize) ?? (await this.#reader.read(h.contentSize, 'a file name')));
     const problem = nameProblem(name);
     if (problem !== undefined) throw corruptAt(h, `unsafe file name: ${problem}`, { reason: 'unsafe-name', name: Buffer.from(name).toString('hex') });
-    const key = Buffer.from(name).toString('latin1');
+    const key = Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
     if (frame.names.has(key)) throw corruptAt(h, 'duplicate name in a directory', { name: Buffer.from(name).toString('hex') });
     frame.names.add(key);
     return name;
@@ -171,7 +171,7 @@ class PxarDecoder {
         requireType(next, metadata, ['file']);
         if (!this.#split) throw corruptAt(next, 'PAYLOAD_REF in a unified (v1) archive');
         expectContentSize(next, 16);
-        const ref = decodePayloadRef(next, await this.#reader.read(16, 'a payload reference'));
+        const ref = decodePayloadRef(next, this.#reader.readNow(16) ?? (await this.#reader.read(16, 'a payload reference')));
         yield { type: 'entry', entry: { kind: 'file', ...base, size: ref.size, payloadOffset: ref.offset } };
         if (this.#payload !== undefined) for await (const bytes of this.#payload.read(ref.offset, ref.size)) yield { type: 'data', bytes };
         const size = this.#reader.position - fileOffset;
@@ -181,7 +181,7 @@ class PxarDecoder {
       case PXAR_SYMLINK: {
         requireType(next, metadata, ['symlink']);
         expectContentSize(next, 1, PATH_ITEM_MAX);
-        const target = decodeCString(next, await this.#reader.read(next.contentSize, 'a symlink target'));
+        const target = decodeCString(next, this.#reader.readNow(next.contentSize) ?? (await this.#reader.read(next.contentSize, 'a symlink target')));
         yield { type: 'entry', entry: { kind: 'symlink', ...base, target } };
         record(this.#reader.position - fileOffset);
         break;
@@ -189,7 +189,7 @@ class PxarDecoder {
       case PXAR_DEVICE: {
         const kind = requireType(next, metadata, ['char-device', 'block-device']) as 'char-device' | 'block-device';
         expectContentSize(next, 16);
-        const device = decodeDevice(await this.#reader.read(16, 'a device'));
+        const device = decodeDevice(this.#reader.readNow(16) ?? (await this.#reader.read(16, 'a device')));
         yield { type: 'entry', entry: { kind, ...base, device } };
         record(this.#reader.position - fileOffset);
         break;
@@ -200,7 +200,7 @@ class PxarDecoder {
         if (kind === 'directory') {
           const entry: PxarDirectoryEntry = { kind, ...base };
           yield { type: 'entry', entry };
-          this.#stack.push({ entry, entryOffset: first.offset, hash: pxarNameHash(name), children: [], names: new Set() });
+          this.#stack.push({ entry, entryOffset: first.offset, hash: this.#verify ? pxarNameHash(name) : 0n, children: [], names: new Set() });
         } else {
           yield { type: 'entry', entry: { kind: kind as 'fifo' | 'socket', ...base } };
           record(next.offset - fileOffset);
@@ -210,14 +210,14 @@ class PxarDecoder {
       default:
         throw corruptAt(next, 'unexpected item after an entry');
     }
-    return await readItemHeader(this.#reader);
+    return readItemHeaderNow(this.#reader) ?? (await readItemHeader(this.#reader));
   }
 
   async *#goodbye(frame: Frame, h: ItemHeader): AsyncGenerator<PxarEvent> {
     this.#stack.pop();
     if (this.#verify) {
       if (h.contentSize + HEADER_SIZE !== goodbyeFullSize(frame.names.size)) throw corruptAt(h, 'goodbye table size differs from the directory', { children: frame.names.size });
-      const items = parseGoodbyeItems(await this.#reader.read(h.contentSize, 'a goodbye table'));
+      const items = parseGoodbyeItems(this.#reader.readNow(h.contentSize) ?? (await this.#reader.read(h.contentSize, 'a goodbye table')));
       verifyGoodbye(items, frame.children, h.offset, frame.entryOffset);
     } else {
       await this.#reader.skip(h.contentSize, 'a goodbye table');

@@ -10,7 +10,7 @@ import {
 import type { ByteReader } from './byte-reader.ts';
 import {
   STAT_SIZE, XATTR_ITEM_MAX, copyBytes, corruptAt, decodeAclEntry, decodeStat, decodeU64s, decodeXattr,
-  expectContentSize, readItemHeader, type ItemHeader,
+  expectContentSize, readItemHeader, readItemHeaderNow, type ItemHeader,
 } from './item-decode.ts';
 import type { PxarAclDefault, PxarAclEntry, PxarMetadata, PxarXattr } from './metadata.ts';
 
@@ -37,36 +37,58 @@ function once(h: ItemHeader, seen: unknown): void {
   if (seen !== undefined) throw corruptAt(h, 'attribute item appears twice in one entry');
 }
 
-/** Applies one attribute item; false when `h` is not an attribute (the entry's body starts). */
-async function readAttribute(reader: ByteReader, h: ItemHeader, attrs: Attrs): Promise<boolean> {
+/**
+ * Checks an attribute item's header before its content is read (size bounds, singletons seen
+ * once, so a corrupt size cannot make the decoder allocate) and names it for a TRUNCATED error;
+ * undefined when `h` is not an attribute (the entry's body starts).
+ */
+function checkAttribute(h: ItemHeader, attrs: Attrs): string | undefined {
+  if (ACL_LISTS.has(h.htype)) {
+    expectContentSize(h, 16);
+    return 'an ACL item';
+  }
+  switch (h.htype) {
+    case PXAR_XATTR:
+      expectContentSize(h, 2, XATTR_ITEM_MAX);
+      return 'an xattr item';
+    case PXAR_ACL_GROUP_OBJ:
+      once(h, attrs.groupObj);
+      expectContentSize(h, 8);
+      return 'an ACL item';
+    case PXAR_ACL_DEFAULT:
+      once(h, attrs.aclDefault);
+      expectContentSize(h, 32);
+      return 'an ACL item';
+    case PXAR_FCAPS:
+      once(h, attrs.fcaps);
+      expectContentSize(h, 0, XATTR_ITEM_MAX);
+      return 'an fcaps item';
+    case PXAR_QUOTA_PROJID:
+      once(h, attrs.quotaProjectId);
+      expectContentSize(h, 8);
+      return 'a quota item';
+    default:
+      return undefined;
+  }
+}
+
+/** Applies the content of an attribute item `checkAttribute` accepted. */
+function applyAttribute(h: ItemHeader, content: Uint8Array, attrs: Attrs): void {
   const list = ACL_LISTS.get(h.htype);
   if (list !== undefined) {
-    expectContentSize(h, 16);
-    attrs[list].push(decodeAclEntry(await reader.read(16, 'an ACL item')));
+    attrs[list].push(decodeAclEntry(content));
   } else if (h.htype === PXAR_XATTR) {
-    expectContentSize(h, 2, XATTR_ITEM_MAX);
-    attrs.xattrs.push(decodeXattr(h, await reader.read(h.contentSize, 'an xattr item')));
+    attrs.xattrs.push(decodeXattr(h, content));
   } else if (h.htype === PXAR_ACL_GROUP_OBJ) {
-    once(h, attrs.groupObj);
-    expectContentSize(h, 8);
-    [attrs.groupObj = 0n] = decodeU64s(await reader.read(8, 'an ACL item'));
+    [attrs.groupObj = 0n] = decodeU64s(content);
   } else if (h.htype === PXAR_ACL_DEFAULT) {
-    once(h, attrs.aclDefault);
-    expectContentSize(h, 32);
-    const [userObj = 0n, groupObj = 0n, other = 0n, mask = 0n] = decodeU64s(await reader.read(32, 'an ACL item'));
+    const [userObj = 0n, groupObj = 0n, other = 0n, mask = 0n] = decodeU64s(content);
     attrs.aclDefault = { userObj, groupObj, other, mask };
   } else if (h.htype === PXAR_FCAPS) {
-    once(h, attrs.fcaps);
-    expectContentSize(h, 0, XATTR_ITEM_MAX);
-    attrs.fcaps = copyBytes(await reader.read(h.contentSize, 'an fcaps item'));
+    attrs.fcaps = copyBytes(content);
   } else if (h.htype === PXAR_QUOTA_PROJID) {
-    once(h, attrs.quotaProjectId);
-    expectContentSize(h, 8);
-    [attrs.quotaProjectId = 0n] = decodeU64s(await reader.read(8, 'a quota item'));
-  } else {
-    return false;
+    [attrs.quotaProjectId = 0n] = decodeU64s(content);
   }
-  return true;
 }
 
 function toMetadata(stat: PxarMetadata['stat'], a: Attrs): PxarMetadata {
@@ -92,10 +114,13 @@ export async function readEntryBody(reader: ByteReader, entry: ItemHeader): Prom
   const legacy = entry.htype === PXAR_ENTRY_V1;
   const size = legacy ? STAT_SIZE.legacy : STAT_SIZE.modern;
   expectContentSize(entry, size);
-  const stat = decodeStat(entry, await reader.read(size, 'an entry'), legacy);
+  // each read takes the synchronous path while the bytes are in the current chunk (ByteReader.readNow)
+  const stat = decodeStat(entry, reader.readNow(size) ?? (await reader.read(size, 'an entry')), legacy);
   const attrs: Attrs = { xattrs: [], users: [], groups: [], defaultUsers: [], defaultGroups: [] };
   for (;;) {
-    const h = await readItemHeader(reader);
-    if (!(await readAttribute(reader, h, attrs))) return { metadata: toMetadata(stat, attrs), next: h };
+    const h = readItemHeaderNow(reader) ?? (await readItemHeader(reader));
+    const what = checkAttribute(h, attrs);
+    if (what === undefined) return { metadata: toMetadata(stat, attrs), next: h };
+    applyAttribute(h, reader.readNow(h.contentSize) ?? (await reader.read(h.contentSize, what)), attrs);
   }
 }

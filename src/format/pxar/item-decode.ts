@@ -27,11 +27,24 @@ export function typeName(htype: bigint): string {
 
 export async function readItemHeader(reader: ByteReader): Promise<ItemHeader> {
   const offset = reader.position;
-  const bytes = await reader.read(HEADER_SIZE, 'an item header');
+  return parseItemHeader(offset, await reader.read(HEADER_SIZE, 'an item header'));
+}
+
+/** The next item header when the reader's current chunk holds it (see ByteReader.readNow), else undefined. */
+export function readItemHeaderNow(reader: ByteReader): ItemHeader | undefined {
+  const offset = reader.position;
+  const bytes = reader.readNow(HEADER_SIZE);
+  return bytes === undefined ? undefined : parseItemHeader(offset, bytes);
+}
+
+const MIN_FULL_SIZE = BigInt(HEADER_SIZE);
+const MAX_FULL_SIZE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function parseItemHeader(offset: number, bytes: Uint8Array): ItemHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
   const htype = view.getBigUint64(0, true);
   const fullSize = view.getBigUint64(8, true);
-  if (fullSize < BigInt(HEADER_SIZE) || fullSize > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (fullSize < MIN_FULL_SIZE || fullSize > MAX_FULL_SIZE) {
     throw fail('CORRUPT', 'item size out of range', { offset, htype: typeName(htype), fullSize: fullSize.toString() });
   }
   return { htype, offset, contentSize: Number(fullSize) - HEADER_SIZE };
