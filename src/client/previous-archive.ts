@@ -44,15 +44,15 @@ export async function loadPreviousArchive(reader: RestoreReader, base: string): 
   const identityBlob = startIdentities(reader, base, names);
   listing.catch(() => undefined);
   identityBlob.catch(() => undefined);
-  const entries: { key: string; file: PreviousFile }[] = [];
+  const entries: { key: string; metadata: PxarMetadata; size: number; payloadOffset: number }[] = [];
   // Goodbye tables are not checked: nothing here uses them (entries are read in order), and
   // checking hashes every name with SipHash, a tenth of an unchanged re-backup's main thread on
   // a tree of small files. The bytes are still proven by their chunk digests, and the structure
   // (item order, sizes, names) is still checked as the entries are read.
   for await (const ev of decodePxar(reader.stream(mpxar), { verifyGoodbye: false })) {
-    if (ev.type !== 'entry' || ev.entry.kind !== 'file' || ev.entry.payloadOffset === undefined) continue;
-    const e = ev.entry;
-    entries.push({ key: pathKey(e.path), file: { metadata: e.metadata, size: e.size, payloadOffset: e.payloadOffset! } });
+    if (ev.type !== 'entry' || ev.entry.kind !== 'file') continue;
+    const { path, metadata, size, payloadOffset } = ev.entry;
+    if (payloadOffset !== undefined) entries.push({ key: pathKey(path), metadata, size, payloadOffset });
   }
   const list = await listing;
   let start = 0;
@@ -63,9 +63,10 @@ export async function loadPreviousArchive(reader: RestoreReader, base: string): 
   });
   const { identities, problem } = checkIdentities(await identityBlob, entries.length);
   const files = new Map<string, PreviousFile>();
-  for (const [i, { key, file }] of entries.entries()) {
+  // one object per file, held for the whole backup
+  for (const [i, { key, metadata, size, payloadOffset }] of entries.entries()) {
     const identity = identities?.[i];
-    files.set(key, identity === undefined ? file : { ...file, identity });
+    files.set(key, identity === undefined ? { metadata, size, payloadOffset } : { metadata, size, payloadOffset, identity });
   }
   return { files, chunks, ...(problem === undefined ? {} : { identityProblem: problem }) };
 }

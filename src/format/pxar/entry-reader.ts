@@ -12,7 +12,7 @@ import {
   STAT_SIZE, XATTR_ITEM_MAX, copyBytes, corruptAt, decodeAclEntry, decodeStat, decodeU64s, decodeXattr,
   expectContentSize, readItemHeader, readItemHeaderNow, type ItemHeader,
 } from './item-decode.ts';
-import type { PxarAclDefault, PxarAclEntry, PxarMetadata, PxarXattr } from './metadata.ts';
+import { EMPTY_ACL, EMPTY_XATTRS, type PxarAclDefault, type PxarAclEntry, type PxarMetadata, type PxarXattr } from './metadata.ts';
 
 interface Attrs {
   xattrs: PxarXattr[];
@@ -92,17 +92,20 @@ function applyAttribute(h: ItemHeader, content: Uint8Array, attrs: Attrs): void 
 }
 
 function toMetadata(stat: PxarMetadata['stat'], a: Attrs): PxarMetadata {
-  const acl = {
-    users: a.users,
-    groups: a.groups,
-    defaultUsers: a.defaultUsers,
-    defaultGroups: a.defaultGroups,
-    ...(a.groupObj === undefined ? {} : { groupObj: a.groupObj }),
-    ...(a.aclDefault === undefined ? {} : { default: a.aclDefault }),
-  };
+  const plainAcl = a.users.length + a.groups.length + a.defaultUsers.length + a.defaultGroups.length === 0 && a.groupObj === undefined && a.aclDefault === undefined;
+  const acl = plainAcl
+    ? EMPTY_ACL
+    : {
+        users: a.users,
+        groups: a.groups,
+        defaultUsers: a.defaultUsers,
+        defaultGroups: a.defaultGroups,
+        ...(a.groupObj === undefined ? {} : { groupObj: a.groupObj }),
+        ...(a.aclDefault === undefined ? {} : { default: a.aclDefault }),
+      };
   return {
     stat,
-    xattrs: a.xattrs,
+    xattrs: a.xattrs.length === 0 ? EMPTY_XATTRS : a.xattrs,
     acl,
     ...(a.fcaps === undefined ? {} : { fcaps: a.fcaps }),
     ...(a.quotaProjectId === undefined ? {} : { quotaProjectId: a.quotaProjectId }),

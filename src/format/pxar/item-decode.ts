@@ -71,11 +71,16 @@ function viewOf(content: Uint8Array): DataView {
 }
 
 /** ENTRY (40 bytes) or legacy ENTRY_V1 (32 bytes, mtime in nanoseconds). */
+const MODE_MASK_BIG = BigInt(MODE_MASK);
+
 export function decodeStat(h: ItemHeader, content: Uint8Array, legacy: boolean): PxarStat {
   const view = viewOf(content);
   const mode = view.getBigUint64(0, true);
-  if (mode > BigInt(MODE_MASK) || fileTypeOfMode(Number(mode)) === undefined) throw corruptAt(h, 'entry mode names no known file type', { mode: mode.toString(8) });
-  const flags = view.getBigUint64(8, true);
+  if (mode > MODE_MASK_BIG || fileTypeOfMode(Number(mode)) === undefined) throw corruptAt(h, 'entry mode names no known file type', { mode: mode.toString(8) });
+  // the literal 0n is one shared value; a decoded one would be a BigInt per entry, kept as long
+  // as the entry is (a previous archive's, for a whole backup)
+  const read = view.getBigUint64(8, true);
+  const flags = read === 0n ? 0n : read;
   const uid = view.getUint32(16, true);
   const gid = view.getUint32(20, true);
   if (legacy) return { mode: Number(mode), flags, uid, gid, mtime: timeFromNs(view.getBigUint64(24, true)) };

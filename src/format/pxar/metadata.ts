@@ -64,11 +64,18 @@ export interface PxarDevice {
   readonly minor: bigint;
 }
 
-export const EMPTY_ACL: PxarAcl = { users: [], groups: [], defaultUsers: [], defaultGroups: [] };
+/**
+ * Shared by every entry without ACLs or xattrs (most files): a decoded previous archive holds
+ * one metadata per file for a whole backup, and five empty arrays and an object each were a
+ * fifth of it. Frozen, like the readonly types say.
+ */
+const NONE: readonly never[] = Object.freeze([]);
+export const EMPTY_XATTRS: readonly PxarXattr[] = NONE;
+export const EMPTY_ACL: PxarAcl = Object.freeze({ users: NONE, groups: NONE, defaultUsers: NONE, defaultGroups: NONE });
 
 /** Metadata with only a stat (no xattrs, ACLs, fcaps or quota). */
 export function plainMetadata(stat: PxarStat): PxarMetadata {
-  return { stat, xattrs: [], acl: EMPTY_ACL };
+  return { stat, xattrs: EMPTY_XATTRS, acl: EMPTY_ACL };
 }
 
 const NS_PER_SEC = 1_000_000_000n;
