@@ -57,6 +57,7 @@ function aclListEqual(a: readonly PxarAclEntry[], b: readonly PxarAclEntry[]): b
 }
 
 function aclEqual(a: PxarAcl, b: PxarAcl): boolean {
+  if (a === b) return true; // both EMPTY_ACL, as for most files: no keys built
   const d = (x: PxarAcl): string => (x.default === undefined ? '' : `${x.default.userObj}:${x.default.groupObj}:${x.default.other}:${x.default.mask}`);
   return aclListEqual(a.users, b.users) && aclListEqual(a.groups, b.groups) && a.groupObj === b.groupObj && d(a) === d(b)
     && aclListEqual(a.defaultUsers, b.defaultUsers) && aclListEqual(a.defaultGroups, b.defaultGroups);
@@ -68,9 +69,10 @@ export function metadataEqual(a: PxarMetadata, b: PxarMetadata): boolean {
   const t = b.stat;
   if (s.mode !== t.mode || s.flags !== t.flags || s.uid !== t.uid || s.gid !== t.gid || s.mtime.secs !== t.mtime.secs || s.mtime.nanos !== t.mtime.nanos) return false;
   if (a.xattrs.length !== b.xattrs.length) return false;
-  for (const [i, x] of a.xattrs.entries()) {
-    const y = b.xattrs[i];
-    if (y === undefined || !bytesEqual(x.name, y.name) || !bytesEqual(x.value, y.value)) return false;
+  for (let i = 0; i < a.xattrs.length; i++) {
+    const x = a.xattrs[i]!;
+    const y = b.xattrs[i]!;
+    if (!bytesEqual(x.name, y.name) || !bytesEqual(x.value, y.value)) return false;
   }
   return aclEqual(a.acl, b.acl) && bytesEqual(a.fcaps, b.fcaps) && a.quotaProjectId === b.quotaProjectId;
 }
