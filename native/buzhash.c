@@ -47,6 +47,17 @@
  *   atime left alone (UTIME_OMIT). They were koffi calls; loading koffi cost 15–40 ms of every
  *   backup and restore start.
  *
+ * writefile(path, data, uid, gid, mode, secs: bigint, nanos) -> Promise<number>
+ *   Restores one small regular file in one thread-pool task (src/client/small-file-writer.ts): creates
+ *   `path` (O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600), writes `data` leaving whole zero 4 KiB
+ *   blocks as holes (the file's size set with ftruncate when it ends in one), fchown(uid, gid)
+ *   unless uid < 0 (EPERM is not a failure: bit 0 of the answer says the owner was not set),
+ *   fchmod(mode & 07777), futimens with the atime left alone, close. The five or six round trips
+ *   through node's thread pool this replaces cost ~75 µs of main-thread CPU per file. Resolves
+ *   0 or 1 on success, else -(step << 16 | errno) with step 1 open, 2 write, 3 chown, 4 chmod,
+ *   5 setmtime, 6 close, 7 truncate; after a failure past step 1 the file exists (the caller
+ *   removes it). `data` must not change until the promise settles.
+ *
  * misalign(bytes, alignment) -> number
  *   The address of the Uint8Array's first byte modulo `alignment` (a power of two): where an
  *   aligned buffer starts inside a larger ArrayBuffer, for O_DIRECT (src/core/aligned-pool.ts).
@@ -63,6 +74,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -372,6 +384,118 @@ static napi_value set_mallopt(napi_env env, napi_callback_info info) {
 }
 #endif
 
+/* writefile: see the header comment. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref path_ref, data_ref;
+  const char *path;
+  const uint8_t *data;
+  size_t len;
+  int64_t uid, gid, secs;
+  uint32_t mode, nanos;
+  int64_t result;
+} small_file_t;
+
+#define SMALL_FILE_BLOCK 4096
+
+static int block_is_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) if (p[i] != 0) return 0;
+  return 1;
+}
+
+/* pwrite all of [from, to) at its own offset; 0 or an errno. */
+static int write_range(int fd, const uint8_t *data, size_t from, size_t to) {
+  while (from < to) {
+    ssize_t n = pwrite(fd, data + from, to - from, (off_t)from);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    from += (size_t)n;
+  }
+  return 0;
+}
+
+static void small_file_execute(napi_env env, void *arg) {
+  (void)env;
+  small_file_t *s = arg;
+  int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    s->result = -((1 << 16) | errno);
+    return;
+  }
+  int step = 0, err = 0, owner_skipped = 0;
+  size_t run = 0, extent = 0; /* start of the pending run of non-zero blocks; end of what was written */
+  for (size_t at = 0; at < s->len && err == 0; at += SMALL_FILE_BLOCK) {
+    size_t end = at + SMALL_FILE_BLOCK < s->len ? at + SMALL_FILE_BLOCK : s->len;
+    if (end - at == SMALL_FILE_BLOCK && block_is_zero(s->data + at, SMALL_FILE_BLOCK)) {
+      if (at > run && (err = write_range(fd, s->data, run, at)) == 0) extent = at;
+      run = end;
+    }
+  }
+  if (err == 0 && s->len > run && (err = write_range(fd, s->data, run, s->len)) == 0) extent = s->len;
+  if (err != 0) step = 2;
+  if (step == 0 && extent != s->len && ftruncate(fd, (off_t)s->len) != 0) step = 7, err = errno;
+  if (step == 0 && s->uid >= 0 && fchown(fd, (uid_t)s->uid, (gid_t)s->gid) != 0) {
+    if (errno == EPERM) owner_skipped = 1;
+    else step = 3, err = errno;
+  }
+  if (step == 0 && fchmod(fd, (mode_t)(s->mode & 07777)) != 0) step = 4, err = errno;
+  if (step == 0) {
+    struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)s->secs, .tv_nsec = (long)s->nanos}};
+    if (futimens(fd, times) != 0) step = 5, err = errno;
+  }
+  if (close(fd) != 0 && step == 0) step = 6, err = errno;
+  s->result = step == 0 ? owner_skipped : -(((int64_t)step << 16) | err);
+}
+
+static void small_file_complete(napi_env env, napi_status status, void *arg) {
+  small_file_t *s = arg;
+  napi_value result;
+  napi_create_int64(env, status == napi_ok ? s->result : -((int64_t)1 << 16 | ECANCELED), &result);
+  napi_resolve_deferred(env, s->deferred, result);
+  napi_delete_reference(env, s->path_ref);
+  napi_delete_reference(env, s->data_ref);
+  napi_delete_async_work(env, s->work);
+  free(s);
+}
+
+static napi_value write_file(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, 7, argv, "writefile: (path, data, uid, gid, mode, secs, nanos) expected")) return NULL;
+  small_file_t *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    napi_throw_error(env, NULL, "writefile: out of memory");
+    return NULL;
+  }
+  void *data;
+  bool lossless;
+  s->path = get_cstr(env, argv[0]);
+  int ok = s->path != NULL && get_typed(env, argv[1], napi_uint8_array, &s->len, &data)
+    && napi_get_value_int64(env, argv[2], &s->uid) == napi_ok && napi_get_value_int64(env, argv[3], &s->gid) == napi_ok
+    && get_u32(env, argv[4], &s->mode) && napi_get_value_bigint_int64(env, argv[5], &s->secs, &lossless) == napi_ok && lossless
+    && get_u32(env, argv[6], &s->nanos) && s->nanos < 1000000000u;
+  if (!ok) {
+    free(s);
+    napi_throw_type_error(env, NULL, "writefile: (NUL-terminated Uint8Array, Uint8Array, number, number, number, bigint, number < 1e9) expected");
+    return NULL;
+  }
+  s->data = data;
+  napi_value promise, name;
+  if (napi_create_promise(env, &s->deferred, &promise) != napi_ok
+      || napi_create_reference(env, argv[0], 1, &s->path_ref) != napi_ok
+      || napi_create_reference(env, argv[1], 1, &s->data_ref) != napi_ok
+      || napi_create_string_utf8(env, "holdfast:writefile", NAPI_AUTO_LENGTH, &name) != napi_ok
+      || napi_create_async_work(env, NULL, name, small_file_execute, small_file_complete, s, &s->work) != napi_ok
+      || napi_queue_async_work(env, s->work) != napi_ok) {
+    napi_throw_error(env, NULL, "writefile: could not start the work");
+    return NULL; /* s leaks on this path, which only a broken runtime takes */
+  }
+  return promise;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "roll", NAPI_AUTO_LENGTH, roll, NULL, &fn) != napi_ok) return NULL;
@@ -384,7 +508,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_set_named_property(env, exports, "willneed", fn) != napi_ok) return NULL;
   static const struct { const char *name; napi_callback cb; } LIBC[] = {
     {"xattr", x_attr}, {"mknod", mk_nod}, {"setmtime", set_mtime},
-    {"misalign", mis_align},
+    {"misalign", mis_align}, {"writefile", write_file},
   };
   for (size_t i = 0; i < sizeof LIBC / sizeof LIBC[0]; i++) {
     if (napi_create_function(env, LIBC[i].name, NAPI_AUTO_LENGTH, LIBC[i].cb, NULL, &fn) != napi_ok) return NULL;

@@ -32,6 +32,7 @@ import { applyMetadata, type ApplyOptions } from './pxar-apply-meta.ts';
 import { mknod, nodeFail } from './pxar-native.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
 import { createFileSink, type FileSink } from './restore-sink.ts';
+import { isPlainFile, smallFileWriter, SMALL_FILE_MAX } from './small-file-writer.ts';
 
 export interface ExtractOptions {
   /** Allow a non-empty target; entries in the way are replaced. */
@@ -88,9 +89,12 @@ export async function extractPxar(source: AsyncIterable<Uint8Array>, targetDir: 
 }
 
 interface OpenFile {
-  readonly sink: FileSink;
   readonly abs: Buffer;
   readonly entry: PxarFileEntry;
+  /** a file written as its data arrives */
+  readonly sink?: FileSink;
+  /** a small plain file gathered in memory, written whole by one task (small-file-writer.ts) */
+  readonly small?: { readonly bytes: Buffer; fill: number };
 }
 
 class Restorer {
@@ -108,6 +112,8 @@ class Restorer {
   #error: Error | undefined;
   /** false once the target's filesystem refused O_DIRECT at open */
   #direct = true;
+  /** one-task writes of small plain files, when the native addon is there */
+  readonly #writeSmall = smallFileWriter();
   #entries = 0;
   #bytes = 0;
   #skipped = 0;
@@ -127,7 +133,15 @@ class Restorer {
   async write(bytes: Uint8Array): Promise<void> {
     const file = this.#file;
     if (file === undefined) return;
-    await file.sink.write(bytes).catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
+    if (file.small !== undefined) {
+      // copied: the payload stream's memory is recycled once the next piece is asked for
+      const { small } = file;
+      if (small.fill + bytes.length > small.bytes.length) throw fail('CORRUPT', `${pathText(file.entry.path)}: more data than the entry's size`, { size: file.entry.size });
+      small.bytes.set(bytes, small.fill);
+      small.fill += bytes.length;
+    } else {
+      await file.sink?.write(bytes).catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
+    }
     this.#bytes += bytes.length;
   }
 
@@ -145,6 +159,10 @@ class Restorer {
       case 'file': {
         while (this.#pending.size >= FILES_IN_FLIGHT) await Promise.race(this.#pending);
         await this.#clear(abs, false);
+        if (this.#writeSmall !== undefined && entry.size <= SMALL_FILE_MAX && isPlainFile(entry.metadata)) {
+          this.#file = { abs, entry, small: { bytes: Buffer.allocUnsafe(entry.size), fill: 0 } };
+          return;
+        }
         const direct = this.#direct && entry.size >= DIRECT_MIN;
         const { sink, refused } = await createFileSink(abs, FILE_FLAGS, 0o600, direct).catch((e: unknown) => { throw nodeFail('open', abs, e); });
         if (refused) this.#direct = false;
@@ -201,7 +219,7 @@ class Restorer {
   async abandon(): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
-    if (file !== undefined) await file.sink.close().catch(() => undefined);
+    if (file?.sink !== undefined) await file.sink.close().catch(() => undefined);
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
     for (const f of this.#incomplete) await fsp.unlink(f.abs).catch(() => undefined); // best effort: the original error is what matters
     this.#incomplete.clear();
@@ -216,14 +234,30 @@ class Restorer {
   }
 
   async #complete(file: OpenFile): Promise<void> {
+    if (file.small !== undefined) return this.#completeSmall(file, file.small);
+    const sink = file.sink!;
     try {
-      await file.sink.finish().catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
+      await sink.finish().catch((e: unknown) => { throw nodeFail('write', file.abs, e); });
     } catch (e) {
-      await file.sink.close().catch(() => undefined);
+      await sink.close().catch(() => undefined);
       throw e;
     }
-    await file.sink.close().catch((e: unknown) => { throw nodeFail('close', file.abs, e); });
+    await sink.close().catch((e: unknown) => { throw nodeFail('close', file.abs, e); });
     await applyMetadata(file.abs, file.entry.metadata, 'file', this.#apply(file.entry));
+    this.#incomplete.delete(file);
+  }
+
+  async #completeSmall(file: OpenFile, small: { readonly bytes: Buffer; fill: number }): Promise<void> {
+    if (small.fill !== small.bytes.length) throw fail('CORRUPT', `${pathText(file.entry.path)}: less data than the entry's size`, { size: file.entry.size, got: small.fill });
+    this.#incomplete.add(file); // from now on it may exist
+    const apply = this.#apply(file.entry);
+    const r = await this.#writeSmall!(file.abs, small.bytes, file.entry.metadata, apply.owner);
+    if (!r.ok) {
+      if (!r.created) this.#incomplete.delete(file); // the open failed: whatever is there is not ours
+      throw r.error;
+    }
+    const { stat } = file.entry.metadata;
+    if (r.ownerSkipped) apply.warn('owner-skipped', `could not set owner ${stat.uid}:${stat.gid}`);
     this.#incomplete.delete(file);
   }
 

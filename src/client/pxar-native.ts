@@ -91,7 +91,8 @@ function cString(bytes: Uint8Array): Buffer {
   return Buffer.concat([bytes, NUL]);
 }
 
-const errnoName = (rc: number): string => ERRNO_NAMES.get(-rc) ?? String(-rc);
+/** The name of the errno in `rc` (negative), e.g. 'ENOENT'. */
+export const errnoName = (rc: number): string => ERRNO_NAMES.get(-rc) ?? String(-rc);
 
 /** A HoldfastError for a failed syscall; ENOENT → NOT_FOUND, EEXIST → ALREADY_EXISTS, else IO_ERROR. */
 export function errnoFail(op: string, path: Uint8Array, errno: string, cause?: unknown): HoldfastError {
