@@ -64,7 +64,7 @@ const FILES_IN_FLIGHT = 64;
  * Files at least this large are written around the page cache. A smaller file would pay a padded
  * block and a truncate for little, and many small files are more often read back soon.
  */
-const DIRECT_MIN = 128 * 1024;
+const DIRECT_MIN = SMALL_FILE_MAX;
 const FILE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
 const isRoot = (): boolean => process.getuid?.() === 0;
 
@@ -159,7 +159,7 @@ class Restorer {
       case 'file': {
         while (this.#pending.size >= FILES_IN_FLIGHT) await Promise.race(this.#pending);
         await this.#clear(abs, false);
-        if (this.#writeSmall !== undefined && entry.size <= SMALL_FILE_MAX && isPlainFile(entry.metadata)) {
+        if (this.#writeSmall !== undefined && entry.size < SMALL_FILE_MAX && isPlainFile(entry.metadata)) {
           this.#file = { abs, entry, small: { bytes: Buffer.allocUnsafe(entry.size), fill: 0 } };
           return;
         }
