@@ -37,39 +37,36 @@ function once(h: ItemHeader, seen: unknown): void {
   if (seen !== undefined) throw corruptAt(h, 'attribute item appears twice in one entry');
 }
 
+/** Each attribute item: its content size bounds, the field it sets if it may appear only once, and its name for errors. */
+interface AttributeRule {
+  readonly min: number;
+  readonly max: number;
+  readonly once?: 'groupObj' | 'aclDefault' | 'fcaps' | 'quotaProjectId';
+  readonly what: string;
+}
+
+const ACL_ITEM: AttributeRule = { min: 16, max: 16, what: 'an ACL item' };
+
+const ATTRIBUTES = new Map<bigint, AttributeRule>([
+  ...[...ACL_LISTS.keys()].map((htype): [bigint, AttributeRule] => [htype, ACL_ITEM]),
+  [PXAR_XATTR, { min: 2, max: XATTR_ITEM_MAX, what: 'an xattr item' }],
+  [PXAR_ACL_GROUP_OBJ, { min: 8, max: 8, once: 'groupObj', what: 'an ACL item' }],
+  [PXAR_ACL_DEFAULT, { min: 32, max: 32, once: 'aclDefault', what: 'an ACL item' }],
+  [PXAR_FCAPS, { min: 0, max: XATTR_ITEM_MAX, once: 'fcaps', what: 'an fcaps item' }],
+  [PXAR_QUOTA_PROJID, { min: 8, max: 8, once: 'quotaProjectId', what: 'a quota item' }],
+]);
+
 /**
  * Checks an attribute item's header before its content is read (size bounds, singletons seen
  * once, so a corrupt size cannot make the decoder allocate) and names it for a TRUNCATED error;
  * undefined when `h` is not an attribute (the entry's body starts).
  */
 function checkAttribute(h: ItemHeader, attrs: Attrs): string | undefined {
-  if (ACL_LISTS.has(h.htype)) {
-    expectContentSize(h, 16);
-    return 'an ACL item';
-  }
-  switch (h.htype) {
-    case PXAR_XATTR:
-      expectContentSize(h, 2, XATTR_ITEM_MAX);
-      return 'an xattr item';
-    case PXAR_ACL_GROUP_OBJ:
-      once(h, attrs.groupObj);
-      expectContentSize(h, 8);
-      return 'an ACL item';
-    case PXAR_ACL_DEFAULT:
-      once(h, attrs.aclDefault);
-      expectContentSize(h, 32);
-      return 'an ACL item';
-    case PXAR_FCAPS:
-      once(h, attrs.fcaps);
-      expectContentSize(h, 0, XATTR_ITEM_MAX);
-      return 'an fcaps item';
-    case PXAR_QUOTA_PROJID:
-      once(h, attrs.quotaProjectId);
-      expectContentSize(h, 8);
-      return 'a quota item';
-    default:
-      return undefined;
-  }
+  const rule = ATTRIBUTES.get(h.htype);
+  if (rule === undefined) return undefined;
+  if (rule.once !== undefined) once(h, attrs[rule.once]);
+  expectContentSize(h, rule.min, rule.max);
+  return rule.what;
 }
 
 /** Applies the content of an attribute item `checkAttribute` accepted. */
