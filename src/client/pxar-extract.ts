@@ -15,7 +15,10 @@
  *
  * Pipelining: file data goes through a FileSink (restore-sink.ts), which copies it and writes in
  * the background, large files around the page cache, so decoding never waits for the disk. A
- * file's size, close and metadata follow its last write in the background too; at most
+ * file below SMALL_FILE_MAX with nothing to apply but owner, mode and mtime is instead gathered
+ * in memory and written whole, metadata included, by one thread-pool task (small-file-writer.ts)
+ * when the native addon is there: the general path's six round trips set the pace on trees of
+ * small files. A file's size, close and metadata follow its last write in the background too; at most
  * FILES_IN_FLIGHT files are unfinished at once (open descriptors). A directory's metadata waits
  * for everything started before its end, so it is applied after all its children are complete; a
  * hardlink waits for every file before it, so it never names an incomplete file. The first
