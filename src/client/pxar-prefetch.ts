@@ -18,6 +18,7 @@
  */
 import { constants as fsc, lstatSync, promises as fsp, type BigIntStats } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { smallFileReader } from './small-file-reader.ts';
 
 export interface SmallContent {
   /** At most the lstat size; shorter when the file shrank in between. */
@@ -154,7 +155,11 @@ async function fetchOne(dir: Buffer, name: Buffer, opts: PrefetchOptions, mode: 
   return { name, abs, st, small: await readSmall(abs, Number(st.size)) };
 }
 
+/** One-task reads through the native addon, when it is there (small-file-reader.ts). */
+const nativeRead = smallFileReader();
+
 async function readSmall(abs: Buffer, size: number): Promise<SmallContent> {
+  if (nativeRead !== undefined) return nativeRead(abs, size);
   try {
     const handle = await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
     try {
