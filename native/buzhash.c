@@ -391,17 +391,52 @@ static napi_value set_mallopt(napi_env env, napi_callback_info info) {
 }
 #endif
 
-/* writefile: see the header comment. */
+/*
+ * A call run as one task on node's thread pool, answered through a promise: `execute` fills
+ * `result` off the JS thread; the promise resolves with it. The two JS values the task reads or
+ * writes (a path, a buffer) are referenced until it settles, so they stay alive.
+ */
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
-  napi_ref path_ref, data_ref;
+  napi_ref refs[2];
+  int64_t result;
+} async_call_t;
+
+static void async_call_complete(napi_env env, napi_status status, void *arg) {
+  async_call_t *c = arg;
+  napi_value result;
+  napi_create_int64(env, status == napi_ok ? c->result : -((int64_t)1 << 16 | ECANCELED), &result);
+  napi_resolve_deferred(env, c->deferred, result);
+  napi_delete_reference(env, c->refs[0]);
+  napi_delete_reference(env, c->refs[1]);
+  napi_delete_async_work(env, c->work);
+  free(c);
+}
+
+/* Queues `c` (calloc'ed, the async_call_t first in its struct) and returns its promise; NULL after throwing. */
+static napi_value async_call_start(napi_env env, async_call_t *c, napi_value a, napi_value b, const char *what, napi_async_execute_callback execute) {
+  napi_value promise, name;
+  if (napi_create_promise(env, &c->deferred, &promise) != napi_ok
+      || napi_create_reference(env, a, 1, &c->refs[0]) != napi_ok
+      || napi_create_reference(env, b, 1, &c->refs[1]) != napi_ok
+      || napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &name) != napi_ok
+      || napi_create_async_work(env, NULL, name, execute, async_call_complete, c, &c->work) != napi_ok
+      || napi_queue_async_work(env, c->work) != napi_ok) {
+    napi_throw_error(env, NULL, "could not start a thread-pool task");
+    return NULL; /* c leaks on this path, which only a broken runtime takes */
+  }
+  return promise;
+}
+
+/* writefile: see the header comment. */
+typedef struct {
+  async_call_t call;
   const char *path;
   const uint8_t *data;
   size_t len;
   int64_t uid, gid, secs;
   uint32_t mode, nanos;
-  int64_t result;
 } small_file_t;
 
 #define SMALL_FILE_BLOCK 4096
@@ -430,7 +465,7 @@ static void small_file_execute(napi_env env, void *arg) {
   small_file_t *s = arg;
   int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
-    s->result = -((1 << 16) | errno);
+    s->call.result = -((1 << 16) | errno);
     return;
   }
   int step = 0, err = 0, owner_skipped = 0;
@@ -455,18 +490,7 @@ static void small_file_execute(napi_env env, void *arg) {
     if (futimens(fd, times) != 0) step = 5, err = errno;
   }
   if (close(fd) != 0 && step == 0) step = 6, err = errno;
-  s->result = step == 0 ? owner_skipped : -(((int64_t)step << 16) | err);
-}
-
-static void small_file_complete(napi_env env, napi_status status, void *arg) {
-  small_file_t *s = arg;
-  napi_value result;
-  napi_create_int64(env, status == napi_ok ? s->result : -((int64_t)1 << 16 | ECANCELED), &result);
-  napi_resolve_deferred(env, s->deferred, result);
-  napi_delete_reference(env, s->path_ref);
-  napi_delete_reference(env, s->data_ref);
-  napi_delete_async_work(env, s->work);
-  free(s);
+  s->call.result = step == 0 ? owner_skipped : -(((int64_t)step << 16) | err);
 }
 
 static napi_value write_file(napi_env env, napi_callback_info info) {
@@ -490,28 +514,15 @@ static napi_value write_file(napi_env env, napi_callback_info info) {
     return NULL;
   }
   s->data = data;
-  napi_value promise, name;
-  if (napi_create_promise(env, &s->deferred, &promise) != napi_ok
-      || napi_create_reference(env, argv[0], 1, &s->path_ref) != napi_ok
-      || napi_create_reference(env, argv[1], 1, &s->data_ref) != napi_ok
-      || napi_create_string_utf8(env, "holdfast:writefile", NAPI_AUTO_LENGTH, &name) != napi_ok
-      || napi_create_async_work(env, NULL, name, small_file_execute, small_file_complete, s, &s->work) != napi_ok
-      || napi_queue_async_work(env, s->work) != napi_ok) {
-    napi_throw_error(env, NULL, "writefile: could not start the work");
-    return NULL; /* s leaks on this path, which only a broken runtime takes */
-  }
-  return promise;
+  return async_call_start(env, &s->call, argv[0], argv[1], "holdfast:writefile", small_file_execute);
 }
 
 /* readfile: see the header comment. */
 typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref path_ref, dest_ref;
+  async_call_t call;
   const char *path;
   uint8_t *dest;
   size_t len;
-  int64_t result;
 } read_file_t;
 
 static void read_file_execute(napi_env env, void *arg) {
@@ -519,7 +530,7 @@ static void read_file_execute(napi_env env, void *arg) {
   read_file_t *r = arg;
   int fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    r->result = -((1 << 16) | errno);
+    r->call.result = -((1 << 16) | errno);
     return;
   }
   size_t got = 0;
@@ -535,21 +546,10 @@ static void read_file_execute(napi_env env, void *arg) {
     got += (size_t)n;
   }
   if (close(fd) != 0 && err == 0) {
-    r->result = -((3 << 16) | errno);
+    r->call.result = -((3 << 16) | errno);
     return;
   }
-  r->result = err != 0 ? -((2 << 16) | err) : (int64_t)got;
-}
-
-static void read_file_complete(napi_env env, napi_status status, void *arg) {
-  read_file_t *r = arg;
-  napi_value result;
-  napi_create_int64(env, status == napi_ok ? r->result : -((int64_t)1 << 16 | ECANCELED), &result);
-  napi_resolve_deferred(env, r->deferred, result);
-  napi_delete_reference(env, r->path_ref);
-  napi_delete_reference(env, r->dest_ref);
-  napi_delete_async_work(env, r->work);
-  free(r);
+  r->call.result = err != 0 ? -((2 << 16) | err) : (int64_t)got;
 }
 
 static napi_value read_file(napi_env env, napi_callback_info info) {
@@ -568,17 +568,7 @@ static napi_value read_file(napi_env env, napi_callback_info info) {
     return NULL;
   }
   r->dest = dest;
-  napi_value promise, name;
-  if (napi_create_promise(env, &r->deferred, &promise) != napi_ok
-      || napi_create_reference(env, argv[0], 1, &r->path_ref) != napi_ok
-      || napi_create_reference(env, argv[1], 1, &r->dest_ref) != napi_ok
-      || napi_create_string_utf8(env, "holdfast:readfile", NAPI_AUTO_LENGTH, &name) != napi_ok
-      || napi_create_async_work(env, NULL, name, read_file_execute, read_file_complete, r, &r->work) != napi_ok
-      || napi_queue_async_work(env, r->work) != napi_ok) {
-    napi_throw_error(env, NULL, "readfile: could not start the work");
-    return NULL; /* r leaks on this path, which only a broken runtime takes */
-  }
-  return promise;
+  return async_call_start(env, &r->call, argv[0], argv[1], "holdfast:readfile", read_file_execute);
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
