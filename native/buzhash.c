@@ -392,14 +392,18 @@ static napi_value set_mallopt(napi_env env, napi_callback_info info) {
 #endif
 
 /*
- * A call run as one task on node's thread pool, answered through a promise: `execute` fills
- * `result` off the JS thread; the promise resolves with it. The two JS values the task reads or
- * writes (a path, a buffer) are referenced until it settles, so they stay alive.
+ * A file call run as one task on node's thread pool, answered through a promise: `execute`
+ * fills `result` off the JS thread; the promise resolves with it. Its first two arguments, the
+ * path and the buffer the task reads or writes, are referenced until it settles, so they stay
+ * alive (V8 never moves an ArrayBuffer's memory).
  */
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   napi_ref refs[2];
+  const char *path;
+  uint8_t *bytes;
+  size_t len;
   int64_t result;
 } async_call_t;
 
@@ -429,12 +433,32 @@ static napi_value async_call_start(napi_env env, async_call_t *c, napi_value a, 
   return promise;
 }
 
+/*
+ * Takes `argc` arguments, the first a NUL-terminated path and the second a Uint8Array, into a
+ * fresh zeroed struct of `size` bytes that starts with an async_call_t; NULL after throwing
+ * `usage`. The caller checks the rest of `argv`, and frees the struct if it refuses them.
+ */
+static async_call_t *async_call_args(napi_env env, napi_callback_info info, size_t argc, napi_value *argv, size_t size, const char *usage) {
+  if (!get_args(env, info, argc, argv, usage)) return NULL;
+  async_call_t *c = calloc(1, size);
+  if (c == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  void *bytes;
+  c->path = get_cstr(env, argv[0]);
+  if (c->path == NULL || !get_typed(env, argv[1], napi_uint8_array, &c->len, &bytes)) {
+    free(c);
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  c->bytes = bytes;
+  return c;
+}
+
 /* writefile: see the header comment. */
 typedef struct {
   async_call_t call;
-  const char *path;
-  const uint8_t *data;
-  size_t len;
   int64_t uid, gid, secs;
   uint32_t mode, nanos;
 } small_file_t;
@@ -463,23 +487,23 @@ static int write_range(int fd, const uint8_t *data, size_t from, size_t to) {
 static void small_file_execute(napi_env env, void *arg) {
   (void)env;
   small_file_t *s = arg;
-  int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = open(s->call.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     s->call.result = -((1 << 16) | errno);
     return;
   }
   int step = 0, err = 0, owner_skipped = 0;
   size_t run = 0, extent = 0; /* start of the pending run of non-zero blocks; end of what was written */
-  for (size_t at = 0; at < s->len && err == 0; at += SMALL_FILE_BLOCK) {
-    size_t end = at + SMALL_FILE_BLOCK < s->len ? at + SMALL_FILE_BLOCK : s->len;
-    if (end - at == SMALL_FILE_BLOCK && block_is_zero(s->data + at, SMALL_FILE_BLOCK)) {
-      if (at > run && (err = write_range(fd, s->data, run, at)) == 0) extent = at;
+  for (size_t at = 0; at < s->call.len && err == 0; at += SMALL_FILE_BLOCK) {
+    size_t end = at + SMALL_FILE_BLOCK < s->call.len ? at + SMALL_FILE_BLOCK : s->call.len;
+    if (end - at == SMALL_FILE_BLOCK && block_is_zero(s->call.bytes + at, SMALL_FILE_BLOCK)) {
+      if (at > run && (err = write_range(fd, s->call.bytes, run, at)) == 0) extent = at;
       run = end;
     }
   }
-  if (err == 0 && s->len > run && (err = write_range(fd, s->data, run, s->len)) == 0) extent = s->len;
+  if (err == 0 && s->call.len > run && (err = write_range(fd, s->call.bytes, run, s->call.len)) == 0) extent = s->call.len;
   if (err != 0) step = 2;
-  if (step == 0 && extent != s->len && ftruncate(fd, (off_t)s->len) != 0) step = 7, err = errno;
+  if (step == 0 && extent != s->call.len && ftruncate(fd, (off_t)s->call.len) != 0) step = 7, err = errno;
   if (step == 0 && s->uid >= 0 && fchown(fd, (uid_t)s->uid, (gid_t)s->gid) != 0) {
     if (errno == EPERM) owner_skipped = 1;
     else step = 3, err = errno;
@@ -495,48 +519,35 @@ static void small_file_execute(napi_env env, void *arg) {
 
 static napi_value write_file(napi_env env, napi_callback_info info) {
   napi_value argv[7];
-  if (!get_args(env, info, 7, argv, "writefile: (path, data, uid, gid, mode, secs, nanos) expected")) return NULL;
-  small_file_t *s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    napi_throw_error(env, NULL, "writefile: out of memory");
-    return NULL;
-  }
-  void *data;
+  const char *usage = "writefile: (NUL-terminated Uint8Array, Uint8Array, number, number, number, bigint, number < 1e9) expected";
+  small_file_t *s = (small_file_t *)async_call_args(env, info, 7, argv, sizeof(small_file_t), usage);
+  if (s == NULL) return NULL;
   bool lossless;
-  s->path = get_cstr(env, argv[0]);
-  int ok = s->path != NULL && get_typed(env, argv[1], napi_uint8_array, &s->len, &data)
-    && napi_get_value_int64(env, argv[2], &s->uid) == napi_ok && napi_get_value_int64(env, argv[3], &s->gid) == napi_ok
+  int ok = napi_get_value_int64(env, argv[2], &s->uid) == napi_ok && napi_get_value_int64(env, argv[3], &s->gid) == napi_ok
     && get_u32(env, argv[4], &s->mode) && napi_get_value_bigint_int64(env, argv[5], &s->secs, &lossless) == napi_ok && lossless
     && get_u32(env, argv[6], &s->nanos) && s->nanos < 1000000000u;
   if (!ok) {
     free(s);
-    napi_throw_type_error(env, NULL, "writefile: (NUL-terminated Uint8Array, Uint8Array, number, number, number, bigint, number < 1e9) expected");
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
-  s->data = data;
   return async_call_start(env, &s->call, argv[0], argv[1], "holdfast:writefile", small_file_execute);
 }
 
 /* readfile: see the header comment. */
-typedef struct {
-  async_call_t call;
-  const char *path;
-  uint8_t *dest;
-  size_t len;
-} read_file_t;
 
 static void read_file_execute(napi_env env, void *arg) {
   (void)env;
-  read_file_t *r = arg;
+  async_call_t *r = arg;
   int fd = open(r->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    r->call.result = -((1 << 16) | errno);
+    r->result = -((1 << 16) | errno);
     return;
   }
   size_t got = 0;
   int err = 0;
   while (got < r->len) {
-    ssize_t n = read(fd, r->dest + got, r->len - got);
+    ssize_t n = read(fd, r->bytes + got, r->len - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       err = errno;
@@ -546,29 +557,17 @@ static void read_file_execute(napi_env env, void *arg) {
     got += (size_t)n;
   }
   if (close(fd) != 0 && err == 0) {
-    r->call.result = -((3 << 16) | errno);
+    r->result = -((3 << 16) | errno);
     return;
   }
-  r->call.result = err != 0 ? -((2 << 16) | err) : (int64_t)got;
+  r->result = err != 0 ? -((2 << 16) | err) : (int64_t)got;
 }
 
 static napi_value read_file(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!get_args(env, info, 2, argv, "readfile: (path, dest) expected")) return NULL;
-  read_file_t *r = calloc(1, sizeof *r);
-  if (r == NULL) {
-    napi_throw_error(env, NULL, "readfile: out of memory");
-    return NULL;
-  }
-  void *dest;
-  r->path = get_cstr(env, argv[0]);
-  if (r->path == NULL || !get_typed(env, argv[1], napi_uint8_array, &r->len, &dest)) {
-    free(r);
-    napi_throw_type_error(env, NULL, "readfile: (NUL-terminated Uint8Array, Uint8Array) expected");
-    return NULL;
-  }
-  r->dest = dest;
-  return async_call_start(env, &r->call, argv[0], argv[1], "holdfast:readfile", read_file_execute);
+  async_call_t *r = async_call_args(env, info, 2, argv, sizeof(async_call_t), "readfile: (NUL-terminated Uint8Array, Uint8Array) expected");
+  if (r == NULL) return NULL;
+  return async_call_start(env, r, argv[0], argv[1], "holdfast:readfile", read_file_execute);
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
