@@ -20,11 +20,18 @@ test('hintWillRead starts reading the first HINT_BYTES of a file into the page c
     // written around the page cache, so none of it is cached to begin with
     execFileSync('dd', ['if=/dev/urandom', `of=${path}`, 'bs=1M', `count=${(HINT_BYTES + 4 * MIB) / MIB}`, 'oflag=direct', 'status=none']);
     assert.equal(cachedBytes(path), 0, 'nothing cached before the hint');
-    await hintWillRead(path, HINT_BYTES + 4 * MIB);
-    // WILLNEED puts the pages into the page cache as it submits their reads, before it returns
-    const cached = cachedBytes(path);
-    assert.ok(cached >= HINT_BYTES / 2, `${cached} bytes cached after the hint`);
-    assert.ok(cached <= HINT_BYTES + MIB, `${cached} bytes cached: more than the hint asked for`);
+    // WILLNEED puts the pages into the page cache as it submits their reads, before it returns.
+    // It is advice, though: the kernel allocates those pages without retrying, so under memory
+    // pressure (CI runs this beside Ceph and a soak) one hint can add nothing. A few hints in a
+    // row tell a hint that never works from one the kernel turned down once; each must still stay
+    // within HINT_BYTES.
+    let cached = 0;
+    for (let attempt = 0; attempt < 5 && cached < HINT_BYTES / 2; attempt++) {
+      await hintWillRead(path, HINT_BYTES + 4 * MIB);
+      cached = cachedBytes(path);
+      assert.ok(cached <= HINT_BYTES + MIB, `${cached} bytes cached: more than the hint asked for`);
+    }
+    assert.ok(cached >= HINT_BYTES / 2, `${cached} bytes cached after five hints`);
   }),
 );
 
