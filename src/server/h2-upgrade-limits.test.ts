@@ -82,3 +82,18 @@ test('serveH2 closes the socket after a GOAWAY even when the peer keeps its side
   client.destroy();
   await done();
 });
+
+test('serveH2 resets an answer the client takes nothing of for bodyStallMs, and the idle session then closes', { timeout: 30_000 }, async () => {
+  let onClose = 0;
+  const answer = Buffer.alloc(4 * 1024 * 1024, 7); // far more than the client's 64 KiB stream window
+  const { client, closed, done } = await pair({ handle: async () => ({ stream: answer }), onClose: async () => void onClose++ }, { sessionIdleMs: 50, bodyStallMs: 50, goawayGraceMs: LONG });
+  const req = client.request({ ':method': 'GET', ':path': '/chunk' });
+  req.on('error', () => undefined);
+  req.pause(); // reads nothing: the answer cannot go out
+  const reset = new Promise<number>((resolve) => req.on('close', () => resolve(req.rstCode)));
+  assert.notEqual(await reset, http2.constants.NGHTTP2_NO_ERROR, 'the stalled answer is reset, not completed');
+  await closed; // with no answer in flight any more, the idle session was closed
+  assert.equal(onClose, 1);
+  client.destroy();
+  await done();
+});

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { fail } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
-import { BACKUP_PROTOCOL, H2_BODY_LIMIT, ProtocolRegistry, READER_PROTOCOL, serveH2, writeUpgradeError, type ProtocolSession } from './h2-upgrade.ts';
+import { ANSWER_PIECE, BACKUP_PROTOCOL, H2_BODY_LIMIT, ProtocolRegistry, READER_PROTOCOL, serveH2, writeUpgradeError, type ProtocolSession } from './h2-upgrade.ts';
 
 const noSession: ProtocolSession = { handle: async () => ({ json: null }), onClose: async () => undefined };
 
@@ -144,6 +144,38 @@ test('serveH2 reads a body into a buffer of its own, refuses a longer one, and d
   assert.deepEqual([ignored.status, JSON.parse(ignored.text)], [200, { data: 'ignored' }]);
   const again = await send(client, '/into', body);
   assert.equal(again.status, 200, 'the session still works');
+  client.close();
+  await closed;
+  await done();
+});
+
+/** GET `path`; resolves with the whole body once `go` (default: at once) lets it be read. */
+function fetchBody(client: http2.ClientHttp2Session, path: string, go: Promise<void> = Promise.resolve()): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = client.request({ ':method': 'GET', ':path': path });
+    const parts: Buffer[] = [];
+    req.pause();
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+    void go.then(() => req.resume());
+  });
+}
+
+test('serveH2 sends large byte answers whole and in order, several at once, to a reader in any order', async () => {
+  const answers = new Map<string, Buffer>();
+  for (const [name, size] of [['a', ANSWER_PIECE * 6 + 123], ['b', ANSWER_PIECE * 3], ['c', ANSWER_PIECE - 1], ['d', 5 * 1024 * 1024]] as const) {
+    answers.set(name, Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + name.charCodeAt(0)) & 255)));
+  }
+  const { client, closed, done } = await pair({ handle: async (_m, path) => ({ stream: answers.get(path)! }), onClose: async () => undefined });
+  // `a` is not read until `d` has arrived whole: its answer must not hold the others back
+  let dDone: () => void = () => undefined;
+  const dArrived = new Promise<void>((resolve) => (dDone = resolve));
+  const a = fetchBody(client, '/a', dArrived);
+  const [b, c, d] = await Promise.all([fetchBody(client, '/b'), fetchBody(client, '/c'), fetchBody(client, '/d')]);
+  dDone();
+  assert.ok(b.equals(answers.get('b')!) && c.equals(answers.get('c')!) && d.equals(answers.get('d')!), 'b, c and d arrive intact');
+  assert.ok((await a).equals(answers.get('a')!), 'a arrives intact after the others');
   client.close();
   await closed;
   await done();

@@ -13,7 +13,8 @@
  *   the bare message as text, as PBS does, plus the code in `x-holdfast-error-code`.
  * - Bounds (server-limits.ts): a session with no request in flight for `sessionIdleMs` is closed;
  *   a body from which nothing arrives for `bodyStallMs` while it is read fails with TIMEOUT and
- *   its stream is reset; after a GOAWAY either way, streams in flight get `goawayGraceMs`, then
+ *   its stream is reset, as is an answer of which the client takes nothing for as long (a byte
+ *   answer is in flight until it has gone to the socket: `sendInPieces`); after a GOAWAY either way, streams in flight get `goawayGraceMs`, then
  *   the socket is closed. Closing the session is what gives a stalled backup's locks back.
  */
 import http2 from 'node:http2';
@@ -141,7 +142,50 @@ function replyError(stream: http2.ServerHttp2Stream, e: unknown): void {
   stream.resume(); // discard whatever of the request body was not read
 }
 
-async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply, mayRelease: boolean): Promise<void> {
+/**
+ * A byte answer goes to HTTP/2 at most this much at a time per stream. Over TLS, Node gathers all
+ * that HTTP/2 has ready for the socket into one new buffer before it encrypts it; handed whole
+ * 4 MiB chunks, with a client's windows sized for a long link, those buffers reached 8–25 MB:
+ * past glibc's mmap threshold (bin/holdfast.js), so each was fresh memory, zeroed and faulted in
+ * page by page (0.26 CPU-s per GiB of an S3 datastore's cold restore, docs/benchmarks.md). In
+ * pieces, one in flight per stream, the gathered buffer stays at pieces × streams in flight
+ * (4 MiB for a restore's 8), which the heap reuses. Each stream waits only for its own piece, so a
+ * client that reads its answers in any order is never made to wait on another answer.
+ */
+export const ANSWER_PIECE = 512 * 1024;
+
+/**
+ * Sends `bytes` as the stream's body, a piece at a time (ANSWER_PIECE), each after the one before
+ * has gone to the socket; resolves when the last has, or when the stream closed. An answer whose
+ * reader takes nothing for `stallMs` is reset with TIMEOUT: without that, an unread answer would
+ * keep its request, and so its session, in flight for good.
+ */
+async function sendInPieces(stream: http2.ServerHttp2Stream, bytes: Uint8Array, stallMs: number): Promise<void> {
+  if (bytes.byteLength <= ANSWER_PIECE) {
+    stream.end(bytes);
+    return;
+  }
+  stream.setTimeout(stallMs, () => stream.destroy(fail('TIMEOUT', `the client took no byte of an answer for ${stallMs} ms`, { stallMs })));
+  try {
+    for (let at = 0; at < bytes.byteLength && !stream.destroyed && !stream.closed; at += ANSWER_PIECE) {
+      const piece = bytes.subarray(at, at + ANSWER_PIECE);
+      const last = at + ANSWER_PIECE >= bytes.byteLength;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          stream.off('close', done);
+          resolve();
+        };
+        stream.once('close', done); // a reset stream may never call back
+        if (last) stream.end(piece, done);
+        else stream.write(piece, done); // an error is the stream's: it closes, and the loop ends
+      });
+    }
+  } finally {
+    stream.setTimeout(0);
+  }
+}
+
+async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply, mayRelease: boolean, stallMs: number): Promise<void> {
   if ('release' in result && result.release !== undefined && mayRelease) {
     const release = result.release;
     if (stream.closed || stream.destroyed) release();
@@ -156,7 +200,7 @@ async function reply(stream: http2.ServerHttp2Stream, result: ProtocolReply, may
   if (result.stream instanceof Uint8Array) {
     // the length lets a client receive the body into one buffer of the right size
     stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', 'content-length': result.stream.byteLength });
-    stream.end(result.stream);
+    await sendInPieces(stream, result.stream, stallMs);
     return;
   }
   stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
@@ -184,7 +228,7 @@ async function dispatch(session: ProtocolSession, stream: http2.ServerHttp2Strea
     const url = new URL(headers[':path'] ?? '/', 'http://session');
     const body = stallGuarded(streamBody(Object.assign(stream, { headers }), H2_BODY_LIMIT), stream, stallMs);
     const result = await session.handle(headers[':method'] ?? 'GET', url.pathname.replace(/^\/+/, ''), argsFromSearchParams(url.searchParams), body);
-    await reply(stream, result, mayRelease);
+    await reply(stream, result, mayRelease, stallMs);
     if (!stream.readableEnded) stream.resume(); // a body the endpoint did not want is discarded
   } catch (e) {
     replyError(stream, e);

@@ -5,7 +5,8 @@
  * - `sessionIdleMs`: an upgraded session with no request in flight for this long is closed, so a
  *   stalled backup gives its group lock back (its unfinished snapshot is removed).
  * - `bodyStallMs`: a request body from which no byte arrives for this long, while the server is
- *   reading it, fails with TIMEOUT and its stream is reset.
+ *   reading it, fails with TIMEOUT and its stream is reset; so is an answer the client takes no
+ *   byte of for this long while the server sends it.
  * - `goawayGraceMs`: after a GOAWAY (sent or received) the streams in flight get this long to
  *   finish, then the socket is closed.
  * - `uploadMemoryBytes`: one cap on the chunk upload buffers of all sessions together; uploads

@@ -55,7 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--no-default-datastore', 'do not create the default datastore on first start')
     .option('--max-sessions-per-user <n>', `concurrent backup/reader sessions per user (default ${DEFAULT_LIMITS.maxSessionsPerUser})`)
     .option('--session-idle-timeout <seconds>', `close a protocol session with no request for this long (default ${DEFAULT_LIMITS.sessionIdleMs / 1000})`)
-    .option('--body-stall-timeout <seconds>', `fail a request whose body stalls this long (default ${DEFAULT_LIMITS.bodyStallMs / 1000})`)
+    .option('--body-stall-timeout <seconds>', `reset a request whose body, or an answer whose reading, stalls this long (default ${DEFAULT_LIMITS.bodyStallMs / 1000})`)
     .option('--upload-memory <MiB>', `cap on chunk upload buffers across all sessions, at least 64 (default ${DEFAULT_LIMITS.uploadMemoryBytes / 1024 / 1024})`)
     .action(async (o: { listen: string; dataDir?: string; defaultDatastore: boolean } & LimitOptions) => {
       const configDir = resolveConfigDir(ctx, program.opts<{ configDir?: string }>().configDir);
