@@ -14,8 +14,9 @@
  * - Bounds (server-limits.ts): a session with no request in flight for `sessionIdleMs` is closed;
  *   a body from which nothing arrives for `bodyStallMs` while it is read fails with TIMEOUT and
  *   its stream is reset, as is an answer of which the client takes nothing for as long (a byte
- *   answer is in flight until it has gone to the socket: `sendInPieces`); after a GOAWAY either way, streams in flight get `goawayGraceMs`, then
- *   the socket is closed. Closing the session is what gives a stalled backup's locks back.
+ *   answer is in flight until it has gone to the socket: `sendInPieces`); after a GOAWAY either
+ *   way, streams in flight get `goawayGraceMs`, then the socket is closed. Closing the session is
+ *   what gives a stalled backup's locks back.
  */
 import http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
