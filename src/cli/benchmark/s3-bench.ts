@@ -94,13 +94,15 @@ export async function removeS3Store(s3: BenchS3, store: string): Promise<void> {
  * One yardstick from several probes: the median PUT and the median GET throughput (each phase on
  * its own; they may come from different probes). A local store's speed drifts from run to run
  * (a memstore RGW: ±15% here), so the benchmark probes once per run, beside each Holdfast run,
- * and compares medians with medians rather than three runs with one probe.
+ * and compares medians with medians rather than three runs with one probe. Of an even count it
+ * takes the upper middle: the yardstick is the divisor of every ratio, so the faster probe is the
+ * one that never flatters Holdfast.
  */
 export function medianProbe(probes: readonly ProbeResult[]): ProbeResult {
   if (probes.length === 0) throw fail('INVALID_ARGUMENT', 'no probe to take the median of');
   const mid = (phase: 'put' | 'get'): ProbeResult['put'] => {
     const sorted = [...probes.map((p) => p[phase])].sort((a, b) => a.throughput - b.throughput);
-    return sorted[(sorted.length - 1) >> 1]!; // the lower middle of an even count: never flattering
+    return sorted[sorted.length >> 1]!;
   };
   return { objectSize: probes[0]!.objectSize, concurrency: probes[0]!.concurrency, put: mid('put'), get: mid('get') };
 }
