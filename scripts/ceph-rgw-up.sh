@@ -154,11 +154,19 @@ wait_for() {
 }
 # start NAME CMD...: run a daemon (in foreground mode, -f) in the background and record its PID
 start() {
-  local name=$1
+  local name=$1 pid t0=$SECONDS
   shift
   nohup "${PIN[@]}" "$@" </dev/null >"$LOGD/$name.out" 2>&1 9>&- &
-  echo $! >"$RUN/$name.pid"
-  log "started $name (pid $!)"
+  pid=$!
+  echo $pid >"$RUN/$name.pid"
+  # Until the forked shell has exec'd nohup (then taskset, then the daemon), its command line is
+  # this script's, which `alive` takes for a stranger's reused PID: a check right after the start
+  # failed a loaded CI run with "rgw exited during start-up". Wait for the exec (or the exit).
+  until ! pid_alive "$pid" || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CONF"; do
+    [ $((SECONDS - t0)) -ge "$TIMEOUT" ] && die "$name did not start within ${TIMEOUT}s"
+    sleep 0.05
+  done
+  log "started $name (pid $pid)"
 }
 check_alive() { alive "$1" || die "$1 exited during start-up (see $LOGD)"; }
 
