@@ -29,9 +29,9 @@ import { AsyncChannel } from './async-channel.ts';
 import type { PayloadItem } from './payload-chunks.ts';
 import type { PreviousArchive } from './previous-archive.ts';
 import { nodeFail } from './pxar-native.ts';
-import { SplitEncoder, type FileCandidate, type PxarSink, type SplitStats } from './pxar-split-encoder.ts';
+import { SplitEncoder, type FileCandidate, type FileReader, type PxarSink, type SplitStats } from './pxar-split-encoder.ts';
 import { hintWillRead } from './read-hint.ts';
-import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
+import { prefetchChildren, readSmall, type Prefetched } from './pxar-prefetch.ts';
 import { readMetadata, type MetadataOptions } from './pxar-read-meta.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
 import { CLI_EXCLUDE_FILE, cliExcludeRecord, type ExcludeScope } from './exclude-rules.ts';
@@ -124,13 +124,14 @@ export function createSplitPxar(rootDir: string, opts: SplitCreateOptions = {}):
       encoder = enc;
       const walker = new TreeWalker<PayloadItem>(enc, () => enc.take(), st.dev, opts, enc);
       yield* walker.directory(root, new Uint8Array(0));
+      const reader = walker.fileReader();
       if (opts.exclude) {
         // the record is a file read now, so the reused files deferred before it are settled first
-        yield* enc.settle((c) => walker.readFile(c));
+        yield* enc.settle(reader);
         addCliExcludeRecord(enc, opts.exclude, opts.catalog);
         yield* enc.take();
       }
-      yield* enc.finish((c) => walker.readFile(c));
+      yield* enc.finish(reader);
       Object.assign(stats, enc.stats);
       metadata.end();
     } catch (e) {
@@ -252,8 +253,7 @@ class TreeWalker<T> {
     const split = this.#split;
     if (split !== undefined) {
       // split mode only: T is PayloadItem there
-      const read = (c: FileCandidate): AsyncGenerator<T> => this.readFile(c);
-      const settle = (keepLastChunk: boolean): AsyncGenerator<T> => split.settle(read as (c: FileCandidate) => AsyncGenerator<PayloadItem>, { keepLastChunk }) as AsyncGenerator<T>;
+      const settle = (keepLastChunk: boolean): AsyncGenerator<T> => split.settle(this.fileReader(), { keepLastChunk }) as AsyncGenerator<T>;
       if (split.tryReuse(candidate)) {
         if (split.cacheFull) yield* settle(true);
         return;
@@ -261,6 +261,14 @@ class TreeWalker<T> {
       yield* settle(false);
     }
     yield* this.readFile(candidate, small);
+  }
+
+  /** For the split encoder: reads deferred files, small ones whole and ahead, as the prefetch does. */
+  fileReader(): FileReader {
+    return {
+      read: (c, small) => this.readFile(c, small) as AsyncGenerator<PayloadItem>, // split mode: T is PayloadItem
+      readAhead: (c) => (c.size <= PREFETCH.smallLimit ? readSmall(c.abs, c.size) : undefined),
+    };
   }
 
   /** Encodes a regular file from disk (`small`: its content read ahead). */

@@ -158,7 +158,11 @@ async function fetchOne(dir: Buffer, name: Buffer, opts: PrefetchOptions, mode: 
 /** One-task reads through the native addon, when it is there (small-file-reader.ts). */
 const nativeRead = smallFileReader();
 
-async function readSmall(abs: Buffer, size: number): Promise<SmallContent> {
+/**
+ * Up to `size` bytes of the small file at `abs`, or the error as a value (never a rejection).
+ * Also used by the split encoder to read ahead the unchanged files it reads after all.
+ */
+export async function readSmall(abs: Buffer, size: number): Promise<SmallContent> {
   if (nativeRead !== undefined) return nativeRead(abs, size);
   try {
     const handle = await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
