@@ -31,7 +31,7 @@ import type { PreviousArchive } from './previous-archive.ts';
 import { nodeFail } from './pxar-native.ts';
 import { SplitEncoder, type FileCandidate, type FileReader, type PxarSink, type SplitStats } from './pxar-split-encoder.ts';
 import { hintWillRead } from './read-hint.ts';
-import { prefetchChildren, readSmall, type Prefetched } from './pxar-prefetch.ts';
+import { prefetchChildren, readMode, readSmall, type Prefetched } from './pxar-prefetch.ts';
 import { readMetadata, type MetadataOptions } from './pxar-read-meta.ts';
 import type { PxarWarningCode, WarningSink } from './pxar-warnings.ts';
 import { CLI_EXCLUDE_FILE, cliExcludeRecord, type ExcludeScope } from './exclude-rules.ts';
@@ -265,9 +265,10 @@ class TreeWalker<T> {
 
   /** For the split encoder: reads deferred files, small ones whole and ahead, as the prefetch does. */
   fileReader(): FileReader {
+    const reads = readMode();
     return {
       read: (c, small) => this.readFile(c, small) as AsyncGenerator<PayloadItem>, // split mode: T is PayloadItem
-      readAhead: (c) => (c.size <= PREFETCH.smallLimit ? readSmall(c.abs, c.size) : undefined),
+      readAhead: (c) => (c.size <= PREFETCH.smallLimit ? readSmall(c.abs, c.size, reads) : undefined),
     };
   }
 

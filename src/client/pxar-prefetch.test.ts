@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../../test/helpers/tmp.ts';
-import { prefetchChildren, type Prefetched } from './pxar-prefetch.ts';
+import { prefetchChildren, readMode, readSmall, type Prefetched } from './pxar-prefetch.ts';
+import { mountLoopFs } from '../../test/helpers/loop-fs.ts';
 
 async function fetchAll(dir: string, names: string[], directLstat: boolean): Promise<Prefetched[]> {
   const out: Prefetched[] = [];
@@ -67,5 +68,23 @@ test('prefetchChildren hints each large file to be read once, at most two ahead 
     assert.deepEqual(hinted, expected, 'each large file that will be read, in order, once; no skipped file, no directory');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readSmall reads cached files at once and, after 8 misses in one mode, sends the rest of an uncached directory straight to the thread pool', async (t) => {
+  const fs = mountLoopFs('ext4', 32, 1000);
+  if (typeof fs === 'string') return t.skip(fs);
+  try {
+    const files = Array.from({ length: 12 }, (_, i) => ({ abs: Buffer.from(join(fs.mountPoint, `f${i}`)), data: Buffer.alloc(1000 + i, i) }));
+    for (const f of files) writeFileSync(f.abs, f.data);
+    const cached = readMode();
+    for (const f of files) assert.deepEqual(await readSmall(f.abs, f.data.length, cached), { data: f.data });
+    assert.deepEqual(cached, { now: cached.now, misses: 0 }, 'nothing missed in the page cache');
+    fs.remount();
+    const cold = readMode();
+    for (const f of files) assert.deepEqual(await readSmall(f.abs, f.data.length, cold), { data: f.data });
+    if (cached.now) assert.deepEqual(cold, { now: false, misses: 8 }); // (without the addon both are off: node:fs reads)
+  } finally {
+    fs.cleanup();
   }
 });

@@ -18,7 +18,7 @@
  */
 import { constants as fsc, lstatSync, promises as fsp, type BigIntStats } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { smallFileReader } from './small-file-reader.ts';
+import { smallFileReader, smallFileReaderNow } from './small-file-reader.ts';
 
 export interface SmallContent {
   /** At most the lstat size; shorter when the file shrank in between. */
@@ -70,12 +70,13 @@ const HINT_FILES = 2;
 export async function* prefetchChildren(dir: Buffer, names: readonly Buffer[], opts: PrefetchOptions): AsyncGenerator<Prefetched> {
   const pending: Promise<Prefetched>[] = [];
   const mode: StatMode = { direct: opts.directLstat !== false, slow: 0 };
+  const reads = readMode();
   const hints = opts.hintLarge === undefined ? undefined : new HintCursor(opts.hintLarge);
   let next = 0;
   while (next < names.length || pending.length > 0) {
     while (next < names.length && pending.length < opts.window) {
       const i = next++;
-      const p = fetchOne(dir, names[i] as Buffer, opts, mode);
+      const p = fetchOne(dir, names[i] as Buffer, opts, mode, reads);
       if (hints !== undefined) void p.then((r) => hints.settled(i, r));
       pending.push(p);
     }
@@ -141,7 +142,7 @@ async function lstatOf(abs: Buffer, mode: StatMode): Promise<BigIntStats> {
   }
 }
 
-async function fetchOne(dir: Buffer, name: Buffer, opts: PrefetchOptions, mode: StatMode): Promise<Prefetched> {
+async function fetchOne(dir: Buffer, name: Buffer, opts: PrefetchOptions, mode: StatMode, reads: ReadMode): Promise<Prefetched> {
   const abs = Buffer.concat([dir, SLASH, name]);
   let st: BigIntStats;
   try {
@@ -152,17 +153,43 @@ async function fetchOne(dir: Buffer, name: Buffer, opts: PrefetchOptions, mode: 
   if (!st.isFile() || opts.skipContent?.(name, st) === true) return { name, abs, st };
   if (st.size > BigInt(opts.smallLimit)) return { name, abs, st, large: true };
   if (st.nlink !== 1n) return { name, abs, st };
-  return { name, abs, st, small: await readSmall(abs, Number(st.size)) };
+  return { name, abs, st, small: await readSmall(abs, Number(st.size), reads) };
 }
 
 /** One-task reads through the native addon, when it is there (small-file-reader.ts). */
 const nativeRead = smallFileReader();
+/** Reads from the page cache on the main thread, when the addon has them (small-file-reader.ts). */
+const nativeReadNow = smallFileReaderNow();
+
+/**
+ * Whether small files are first read at once from the page cache (`readfilenow`), one per
+ * directory (or per run of files the split encoder reads after all). Through the thread pool a
+ * cached small file cost ~30 µs of CPU (a task, a wake-up, a promise) against ~4 µs at once: a
+ * first backup of 200,000 cached files of 0..8 KiB took 13.3 s instead of 7.8 s. A file that is
+ * not cached is not waited for: the read says so and goes to the pool; after READ_MISSES such
+ * misses (an uncached tree, as after a reboot) the rest go straight to the pool.
+ */
+export interface ReadMode {
+  now: boolean;
+  misses: number;
+}
+
+const READ_MISSES = 8;
+
+export function readMode(): ReadMode {
+  return { now: nativeReadNow !== undefined, misses: 0 };
+}
 
 /**
  * Up to `size` bytes of the small file at `abs`, or the error as a value (never a rejection).
  * Also used by the split encoder to read ahead the unchanged files it reads after all.
  */
-export async function readSmall(abs: Buffer, size: number): Promise<SmallContent> {
+export async function readSmall(abs: Buffer, size: number, mode?: ReadMode): Promise<SmallContent> {
+  if (mode?.now === true && nativeReadNow !== undefined) {
+    const now = nativeReadNow(abs, size);
+    if (now !== undefined) return now;
+    if (++mode.misses >= READ_MISSES) mode.now = false;
+  }
   if (nativeRead !== undefined) return nativeRead(abs, size);
   try {
     const handle = await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);

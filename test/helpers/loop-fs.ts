@@ -11,6 +11,8 @@ import { makeTempDir } from './tmp.ts';
 
 export interface LoopFs {
   readonly mountPoint: string;
+  /** Unmounts and mounts it again: its page cache is dropped, no other filesystem's. */
+  remount(): void;
   cleanup(): void;
 }
 
@@ -35,6 +37,10 @@ export function mountLoopFs(type: 'ext4' | 'xfs', sizeMiB = 512, inodes = 100_00
   }
   return {
     mountPoint,
+    remount: () => {
+      run('umount', [mountPoint]);
+      run('mount', ['-o', 'loop', image, mountPoint]);
+    },
     cleanup: () => {
       try {
         run('umount', [mountPoint]);
