@@ -548,6 +548,25 @@ static napi_value write_file(napi_env env, napi_callback_info info) {
   return async_call_start(env, &s->call, argv[0], argv[1], "holdfast:writefile", small_file_execute);
 }
 
+/*
+ * Reads `fd` from offset 0 into dest[0, len) until it is full or the file ends (`*got` bytes):
+ * 0, or the errno of the read that failed. `flags` are preadv2's (RWF_NOWAIT: EAGAIN rather than
+ * wait for the disk).
+ */
+static int read_full(int fd, uint8_t *dest, size_t len, int flags, size_t *got) {
+  while (*got < len) {
+    struct iovec iov = {dest + *got, len - *got};
+    ssize_t n = preadv2(fd, &iov, 1, (off_t)*got, flags);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) break;
+    *got += (size_t)n;
+  }
+  return 0;
+}
+
 /* readfile: see the header comment. */
 
 static void read_file_execute(napi_env env, void *arg) {
@@ -559,17 +578,7 @@ static void read_file_execute(napi_env env, void *arg) {
     return;
   }
   size_t got = 0;
-  int err = 0;
-  while (got < r->len) {
-    ssize_t n = read(fd, r->bytes + got, r->len - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    if (n == 0) break;
-    got += (size_t)n;
-  }
+  int err = read_full(fd, r->bytes, r->len, 0, &got);
   if (close(fd) != 0 && err == 0) {
     r->result = -((3 << 16) | errno);
     return;
@@ -588,18 +597,7 @@ static int64_t read_file_now_at(const char *path, uint8_t *dest, size_t len) {
     result = NOT_CACHED; /* readfile reads it and reports what it finds */
   } else {
     size_t got = 0;
-    int err = 0;
-    while (got < len) {
-      struct iovec iov = {dest + got, len - got};
-      ssize_t n = preadv2(fd, &iov, 1, (off_t)got, RWF_NOWAIT);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        err = errno;
-        break;
-      }
-      if (n == 0) break;
-      got += (size_t)n;
-    }
+    int err = read_full(fd, dest, len, RWF_NOWAIT, &got);
     /* EAGAIN: a page is not cached; EOPNOTSUPP or ENOSYS: no RWF_NOWAIT here */
     if (err == EAGAIN || err == EOPNOTSUPP || err == ENOSYS) result = NOT_CACHED;
     else result = err != 0 ? -((2 << 16) | err) : (int64_t)got;
