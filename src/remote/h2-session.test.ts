@@ -109,3 +109,19 @@ test('BodyCollector receives into the caller\'s buffer when the declared body fi
   assert.equal(b.toString(), '123456789');
   assert.notEqual(b.buffer, into.buffer);
 });
+
+test('H2Session.destroy drops its socket at once, not once the writes queued on it have gone out', async () => {
+  // a peer that takes the connection and reads nothing: what the client queues never drains
+  const server = net.createServer((s) => s.pause());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  const h2 = H2Session.start(socket, Buffer.alloc(0), `127.0.0.1:${port}`);
+  const pending = h2.request('POST', 'blob', {}, Buffer.alloc(1024 * 1024, 1));
+  h2.destroy();
+  assert.equal(socket.destroyed, true, 'the socket outlived destroy()');
+  await assert.rejects(pending, (e: Error) => /lost|closed/.test(e.message));
+  server.close();
+});

@@ -145,6 +145,7 @@ function collect(stream: http2.ClientHttp2Stream, into?: Uint8Array): Promise<{ 
 
 export class H2Session {
   readonly #session: http2.ClientHttp2Session;
+  readonly #socket: Duplex;
   readonly closed: Promise<void>;
 
   /** rejecters of requests still waiting for their answer */
@@ -156,6 +157,7 @@ export class H2Session {
 
   private constructor(session: http2.ClientHttp2Session, socket: Duplex) {
     this.#session = session;
+    this.#socket = socket;
     this.closed = new Promise((resolve) => session.once('close', () => resolve()));
     // A peer that dies mid-upload does not always end every stream with 'close' or 'error' (seen
     // when the server was SIGKILLed during a 4 MiB body): fail every pending request as soon as
@@ -185,7 +187,10 @@ export class H2Session {
       maxSessionMemory: 512,
     });
     session.on('error', () => undefined); // surfaced per request (see the constructor)
-    session.once('connect', () => session.setLocalWindowSize(windows.connection));
+    // 'connect' may come after a destroy() (its event was queued), when setLocalWindowSize throws
+    session.once('connect', () => {
+      if (!session.destroyed) session.setLocalWindowSize(windows.connection);
+    });
     return new H2Session(session, socket);
   }
 
@@ -240,7 +245,7 @@ export class H2Session {
       }
       if (this.#pingOutstanding) {
         this.#lostNow(`no answer to a ping within ${PING_INTERVAL_MS / 1000} s`)();
-        this.#session.destroy();
+        this.destroy();
         return;
       }
       this.#pingOutstanding = true;
@@ -262,5 +267,9 @@ export class H2Session {
   /** Drops the connection at once (the server then aborts an unfinished backup). */
   destroy(): void {
     this.#session.destroy();
+    // Node's session only ends its socket, after the writes queued on it have gone out: with the
+    // server not reading (a body it had no room for), that never happens and the server would
+    // not learn of the drop until its idle timeout.
+    this.#socket.destroy();
   }
 }

@@ -97,3 +97,46 @@ test('serveH2 resets an answer the client takes nothing of for bodyStallMs, and 
   client.destroy();
   await done();
 });
+
+test('serveH2 ends the session when the peer half-closes its socket without a GOAWAY', { timeout: 30_000 }, async () => {
+  // an https server's sockets allow half-open connections, so a peer's FIN alone closes nothing
+  const server = net.createServer({ allowHalfOpen: true });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const socket = net.connect(port, '127.0.0.1');
+  let onClose = 0;
+  const conn = serveH2(await accepted, { ...idle, onClose: async () => void onClose++ }, silentLogger, { sessionIdleMs: LONG, bodyStallMs: LONG, goawayGraceMs: LONG });
+  socket.on('error', () => undefined);
+  socket.end(); // a FIN and nothing else: no h2 preface, no GOAWAY
+  await conn.closed;
+  assert.equal(onClose, 1);
+  socket.destroy();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+test('serveH2 answers a refused request whose body is still coming, then resets it with NO_ERROR so the client stops sending', { timeout: 30_000 }, async () => {
+  const refusing: ProtocolSession = {
+    handle: async () => {
+      throw new Error('refused before reading');
+    },
+    onClose: async () => undefined,
+  };
+  const { client, closed, done } = await pair(refusing, { sessionIdleMs: LONG, bodyStallMs: LONG, goawayGraceMs: LONG });
+  const req = client.request({ ':method': 'POST', ':path': '/chunk' });
+  req.on('error', () => undefined);
+  req.write(Buffer.alloc(1000, 1)); // the start of a body that never ends
+  const status = new Promise<number>((resolve) => req.once('response', (h) => resolve(Number(h[':status']))));
+  const body: Buffer[] = [];
+  req.on('data', (b: Buffer) => body.push(b));
+  const ended = new Promise<void>((resolve) => req.once('end', resolve));
+  const reset = new Promise<number>((resolve) => req.once('close', () => resolve(req.rstCode)));
+  assert.equal(await status, 500);
+  await ended; // the whole answer arrives before the reset
+  assert.ok(Buffer.concat(body).length > 0, 'the error answer has a body');
+  // the client never ended its body: only the server's RST_STREAM can close the stream
+  assert.equal(await reset, http2.constants.NGHTTP2_NO_ERROR);
+  client.destroy();
+  await closed;
+  await done();
+});

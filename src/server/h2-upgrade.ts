@@ -15,8 +15,9 @@
  *   a body from which nothing arrives for `bodyStallMs` while it is read fails with TIMEOUT and
  *   its stream is reset, as is an answer of which the client takes nothing for as long (a byte
  *   answer is in flight until it has gone to the socket: `sendInPieces`); after a GOAWAY either
- *   way, streams in flight get `goawayGraceMs`, then the socket is closed. Closing the session is
- *   what gives a stalled backup's locks back.
+ *   way, or the end of the peer's side of the socket (a FIN without a GOAWAY), streams in flight
+ *   get `goawayGraceMs`, then the socket is closed. Closing the session is what gives a stalled
+ *   backup's locks back.
  */
 import http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
@@ -140,7 +141,14 @@ function replyError(stream: http2.ServerHttp2Stream, e: unknown): void {
   }
   stream.respond({ ':status': err.httpStatus, 'content-type': 'text/plain;charset=UTF-8', [ERROR_CODE_HEADER]: err.code });
   stream.end(err.message);
-  stream.resume(); // discard whatever of the request body was not read
+  if (stream.readableEnded) return;
+  // The body is still coming (a refused 16 MiB chunk, say): once the answer is out, RST_STREAM
+  // NO_ERROR tells the client to stop sending it (RFC 9113 §8.1), where reading and discarding
+  // it took up to 16 MiB more of the link. It also broke a deadlock seen under load: the client,
+  // busy writing the body, stopped reading; the server's window updates for the discarded bytes
+  // filled its receive buffer; the server, with a write pending, stopped reading in turn.
+  stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  stream.resume(); // what arrives before the reset is discarded
 }
 
 /**
@@ -267,14 +275,23 @@ export function serveH2(socket: Duplex, session: ProtocolSession, log: Logger, l
     });
     inFlight.add(p);
   });
-  h2.on('goaway', () => {
-    // Node closes the session gracefully on a GOAWAY and then only ends its side of the socket,
-    // waiting for the peer to close its own: a peer that never does would keep the session, and a
-    // backup's locks, forever. Once our side is finished, the socket goes.
+  // Node closes a session gracefully (after a GOAWAY) by ending only its side of the socket and
+  // waiting for the peer to close its own: a peer that never does would keep the session, and a
+  // backup's locks, forever. Once our side is finished, the socket goes.
+  let closing = false;
+  const closeGracefully = (): void => {
+    if (closing) return;
+    closing = true;
     socket.once('finish', () => socket.destroy());
     h2.close();
     timers.goaway();
-  });
+  };
+  h2.on('goaway', closeGracefully);
+  // The peer's FIN without a GOAWAY: an https server's sockets allow half-open connections and
+  // Node's HTTP/2 does not watch for the end of its input, so such a peer kept its session (and
+  // its backup's locks) until the idle timeout. Nothing more can arrive, no new request and no
+  // rest of a body, so answers in flight get the GOAWAY grace.
+  socket.once('end', closeGracefully);
   h2.on('error', (e: Error) => log.warn(`h2 session error: ${e.message}`));
   socket.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => {
