@@ -6,25 +6,22 @@
  * (`NAME.fileid.blob`). Payload chunks are not downloaded. Any failure is the caller's cue to
  * fall back to reading every file; this module never guesses.
  *
- * Memory: one map entry per regular file (path, metadata, size, offset), held for the backup.
+ * Memory, held for the whole backup: per regular file, one map entry from its path to its number
+ * and ~60 bytes in typed arrays (`PreviousFiles`); only a file with xattrs, ACLs, fcaps or a quota
+ * project keeps its decoded metadata. One object per file (metadata, stat, mtime, identity, the
+ * entry itself) cost ~420 bytes each: 829 MiB of peak RSS for an unchanged re-backup of a million
+ * small files, against restic's 329 (docs/benchmarks.md).
  */
 import { fail } from '../core/errors.ts';
 import { decodePxar } from '../format/pxar/decoder.ts';
-import type { PxarMetadata } from '../format/pxar/metadata.ts';
-import type { FileIdentity, PayloadChunk } from './change-detection.ts';
-import { decodeFileIdentities, fileIdentityBlobName } from './file-identities.ts';
+import { EMPTY_ACL, EMPTY_XATTRS, type PxarMetadata } from '../format/pxar/metadata.ts';
+import { metadataEqual, type PayloadChunk } from './change-detection.ts';
+import { FileIdentityTable, fileIdentityBlobName } from './file-identities.ts';
 import type { RestoreReader } from '../remote/restore-reader.ts';
-
-export interface PreviousFile {
-  readonly metadata: PxarMetadata;
-  readonly size: number;
-  readonly payloadOffset: number;
-  readonly identity?: FileIdentity;
-}
 
 export interface PreviousArchive {
   /** Keyed by `pathKey` of the path relative to the archive root. */
-  readonly files: ReadonlyMap<string, PreviousFile>;
+  readonly files: PreviousFiles;
   readonly chunks: readonly PayloadChunk[];
   /** Why files carry no identity (then none is reused), or undefined when all do. */
   readonly identityProblem?: string;
@@ -33,6 +30,120 @@ export interface PreviousArchive {
 export function pathKey(path: Uint8Array): string {
   return Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString('latin1');
 }
+
+/** Metadata that the columns hold whole: no xattrs, ACLs, fcaps or quota project. */
+function isPlain(m: PxarMetadata): boolean {
+  const a = m.acl;
+  return (
+    m.xattrs.length === 0 &&
+    m.fcaps === undefined &&
+    m.quotaProjectId === undefined &&
+    a.users.length + a.groups.length + a.defaultUsers.length + a.defaultGroups.length === 0 &&
+    a.groupObj === undefined &&
+    a.default === undefined
+  );
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
+/** True when `b` is a safe integer equal to the number `n` (no BigInt is made). */
+function bigIs(b: bigint, n: number): boolean {
+  return b <= MAX_SAFE && b >= MIN_SAFE && Number(b) === n;
+}
+
+/**
+ * The previous archive's regular files, in columns: per file one map entry from its path to its
+ * number and 64 bytes of numbers; only a file with xattrs, ACLs, fcaps or a quota project (or a
+ * time or flags beyond 2^53) keeps its decoded metadata. Files are numbered in archive order,
+ * which is also the order of the file-identity record. Lookups build no objects: one per file
+ * held for the backup was what cost (see the module comment), and one per lookup, twice per file,
+ * made an unchanged re-backup slower.
+ */
+export class PreviousFiles {
+  readonly #index = new Map<string, number>();
+  readonly #extras = new Map<number, PxarMetadata>();
+  #count = 0;
+  /** per file NUMS numbers: size, payload offset, mode, uid, gid, mtime seconds and nanoseconds, flags */
+  #nums = new Float64Array(1024 * NUMS);
+  #identities: FileIdentityTable | undefined;
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Appends the next file in archive order (a valid archive names each path once). */
+  add(key: string, metadata: PxarMetadata, size: number, payloadOffset: number): void {
+    const i = this.#count;
+    if ((i + 1) * NUMS > this.#nums.length) {
+      const grown = new Float64Array(this.#nums.length * 2);
+      grown.set(this.#nums);
+      this.#nums = grown;
+    }
+    this.#count++;
+    this.#index.set(key, i);
+    const st = metadata.stat;
+    const n = this.#nums;
+    const at = i * NUMS;
+    n[at] = size;
+    n[at + 1] = payloadOffset;
+    n[at + 2] = st.mode;
+    n[at + 3] = st.uid;
+    n[at + 4] = st.gid;
+    const secs = Number(st.mtime.secs);
+    const flags = Number(st.flags);
+    n[at + 5] = secs;
+    n[at + 6] = st.mtime.nanos;
+    n[at + 7] = flags;
+    if (!isPlain(metadata) || !bigIs(st.mtime.secs, secs) || !bigIs(st.flags, flags)) this.#extras.set(i, metadata);
+  }
+
+  /** The identity record, one per file in archive order. */
+  setIdentities(identities: FileIdentityTable): void {
+    if (identities.count !== this.#count) throw fail('INTERNAL', `${identities.count} identities for ${this.#count} files`, {});
+    this.#identities = identities;
+  }
+
+  /** The number of the regular file at `key` (see `pathKey`), if the previous archive has one. */
+  find(key: string): number | undefined {
+    return this.#index.get(key);
+  }
+
+  sizeOf(i: number): number {
+    return this.#nums[i * NUMS]!;
+  }
+
+  payloadOffsetOf(i: number): number {
+    return this.#nums[i * NUMS + 1]!;
+  }
+
+  /** True when file `i` was recorded with this inode and ctime (false without a record). */
+  identityIs(i: number, ino: bigint, ctimeNs: bigint): boolean {
+    return this.#identities?.is(i, ino, ctimeNs) ?? false;
+  }
+
+  /** `metadataEqual` of file `i`'s metadata and `meta`. */
+  metadataIs(i: number, meta: PxarMetadata): boolean {
+    const kept = this.#extras.get(i);
+    if (kept !== undefined || !isPlain(meta)) return metadataEqual(kept ?? this.metadataOf(i), meta);
+    const n = this.#nums;
+    const at = i * NUMS;
+    const st = meta.stat;
+    return st.mode === n[at + 2] && st.uid === n[at + 3] && st.gid === n[at + 4] && bigIs(st.mtime.secs, n[at + 5]!) && st.mtime.nanos === n[at + 6] && bigIs(st.flags, n[at + 7]!);
+  }
+
+  /** File `i`'s metadata, as decoded. */
+  metadataOf(i: number): PxarMetadata {
+    const kept = this.#extras.get(i);
+    if (kept !== undefined) return kept;
+    const n = this.#nums;
+    const at = i * NUMS;
+    const stat = { mode: n[at + 2]!, flags: BigInt(n[at + 7]!), uid: n[at + 3]!, gid: n[at + 4]!, mtime: { secs: BigInt(n[at + 5]!), nanos: n[at + 6]! } };
+    return { stat, xattrs: EMPTY_XATTRS, acl: EMPTY_ACL };
+  }
+}
+
+const NUMS = 8;
 
 export async function loadPreviousArchive(reader: RestoreReader, base: string): Promise<PreviousArchive> {
   const names = new Set(reader.manifest.files.map((f) => f.filename));
@@ -44,7 +155,7 @@ export async function loadPreviousArchive(reader: RestoreReader, base: string): 
   const identityBlob = startIdentities(reader, base, names);
   listing.catch(() => undefined);
   identityBlob.catch(() => undefined);
-  const entries: { key: string; metadata: PxarMetadata; size: number; payloadOffset: number }[] = [];
+  const files = new PreviousFiles();
   // Goodbye tables are not checked: nothing here uses them (entries are read in order), and
   // checking hashes every name with SipHash, a tenth of an unchanged re-backup's main thread on
   // a tree of small files. The bytes are still proven by their chunk digests, and the structure
@@ -52,7 +163,7 @@ export async function loadPreviousArchive(reader: RestoreReader, base: string): 
   for await (const ev of decodePxar(reader.stream(mpxar), { verifyGoodbye: false })) {
     if (ev.type !== 'entry' || ev.entry.kind !== 'file') continue;
     const { path, metadata, size, payloadOffset } = ev.entry;
-    if (payloadOffset !== undefined) entries.push({ key: pathKey(path), metadata, size, payloadOffset });
+    if (payloadOffset !== undefined) files.add(pathKey(path), metadata, size, payloadOffset);
   }
   const list = await listing;
   let start = 0;
@@ -61,25 +172,20 @@ export async function loadPreviousArchive(reader: RestoreReader, base: string): 
     start += c.size;
     return chunk;
   });
-  const { identities, problem } = checkIdentities(await identityBlob, entries.length);
-  const files = new Map<string, PreviousFile>();
-  // one object per file, held for the whole backup
-  for (const [i, { key, metadata, size, payloadOffset }] of entries.entries()) {
-    const identity = identities?.[i];
-    files.set(key, identity === undefined ? { metadata, size, payloadOffset } : { metadata, size, payloadOffset, identity });
-  }
+  const { identities, problem } = checkIdentities(await identityBlob, files.size);
+  if (identities !== undefined) files.setIdentities(identities);
   return { files, chunks, ...(problem === undefined ? {} : { identityProblem: problem }) };
 }
 
 /** The decoded identity record, or why there is none. */
-async function startIdentities(reader: RestoreReader, base: string, names: Set<string>): Promise<FileIdentity[] | string> {
+async function startIdentities(reader: RestoreReader, base: string, names: Set<string>): Promise<FileIdentityTable | string> {
   const blob = fileIdentityBlobName(base);
   if (!names.has(blob)) return 'it recorded no inode numbers and ctimes (not made by Holdfast in metadata or data mode)';
-  return decodeFileIdentities(await reader.readBlob(blob));
+  return new FileIdentityTable(await reader.readBlob(blob));
 }
 
-function checkIdentities(record: FileIdentity[] | string, count: number): { identities?: FileIdentity[]; problem?: string } {
+function checkIdentities(record: FileIdentityTable | string, count: number): { identities?: FileIdentityTable; problem?: string } {
   if (typeof record === 'string') return { problem: record };
-  if (record.length !== count) return { problem: `its file-identity record has ${record.length} entries for ${count} files` };
+  if (record.count !== count) return { problem: `its file-identity record has ${record.count} entries for ${count} files` };
   return { identities: record };
 }

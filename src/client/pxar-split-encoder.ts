@@ -18,11 +18,11 @@ import type { BigIntStats } from 'node:fs';
 import { fail } from '../core/errors.ts';
 import { PxarEncoder } from '../format/pxar/encoder.ts';
 import type { PxarDevice, PxarMetadata } from '../format/pxar/metadata.ts';
-import { chunkAlignedSplit, identityEqual, metadataEqual, planInjectionGroups, REUSE_CACHE_LIMIT, REUSE_CACHE_SIZE, type InjectionPlan } from './change-detection.ts';
+import { chunkAlignedSplit, planInjectionGroups, REUSE_CACHE_LIMIT, REUSE_CACHE_SIZE, type InjectionPlan } from './change-detection.ts';
 import { FileIdentityWriter } from './file-identities.ts';
 import type { PayloadItem } from './payload-chunks.ts';
 import type { SmallContent } from './pxar-prefetch.ts';
-import { pathKey, type PreviousArchive, type PreviousFile } from './previous-archive.ts';
+import { pathKey, type PreviousArchive } from './previous-archive.ts';
 
 /** The PxarEncoder calls the tree walker makes. */
 export interface PxarSink {
@@ -83,7 +83,7 @@ export interface SplitStats {
   paddingFallbacks: number;
 }
 
-type Op = { readonly kind: 'apply'; readonly apply: (e: PxarEncoder) => void } | { readonly kind: 'file'; readonly file: FileCandidate; readonly prev: PreviousFile };
+type Op = { readonly kind: 'apply'; readonly apply: (e: PxarEncoder) => void } | { readonly kind: 'file'; readonly file: FileCandidate; readonly prevOffset: number };
 
 export interface SplitEncoderOptions {
   readonly previous?: PreviousArchive;
@@ -163,20 +163,25 @@ export class SplitEncoder implements PxarSink {
 
   /** A cheap pre-check (path, size, inode, ctime) so the walker need not read ahead what is reused. */
   likelyUnchanged(rel: Uint8Array, st: BigIntStats): boolean {
-    const prev = this.#o.previous?.files.get(pathKey(rel));
-    return prev !== undefined && prev.size === Number(st.size) && identityEqual(prev.identity, { ino: st.ino, ctimeNs: st.ctimeNs });
+    const files = this.#o.previous?.files;
+    if (files === undefined) return false;
+    const i = files.find(pathKey(rel));
+    return i !== undefined && files.sizeOf(i) === Number(st.size) && files.identityIs(i, st.ino, st.ctimeNs);
   }
 
   /** True when the file is unchanged and deferred for reuse; false when it must be read. */
   tryReuse(c: FileCandidate): boolean {
-    const prev = this.#o.previous?.files.get(pathKey(c.rel));
-    if (prev === undefined && this.#o.previous !== undefined) this.stats.newFiles++;
-    if (prev === undefined || prev.size !== c.size) return false;
-    if (!identityEqual(prev.identity, { ino: c.st.ino, ctimeNs: c.st.ctimeNs }) || !metadataEqual(prev.metadata, c.meta)) return false;
+    const files = this.#o.previous?.files;
+    if (files === undefined) return false;
+    const i = files.find(pathKey(c.rel));
+    if (i === undefined) this.stats.newFiles++;
+    if (i === undefined || files.sizeOf(i) !== c.size) return false;
+    if (!files.identityIs(i, c.st.ino, c.st.ctimeNs) || !files.metadataIs(i, c.meta)) return false;
     // PBS ≥ 4.2: payload references must increase strictly; an older order is re-encoded.
-    if (prev.payloadOffset <= this.#lastPrevOffset) return false;
-    this.#lastPrevOffset = prev.payloadOffset;
-    this.#ops.push({ kind: 'file', file: c, prev });
+    const prevOffset = files.payloadOffsetOf(i);
+    if (prevOffset <= this.#lastPrevOffset) return false;
+    this.#lastPrevOffset = prevOffset;
+    this.#ops.push({ kind: 'file', file: c, prevOffset });
     this.#deferredFiles++;
     return true;
   }
@@ -199,7 +204,7 @@ export class SplitEncoder implements PxarSink {
     let tail: Op[] = [];
     if (keepLastChunk) {
       const deferred = ops.flatMap((op) => (op.kind === 'file' ? [op] : []));
-      const cut = chunkAlignedSplit(deferred.map((f) => f.prev.payloadOffset), this.#o.previous?.chunks ?? []);
+      const cut = chunkAlignedSplit(deferred.map((f) => f.prevOffset), this.#o.previous?.chunks ?? []);
       if (cut === undefined && deferred.length < REUSE_CACHE_LIMIT) {
         // try again a little later rather than on every file: the search is linear in the run
         this.#settleAt = deferred.length + REUSE_CACHE_SIZE / 8;
@@ -222,7 +227,7 @@ export class SplitEncoder implements PxarSink {
 
   async *#settleRun(ops: Op[], read: FileReader): AsyncGenerator<PayloadItem> {
     const files = ops.flatMap((op) => (op.kind === 'file' ? [op] : []));
-    const groups = planInjectionGroups(files.map((f) => ({ offset: f.prev.payloadOffset, size: f.file.size })), this.#o.previous?.chunks ?? []);
+    const groups = planInjectionGroups(files.map((f) => ({ offset: f.prevOffset, size: f.file.size })), this.#o.previous?.chunks ?? []);
     this.stats.paddingFallbacks += groups.filter((g) => g.plan === undefined).length;
     const toRead = groups.flatMap((group) => (group.plan === undefined ? files.slice(group.first, group.first + group.count).map((f) => f.file) : []));
     const ahead = readAheadFiles(toRead, read);

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EMPTY_ACL, EMPTY_XATTRS, type PxarMetadata } from '../format/pxar/metadata.ts';
+import { FileIdentityTable, FileIdentityWriter } from './file-identities.ts';
+import { pathKey, PreviousFiles } from './previous-archive.ts';
+
+const U64_MAX = 2n ** 64n - 1n;
+
+function plain(i: number): PxarMetadata {
+  return {
+    stat: { mode: 0o100644 + (i % 8), flags: i % 3 === 0 ? 0n : BigInt(i), uid: 4_294_967_295 - i, gid: i, mtime: { secs: i % 2 === 0 ? -BigInt(i) : 1_700_000_000n + BigInt(i), nanos: 999_999_999 - i } },
+    xattrs: EMPTY_XATTRS,
+    acl: EMPTY_ACL,
+  };
+}
+
+/** `m` with one field changed, each way a file's metadata can differ */
+function variants(m: PxarMetadata): PxarMetadata[] {
+  const st = m.stat;
+  return [
+    { ...m, stat: { ...st, mode: st.mode ^ 1 } },
+    { ...m, stat: { ...st, uid: st.uid ^ 1 } },
+    { ...m, stat: { ...st, gid: st.gid ^ 1 } },
+    { ...m, stat: { ...st, flags: st.flags ^ 1n } },
+    { ...m, stat: { ...st, flags: st.flags + 2n ** 60n } },
+    { ...m, stat: { ...st, mtime: { ...st.mtime, secs: st.mtime.secs + 1n } } },
+    { ...m, stat: { ...st, mtime: { ...st.mtime, secs: st.mtime.secs + 2n ** 62n } } },
+    { ...m, stat: { ...st, mtime: { ...st.mtime, nanos: (st.mtime.nanos + 1) % 1e9 } } },
+    { ...m, xattrs: [{ name: Buffer.from('user.b'), value: Buffer.from('2') }] },
+    { ...m, acl: { ...EMPTY_ACL, users: [{ id: 1n, permissions: 4n }] } },
+    { ...m, fcaps: Buffer.from([4]) },
+    { ...m, quotaProjectId: 3n },
+  ];
+}
+
+test('PreviousFiles keeps every file as added, across growth: size, offset, metadata and identity in archive order', () => {
+  const files = new PreviousFiles();
+  const ids = new FileIdentityWriter();
+  const n = 5000; // past the first columns' 1024 files
+  const rich: PxarMetadata = { ...plain(7), xattrs: [{ name: Buffer.from('user.a'), value: Buffer.from('1') }], fcaps: Buffer.from([1, 2, 3]), quotaProjectId: 9n };
+  const huge: PxarMetadata = { ...plain(9), stat: { ...plain(9).stat, flags: U64_MAX, mtime: { secs: 2n ** 62n, nanos: 1 } } };
+  const meta = (i: number): PxarMetadata => (i === 4242 ? rich : i === 4243 ? huge : plain(i));
+  const id = (i: number): { ino: bigint; ctimeNs: bigint } => ({ ino: i === 1 ? U64_MAX : BigInt(i) * 7n, ctimeNs: i === 2 ? -5n : BigInt(i) * 1_000_000_007n });
+  for (let i = 0; i < n; i++) {
+    files.add(pathKey(Buffer.from(`d/${i}`)), meta(i), i * 3, i * 1000 + 1);
+    ids.add(id(i));
+  }
+  assert.equal(files.size, n);
+  const one = files.find(pathKey(Buffer.from('d/1')));
+  assert.equal(one, 1);
+  assert.equal(files.identityIs(1, id(1).ino, id(1).ctimeNs), false, 'no identity before setIdentities');
+  files.setIdentities(new FileIdentityTable(ids.bytes()));
+  for (const i of [0, 1, 2, 3, 1023, 1024, 1025, 4242, 4243, n - 1]) {
+    const f = files.find(pathKey(Buffer.from(`d/${i}`)));
+    assert.equal(f, i);
+    assert.deepEqual(files.metadataOf(i), meta(i), `metadata of ${i}`);
+    assert.equal(files.metadataIs(i, meta(i)), true, `metadataIs of ${i}`);
+    for (const [k, v] of variants(meta(i)).entries()) assert.equal(files.metadataIs(i, v), false, `variant ${k} of ${i}`);
+    assert.equal(files.sizeOf(i), i * 3);
+    assert.equal(files.payloadOffsetOf(i), i * 1000 + 1);
+    assert.equal(files.identityIs(i, id(i).ino, id(i).ctimeNs), true);
+    assert.equal(files.identityIs(i, id(i).ino + 1n, id(i).ctimeNs), false);
+    assert.equal(files.identityIs(i, id(i).ino, id(i).ctimeNs - 1n), false);
+  }
+  assert.equal(files.find(pathKey(Buffer.from('d/5000'))), undefined);
+  assert.equal(files.find(pathKey(Buffer.from('d'))), undefined);
+});
+
+test('PreviousFiles refuses an identity record of another length', () => {
+  const files = new PreviousFiles();
+  files.add('a', plain(1), 1, 0);
+  const ids = new FileIdentityWriter();
+  assert.throws(() => files.setIdentities(new FileIdentityTable(ids.bytes())), /0 identities for 1 files/);
+});
