@@ -1,6 +1,8 @@
 /**
  * serveH2's bounds (issue #11 item 6): idle sessions are closed, a stalled request body fails with
- * TIMEOUT, and a GOAWAY from a peer that keeps its socket open still ends the session. Each test
+ * TIMEOUT, a GOAWAY from a peer that keeps its socket open still ends the session, as does a
+ * peer's FIN without a GOAWAY, and a refused request whose body is still coming is reset with
+ * NO_ERROR after its answer. Each test
  * waits for the connection's `closed` (onClose ran) or for the handler's outcome, never for time;
  * the limits are short so the server's own timers fire quickly.
  */
