@@ -12,6 +12,7 @@
  * entry itself) cost ~420 bytes each: 829 MiB of peak RSS for an unchanged re-backup of a million
  * small files, against restic's 329 (docs/benchmarks.md).
  */
+import { byteKey } from '../core/byte-key.ts';
 import { fail } from '../core/errors.ts';
 import { decodePxar } from '../format/pxar/decoder.ts';
 import { EMPTY_ACL, EMPTY_XATTRS, type PxarMetadata } from '../format/pxar/metadata.ts';
@@ -28,7 +29,7 @@ export interface PreviousArchive {
 }
 
 export function pathKey(path: Uint8Array): string {
-  return Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString('latin1');
+  return byteKey(path);
 }
 
 /** Metadata that the columns hold whole: no xattrs, ACLs, fcaps or quota project. */

@@ -22,9 +22,11 @@ const NATIVE_MIN = 4096;
  * call per small piece (a 16 KiB TLS record) would only add its overhead.
  */
 export function copyBytes(dst: Uint8Array, src: Uint8Array, at = 0): void {
-  const shared = dst.buffer instanceof SharedArrayBuffer || src.buffer instanceof SharedArrayBuffer;
-  if (nativeCopy === undefined || !shared || src.length < NATIVE_MIN) dst.set(src, at);
-  else nativeCopy(dst, at, src);
+  // the length first: `.buffer` of a small array moves it off V8's heap (core/byte-key.ts), and
+  // the metadata stream copies many items of a few dozen bytes
+  if (nativeCopy === undefined || src.length < NATIVE_MIN) dst.set(src, at);
+  else if (dst.buffer instanceof SharedArrayBuffer || src.buffer instanceof SharedArrayBuffer) nativeCopy(dst, at, src);
+  else dst.set(src, at);
 }
 
 /** Whether the native copy is in use (tests). */

@@ -1,7 +1,8 @@
 /**
  * Encoders for single pxar items (16-byte header + content, pxar-format.md §1.1 and §3). Each
- * returns fresh bytes. Input that the format cannot carry (bad names, oversized xattrs) is
- * refused with INVALID_ARGUMENT so the encoder never writes an archive its own decoder rejects.
+ * returns fresh bytes (small ones in a shared ArrayBuffer: see newItem). Input that the format
+ * cannot carry (bad names, oversized xattrs) is refused with INVALID_ARGUMENT so the encoder never
+ * writes an archive its own decoder rejects.
  */
 import { fail } from '../../core/errors.ts';
 import {
@@ -19,9 +20,16 @@ export function setU64(view: DataView, at: number, n: number): void {
   view.setUint32(at + 4, Math.floor(n / 0x1_0000_0000), true);
 }
 
+/**
+ * A zeroed item with its header written. Small items are slices of Node's shared allocation pool
+ * (Buffer.allocUnsafe), not `new Uint8Array`: V8 keeps an array of up to 64 bytes on its own
+ * heap, and the DataView every item needs asks for its `.buffer`, which moves it out (a malloc, a
+ * copy, a later free on a GC thread): 0.85 µs against 0.14 µs an item, three or four items a file
+ * (core/byte-key.ts). So an item's bytes may share their ArrayBuffer: use byteOffset.
+ */
 function newItem(htype: bigint, contentSize: number, allocated = contentSize): { bytes: Uint8Array; view: DataView } {
-  const bytes = new Uint8Array(HEADER_SIZE + allocated);
-  const view = new DataView(bytes.buffer);
+  const bytes = Buffer.allocUnsafe(HEADER_SIZE + allocated).fill(0);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setBigUint64(0, htype, true);
   setU64(view, 8, HEADER_SIZE + contentSize);
   return { bytes, view };
