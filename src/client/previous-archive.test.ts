@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMPTY_ACL, EMPTY_XATTRS, type PxarMetadata } from '../format/pxar/metadata.ts';
 import { FileIdentityTable, FileIdentityWriter } from './file-identities.ts';
-import { pathKey, PreviousFiles } from './previous-archive.ts';
+import { pathKey, PreviousFiles, walkBefore } from './previous-archive.ts';
 
 const U64_MAX = 2n ** 64n - 1n;
 
@@ -71,4 +71,63 @@ test('PreviousFiles refuses an identity record of another length', () => {
   files.add('a', plain(1), 1, 0);
   const ids = new FileIdentityWriter();
   assert.throws(() => files.setIdentities(new FileIdentityTable(ids.bytes())), /0 identities for 1 files/);
+});
+
+/** Paths of a tree in archive order: depth first, each directory's names in byte order. */
+function archiveOrder(tree: Record<string, unknown>, prefix = ''): string[] {
+  const names = Object.keys(tree).sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
+  return names.flatMap((name) => {
+    const path = prefix === '' ? name : `${prefix}/${name}`;
+    const sub = tree[name];
+    return sub === null ? [path] : archiveOrder(sub as Record<string, unknown>, path);
+  });
+}
+
+test('walkBefore is the archive order: depth first, names in byte order, a subtree before a longer sibling name', () => {
+  const tree = { a: { x: null, 'y.txt': null, z: { '0': null } }, 'a.b': null, 'a-c': null, ab: { q: null }, b: null, '\u00ff': null, A: null, '.h': null };
+  const order = archiveOrder(tree);
+  assert.deepEqual(order, ['.h', 'A', 'a/x', 'a/y.txt', 'a/z/0', 'a-c', 'a.b', 'ab/q', 'b', '\u00ff']);
+  for (let i = 0; i < order.length; i++) {
+    for (let j = 0; j < order.length; j++) assert.equal(walkBefore(order[i]!, order[j]!), i < j, `${order[i]} before ${order[j]}`);
+  }
+  assert.equal(walkBefore('a', 'a/b'), true, 'a path comes before the paths below it');
+});
+
+test('PreviousFiles finds files in archive order with a cursor, and in any other order, deleted and new files included', () => {
+  const tree: Record<string, unknown> = {};
+  for (let d = 0; d < 12; d++) {
+    const dir: Record<string, unknown> = {};
+    for (let f = 0; f < 30; f++) dir[`f${f}${f % 4 === 0 ? '.txt' : ''}`] = null;
+    dir['sub'] = { inner: null, 'inner.2': null };
+    tree[`d${d}`] = dir;
+    tree[`d${d}.log`] = null;
+  }
+  const keys = archiveOrder(tree);
+  const files = new PreviousFiles();
+  keys.forEach((k, i) => files.add(k, plain(i), i, i));
+  // an unchanged walk: every lookup hits the cursor's guess
+  const walk = files.cursor();
+  keys.forEach((k, i) => assert.equal(files.find(k, walk), i));
+  // a changed walk: every third file deleted, new files in between
+  const changed = files.cursor();
+  keys.forEach((k, i) => {
+    if (i % 3 === 1) return;
+    assert.equal(files.find(`${k}.new`, changed), undefined, `${k}.new is new`);
+    assert.equal(files.find(k, changed), i, k);
+  });
+  // any order, and no cursor at all
+  const jumpy = files.cursor();
+  for (const i of [keys.length - 1, 0, 200, 3, 199, 201]) assert.equal(files.find(keys[i]!, jumpy), i);
+  for (const [i, k] of keys.entries()) assert.equal(files.find(k), i);
+  for (const missing of ['', 'd0', 'd0/sub', 'd99/f1', 'zzz', 'd0/f1/x']) assert.equal(files.find(missing, files.cursor()), undefined, missing);
+});
+
+test('PreviousFiles still finds every file when an archive is not in archive order', () => {
+  const files = new PreviousFiles();
+  const keys = ['b', 'a', 'c/d', 'c', 'a/b'];
+  keys.forEach((k, i) => files.add(k, plain(i), i, i));
+  const cursor = files.cursor();
+  keys.forEach((k, i) => assert.equal(files.find(k, cursor), i));
+  assert.equal(files.find('zz', cursor), undefined);
+  assert.equal(files.ordered, false);
 });

@@ -6,11 +6,11 @@
  * (`NAME.fileid.blob`). Payload chunks are not downloaded. Any failure is the caller's cue to
  * fall back to reading every file; this module never guesses.
  *
- * Memory, held for the whole backup: per regular file, one map entry from its path to its number
- * and ~60 bytes in typed arrays (`PreviousFiles`); only a file with xattrs, ACLs, fcaps or a quota
- * project keeps its decoded metadata. One object per file (metadata, stat, mtime, identity, the
- * entry itself) cost ~420 bytes each: 829 MiB of peak RSS for an unchanged re-backup of a million
- * small files, against restic's 329 (docs/benchmarks.md).
+ * Memory, held for the whole backup: per regular file, its path as a string in an array and 64
+ * bytes in typed arrays (`PreviousFiles`); only a file with xattrs, ACLs, fcaps or a quota project
+ * keeps its decoded metadata. One object per file (metadata, stat, mtime, identity, the entry
+ * itself) cost ~420 bytes each: 829 MiB of peak RSS for an unchanged re-backup of a million small
+ * files, against restic's 329 (docs/benchmarks.md).
  */
 import { byteKey } from '../core/byte-key.ts';
 import { fail } from '../core/errors.ts';
@@ -54,15 +54,25 @@ function bigIs(b: bigint, n: number): boolean {
 }
 
 /**
- * The previous archive's regular files, in columns: per file one map entry from its path to its
- * number and 64 bytes of numbers; only a file with xattrs, ACLs, fcaps or a quota project (or a
- * time or flags beyond 2^53) keeps its decoded metadata. Files are numbered in archive order,
- * which is also the order of the file-identity record. Lookups build no objects: one per file
- * held for the backup was what cost (see the module comment), and one per lookup, twice per file,
- * made an unchanged re-backup slower.
+ * The previous archive's regular files, in columns: per file its path key in an array and 64 bytes
+ * of numbers; only a file with xattrs, ACLs, fcaps or a quota project (or a time or flags beyond
+ * 2^53) keeps its decoded metadata. Files are numbered in archive order, which is also the order
+ * of the file-identity record. Lookups build no objects: one per file held for the backup was
+ * what cost (see the module comment), and one per lookup, twice per file, made an unchanged
+ * re-backup slower.
+ *
+ * Finding a path: an archive lists its entries depth first with each directory's names in byte
+ * order (pxar-format.md), which is `walkBefore` order of the paths, and a backup walks its tree in
+ * that same order. So the keys are kept sorted, without a Map (~40 bytes a file less, and no
+ * hashing): a `PathCursor` looks first at the key after the one it found last (an unchanged tree
+ * hits every time), else binary-searches. Should an archive not be in that order (no writer
+ * known to us does that), the keys are put in a Map instead: a lookup is then always right,
+ * only its memory is not saved.
  */
 export class PreviousFiles {
-  readonly #index = new Map<string, number>();
+  #keys: string[] = [];
+  /** set once a key came out of order: then every lookup goes through it */
+  #index: Map<string, number> | undefined;
   readonly #extras = new Map<number, PxarMetadata>();
   #count = 0;
   /** per file NUMS numbers: size, payload offset, mode, uid, gid, mtime seconds and nanoseconds, flags */
@@ -71,6 +81,11 @@ export class PreviousFiles {
 
   get size(): number {
     return this.#count;
+  }
+
+  /** False once the files came out of archive order and lookups went to a map (tests). */
+  get ordered(): boolean {
+    return this.#index === undefined;
   }
 
   /** Appends the next file in archive order (a valid archive names each path once). */
@@ -82,7 +97,12 @@ export class PreviousFiles {
       this.#nums = grown;
     }
     this.#count++;
-    this.#index.set(key, i);
+    if (this.#index === undefined && i > 0 && !walkBefore(this.#keys[i - 1]!, key)) {
+      this.#index = new Map(this.#keys.map((k, n) => [k, n]));
+      this.#keys = [];
+    }
+    if (this.#index !== undefined) this.#index.set(key, i);
+    else this.#keys.push(key);
     const st = metadata.stat;
     const n = this.#nums;
     const at = i * NUMS;
@@ -99,15 +119,39 @@ export class PreviousFiles {
     if (!isPlain(metadata) || !bigIs(st.mtime.secs, secs) || !bigIs(st.flags, flags)) this.#extras.set(i, metadata);
   }
 
+  /**
+   * A cursor for lookups that mostly come in archive order (one per sequence of them: a walk's
+   * lookups, a read-ahead's). Any order is answered right; archive order is answered fastest.
+   */
+  cursor(): PathCursor {
+    return { next: 0 };
+  }
+
+  /** The number of the regular file at `key` (see `pathKey`), if the previous archive has one. */
+  find(key: string, cursor: PathCursor = { next: 0 }): number | undefined {
+    if (this.#index !== undefined) return this.#index.get(key);
+    const keys = this.#keys;
+    const guess = cursor.next;
+    if (guess < keys.length && keys[guess] === key) {
+      cursor.next = guess + 1;
+      return guess;
+    }
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (walkBefore(keys[mid]!, key)) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = lo < keys.length && keys[lo] === key;
+    cursor.next = found ? lo + 1 : lo; // a new file: the next lookup is likely the key found here
+    return found ? lo : undefined;
+  }
+
   /** The identity record, one per file in archive order. */
   setIdentities(identities: FileIdentityTable): void {
     if (identities.count !== this.#count) throw fail('INTERNAL', `${identities.count} identities for ${this.#count} files`, {});
     this.#identities = identities;
-  }
-
-  /** The number of the regular file at `key` (see `pathKey`), if the previous archive has one. */
-  find(key: string): number | undefined {
-    return this.#index.get(key);
   }
 
   sizeOf(i: number): number {
@@ -145,6 +189,30 @@ export class PreviousFiles {
 }
 
 const NUMS = 8;
+
+/** Where the next lookup of a `PreviousFiles.find` sequence looks first. */
+export interface PathCursor {
+  next: number;
+}
+
+const SLASH = 0x2f;
+
+/**
+ * True when path key `a` comes before `b` in an archive: depth first, a directory's names in byte
+ * order. That is byte order with `/` below every other byte: a name holds no `/`, so at the first
+ * byte where two paths differ either both are inside the same name (byte order of siblings), or
+ * one path's name ended there (`a` in `a/x`, against `a.b`), and `a`'s subtree comes before its
+ * sibling `a.b`. A path before the paths below it (a prefix sorts first).
+ */
+export function walkBefore(a: string, b: string): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return (x === SLASH ? -1 : x) < (y === SLASH ? -1 : y);
+  }
+  return a.length < b.length;
+}
 
 export async function loadPreviousArchive(reader: RestoreReader, base: string): Promise<PreviousArchive> {
   const names = new Set(reader.manifest.files.map((f) => f.filename));

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { CatalogWriter, listCatalog } from '../format/pxar/catalog.ts';
 import { decodePxar, listPxar } from '../format/pxar/decoder.ts';
 import { FIXTURE_SKIP, readFixture } from '../format/pxar/fixtures.ts';
+import { plainMetadata } from '../format/pxar/metadata.ts';
 import { pathText } from '../format/pxar/names.ts';
 import { createPxarStream } from './pxar-create.ts';
+import { pathKey, PreviousFiles, walkBefore } from './previous-archive.ts';
 import { classifyXattr } from './pxar-read-meta.ts';
 import { collect, once } from './pxar-test-tree.ts';
 import type { PxarWarning } from './pxar-warnings.ts';
@@ -55,6 +57,17 @@ test('createPxarStream sorts children by raw name bytes and archives non-UTF-8 n
   const entries = await listPxar(createPxarStream(root));
   const sorted = [...names].sort((a, b) => Buffer.compare(a, b));
   assert.deepEqual(entries.slice(1).map((e) => Buffer.from(e.path).toString('hex')), sorted.map((n) => n.toString('hex')));
+});
+
+test('createPxarStream writes entries in walkBefore order, the order PreviousFiles finds paths in without a map', async (t) => {
+  const root = join(tempDir(t), 'r');
+  for (const d of ['a', 'a.b', 'a-c', 'ab', 'a/z', 'A']) mkdirSync(join(root, d), { recursive: true });
+  for (const f of ['a/x', 'a/x.y', 'a/z/0', 'a.b/q', 'a-c/q', 'ab/q', 'a0', 'A/q', '.h', '\u00e4']) writeFileSync(join(root, f), f);
+  const paths = (await listPxar(createPxarStream(root))).slice(1).map((e) => pathKey(e.path));
+  for (let i = 1; i < paths.length; i++) assert.equal(walkBefore(paths[i - 1]!, paths[i]!), true, `${paths[i - 1]} before ${paths[i]}`);
+  const files = new PreviousFiles();
+  paths.forEach((p, i) => files.add(p, plainMetadata({ mode: 0o100644, flags: 0n, uid: 0, gid: 0, mtime: { secs: 0n, nanos: 0 } }), 0, i));
+  assert.equal(files.ordered, true, 'the keys are kept sorted, not in a map');
 });
 
 test('createPxarStream zero-fills a file that shrinks while it is read and warns file-changed', async (t) => {

@@ -22,7 +22,7 @@ import { chunkAlignedSplit, planInjectionGroups, REUSE_CACHE_LIMIT, REUSE_CACHE_
 import { FileIdentityWriter } from './file-identities.ts';
 import type { PayloadItem } from './payload-chunks.ts';
 import type { SmallContent } from './pxar-prefetch.ts';
-import { pathKey, type PreviousArchive } from './previous-archive.ts';
+import { pathKey, type PathCursor, type PreviousArchive } from './previous-archive.ts';
 
 /** The PxarEncoder calls the tree walker makes. */
 export interface PxarSink {
@@ -101,6 +101,9 @@ export class SplitEncoder implements PxarSink {
   /** `cacheFull` turns true at this many deferred files (moved on while no cut is possible). */
   #settleAt = REUSE_CACHE_SIZE;
   #lastPrevOffset = -1;
+  /** where the walker's read-ahead and the walk itself look up previous files (both in walk order) */
+  #aheadCursor: PathCursor | undefined;
+  #walkCursor: PathCursor | undefined;
   #suggestions: number[] = [];
   #items: PayloadItem[] = [];
 
@@ -165,7 +168,7 @@ export class SplitEncoder implements PxarSink {
   likelyUnchanged(rel: Uint8Array, st: BigIntStats): boolean {
     const files = this.#o.previous?.files;
     if (files === undefined) return false;
-    const i = files.find(pathKey(rel));
+    const i = files.find(pathKey(rel), (this.#aheadCursor ??= files.cursor()));
     return i !== undefined && files.sizeOf(i) === Number(st.size) && files.identityIs(i, st.ino, st.ctimeNs);
   }
 
@@ -173,7 +176,7 @@ export class SplitEncoder implements PxarSink {
   tryReuse(c: FileCandidate): boolean {
     const files = this.#o.previous?.files;
     if (files === undefined) return false;
-    const i = files.find(pathKey(c.rel));
+    const i = files.find(pathKey(c.rel), (this.#walkCursor ??= files.cursor()));
     if (i === undefined) this.stats.newFiles++;
     if (i === undefined || files.sizeOf(i) !== c.size) return false;
     if (!files.identityIs(i, c.st.ino, c.st.ctimeNs) || !files.metadataIs(i, c.meta)) return false;
