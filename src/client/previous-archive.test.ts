@@ -1,8 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listPxar } from '../format/pxar/decoder.ts';
+import type { RestoreReader } from '../remote/restore-reader.ts';
+import { createSplitPxar } from './pxar-create.ts';
+import { once } from './pxar-test-tree.ts';
 import { EMPTY_ACL, EMPTY_XATTRS, type PxarMetadata } from '../format/pxar/metadata.ts';
 import { FileIdentityTable, FileIdentityWriter } from './file-identities.ts';
-import { pathKey, PreviousFiles, walkBefore } from './previous-archive.ts';
+import { loadPreviousArchive, pathKey, PreviousFiles, walkBefore } from './previous-archive.ts';
 
 const U64_MAX = 2n ** 64n - 1n;
 
@@ -130,4 +137,72 @@ test('PreviousFiles still finds every file when an archive is not in archive ord
   keys.forEach((k, i) => assert.equal(files.find(k, cursor), i));
   assert.equal(files.find('zz', cursor), undefined);
   assert.equal(files.ordered, false);
+});
+
+test('PreviousFiles keeps its numbers across pages of 65,536 files', () => {
+  const files = new PreviousFiles();
+  const n = 140_000;
+  const key = (i: number): string => `d/${String(i).padStart(6, '0')}`;
+  for (let i = 0; i < n; i++) files.add(key(i), plain(i), i * 3, i * 1000 + 1);
+  assert.equal(files.ordered, true);
+  const cursor = files.cursor();
+  for (const i of [0, 1023, 1024, 65_535, 65_536, 65_537, 131_071, 131_072, n - 1]) {
+    assert.equal(files.find(key(i), cursor), i);
+    assert.equal(files.sizeOf(i), i * 3, `size of ${i}`);
+    assert.equal(files.payloadOffsetOf(i), i * 1000 + 1, `offset of ${i}`);
+    assert.deepEqual(files.metadataOf(i), plain(i), `metadata of ${i}`);
+    assert.equal(files.metadataIs(i, plain(i)), true);
+    assert.equal(files.metadataIs(i, plain(i + 1)), false);
+  }
+});
+
+test('loadPreviousArchive reads the previous metadata archive from recycled chunks the same as from fresh ones', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'holdfast-prev-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  for (let d = 0; d < 6; d++) {
+    mkdirSync(join(root, `dir-${d}`, 'sub'), { recursive: true });
+    for (let f = 0; f < 25; f++) writeFileSync(join(root, `dir-${d}`, f % 5 === 0 ? `sub/f${f}` : `file-with-a-longer-name-${f}`), 'x'.repeat(f * 7));
+  }
+  writeFileSync(join(root, 'top'), 'top');
+  const split = createSplitPxar(root);
+  const pieces: Uint8Array[] = [];
+  const gathered = (async () => {
+    for await (const p of split.metadata) pieces.push(Buffer.from(p));
+  })();
+  for await (const item of split.payload) void item;
+  await gathered;
+  const mpxar = Buffer.concat(pieces);
+  const identities = split.identities();
+  /** A reader whose metadata archive arrives in 7-byte chunks; with `recycle`, in one buffer that is scribbled over once the next chunk is asked for. */
+  const reader = {
+    manifest: { files: ['data.mpxar.didx', 'data.ppxar.didx', 'data.fileid.blob'].map((filename) => ({ filename })) },
+    chunkList: () => Promise.resolve({ chunks: [], size: 0, fixed: false }),
+    readBlob: () => Promise.resolve(identities),
+    async *stream(_name: string, _ahead: unknown, o: { recycle?: boolean } = {}): AsyncGenerator<Uint8Array> {
+      const reused = new Uint8Array(7);
+      for (let at = 0; at < mpxar.length; at += 7) {
+        const piece = mpxar.subarray(at, at + 7);
+        const out = o.recycle === true ? reused.subarray(0, piece.length) : new Uint8Array(piece.length);
+        out.set(piece);
+        yield out;
+        if (o.recycle === true) reused.fill(0xaa);
+      }
+    },
+  } as unknown as RestoreReader;
+  const recycled = (await loadPreviousArchive(reader, 'data')).files;
+  const fresh = (await loadPreviousArchive({ ...reader, stream: (n: string, a: unknown) => (reader as unknown as { stream: (n: string, a: unknown, o: object) => AsyncGenerator<Uint8Array> }).stream(n, a, {}) } as unknown as RestoreReader, 'data')).files;
+  assert.equal(recycled.size, 6 * 25 + 1);
+  assert.equal(recycled.size, fresh.size);
+  const entries = await listPxar(once(mpxar));
+  const files = entries.filter((e) => e.kind === 'file');
+  assert.equal(files.length, recycled.size);
+  const cursor = recycled.cursor();
+  for (const [i, e] of files.entries()) {
+    const key = pathKey(e.path);
+    assert.equal(recycled.find(key, cursor), i, key);
+    assert.equal(fresh.find(key), i);
+    assert.equal(recycled.sizeOf(i), fresh.sizeOf(i));
+    assert.equal(recycled.payloadOffsetOf(i), fresh.payloadOffsetOf(i));
+    assert.deepEqual(recycled.metadataOf(i), fresh.metadataOf(i));
+  }
 });

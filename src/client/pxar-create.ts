@@ -249,7 +249,7 @@ class TreeWalker<T> {
     }
     const offset: { value?: number } = {};
     if (st.nlink > 1n) this.#links.set(key, { path: rel, offset });
-    const candidate: FileCandidate = { name, abs, rel, st, size: Number(st.size), meta: readMetadata(abs, st, this.#opts), offset };
+    const candidate: FileCandidate = { name, abs, rel, id: { ino: st.ino, ctimeNs: st.ctimeNs }, size: Number(st.size), meta: readMetadata(abs, st, this.#opts), offset };
     const split = this.#split;
     if (split !== undefined) {
       // split mode only: T is PayloadItem there
@@ -274,7 +274,7 @@ class TreeWalker<T> {
 
   /** Encodes a regular file from disk (`small`: its content read ahead). */
   async *readFile(c: FileCandidate, small?: Prefetched['small']): AsyncGenerator<T> {
-    const { name, abs, rel, st, size, meta } = c;
+    const { name, abs, rel, id, size, meta } = c;
     const opened = small ?? (await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW).then((h) => ({ handle: h }), (e: unknown) => ({ error: e })));
     if ('error' in opened && opened.error !== undefined) {
       if (this.#skippable(opened.error, rel, 'open')) return;
@@ -284,7 +284,7 @@ class TreeWalker<T> {
     try {
       const offset = this.#encoder.beginFile(name, meta, size);
       if (c.offset !== undefined) c.offset.value = offset;
-      this.#split?.recordIdentity(st);
+      this.#split?.recordIdentity(id);
       this.#opts.catalog?.addFile(name, size, meta.stat.mtime.secs);
       if (handle !== undefined) yield* this.#copy(handle, abs, rel, size);
       else this.#writeSmall(small?.data ?? Buffer.alloc(0), rel, size);
