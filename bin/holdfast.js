@@ -58,8 +58,8 @@ function restartServeWithHeapFlag() {
 // million small files keeps ~60 MiB live, but each file's objects outlive the young generation
 // while its run of reused files waits to be settled (pxar-split-encoder.ts), so old-space garbage
 // piles up fast: with factor 4 the heap reached 270 MiB between collections and the peak RSS of
-// an unchanged re-backup was 500-520 MiB in most runs (380 MiB in the others, restic's 377);
-// with 2, 347-388 MiB in every run, in the same time (docs/benchmarks.md). The server keeps V8's
+// an unchanged re-backup was 500-520 MiB in most runs (360-420 MiB in the others, restic's
+// 377); with 2, 347-393 MiB in six runs of six, in the same time (docs/benchmarks.md). The server keeps V8's
 // choice: its heap is small, and it starts with a 64 MiB old generation (above). A flag the user
 // gives node wins.
 function boundClientHeapGrowth() {
