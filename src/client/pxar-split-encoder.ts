@@ -107,7 +107,7 @@ export class SplitEncoder implements PxarSink {
   /** `cacheFull` turns true at this many deferred files (moved on while no cut is possible). */
   #settleAt = REUSE_CACHE_SIZE;
   #lastPrevOffset = -1;
-  /** where the walker's read-ahead and the walk itself look up previous files (both in walk order) */
+  /** where the walker's read-ahead and the walk itself look up previous files (each mostly in walk order) */
   #aheadCursor: PathCursor | undefined;
   #walkCursor: PathCursor | undefined;
   #suggestions: number[] = [];
