@@ -10,7 +10,9 @@
  *   meantime) or rename(2) with it. On any failure the partial file is removed, so a failed
  *   restore leaves no TARGET and no 0-byte or truncated file;
  * - an existing block or character device (an image restored onto a disk) is written in place,
- *   and only with `overwrite`;
+ *   and only with `overwrite`. A block device is synced before the restore reports success; a
+ *   character device (`/dev/null`, a benchmark's sink) has nothing to sync, and fsync(2) refuses
+ *   one with EINVAL, so it is not asked;
  * - in a regular file, runs of zero blocks become holes; a device gets every byte. A regular file
  *   is written through a FileSink (restore-sink.ts): in the background, around the page cache
  *   where the filesystem allows, while the next pieces are decoded.
@@ -77,7 +79,7 @@ export async function checkRestoreTarget(target: string, overwrite: boolean): Pr
 export async function restoreToFile(target: string, pieces: PieceSource, overwrite: boolean): Promise<number> {
   await checkRestoreTarget(target, overwrite);
   const st = await existing(target);
-  if (st && (st.isBlockDevice() || st.isCharacterDevice())) return writeDevice(target, pieces);
+  if (st && (st.isBlockDevice() || st.isCharacterDevice())) return writeDevice(target, pieces, st.isBlockDevice());
   const partial = `${target}${PARTIAL_SUFFIX}`;
   const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL;
   const { sink } = await createFileSink(Buffer.from(partial), flags, 0o666, true).catch((e: unknown) => {
@@ -103,13 +105,15 @@ export async function restoreToFile(target: string, pieces: PieceSource, overwri
   return bytes;
 }
 
-async function writeDevice(target: string, pieces: PieceSource): Promise<number> {
+async function writeDevice(target: string, pieces: PieceSource, durable: boolean): Promise<number> {
   const handle = await fsp.open(target, 'r+').catch((e: unknown) => {
     throw ioFail('cannot open', target, e);
   });
   try {
-    const bytes = await writeAll(handle, pieces);
-    await handle.sync();
+    const bytes = await writeAll(handle, pieces).catch((e: unknown) => {
+      throw isHoldfastError(e) ? e : ioFail('cannot write', target, e);
+    });
+    if (durable) await handle.sync().catch((e: unknown) => { throw ioFail('cannot sync', target, e); });
     return bytes;
   } finally {
     await handle.close();

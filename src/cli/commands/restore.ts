@@ -89,7 +89,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<snapshot>', 'TYPE/ID/TIME, e.g. host/web1/2026-11-24T10:00:00Z (TIME may be epoch seconds)')
     .argument('<archive>', 'archive name, e.g. root.pxar (unified or split .mpxar/.ppxar), disk.img or app.conf')
     .argument('<target>', 'target file or directory (- for stdout, images and blobs only)')
-    .option('--overwrite', 'allow a non-empty target directory or an existing target file');
+    .option('--overwrite', 'allow a non-empty target directory, an existing target file, or a device (an image written onto a block device in place)');
   addKeyOption(addClientOptions(cmd)).action(async (snapshot: string, archive: string, target: string, f: RestoreFlags) => {
     const msg = await runRestore(ctx, snapshot, archive, target, f);
     if (target !== '-') ctx.out(msg);
