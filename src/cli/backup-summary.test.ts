@@ -40,10 +40,11 @@ test('renderBackupSummary splits files into new, changed and unmodified for spli
     seconds: 1,
     archives: [
       { archive: 'home.mpxar.didx', size: MIB, chunks: 1, entries: { files: 100, dirs: 4, others: 0 }, files: { read: 7, new: 2, unchanged: 93 } },
-      { archive: 'home.ppxar.didx', size: 8 * MIB, chunks: 3 },
+      { archive: 'home.ppxar.didx', size: 8 * MIB, chunks: 3, unreadBytes: 6 * MIB },
     ],
   });
   assert.match(text, /^Files: 100, dirs: 4 \(2 new, 5 changed or re-read, 93 unmodified and not read\)$/m);
+  assert.match(text, /^ {2}home\.ppxar\.didx: 8 MiB, 2 MiB read; 3 chunks/m, 'the payload archive tells its size from what was read');
   // a legacy archive has no such counts, and says nothing about them
   assert.doesNotMatch(renderBackupSummary({ snapshot: 's', seconds: 1, archives: [{ archive: 'x.pxar.didx', size: 1, chunks: 1 }] }), /unmodified/);
 });

@@ -4,8 +4,10 @@
  * and the duration. Sizes are human-readable here; `--output-format json` keeps bytes.
  *
  * Entries are counted through the pxar creator's catalog hook (EntryCounter), which sees every
- * archived entry and keeps nothing. Telling files apart as new, changed or unmodified needs the
- * previous snapshot's metadata (pxar change detection), which this client does not read yet.
+ * entry it encodes and keeps nothing; in split archives the files reused from the previous
+ * snapshot (written as references, never read) are added by the uploader. Split archives also
+ * tell files apart as new, changed or unmodified (metadata change detection), and a payload
+ * archive says how much of it was reused without being read: "read" is what was read.
  */
 import { CatalogWriter } from '../format/pxar/catalog.ts';
 import { formatSize } from './benchmark/units.ts';
@@ -46,6 +48,8 @@ export interface SummaryArchive {
   readonly entries?: EntryCounts;
   /** split archives: files read (of them `new`: not in the previous archive) and reused unread */
   readonly files?: { readonly read: number; readonly new: number; readonly unchanged: number };
+  /** a payload archive: bytes of the previous snapshot's chunks it took over unread */
+  readonly unreadBytes?: number;
 }
 
 export interface SummaryInput {
@@ -58,7 +62,8 @@ function archiveLine(a: SummaryArchive): string {
   if (a.chunks === undefined) return `  ${a.archive}: ${formatSize(a.size)} (blob)`;
   const added = `${a.uploadedChunks ?? 0} new (${formatSize(a.uploadedBytes ?? 0)}, ${formatSize(a.uploadedCompressed ?? 0)} stored)`;
   const entries = a.entries ? `, ${a.entries.files} files, ${a.entries.dirs} dirs, ${a.entries.others} other` : '';
-  return `  ${a.archive}: ${formatSize(a.size)} read${entries}; ${a.chunks} chunks: ${added}, ${a.reusedChunks ?? 0} unchanged`;
+  const size = a.unreadBytes ? `${formatSize(a.size)}, ${formatSize(Math.max(0, a.size - a.unreadBytes))} read` : `${formatSize(a.size)} read`;
+  return `  ${a.archive}: ${size}${entries}; ${a.chunks} chunks: ${added}, ${a.reusedChunks ?? 0} unchanged`;
 }
 
 /** restic's "new, changed, unmodified", from metadata change detection (split archives only). */

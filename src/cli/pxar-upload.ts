@@ -115,7 +115,12 @@ export class PxarUploader {
       onFallback: (why) => this.#o.warn(why),
       ...(this.#o.crypt ? { crypt: this.#o.crypt } : {}),
     });
-    return [{ ...r.metadata, entries: counter.counts, files: { read: r.files.readFiles, new: r.files.newFiles, unchanged: r.files.reusedFiles } }, r.payload];
+    // a reused file is written as a reference and never passes the creator's catalog hook
+    const entries = { ...counter.counts, files: counter.counts.files + r.files.reusedFiles };
+    return [
+      { ...r.metadata, entries, files: { read: r.files.readFiles, new: r.files.newFiles, unchanged: r.files.reusedFiles } },
+      { ...r.payload, unreadBytes: r.files.injectedBytes },
+    ];
   }
 
   /** Uploads the catalog when legacy archives were written. */

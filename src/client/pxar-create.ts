@@ -116,7 +116,7 @@ export interface SplitPxar {
 export function createSplitPxar(rootDir: string, opts: SplitCreateOptions = {}): SplitPxar {
   const metadata = new AsyncChannel<Uint8Array>();
   let encoder: SplitEncoder | undefined;
-  const stats: SplitStats = { reusedFiles: 0, reusedBytes: 0, readFiles: 0, newFiles: 0, injectedChunks: 0, paddingFallbacks: 0 };
+  const stats: SplitStats = { reusedFiles: 0, reusedBytes: 0, readFiles: 0, newFiles: 0, injectedChunks: 0, injectedBytes: 0, paddingFallbacks: 0 };
   async function* payload(): AsyncGenerator<PayloadItem> {
     try {
       const { root, st } = await openRoot(rootDir);

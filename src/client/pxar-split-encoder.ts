@@ -85,6 +85,8 @@ export interface SplitStats {
   newFiles: number;
   /** Chunks of the previous payload stream injected. */
   injectedChunks: number;
+  /** Their bytes: payload taken from the previous snapshot, neither read nor uploaded. */
+  injectedBytes: number;
   /** Runs of unchanged files read after all because their chunks had too much padding. */
   paddingFallbacks: number;
 }
@@ -101,7 +103,7 @@ export class SplitEncoder implements PxarSink {
   readonly #enc: PxarEncoder;
   readonly #o: SplitEncoderOptions;
   readonly identities = new FileIdentityWriter();
-  readonly stats: SplitStats = { reusedFiles: 0, reusedBytes: 0, readFiles: 0, newFiles: 0, injectedChunks: 0, paddingFallbacks: 0 };
+  readonly stats: SplitStats = { reusedFiles: 0, reusedBytes: 0, readFiles: 0, newFiles: 0, injectedChunks: 0, injectedBytes: 0, paddingFallbacks: 0 };
   #ops: Op[] = [];
   #deferredFiles = 0;
   /** `cacheFull` turns true at this many deferred files (moved on while no cut is possible). */
@@ -276,6 +278,7 @@ export class SplitEncoder implements PxarSink {
     const start = this.#enc.payloadPosition;
     this.#enc.skipPayload(plan.total);
     this.stats.injectedChunks += plan.chunks.length;
+    this.stats.injectedBytes += plan.total;
     return start;
   }
 

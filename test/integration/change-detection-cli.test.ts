@@ -36,7 +36,14 @@ function ok(r: CliResult, what: string): CliResult {
 
 interface Report {
   readonly snapshot: string;
-  readonly archives: { archive: string; uploadedChunks?: number }[];
+  readonly archives: {
+    archive: string;
+    size: number;
+    uploadedChunks?: number;
+    entries?: { files: number };
+    files?: { read: number; unchanged: number };
+    unreadBytes?: number;
+  }[];
 }
 
 async function backup(mode?: string): Promise<{ report: Report; stderr: string }> {
@@ -65,6 +72,15 @@ test('holdfast backup --change-detection-mode: legacy, metadata and data snapsho
   // from the second reuse on the archive is stable (offsets and goodbye sizes of reused files): nothing to upload
   const steady = await backup('metadata');
   for (const a of steady.report.archives) assert.equal(a.uploadedChunks, 0, `${a.archive} uploaded ${a.uploadedChunks} chunks`);
+  // every file is counted, the reused ones too, and the payload archive was not read
+  const [meta, payload] = steady.report.archives;
+  assert.equal(meta?.entries?.files, 9);
+  assert.deepEqual({ read: meta?.files?.read, unchanged: meta?.files?.unchanged }, { read: 0, unchanged: 9 });
+  assert.ok(payload !== undefined && payload.unreadBytes !== undefined && payload.unreadBytes >= payload.size - 64, `payload unread: ${payload?.unreadBytes} of ${payload?.size}`);
+  const text = ok(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'cd', '--backup-time', String((time += 60))]), 'text summary');
+  assert.match(text.stdout, /^Files: 9, dirs: \d+ \(0 new, 0 changed or re-read, 9 unmodified and not read\)$/m);
+  // what is "read" is what was encoded afresh: the payload stream's start and tail markers
+  assert.match(text.stdout, /^ {2}root\.ppxar\.didx: [\d.]+ [KM]iB, \d+ B read;/m);
 
   const data = await backup('data');
   const legacyAgain = await backup('legacy');
