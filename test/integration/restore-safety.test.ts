@@ -4,8 +4,10 @@
  * `--overwrite`; a restore that fails on a missing chunk exits with the integrity status, names
  * the archive and the chunk digest, and leaves neither the target nor a partial file.
  *
- * The tests run in order and share one server and one snapshot (an image of three 4 MiB chunks
- * and a blob).
+ * A directory archive is refused for `-` (stdout) before anything is read or created.
+ *
+ * The tests run in order and share one server and one snapshot (an image of three 4 MiB chunks,
+ * a blob and a small directory tree).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +32,9 @@ before(async () => {
   mkdirSync(work);
   writeFileSync(join(work, 'disk.img'), fastRandom(9 * 1024 * 1024, 3));
   writeFileSync(join(work, 'app.conf'), 'new = true\n');
-  const r = await srv.cli(['backup', `disk.img:${join(work, 'disk.img')}`, `app.conf:${join(work, 'app.conf')}`, '--backup-id', 'safe', '--backup-time', String(TIME)]);
+  mkdirSync(join(work, 'tree'));
+  writeFileSync(join(work, 'tree', 'a.txt'), 'a\n');
+  const r = await srv.cli(['backup', `disk.img:${join(work, 'disk.img')}`, `app.conf:${join(work, 'app.conf')}`, `root.pxar:${join(work, 'tree')}`, '--backup-id', 'safe', '--backup-time', String(TIME)]);
   assert.equal(r.code, 0, describeCli(r));
 }, TIMEOUT);
 
@@ -60,6 +64,21 @@ test('holdfast restore of an image onto an existing file is ALREADY_EXISTS (exit
   const replaced = await srv.cli(['restore', SNAPSHOT, 'disk.img', target, '--overwrite']);
   assert.equal(replaced.code, 0, describeCli(replaced));
   assert.ok(readFileSync(target).equals(readFileSync(join(work, 'disk.img'))));
+});
+
+test('holdfast restore of a directory archive to - (stdout) is INVALID_ARGUMENT (exit 2) and creates nothing', TIMEOUT, async () => {
+  for (const archive of ['root.pxar', 'root.mpxar.didx', 'root.ppxar']) {
+    const r = await srv.cli(['restore', SNAPSHOT, archive, '-']);
+    assert.equal(r.code, 2, describeCli(r));
+    assert.match(r.stderr, /error \[INVALID_ARGUMENT\]: .*directory archive/);
+    assert.equal(r.stdout, '');
+  }
+  assert.equal(existsSync(join(process.cwd(), '-')), false, 'no directory named -');
+  // into a directory it restores
+  const target = join(work, 'tree-restored');
+  const ok = await srv.cli(['restore', SNAPSHOT, 'root.pxar', target]);
+  assert.equal(ok.code, 0, describeCli(ok));
+  assert.equal(readFileSync(join(target, 'a.txt'), 'utf8'), 'a\n');
 });
 
 test('holdfast restore with a missing chunk exits 6 (MISSING_CHUNK) naming archive and digest, and leaves no file', TIMEOUT, async () => {

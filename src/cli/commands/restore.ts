@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { checkNamespace, parseSnapshotPath } from '../../core/backup-ref.ts';
+import { fail } from '../../core/errors.ts';
 import { h2Transport } from '../../remote/h2-transport.ts';
 import { RestoreReader } from '../../remote/restore-reader.ts';
 import { traceMark } from '../../core/trace-timing.ts';
@@ -21,8 +22,15 @@ export interface RestoreFlags extends ClientFlags {
   readonly overwrite?: boolean;
 }
 
+/** root.pxar, root.pxar.didx and the split root.mpxar / root.ppxar[.didx]: archives of a directory tree. */
+const DIRECTORY_ARCHIVE = /\.[mp]?pxar(\.didx)?$/;
+
 export async function runRestore(ctx: CliContext, snapshot: string, archive: string, target: string, f: RestoreFlags): Promise<string> {
   const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
+  if (target === '-' && DIRECTORY_ARCHIVE.test(archive)) {
+    // checked before connecting: `-` is no directory name anyone means (it used to become one)
+    throw fail('INVALID_ARGUMENT', `${archive} is a directory archive: restore it into a directory; - (stdout) takes an image or a blob`, { archive, target });
+  }
   const loaded = await loadCrypt(ctx, f.keyfile);
   const { repo, client } = await openClient(ctx, f);
   const session = await client.upgrade(
