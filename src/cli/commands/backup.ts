@@ -75,6 +75,10 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   traceMark('backup: start');
   const parsed = specs.map(parseSpec);
   if (parsed.length === 0) throw fail('INVALID_ARGUMENT', 'no backup spec given', {});
+  const names = parsed.map((s) => s.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  // before connecting: found by the server, the first archive would already have been uploaded
+  if (twice !== undefined) throw fail('INVALID_ARGUMENT', `archive name ${twice} is given twice; each archive of a snapshot needs a name of its own`, { name: twice });
   for (const s of parsed) await checkSource(s);
   const exclude = ExcludeScope.fromPatterns(f.exclude ?? []); // a bad pattern fails before connecting
   const mode = parseChangeDetectionMode(f.changeDetectionMode ?? 'metadata');
