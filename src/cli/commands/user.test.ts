@@ -7,7 +7,7 @@ import { main } from '../main.ts';
 import type { CliContext } from '../context.ts';
 import { ConfigDir } from '../../server/auth/config-dir.ts';
 import { UserStore } from '../../server/auth/user-store.ts';
-import { runTokenCreate, runUserCreate, runUserList, runUserRemove, type UserDeps } from './user.ts';
+import { runTokenCreate, runTokenRemove, runUserCreate, runUserList, runUserPasswd, runUserRemove, type UserDeps } from './user.ts';
 
 function capture(env: Record<string, string> = {}, isTTY = false): CliContext & { lines: string[] } {
   const lines: string[] = [];
@@ -64,13 +64,37 @@ test('runUserList renders text and JSON; runTokenCreate prints the secret once; 
     assert.deepEqual(await new UserStore(new ConfigDir(dir)).list(), []);
   }));
 
+test('runUserPasswd sets a new password (flag, prompt, env) and refuses none; runTokenRemove revokes a token', () =>
+  withDir(async (dir) => {
+    await runUserCreate({ userid: 'a@pbs', password: 'oldpassword' }, { configDir: dir, ctx: capture() });
+    await runUserPasswd({ userid: 'a@pbs', password: 'newpassword' }, { configDir: dir, ctx: capture() });
+    assert.equal(await verify(dir, 'a@pbs', 'oldpassword'), false);
+    assert.equal(await verify(dir, 'a@pbs', 'newpassword'), true);
+    await runUserPasswd({ userid: 'a@pbs' }, { configDir: dir, ctx: capture({}, true), readPassword: async () => 'typedagain' });
+    assert.equal(await verify(dir, 'a@pbs', 'typedagain'), true);
+    await runUserPasswd({ userid: 'a@pbs' }, { configDir: dir, ctx: capture({ HOLDFAST_PASSWORD: 'fromenv1' }) });
+    assert.equal(await verify(dir, 'a@pbs', 'fromenv1'), true);
+    await assert.rejects(runUserPasswd({ userid: 'a@pbs' }, { configDir: dir, ctx: capture() }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(runUserPasswd({ userid: 'nobody@pbs', password: 'whatever1' }, { configDir: dir, ctx: capture() }), { code: 'NOT_FOUND' });
+    assert.equal(await verify(dir, 'a@pbs', 'fromenv1'), true, 'a refused change keeps the password');
+
+    const tok = capture();
+    await runTokenCreate({ userid: 'a@pbs', name: 'job' }, { configDir: dir, ctx: tok });
+    const secret = /secret: +(\S+)/.exec(tok.lines[0] ?? '')?.[1] ?? '';
+    const store = new UserStore(new ConfigDir(dir));
+    assert.equal(await store.verifyToken('a@pbs!job', secret, 0), true);
+    await runTokenRemove({ tokenid: 'a@pbs!job' }, { configDir: dir, ctx: capture() });
+    assert.equal(await store.verifyToken('a@pbs!job', secret, 0), false);
+    await assert.rejects(runTokenRemove({ tokenid: 'a@pbs!job' }, { configDir: dir, ctx: capture() }), { code: 'NOT_FOUND' });
+  }));
+
 test('holdfast user commands run through main with --config-dir and have --help', () =>
   withDir(async (dir) => {
     const ctx = capture();
     assert.equal(await main(['--config-dir', dir, 'user', 'create', 'm@pbs', '--password', 'mainpass'], ctx), 0);
     assert.equal(await main(['--config-dir', dir, 'user', 'create', 'm@pbs', '--password', 'mainpass'], ctx), 4);
     assert.ok(ctx.lines.some((l) => l.includes('ALREADY_EXISTS')));
-    for (const args of [['user', '--help'], ['user', 'create', '--help'], ['user', 'list', '--help'], ['user', 'remove', '--help'], ['user', 'token', 'create', '--help']]) {
+    for (const args of [['user', '--help'], ['user', 'create', '--help'], ['user', 'list', '--help'], ['user', 'remove', '--help'], ['user', 'passwd', '--help'], ['user', 'token', 'create', '--help'], ['user', 'token', 'remove', '--help']]) {
       const help = capture();
       assert.equal(await main(args, help), 0, args.join(' '));
       assert.match(help.lines.join(''), /Usage: holdfast user/);

@@ -1,11 +1,13 @@
 /**
- * `holdfast user create|list|remove` and `holdfast user token create`: account administration
+ * `holdfast user create|list|passwd|remove` and `holdfast user token create|remove`: account administration
  * directly on the config dir (like `proxmox-backup-manager user`), safe to run beside a live
  * server because every change goes through the same config locks.
  *
  * The password comes from `--password`, else a hidden prompt on a terminal, else
  * `$HOLDFAST_PASSWORD`; with none of them the user is created without a password and can only
- * act through API tokens. A token's secret is printed once and never stored in clear.
+ * act through API tokens. `passwd` sets a new one the same way (it needs one): the way back in
+ * for an operator who lost the admin password, since it needs the config dir, not a login. A
+ * token's secret is printed once and never stored in clear; `token remove` revokes it at once.
  */
 import type { Command } from 'commander';
 import { fail } from '../../core/errors.ts';
@@ -57,6 +59,18 @@ export async function runUserList(opts: { readonly outputFormat: OutputFormat },
   emit(deps.ctx, opts.outputFormat, rows, () => renderTable(rows, ['userid', 'enable', 'expire', 'tokens', 'comment']));
 }
 
+export async function runUserPasswd(opts: { readonly userid: string; readonly password?: string }, deps: UserDeps): Promise<void> {
+  const password = await resolvePassword(opts, deps);
+  if (password === undefined) throw fail('INVALID_ARGUMENT', 'no new password: give --password, type it on a terminal or set $HOLDFAST_PASSWORD', { param: 'password' });
+  await openAccountStores(deps.configDir).users.setPassword(opts.userid, password);
+  deps.ctx.out(`changed the password of '${opts.userid}'`);
+}
+
+export async function runTokenRemove(opts: { readonly tokenid: string }, deps: UserDeps): Promise<void> {
+  await openAccountStores(deps.configDir).users.removeToken(opts.tokenid);
+  deps.ctx.out(`removed token '${opts.tokenid}': its secret no longer authenticates`);
+}
+
 export async function runUserRemove(opts: { readonly userid: string }, deps: UserDeps): Promise<void> {
   await deleteUser(openAccountStores(deps.configDir), opts.userid);
   deps.ctx.out(`removed user '${opts.userid}', its tokens and its ACL entries`);
@@ -93,6 +107,12 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o: { outputFormat: OutputFormat }) => runUserList(o, deps()));
 
   user
+    .command('passwd <userid>')
+    .description('set the password of a user (prompted twice on a terminal)')
+    .option('--password <password>', 'the new password (else prompted on a terminal, else $HOLDFAST_PASSWORD)')
+    .action(async (userid: string, o: { password?: string }) => runUserPasswd({ userid, ...o }, deps()));
+
+  user
     .command('remove <userid>')
     .description('remove a user, its API tokens and its ACL entries')
     .action(async (userid: string) => runUserRemove({ userid }, deps()));
@@ -103,4 +123,8 @@ export function register(program: Command, ctx: CliContext): void {
     .description("create API token '<userid>!<name>' and print its secret once")
     .option('--comment <text>', 'free-text comment')
     .action(async (userid: string, name: string, o: { comment?: string }) => runTokenCreate({ userid, name, ...o }, deps()));
+  token
+    .command('remove <tokenid>')
+    .description("revoke API token '<userid>!<name>'")
+    .action(async (tokenid: string) => runTokenRemove({ tokenid }, deps()));
 }
