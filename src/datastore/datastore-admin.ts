@@ -32,7 +32,7 @@ import { attachDatastore } from './attach-datastore.ts';
 import { LOCK_NAME } from './layout.ts';
 import { createDatastoreTree, type CreateProgress } from './create-datastore.ts';
 import { Datastore } from './datastore.ts';
-import { DatastoreConfigFile, tuningOf, type DatastoreConfig } from './datastore-config.ts';
+import { checkDatastoreProps, DatastoreConfigFile, tuningOf, type DatastoreConfig } from './datastore-config.ts';
 
 
 export interface CreateDatastoreParams {
@@ -125,6 +125,7 @@ export class DatastoreAdmin {
     if (changes['tuning'] !== undefined) parseTuning(changes['tuning']);
     if (changes['backend'] !== undefined) throw fail('INVALID_ARGUMENT', `the backend of datastore '${name}' cannot be changed`, { param: 'backend' });
     if (changes['maintenance-mode'] !== undefined) parseMaintenanceMode(changes['maintenance-mode']);
+    checkDatastoreProps(changes);
     let updated: DatastoreConfig | undefined;
     await this.config.update((list) => {
       const cur = list.find((c) => c.name === name);

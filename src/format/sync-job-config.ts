@@ -20,12 +20,14 @@
  *   hold commas;
  * - transfer-last ≥ 1; worker-threads 1..32 (default 1);
  * - rate-in/burst-in/rate-out/burst-out: bytes per second, plain or with a unit (`10MiB`, `5MB`);
- * - schedule: a calendar event (checked by the scheduler's parser).
+ * - schedule: a calendar event (calendar-event.ts), checked here so a typo is refused when it is
+ *   set, not found later by a scheduler that could only log it.
  */
 import { checkNamespace } from '../core/backup-ref.ts';
 import { parseBooleanWord } from '../core/args.ts';
 import { fail, isHoldfastError } from '../core/errors.ts';
 import { MAX_NAMESPACE_DEPTH, parseAuthId, SAFE_ID } from '../core/names.ts';
+import { parseCalendarEvent } from './calendar-event.ts';
 import { formatGroupFilter, parseGroupFilter, type GroupFilter } from './group-filter.ts';
 import { splitPropertyString } from './property-string.ts';
 import type { Section } from './section-config.ts';
@@ -205,7 +207,13 @@ export function makeSyncJob(id: string, props: ReadonlyMap<string, string>): Syn
   const comment = get('comment');
   if (comment !== undefined && (comment.length > 256 || /[\r\n\0]/.test(comment))) bad('comment', comment, 'must be one line of at most 256 characters');
   const schedule = get('schedule');
-  if (schedule !== undefined && /[\r\n\0]/.test(schedule)) bad('schedule', schedule, 'must be one line');
+  if (schedule !== undefined) {
+    try {
+      parseCalendarEvent(schedule);
+    } catch {
+      bad('schedule', schedule, "is not a calendar event (e.g. 'hourly', 'daily', 'mon..fri 02:30')");
+    }
+  }
   const optional = <T>(k: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [k]: v });
   return {
     id: checkSyncJobId(id),

@@ -5,7 +5,10 @@
  *
  * - `gc-schedule` of a datastore schedules a GC of it;
  * - `prune-schedule` schedules a datastore prune with the store's own `keep-*` options;
- * - verify and the group prune are started on request only.
+ * - `verify-schedule` schedules a verify of the whole datastore that skips snapshots verified
+ *   less than SCHEDULED_REVERIFY_DAYS ago (PBS's verify-job defaults in its UI: skip verified,
+ *   re-verify after 30 days), so each run reads what is new or due and not everything;
+ * - the group prune is started on request only.
  */
 import type { GroupRef } from '../core/backup-ref.ts';
 import { GC_WORKER_TYPE, runGcJob } from './gc-job.ts';
@@ -57,6 +60,9 @@ export const gcKind: JobKind<StoreParams> = {
   },
 };
 
+/** A scheduled verify re-reads a snapshot whose last verification is this many days old. */
+export const SCHEDULED_REVERIFY_DAYS = 30;
+
 export const verifyKind: JobKind<VerifyParams> = {
   workerType: VERIFY_WORKER_TYPE,
   async prepare(host, p) {
@@ -64,6 +70,13 @@ export const verifyKind: JobKind<VerifyParams> = {
     const s = p.scope;
     const id = s.kind === 'datastore' ? p.store : `${p.store}:${s.kind === 'namespace' ? s.ns : store.show(s.kind === 'group' ? s.group : s.snapshot)}`;
     return { id, run: (task) => runVerifyJob(store, s, task, { filter: p.filter, tuning, now: () => host.now() }) };
+  },
+  async scheduled(host): Promise<ScheduledInstance<VerifyParams>[]> {
+    return (await storesWith(host, 'verify-schedule')).map((s) => ({
+      key: `verify:${s.name}`,
+      schedule: s.schedule,
+      params: { store: s.name, scope: { kind: 'datastore' }, filter: { ignoreVerified: true, outdatedAfterDays: SCHEDULED_REVERIFY_DAYS } },
+    }));
   },
 };
 

@@ -13,7 +13,7 @@
  */
 import { toHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { nextEvent, parseCalendarEvent, type CalendarEvent } from './calendar-event.ts';
+import { nextEvent, parseCalendarEvent, type CalendarEvent } from '../format/calendar-event.ts';
 
 export interface ScheduledJob {
   /** unique per job, e.g. `gc:store1` */

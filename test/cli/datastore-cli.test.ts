@@ -124,3 +124,29 @@ test('holdfast datastore update changes only the options it names: a new comment
     rmSync(t, { recursive: true, force: true });
   }
 });
+
+test('holdfast datastore update checks schedules, keep-* and verify-new when they are set, and keeps the old value on a refusal', async () => {
+  const t = makeTempDir();
+  try {
+    const c = cli(join(t, 'cfg'));
+    assert.equal((await c.run(['datastore', 'create', 's02', join(t, 's02')])).code, 0);
+    const show = async (): Promise<Record<string, unknown>> => JSON.parse((await c.run(['datastore', 'show', 's02', '--output-format', 'json'])).out) as Record<string, unknown>;
+    assert.equal((await c.run(['datastore', 'update', 's02', '--gc-schedule', 'daily', '--prune-schedule', 'mon..fri 02:30', '--verify-schedule', 'sat 03:00'])).code, 0);
+    for (const [flag, value, reason] of [
+      ['--gc-schedule', 'every full moon', /gc-schedule 'every full moon' is not a calendar event/],
+      ['--prune-schedule', '25:00', /prune-schedule '25:00' is not a calendar event/],
+      ['--verify-schedule', 'sat 3pm', /verify-schedule 'sat 3pm' is not a calendar event/],
+      ['--verify-new', 'maybe', /verify-new must be true or false/],
+    ] as const) {
+      const bad = await c.run(['datastore', 'update', 's02', flag, value]);
+      assert.equal(bad.code, 2, `${flag} ${value}: ${bad.err}`);
+      assert.match(bad.err, reason);
+    }
+    const d = await show();
+    assert.deepEqual([d['gc-schedule'], d['prune-schedule'], d['verify-schedule']], ['daily', 'mon..fri 02:30', 'sat 03:00'], 'refusals changed nothing');
+    assert.equal((await c.run(['datastore', 'update', 's02', '--verify-schedule', ''])).code, 0, 'an empty value clears');
+    assert.equal((await show())['verify-schedule'], undefined);
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});

@@ -262,11 +262,23 @@ async function optionsPage(r: Rig, page: Page): Promise<void> {
   await go(page, '#/options/default');
   await page.check('input[name=sync-level][value=file]');
   await page.fill('input[name=keep-last]', '3');
+  await page.fill('input[name=verify-schedule]', 'sat 03:00');
   await page.click('form.options button[type=submit]');
   await notice(page, 'Options saved');
   const cfg = await r.hs.registry.config('default');
   assert.match(cfg.props.get('tuning') ?? '', /sync-level=file/);
   assert.equal(cfg.props.get('keep-last'), '3');
+  assert.equal(cfg.props.get('verify-schedule'), 'sat 03:00');
+
+  // a schedule that is no calendar event is refused with the server's reason, and nothing changes
+  await go(page, '#/options/default');
+  await page.fill('input[name=gc-schedule]', 'every full moon');
+  const refused = page.waitForResponse((x) => x.request().method() === 'PUT' && x.url().includes('/config/datastore/default'));
+  await page.click('form.options button[type=submit]');
+  assert.equal((await refused).status(), 400);
+  await notice(page, /gc-schedule 'every full moon' is not a calendar event/);
+  assert.equal((await r.hs.registry.config('default')).props.get('gc-schedule'), undefined);
+  await page.fill('input[name=gc-schedule]', ''); // the form keeps what was typed
   assert.equal((await r.hs.registry.get('default', 'read')).syncLevel, 'file');
 
   // maintenance mode: read-only with a message (quoted: it holds a comma), then back to none

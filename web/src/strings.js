@@ -266,6 +266,7 @@ export const S = {
     schedules: 'Schedules',
     gcSchedule: 'GC schedule',
     pruneSchedule: 'Prune schedule',
+    verifySchedule: 'Verify schedule (new snapshots, and those last verified 30 days ago)',
     verifyNew: 'Verify new backups',
     keep: 'Prune policy (keep-…)',
     schedulePlaceholder: 'e.g. daily',

@@ -46,14 +46,16 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--comment <text>', 'new comment')
     .option('--gc-schedule <event>', 'GC schedule (calendar event), empty to clear')
     .option('--prune-schedule <event>', 'prune schedule (calendar event), empty to clear')
+    .option('--verify-schedule <event>', 'verify schedule (calendar event): snapshots not verified yet, or last verified 30 days ago or more; empty to clear')
     .option('--verify-new <bool>', 'verify each new snapshot after its backup')
     .option('--maintenance-mode <mode>', "'read-only' or 'offline', optionally with ',message=TEXT' (e.g. 'type=read-only,message=disk swap'); empty to end maintenance")
-    .action(async (name: string, o: { tuning?: string; comment?: string; gcSchedule?: string; pruneSchedule?: string; verifyNew?: string; maintenanceMode?: string }) => {
+    .action(async (name: string, o: { tuning?: string; comment?: string; gcSchedule?: string; pruneSchedule?: string; verifySchedule?: string; verifyNew?: string; maintenanceMode?: string }) => {
       const cfg = await admin(ctx, program).update(name, {
         tuning: o.tuning,
         comment: o.comment,
         'gc-schedule': o.gcSchedule,
         'prune-schedule': o.pruneSchedule,
+        'verify-schedule': o.verifySchedule,
         'verify-new': o.verifyNew,
         'maintenance-mode': o.maintenanceMode,
       });

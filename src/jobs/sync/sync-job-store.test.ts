@@ -80,6 +80,7 @@ test('SyncJobStore refuses bad options with INVALID_ARGUMENT naming them, and an
       ['remove-vanished', 'maybe'],
       ['owner', 'nobody'],
       ['ns', '../x'],
+      ['schedule', 'every full moon'],
       ['bogus', '1'],
     ];
     for (const [k, v] of cases) {

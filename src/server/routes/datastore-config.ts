@@ -14,7 +14,7 @@ import { describeDatastore } from '../../datastore/datastore-config.ts';
 const BASE = '/api2/json/config/datastore';
 /** a removal with destroy-data logs its progress every this many objects (a large S3 store) */
 const LOG_EVERY = 10_000;
-const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
+const UPDATABLE = ['comment', 'tuning', 'gc-schedule', 'prune-schedule', 'verify-schedule', 'verify-new', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'maintenance-mode'] as const;
 
 /** As PBS: anybody may list, and sees the datastores on which it holds Datastore.Audit. */
 export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<AuthPort, 'checkPrivilege'>): Route[] {

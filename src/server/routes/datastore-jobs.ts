@@ -14,7 +14,7 @@ import { bool, groupRef, int, namespace, snapshotRef, text, type Args } from '..
 import type { SnapshotRef } from '../../core/backup-ref.ts';
 import { isHoldfastError } from '../../core/errors.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
-import { nextEvent } from '../../jobs/calendar-event.ts';
+import { nextEvent } from '../../format/calendar-event.ts';
 import { KEEP_KEYS, prunePolicyFrom, type PruneEntry } from '../../jobs/prune.ts';
 import type { VerifyScope } from '../../jobs/verify-job.ts';
 import { gcKind, pruneGroupKind, pruneJobKind, verifyKind } from '../../jobs/maintenance-kinds.ts';

@@ -1,5 +1,5 @@
-// Datastore options: the sync level (with what it promises and what it costs), the GC and prune
-// schedules, verify-new, the prune policy and maintenance mode (read-only/offline, as PBS). Saving changes only the tuning key it edits: the
+// Datastore options: the sync level (with what it promises and what it costs), the GC, prune and
+// verify schedules, verify-new, the prune policy and maintenance mode (read-only/offline, as PBS). Saving changes only the tuning key it edits: the
 // other keys of the tuning string stay as they were.
 import { api } from '../api.js';
 import { Loaded, StorePage } from '../components.jsx';
@@ -8,7 +8,8 @@ import { useAction, useLoad } from '../hooks.js';
 import { S, SYNC_LEVELS } from '../strings.js';
 
 const KEEP = ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'];
-const TEXT = ['gc-schedule', 'prune-schedule'];
+const TEXT = ['gc-schedule', 'prune-schedule', 'verify-schedule'];
+const TEXT_LABEL = { 'gc-schedule': 'gcSchedule', 'prune-schedule': 'pruneSchedule', 'verify-schedule': 'verifySchedule' };
 
 export function Options({ args }) {
   return (
@@ -91,7 +92,7 @@ function OptionsForm({ store }) {
             <legend>{S.options.schedules}</legend>
             {TEXT.map((k) => (
               <label key={k}>
-                {k === 'gc-schedule' ? S.options.gcSchedule : S.options.pruneSchedule}{' '}
+                {S.options[TEXT_LABEL[k]]}{' '}
                 <input name={k} defaultValue={c[k] ?? ''} placeholder={S.options.schedulePlaceholder} />
               </label>
             ))}
