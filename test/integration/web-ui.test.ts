@@ -15,8 +15,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { silentLogger } from '../../src/core/log.ts';
 import { quoteGroupFilters } from '../../src/format/sync-job-config.ts';
@@ -150,6 +150,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await t.test('content: notes (hostile text stays text), prune preview then prune, protect, forget, verify', () => contentPage(page));
     await shot('content');
     await t.test('content: browse a pxar snapshot to a file and download it (the same bytes)', () => browseAndDownload(page, () => shot('files')));
+    await t.test('content: namespaces are created by path and an empty one deleted; a missing parent is refused', () => namespaces(r, page));
     await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
     await shot('options');
     await t.test('GC starts from the dashboard and its log is followed to the end', () => gcAndLog(page, () => shot('task-log')));
@@ -159,6 +160,8 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await shot('tasks');
     await t.test('access: a token is created, its secret shown once and accepted by the API; a permission is granted', () => accessPage(r, page));
     await shot('access');
+    await t.test('datastores: one is added (sync level file), listed, removed keeping its data, re-added with reuse, then destroyed', () => datastoresPage(r, page));
+    await shot('datastores');
     await t.test('S3 endpoints: one is added (its secret never shown) and removed', () => s3Page(page));
     await shot('s3');
     await t.test('notifications: a webhook target and a matcher are added and removed', () => notificationsPage(page));
@@ -258,6 +261,32 @@ async function browseAndDownload(page: Page, shot: () => Promise<unknown>): Prom
   await files.locator('tr[data-entry="readme.txt"]').waitFor();
 }
 
+async function namespaces(r: Rig, page: Page): Promise<void> {
+  await go(page, '#/content/default');
+  const listed = async (): Promise<string[]> => (await r.hs.registry.get('default', 'read')).listNamespaces();
+  const create = async (path: string): Promise<void> => {
+    await page.fill('form.ns-create input[name=ns]', path);
+    await page.click('form.ns-create button[type=submit]');
+  };
+  await create('dept');
+  await notice(page, 'Namespace dept created');
+  await create('dept/web');
+  await page.locator('li.ns[data-ns="dept/web"]').waitFor();
+  assert.deepEqual(await listed(), ['', 'dept', 'dept/web']);
+  await create('nope/x');
+  await notice(page, /parent namespace 'nope' does not exist/);
+  assert.deepEqual(await listed(), ['', 'dept', 'dept/web']);
+
+  const web = page.locator('li.ns[data-ns="dept/web"]');
+  await web.locator('summary').click();
+  await web.locator('button.ns-delete').click();
+  await web.locator('button.danger').click();
+  await notice(page, 'Namespace dept/web deleted');
+  await page.locator('li.ns[data-ns="dept/web"]').waitFor({ state: 'detached' });
+  assert.deepEqual(await listed(), ['', 'dept']);
+  assert.equal(await page.locator('li.ns[data-ns=""] button.ns-delete').count(), 0, 'the root namespace cannot be deleted');
+}
+
 async function optionsPage(r: Rig, page: Page): Promise<void> {
   await go(page, '#/options/default');
   await page.check('input[name=sync-level][value=file]');
@@ -330,6 +359,53 @@ async function usageChart(r: Rig, page: Page): Promise<void> {
   await chart.locator('svg title', { hasText: 'Chunks, last hour' }).waitFor({ state: 'attached' });
 }
 
+async function datastoresPage(r: Rig, page: Page): Promise<void> {
+  const path = join(dirname((await r.hs.registry.config('default')).path), 'web2');
+  const add = async (reuse: boolean): Promise<void> => {
+    await go(page, '#/stores');
+    assert.equal(await page.inputValue('#datastore-form select[name=sync-level]'), 'filesystem', 'the default sync level is preselected');
+    await page.fill('#datastore-form input[name=name]', 'web2');
+    await page.fill('#datastore-form input[name=path]', path);
+    await page.selectOption('#datastore-form select[name=sync-level]', 'file');
+    await page.fill('#datastore-form input[name=comment]', 'from the web UI');
+    if (reuse) await page.check('#datastore-form input[name=reuse-datastore]');
+    await page.click('#datastore-form button[type=submit]');
+    await notice(page, 'Datastore web2 added');
+  };
+  await add(false);
+  const row = page.locator('table.datastores tr[data-name="web2"]');
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? '', /web2.*data\/web2.*file.*this directory.*from the web UI/);
+  const cfg = await r.hs.registry.config('web2');
+  assert.match(cfg.props.get('tuning') ?? '', /sync-level=file/);
+  assert.ok(existsSync(join(path, '.chunks')), 'the chunk store was built');
+
+  // a second one of the same name is refused with the server's reason
+  await page.fill('#datastore-form input[name=name]', 'web2');
+  await page.fill('#datastore-form input[name=path]', `${path}-other`);
+  await page.click('#datastore-form button[type=submit]');
+  await notice(page, /Failed: .*web2/);
+
+  // removed from the configuration, the data stays and can be attached again
+  await row.locator('button.remove').click();
+  await row.locator('button.danger').click();
+  await notice(page, 'Datastore web2 removed');
+  await row.waitFor({ state: 'detached' });
+  assert.ok(existsSync(join(path, '.chunks')), 'a plain remove keeps the data');
+  await add(true);
+  await row.waitFor();
+
+  // destroy: the data goes too
+  await row.locator('button.destroy').click();
+  const destroyed = page.waitForResponse((x) => x.request().method() === 'DELETE' && x.url().includes('/config/datastore/web2'));
+  await row.locator('button.danger').click();
+  const answer = await destroyed;
+  assert.equal(answer.status(), 200, await answer.text());
+  await row.waitFor({ state: 'detached' });
+  assert.equal(existsSync(path), false, 'destroy removes the directory tree');
+  await assert.rejects(r.hs.registry.config('web2'));
+}
+
 async function s3Page(page: Page): Promise<void> {
   await go(page, '#/s3');
   await page.fill('#s3-form input[name=id]', 'rgw1');
@@ -389,6 +465,7 @@ async function pageFrames(page: Page): Promise<void> {
     ['#/access', 'Access', null],
     ['#/remotes', 'Remotes', /^Other servers \(Holdfast or PBS\)/],
     ['#/sync', 'Sync jobs', /^A pull copies snapshots/],
+    ['#/stores', 'Datastores', /^Where backups are kept/],
     ['#/s3', 'S3 endpoints', /^Object stores a datastore/],
     ['#/notifications', 'Notifications', null],
     ['#/benchmarks', 'Benchmarks', /^Results in the server's benchmark/],
@@ -455,6 +532,7 @@ test('web UI at phone widths: every page fits without sideways scrolling', { ski
           ['#/options/default', 'form.options'],
           ['#/tasks', 'form.filters'],
           ['#/access', '#token-form'],
+          ['#/stores', '#datastore-form'],
           ['#/s3', '#s3-form'],
           ['#/notifications', '#matcher-form'],
           ['#/benchmarks', 'article.bench'],

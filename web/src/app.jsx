@@ -13,11 +13,12 @@ import { Access } from './pages/access.jsx';
 import { Remotes } from './pages/remotes.jsx';
 import { SyncJobs } from './pages/sync-jobs.jsx';
 import { S3 } from './pages/s3.jsx';
+import { Datastores } from './pages/datastores.jsx';
 import { Notifications } from './pages/notifications.jsx';
 import { Benchmarks } from './pages/benchmarks.jsx';
 
-const PAGES = { dashboard: Dashboard, content: Content, options: Options, tasks: Tasks, access: Access, remotes: Remotes, sync: SyncJobs, s3: S3, notifications: Notifications, benchmarks: Benchmarks };
-const NAV = ['dashboard', 'content', 'options', 'tasks', 'access', 'remotes', 'sync', 's3', 'notifications', 'benchmarks'];
+const PAGES = { dashboard: Dashboard, content: Content, options: Options, tasks: Tasks, access: Access, remotes: Remotes, sync: SyncJobs, stores: Datastores, s3: S3, notifications: Notifications, benchmarks: Benchmarks };
+const NAV = ['dashboard', 'content', 'options', 'tasks', 'access', 'remotes', 'sync', 'stores', 's3', 'notifications', 'benchmarks'];
 
 export function App() {
   const [session, setSession] = useState(currentSession());

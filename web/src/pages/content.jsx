@@ -1,5 +1,7 @@
 // Datastore content as a tree: namespace → group → snapshot → archive. Groups open on demand
-// (<details>), so a large store costs one listing per group the operator opens. Per snapshot:
+// (<details>), so a large store costs one listing per group the operator opens. Namespaces are
+// created by path (its parent must exist) and an empty one deleted (the server refuses one that
+// holds a group, and says which). Per snapshot:
 // verify state, encrypted, protected (toggle), notes (editable), size, archives, forget; per
 // group: a prune preview (dry run) with a keep-last policy.
 import { useState } from 'preact/hooks';
@@ -20,23 +22,47 @@ export function Content({ args }) {
 
 function Namespaces({ store }) {
   const nss = useLoad(() => api('GET', storePath(store, '/namespace')), [store]);
+  const [busy, run] = useAction();
+  const create = async (e) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const path = String(new FormData(form).get('ns') ?? '').trim().replace(/^\/+|\/+$/g, '');
+    const cut = path.lastIndexOf('/');
+    const params = cut < 0 ? { name: path } : { parent: path.slice(0, cut), name: path.slice(cut + 1) };
+    if ((await run(() => api('POST', storePath(store, '/namespace'), params).then(() => true), S.content.nsCreated(path))) === true) {
+      form.reset();
+      nss.reload();
+    }
+  };
+  const remove = (ns) => run(() => api('DELETE', storePath(store, '/namespace'), { ns }), S.content.nsDeleted(ns)).then(nss.reload);
   return (
-    <Loaded load={nss}>
-      {(list) => (
-        <ul class="tree" aria-label={S.content.namespace}>
-          {list.map(({ ns }) => (
-            <li key={ns} class="ns" style={{ marginInlineStart: `${ns === '' ? 0 : ns.split('/').length}rem` }}>
-              <details open={ns === ''}>
-                <summary>
-                  {S.content.namespace}: {ns === '' ? S.content.root : ns}
-                </summary>
-                <Groups store={store} ns={ns} />
-              </details>
-            </li>
-          ))}
-        </ul>
-      )}
-    </Loaded>
+    <>
+      <form class="ns-create row" onSubmit={create}>
+        <label>
+          {S.content.nsNew} <input name="ns" required placeholder="dept/web" pattern="[A-Za-z0-9_][A-Za-z0-9._\-]*(/[A-Za-z0-9_][A-Za-z0-9._\-]*)*" />
+        </label>{' '}
+        <button type="submit" disabled={busy}>
+          {S.content.nsCreate}
+        </button>
+      </form>
+      <Loaded load={nss}>
+        {(list) => (
+          <ul class="tree" aria-label={S.content.namespace}>
+            {list.map(({ ns }) => (
+              <li key={ns} class="ns" data-ns={ns} style={{ marginInlineStart: `${ns === '' ? 0 : ns.split('/').length}rem` }}>
+                <details open={ns === ''}>
+                  <summary>
+                    {S.content.namespace}: {ns === '' ? S.content.root : ns}
+                  </summary>
+                  {ns !== '' && <ConfirmButton label={S.content.nsDelete} what={S.content.nsDeleteWhat(ns)} class="ns-delete" disabled={busy} onConfirm={() => void remove(ns)} />}
+                  <Groups store={store} ns={ns} />
+                </details>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Loaded>
+    </>
   );
 }
 
