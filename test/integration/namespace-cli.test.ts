@@ -1,7 +1,8 @@
 /**
  * `holdfast namespace list|create|delete` through the real CLI and server: namespaces made from
  * the command line take backups (`--ns`), are listed, refuse deletion while they hold a group
- * (pointing at --delete-groups) and go with it; a missing parent and an empty name are refused.
+ * (pointing at --delete-groups) and go with it; a missing parent and an empty name are refused,
+ * and listing groups or snapshots of a namespace that does not exist is NOT_FOUND.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +55,13 @@ test('holdfast namespace create, list and delete, with a backup in between', { t
 
   assert.match(ok(await srv.cli(['namespace', 'delete', 'dept', '--delete-groups']), 'delete with groups').stdout, /deleted namespace 'dept' \(1 groups, 1 snapshots removed\)/);
   assert.deepEqual(await listed(), ['']);
+
+  // listing a namespace that does not exist is NOT_FOUND (exit 3), not an empty list
+  for (const args of [['list', '--ns', 'dept'], ['snapshot', 'list', '--ns', 'dept']]) {
+    const gone = await srv.cli(args);
+    assert.equal(gone.code, 3, describeCli(gone));
+    assert.match(gone.stderr, /NOT_FOUND.*namespace 'dept' does not exist/);
+  }
 
   const unnamed = await srv.cli(['namespace', 'create', '']);
   assert.equal(unnamed.code, 2, describeCli(unnamed));

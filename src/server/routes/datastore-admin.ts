@@ -133,6 +133,16 @@ function removalRoutes(store: (i: RouteInput, access: StoreAccess) => Promise<Da
   ];
 }
 
+/**
+ * The namespace a listing names, which must exist: a typo in `--ns` is NOT_FOUND, as a backup
+ * into it is, not an empty listing that reads as "no backups here".
+ */
+async function existingNamespace(s: Datastore, args: RouteInput['args']): Promise<string> {
+  const ns = namespace(args);
+  if (ns !== '' && !(await s.namespaceExists(ns))) throw fail('NOT_FOUND', `namespace '${ns}' does not exist`, { ns });
+  return ns;
+}
+
 export async function snapshotListing(store: Datastore, g: GroupRef): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   const owner = await store.getOwner(g);
@@ -218,7 +228,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
         const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
         const s = await store(i, 'read');
         const out = [];
-        for (const g of await s.listGroups(namespace(i.args))) {
+        for (const g of await s.listGroups(await existingNamespace(s, i.args))) {
           const owner = await s.getOwner(g);
           if (scope === 'owned' && (owner === undefined || !ownerMatches(owner, i.authId))) continue;
           const snaps = (await s.listSnapshots(g)).filter((x) => x.finished);
@@ -234,7 +244,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       handler: async (i) => {
         const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
         const s = await store(i, 'read');
-        const groups = text(i.args, 'backup-type') ? [groupRef(i.args)] : await s.listGroups(namespace(i.args));
+        const groups = text(i.args, 'backup-type') ? [groupRef(i.args)] : await s.listGroups(await existingNamespace(s, i.args));
         const out = [];
         for (const g of groups) if (await mayTouch(s, scope, g, i.authId)) out.push(...(await snapshotListing(s, g)));
         return out;
