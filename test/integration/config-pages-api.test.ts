@@ -72,6 +72,8 @@ test('config/notifications: webhook and smtp targets and a matcher are created, 
   await assert.rejects(admin.post('config/notifications/endpoints/webhook', { name: 'x', url: 'https://a.example/', comment: 'c\nwebhook: evil' }), /control character/);
   await assert.rejects(admin.post('config/notifications/endpoints/webhook', { name: 'y', url: 'ftp://a.example/' }), /webhook url/);
   await assert.rejects(admin.post('config/notifications/matchers', { name: 'm2', target: 'nope' }), /does not exist/);
+  // a task type no task has would make a matcher that never fires
+  await assert.rejects(admin.post('config/notifications/matchers', { name: 'm2', 'match-type': 'garbage-collection', target: 'ops' }), /match-type 'garbage-collection' is not a task type/);
   await assert.rejects(admin.delete('config/notifications/endpoints/ops'), /named by matcher failures/);
   await assert.rejects(eve.post('config/notifications/matchers', { name: 'm3', target: 'ops' }), /permission check failed/);
 

@@ -36,6 +36,9 @@ test('task outcomes reach the webhook and mail targets their matchers select, co
     });
     await ok(['notification', 'matcher', 'create', 'gc-runs', '--match-type', 'gc', '--target', 'ops']);
     await ok(['notification', 'matcher', 'create', 'failures', '--match-severity', 'error', '--target', 'mail']);
+    const typo = await cli(srv, ['notification', 'matcher', 'create', 'typo', '--match-type', 'gcc', '--target', 'ops']);
+    assert.equal(typo.code, 2, 'an unknown task type is refused');
+    assert.match(typo.err, /match-type 'gcc' is not a task type/);
     assert.match(await ok(['notification', 'endpoint', 'list']), /ops +webhook/);
     assert.match(await ok(['notification', 'matcher', 'list']), /failures +error +any +mail/);
     assert.equal(statSync(join(srv.configDir, 'notifications-secrets.json')).mode & 0o777, 0o600);

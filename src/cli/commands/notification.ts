@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { fail } from '../../core/errors.ts';
 import { stderrLogger } from '../../core/log.ts';
 import { checkName, checkUrl, NotificationConfigFile, SEVERITIES, SMTP_MODES, type NotificationConfig, type Severity, type SmtpMode, type Target } from '../../server/notifications/notification-config.ts';
-import { Notifier } from '../../server/notifications/notifier.ts';
+import { checkMatchTypes, Notifier, TASK_TYPES } from '../../server/notifications/notifier.ts';
 import { NodeFs } from '../../storage/node-fs.ts';
 import { resolveConfigDir, type CliContext, type OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, renderTable } from '../render.ts';
@@ -116,11 +116,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description('add a matcher: notifications whose severity and task type match go to its targets')
     .requiredOption('--target <list>', 'target names, comma-separated')
     .option('--match-severity <list>', `severities, comma-separated (${SEVERITIES.join(', ')}; default all)`)
-    .option('--match-type <list>', 'task types, comma-separated (gc, verify, prunejob, prune, backup, …; default all)')
+    .option('--match-type <list>', `task types, comma-separated (${TASK_TYPES.join(', ')}; default all)`)
     .option('--comment <text>', 'free-text comment')
     .action(async (name: string, f: { target: string; matchSeverity?: string; matchType?: string; comment?: string }) => {
       const severities = csv(f.matchSeverity);
       for (const s of severities) if (!(SEVERITIES as readonly string[]).includes(s)) throw fail('INVALID_ARGUMENT', `--match-severity '${s}' is not one of ${SEVERITIES.join(', ')}`, { value: s });
+      checkMatchTypes(csv(f.matchType));
       await file(ctx, program).update((c: NotificationConfig) => {
         if (c.targets.some((x) => x.name === name) || c.matchers.some((x) => x.name === name)) throw fail('ALREADY_EXISTS', `notification target or matcher '${name}' exists already`, { name });
         return { ...c, matchers: [...c.matchers, { name: checkName(name), severities: severities as Severity[], types: csv(f.matchType), targets: csv(f.target), ...(f.comment ? { comment: f.comment } : {}) }] };

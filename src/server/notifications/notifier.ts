@@ -13,12 +13,31 @@
  */
 import { fail } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { GC_WORKER_TYPE } from '../../jobs/gc-job.ts';
+import { PRUNE_JOB_WORKER_TYPE, PRUNE_WORKER_TYPE } from '../../jobs/prune.ts';
+import { SYNC_WORKER_TYPE } from '../../jobs/sync/sync-kind.ts';
 import { formatTaskState, type TaskState } from '../../jobs/task-log.ts';
+import { VERIFY_WORKER_TYPE } from '../../jobs/verify-job.ts';
+import { BACKUP_WORKER_TYPE } from '../job-services.ts';
 import type { TaskInfo } from '../../jobs/task-registry.ts';
 import type { Matcher, NotificationConfigFile, Severity, Target } from './notification-config.ts';
 import { senderFor, type Notification, type NotificationSender } from './targets.ts';
 
 export const TYPE_ALIASES: Readonly<Record<string, string>> = { gc: 'garbage_collection' };
+
+/** The task types a matcher can name: every kind of task the server runs, and the alias `gc`. */
+export const TASK_TYPES: readonly string[] = [BACKUP_WORKER_TYPE, GC_WORKER_TYPE, PRUNE_WORKER_TYPE, PRUNE_JOB_WORKER_TYPE, SYNC_WORKER_TYPE, VERIFY_WORKER_TYPE, ...Object.keys(TYPE_ALIASES)];
+
+/**
+ * Refuses a `match-type` no task has (a typo would make a matcher that never fires, and nobody
+ * would learn of it until a failure went unreported). Checked where a matcher is made, not when
+ * the file is read, so a server keeps loading what an older release wrote.
+ */
+export function checkMatchTypes(types: readonly string[]): void {
+  for (const t of types) {
+    if (!TASK_TYPES.includes(t)) throw fail('INVALID_ARGUMENT', `match-type '${t}' is not a task type (${TASK_TYPES.join(', ')})`, { param: 'match-type', value: t });
+  }
+}
 
 export function severityOf(state: TaskState | undefined): Severity {
   if (state?.kind === 'ok') return 'info';

@@ -20,6 +20,7 @@ import {
   type Matcher, type NotificationConfig, type Severity, type SmtpMode, type Target,
 } from '../notifications/notification-config.ts';
 import type { Route } from '../router.ts';
+import { checkMatchTypes } from '../notifications/notifier.ts';
 
 const BASE = '/api2/json/config/notifications';
 const ACL = '/system/notifications';
@@ -64,7 +65,9 @@ function matcherOf(args: Args): Matcher {
   rejectControl(args);
   const severities = csv(args, 'match-severity');
   for (const s of severities) if (!(SEVERITIES as readonly string[]).includes(s)) throw fail('INVALID_ARGUMENT', `match-severity must be of ${SEVERITIES.join(', ')}`, { param: 'match-severity', value: s });
-  return { name: checkName(requiredText(args, 'name')), severities: severities as Severity[], types: csv(args, 'match-type'), targets: csv(args, 'target'), ...optional('comment', text(args, 'comment')) };
+  const types = csv(args, 'match-type');
+  checkMatchTypes(types);
+  return { name: checkName(requiredText(args, 'name')), severities: severities as Severity[], types, targets: csv(args, 'target'), ...optional('comment', text(args, 'comment')) };
 }
 
 function shownTarget(t: Target, secrets: ReadonlySet<string>): Record<string, unknown> {
