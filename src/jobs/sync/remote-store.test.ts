@@ -7,6 +7,7 @@ import { NodeFs } from '../../storage/node-fs.ts';
 import { makeTempDir } from '../../../test/helpers/tmp.ts';
 import { REMOTE_SECRETS_FILE, RemoteStore } from './remote-store.ts';
 import { SyncJobStore } from './sync-job-store.ts';
+import { DatastoreConfigFile } from '../../datastore/datastore-config.ts';
 
 const FP = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16)).join(':');
 
@@ -67,6 +68,7 @@ test('RemoteStore.remove refuses a remote a sync job uses (LOCKED) and drops con
   withDir(async (dir) => {
     const fs = new NodeFs();
     const remotes = new RemoteStore(fs, dir);
+    await new DatastoreConfigFile(fs, dir).update((list) => [...list, { name: 'local', path: join(dir, 'local'), props: new Map() }]);
     const jobs = new SyncJobStore(fs, dir);
     await remotes.create({ name: 'offsite', host: 'h.example', authId: 'sync@pbs', secret: 'x' });
     await jobs.create('job1', new Map([['store', 'local'], ['remote', 'offsite'], ['remote-store', 'r']]));

@@ -3,16 +3,23 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isHoldfastError } from '../../core/errors.ts';
+import { DatastoreConfigFile } from '../../datastore/datastore-config.ts';
 import { describeSyncJob } from '../../format/sync-job-config.ts';
 import { NodeFs } from '../../storage/node-fs.ts';
 import { makeTempDir } from '../../../test/helpers/tmp.ts';
 import { RemoteStore } from './remote-store.ts';
 import { SyncJobStore } from './sync-job-store.ts';
 
+/** A datastore.cfg entry only: a sync job needs its local store to be configured. */
+async function addStoreConfig(dir: string, name: string): Promise<void> {
+  await new DatastoreConfigFile(new NodeFs(), dir).update((list) => [...list, { name, path: join(dir, name), props: new Map() }]);
+}
+
 async function setup(fn: (jobs: SyncJobStore, dir: string) => Promise<void>): Promise<void> {
   const dir = makeTempDir('holdfast-syncjob-');
   try {
     await new RemoteStore(new NodeFs(), dir).create({ name: 'offsite', host: 'h.example', authId: 'sync@pbs', secret: 'x' });
+    await addStoreConfig(dir, 'local');
     await fn(new SyncJobStore(new NodeFs(), dir), dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,4 +96,5 @@ test('SyncJobStore refuses bad options with INVALID_ARGUMENT naming them, and an
     }
     await assert.rejects(jobs.create('x', base), (e: unknown) => isHoldfastError(e, 'INVALID_ARGUMENT') && e.details['param'] === 'id');
     await assert.rejects(jobs.create('job1', new Map([...base, ['remote', 'elsewhere']])), (e: unknown) => isHoldfastError(e, 'NOT_FOUND'));
+    await assert.rejects(jobs.create('job1', new Map([...base, ['store', 'lcoal']])), (e: unknown) => isHoldfastError(e, 'DATASTORE_NOT_FOUND') && /datastore 'lcoal' does not exist/.test(e.message));
   }));

@@ -2,9 +2,12 @@
  * The sync jobs of a server: `sync.cfg` in the config dir (format/sync-job-config.ts), changed
  * only under its flock by one durable atomic write (storage/config-files.ts). A job may only name
  * a remote that exists in `remote.cfg` (read under the same lock order as remote-store.ts: the
- * sync lock first, then the remote file is only read, never written).
+ * sync lock first, then the remote file is only read, never written) and a local datastore that
+ * exists in `datastore.cfg` (only read): a typo in either is refused when the job is made, not
+ * found by its first run.
  */
 import { fail } from '../../core/errors.ts';
+import { DatastoreConfigFile } from '../../datastore/datastore-config.ts';
 import { REMOTE_CFG, remoteFromSection, remoteToSection, type Remote } from '../../format/remote-config.ts';
 import { makeSyncJob, SYNC_CFG, syncJobFromSection, syncJobProps, syncJobToSection, type SyncJob, type SyncJobKey } from '../../format/sync-job-config.ts';
 import { SectionConfigFile } from '../../storage/config-files.ts';
@@ -22,8 +25,10 @@ export function remoteConfigFile(fs: Fs, configDir: string): SectionConfigFile<R
 export class SyncJobStore {
   readonly #config: SectionConfigFile<SyncJob>;
   readonly #remotes: SectionConfigFile<Remote>;
+  readonly #stores: DatastoreConfigFile;
 
   constructor(fs: Fs, configDir: string) {
+    this.#stores = new DatastoreConfigFile(fs, configDir);
     this.#config = new SectionConfigFile(fs, configDir, { file: SYNC_CFG, lock: SYNC_LOCK, fromSection: syncJobFromSection, toSection: syncJobToSection, mode: 0o640 });
     this.#remotes = remoteConfigFile(fs, configDir);
   }
@@ -77,5 +82,6 @@ export class SyncJobStore {
 
   async #checkRemote(job: SyncJob): Promise<void> {
     if (!(await this.#remotes.list()).some((r) => r.name === job.remote)) throw fail('NOT_FOUND', `remote '${job.remote}' does not exist`, { remote: job.remote });
+    if (!(await this.#stores.list()).some((d) => d.name === job.store)) throw fail('DATASTORE_NOT_FOUND', `datastore '${job.store}' does not exist`, { name: job.store });
   }
 }
