@@ -69,14 +69,13 @@ export function datastoreConfigRoutes(registry: DatastoreRegistry, auth: Pick<Au
       privilege: () => ({ path: '/datastore', privs: ['Datastore.Allocate'] }),
       handler: async (i) => {
         const name = i.params['name'] ?? '';
-        await registry.drop(name);
         let logged = 0;
         const progress = (n: number): void => {
           if (n - logged < LOG_EVERY) return;
           logged = n;
           i.log.info(`datastore ${name}: removed ${n} objects of its storage so far`);
         };
-        const { objectsRemoved } = await registry.admin.remove(name, { destroyData: bool(i.args, 'destroy-data') === true, onProgress: progress });
+        const { objectsRemoved } = await registry.remove(name, { destroyData: bool(i.args, 'destroy-data') === true, onProgress: progress });
         if (objectsRemoved > 0) i.log.info(`datastore ${name}: removed, with ${objectsRemoved} objects of its storage`);
         return null;
       },
