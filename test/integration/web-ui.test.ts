@@ -24,7 +24,7 @@ import { startHoldfastServer, type HoldfastServer } from '../../src/server/holdf
 import { backupChunks, pseudoRandom } from '../helpers/datastore-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { cleanEnv, describeCli, runCli } from '../helpers/server-fixture.ts';
-import { chartGeometry, lastTaskById, parseQuotedList, seg, withTuning } from '../../web/src/format.js';
+import { chartGeometry, datastoreCreateParams, lastTaskById, parseQuotedList, seg, withTuning } from '../../web/src/format.js';
 import { go, keyboardLogin as loginWith, launchChromium, NEEDS_BROWSER, NEEDS_BUILD, notice, openPage as openAt, sidewaysOverflow } from '../helpers/web-browser.ts';
 
 const T0 = 1_800_000_000 - 86_400;
@@ -563,6 +563,18 @@ test('web UI chartGeometry() scales to a clean top, breaks the line at gaps and 
   assert.equal(g.count, 3);
   assert.equal(g.d, 'M0 80 L60 40 M600 20');
   assert.deepEqual(chartGeometry([], 'used', 0, 600, 600, 100, 120), { d: '', top: 1, count: 0, dots: [] });
+});
+
+test('web UI datastoreCreateParams: the tuning only off the default level, backend only for S3, reuse as a flag', () => {
+  assert.deepEqual(datastoreCreateParams({ name: ' s1 ', path: '/srv/s1', 'sync-level': 'filesystem', comment: '', 's3-endpoint': '' }), { name: 's1', path: '/srv/s1' });
+  assert.deepEqual(datastoreCreateParams({ name: 's2', path: '/var/cache/s2', 'sync-level': 'file', comment: ' offsite ', 's3-endpoint': 'rgw1', bucket: ' backups ', 'reuse-datastore': 'on' }), {
+    name: 's2',
+    path: '/var/cache/s2',
+    tuning: 'sync-level=file',
+    comment: 'offsite',
+    backend: 'type=s3,client=rgw1,bucket=backups',
+    'reuse-datastore': 1,
+  });
 });
 
 test('web UI seg() encodes a path part; withTuning() replaces one key and keeps the others', () => {

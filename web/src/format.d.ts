@@ -7,6 +7,7 @@ export declare const snapshotId: (s: { 'backup-type': string; 'backup-id': strin
 export declare function parseTuning(text: string | undefined): Map<string, string>;
 export declare const formatTuning: (m: ReadonlyMap<string, string>) => string;
 export declare function withTuning(text: string | undefined, key: string, value: string): string;
+export declare function datastoreCreateParams(f: Readonly<Record<string, unknown>>): Record<string, string | number>;
 export declare const taskState: (t: { status?: string; exitstatus?: string }) => string;
 export declare const isTaskOk: (status: unknown) => boolean;
 export declare function chartGeometry(

@@ -41,6 +41,22 @@ export function withTuning(text, key, value) {
   return formatTuning(m);
 }
 
+/**
+ * The parameters of `POST config/datastore` from the Datastores form's fields: the tuning only
+ * when the sync level is not the default, and `backend` only for an object store.
+ */
+export function datastoreCreateParams(f) {
+  const params = { name: String(f.name ?? '').trim(), path: String(f.path ?? '').trim() };
+  const level = String(f['sync-level'] ?? 'filesystem');
+  if (level !== 'filesystem') params.tuning = `sync-level=${level}`;
+  const comment = String(f.comment ?? '').trim();
+  if (comment) params.comment = comment;
+  const client = String(f['s3-endpoint'] ?? '');
+  if (client) params.backend = `type=s3,client=${client},bucket=${String(f.bucket ?? '').trim()}`;
+  if (f['reuse-datastore'] === 'on') params['reuse-datastore'] = 1;
+  return params;
+}
+
 /** A task's status for people: `running`, `OK`, or the error text. */
 export const taskState = (t) => t.status ?? t.exitstatus ?? 'running';
 

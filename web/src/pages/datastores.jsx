@@ -7,22 +7,9 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ConfigPage, ConfirmButton, DataTable } from '../components.jsx';
-import { seg } from '../format.js';
+import { datastoreCreateParams, seg } from '../format.js';
 import { useAction, useLoad } from '../hooks.js';
 import { S, SYNC_LEVELS } from '../strings.js';
-
-/** The create parameters from the form: `backend` only for an object store. */
-export function createParams(f) {
-  const params = { name: String(f.name ?? '').trim(), path: String(f.path ?? '').trim() };
-  const level = String(f['sync-level'] ?? 'filesystem');
-  if (level !== 'filesystem') params.tuning = `sync-level=${level}`;
-  const comment = String(f.comment ?? '').trim();
-  if (comment) params.comment = comment;
-  const client = String(f['s3-endpoint'] ?? '');
-  if (client) params.backend = `type=s3,client=${client},bucket=${String(f.bucket ?? '').trim()}`;
-  if (f['reuse-datastore'] === 'on') params['reuse-datastore'] = 1;
-  return params;
-}
 
 export function Datastores() {
   const list = useLoad(() => api('GET', 'config/datastore'), []);
@@ -34,7 +21,7 @@ export function Datastores() {
   const add = async (e) => {
     e.preventDefault();
     const form = e.currentTarget;
-    const params = createParams(Object.fromEntries(new FormData(form)));
+    const params = datastoreCreateParams(Object.fromEntries(new FormData(form)));
     if ((await run(() => api('POST', 'config/datastore', params).then(() => true), S.stores.added(params.name))) === true) {
       form.reset();
       setS3('');
