@@ -2,8 +2,9 @@
 // Datastore": a name, a directory on the server, the sync level (what each promises), and for an
 // object store an S3 endpoint and bucket (the directory is then the local chunk cache). "Reuse"
 // attaches a directory or bucket that already holds a datastore. Creating one builds 65,536
-// chunk directories, which takes seconds: the button says so while it runs. A removal drops the
-// config entry and keeps the data unless "destroy data" is ticked; both ask again in place.
+// chunk directories, which takes seconds: the button says so while it runs. Remove drops the
+// config entry and keeps the data (reuse attaches it again); Destroy deletes the data too; both
+// ask again in place.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ConfigPage, ConfirmButton, DataTable } from '../components.jsx';
