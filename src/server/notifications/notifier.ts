@@ -13,11 +13,8 @@
  */
 import { fail } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { GC_WORKER_TYPE } from '../../jobs/gc-job.ts';
-import { PRUNE_JOB_WORKER_TYPE, PRUNE_WORKER_TYPE } from '../../jobs/prune.ts';
-import { SYNC_WORKER_TYPE } from '../../jobs/sync/sync-kind.ts';
+import { DEFAULT_JOB_KINDS } from '../../jobs/registry.ts';
 import { formatTaskState, type TaskState } from '../../jobs/task-log.ts';
-import { VERIFY_WORKER_TYPE } from '../../jobs/verify-job.ts';
 import { BACKUP_WORKER_TYPE } from '../job-services.ts';
 import type { TaskInfo } from '../../jobs/task-registry.ts';
 import type { Matcher, NotificationConfigFile, Severity, Target } from './notification-config.ts';
@@ -25,8 +22,11 @@ import { senderFor, type Notification, type NotificationSender } from './targets
 
 export const TYPE_ALIASES: Readonly<Record<string, string>> = { gc: 'garbage_collection' };
 
-/** The task types a matcher can name: every kind of task the server runs, and the alias `gc`. */
-export const TASK_TYPES: readonly string[] = [BACKUP_WORKER_TYPE, GC_WORKER_TYPE, PRUNE_WORKER_TYPE, PRUNE_JOB_WORKER_TYPE, SYNC_WORKER_TYPE, VERIFY_WORKER_TYPE, ...Object.keys(TYPE_ALIASES)];
+/**
+ * The task types a matcher can name: backup sessions, every registered job kind (a new kind is
+ * matched without a change here), and the alias `gc`.
+ */
+export const TASK_TYPES: readonly string[] = [...new Set([BACKUP_WORKER_TYPE, ...DEFAULT_JOB_KINDS.map((k) => k.workerType), ...Object.keys(TYPE_ALIASES)])];
 
 /**
  * Refuses a `match-type` no task has (a typo would make a matcher that never fires, and nobody
