@@ -8,6 +8,7 @@
  * caller's shell cannot leak into a test; readiness is read from the server's output stream, never
  * waited for with a sleep; `close()`/`stop()` wait for the server to finish its cleanup.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,6 +81,12 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise
 /** A CLI result as text for assertion messages. */
 export function describeCli(r: CliResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** `r`, after asserting that the command exited 0 (the failure shows `what` and its output). */
+export function cliOk(r: CliResult, what: string): CliResult {
+  assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
+  return r;
 }
 
 /**

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import { existsSync, lchownSync, linkSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, chmodSync, writeFileSync, utimesSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeCli, fastRandom, HOLDFAST_BIN, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, describeCli, fastRandom, HOLDFAST_BIN, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 import { rng } from '../helpers/seeded.ts';
 import { directIoStats } from '../../src/storage/direct-io.ts';
 import { nativeFunction } from '../../src/core/native-addon.ts';
@@ -94,7 +94,6 @@ function smallSize(i: number, r: () => number): number {
       return Math.floor(r() * MIB);
   }
 }
-
 
 /** Writes the tree; metadata last (deepest directory first), since creating entries moves mtimes. */
 function buildTree(root: string): void {
@@ -237,13 +236,8 @@ interface BackupReport {
   readonly archives: ArchiveReport[];
 }
 
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
-  return r;
-}
-
 async function backup(args: readonly string[], store?: string): Promise<BackupReport> {
-  const r = ok(await srv.cli(['backup', ...args, '--output-format', 'json'], store), 'holdfast backup');
+  const r = cliOk(await srv.cli(['backup', ...args, '--output-format', 'json'], store), 'holdfast backup');
   return JSON.parse(r.stdout) as BackupReport;
 }
 
@@ -255,7 +249,7 @@ interface Listed {
 }
 
 async function listSnapshots(store?: string): Promise<Listed[]> {
-  return JSON.parse(ok(await srv.cli(['snapshot', 'list', '--output-format', 'json'], store), 'snapshot list').stdout) as Listed[];
+  return JSON.parse(cliOk(await srv.cli(['snapshot', 'list', '--output-format', 'json'], store), 'snapshot list').stdout) as Listed[];
 }
 
 // ---- the tests ---------------------------------------------------------------------------
@@ -275,9 +269,9 @@ test('holdfast backup stores a tree, an image and a blob, and restore gives back
   const treeTarget = join(work, 'restored-tree');
   const imgTarget = join(work, 'restored.img');
   const confTarget = join(work, 'restored.conf');
-  ok(await srv.cli(['restore', first.snapshot, 'root.pxar', treeTarget]), 'restore root.pxar');
-  ok(await srv.cli(['restore', first.snapshot, 'disk.img', imgTarget]), 'restore disk.img');
-  ok(await srv.cli(['restore', String(`host/web1/${T0}`), 'app.conf', confTarget]), 'restore app.conf');
+  cliOk(await srv.cli(['restore', first.snapshot, 'root.pxar', treeTarget]), 'restore root.pxar');
+  cliOk(await srv.cli(['restore', first.snapshot, 'disk.img', imgTarget]), 'restore disk.img');
+  cliOk(await srv.cli(['restore', String(`host/web1/${T0}`), 'app.conf', confTarget]), 'restore app.conf');
 
   const [want, got] = await Promise.all([describeTree(src), describeTree(treeTarget)]);
   assert.ok(want.size >= 300, `the source tree has ${want.size} entries`);
@@ -303,12 +297,12 @@ test('the server writes each uploaded chunk file from its upload buffer and read
   assert.ok(s1.inPlaceBytes - s0.inPlaceBytes >= 9 * MIB - written * 4096, `${s1.inPlaceBytes - s0.inPlaceBytes} bytes written in place`);
   assert.ok(s1.copiedBytes - s0.copiedBytes < written * 4096, `${s1.copiedBytes - s0.copiedBytes} bytes copied: at most each file's last partial block`);
   const target = join(work, 'inplace.restored');
-  ok(await srv.cli(['restore', r.snapshot, 'inplace.img', target]), 'restore inplace.img');
+  cliOk(await srv.cli(['restore', r.snapshot, 'inplace.img', target]), 'restore inplace.img');
   const s2 = directIoStats();
   assert.deepEqual(readFileSync(target), readFileSync(img));
   assert.ok(s2.inPlaceBytes - s1.inPlaceBytes >= 9 * MIB, `${s2.inPlaceBytes - s1.inPlaceBytes} bytes read in place`);
   assert.equal(s2.copiedBytes, s1.copiedBytes, 'no chunk read through a copy');
-  ok(await srv.cli(['snapshot', 'forget', r.snapshot]), 'snapshot forget'); // the listing test below sees web1 only
+  cliOk(await srv.cli(['snapshot', 'forget', r.snapshot]), 'snapshot forget'); // the listing test below sees web1 only
 });
 
 test('restore of an image to stdout (-) gives its exact bytes through a pipe the reader drains slowly (chunk memory is reused only after stdout is done with it)', TIMEOUT, async () => {
@@ -355,22 +349,22 @@ test('snapshot list shows both snapshots; snapshot forget removes one and the ot
     const files = (s.files ?? []).map((f) => f.filename).filter((f) => f !== 'index.json.blob');
     assert.deepEqual(files.sort(), ['app.conf.blob', 'disk.img.fidx', 'root.fileid.blob', 'root.mpxar.didx', 'root.ppxar.didx']);
   }
-  const text = ok(await srv.cli(['snapshot', 'list']), 'snapshot list (text)').stdout;
+  const text = cliOk(await srv.cli(['snapshot', 'list']), 'snapshot list (text)').stdout;
   assert.match(text, /host\/web1\/2027-01-15T08:00:00Z/);
   assert.match(text, /host\/web1\/2027-01-15T09:00:00Z/);
 
-  ok(await srv.cli(['snapshot', 'forget', first.snapshot]), 'snapshot forget');
+  cliOk(await srv.cli(['snapshot', 'forget', first.snapshot]), 'snapshot forget');
   assert.deepEqual((await listSnapshots()).map((s) => s['backup-time']), [T0 + 3600]);
   assert.equal(existsSync(join(srv.datastorePath(), 'host', 'web1', '2027-01-15T08:00:00Z')), false, 'the forgotten snapshot dir is still on disk');
   const imgTarget = join(work, 'restored-2.img');
-  ok(await srv.cli(['restore', 'host/web1/2027-01-15T09:00:00Z', 'disk.img', imgTarget]), 'restore from the remaining snapshot');
+  cliOk(await srv.cli(['restore', 'host/web1/2027-01-15T09:00:00Z', 'disk.img', imgTarget]), 'restore from the remaining snapshot');
   assert.equal(sha256File(imgTarget), sha256File(image));
 });
 
 test('an encrypted backup restores with its key, fails clearly without it, and no chunk holds plaintext', TIMEOUT, async () => {
   await srv.addDatastore('vault', 'filesystem');
   const keyfile = join(work, 'keys', 'backup-key.json');
-  ok(await srv.cli(['key', 'create', keyfile, '--kdf', 'none']), 'key create');
+  cliOk(await srv.cli(['key', 'create', keyfile, '--kdf', 'none']), 'key create');
   assert.equal(statSync(keyfile).mode & 0o777, 0o600);
 
   const secretDir = join(work, 'secret');
@@ -385,11 +379,11 @@ test('an encrypted backup restores with its key, fails clearly without it, and n
   const rep = await backup([...specs, '--backup-id', 'enc', '--backup-time', String(T0), '--keyfile', keyfile], 'vault');
 
   const dataTarget = join(work, 'secret-restored');
-  ok(await srv.cli(['restore', rep.snapshot, 'data.pxar', dataTarget, '--keyfile', keyfile], 'vault'), 'encrypted restore (pxar)');
+  cliOk(await srv.cli(['restore', rep.snapshot, 'data.pxar', dataTarget, '--keyfile', keyfile], 'vault'), 'encrypted restore (pxar)');
   assert.ok(readFileSync(join(dataTarget, 'payload.bin')).equals(secretFile), 'decrypted pxar content differs');
-  ok(await srv.cli(['restore', rep.snapshot, 'vault.img', join(work, 'vault-restored.img'), '--keyfile', keyfile], 'vault'), 'encrypted restore (img)');
+  cliOk(await srv.cli(['restore', rep.snapshot, 'vault.img', join(work, 'vault-restored.img'), '--keyfile', keyfile], 'vault'), 'encrypted restore (img)');
   assert.ok(readFileSync(join(work, 'vault-restored.img')).equals(secretImage), 'decrypted image differs');
-  ok(await srv.cli(['restore', rep.snapshot, 'secret.conf', join(work, 'secret-restored.conf'), '--keyfile', keyfile], 'vault'), 'encrypted restore (blob)');
+  cliOk(await srv.cli(['restore', rep.snapshot, 'secret.conf', join(work, 'secret-restored.conf'), '--keyfile', keyfile], 'vault'), 'encrypted restore (blob)');
   assert.ok(readFileSync(join(work, 'secret-restored.conf')).equals(secretConf), 'decrypted blob differs');
 
   for (const archive of ['vault.img', 'data.pxar', 'secret.conf']) {

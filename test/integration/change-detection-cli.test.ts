@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snapshotTree } from '../../src/client/pxar-test-tree.ts';
-import { describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 import { pseudoRandom } from '../helpers/seeded.ts';
 
 const T0 = 1_800_000_000;
@@ -29,11 +29,6 @@ after(async () => {
   await srv?.close();
 });
 
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
-  return r;
-}
-
 interface Report {
   readonly snapshot: string;
   readonly archives: {
@@ -48,13 +43,13 @@ interface Report {
 
 async function backup(mode?: string): Promise<{ report: Report; stderr: string }> {
   const args = ['backup', `root.pxar:${src}`, '--backup-id', 'cd', '--backup-time', String((time += 60)), '--output-format', 'json', ...(mode ? ['--change-detection-mode', mode] : [])];
-  const r = ok(await srv.cli(args), `backup ${mode ?? '(default)'}`);
+  const r = cliOk(await srv.cli(args), `backup ${mode ?? '(default)'}`);
   return { report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
 }
 
 async function restoresIdentically(snapshot: string): Promise<void> {
   const target = join(srv.dir, `restore-${snapshot.replace(/[/:]/g, '_')}`);
-  ok(await srv.cli(['restore', snapshot, 'root.pxar', target]), `restore ${snapshot}`);
+  cliOk(await srv.cli(['restore', snapshot, 'root.pxar', target]), `restore ${snapshot}`);
   assert.deepEqual(await snapshotTree(target, { skipRootOwner: true }), await snapshotTree(src, { skipRootOwner: true }));
   rmSync(target, { recursive: true, force: true });
 }
@@ -77,7 +72,7 @@ test('holdfast backup --change-detection-mode: legacy, metadata and data snapsho
   assert.equal(meta?.entries?.files, 9);
   assert.deepEqual({ read: meta?.files?.read, unchanged: meta?.files?.unchanged }, { read: 0, unchanged: 9 });
   assert.ok(payload !== undefined && payload.unreadBytes !== undefined && payload.unreadBytes >= payload.size - 64, `payload unread: ${payload?.unreadBytes} of ${payload?.size}`);
-  const text = ok(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'cd', '--backup-time', String((time += 60))]), 'text summary');
+  const text = cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'cd', '--backup-time', String((time += 60))]), 'text summary');
   assert.match(text.stdout, /^Files: 9, dirs: \d+ \(0 new, 0 changed or re-read, 9 unmodified and not read\)$/m);
   // what is "read" is what was encoded afresh: the payload stream's start and tail markers
   assert.match(text.stdout, /^ {2}root\.ppxar\.didx: [\d.]+ [KM]iB, \d+ B read;/m);
@@ -96,10 +91,10 @@ test('holdfast backup refuses an unknown --change-detection-mode', async () => {
 test('holdfast backup in metadata mode after a snapshot made with another key warns, reads every file, and exits (its early reader session closed)', { timeout: 180_000 }, async () => {
   const keyA = join(srv.dir, 'key-a.json');
   const keyB = join(srv.dir, 'key-b.json');
-  ok(await srv.cli(['key', 'create', keyA, '--kdf', 'none']), 'key create A');
-  ok(await srv.cli(['key', 'create', keyB, '--kdf', 'none']), 'key create B');
+  cliOk(await srv.cli(['key', 'create', keyA, '--kdf', 'none']), 'key create A');
+  cliOk(await srv.cli(['key', 'create', keyB, '--kdf', 'none']), 'key create B');
   const run = async (key: string): Promise<{ report: Report & { archives: { archive: string; readFiles?: number }[] }; stderr: string }> => {
-    const r = ok(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'keys', '--backup-time', String((time += 60)), '--output-format', 'json', '--keyfile', key]), `backup with ${key}`);
+    const r = cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'keys', '--backup-time', String((time += 60)), '--output-format', 'json', '--keyfile', key]), `backup with ${key}`);
     return { report: JSON.parse(r.stdout) as Report & { archives: { archive: string }[] }, stderr: r.stderr };
   };
   await run(keyA);
@@ -110,7 +105,7 @@ test('holdfast backup in metadata mode after a snapshot made with another key wa
   const other = await run(keyB);
   assert.match(other.stderr, /warning: root: the previous snapshot was made with another key \(or none\); reading every file/);
   const target = join(srv.dir, 'restore-keys');
-  ok(await srv.cli(['restore', other.report.snapshot, 'root.pxar', target, '--keyfile', keyB]), 'restore with key B');
+  cliOk(await srv.cli(['restore', other.report.snapshot, 'root.pxar', target, '--keyfile', keyB]), 'restore with key B');
   assert.deepEqual(await snapshotTree(target, { skipRootOwner: true }), await snapshotTree(src, { skipRootOwner: true }));
   rmSync(target, { recursive: true, force: true });
 });

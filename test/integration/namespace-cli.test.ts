@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, describeCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 
 let srv: TestServer;
 let src = '';
@@ -24,13 +24,8 @@ after(async () => {
   await srv?.close();
 });
 
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
-  return r;
-}
-
 async function listed(parent?: string): Promise<string[]> {
-  const r = ok(await srv.cli(['namespace', 'list', '--output-format', 'json', ...(parent ? ['--ns', parent] : [])]), 'namespace list');
+  const r = cliOk(await srv.cli(['namespace', 'list', '--output-format', 'json', ...(parent ? ['--ns', parent] : [])]), 'namespace list');
   return (JSON.parse(r.stdout) as { ns: string }[]).map((e) => e.ns);
 }
 
@@ -39,21 +34,21 @@ test('holdfast namespace create, list and delete, with a backup in between', { t
   assert.equal(orphan.code, 3, describeCli(orphan));
   assert.match(orphan.stderr, /NOT_FOUND.*parent namespace 'dept'/);
 
-  assert.match(ok(await srv.cli(['namespace', 'create', 'dept']), 'create dept').stdout, /created namespace 'dept'/);
-  ok(await srv.cli(['namespace', 'create', 'web', '--ns', 'dept']), 'create web below dept');
+  assert.match(cliOk(await srv.cli(['namespace', 'create', 'dept']), 'create dept').stdout, /created namespace 'dept'/);
+  cliOk(await srv.cli(['namespace', 'create', 'web', '--ns', 'dept']), 'create web below dept');
   assert.deepEqual(await listed(), ['', 'dept', 'dept/web']);
   assert.deepEqual(await listed('dept'), ['dept', 'dept/web']);
-  assert.match(ok(await srv.cli(['namespace', 'list']), 'list as text').stdout, /^\/\ndept\ndept\/web\n?$/);
+  assert.match(cliOk(await srv.cli(['namespace', 'list']), 'list as text').stdout, /^\/\ndept\ndept\/web\n?$/);
 
-  ok(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'site', '--ns', 'dept/web']), 'backup into dept/web');
-  assert.match(ok(await srv.cli(['list', '--ns', 'dept/web']), 'list groups').stdout, /host\/site/);
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'site', '--ns', 'dept/web']), 'backup into dept/web');
+  assert.match(cliOk(await srv.cli(['list', '--ns', 'dept/web']), 'list groups').stdout, /host\/site/);
 
   const refused = await srv.cli(['namespace', 'delete', 'dept']);
   assert.notEqual(refused.code, 0, describeCli(refused));
   assert.match(refused.stderr, /NAMESPACE_NOT_EMPTY.*--delete-groups/);
   assert.deepEqual(await listed(), ['', 'dept', 'dept/web'], 'nothing removed');
 
-  assert.match(ok(await srv.cli(['namespace', 'delete', 'dept', '--delete-groups']), 'delete with groups').stdout, /deleted namespace 'dept' \(1 groups, 1 snapshots removed\)/);
+  assert.match(cliOk(await srv.cli(['namespace', 'delete', 'dept', '--delete-groups']), 'delete with groups').stdout, /deleted namespace 'dept' \(1 groups, 1 snapshots removed\)/);
   assert.deepEqual(await listed(), ['']);
 
   // listing a namespace that does not exist is NOT_FOUND (exit 3), not an empty list

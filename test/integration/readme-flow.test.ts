@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { cleanEnv, describeCli, fastRandom, runCli, spawnServe, type CliResult } from '../helpers/server-fixture.ts';
+import { cleanEnv, cliOk, type CliResult, fastRandom, runCli, spawnServe } from '../helpers/server-fixture.ts';
 
 /** path → sha256 of a file, `-> target` of a symlink, `dir` of a directory. */
 function treeDigest(root: string, rel = ''): Record<string, string> {
@@ -29,10 +29,7 @@ function treeDigest(root: string, rel = ''): Record<string, string> {
   return out;
 }
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: ${describeCli(r)}`);
-  return r.stdout;
-}
+const ok = (r: CliResult, what: string): string => cliOk(r, what).stdout;
 
 test('README quick start: serve, read the printed login, back up, list, restore, identical', { timeout: 120_000 }, async () => {
   const dir = makeTempDir('holdfast-readme-');

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, fastRandom, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -36,19 +36,14 @@ function text(length: number, salt: number): Buffer {
   return out;
 }
 
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what}: ${describeCli(r)}`);
-  return r;
-}
-
 test('image restore: a shorter chunk after longer ones in reused buffers comes back byte-identical', { timeout: 120_000 }, async () => {
   // fixed 4 MiB chunks: text, random (plain, kept by the consumer), text, then a short text tail
   const image = Buffer.concat([text(4 * MIB, 1), fastRandom(4 * MIB, 2), text(4 * MIB, 3), text(3 * MIB, 4), text(100 * KIB + 7, 5)]);
   const path = join(work, 'disk.img');
   writeFileSync(path, image);
-  ok(await srv.cli(['backup', `disk.img:${path}`, '--backup-id', 'reuse-img', '--backup-time', String(T0)]), 'backup');
+  cliOk(await srv.cli(['backup', `disk.img:${path}`, '--backup-id', 'reuse-img', '--backup-time', String(T0)]), 'backup');
   const target = join(work, 'restored.img');
-  ok(await srv.cli(['restore', `host/reuse-img/${T0}`, 'disk.img', target]), 'restore');
+  cliOk(await srv.cli(['restore', `host/reuse-img/${T0}`, 'disk.img', target]), 'restore');
   assert.ok(readFileSync(target).equals(image), 'restored image differs');
 });
 
@@ -59,8 +54,8 @@ test('pxar restore: files of shrinking sizes in reused buffers come back byte-id
   const sizes = [9 * MIB, 6 * MIB + 11, 3 * MIB, 2 * MIB - 5, MIB, 300 * KIB, 40 * KIB, 1];
   for (const [i, size] of sizes.entries()) files.set(`f${i}`, i === 1 ? fastRandom(size, i) : text(size, 10 + i));
   for (const [name, data] of files) writeFileSync(join(src, name), data);
-  ok(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'reuse-pxar', '--backup-time', String(T0)]), 'backup');
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'reuse-pxar', '--backup-time', String(T0)]), 'backup');
   const target = join(work, 'restored-tree');
-  ok(await srv.cli(['restore', `host/reuse-pxar/${T0}`, 'root.pxar', target]), 'restore');
+  cliOk(await srv.cli(['restore', `host/reuse-pxar/${T0}`, 'root.pxar', target]), 'restore');
   for (const [name, data] of files) assert.ok(readFileSync(join(target, name)).equals(data), `${name} differs`);
 });

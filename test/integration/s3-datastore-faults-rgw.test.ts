@@ -16,18 +16,13 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { join } from 'node:path';
 import { S3ObjectClient } from '../../src/chunks/s3-client.ts';
 import { s3SkipReason, s3TestConfig } from '../helpers/s3-env.ts';
-import { cleanEnv, describeCli, fastRandom, runCli, spawnCli, spawnServe, startTestServer, type CliResult } from '../helpers/server-fixture.ts';
+import { cleanEnv, cliOk, describeCli, fastRandom, runCli, spawnCli, spawnServe, startTestServer } from '../helpers/server-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 
 const skip = s3SkipReason;
 const MIB = 1024 * 1024;
 const T0 = 1_800_000_000;
 const TIMEOUT = { timeout: 240_000 };
-
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
-  return r;
-}
 
 function sha(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -131,14 +126,14 @@ test('S3 datastore: the RGW becoming unreachable during a backup fails it and no
     try {
       const data = join(srv.dir, 'disk.img');
       writeFileSync(data, fastRandom(32 * MIB, 3));
-      ok(await srv.cli(['s3', 'endpoint', 'create', 'cut', '--endpoint', proxy.url, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region]), 's3 endpoint create');
-      ok(await srv.cli(['datastore', 'create', 'cutstore', join(srv.dir, 'cache'), '--backend', `type=s3,client=cut,bucket=${bucket}`]), 'datastore create');
+      cliOk(await srv.cli(['s3', 'endpoint', 'create', 'cut', '--endpoint', proxy.url, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region]), 's3 endpoint create');
+      cliOk(await srv.cli(['datastore', 'create', 'cutstore', join(srv.dir, 'cache'), '--backend', `type=s3,client=cut,bucket=${bucket}`]), 'datastore create');
       proxy.cutAfter(8 * MIB); // a few chunks in: the RGW "goes away" in the middle of the backup
       const failed = await srv.cli(['backup', `disk.img:${data}`, '--backup-id', 'cut', '--backup-time', String(T0)], 'cutstore');
       await proxy.cut;
       assert.notEqual(failed.code, 0, describeCli(failed));
       assert.deepEqual((await keys(client, 'cutstore/.cnt/')).filter((k) => k.endsWith('index.json.blob')), []);
-      const listed = JSON.parse(ok(await srv.cli(['snapshot', 'list', '--output-format', 'json'], 'cutstore'), 'snapshot list').stdout) as unknown[];
+      const listed = JSON.parse(cliOk(await srv.cli(['snapshot', 'list', '--output-format', 'json'], 'cutstore'), 'snapshot list').stdout) as unknown[];
       assert.deepEqual(listed, []);
 
       proxy.heal();
@@ -146,8 +141,8 @@ test('S3 datastore: the RGW becoming unreachable during a backup fails it and no
       // group lock while it removes what it wrote (the mirror copy too, through the proxy). A
       // user retrying then gets LOCKED, so wait for that session's task to end, as a user would.
       for (const t of await srv.hs.jobs.tasks.list({ running: true, typeFilter: 'backup' })) await srv.hs.jobs.tasks.wait(t.upid);
-      ok(await srv.cli(['backup', `disk.img:${data}`, '--backup-id', 'cut', '--backup-time', String(T0 + 60)], 'cutstore'), 'backup after the RGW is back');
-      ok(await srv.cli(['restore', `host/cut/${T0 + 60}`, 'disk.img', join(srv.dir, 'out.img')], 'cutstore'), 'restore');
+      cliOk(await srv.cli(['backup', `disk.img:${data}`, '--backup-id', 'cut', '--backup-time', String(T0 + 60)], 'cutstore'), 'backup after the RGW is back');
+      cliOk(await srv.cli(['restore', `host/cut/${T0 + 60}`, 'disk.img', join(srv.dir, 'out.img')], 'cutstore'), 'restore');
       assert.equal(sha(join(srv.dir, 'out.img')), sha(data));
     } finally {
       await srv.close();
@@ -171,8 +166,8 @@ test('S3 datastore: holdfast serve killed with SIGKILL during backups; every ack
     let server = await spawnServe(['--listen', '127.0.0.1:0'], serverEnv);
     try {
       await server.waitForLine(/^created datastore 'default'$/);
-      ok(await runCli(['s3', 'endpoint', 'create', 'rgw', '--endpoint', cfg.endpoint, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region], serverEnv), 'endpoint');
-      ok(await runCli(['datastore', 'create', 'killstore', join(dir, 'cache'), '--backend', `type=s3,client=rgw,bucket=${bucket}`], serverEnv), 'datastore create');
+      cliOk(await runCli(['s3', 'endpoint', 'create', 'rgw', '--endpoint', cfg.endpoint, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region], serverEnv), 'endpoint');
+      cliOk(await runCli(['datastore', 'create', 'killstore', join(dir, 'cache'), '--backend', `type=s3,client=rgw,bucket=${bucket}`], serverEnv), 'datastore create');
       const password = readFileSync(join(configDir, 'initial-admin-password'), 'utf8').trim();
       const clientEnv = (port: number, fingerprint: string): NodeJS.ProcessEnv =>
         cleanEnv({ HOLDFAST_REPOSITORY: `admin@pbs@127.0.0.1:${port}:killstore`, HOLDFAST_PASSWORD: password, HOLDFAST_FINGERPRINT: fingerprint });
@@ -182,7 +177,7 @@ test('S3 datastore: holdfast serve killed with SIGKILL during backups; every ack
       // three large backups start; the small one's acknowledgement is the moment to kill the server
       const large = [1, 2, 3].map((i) => ({ i, run: backup(i) }));
       for (const l of large) void l.run.result.then((r) => (r.code === 0 ? acknowledged.add(l.i) : undefined));
-      ok(await backup(0).result, 'the small backup');
+      cliOk(await backup(0).result, 'the small backup');
       acknowledged.add(0);
       server.child.kill('SIGKILL');
       await server.stop();
@@ -194,7 +189,7 @@ test('S3 datastore: holdfast serve killed with SIGKILL during backups; every ack
 
       server = await spawnServe(['--listen', '127.0.0.1:0'], serverEnv);
       const env2 = clientEnv(server.port, server.fingerprint);
-      const listed = JSON.parse(ok(await runCli(['snapshot', 'list', '--output-format', 'json'], env2), 'snapshot list').stdout) as { 'backup-id': string; 'backup-time': number }[];
+      const listed = JSON.parse(cliOk(await runCli(['snapshot', 'list', '--output-format', 'json'], env2), 'snapshot list').stdout) as { 'backup-id': string; 'backup-time': number }[];
       for (const i of acknowledged) {
         assert.ok(listed.some((s) => s['backup-id'] === `h${i}`), `acknowledged h${i} is listed: ${JSON.stringify(listed)}`);
         const manifests = (await keys(client, `killstore/.cnt/host/h${i}/`)).filter((k) => k.endsWith('index.json.blob'));
@@ -204,7 +199,7 @@ test('S3 datastore: holdfast serve killed with SIGKILL during backups; every ack
       for (const s of listed) {
         const i = Number(s['backup-id'].slice(1));
         const out = join(dir, `restored-${i}.img`);
-        ok(await runCli(['restore', `host/${s['backup-id']}/${s['backup-time']}`, 'disk.img', out], env2), `restore h${i}`);
+        cliOk(await runCli(['restore', `host/${s['backup-id']}/${s['backup-time']}`, 'disk.img', out], env2), `restore h${i}`);
         assert.equal(sha(out), sha(files[i]!), `h${i} restores byte-identical`);
       }
     } finally {

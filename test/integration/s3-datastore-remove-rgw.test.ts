@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { S3ObjectClient } from '../../src/chunks/s3-client.ts';
 import { memoryLogger } from '../../src/core/log.ts';
 import { s3SkipReason, s3TestConfig } from '../helpers/s3-env.ts';
-import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, describeCli, fastRandom, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 
 const skip = s3SkipReason;
 const T0 = 1_800_000_000;
@@ -32,11 +32,6 @@ let client: S3ObjectClient;
 let bucket = '';
 let endpointUrl = '';
 const log = memoryLogger();
-
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
-  return r;
-}
 
 async function keys(prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -52,7 +47,7 @@ async function namespaces(store: string): Promise<string[]> {
 }
 
 async function configured(): Promise<string[]> {
-  return (JSON.parse(ok(await srv.cli(['datastore', 'list', '--output-format', 'json']), 'datastore list').stdout) as { name: string }[]).map((d) => d.name);
+  return (JSON.parse(cliOk(await srv.cli(['datastore', 'list', '--output-format', 'json']), 'datastore list').stdout) as { name: string }[]).map((d) => d.name);
 }
 
 before(async () => {
@@ -66,10 +61,10 @@ before(async () => {
   const file = join(srv.dir, 'work', 'data.bin');
   mkdirSync(join(srv.dir, 'work'), { recursive: true });
   writeFileSync(file, fastRandom(3 * 1024 * 1024, 11));
-  ok(await srv.cli(['s3', 'endpoint', 'create', 'rgw', '--endpoint', cfg.endpoint, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region]), 's3 endpoint create');
+  cliOk(await srv.cli(['s3', 'endpoint', 'create', 'rgw', '--endpoint', cfg.endpoint, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region]), 's3 endpoint create');
   for (const store of ['alpha', 'beta']) {
-    ok(await srv.cli(['datastore', 'create', store, join(srv.dir, `cache-${store}`), '--backend', backend()]), `datastore create ${store}`);
-    ok(await srv.cli(['backup', `data.img:${file}`, '--backup-id', 'h', '--backup-time', String(T0)], store), `backup to ${store}`);
+    cliOk(await srv.cli(['datastore', 'create', store, join(srv.dir, `cache-${store}`), '--backend', backend()]), `datastore create ${store}`);
+    cliOk(await srv.cli(['backup', `data.img:${file}`, '--backup-id', 'h', '--backup-time', String(T0)], store), `backup to ${store}`);
   }
 }, TIMEOUT);
 
@@ -93,24 +88,24 @@ test('an empty namespace on an S3 datastore is the object <store>/.cnt/ns/…/.n
   assert.deepEqual(await markers(), ['alpha/.cnt/ns/team/.namespace', 'alpha/.cnt/ns/team/ns/web/.namespace']);
 
   const before = await keys('alpha/');
-  ok(await srv.cli(['datastore', 'remove', 'alpha']), 'datastore remove alpha (config only)');
+  cliOk(await srv.cli(['datastore', 'remove', 'alpha']), 'datastore remove alpha (config only)');
   assert.deepEqual(await keys('alpha/'), before, 'without --destroy-data every object stays');
-  ok(await srv.cli(['datastore', 'create', 'alpha', join(srv.dir, 'cache-alpha2'), '--backend', backend(), '--reuse-datastore']), 'datastore create --reuse-datastore');
+  cliOk(await srv.cli(['datastore', 'create', 'alpha', join(srv.dir, 'cache-alpha2'), '--backend', backend(), '--reuse-datastore']), 'datastore create --reuse-datastore');
   assert.deepEqual(await namespaces('alpha'), ['', 'team', 'team/web']);
-  const listed = JSON.parse(ok(await srv.cli(['snapshot', 'list', '--output-format', 'json'], 'alpha'), 'snapshot list').stdout) as { 'backup-time': number }[];
+  const listed = JSON.parse(cliOk(await srv.cli(['snapshot', 'list', '--output-format', 'json'], 'alpha'), 'snapshot list').stdout) as { 'backup-time': number }[];
   assert.deepEqual(listed.map((s) => s['backup-time']), [T0]);
 });
 
 test('datastore remove --destroy-data with the endpoint unreachable fails with OBJECT_STORE_ERROR and leaves the datastore configured, its cache and its objects', { skip, ...TIMEOUT }, async () => {
   const before = await keys('beta/');
-  ok(await srv.cli(['s3', 'endpoint', 'update', 'rgw', '--endpoint', 'http://127.0.0.1:9']), 'endpoint to a closed port');
+  cliOk(await srv.cli(['s3', 'endpoint', 'update', 'rgw', '--endpoint', 'http://127.0.0.1:9']), 'endpoint to a closed port');
   try {
     const r = await srv.cli(['datastore', 'remove', 'beta', '--destroy-data']);
     assert.equal(r.code, 8, describeCli(r));
     assert.match(r.stderr, /OBJECT_STORE_ERROR.*beta/);
     assert.doesNotMatch(r.stdout, /removed/);
   } finally {
-    ok(await srv.cli(['s3', 'endpoint', 'update', 'rgw', '--endpoint', endpointUrl]), 'endpoint back');
+    cliOk(await srv.cli(['s3', 'endpoint', 'update', 'rgw', '--endpoint', endpointUrl]), 'endpoint back');
   }
   assert.ok((await configured()).includes('beta'));
   assert.ok(existsSync(join(srv.dir, 'cache-beta')));
@@ -121,13 +116,13 @@ test('datastore remove --destroy-data deletes every object under <store>/ and th
   const alpha = await keys('alpha/');
   const beta = await keys('beta/');
   assert.ok(beta.some((k) => k.startsWith('beta/.chunks/')) && beta.some((k) => k.startsWith('beta/.cnt/')), beta.join('\n'));
-  const r = ok(await srv.cli(['datastore', 'remove', 'beta', '--destroy-data']), 'datastore remove --destroy-data');
+  const r = cliOk(await srv.cli(['datastore', 'remove', 'beta', '--destroy-data']), 'datastore remove --destroy-data');
   assert.match(r.stdout, new RegExp(`removed datastore 'beta' and its data \\(${beta.length} objects in its bucket\\)`));
   assert.deepEqual(await keys('beta/'), []);
   assert.deepEqual(await keys('alpha/'), alpha);
   assert.ok(!existsSync(join(srv.dir, 'cache-beta')));
   assert.ok(!(await configured()).includes('beta'));
-  ok(await srv.cli(['restore', `host/h/${T0}`, 'data.img', join(srv.dir, 'work', 'out.img')], 'alpha'), 'alpha still restores');
+  cliOk(await srv.cli(['restore', `host/h/${T0}`, 'data.img', join(srv.dir, 'work', 'out.img')], 'alpha'), 'alpha still restores');
 });
 
 test('DELETE config/datastore/NAME?destroy-data=1 removes the S3 datastore\'s objects and logs how many', { skip, ...TIMEOUT }, async () => {

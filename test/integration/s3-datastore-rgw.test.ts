@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { S3ObjectClient } from '../../src/chunks/s3-client.ts';
 import { RawApi, tokenHeader } from '../conformance/raw-client.ts';
 import { s3SkipReason, s3TestConfig } from '../helpers/s3-env.ts';
-import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, describeCli, fastRandom, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 
 const skip = s3SkipReason;
 const STORE = 's3store';
@@ -27,11 +27,6 @@ let srv: TestServer;
 let client: S3ObjectClient;
 let bucket = '';
 let work = '';
-
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what} failed: ${describeCli(r)}`);
-  return r;
-}
 
 async function keys(prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -65,8 +60,8 @@ before(async () => {
   writeFileSync(join(work, 'src', 'big.bin'), fastRandom(12 * MIB, 7));
   writeFileSync(join(work, 'src', 'sub', 'small.txt'), 'hello from S3\n');
   writeFileSync(join(work, 'disk.img'), fastRandom(9 * MIB, 8));
-  ok(await srv.cli(['s3', 'endpoint', 'create', 'rgw', '--endpoint', cfg.endpoint, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region]), 's3 endpoint create');
-  ok(await srv.cli(['datastore', 'create', STORE, join(srv.dir, 'cache'), '--backend', `type=s3,client=rgw,bucket=${bucket},cache-size=16M`]), 'datastore create --backend');
+  cliOk(await srv.cli(['s3', 'endpoint', 'create', 'rgw', '--endpoint', cfg.endpoint, '--access-key', cfg.accessKey, '--secret-key', cfg.secretKey, '--path-style', 'true', '--region', cfg.region]), 's3 endpoint create');
+  cliOk(await srv.cli(['datastore', 'create', STORE, join(srv.dir, 'cache'), '--backend', `type=s3,client=rgw,bucket=${bucket},cache-size=16M`]), 'datastore create --backend');
 }, TIMEOUT);
 
 after(async () => {
@@ -79,15 +74,15 @@ after(async () => {
 });
 
 test('holdfast backup to an S3 datastore and restore from it are byte-identical; chunks and snapshot files are objects in the bucket', { skip, ...TIMEOUT }, async () => {
-  ok(await srv.cli(['backup', `root.pxar:${join(work, 'src')}`, `disk.img:${join(work, 'disk.img')}`, '--backup-id', 'web', '--backup-time', String(T0)], STORE), 'backup');
+  cliOk(await srv.cli(['backup', `root.pxar:${join(work, 'src')}`, `disk.img:${join(work, 'disk.img')}`, '--backup-id', 'web', '--backup-time', String(T0)], STORE), 'backup');
   const chunkKeys = await keys(`${STORE}/.chunks/`);
   assert.ok(chunkKeys.length >= 4, chunkKeys.join('\n'));
   const cnt = await keys(`${STORE}/.cnt/host/web/`);
   assert.ok(cnt.some((k) => k.endsWith('/index.json.blob')), cnt.join('\n'));
   assert.ok(cnt.some((k) => k.endsWith('/disk.img.fidx')), cnt.join('\n'));
   const snap = `host/web/${T0}`;
-  ok(await srv.cli(['restore', snap, 'disk.img', join(work, 'disk.out')], STORE), 'restore disk.img');
-  ok(await srv.cli(['restore', snap, 'root.pxar', join(work, 'tree.out')], STORE), 'restore root.pxar');
+  cliOk(await srv.cli(['restore', snap, 'disk.img', join(work, 'disk.out')], STORE), 'restore disk.img');
+  cliOk(await srv.cli(['restore', snap, 'root.pxar', join(work, 'tree.out')], STORE), 'restore root.pxar');
   assert.equal(sha(join(work, 'disk.out')), sha(join(work, 'disk.img')));
   assert.equal(sha(join(work, 'tree.out', 'big.bin')), sha(join(work, 'src', 'big.bin')));
   assert.equal(readFileSync(join(work, 'tree.out', 'sub', 'small.txt'), 'utf8'), 'hello from S3\n');
@@ -95,15 +90,15 @@ test('holdfast backup to an S3 datastore and restore from it are byte-identical;
 
 test('GC, verify and prune on an S3 datastore; its status reports the S3 request and byte counters', { skip, ...TIMEOUT }, async () => {
   writeFileSync(join(work, 'disk2.img'), fastRandom(5 * MIB, 9));
-  ok(await srv.cli(['backup', `disk.img:${join(work, 'disk2.img')}`, '--backup-id', 'web', '--backup-time', String(T0 + 3600)], STORE), 'second backup');
-  ok(await srv.cli(['verify', STORE]), 'verify');
-  ok(await srv.cli(['prune', 'host/web', '--keep-last', '1'], STORE), 'prune');
+  cliOk(await srv.cli(['backup', `disk.img:${join(work, 'disk2.img')}`, '--backup-id', 'web', '--backup-time', String(T0 + 3600)], STORE), 'second backup');
+  cliOk(await srv.cli(['verify', STORE]), 'verify');
+  cliOk(await srv.cli(['prune', 'host/web', '--keep-last', '1'], STORE), 'prune');
   const before = (await keys(`${STORE}/.chunks/`)).length;
   assert.equal((await keys(`${STORE}/.cnt/host/web/`)).filter((k) => k.endsWith('/index.json.blob')).length, 1, 'prune removed the old manifest from the bucket');
   // GC removes only chunks older than the cutoff (a day): this run marks and sweeps nothing young
-  ok(await srv.cli(['gc', 'start', STORE]), 'gc');
+  cliOk(await srv.cli(['gc', 'start', STORE]), 'gc');
   assert.equal((await keys(`${STORE}/.chunks/`)).length, before);
-  ok(await srv.cli(['restore', `host/web/${T0 + 3600}`, 'disk.img', join(work, 'disk2.out')], STORE), 'restore after gc');
+  cliOk(await srv.cli(['restore', `host/web/${T0 + 3600}`, 'disk.img', join(work, 'disk2.out')], STORE), 'restore after gc');
   assert.equal(sha(join(work, 'disk2.out')), sha(join(work, 'disk2.img')));
   const admin = await srv.admin();
   const status = (await admin.get(`admin/datastore/${STORE}/status`)) as { 'storage-counters'?: Record<string, number> };
@@ -117,14 +112,14 @@ test('GC, verify and prune on an S3 datastore; its status reports the S3 request
 
 test('--reuse-datastore: a new, empty cache attaches to the bucket prefix, lists its snapshots and restores them; without it the prefix is refused', { skip, ...TIMEOUT }, async () => {
   const backend = `type=s3,client=rgw,bucket=${bucket},cache-size=16M`;
-  ok(await srv.cli(['datastore', 'remove', STORE]), 'datastore remove (config only)');
+  cliOk(await srv.cli(['datastore', 'remove', STORE]), 'datastore remove (config only)');
   const cache2 = join(srv.dir, 'cache2');
   const refused = await srv.cli(['datastore', 'create', STORE, cache2, '--backend', backend]);
   assert.equal(refused.code, 4, describeCli(refused));
   assert.match(refused.stderr, /ALREADY_EXISTS.*--reuse-datastore/);
-  ok(await srv.cli(['datastore', 'create', STORE, cache2, '--backend', backend, '--reuse-datastore']), 'datastore create --reuse-datastore');
-  const listed = JSON.parse(ok(await srv.cli(['snapshot', 'list', '--output-format', 'json'], STORE), 'snapshot list').stdout) as { 'backup-time': number }[];
+  cliOk(await srv.cli(['datastore', 'create', STORE, cache2, '--backend', backend, '--reuse-datastore']), 'datastore create --reuse-datastore');
+  const listed = JSON.parse(cliOk(await srv.cli(['snapshot', 'list', '--output-format', 'json'], STORE), 'snapshot list').stdout) as { 'backup-time': number }[];
   assert.deepEqual(listed.map((s) => s['backup-time']), [T0 + 3600]);
-  ok(await srv.cli(['restore', `host/web/${T0 + 3600}`, 'disk.img', join(work, 'disk3.out')], STORE), 'restore from the re-attached store');
+  cliOk(await srv.cli(['restore', `host/web/${T0 + 3600}`, 'disk.img', join(work, 'disk3.out')], STORE), 'restore from the re-attached store');
   assert.equal(sha(join(work, 'disk3.out')), sha(join(work, 'disk2.img')));
 });

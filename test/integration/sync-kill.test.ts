@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { formatTime } from '../../src/core/backup-ref.ts';
 import { runCommand, withServerPair, type Netns, type NsServer } from '../helpers/netns.ts';
-import { cleanEnv, fastRandom, HOLDFAST_BIN, type CliResult } from '../helpers/server-fixture.ts';
+import { cleanEnv, cliOk, type CliResult, fastRandom, HOLDFAST_BIN } from '../helpers/server-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 
 const MIB = 1024 * 1024;
@@ -32,10 +32,7 @@ function holdfast(ns: Netns, args: readonly string[], env: NodeJS.ProcessEnv): P
   return runCommand([...ns.exec, process.execPath, HOLDFAST_BIN, ...args], env);
 }
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = (r: CliResult, what: string): string => cliOk(r, what).stdout;
 
 /** Backs up GROUPS images to the source; returns each group's data hash. */
 async function backUp(source: NsServer, ns: Netns, dir: string): Promise<Map<string, string>> {

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyncReport } from '../../src/jobs/sync/pull.ts';
-import { describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, describeCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 import { content, expected, listed, snap, store } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 180_000 };
@@ -24,13 +24,8 @@ after(async () => {
   await b?.close();
 });
 
-function ok(r: CliResult, what: string): CliResult {
-  assert.equal(r.code, 0, `${what}: ${describeCli(r)}`);
-  return r;
-}
-
 async function runPush(): Promise<SyncReport> {
-  const r = ok(await a.cli(['sync-job', 'run', 'push1', '--output-format', 'json']), 'sync-job run');
+  const r = cliOk(await a.cli(['sync-job', 'run', 'push1', '--output-format', 'json']), 'sync-job run');
   return (JSON.parse(r.stdout) as { result: SyncReport }).result;
 }
 
@@ -41,11 +36,11 @@ test('holdfast remote and sync-job set up a push; it uploads only chunks the rem
   await snap(a, host('p'), 2000, [50, 51, 52]);
   await snap(a, host('q', 'pns'), 1000, [53]);
 
-  ok(await a.cli(['remote', 'create', 'peer', '--host', `127.0.0.1:${b.port}`, '--auth-id', 'admin@pbs', '--fingerprint', b.fingerprint], 'default', { HOLDFAST_REMOTE_PASSWORD: b.password }), 'remote create');
-  const remotes = JSON.parse(ok(await a.cli(['remote', 'list', '--output-format', 'json']), 'remote list').stdout) as Record<string, unknown>[];
+  cliOk(await a.cli(['remote', 'create', 'peer', '--host', `127.0.0.1:${b.port}`, '--auth-id', 'admin@pbs', '--fingerprint', b.fingerprint], 'default', { HOLDFAST_REMOTE_PASSWORD: b.password }), 'remote create');
+  const remotes = JSON.parse(cliOk(await a.cli(['remote', 'list', '--output-format', 'json']), 'remote list').stdout) as Record<string, unknown>[];
   assert.deepEqual(remotes, [{ name: 'peer', host: '127.0.0.1', port: b.port, 'auth-id': 'admin@pbs', fingerprint: b.fingerprint.toLowerCase() }]);
   assert.ok(!JSON.stringify(remotes).includes(b.password), 'no listing shows the password');
-  ok(await a.cli(['sync-job', 'create', 'push1', '--store', 'default', '--remote', 'peer', '--remote-store', 'default', '--sync-direction', 'push', '--remote-ns', 'mirror', '--worker-threads', '2']), 'sync-job create');
+  cliOk(await a.cli(['sync-job', 'create', 'push1', '--store', 'default', '--remote', 'peer', '--remote-store', 'default', '--sync-direction', 'push', '--remote-ns', 'mirror', '--worker-threads', '2']), 'sync-job create');
 
   const first = await runPush();
   assert.deepEqual([first.snapshotsSynced, first.chunksTransferred, first.chunksReused], [3, 4, 2], 'the second snapshot of host/p reuses the first one\'s chunks on the remote');
@@ -53,30 +48,30 @@ test('holdfast remote and sync-job set up a push; it uploads only chunks the rem
   assert.ok((await content(b, { ...host('p', 'mirror'), time: 2000 })).equals(expected([50, 51, 52])));
 
   await snap(a, host('p'), 3000, [50, 52, 54]);
-  ok(await a.cli(['sync-job', 'update', 'push1', '--rate-out', '1GiB', '--burst-out', '64MiB']), 'sync-job update --rate-out');
+  cliOk(await a.cli(['sync-job', 'update', 'push1', '--rate-out', '1GiB', '--burst-out', '64MiB']), 'sync-job update --rate-out');
   const second = await runPush();
   assert.deepEqual([second.snapshotsSynced, second.chunksTransferred, second.chunksReused], [1, 1, 2], 'only chunk 54 is uploaded');
   assert.ok(second.rateLimitedBytes > 32 * 1024 && second.rateLimitedBytes === second.bytes, 'every byte the push writes is drawn from the rate-out bucket');
-  ok(await a.cli(['sync-job', 'update', 'push1', '--delete', 'rate-out', 'burst-out']), 'sync-job update --delete');
+  cliOk(await a.cli(['sync-job', 'update', 'push1', '--delete', 'rate-out', 'burst-out']), 'sync-job update --delete');
 
   await (await store(a)).deleteSnapshot({ ...host('p'), time: 1000 });
-  ok(await a.cli(['sync-job', 'update', 'push1', '--remove-vanished']), 'sync-job update');
+  cliOk(await a.cli(['sync-job', 'update', 'push1', '--remove-vanished']), 'sync-job update');
   const third = await runPush();
   assert.equal(third.snapshotsRemoved, 1);
   assert.deepEqual(await listed(b), ['mirror/pns:host/q/1000', 'mirror:host/p/2000', 'mirror:host/p/3000']);
 
-  const tasks = JSON.parse(ok(await a.cli(['task', 'list', '--output-format', 'json']), 'task list').stdout) as { worker_type: string; worker_id: string }[];
+  const tasks = JSON.parse(cliOk(await a.cli(['task', 'list', '--output-format', 'json']), 'task list').stdout) as { worker_type: string; worker_id: string }[];
   assert.equal(tasks.filter((t) => t.worker_type === 'syncjob' && t.worker_id === 'push1').length, 3, 'each run is a syncjob task');
 
   const refused = await a.cli(['remote', 'delete', 'peer']);
   assert.equal(refused.code, 4, describeCli(refused));
   assert.match(refused.stderr, /used by sync job push1/);
-  const jobs = JSON.parse(ok(await a.cli(['sync-job', 'list', '--output-format', 'json']), 'sync-job list').stdout) as Record<string, unknown>[];
+  const jobs = JSON.parse(cliOk(await a.cli(['sync-job', 'list', '--output-format', 'json']), 'sync-job list').stdout) as Record<string, unknown>[];
   assert.deepEqual(jobs, [{ id: 'push1', store: 'default', remote: 'peer', 'remote-store': 'default', 'remote-ns': 'mirror', 'sync-direction': 'push', 'remove-vanished': 'true', 'worker-threads': '2' }]);
-  ok(await a.cli(['sync-job', 'delete', 'push1']), 'sync-job delete');
-  ok(await a.cli(['remote', 'delete', 'peer']), 'remote delete');
+  cliOk(await a.cli(['sync-job', 'delete', 'push1']), 'sync-job delete');
+  cliOk(await a.cli(['remote', 'delete', 'peer']), 'remote delete');
   for (const cmd of [['remote', 'create'], ['remote', 'update'], ['sync-job', 'create'], ['sync-job', 'run'], ['sync-job', 'update']]) {
-    const help = ok(await a.cli([...cmd, '--help']), `${cmd.join(' ')} --help`);
+    const help = cliOk(await a.cli([...cmd, '--help']), `${cmd.join(' ')} --help`);
     assert.match(help.stdout, /Usage: holdfast/);
   }
 });
