@@ -19,6 +19,9 @@ export interface ClientFlags {
   readonly keyfile?: string;
 }
 
+/** Commander's parser for an option that may be given several times: the values in order. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
 export function addClientOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--repository <repo>', 'repository [[USER@REALM[!TOKEN]]@]HOST[:PORT]:STORE (env HOLDFAST_REPOSITORY)'))

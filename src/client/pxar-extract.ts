@@ -28,7 +28,9 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { fail } from '../core/errors.ts';
 import { decodePxar } from '../format/pxar/decoder.ts';
-import type { PxarDirectoryEntry, PxarEntry, PxarFileEntry } from '../format/pxar/entry.ts';
+import type { PxarDirectoryEntry, PxarEntry, PxarEvent, PxarFileEntry, PxarHardlinkEntry } from '../format/pxar/entry.ts';
+import type { PayloadSource } from '../format/pxar/payload-reader.ts';
+import { hardlinkTargetPath, selectEvents, type PathSelection } from '../format/pxar/selection.ts';
 import { deviceToDevT } from '../format/pxar/metadata.ts';
 import { pathComponents, pathText, relativePathProblem } from '../format/pxar/names.ts';
 import { applyMetadata, type ApplyOptions } from './pxar-apply-meta.ts';
@@ -41,10 +43,16 @@ export interface ExtractOptions {
   /** Allow a non-empty target; entries in the way are replaced. */
   readonly overwrite?: boolean;
   /**
-   * The payload stream (`.ppxar`) of a split archive. Its pieces may be recycled: the extractor
-   * holds no view of a piece once it asks for the next (file data is copied before that).
+   * The payload stream (`.ppxar`) of a split archive, or a source of its parts (a partial restore,
+   * ranged-payload.ts). Its pieces may be recycled: the extractor holds no view of a piece once
+   * it asks for the next (file data is copied before that).
    */
-  readonly payload?: AsyncIterable<Uint8Array>;
+  readonly payload?: AsyncIterable<Uint8Array> | PayloadSource;
+  /**
+   * Restore only these paths (and the directories leading to them, with their metadata); the
+   * rest of the archive is passed over, and file data outside them is not read from a payload.
+   */
+  readonly select?: PathSelection;
   /** Restore uid/gid (default: when running as root). */
   readonly owner?: boolean;
   /** Restore xattrs, fcaps and ACLs (default true). */
@@ -79,7 +87,7 @@ export async function extractPxar(source: AsyncIterable<Uint8Array>, targetDir: 
   if (opts.overwrite !== true && existing.length > 0) throw fail('DIRECTORY_NOT_EMPTY', 'restore target is not empty (set overwrite to restore into it)', { targetDir });
   const restorer = new Restorer(target, opts);
   try {
-    for await (const ev of decodePxar(source, opts.payload === undefined ? {} : { payload: opts.payload })) {
+    for await (const ev of selectedEvents(source, opts)) {
       if (ev.type === 'data') await restorer.write(ev.bytes);
       else if (ev.type === 'entry') await restorer.entry(ev.entry);
       else if (ev.type === 'directory-end') await restorer.directoryEnd(ev.entry);
@@ -89,6 +97,15 @@ export async function extractPxar(source: AsyncIterable<Uint8Array>, targetDir: 
     await restorer.abandon();
   }
   return restorer.report();
+}
+
+function selectedEvents(source: AsyncIterable<Uint8Array>, opts: ExtractOptions): AsyncIterable<PxarEvent> {
+  const select = opts.select;
+  const events = decodePxar(source, {
+    ...(opts.payload === undefined ? {} : { payload: opts.payload }),
+    ...(select === undefined ? {} : { payloadFor: (e: PxarFileEntry) => select.covers(e.path) }),
+  });
+  return select === undefined ? events : selectEvents(events, select);
 }
 
 interface OpenFile {
@@ -127,6 +144,12 @@ class Restorer {
     this.#devices = opts.devices ?? isRoot();
     const base = { owner: opts.owner ?? isRoot(), xattrs: opts.xattrs !== false };
     this.#apply = (entry) => ({ ...base, warn: (code, message) => this.#warn(code, entry, message) });
+  }
+
+  /** A partial restore leaves out a hardlink to a file it does not restore. */
+  #hardlinkNotSelected(entry: PxarHardlinkEntry): void {
+    this.#skipped++;
+    this.#warn('hardlink-not-selected', entry, `hardlink to '${pathText(hardlinkTargetPath(entry))}', which is not among the selected paths: not restored`);
   }
 
   report(): ExtractReport {
@@ -178,6 +201,8 @@ class Restorer {
         await fsp.symlink(Buffer.from(entry.target), abs).catch((e: unknown) => { throw nodeFail('symlink', abs, e); });
         return applyMetadata(abs, entry.metadata, 'symlink', this.#apply(entry));
       case 'hardlink': {
+        const select = this.#opts.select;
+        if (select !== undefined && !select.covers(hardlinkTargetPath(entry))) return this.#hardlinkNotSelected(entry);
         await this.#drain();
         const existing = await this.#linkTarget(entry.target);
         await this.#clear(abs, false);

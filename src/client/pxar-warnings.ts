@@ -17,6 +17,8 @@ export const PXAR_WARNING_CODES = [
   'device-skipped',
   /** Ownership could not be restored (EPERM) or was skipped because the process is not root. */
   'owner-skipped',
+  /** A partial restore: a hardlink's target lies outside the selected paths, so it is not linked. */
+  'hardlink-not-selected',
 ] as const;
 
 export type PxarWarningCode = (typeof PXAR_WARNING_CODES)[number];

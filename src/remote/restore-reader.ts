@@ -28,6 +28,7 @@ import { inlineChunkDecoder, pooledChunkDecoder, type ChunkDecoder } from './chu
 import { readAheadFor, type ReadAhead } from './link-target.ts';
 import type { ProtocolTransport } from './protocol-transport.ts';
 import { fetchInOrder } from './read-ahead.ts';
+import type { ByteRange, PositionedPiece } from '../format/pxar/ranged-payload.ts';
 
 /** Idle receive buffers kept: about the chunks a default read-ahead keeps in flight. */
 const RECEIVE_BUFFERS_KEPT = 12;
@@ -35,6 +36,20 @@ const RECEIVE_BUFFERS_KEPT = 12;
 export interface ChunkRef {
   readonly digest: Uint8Array;
   readonly size: number;
+}
+
+/** A chunk and the offset of its first byte in the archive. */
+interface PlacedChunk extends ChunkRef {
+  readonly offset: number;
+}
+
+function withOffsets(chunks: readonly ChunkRef[]): PlacedChunk[] {
+  let offset = 0;
+  return chunks.map((c) => {
+    const placed = { ...c, offset };
+    offset += c.size;
+    return placed;
+  });
 }
 
 interface FetchedChunk {
@@ -153,15 +168,37 @@ export class RestoreReader {
    * to a file); a pxar decoder, which keeps views across chunks, must not use it.
    */
   async *stream(name: string, readAhead: ReadAhead = this.#readAhead, o: { readonly recycle?: boolean } = {}): AsyncGenerator<Uint8Array> {
-    const archive = this.fileEntry(name).filename;
     const { chunks } = await this.chunkList(name);
-    const recycle = o.recycle === true;
-    const fetchOne = (c: ChunkRef): Promise<FetchedChunk> =>
-      this.#fetchChunk(c, recycle).catch((e: unknown) => {
-        throw chunkError(archive, c.digest, e);
-      });
-    for await (const chunk of fetchInOrder(chunks, fetchOne, readAhead)) {
-      yield chunk.data;
+    for await (const piece of this.#fetchAll(name, withOffsets(chunks), readAhead, o.recycle === true)) yield piece.bytes;
+  }
+
+  /**
+   * Like `stream`, but only the chunks that hold a byte of `ranges` (byte ranges of the
+   * archive's plaintext, in order and apart), each with its offset: the rest of the archive is
+   * never fetched. A partial restore reads a split archive's payload this way (ranged-payload.ts).
+   */
+  async *streamRanges(name: string, ranges: readonly ByteRange[], o: { readonly recycle?: boolean } = {}): AsyncGenerator<PositionedPiece> {
+    const { chunks } = await this.chunkList(name);
+    let r = 0;
+    const picked = withOffsets(chunks).filter((c) => {
+      while (r < ranges.length && ranges[r]!.end <= c.offset) r++;
+      return r < ranges.length && ranges[r]!.start < c.offset + c.size;
+    });
+    yield* this.#fetchAll(name, picked, this.#readAhead, o.recycle === true);
+  }
+
+  /** The chunks `refs` of archive `name`, fetched ahead and yielded in order with their offsets. */
+  async *#fetchAll(name: string, refs: readonly PlacedChunk[], readAhead: ReadAhead, recycle: boolean): AsyncGenerator<PositionedPiece> {
+    const archive = this.fileEntry(name).filename;
+    const fetchOne = (c: PlacedChunk): Promise<FetchedChunk & { readonly offset: number }> =>
+      this.#fetchChunk(c, recycle).then(
+        (f) => ({ ...f, offset: c.offset }),
+        (e: unknown) => {
+          throw chunkError(archive, c.digest, e);
+        },
+      );
+    for await (const chunk of fetchInOrder(refs, fetchOne, readAhead)) {
+      yield { offset: chunk.offset, bytes: chunk.data };
       if (chunk.holds !== undefined) this.#buffers.give(chunk.holds); // the caller asked for the next
     }
   }

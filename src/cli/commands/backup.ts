@@ -20,7 +20,7 @@ import { imageChunks, imageSize } from '../../client/image-source.ts';
 import { deviceFilter, ExcludeScope } from '../../client/exclude-rules.ts';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
 import { parseChangeDetectionMode, PxarUploader } from '../pxar-upload.ts';
-import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags, type LoadedKey } from '../client-options.ts';
+import { addClientOptions, addKeyOption, collect, loadCrypt, openClient, type ClientFlags, type LoadedKey } from '../client-options.ts';
 import { keyConfigForMaster, parseMasterPublicKey, rsaEncryptKeyConfig, RSA_ENCRYPTED_KEY_BLOB } from '../../format/master-key.ts';
 import { DEFAULT_MASTER_PUBKEY } from './key-master.ts';
 import { renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
@@ -189,7 +189,6 @@ export function progressReporter(ctx: CliContext): { readonly onProgress: (e: { 
   };
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /**
  * The `rsa-encrypted.key` of an encrypted backup: its key under the master public key given by
@@ -215,8 +214,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--backup-type <type>', 'host, vm or ct', 'host')
     .option('--backup-id <id>', 'backup id (default: the host name)')
     .option('--backup-time <epoch>', 'backup time in epoch seconds (default: now)')
-    .option('--exclude <pattern>', 'leave out paths matching this glob (repeatable; .pxarexclude syntax, rooted at each directory archive)', collect, [])
-    .option('--include-dev <path>', "also descend into the filesystem mounted at PATH (repeatable); other mount points are archived as empty directories", collect, [])
+    .option('--exclude <pattern>', 'leave out paths matching this glob (repeatable; .pxarexclude syntax, rooted at each directory archive)', collect)
+    .option('--include-dev <path>', "also descend into the filesystem mounted at PATH (repeatable); other mount points are archived as empty directories", collect)
     .option('--all-file-systems', 'descend into every mounted filesystem below a directory archive')
     .option('--master-pubkey-file <file>', `with --keyfile: store the key encrypted under this RSA master public key (default: ${DEFAULT_MASTER_PUBKEY} when imported)`)
     .option('--change-detection-mode <mode>', 'directories: legacy (one .pxar), data (split .mpxar/.ppxar, read all) or metadata (split, reuse unchanged files)', 'metadata')

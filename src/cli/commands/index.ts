@@ -22,6 +22,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['acl'], load: async () => (await import('./acl.ts')).register },
   { names: ['backup'], load: async () => (await import('./backup.ts')).register },
   { names: ['restore'], load: async () => (await import('./restore.ts')).register },
+  { names: ['catalog'], load: async () => (await import('./catalog.ts')).register },
   { names: ['list'], load: async () => (await import('./list.ts')).register },
   { names: ['snapshot'], load: async () => (await import('./snapshot.ts')).register },
   { names: ['namespace'], load: async () => (await import('./namespace.ts')).register },

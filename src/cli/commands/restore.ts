@@ -4,26 +4,40 @@
  * size) before its bytes are written, so a restore yields the exact data or fails with a coded
  * error naming the archive and the chunk. Nothing is overwritten without `--overwrite`, and a
  * failed file restore leaves no file behind (see client/restore-file.ts).
+ *
+ * `--path P` (repeatable) restores only P of a directory archive, at its place under the target
+ * (format/pxar/selection.ts). Of a split archive, the metadata archive is read once to find P's
+ * files (a missing P is NOT_FOUND before the target is touched), then again to restore them with
+ * only the payload chunks that hold their data (format/pxar/ranged-payload.ts).
  */
 import type { Command } from 'commander';
 import { checkNamespace, parseSnapshotPath } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
-import { h2Transport } from '../../remote/h2-transport.ts';
-import { RestoreReader } from '../../remote/restore-reader.ts';
+import type { RestoreReader } from '../../remote/restore-reader.ts';
 import { traceMark } from '../../core/trace-timing.ts';
 import { extractPxar } from '../../client/pxar-extract.ts';
 import { checkRestoreTarget, restoreToFile } from '../../client/restore-file.ts';
 import { formatSize } from '../benchmark/units.ts';
 import type { PxarWarning } from '../../client/pxar-warnings.ts';
-import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
+import { addClientOptions, addKeyOption, collect, type ClientFlags } from '../client-options.ts';
+import { openReaderSession } from '../reader-session.ts';
+import { decodePxar } from '../../format/pxar/decoder.ts';
+import { pathText } from '../../format/pxar/names.ts';
+import { payloadRanges, RangedPayloadReader } from '../../format/pxar/ranged-payload.ts';
+import { PathSelection, selectEvents } from '../../format/pxar/selection.ts';
 import type { CliContext } from '../context.ts';
 
 export interface RestoreFlags extends ClientFlags {
   readonly overwrite?: boolean;
+  readonly path?: readonly string[];
 }
 
 /** root.pxar, root.pxar.didx and the split root.mpxar / root.ppxar[.didx]: archives of a directory tree. */
 const DIRECTORY_ARCHIVE = /\.[mp]?pxar(\.didx)?$/;
+/** Archives that hold no tree to select a path in. */
+const FLAT_ARCHIVE = /\.(img|fidx|blob|conf|json|log)$/;
+
+const selectionNote = (select: PathSelection | undefined): string => (select === undefined ? '' : ` (${select.paths.map((p) => pathText(p)).join(', ')})`);
 
 export async function runRestore(ctx: CliContext, snapshot: string, archive: string, target: string, f: RestoreFlags): Promise<string> {
   const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
@@ -31,34 +45,31 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
     // checked before connecting: `-` is no directory name anyone means (it used to become one)
     throw fail('INVALID_ARGUMENT', `${archive} is a directory archive: restore it into a directory; - (stdout) takes an image or a blob`, { archive, target });
   }
-  const loaded = await loadCrypt(ctx, f.keyfile);
-  const { repo, client } = await openClient(ctx, f);
-  const session = await client.upgrade(
-    'reader',
-    { store: repo.store, 'backup-type': ref.type, 'backup-id': ref.id, 'backup-time': ref.time, ...(ref.ns ? { ns: ref.ns } : {}) },
-    'proxmox-backup-reader-protocol-v1',
-  );
-  const t = h2Transport(session);
-  let reader: RestoreReader | undefined;
+  const select = f.path !== undefined && f.path.length > 0 ? PathSelection.parse(f.path) : undefined;
+  if (select !== undefined && FLAT_ARCHIVE.test(archive)) {
+    throw fail('INVALID_ARGUMENT', `--path selects files of a directory archive; ${archive} is an image or a blob`, { archive, param: 'path' });
+  }
+  const session = await openReaderSession(ctx, f, ref, { workers: true });
+  const reader = session.reader;
   try {
-    reader = await RestoreReader.open(t, loaded?.crypt, { workers: true });
-    traceMark('restore: manifest');
     const split = reader.splitArchive(archive);
     if (split !== undefined) {
       // the extractor copies file data before it reads on (ExtractOptions.payload), so the
       // payload stream's chunk memory is recycled; the metadata stream's is not (entries keep views)
-      const payload = reader.stream(split.payload, undefined, { recycle: true });
-      const opts = { overwrite: f.overwrite === true, payload, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`) };
+      const payload = select === undefined ? reader.stream(split.payload, undefined, { recycle: true }) : await selectedPayload(reader, split, select);
+      const opts = { overwrite: f.overwrite === true, payload, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}) };
       const r = await extractPxar(reader.stream(split.metadata), target, opts);
       traceMark('restore: extracted');
-      return `restored ${split.metadata} + ${split.payload}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
+      return `restored ${split.metadata} + ${split.payload}${selectionNote(select)}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
     const entry = reader.fileEntry(archive);
     const overwrite = f.overwrite === true;
     if (entry.filename.endsWith('.pxar.didx')) {
-      const r = await extractPxar(reader.stream(entry.filename), target, { overwrite, onWarning: (w) => ctx.err(`warning: ${w.path}: ${w.message}`) });
-      return `restored ${entry.filename}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
+      const opts = { overwrite, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}) };
+      const r = await extractPxar(reader.stream(entry.filename), target, opts);
+      return `restored ${entry.filename}${selectionNote(select)}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
+    if (select !== undefined) throw fail('INVALID_ARGUMENT', `--path selects files of a directory archive; ${entry.filename} is not one`, { archive: entry.filename, param: 'path' });
     // both targets are done with each chunk before they ask for the next (a file writes it whole,
     // stdout's write has called back), so chunk memory is recycled: no buffer per chunk to collect
     const recycle = true;
@@ -67,9 +78,18 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
     const bytes = target === '-' ? await toStdout(pieces) : await restoreToFile(target, pieces, overwrite);
     return `restored ${entry.filename} (${formatSize(bytes)}) to ${target}`;
   } finally {
-    await reader?.close();
-    await t.close();
+    await session.close();
   }
+}
+
+/**
+ * The payload of the selected files only: a first read of the metadata archive finds them (and
+ * fails with NOT_FOUND on a path that is not there, before the target is touched), then only the
+ * payload chunks that hold their bytes are fetched.
+ */
+async function selectedPayload(reader: RestoreReader, split: { readonly metadata: string; readonly payload: string }, select: PathSelection): Promise<RangedPayloadReader> {
+  const ranges = await payloadRanges(selectEvents(decodePxar(reader.stream(split.metadata)), select));
+  return new RangedPayloadReader(reader.streamRanges(split.payload, ranges, { recycle: true }));
 }
 
 async function* blobPieces(reader: RestoreReader, name: string): AsyncGenerator<Uint8Array> {
@@ -97,7 +117,8 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<snapshot>', 'TYPE/ID/TIME, e.g. host/web1/2026-11-24T10:00:00Z (TIME may be epoch seconds)')
     .argument('<archive>', 'archive name, e.g. root.pxar (unified or split .mpxar/.ppxar), disk.img or app.conf')
     .argument('<target>', 'target file or directory (- for stdout, images and blobs only)')
-    .option('--overwrite', 'allow a non-empty target directory, an existing target file, or a device (an image written onto a block device in place)');
+    .option('--overwrite', 'allow a non-empty target directory, an existing target file, or a device (an image written onto a block device in place)')
+    .option('--path <path>', 'restore only this file or directory of a directory archive, at its place under the target (repeatable; e.g. etc/ssl)', collect);
   addKeyOption(addClientOptions(cmd)).action(async (snapshot: string, archive: string, target: string, f: RestoreFlags) => {
     const msg = await runRestore(ctx, snapshot, archive, target, f);
     if (target !== '-') ctx.out(msg);

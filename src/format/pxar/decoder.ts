@@ -17,7 +17,7 @@ import {
   PXAR_GOODBYE, PXAR_HARDLINK, PXAR_PAYLOAD, PXAR_PAYLOAD_REF, PXAR_PRELUDE, PXAR_SYMLINK,
 } from './constants.ts';
 import { ByteReader } from './byte-reader.ts';
-import type { PxarDirectoryEntry, PxarEntry, PxarEvent } from './entry.ts';
+import type { PxarDirectoryEntry, PxarEntry, PxarEvent, PxarFileEntry } from './entry.ts';
 import { readEntryBody } from './entry-reader.ts';
 import { parseGoodbyeItems } from './goodbye.ts';
 import { goodbyeFullSize, verifyGoodbye, type ReadChild } from './goodbye-check.ts';
@@ -27,12 +27,17 @@ import {
 } from './item-decode.ts';
 import { fileTypeOfMode, type PxarFileType, type PxarMetadata } from './metadata.ts';
 import { joinPath, nameProblem } from './names.ts';
-import { PayloadReader } from './payload-reader.ts';
+import { isPayloadSource, PayloadReader, type PayloadSource } from './payload-reader.ts';
 import { pxarNameHash } from './siphash.ts';
 
 export interface DecodeOptions {
-  /** The `.ppxar` stream of a split archive; without it split files yield no data events. */
-  readonly payload?: AsyncIterable<Uint8Array>;
+  /**
+   * The `.ppxar` stream of a split archive, or a source that finds its PAYLOAD items by offset
+   * (ranged-payload.ts); without it split files yield no data events.
+   */
+  readonly payload?: AsyncIterable<Uint8Array> | PayloadSource;
+  /** Split archives: which files' data to read (default all); the others yield no data events. */
+  readonly payloadFor?: (entry: PxarFileEntry) => boolean;
   /** Check every goodbye table against the entries read (default true). */
   readonly verifyGoodbye?: boolean;
 }
@@ -61,14 +66,17 @@ export async function listPxar(source: AsyncIterable<Uint8Array>, opts: DecodeOp
 
 class PxarDecoder {
   readonly #reader: ByteReader;
-  readonly #payload: PayloadReader | undefined;
+  readonly #payload: PayloadSource | undefined;
+  readonly #payloadFor: ((entry: PxarFileEntry) => boolean) | undefined;
   readonly #verify: boolean;
   readonly #stack: Frame[] = [];
   #split = false;
 
   constructor(source: AsyncIterable<Uint8Array>, opts: DecodeOptions) {
     this.#reader = new ByteReader(source);
-    this.#payload = opts.payload === undefined ? undefined : new PayloadReader(opts.payload);
+    const p = opts.payload;
+    this.#payload = p === undefined || isPayloadSource(p) ? p : new PayloadReader(p);
+    this.#payloadFor = opts.payloadFor;
     this.#verify = opts.verifyGoodbye ?? true;
   }
 
@@ -172,8 +180,9 @@ class PxarDecoder {
         if (!this.#split) throw corruptAt(next, 'PAYLOAD_REF in a unified (v1) archive');
         expectContentSize(next, 16);
         const ref = decodePayloadRef(next, this.#reader.readNow(16) ?? (await this.#reader.read(16, 'a payload reference')));
-        yield { type: 'entry', entry: { kind: 'file', ...base, size: ref.size, payloadOffset: ref.offset } };
-        if (this.#payload !== undefined) for await (const bytes of this.#payload.read(ref.offset, ref.size)) yield { type: 'data', bytes };
+        const entry: PxarFileEntry = { kind: 'file', ...base, size: ref.size, payloadOffset: ref.offset };
+        yield { type: 'entry', entry };
+        if (this.#payload !== undefined && (this.#payloadFor?.(entry) ?? true)) for await (const bytes of this.#payload.read(ref.offset, ref.size)) yield { type: 'data', bytes };
         const size = this.#reader.position - fileOffset;
         record(size, size + ref.size);
         break;

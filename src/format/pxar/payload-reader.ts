@@ -9,7 +9,19 @@ import { fail } from '../../core/errors.ts';
 import { ByteReader } from './byte-reader.ts';
 import { readItemHeader } from './item-decode.ts';
 
-export class PayloadReader {
+/**
+ * Where a decoder finds a split archive's file data: the `size` data bytes of the PAYLOAD item at
+ * `offset`, as views in order. Offsets are asked for in increasing order (upstream refuses
+ * anything else); a view is valid until the next piece is asked for.
+ */
+export interface PayloadSource {
+  read(offset: number, size: number): AsyncGenerator<Uint8Array>;
+}
+
+/** Whether a decoder's `payload` option is a ready source rather than the raw stream. */
+export const isPayloadSource = (p: AsyncIterable<Uint8Array> | PayloadSource): p is PayloadSource => typeof (p as Partial<PayloadSource>).read === 'function';
+
+export class PayloadReader implements PayloadSource {
   readonly #reader: ByteReader;
   #started = false;
 

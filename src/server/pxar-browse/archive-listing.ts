@@ -19,7 +19,8 @@ import { CATALOG_ENTRY_TYPES, catalogRootOffset, readCatalogBlock, type CatalogE
 import type { PxarEntry } from '../../format/pxar/entry.ts';
 import { joinPath, pathComponents, pathText } from '../../format/pxar/names.ts';
 import { archiveKind, encodeArchivePath, type ArchivePath } from './archive-path.ts';
-import { isWithin, PxarView } from './pxar-view.ts';
+import { isWithin } from '../../format/pxar/selection.ts';
+import { PxarView } from './pxar-view.ts';
 
 /** A catalog larger than this is not read into memory; the archive is decoded instead. */
 export const MAX_CATALOG_BYTES = 64 * 1024 * 1024;

@@ -10,7 +10,7 @@
  */
 import type { ArchiveMember } from '../../format/archive-member.ts';
 import type { PxarEntry, PxarEvent } from '../../format/pxar/entry.ts';
-import { isWithin } from './pxar-view.ts';
+import { hardlinkTargetPath, isWithin } from '../../format/pxar/selection.ts';
 
 type Base = Omit<ArchiveMember, 'kind' | 'path'>;
 
@@ -55,7 +55,7 @@ export async function* pxarMembers(events: AsyncIterable<PxarEvent>, top: Uint8A
       const e = ev.entry;
       const path = rerooted(e.path, top, topName);
       if (e.kind === 'hardlink') {
-        const target = e.target[0] === 0x2f ? e.target.subarray(1) : e.target;
+        const target = hardlinkTargetPath(e);
         if (isWithin(target, top)) yield { kind: 'hardlink', path, mode: 0, uid: 0, gid: 0, mtime: 0, target: rerooted(target, top, topName) };
         continue;
       }

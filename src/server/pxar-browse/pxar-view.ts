@@ -19,19 +19,8 @@ import { decodePxar } from '../../format/pxar/decoder.ts';
 import type { PxarEvent, PxarFileEntry } from '../../format/pxar/entry.ts';
 import { HEADER_SIZE, PXAR_PAYLOAD } from '../../format/pxar/constants.ts';
 import { pathText } from '../../format/pxar/names.ts';
+import { isWithin, samePath } from '../../format/pxar/selection.ts';
 import { payloadArchiveOf, type ArchiveKind } from './archive-path.ts';
-
-const SLASH = 0x2f;
-
-/** Whether `path` is `top` or below it (the empty `top` is the archive root). */
-export function isWithin(path: Uint8Array, top: Uint8Array): boolean {
-  if (top.length === 0) return true;
-  if (path.length < top.length) return false;
-  for (let i = 0; i < top.length; i++) if (path[i] !== top[i]) return false;
-  return path.length === top.length || path[top.length] === SLASH;
-}
-
-const samePath = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && isWithin(a, b);
 
 /** The events of `top`'s subtree; returns once it has ended. NOT_FOUND when `top` is not there. */
 export async function* subtree(events: AsyncIterable<PxarEvent>, top: Uint8Array): AsyncGenerator<PxarEvent> {

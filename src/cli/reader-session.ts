@@ -1,0 +1,46 @@
+/**
+ * A reader session (PBS §6.3) on one snapshot, as `restore` and `catalog` open it: the key is
+ * loaded first (a wrong passphrase fails before connecting), then the session is upgraded and the
+ * manifest read. `close` stops the decoding workers and ends the session, whatever happened.
+ */
+import type { SnapshotRef } from '../core/backup-ref.ts';
+import { traceMark } from '../core/trace-timing.ts';
+import { h2Transport } from '../remote/h2-transport.ts';
+import { RestoreReader } from '../remote/restore-reader.ts';
+import { loadCrypt, openClient, type ClientFlags } from './client-options.ts';
+import type { CliContext } from './context.ts';
+
+export interface ReaderSession {
+  readonly reader: RestoreReader;
+  close(): Promise<void>;
+}
+
+/** `workers`: decode chunks on worker threads (a restore; a listing reads too little to pay their start). */
+export async function openReaderSession(ctx: CliContext, f: ClientFlags, ref: SnapshotRef, o: { readonly workers: boolean }): Promise<ReaderSession> {
+  const loaded = await loadCrypt(ctx, f.keyfile);
+  const { repo, client } = await openClient(ctx, f);
+  const session = await client.upgrade(
+    'reader',
+    { store: repo.store, 'backup-type': ref.type, 'backup-id': ref.id, 'backup-time': ref.time, ...(ref.ns ? { ns: ref.ns } : {}) },
+    'proxmox-backup-reader-protocol-v1',
+  );
+  const t = h2Transport(session);
+  let reader: RestoreReader;
+  try {
+    reader = await RestoreReader.open(t, loaded?.crypt, { workers: o.workers });
+  } catch (e) {
+    await t.close();
+    throw e;
+  }
+  traceMark('restore: manifest');
+  return {
+    reader,
+    close: async () => {
+      try {
+        await reader.close();
+      } finally {
+        await t.close();
+      }
+    },
+  };
+}
