@@ -22,7 +22,7 @@ function runOnTty(t: TestContext, args: readonly string[], env: NodeJS.ProcessEn
   return runCommand(['script', '-qec', cmd, '/dev/null'], env, { signal: t.signal });
 }
 
-test('holdfast backup, gc start and datastore create exit on a terminal after drawing progress', { skip: SKIP, timeout: 120_000 }, async (t) => {
+test('holdfast backup, restore, gc start and datastore create exit on a terminal after drawing progress', { skip: SKIP, timeout: 120_000 }, async (t) => {
   const server = await startTestServer();
   try {
     const src = join(server.dir, 'src');
@@ -37,6 +37,14 @@ test('holdfast backup, gc start and datastore create exit on a terminal after dr
     assert.match(backup.stdout, /disk\.img\.fidx \[/, 'the bar was drawn on the terminal');
     assert.match(backup.stdout, /\/s/, 'the bar shows a throughput');
     assert.match(backup.stdout, /\nsnapshot host\/tty\/\S+ finished in /, 'the summary starts on its own line, after the bars');
+
+    const snapshot = /\nsnapshot (host\/tty\/\S+) finished/.exec(backup.stdout)?.[1] ?? '';
+    for (const [archive, target] of [['disk.img', join(server.dir, 'disk.out')], ['home.pxar', join(server.dir, 'home.out')]] as const) {
+      const restore = await runOnTty(t, ['restore', snapshot, archive, target], env);
+      assert.equal(restore.code, 0, restore.stdout);
+      assert.match(restore.stdout, /Restoring \[.*\/s/, `the ${archive} restore drew a bar with a throughput`);
+      assert.match(restore.stdout, /\nrestored /, 'the result starts on its own line, after the bar');
+    }
 
     const gc = await runOnTty(t, ['garbage-collection', 'start', 'default'], env);
     assert.equal(gc.code, 0, gc.stdout);

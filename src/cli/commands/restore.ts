@@ -9,6 +9,10 @@
  * (format/pxar/selection.ts). Of a split archive, the metadata archive is read once to find P's
  * files (a missing P is NOT_FOUND before the target is touched), then again to restore them with
  * only the payload chunks that hold their data (format/pxar/ranged-payload.ts).
+ *
+ * On a terminal a progress bar counts the bytes fetched of the archive that carries the data (the
+ * image, the unified archive, the payload archive) against its size; a partial restore has no
+ * total (its chunks are found as it goes), so the bar shows bytes and throughput.
  */
 import type { Command } from 'commander';
 import { checkNamespace, parseSnapshotPath } from '../../core/backup-ref.ts';
@@ -23,7 +27,8 @@ import { addClientOptions, addKeyOption, collect, type ClientFlags } from '../cl
 import { openReaderSession } from '../reader-session.ts';
 import { decodePxar } from '../../format/pxar/decoder.ts';
 import { pathText } from '../../format/pxar/names.ts';
-import { payloadRanges, RangedPayloadReader } from '../../format/pxar/ranged-payload.ts';
+import { payloadRanges, RangedPayloadReader, type PositionedPiece } from '../../format/pxar/ranged-payload.ts';
+import { progressLine, type ProgressLine } from '../render.ts';
 import { PathSelection, selectEvents } from '../../format/pxar/selection.ts';
 import type { CliContext } from '../context.ts';
 
@@ -51,34 +56,50 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
   }
   const session = await openReaderSession(ctx, f, ref, { workers: true });
   const reader = session.reader;
+  const bar = progressLine(ctx, 'Restoring', 'bytes');
+  const sizeOf = (name: string): number | undefined => (select === undefined ? reader.fileEntry(name).size : undefined);
   try {
     const split = reader.splitArchive(archive);
     if (split !== undefined) {
       // the extractor copies file data before it reads on (ExtractOptions.payload), so the
       // payload stream's chunk memory is recycled; the metadata stream's is not (entries keep views)
-      const payload = select === undefined ? reader.stream(split.payload, undefined, { recycle: true }) : await selectedPayload(reader, split, select);
+      const payload = select === undefined ? counted(reader.stream(split.payload, undefined, { recycle: true }), bar, sizeOf(split.payload)) : await selectedPayload(reader, split, select, bar);
       const opts = { overwrite: f.overwrite === true, payload, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}) };
       const r = await extractPxar(reader.stream(split.metadata), target, opts);
       traceMark('restore: extracted');
+      bar.end();
       return `restored ${split.metadata} + ${split.payload}${selectionNote(select)}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
     const entry = reader.fileEntry(archive);
     const overwrite = f.overwrite === true;
     if (entry.filename.endsWith('.pxar.didx')) {
       const opts = { overwrite, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}) };
-      const r = await extractPxar(reader.stream(entry.filename), target, opts);
+      const r = await extractPxar(counted(reader.stream(entry.filename), bar, sizeOf(entry.filename)), target, opts);
+      bar.end();
       return `restored ${entry.filename}${selectionNote(select)}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
     if (select !== undefined) throw fail('INVALID_ARGUMENT', `--path selects files of a directory archive; ${entry.filename} is not one`, { archive: entry.filename, param: 'path' });
     // both targets are done with each chunk before they ask for the next (a file writes it whole,
     // stdout's write has called back), so chunk memory is recycled: no buffer per chunk to collect
     const recycle = true;
-    const pieces = entry.filename.endsWith('.blob') ? blobPieces(reader, entry.filename) : reader.stream(entry.filename, undefined, { recycle });
+    const pieces = entry.filename.endsWith('.blob') ? blobPieces(reader, entry.filename) : counted(reader.stream(entry.filename, undefined, { recycle }), bar, entry.size);
     if (target !== '-') await checkRestoreTarget(target, overwrite);
     const bytes = target === '-' ? await toStdout(pieces) : await restoreToFile(target, pieces, overwrite);
+    bar.end();
     return `restored ${entry.filename} (${formatSize(bytes)}) to ${target}`;
   } finally {
+    bar.end();
     await session.close();
+  }
+}
+
+/** The pieces of `source` as they pass, their bytes counted into the progress bar. */
+async function* counted<T extends Uint8Array | PositionedPiece>(source: AsyncIterable<T>, bar: ProgressLine, total: number | undefined): AsyncGenerator<T> {
+  let done = 0;
+  for await (const piece of source) {
+    done += piece instanceof Uint8Array ? piece.length : piece.bytes.length;
+    bar.update(done, total);
+    yield piece;
   }
 }
 
@@ -87,9 +108,9 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
  * fails with NOT_FOUND on a path that is not there, before the target is touched), then only the
  * payload chunks that hold their bytes are fetched.
  */
-async function selectedPayload(reader: RestoreReader, split: { readonly metadata: string; readonly payload: string }, select: PathSelection): Promise<RangedPayloadReader> {
+async function selectedPayload(reader: RestoreReader, split: { readonly metadata: string; readonly payload: string }, select: PathSelection, bar: ProgressLine): Promise<RangedPayloadReader> {
   const ranges = await payloadRanges(selectEvents(decodePxar(reader.stream(split.metadata)), select));
-  return new RangedPayloadReader(reader.streamRanges(split.payload, ranges, { recycle: true }));
+  return new RangedPayloadReader(counted(reader.streamRanges(split.payload, ranges, { recycle: true }), bar, undefined));
 }
 
 async function* blobPieces(reader: RestoreReader, name: string): AsyncGenerator<Uint8Array> {
