@@ -371,5 +371,6 @@ async function checkOwner(store: Datastore, g: GroupRef, opts: BeginBackupOption
     return;
   }
   const matches = opts.ownerMatches ?? ((o: string) => o === opts.owner);
-  if (!matches(owner)) throw fail('OWNER_MISMATCH', `backup group ${store.show(g)} is owned by ${owner}, not ${opts.owner}`, { owner, authId: opts.owner });
+  const group = store.show({ ns: g.ns, type: g.type, id: g.id }); // g may be a snapshot: name the group
+  if (!matches(owner)) throw fail('OWNER_MISMATCH', `backup group ${group} is owned by ${owner}, not ${opts.owner} (an owner of the group or an admin can hand it over: holdfast change-owner)`, { owner, authId: opts.owner });
 }

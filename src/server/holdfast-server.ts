@@ -31,6 +31,7 @@ import { backupProtocolFactory, readerProtocolFactory } from './routes/backup-pr
 import { datastoreAdminRoutes } from './routes/datastore-admin.ts';
 import { datastoreConfigRoutes } from './routes/datastore-config.ts';
 import { fileBrowseRoutes } from './routes/file-browse.ts';
+import { groupOwnerRoutes } from './routes/group-owner.ts';
 import { versionRoute } from './routes/version.ts';
 import { webRoutes } from './routes/web.ts';
 import { UploadMemory } from './protocol/upload-memory.ts';
@@ -120,7 +121,7 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
     clock: systemClock,
     limits,
     onAnswered: (method, status, code) => metrics.httpAnswered(method, status, code),
-    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...fileBrowseRoutes(registry, auth), ...datastoreUsageRoutes(registry, auth, usage), ...s3ConfigRoutes(fs, o.configDir), ...notificationConfigRoutes(fs, o.configDir), ...benchmarkRoutes(fs, o.benchResultsDir ?? DEFAULT_BENCH_RESULTS_DIR), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...remoteConfigRoutes(fs, o.configDir, auth), ...syncJobRoutes(jobs, auth, new SyncJobStore(fs, o.configDir)), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
+    routes: [...webRoutes(), versionRoute(), ...accessRoutes(auth), ...datastoreAdminRoutes(registry, auth), ...groupOwnerRoutes(registry, auth), ...fileBrowseRoutes(registry, auth), ...datastoreUsageRoutes(registry, auth, usage), ...s3ConfigRoutes(fs, o.configDir), ...notificationConfigRoutes(fs, o.configDir), ...benchmarkRoutes(fs, o.benchResultsDir ?? DEFAULT_BENCH_RESULTS_DIR), ...datastoreConfigRoutes(registry, auth), ...taskRoutes(jobs, auth), ...datastoreJobRoutes(jobs), ...remoteConfigRoutes(fs, o.configDir, auth), ...syncJobRoutes(jobs, auth, new SyncJobStore(fs, o.configDir)), ...nodeStatusRoutes({ node: jobs.tasks.node, uploads: () => uploads.stats(), metrics: () => metrics.render() }), ...(o.extraRoutes?.({ registry, auth }) ?? [])],
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads, metrics }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));

@@ -151,6 +151,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await shot('content');
     await t.test('content: browse a pxar snapshot to a file and download it (the same bytes)', () => browseAndDownload(page, () => shot('files')));
     await t.test('content: namespaces are created by path and an empty one deleted; a missing parent is refused', () => namespaces(r, page));
+    await t.test('content: a group is handed to another owner; an unknown one is refused', () => changeOwner(r, page));
     await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
     await shot('options');
     await t.test('GC starts from the dashboard and its log is followed to the end', () => gcAndLog(page, () => shot('task-log')));
@@ -285,6 +286,25 @@ async function namespaces(r: Rig, page: Page): Promise<void> {
   await page.locator('li.ns[data-ns="dept/web"]').waitFor({ state: 'detached' });
   assert.deepEqual(await listed(), ['', 'dept']);
   assert.equal(await page.locator('li.ns[data-ns=""] button.ns-delete').count(), 0, 'the root namespace cannot be deleted');
+}
+
+async function changeOwner(r: Rig, page: Page): Promise<void> {
+  await r.hs.auth.users.create('ops@pbs');
+  await go(page, '#/content/default');
+  const group = page.locator('li.group[data-group="host/webtest"]');
+  await group.locator('summary', { hasText: 'owner ' }).waitFor();
+  if ((await group.locator('details').getAttribute('open')) === null) await group.locator('summary').click(); // it may be open still
+  const setOwner = async (owner: string): Promise<void> => {
+    await group.locator('form.change-owner input[name=new-owner]').fill(owner);
+    await group.locator('form.change-owner button[type=submit]').click();
+  };
+  await setOwner('ghost@pbs');
+  await notice(page, /ghost@pbs' does not exist or is not active/);
+  await setOwner('ops@pbs');
+  await notice(page, 'The group now belongs to ops@pbs');
+  await group.locator('summary', { hasText: 'owner ops@pbs' }).waitFor();
+  const store = await r.hs.registry.get('default', 'read');
+  assert.equal(await store.getOwner({ ns: '', type: 'host', id: 'webtest' }), 'ops@pbs');
 }
 
 async function optionsPage(r: Rig, page: Page): Promise<void> {

@@ -114,6 +114,10 @@ export const S = {
     pruneApply: (n) => `Prune now (keep-last ${n})`,
     pruneWhat: 'remove the snapshots marked remove',
     pruned: 'Pruned',
+    ownedBy: (owner) => `· owner ${owner}`,
+    newOwner: 'Owner',
+    changeOwner: 'Change owner',
+    ownerChanged: (owner) => `The group now belongs to ${owner}`,
   },
   files: {
     title: (archive) => `Files of ${archive}`,

@@ -197,6 +197,11 @@ export class AuthService implements AuthPort {
     }
   }
 
+  /** Whether `authId` names a user or token that exists and may act now (enabled, not expired). */
+  isActiveAccount(authId: string): Promise<boolean> {
+    return this.users.isActive(authId, this.#now());
+  }
+
   async privileges(authId: string, path: string): Promise<Set<Privilege>> {
     const tree = await this.acl.load();
     const own = privilegesOf(tree.roles(authId, path).keys());

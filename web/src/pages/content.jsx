@@ -93,9 +93,10 @@ function Group({ store, ns, group, onChange }) {
     <li class="group" data-group={name}>
       <details onToggle={(e) => setOpen(e.currentTarget.open)}>
         <summary>
-          {name} <span class="muted">{S.content.snapshots(group['backup-count'])}</span>
+          {name} <span class="muted">{S.content.snapshots(group['backup-count'])}</span> {group.owner && <span class="muted owner">{S.content.ownedBy(group.owner)}</span>}
         </summary>
         {open && <Snapshots store={store} ns={ns} group={group} onChange={onChange} />}
+        {open && <ChangeOwner store={store} ns={ns} group={group} onChange={onChange} />}
       </details>
     </li>
   );
@@ -275,6 +276,28 @@ function Notes({ store, refArgs, label, onDone }) {
         </form>
       )}
     </Loaded>
+  );
+}
+
+/** Hands the group to another user or API token (server/routes/group-owner.ts has who may). */
+function ChangeOwner({ store, ns, group, onChange }) {
+  const [busy, run] = useAction();
+  const submit = async (e) => {
+    e.preventDefault();
+    const newOwner = String(new FormData(e.currentTarget).get('new-owner')).trim();
+    const args = { ns, 'backup-type': group['backup-type'], 'backup-id': group['backup-id'], 'new-owner': newOwner };
+    const done = await run(() => api('POST', storePath(store, '/change-owner'), args).then(() => true), S.content.ownerChanged(newOwner));
+    if (done) onChange();
+  };
+  return (
+    <form class="change-owner" onSubmit={submit}>
+      <label class="inline">
+        {S.content.newOwner} <input name="new-owner" required placeholder="user@pbs!token" defaultValue={group.owner ?? ''} />
+      </label>{' '}
+      <button type="submit" disabled={busy}>
+        {S.content.changeOwner}
+      </button>
+    </form>
   );
 }
 

@@ -1,0 +1,85 @@
+/**
+ * `holdfast change-owner` and its route through the real CLI and server, with PBS's rules: a user
+ * with Datastore.Backup may hand its group to its own token and back, but not to another user,
+ * and its token may not give the group away; Datastore.Modify may hand any group to anyone; the
+ * new owner must be an active account; after the change the new owner backs up into the group
+ * and the old one is refused.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliOk, describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { mayHandOver } from '../../src/server/routes/group-owner.ts';
+
+let srv: TestServer;
+let src = '';
+let token = '';
+let time = 1_800_000_000;
+
+before(async () => {
+  srv = await startTestServer();
+  src = join(srv.dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), 'data\n');
+  const c = await srv.admin();
+  for (const userid of ['alice@pbs', 'bob@pbs']) {
+    await c.post('access/users', { userid, password: `${userid}-secret` });
+    await c.put('access/acl', { path: '/datastore/default', role: 'DatastoreBackup', 'auth-id': userid });
+  }
+  token = ((await c.post('access/users/alice@pbs/token/t1')) as { value: string }).value;
+  await c.put('access/acl', { path: '/datastore/default', role: 'DatastoreBackup', 'auth-id': 'alice@pbs!t1' });
+});
+
+after(async () => {
+  await srv?.close();
+});
+
+/** The CLI as `who` (a user with its password, or alice's token with its secret). */
+function as(who: 'alice' | 'bob' | 'token' | 'admin', args: readonly string[]): Promise<CliResult> {
+  if (who === 'admin') return srv.cli(args);
+  const id = who === 'token' ? 'alice@pbs!t1' : `${who}@pbs`;
+  const secret = who === 'token' ? token : `${who}@pbs-secret`;
+  return srv.cli(args, 'default', { HOLDFAST_REPOSITORY: `${id}@127.0.0.1:${srv.port}:default`, HOLDFAST_PASSWORD: secret });
+}
+
+const backup = (who: 'alice' | 'bob' | 'token'): Promise<CliResult> => as(who, ['backup', `root.pxar:${src}`, '--backup-id', 'laptop', '--backup-time', String((time += 60))]);
+
+function refused(r: CliResult, code: string): void {
+  assert.notEqual(r.code, 0, describeCli(r));
+  assert.match(r.stderr, new RegExp(code), describeCli(r));
+}
+
+test('mayHandOver: without Datastore.Modify only between a user and its own tokens, by the user', () => {
+  assert.equal(mayHandOver('a@pbs', 'a@pbs', 'a@pbs!t'), true);
+  assert.equal(mayHandOver('a@pbs', 'a@pbs!t', 'a@pbs'), true);
+  assert.equal(mayHandOver('a@pbs', 'a@pbs!t', 'a@pbs!u'), true);
+  assert.equal(mayHandOver('a@pbs', 'a@pbs', 'a@pbs'), false); // user to user
+  assert.equal(mayHandOver('a@pbs', 'a@pbs', 'b@pbs'), false);
+  assert.equal(mayHandOver('a@pbs', 'b@pbs', 'a@pbs'), false);
+  assert.equal(mayHandOver('a@pbs', 'a@pbs', 'b@pbs!t'), false);
+  assert.equal(mayHandOver('a@pbs!t', 'a@pbs!t', 'a@pbs'), false); // a token gives nothing away
+});
+
+test('a user hands its group to its token, which then backs up into it; the token cannot give it away', { timeout: 120_000 }, async () => {
+  cliOk(await backup('alice'), 'alice makes the group');
+  refused(await backup('bob'), 'OWNER_MISMATCH');
+  refused(await as('alice', ['change-owner', 'host/laptop', 'bob@pbs']), 'FORBIDDEN');
+  refused(await as('bob', ['change-owner', 'host/laptop', 'bob@pbs']), 'FORBIDDEN');
+  const moved = cliOk(await as('alice', ['change-owner', 'host/laptop', 'alice@pbs!t1']), 'to the token');
+  assert.match(moved.stdout, /host\/laptop now belongs to alice@pbs!t1/);
+  cliOk(await backup('token'), 'the token backs up into the group');
+  refused(await as('token', ['change-owner', 'host/laptop', 'alice@pbs']), 'FORBIDDEN');
+  const groups = JSON.parse(cliOk(await as('admin', ['list', '--output-format', 'json']), 'list').stdout) as { owner?: string }[];
+  assert.deepEqual(groups.map((g) => g.owner), ['alice@pbs!t1']);
+});
+
+test('Datastore.Modify hands any group to any active account; an unknown owner, a bad id or a missing group is refused', { timeout: 120_000 }, async () => {
+  refused(await as('admin', ['change-owner', 'host/laptop', 'nobody@pbs']), 'INVALID_ARGUMENT');
+  refused(await as('admin', ['change-owner', 'host/laptop', 'alice@pbs!nope']), 'INVALID_ARGUMENT');
+  refused(await as('admin', ['change-owner', 'host/laptop', 'not an id']), 'INVALID');
+  refused(await as('admin', ['change-owner', 'host/nothing', 'bob@pbs']), 'NOT_FOUND');
+  cliOk(await as('admin', ['change-owner', 'host/laptop', 'bob@pbs']), 'admin gives it to bob');
+  cliOk(await backup('bob'), 'bob backs up into it');
+  refused(await backup('token'), 'OWNER_MISMATCH');
+});
