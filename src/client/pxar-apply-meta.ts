@@ -15,8 +15,10 @@ import type { PxarWarningCode } from './pxar-warnings.ts';
 export interface ApplyOptions {
   /** Restore uid/gid (needs root). */
   readonly owner: boolean;
-  /** Restore xattrs, fcaps and ACLs. */
+  /** Restore xattrs and fcaps (file capabilities are the `security.capability` xattr). */
   readonly xattrs: boolean;
+  /** Restore POSIX ACLs. */
+  readonly acls: boolean;
   readonly warn: (code: PxarWarningCode, message: string) => void;
 }
 
@@ -45,13 +47,11 @@ export async function applyMetadata(abs: Buffer, meta: PxarMetadata, kind: 'dire
 }
 
 function setAttributes(abs: Buffer, meta: PxarMetadata, kind: 'directory' | 'file', opts: ApplyOptions): void {
-  if (!opts.xattrs) return;
-  const wanted: [Uint8Array, Uint8Array | undefined][] = [
-    ...meta.xattrs.map((x): [Uint8Array, Uint8Array] => [x.name, x.value]),
-    [FCAPS_NAME, meta.fcaps],
-    [enc.encode(ACL_ACCESS_XATTR), accessAclXattr(meta.acl, meta.stat.mode)],
-    [enc.encode(ACL_DEFAULT_XATTR), kind === 'directory' ? defaultAclXattr(meta.acl) : undefined],
-  ];
+  const wanted: [Uint8Array, Uint8Array | undefined][] = [];
+  if (opts.xattrs) wanted.push(...meta.xattrs.map((x): [Uint8Array, Uint8Array] => [x.name, x.value]), [FCAPS_NAME, meta.fcaps]);
+  if (opts.acls) {
+    wanted.push([enc.encode(ACL_ACCESS_XATTR), accessAclXattr(meta.acl, meta.stat.mode)], [enc.encode(ACL_DEFAULT_XATTR), kind === 'directory' ? defaultAclXattr(meta.acl) : undefined]);
+  }
   for (const [name, value] of wanted) {
     if (value === undefined) continue;
     try {

@@ -199,3 +199,27 @@ test('extractPxar skips device nodes with a device-skipped warning when devices 
   assert.equal(report.skipped, 1);
   assert.deepEqual(readdirSync(out), []);
 });
+
+test('extractPxar leaves out owners, xattrs or ACLs when asked (restore --ignore-ownership, --ignore-xattrs, --ignore-acls)', async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), 'x');
+  const hasXattr = trySetXattr(join(src, 'f'), 'user.k', Buffer.from('v'));
+  const hasAcl = trySetXattr(join(src, 'f'), 'system.posix_acl_access', aclXattrBytes([[1, 6, NONE], [2, 6, 1001], [4, 4, NONE], [0x10, 6, NONE], [0x20, 4, NONE]]));
+  if (!hasXattr || !hasAcl) return t.skip('this filesystem takes no user xattrs or ACLs');
+  if (IS_ROOT) chownSync(join(src, 'f'), 1234, 5678);
+  const archive = await collect(createPxarStream(src));
+  const restored = async (name: string, opts: { owner?: boolean; xattrs?: boolean; acls?: boolean }): Promise<{ xattrs: string[]; owner: string }> => {
+    await extractPxar(once(archive), join(dir, name), opts);
+    const e = (await snapshotTree(join(dir, name))).get('f');
+    return { xattrs: (e?.xattrs ?? []).map((x) => x.split('=')[0]!), owner: e?.owner ?? '' };
+  };
+  assert.deepEqual((await restored('all', {})).xattrs, ['system.posix_acl_access', 'user.k']);
+  assert.deepEqual((await restored('no-xattrs', { xattrs: false })).xattrs, ['system.posix_acl_access']);
+  assert.deepEqual((await restored('no-acls', { acls: false })).xattrs, ['user.k']);
+  if (IS_ROOT) {
+    assert.equal((await restored('owners', {})).owner, '1234:5678');
+    assert.equal((await restored('no-owners', { owner: false })).owner, '0:0');
+  }
+});

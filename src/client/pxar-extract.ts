@@ -55,8 +55,10 @@ export interface ExtractOptions {
   readonly select?: PathSelection;
   /** Restore uid/gid (default: when running as root). */
   readonly owner?: boolean;
-  /** Restore xattrs, fcaps and ACLs (default true). */
+  /** Restore xattrs and fcaps (default true). */
   readonly xattrs?: boolean;
+  /** Restore POSIX ACLs (default true). */
+  readonly acls?: boolean;
   /** Create device nodes (default: when running as root; otherwise they are skipped with a warning). */
   readonly devices?: boolean;
   readonly onWarning?: WarningSink;
@@ -142,7 +144,7 @@ class Restorer {
     this.#target = target;
     this.#opts = opts;
     this.#devices = opts.devices ?? isRoot();
-    const base = { owner: opts.owner ?? isRoot(), xattrs: opts.xattrs !== false };
+    const base = { owner: opts.owner ?? isRoot(), xattrs: opts.xattrs !== false, acls: opts.acls !== false };
     this.#apply = (entry) => ({ ...base, warn: (code, message) => this.#warn(code, entry, message) });
   }
 

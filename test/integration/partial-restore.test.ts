@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, linkSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snapshotTree } from '../../src/client/pxar-test-tree.ts';
+import { listXattrs, setXattr } from '../../src/client/pxar-native.ts';
 import { cliOk, describeCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 import { pseudoRandom } from '../helpers/seeded.ts';
 
@@ -29,6 +30,7 @@ before(async () => {
   writeFileSync(join(src, 'c', 'big'), pseudoRandom(2_000_000, 9));
   linkSync(join(src, 'a', 'note.txt'), join(src, 'c', 'same-note'));
   writeFileSync(join(src, 'top.txt'), 'top\n');
+  setXattr(Buffer.from(join(src, 'top.txt')), Buffer.from('user.origin'), Buffer.from('laptop'));
   utimesSync(join(src, 'a'), 1_700_000_000, 1_700_000_000);
   for (const mode of ['split', 'unified'] as const) {
     const args = ['backup', `root.pxar:${src}`, '--backup-id', 'pr', '--backup-time', String((time += 60)), '--output-format', 'json'];
@@ -76,6 +78,15 @@ for (const mode of ['split', 'unified'] as const) {
     if (mode === 'split') assert.equal(existsSync(target), false);
   });
 }
+
+test('restore --ignore-xattrs leaves the extended attributes out (and restores them without it)', { timeout: 120_000 }, async () => {
+  const names = (path: string): string[] => listXattrs(Buffer.from(path)).map((n) => Buffer.from(n).toString());
+  for (const [name, extra] of [['with', []], ['without', ['--ignore-xattrs', '--ignore-acls', '--ignore-ownership']]] as const) {
+    const target = join(srv.dir, `xattrs-${name}`);
+    cliOk(await srv.cli(['restore', snapshots.split, 'root.pxar', target, '--path', 'top.txt', ...extra]), `restore ${name}`);
+    assert.deepEqual(names(join(target, 'top.txt')), name === 'with' ? ['user.origin'] : []);
+  }
+});
 
 test('restore --path: a path the archive cannot hold, or an image, is INVALID_ARGUMENT before connecting', async () => {
   for (const args of [['root.pxar', '--path', '../etc'], ['root.pxar', '--path', '/'], ['disk.img', '--path', 'x']]) {

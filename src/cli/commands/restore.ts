@@ -35,7 +35,17 @@ import type { CliContext } from '../context.ts';
 export interface RestoreFlags extends ClientFlags {
   readonly overwrite?: boolean;
   readonly path?: readonly string[];
+  readonly ignoreOwnership?: boolean;
+  readonly ignoreXattrs?: boolean;
+  readonly ignoreAcls?: boolean;
 }
+
+/** What of the stored metadata a directory restore applies (PBS's --ignore-* options). */
+const metadataOptions = (f: RestoreFlags): { owner?: boolean; xattrs?: boolean; acls?: boolean } => ({
+  ...(f.ignoreOwnership === true ? { owner: false } : {}),
+  ...(f.ignoreXattrs === true ? { xattrs: false } : {}),
+  ...(f.ignoreAcls === true ? { acls: false } : {}),
+});
 
 /** root.pxar, root.pxar.didx and the split root.mpxar / root.ppxar[.didx]: archives of a directory tree. */
 const DIRECTORY_ARCHIVE = /\.[mp]?pxar(\.didx)?$/;
@@ -64,7 +74,7 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
       // the extractor copies file data before it reads on (ExtractOptions.payload), so the
       // payload stream's chunk memory is recycled; the metadata stream's is not (entries keep views)
       const payload = select === undefined ? counted(reader.stream(split.payload, undefined, { recycle: true }), bar, sizeOf(split.payload)) : await selectedPayload(reader, split, select, bar);
-      const opts = { overwrite: f.overwrite === true, payload, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}) };
+      const opts = { overwrite: f.overwrite === true, payload, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}), ...metadataOptions(f) };
       const r = await extractPxar(reader.stream(split.metadata), target, opts);
       traceMark('restore: extracted');
       bar.end();
@@ -73,7 +83,7 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
     const entry = reader.fileEntry(archive);
     const overwrite = f.overwrite === true;
     if (entry.filename.endsWith('.pxar.didx')) {
-      const opts = { overwrite, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}) };
+      const opts = { overwrite, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}), ...metadataOptions(f) };
       const r = await extractPxar(counted(reader.stream(entry.filename), bar, sizeOf(entry.filename)), target, opts);
       bar.end();
       return `restored ${entry.filename}${selectionNote(select)}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
@@ -139,7 +149,10 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<archive>', 'archive name, e.g. root.pxar (unified or split .mpxar/.ppxar), disk.img or app.conf')
     .argument('<target>', 'target file or directory (- for stdout, images and blobs only)')
     .option('--overwrite', 'allow a non-empty target directory, an existing target file, or a device (an image written onto a block device in place)')
-    .option('--path <path>', 'restore only this file or directory of a directory archive, at its place under the target (repeatable; e.g. etc/ssl)', collect);
+    .option('--path <path>', 'restore only this file or directory of a directory archive, at its place under the target (repeatable; e.g. etc/ssl)', collect)
+    .option('--ignore-ownership', 'do not restore owners and groups (as root; others never do)')
+    .option('--ignore-xattrs', 'do not restore extended attributes and file capabilities')
+    .option('--ignore-acls', 'do not restore POSIX ACLs');
   addKeyOption(addClientOptions(cmd)).action(async (snapshot: string, archive: string, target: string, f: RestoreFlags) => {
     const msg = await runRestore(ctx, snapshot, archive, target, f);
     if (target !== '-') ctx.out(msg);
