@@ -3,7 +3,8 @@
  * with Datastore.Backup may hand its group to its own token and back, but not to another user,
  * and its token may not give the group away; Datastore.Modify may hand any group to anyone; the
  * new owner must be an active account; after the change the new owner backs up into the group
- * and the old one is refused.
+ * and the old one is refused. `holdfast group forget` removes a group only with --yes, keeps
+ * protected snapshots (and the group with them), and needs Datastore.Prune as owner.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,4 +83,26 @@ test('Datastore.Modify hands any group to any active account; an unknown owner, 
   cliOk(await as('admin', ['change-owner', 'host/laptop', 'bob@pbs']), 'admin gives it to bob');
   cliOk(await backup('bob'), 'bob backs up into it');
   refused(await backup('token'), 'OWNER_MISMATCH');
+});
+
+test('group forget: asks for --yes, keeps protected snapshots and the group with them, refuses a group one does not own', { timeout: 120_000 }, async () => {
+  const mine = (JSON.parse(cliOk(await as('alice', ['snapshot', 'list', '--output-format', 'json']), 'list').stdout) as { 'backup-id': string; 'backup-time': number }[]).filter((x) => x['backup-id'] === 'laptop');
+  assert.equal(mine.length, 0, 'alice sees none of bob\'s snapshots');
+  refused(await as('bob', ['group', 'forget', 'host/laptop', '--yes']), 'FORBIDDEN'); // Datastore.Backup has no Prune
+  await (await srv.admin()).put('access/acl', { path: '/datastore/default', role: 'DatastorePowerUser', 'auth-id': 'bob@pbs' });
+  const unconfirmed = await as('bob', ['group', 'forget', 'host/laptop']);
+  assert.equal(unconfirmed.code, 2, describeCli(unconfirmed));
+  assert.match(unconfirmed.stderr, /removes host\/laptop and its \d+ snapshot\(s\) for good; add --yes/);
+  refused(await as('alice', ['group', 'forget', 'host/laptop', '--yes']), 'NOT_FOUND|FORBIDDEN');
+  refused(await as('admin', ['group', 'forget', 'host/nothing', '--yes']), 'NOT_FOUND');
+
+  const all = JSON.parse(cliOk(await as('admin', ['snapshot', 'list', 'host/laptop', '--output-format', 'json']), 'list').stdout) as { 'backup-time': number }[];
+  const newest = all.at(-1)!['backup-time'];
+  cliOk(await as('admin', ['snapshot', 'protected', 'update', `host/laptop/${newest}`, 'true']), 'protect');
+  const partial = cliOk(await as('bob', ['group', 'forget', 'host/laptop', '--yes']), 'forget with one protected');
+  assert.match(partial.stdout, new RegExp(`removed ${all.length - 1} snapshot\\(s\\) of host/laptop; 1 protected snapshot\\(s\\) keep the group`));
+  cliOk(await as('admin', ['snapshot', 'protected', 'update', `host/laptop/${newest}`, 'false']), 'unprotect');
+  assert.match(cliOk(await as('bob', ['group', 'forget', 'host/laptop', '--yes']), 'forget').stdout, /removed host\/laptop and its 1 snapshot\(s\)/);
+  const groups = JSON.parse(cliOk(await as('admin', ['list', '--output-format', 'json']), 'list').stdout) as unknown[];
+  assert.deepEqual(groups, []);
 });

@@ -151,7 +151,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await shot('content');
     await t.test('content: browse a pxar snapshot to a file and download it (the same bytes)', () => browseAndDownload(page, () => shot('files')));
     await t.test('content: namespaces are created by path and an empty one deleted; a missing parent is refused', () => namespaces(r, page));
-    await t.test('content: a group is handed to another owner; an unknown one is refused', () => changeOwner(r, page));
+    await t.test('content: a group is handed to another owner (an unknown one is refused), then removed', () => changeOwner(r, page));
     await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
     await shot('options');
     await t.test('GC starts from the dashboard and its log is followed to the end', () => gcAndLog(page, () => shot('task-log')));
@@ -305,6 +305,18 @@ async function changeOwner(r: Rig, page: Page): Promise<void> {
   await group.locator('summary', { hasText: 'owner ops@pbs' }).waitFor();
   const store = await r.hs.registry.get('default', 'read');
   assert.equal(await store.getOwner({ ns: '', type: 'host', id: 'webtest' }), 'ops@pbs');
+
+  // the one snapshot left is protected (contentPage): it stays, and keeps the group; unprotected, it goes
+  await group.locator('button.group-remove').click();
+  await group.locator('button.danger').click();
+  await notice(page, 'host/webtest: 1 protected snapshots kept, with the group');
+  await group.locator('button', { hasText: 'Unprotect' }).click();
+  await notice(page, 'Protection removed');
+  await group.locator('button.group-remove').click();
+  await group.locator('button.danger').click();
+  await notice(page, 'Group host/webtest removed');
+  await group.waitFor({ state: 'detached' });
+  assert.deepEqual((await store.listGroups('')).map((g) => g.id), ['files']);
 }
 
 async function optionsPage(r: Rig, page: Page): Promise<void> {

@@ -118,6 +118,10 @@ export const S = {
     newOwner: 'Owner',
     changeOwner: 'Change owner',
     ownerChanged: (owner) => `The group now belongs to ${owner}`,
+    groupRemove: 'Remove group',
+    groupRemoveWhat: (name, n) => `remove ${name} and its ${n} snapshots`,
+    groupRemoved: (name) => `Group ${name} removed`,
+    groupKept: (name, n) => `${name}: ${n} protected snapshots kept, with the group`,
   },
   files: {
     title: (archive) => `Files of ${archive}`,

@@ -25,6 +25,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['catalog'], load: async () => (await import('./catalog.ts')).register },
   { names: ['list'], load: async () => (await import('./list.ts')).register },
   { names: ['change-owner'], load: async () => (await import('./change-owner.ts')).register },
+  { names: ['group'], load: async () => (await import('./group.ts')).register },
   { names: ['snapshot'], load: async () => (await import('./snapshot.ts')).register },
   { names: ['namespace'], load: async () => (await import('./namespace.ts')).register },
   { names: ['status'], load: async () => (await import('./status.ts')).register },

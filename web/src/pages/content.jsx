@@ -3,12 +3,13 @@
 // created by path (its parent must exist) and an empty one deleted (the server refuses one that
 // holds a group, and says which). Per snapshot:
 // verify state, encrypted, protected (toggle), notes (editable), size, archives, forget; per
-// group: a prune preview (dry run) with a keep-last policy.
+// group: its owner, a prune preview (dry run) with a keep-last policy, change owner, and remove
+// (protected snapshots stay, and keep the group).
 import { useState } from 'preact/hooks';
 import { api, storePath } from '../api.js';
 import { Badge, ConfirmButton, Loaded, StorePage } from '../components.jsx';
 import { iso, size, snapshotId } from '../format.js';
-import { focusOnMount, href, useAction, useLoad } from '../hooks.js';
+import { focusOnMount, href, notify, useAction, useLoad } from '../hooks.js';
 import { S, VERIFY_LABEL } from '../strings.js';
 import { FileBrowser, isBrowsable } from './file-browser.jsx';
 
@@ -97,6 +98,7 @@ function Group({ store, ns, group, onChange }) {
         </summary>
         {open && <Snapshots store={store} ns={ns} group={group} onChange={onChange} />}
         {open && <ChangeOwner store={store} ns={ns} group={group} onChange={onChange} />}
+        {open && <RemoveGroup store={store} ns={ns} group={group} name={name} onChange={onChange} />}
       </details>
     </li>
   );
@@ -277,6 +279,20 @@ function Notes({ store, refArgs, label, onDone }) {
       )}
     </Loaded>
   );
+}
+
+/** Removes the group with its snapshots; protected ones stay, and keep the group (the notice says how many). */
+function RemoveGroup({ store, ns, group, name, onChange }) {
+  const [busy, run] = useAction();
+  const remove = async () => {
+    const args = { ns, 'backup-type': group['backup-type'], 'backup-id': group['backup-id'], 'error-on-protected': false };
+    const r = await run(() => api('DELETE', storePath(store, '/groups'), args));
+    if (r) {
+      notify(r['protected-snapshots'] > 0 ? S.content.groupKept(name, r['protected-snapshots']) : S.content.groupRemoved(name));
+      onChange();
+    }
+  };
+  return <ConfirmButton label={S.content.groupRemove} what={S.content.groupRemoveWhat(name, group['backup-count'])} class="group-remove" disabled={busy} onConfirm={() => void remove()} />;
 }
 
 /** Hands the group to another user or API token (server/routes/group-owner.ts has who may). */
