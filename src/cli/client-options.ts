@@ -4,7 +4,10 @@
  * connection and the key from them.
  */
 import { Option, type Command } from 'commander';
+import { fail } from '../core/errors.ts';
+import { bucketFor, type TokenBucket } from '../core/token-bucket.ts';
 import { CryptConfig } from '../format/crypt-config.ts';
+import { parseByteRate } from '../format/sync-job-config.ts';
 import type { KeyFileJson } from '../format/key-file.ts';
 import { connect, repositoryFrom } from '../remote/connect.ts';
 import type { HttpClient } from '../remote/http-client.ts';
@@ -27,6 +30,27 @@ export function addClientOptions(cmd: Command): Command {
     .addOption(new Option('--repository <repo>', 'repository [[USER@REALM[!TOKEN]]@]HOST[:PORT]:STORE (env HOLDFAST_REPOSITORY)'))
     .addOption(new Option('--fingerprint <fp>', 'pinned server certificate fingerprint (env HOLDFAST_FINGERPRINT)'))
     .addOption(new Option('--ns <namespace>', 'namespace, e.g. a/b (default: the root namespace)'));
+}
+
+export interface RateFlags {
+  readonly rate?: string;
+  readonly burst?: string;
+}
+
+/** `--rate` and `--burst`, as PBS's client has them: a cap on the bytes sent and received per second. */
+export function addRateOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--rate <rate>', 'limit the bytes sent and received per second, e.g. 10MiB (uploads and downloads share it)'))
+    .addOption(new Option('--burst <size>', 'with --rate: how many bytes may go at once (default one second of --rate)'));
+}
+
+/** The session's token bucket, or none without --rate; a rate or burst that is no byte count fails before connecting. */
+export function rateBucket(f: RateFlags): TokenBucket | undefined {
+  if (f.rate === undefined) {
+    if (f.burst !== undefined) throw fail('INVALID_ARGUMENT', '--burst needs --rate', { param: 'burst' });
+    return undefined;
+  }
+  return bucketFor(parseByteRate('rate', f.rate), f.burst === undefined ? undefined : parseByteRate('burst', f.burst));
 }
 
 export function addKeyOption(cmd: Command): Command {

@@ -5,7 +5,9 @@
  */
 import type { SnapshotRef } from '../core/backup-ref.ts';
 import { traceMark } from '../core/trace-timing.ts';
+import type { TokenBucket } from '../core/token-bucket.ts';
 import { h2Transport } from '../remote/h2-transport.ts';
+import { rateLimited } from '../remote/rate-limited-transport.ts';
 import { RestoreReader } from '../remote/restore-reader.ts';
 import { loadCrypt, openClient, type ClientFlags } from './client-options.ts';
 import type { CliContext } from './context.ts';
@@ -15,8 +17,11 @@ export interface ReaderSession {
   close(): Promise<void>;
 }
 
-/** `workers`: decode chunks on worker threads (a restore; a listing reads too little to pay their start). */
-export async function openReaderSession(ctx: CliContext, f: ClientFlags, ref: SnapshotRef, o: { readonly workers: boolean }): Promise<ReaderSession> {
+/**
+ * `workers`: decode chunks on worker threads (a restore; a listing reads too little to pay their
+ * start). `rate`: the bucket every download of the session pays into (`--rate`).
+ */
+export async function openReaderSession(ctx: CliContext, f: ClientFlags, ref: SnapshotRef, o: { readonly workers: boolean; readonly rate?: TokenBucket | undefined }): Promise<ReaderSession> {
   const loaded = await loadCrypt(ctx, f.keyfile);
   const { repo, client } = await openClient(ctx, f);
   const session = await client.upgrade(
@@ -24,7 +29,7 @@ export async function openReaderSession(ctx: CliContext, f: ClientFlags, ref: Sn
     { store: repo.store, 'backup-type': ref.type, 'backup-id': ref.id, 'backup-time': ref.time, ...(ref.ns ? { ns: ref.ns } : {}) },
     'proxmox-backup-reader-protocol-v1',
   );
-  const t = h2Transport(session);
+  const t = rateLimited(h2Transport(session), o.rate);
   let reader: RestoreReader;
   try {
     reader = await RestoreReader.open(t, loaded?.crypt, { workers: o.workers });

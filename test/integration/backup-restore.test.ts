@@ -417,3 +417,15 @@ test('an encrypted backup restores with its key, fails clearly without it, and n
   const blobPath = join(srv.datastorePath('vault'), 'host', 'enc', '2027-01-15T08:00:00Z', 'secret.conf.blob');
   assert.equal(readFileSync(blobPath).indexOf(secretConf.subarray(0, 32)), -1, 'the blob holds its plaintext');
 });
+
+test('--rate and --burst: a rate-limited backup and restore give the same bytes; a rate that is no byte count fails before connecting', TIMEOUT, async () => {
+  const limited = await backup([`disk.img:${image}`, '--backup-id', 'rated', '--backup-time', String(T0), '--rate', '4GiB', '--burst', '256MiB']);
+  const target = join(work, 'rated.img');
+  cliOk(await srv.cli(['restore', limited.snapshot, 'disk.img', target, '--rate', '4GiB']), 'rate-limited restore');
+  assert.equal(sha256File(target), sha256File(image));
+  for (const [args, message] of [[['--rate', 'fast'], /is not a byte rate/], [['--burst', '1M'], /--burst needs --rate/]] as const) {
+    const r = await srv.cli(['backup', `disk.img:${image}`, ...args, '--repository', 'nobody@pam@127.0.0.1:1:store']);
+    assert.equal(r.code, 2, describeCli(r));
+    assert.match(r.stderr, message);
+  }
+});

@@ -20,7 +20,8 @@ import { imageChunks, imageSize } from '../../client/image-source.ts';
 import { deviceFilter, ExcludeScope } from '../../client/exclude-rules.ts';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
 import { parseChangeDetectionMode, PxarUploader } from '../pxar-upload.ts';
-import { addClientOptions, addKeyOption, collect, loadCrypt, openClient, type ClientFlags, type LoadedKey } from '../client-options.ts';
+import { addClientOptions, addKeyOption, addRateOptions, collect, loadCrypt, openClient, rateBucket, type ClientFlags, type LoadedKey, type RateFlags } from '../client-options.ts';
+import { rateLimited } from '../../remote/rate-limited-transport.ts';
 import { keyConfigForMaster, parseMasterPublicKey, rsaEncryptKeyConfig, RSA_ENCRYPTED_KEY_BLOB } from '../../format/master-key.ts';
 import { DEFAULT_MASTER_PUBKEY } from './key-master.ts';
 import { renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
@@ -41,7 +42,7 @@ export function parseSpec(spec: string): BackupSpec {
   return { name: `${m[1]!}.${m[2]!}`, kind, path: m[3]! };
 }
 
-export interface BackupFlags extends ClientFlags {
+export interface BackupFlags extends ClientFlags, RateFlags {
   readonly backupType: string;
   readonly backupId?: string;
   readonly backupTime?: string;
@@ -81,6 +82,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   if (twice !== undefined) throw fail('INVALID_ARGUMENT', `archive name ${twice} is given twice; each archive of a snapshot needs a name of its own`, { name: twice });
   for (const s of parsed) await checkSource(s);
   const exclude = ExcludeScope.fromPatterns(f.exclude ?? []); // a bad pattern fails before connecting
+  const rate = rateBucket(f); // one bucket for the backup and the reads of the previous snapshot
   const mode = parseChangeDetectionMode(f.changeDetectionMode ?? 'metadata');
   const type: BackupType = checkBackupType(f.backupType);
   const id = checkBackupId(f.backupId ?? hostname().split('.')[0] ?? 'localhost');
@@ -94,7 +96,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   traceMark('backup: logged in');
   const started = Date.now();
   const session = await client.upgrade('backup', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': time, ...(ns ? { ns } : {}) }, 'proxmox-backup-protocol-v1');
-  const transport = h2Transport(session);
+  const transport = rateLimited(h2Transport(session), rate);
   traceMark('backup: upgraded');
   // Encoder threads (hashing, zstd level 1, CRC-32) beside the main one (reading, TLS, HTTP/2):
   // two where there are two cores, since one was busy ~60% of a first backup of compressible
@@ -108,7 +110,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const snapshot = `${ns ? `ns/${ns}/` : ''}${type}/${id}/${formatTime(time)}`;
   const progress = progressReporter(ctx);
   const openReader = async (prevTime: number): Promise<ProtocolTransport> =>
-    h2Transport(await client.upgrade('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1'));
+    rateLimited(h2Transport(await client.upgrade('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1')), rate);
   // Metadata mode reads the previous snapshot: its reader session opens as soon as the server names
   // it, beside the download of its manifest (one round trip less before the walk starts), and is
   // closed unused if the walk does not ask for it (a previous snapshot with another key).
@@ -220,7 +222,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--master-pubkey-file <file>', `with --keyfile: store the key encrypted under this RSA master public key (default: ${DEFAULT_MASTER_PUBKEY} when imported)`)
     .option('--change-detection-mode <mode>', 'directories: legacy (one .pxar), data (split .mpxar/.ppxar, read all) or metadata (split, reuse unchanged files)', 'metadata')
     .addOption(outputFormatOption());
-  addKeyOption(addClientOptions(cmd)).action(async (specs: string[], f: BackupFlags) => {
+  addRateOptions(addKeyOption(addClientOptions(cmd))).action(async (specs: string[], f: BackupFlags) => {
     const r = await runBackup(ctx, specs, f);
     ctx.out(f.outputFormat === 'json' ? JSON.stringify(r, null, 2) : renderBackupSummary(r));
   });

@@ -23,7 +23,7 @@ import { extractPxar } from '../../client/pxar-extract.ts';
 import { checkRestoreTarget, restoreToFile } from '../../client/restore-file.ts';
 import { formatSize } from '../benchmark/units.ts';
 import type { PxarWarning } from '../../client/pxar-warnings.ts';
-import { addClientOptions, addKeyOption, collect, type ClientFlags } from '../client-options.ts';
+import { addClientOptions, addKeyOption, addRateOptions, collect, rateBucket, type ClientFlags, type RateFlags } from '../client-options.ts';
 import { openReaderSession } from '../reader-session.ts';
 import { decodePxar } from '../../format/pxar/decoder.ts';
 import { pathText } from '../../format/pxar/names.ts';
@@ -32,7 +32,7 @@ import { progressLine, type ProgressLine } from '../render.ts';
 import { PathSelection, selectEvents } from '../../format/pxar/selection.ts';
 import type { CliContext } from '../context.ts';
 
-export interface RestoreFlags extends ClientFlags {
+export interface RestoreFlags extends ClientFlags, RateFlags {
   readonly overwrite?: boolean;
   readonly path?: readonly string[];
   readonly ignoreOwnership?: boolean;
@@ -64,7 +64,7 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
   if (select !== undefined && FLAT_ARCHIVE.test(archive)) {
     throw fail('INVALID_ARGUMENT', `--path selects files of a directory archive; ${archive} is an image or a blob`, { archive, param: 'path' });
   }
-  const session = await openReaderSession(ctx, f, ref, { workers: true });
+  const session = await openReaderSession(ctx, f, ref, { workers: true, rate: rateBucket(f) });
   const reader = session.reader;
   const bar = progressLine(ctx, 'Restoring', 'bytes');
   const sizeOf = (name: string): number | undefined => (select === undefined ? reader.fileEntry(name).size : undefined);
@@ -153,7 +153,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ignore-ownership', 'do not restore owners and groups (as root; others never do)')
     .option('--ignore-xattrs', 'do not restore extended attributes and file capabilities')
     .option('--ignore-acls', 'do not restore POSIX ACLs');
-  addKeyOption(addClientOptions(cmd)).action(async (snapshot: string, archive: string, target: string, f: RestoreFlags) => {
+  addRateOptions(addKeyOption(addClientOptions(cmd))).action(async (snapshot: string, archive: string, target: string, f: RestoreFlags) => {
     const msg = await runRestore(ctx, snapshot, archive, target, f);
     if (target !== '-') ctx.out(msg);
   });

@@ -16,7 +16,7 @@ import { h2Transport } from '../../remote/h2-transport.ts';
 import { HttpClient } from '../../remote/http-client.ts';
 import type { ProtocolTransport } from '../../remote/protocol-transport.ts';
 import type { RemoteWithSecret } from './remote-store.ts';
-import type { TokenBucket } from './token-bucket.ts';
+import type { TokenBucket } from '../../core/token-bucket.ts';
 
 export const READER_PROTOCOL_NAME = 'proxmox-backup-reader-protocol-v1';
 export const BACKUP_PROTOCOL_NAME = 'proxmox-backup-protocol-v1';

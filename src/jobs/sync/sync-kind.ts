@@ -17,7 +17,7 @@ import { runPush } from './push.ts';
 import { RemoteApi } from './remote-api.ts';
 import { RemoteStore } from './remote-store.ts';
 import { SyncJobStore } from './sync-job-store.ts';
-import { bucketFor } from './token-bucket.ts';
+import { bucketFor } from '../../core/token-bucket.ts';
 
 export const SYNC_WORKER_TYPE = 'syncjob';
 /** Who owns pulled groups when the job names no owner (PBS's default). */

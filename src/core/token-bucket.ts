@@ -1,6 +1,7 @@
 /**
  * A token bucket on bytes, for the rate limits of sync jobs (`rate-in`/`burst-in` on the bytes a
- * pull reads, `rate-out`/`burst-out` on the bytes a push writes), as PBS limits them.
+ * pull reads, `rate-out`/`burst-out` on the bytes a push writes) and of the client's backups and
+ * restores (`--rate`/`--burst`), as PBS limits them.
  *
  * The bucket holds up to `burst` tokens (default: one second's worth of `rate`) and refills at
  * `rate` tokens per second. `take(n)` spends n tokens; when that leaves the bucket in debt it
