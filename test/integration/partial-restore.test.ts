@@ -79,6 +79,21 @@ for (const mode of ['split', 'unified'] as const) {
   });
 }
 
+test('restore --path FILE to - writes the file to stdout, from split and unified archives; a directory or a hardlink is refused', { timeout: 120_000 }, async () => {
+  for (const snapshot of [snapshots.split, snapshots.unified]) {
+    const r = cliOk(await srv.cli(['restore', snapshot, 'root.pxar', '-', '--path', 'a/note.txt']), `cat ${snapshot}`);
+    assert.equal(r.stdout, 'a note\n');
+    for (const [path, message] of [['a/b', /'a\/b' is a directory, not a file/], ['c/same-note', /is a hardlink to 'a\/note\.txt', not a file/]] as const) {
+      const bad = await srv.cli(['restore', snapshot, 'root.pxar', '-', '--path', path]);
+      assert.equal(bad.code, 2, describeCli(bad));
+      assert.match(bad.stderr, message);
+    }
+  }
+  const two = await srv.cli(['restore', snapshots.split, 'root.pxar', '-', '--path', 'top.txt', '--path', 'a/note.txt']);
+  assert.equal(two.code, 2, describeCli(two));
+  assert.match(two.stderr, /one file of it to - \(stdout\) with --path FILE/);
+});
+
 test('restore --ignore-xattrs leaves the extended attributes out (and restores them without it)', { timeout: 120_000 }, async () => {
   const names = (path: string): string[] => listXattrs(Buffer.from(path)).map((n) => Buffer.from(n).toString());
   for (const [name, extra] of [['with', []], ['without', ['--ignore-xattrs', '--ignore-acls', '--ignore-ownership']]] as const) {

@@ -8,7 +8,8 @@
  * `--path P` (repeatable) restores only P of a directory archive, at its place under the target
  * (format/pxar/selection.ts). Of a split archive, the metadata archive is read once to find P's
  * files (a missing P is NOT_FOUND before the target is touched), then again to restore them with
- * only the payload chunks that hold their data (format/pxar/ranged-payload.ts).
+ * only the payload chunks that hold their data (format/pxar/ranged-payload.ts). With one `--path`
+ * naming a file, the target may be `-`: the file's bytes go to stdout.
  *
  * On a terminal a progress bar counts the bytes fetched of the archive that carries the data (the
  * image, the unified archive, the payload archive) against its size; a partial restore has no
@@ -29,7 +30,8 @@ import { decodePxar } from '../../format/pxar/decoder.ts';
 import { pathText } from '../../format/pxar/names.ts';
 import { payloadRanges, RangedPayloadReader, type PositionedPiece } from '../../format/pxar/ranged-payload.ts';
 import { progressLine, type ProgressLine } from '../render.ts';
-import { PathSelection, selectEvents } from '../../format/pxar/selection.ts';
+import { hardlinkTargetPath, PathSelection, samePath, selectEvents } from '../../format/pxar/selection.ts';
+import type { PxarEvent } from '../../format/pxar/entry.ts';
 import type { CliContext } from '../context.ts';
 
 export interface RestoreFlags extends ClientFlags, RateFlags {
@@ -56,20 +58,26 @@ const selectionNote = (select: PathSelection | undefined): string => (select ===
 
 export async function runRestore(ctx: CliContext, snapshot: string, archive: string, target: string, f: RestoreFlags): Promise<string> {
   const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
-  if (target === '-' && DIRECTORY_ARCHIVE.test(archive)) {
-    // checked before connecting: `-` is no directory name anyone means (it used to become one)
-    throw fail('INVALID_ARGUMENT', `${archive} is a directory archive: restore it into a directory; - (stdout) takes an image or a blob`, { archive, target });
-  }
   const select = f.path !== undefined && f.path.length > 0 ? PathSelection.parse(f.path) : undefined;
+  if (target === '-' && DIRECTORY_ARCHIVE.test(archive) && select?.paths.length !== 1) {
+    // checked before connecting: `-` is no directory name anyone means (it used to become one)
+    throw fail('INVALID_ARGUMENT', `${archive} is a directory archive: restore it into a directory, or one file of it to - (stdout) with --path FILE`, { archive, target });
+  }
   if (select !== undefined && FLAT_ARCHIVE.test(archive)) {
     throw fail('INVALID_ARGUMENT', `--path selects files of a directory archive; ${archive} is an image or a blob`, { archive, param: 'path' });
   }
   const session = await openReaderSession(ctx, f, ref, { workers: true, rate: rateBucket(f) });
   const reader = session.reader;
-  const bar = progressLine(ctx, 'Restoring', 'bytes');
+  // no bar beside bytes going to stdout: on a terminal the two would mix
+  const bar = progressLine(target === '-' ? { ...ctx, isTTY: false } : ctx, 'Restoring', 'bytes');
   const sizeOf = (name: string): number | undefined => (select === undefined ? reader.fileEntry(name).size : undefined);
   try {
     const split = reader.splitArchive(archive);
+    if (target === '-' && select !== undefined) {
+      const events = split === undefined ? decodePxar(reader.stream(reader.fileEntry(archive).filename)) : decodePxar(reader.stream(split.metadata), { payload: await selectedPayload(reader, split, select, bar), payloadFor: (e) => select.covers(e.path) });
+      const bytes = await toStdout(fileData(selectEvents(events, select), select.paths[0]!));
+      return `restored ${pathText(select.paths[0]!)} (${formatSize(bytes)}) to stdout`;
+    }
     if (split !== undefined) {
       // the extractor copies file data before it reads on (ExtractOptions.payload), so the
       // payload stream's chunk memory is recycled; the metadata stream's is not (entries keep views)
@@ -100,6 +108,28 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
   } finally {
     bar.end();
     await session.close();
+  }
+}
+
+/**
+ * The bytes of the one file `path` among selected events, for a restore to stdout; a directory,
+ * symlink or anything else at `path` is INVALID_ARGUMENT (there are no bytes to write).
+ */
+async function* fileData(events: AsyncIterable<PxarEvent>, path: Uint8Array): AsyncGenerator<Uint8Array> {
+  let inFile = false;
+  for await (const ev of events) {
+    if (ev.type === 'data') {
+      if (inFile) yield ev.bytes;
+      continue;
+    }
+    inFile = false;
+    if (ev.type !== 'entry' || !samePath(ev.entry.path, path)) continue;
+    const e = ev.entry;
+    if (e.kind !== 'file') {
+      const what = e.kind === 'hardlink' || e.kind === 'symlink' ? `a ${e.kind} to '${pathText(e.kind === 'hardlink' ? hardlinkTargetPath(e) : e.target)}'` : `a ${e.kind}`;
+      throw fail('INVALID_ARGUMENT', `'${pathText(path)}' is ${what}, not a file: only a file's bytes go to - (stdout)`, { path: pathText(path), kind: e.kind });
+    }
+    inFile = true;
   }
 }
 
