@@ -125,7 +125,18 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
   });
   app.registerProtocol(BACKUP_PROTOCOL, backupProtocolFactory({ registry, auth, checker, jobs, uploads, metrics }));
   app.registerProtocol(READER_PROTOCOL, readerProtocolFactory({ registry, auth }));
-  const server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
+  let server: RunningServer;
+  try {
+    server = await startServer({ host: o.host, port: o.port, configDir: o.configDir, app });
+  } catch (e) {
+    // what started before must stop, or its timers and threads keep a failed `serve` alive
+    await app.close();
+    await jobs.close();
+    await notifier.idle();
+    await registry.closeAll();
+    await checker.close();
+    throw e;
+  }
   usage.start();
   return {
     server,

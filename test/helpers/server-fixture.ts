@@ -272,6 +272,8 @@ export interface ServeProcess {
   stderr(): string;
   /** Resolves with the match of the first stdout line (seen or still to come) matching `re`. */
   waitForLine(re: RegExp): Promise<RegExpExecArray>;
+  /** The same for stderr lines. */
+  waitForErrLine(re: RegExp): Promise<RegExpExecArray>;
   /** SIGTERM to the server (a clean shutdown); resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -318,6 +320,25 @@ export function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv, pref
   liveServers.add(killNow);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const errLines: string[] = [];
+  const errWaiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    errLines.push(line);
+    for (const w of [...errWaiters]) {
+      const m = w.re.exec(line);
+      if (m) {
+        errWaiters.splice(errWaiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  const waitForErrLine = (re: RegExp): Promise<RegExpExecArray> => {
+    for (const l of errLines) {
+      const m = re.exec(l);
+      if (m) return Promise.resolve(m);
+    }
+    return new Promise((resolve) => errWaiters.push({ re, resolve }));
+  };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }[] = [];
@@ -354,7 +375,7 @@ export function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv, pref
     try {
       const listen = await waitForLine(/^holdfast listening on https:\/\/\S+:(\d+) /);
       const fp = await waitForLine(/^fingerprint: (\S+)$/);
-      return { child, port: Number(listen[1]), fingerprint: fp[1]!, lines, stderr: () => stderr, waitForLine, stop };
+      return { child, port: Number(listen[1]), fingerprint: fp[1]!, lines, stderr: () => stderr, waitForLine, waitForErrLine, stop };
     } catch (e) {
       await stop();
       throw e;

@@ -35,6 +35,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['task'], load: async () => (await import('./task.ts')).register },
   { names: ['key'], load: async () => (await import('./key.ts')).register },
   { names: ['s3'], load: async () => (await import('./s3.ts')).register },
+  { names: ['cert'], load: async () => (await import('./cert.ts')).register },
   { names: ['remote'], load: async () => (await import('./remote.ts')).register },
   { names: ['sync-job'], load: async () => (await import('./sync-job.ts')).register },
   { names: ['notification'], load: async () => (await import('./notification.ts')).register },

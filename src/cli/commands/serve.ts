@@ -1,7 +1,8 @@
 /**
  * `holdfast serve`: runs the server. On first start it prints the admin login and the TLS
  * fingerprint clients pin, and creates the `default` datastore. SIGTERM/SIGINT close it cleanly:
- * running backups are aborted (their snapshots removed) before the process exits.
+ * running backups are aborted (their snapshots removed) before the process exits. SIGHUP takes a
+ * new certificate from proxy.pem / proxy.key (server/tls.ts), keeping the old one if it is not valid.
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
@@ -81,6 +82,13 @@ export function register(program: Command, ctx: CliContext): void {
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
+      });
+      // SIGHUP: take a new proxy.pem / proxy.key (a renewed or own certificate) without a restart
+      process.on('SIGHUP', () => {
+        hs.server.reloadCertificate().then(
+          (fp) => ctx.out(`SIGHUP: certificate reloaded, fingerprint: ${fp}`),
+          (e: unknown) => ctx.err(`SIGHUP: certificate not reloaded, the old one stays in use: ${e instanceof Error ? e.message : String(e)}`),
+        );
       });
       ctx.out(`holdfast listening on https://${host}:${hs.server.port} (config dir ${configDir})`);
       ctx.out(`fingerprint: ${hs.server.fingerprint}`);
