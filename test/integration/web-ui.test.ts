@@ -139,7 +139,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
       await page.locator('form.filters').waitFor();
       await go(page, '#/dashboard');
     });
-    await t.test('dashboard: the datastore with its sync level, promise and no GC yet', () => dashboardBeforeGc(page));
+    await t.test('dashboard: the datastore with its sync level, promise and no GC yet', () => dashboardBeforeGc(r, page));
     await t.test('dashboard: Refresh reloads every card', async () => {
       await r.hs.registry.admin.update('default', { tuning: 'sync-level=none' });
       await r.hs.registry.get('default', 'read');
@@ -189,9 +189,12 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
   }
 });
 
-async function dashboardBeforeGc(page: Page): Promise<void> {
+async function dashboardBeforeGc(r: Rig, page: Page): Promise<void> {
   const card = page.locator('article.card[data-store="default"]');
   await card.locator('dd.sync-level').waitFor();
+  // what a client needs: the repository string and the fingerprint to pin, ready to paste
+  assert.equal(await card.locator('dd.repository').textContent(), `admin@pbs@127.0.0.1:${r.hs.server.port}:default`);
+  assert.equal(await page.locator('.connection pre.fingerprint').textContent(), `export HOLDFAST_FINGERPRINT=${r.hs.server.fingerprint}`);
   assert.match((await card.locator('dd.sync-level').textContent()) ?? '', /^filesystem\s*One filesystem sync per backup/);
   assert.match((await card.textContent()) ?? '', /unknown until the first GC/);
   assert.match((await card.textContent()) ?? '', /Last GC\s*never/);

@@ -42,6 +42,9 @@ export const S = {
   },
   dash: {
     title: 'Dashboard',
+    repository: 'Repository (HOLDFAST_REPOSITORY)',
+    connect: 'Connecting a client',
+    connectHint: 'Pin this certificate fingerprint on every client (or use a CA-signed certificate); each datastore card shows its repository string.',
     stored: 'Stored by this datastore (last GC)',
     storedNone: 'unknown until the first GC',
     chunks: (n) => `${n} chunks`,

@@ -1,7 +1,8 @@
 /**
  * `GET /api2/json/nodes/{node}/status`: the server process's own state, for operators and for the
  * resource-bound tests (docs/protocol.md "Resource bounds"): memory (RSS, heap, array buffers), the
- * shared upload pool (buffers leased, uploads waiting, backup sessions) and uptime. `GET /metrics`:
+ * shared upload pool (buffers leased, uploads waiting, backup sessions), uptime, and (as PBS's
+ * `info.fingerprint`) the certificate fingerprint clients pin. `GET /metrics`:
  * everything ServerMetrics reports, in Prometheus's text format.
  *
  * PBS answers this path with host facts (CPU, load, disks); Holdfast reports the process it is,
@@ -17,6 +18,8 @@ export interface NodeStatusSources {
   readonly uploads: () => UploadMemoryStats;
   /** the Prometheus exposition text */
   readonly metrics: () => Promise<string>;
+  /** the certificate fingerprint clients pin (the one in use now: SIGHUP may change it) */
+  readonly fingerprint: () => string;
 }
 
 export function nodeStatusRoutes(src: NodeStatusSources): Route[] {
@@ -33,6 +36,8 @@ export function nodeStatusRoutes(src: NodeStatusSources): Route[] {
           uptime: Math.round(process.uptime()),
           memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
           uploads: src.uploads(),
+          // as PBS's node status has it, for the web UI's connection information
+          info: { fingerprint: src.fingerprint() },
         };
       },
     },

@@ -1,8 +1,10 @@
 // Dashboard: one card per datastore (its own stored bytes from the last GC, the filesystem it
 // lives on, dedup factor, sync level with its promise, the last GC/verify/prune, a usage chart
-// over time) and the running tasks. Starting GC or verify opens the task's live log.
+// over time) and the running tasks. Starting GC or verify opens the task's live log. What a client
+// needs to connect (each store's repository string for the logged-in user, and the certificate
+// fingerprint to pin, which only Sys.Audit may read) is shown as ready-to-paste lines.
 import { useState } from 'preact/hooks';
-import { api, storePath } from '../api.js';
+import { api, currentSession, storePath } from '../api.js';
 import { Badge, Loaded } from '../components.jsx';
 import { iso, isTaskOk, seg, size } from '../format.js';
 import { href, useAction, useLoad } from '../hooks.js';
@@ -14,6 +16,8 @@ export function Dashboard() {
   const [round, setRound] = useState(0);
   const stores = useLoad(() => api('GET', 'config/datastore'), [round]);
   const running = useLoad(() => api('GET', 'nodes/localhost/tasks', { running: 1 }), [round]);
+  // Sys.Audit only: others see the repository lines without the fingerprint
+  const node = useLoad(() => api('GET', 'nodes/localhost/status').catch(() => null), [round]);
   return (
     <section>
       <div class="titlebar">
@@ -29,6 +33,7 @@ export function Dashboard() {
       <Loaded load={stores}>
         {(list) => (list.length === 0 ? <p>{S.noStores}</p> : <div class="cards">{list.map((c) => <StoreCard key={c.name} config={c} round={round} />)}</div>)}
       </Loaded>
+      <Loaded load={node}>{(status) => status?.info?.fingerprint && <Connection fingerprint={status.info.fingerprint} />}</Loaded>
       <h3>{S.dash.running}</h3>
       <Loaded load={running}>{(tasks) => (tasks.length === 0 ? <p class="muted">{S.dash.noRunning}</p> : <TaskTable tasks={tasks} />)}</Loaded>
     </section>
@@ -80,6 +85,10 @@ function StoreCard({ config, round }) {
               <LastTask label={S.dash.lastGc} task={last.gc} />
               <LastTask label={S.dash.lastVerify} task={last.verify} />
               <LastTask label={S.dash.lastPrune} task={last.prune} />
+              <dt>{S.dash.repository}</dt>
+              <dd class="repository">
+                <code>{repositoryFor(currentSession()?.username ?? 'USER@REALM', location.host, name)}</code>
+              </dd>
             </dl>
           );
         }}
@@ -94,6 +103,19 @@ function StoreCard({ config, round }) {
         </button>
       </div>
     </article>
+  );
+}
+
+/** The repository string a client uses for `store` as the logged-in user, on the address this page came from. */
+export const repositoryFor = (user, host, store) => `${user}@${host}:${store}`;
+
+function Connection({ fingerprint }) {
+  return (
+    <div class="connection">
+      <h3>{S.dash.connect}</h3>
+      <p class="muted">{S.dash.connectHint}</p>
+      <pre class="fingerprint">export HOLDFAST_FINGERPRINT={fingerprint}</pre>
+    </div>
   );
 }
 
