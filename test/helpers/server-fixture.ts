@@ -300,6 +300,38 @@ function serverPid(child: ChildProcess, wrapped: boolean): number | undefined {
   }
 }
 
+/** The lines of one output stream, and waits for the first line (seen or still to come) matching a pattern. */
+function lineWatcher(input: NodeJS.ReadableStream): { readonly lines: string[]; readonly waitFor: (re: RegExp) => Promise<RegExpExecArray>; readonly fail: (e: Error) => void } {
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }[] = [];
+  let ended: Error | undefined;
+  createInterface({ input }).on('line', (line) => {
+    lines.push(line);
+    for (const w of [...waiters]) {
+      const m = w.re.exec(line);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  return {
+    lines,
+    waitFor: (re) => {
+      for (const l of lines) {
+        const m = re.exec(l);
+        if (m) return Promise.resolve(m);
+      }
+      if (ended !== undefined) return Promise.reject(ended);
+      return new Promise((resolve, reject) => waiters.push({ re, resolve, reject }));
+    },
+    fail: (e) => {
+      ended = e;
+      for (const w of waiters.splice(0)) w.reject(e);
+    },
+  };
+}
+
 /**
  * Starts `holdfast serve ARGS…` as a subprocess, optionally under a wrapper command (`prefix`,
  * e.g. strace; Linux only), and resolves once it printed its port and fingerprint.
@@ -320,53 +352,20 @@ export function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv, pref
   liveServers.add(killNow);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const errLines: string[] = [];
-  const errWaiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    errLines.push(line);
-    for (const w of [...errWaiters]) {
-      const m = w.re.exec(line);
-      if (m) {
-        errWaiters.splice(errWaiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  });
-  const waitForErrLine = (re: RegExp): Promise<RegExpExecArray> => {
-    for (const l of errLines) {
-      const m = re.exec(l);
-      if (m) return Promise.resolve(m);
-    }
-    return new Promise((resolve) => errWaiters.push({ re, resolve }));
-  };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void; reject: (e: Error) => void }[] = [];
+  const out = lineWatcher(child.stdout);
+  const err = lineWatcher(child.stderr);
+  const lines = out.lines;
   const died = (code: number | null): Error => new Error(`holdfast serve exited (${String(code)}) before printing the expected line:\n${lines.join('\n')}\n${stderr}`);
   let exitCode: number | null | undefined;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) {
-      const m = w.re.exec(line);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  });
   void exited.then((code) => {
     exitCode = code;
     liveServers.delete(killNow);
-    for (const w of waiters.splice(0)) w.reject(died(code));
+    out.fail(died(code));
+    err.fail(died(code));
   });
-  const waitForLine = (re: RegExp): Promise<RegExpExecArray> => {
-    for (const l of lines) {
-      const m = re.exec(l);
-      if (m) return Promise.resolve(m);
-    }
-    if (exitCode !== undefined) return Promise.reject(died(exitCode));
-    return new Promise((resolve, reject) => waiters.push({ re, resolve, reject }));
-  };
+  const waitForLine = out.waitFor;
+  const waitForErrLine = err.waitFor;
   const stop = async (): Promise<number | null> => {
     if (exitCode === undefined) signal('SIGTERM');
     return exited;
