@@ -8,6 +8,8 @@ import { fail } from '../core/errors.ts';
 import { bucketFor, type TokenBucket } from '../core/token-bucket.ts';
 import { CryptConfig } from '../format/crypt-config.ts';
 import { parseByteRate } from '../format/sync-job-config.ts';
+import { PathSelection, type EntrySelection } from '../format/pxar/selection.ts';
+import { PatternSelection } from '../client/pattern-selection.ts';
 import type { KeyFileJson } from '../format/key-file.ts';
 import { connect, repositoryFrom } from '../remote/connect.ts';
 import type { HttpClient } from '../remote/http-client.ts';
@@ -20,6 +22,18 @@ export interface ClientFlags {
   readonly fingerprint?: string;
   readonly ns?: string;
   readonly keyfile?: string;
+}
+
+/**
+ * `--path P` or `--pattern GLOB` (each repeatable, not both): what part of a directory archive a
+ * restore or a listing takes; undefined for all of it.
+ */
+export function entrySelection(f: { readonly path?: readonly string[]; readonly pattern?: readonly string[] }): EntrySelection | undefined {
+  const paths = f.path ?? [];
+  const patterns = f.pattern ?? [];
+  if (paths.length > 0 && patterns.length > 0) throw fail('INVALID_ARGUMENT', '--path and --pattern cannot be combined: give several of one of them', { param: 'pattern' });
+  if (paths.length > 0) return PathSelection.parse(paths);
+  return patterns.length > 0 ? PatternSelection.parse(patterns) : undefined;
 }
 
 /** Commander's parser for an option that may be given several times: the values in order. */

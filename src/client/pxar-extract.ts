@@ -30,7 +30,7 @@ import { fail } from '../core/errors.ts';
 import { decodePxar } from '../format/pxar/decoder.ts';
 import type { PxarDirectoryEntry, PxarEntry, PxarEvent, PxarFileEntry, PxarHardlinkEntry } from '../format/pxar/entry.ts';
 import type { PayloadSource } from '../format/pxar/payload-reader.ts';
-import { hardlinkTargetPath, selectEvents, type PathSelection } from '../format/pxar/selection.ts';
+import { hardlinkTargetPath, type EntrySelection } from '../format/pxar/selection.ts';
 import { deviceToDevT } from '../format/pxar/metadata.ts';
 import { pathComponents, pathText, relativePathProblem } from '../format/pxar/names.ts';
 import { applyMetadata, type ApplyOptions } from './pxar-apply-meta.ts';
@@ -52,7 +52,7 @@ export interface ExtractOptions {
    * Restore only these paths (and the directories leading to them, with their metadata); the
    * rest of the archive is passed over, and file data outside them is not read from a payload.
    */
-  readonly select?: PathSelection;
+  readonly select?: EntrySelection;
   /** Restore uid/gid (default: when running as root). */
   readonly owner?: boolean;
   /** Restore xattrs and fcaps (default true). */
@@ -105,9 +105,9 @@ function selectedEvents(source: AsyncIterable<Uint8Array>, opts: ExtractOptions)
   const select = opts.select;
   const events = decodePxar(source, {
     ...(opts.payload === undefined ? {} : { payload: opts.payload }),
-    ...(select === undefined ? {} : { payloadFor: (e: PxarFileEntry) => select.covers(e.path) }),
+    ...(select === undefined ? {} : { payloadFor: (e: PxarFileEntry) => select.covers(e.path, false) }),
   });
-  return select === undefined ? events : selectEvents(events, select);
+  return select === undefined ? events : select.select(events);
 }
 
 interface OpenFile {
@@ -151,7 +151,7 @@ class Restorer {
   /** A partial restore leaves out a hardlink to a file it does not restore. */
   #hardlinkNotSelected(entry: PxarHardlinkEntry): void {
     this.#skipped++;
-    this.#warn('hardlink-not-selected', entry, `hardlink to '${pathText(hardlinkTargetPath(entry))}', which is not among the selected paths: not restored`);
+    this.#warn('hardlink-not-selected', entry, `hardlink to '${pathText(hardlinkTargetPath(entry))}', which is not among the selected entries: not restored`);
   }
 
   report(): ExtractReport {
@@ -204,7 +204,7 @@ class Restorer {
         return applyMetadata(abs, entry.metadata, 'symlink', this.#apply(entry));
       case 'hardlink': {
         const select = this.#opts.select;
-        if (select !== undefined && !select.covers(hardlinkTargetPath(entry))) return this.#hardlinkNotSelected(entry);
+        if (select !== undefined && !select.covers(hardlinkTargetPath(entry), false)) return this.#hardlinkNotSelected(entry);
         await this.#drain();
         const existing = await this.#linkTarget(entry.target);
         await this.#clear(abs, false);

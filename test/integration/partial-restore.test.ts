@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snapshotTree } from '../../src/client/pxar-test-tree.ts';
 import { listXattrs, setXattr } from '../../src/client/pxar-native.ts';
@@ -65,7 +65,7 @@ for (const mode of ['split', 'unified'] as const) {
     assert.deepEqual(readdirSync(join(target, 'c')), ['big']);
     assert.deepEqual(await sub(target, 'c/big'), await sub(src, 'c/big'));
     assert.deepEqual(await sub(target, 'top.txt'), await sub(src, 'top.txt'));
-    assert.match(r.stderr, /warning: c\/same-note: hardlink to 'a\/note\.txt', which is not among the selected paths: not restored/);
+    assert.match(r.stderr, /warning: c\/same-note: hardlink to 'a\/note\.txt', which is not among the selected entries: not restored/);
     assert.match(r.stdout, /\(1 skipped\)/);
   });
 
@@ -92,6 +92,29 @@ test('restore --path FILE to - writes the file to stdout, from split and unified
   const two = await srv.cli(['restore', snapshots.split, 'root.pxar', '-', '--path', 'top.txt', '--path', 'a/note.txt']);
   assert.equal(two.code, 2, describeCli(two));
   assert.match(two.stderr, /one file of it to - \(stdout\) with --path FILE/);
+});
+
+test('restore and catalog dump --pattern: globs at any depth or from the root, split and unified alike', { timeout: 120_000 }, async () => {
+  for (const snapshot of [snapshots.split, snapshots.unified]) {
+    const target = join(srv.dir, `pattern-${snapshot.replace(/[/:]/g, '_')}`);
+    const r = cliOk(await srv.cli(['restore', snapshot, 'root.pxar', target, '--pattern', '*.txt', '--pattern', '/c/big']), `restore --pattern ${snapshot}`);
+    assert.match(r.stdout, /\('\*\.txt', '\/c\/big'\)/);
+    assert.deepEqual(readdirSync(target).sort(), ['a', 'c', 'top.txt']);
+    assert.deepEqual(readdirSync(join(target, 'a')), ['note.txt']); // a/b holds no match: not made
+    assert.deepEqual(readdirSync(join(target, 'c')), ['big']);
+    assert.equal(readFileSync(join(target, 'a/note.txt'), 'utf8'), 'a note\n'); // its hardlink twin c/same-note is not selected
+    assert.deepEqual(await sub(target, 'c/big'), await sub(src, 'c/big'));
+    assert.equal(statSync(join(target, 'a')).mtimeMs, statSync(join(src, 'a')).mtimeMs, 'a directory on the way has its metadata');
+
+    const listed = (JSON.parse(cliOk(await srv.cli(['catalog', 'dump', snapshot, '--pattern', 'b/', '--output-format', 'json']), 'dump --pattern').stdout) as Listed[]).map((e) => e.path);
+    assert.deepEqual(listed, ['a/b', 'a/b/f0', 'a/b/f1', 'a/b/f2', 'a/b/f3']);
+    const none = await srv.cli(['restore', snapshot, 'root.pxar', join(srv.dir, 'never'), '--pattern', '*.nothing']);
+    assert.equal(none.code, 3, describeCli(none));
+    assert.match(none.stderr, /nothing in the archive matches '\*\.nothing'/);
+  }
+  const both = await srv.cli(['restore', snapshots.split, 'root.pxar', join(srv.dir, 'never'), '--path', 'a', '--pattern', '*.txt']);
+  assert.equal(both.code, 2, describeCli(both));
+  assert.match(both.stderr, /--path and --pattern cannot be combined/);
 });
 
 test('restore --ignore-xattrs leaves the extended attributes out (and restores them without it)', { timeout: 120_000 }, async () => {

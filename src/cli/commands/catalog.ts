@@ -18,9 +18,9 @@ import { decodePxar } from '../../format/pxar/decoder.ts';
 import type { PxarEvent } from '../../format/pxar/entry.ts';
 import { listedFromCatalog, listedFromEvents, type ListedEntry } from '../../format/pxar/listing.ts';
 import { pathText } from '../../format/pxar/names.ts';
-import { PathSelection, selectEvents } from '../../format/pxar/selection.ts';
+import type { EntrySelection } from '../../format/pxar/selection.ts';
 import type { RestoreReader } from '../../remote/restore-reader.ts';
-import { addClientOptions, addKeyOption, collect, type ClientFlags } from '../client-options.ts';
+import { addClientOptions, addKeyOption, collect, entrySelection, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { openReaderSession } from '../reader-session.ts';
 import { outputFormatOption } from '../render.ts';
@@ -30,6 +30,7 @@ export const MAX_CATALOG_BYTES = 64 * 1024 * 1024;
 
 export interface CatalogFlags extends ClientFlags {
   readonly path?: readonly string[];
+  readonly pattern?: readonly string[];
   readonly outputFormat: OutputFormat;
 }
 
@@ -43,8 +44,8 @@ function directoryArchives(reader: RestoreReader, archive: string | undefined): 
 }
 
 /** The entries of one directory archive (see the module comment for what is read). */
-async function* archiveEntries(reader: RestoreReader, archive: string, select: PathSelection | undefined): AsyncGenerator<ListedEntry> {
-  const selected = (events: AsyncIterable<PxarEvent>): AsyncIterable<PxarEvent> => (select === undefined ? events : selectEvents(events, select));
+async function* archiveEntries(reader: RestoreReader, archive: string, select: EntrySelection | undefined): AsyncGenerator<ListedEntry> {
+  const selected = (events: AsyncIterable<PxarEvent>): AsyncIterable<PxarEvent> => (select === undefined ? events : select.select(events));
   const split = reader.splitArchive(archive);
   if (split !== undefined) {
     yield* listedFromEvents(selected(decodePxar(reader.stream(split.metadata))), select);
@@ -89,7 +90,7 @@ const WRITE_BATCH = 64 * 1024;
 
 export async function runCatalogDump(ctx: CliContext, snapshot: string, archive: string | undefined, f: CatalogFlags): Promise<number> {
   const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
-  const select = f.path !== undefined && f.path.length > 0 ? PathSelection.parse(f.path) : undefined;
+  const select = entrySelection(f);
   const json = f.outputFormat === 'json';
   const session = await openReaderSession(ctx, f, ref, { workers: false });
   // JSON items are written one behind, so each write ends a line: `item,` once the next is known
@@ -128,7 +129,8 @@ export function register(program: Command, ctx: CliContext): void {
     .description('list every entry (type, size, mtime, path) of the directory archives of a snapshot, or of one archive')
     .argument('<snapshot>', 'TYPE/ID/TIME, e.g. host/web1/2026-11-24T10:00:00Z (TIME may be epoch seconds)')
     .argument('[archive]', 'one directory archive, e.g. root.pxar (default: all of them)')
-    .option('--path <path>', 'list only this file or directory (repeatable; e.g. etc/ssl)', collect);
+    .option('--path <path>', 'list only this file or directory (repeatable; e.g. etc/ssl)', collect)
+    .option('--pattern <glob>', "list only what matches (repeatable; .pxarexclude syntax, e.g. '*.conf')", collect);
   addKeyOption(addClientOptions(dump.addOption(outputFormatOption()))).action(async (snapshot: string, archive: string | undefined, f: CatalogFlags) => {
     await runCatalogDump(ctx, snapshot, archive, f);
   });

@@ -24,19 +24,20 @@ import { extractPxar } from '../../client/pxar-extract.ts';
 import { checkRestoreTarget, restoreToFile } from '../../client/restore-file.ts';
 import { formatSize } from '../benchmark/units.ts';
 import type { PxarWarning } from '../../client/pxar-warnings.ts';
-import { addClientOptions, addKeyOption, addRateOptions, collect, rateBucket, type ClientFlags, type RateFlags } from '../client-options.ts';
+import { addClientOptions, addKeyOption, addRateOptions, collect, entrySelection, rateBucket, type ClientFlags, type RateFlags } from '../client-options.ts';
 import { openReaderSession } from '../reader-session.ts';
 import { decodePxar } from '../../format/pxar/decoder.ts';
 import { pathText } from '../../format/pxar/names.ts';
 import { payloadRanges, RangedPayloadReader, type PositionedPiece } from '../../format/pxar/ranged-payload.ts';
 import { progressLine, type ProgressLine } from '../render.ts';
-import { hardlinkTargetPath, PathSelection, samePath, selectEvents } from '../../format/pxar/selection.ts';
+import { hardlinkTargetPath, PathSelection, samePath, type EntrySelection } from '../../format/pxar/selection.ts';
 import type { PxarEvent } from '../../format/pxar/entry.ts';
 import type { CliContext } from '../context.ts';
 
 export interface RestoreFlags extends ClientFlags, RateFlags {
   readonly overwrite?: boolean;
   readonly path?: readonly string[];
+  readonly pattern?: readonly string[];
   readonly ignoreOwnership?: boolean;
   readonly ignoreXattrs?: boolean;
   readonly ignoreAcls?: boolean;
@@ -54,17 +55,18 @@ const DIRECTORY_ARCHIVE = /\.[mp]?pxar(\.didx)?$/;
 /** Archives that hold no tree to select a path in. */
 const FLAT_ARCHIVE = /\.(img|fidx|blob|conf|json|log)$/;
 
-const selectionNote = (select: PathSelection | undefined): string => (select === undefined ? '' : ` (${select.paths.map((p) => pathText(p)).join(', ')})`);
+const selectionNote = (select: EntrySelection | undefined): string => (select === undefined ? '' : ` (${select.description})`);
 
 export async function runRestore(ctx: CliContext, snapshot: string, archive: string, target: string, f: RestoreFlags): Promise<string> {
   const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
-  const select = f.path !== undefined && f.path.length > 0 ? PathSelection.parse(f.path) : undefined;
-  if (target === '-' && DIRECTORY_ARCHIVE.test(archive) && select?.paths.length !== 1) {
+  const select = entrySelection(f);
+  const oneFile = select instanceof PathSelection && select.paths.length === 1 ? select.paths[0] : undefined;
+  if (target === '-' && DIRECTORY_ARCHIVE.test(archive) && oneFile === undefined) {
     // checked before connecting: `-` is no directory name anyone means (it used to become one)
     throw fail('INVALID_ARGUMENT', `${archive} is a directory archive: restore it into a directory, or one file of it to - (stdout) with --path FILE`, { archive, target });
   }
   if (select !== undefined && FLAT_ARCHIVE.test(archive)) {
-    throw fail('INVALID_ARGUMENT', `--path selects files of a directory archive; ${archive} is an image or a blob`, { archive, param: 'path' });
+    throw fail('INVALID_ARGUMENT', `--path and --pattern select files of a directory archive; ${archive} is an image or a blob`, { archive, param: 'path' });
   }
   const session = await openReaderSession(ctx, f, ref, { workers: true, rate: rateBucket(f) });
   const reader = session.reader;
@@ -73,10 +75,10 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
   const sizeOf = (name: string): number | undefined => (select === undefined ? reader.fileEntry(name).size : undefined);
   try {
     const split = reader.splitArchive(archive);
-    if (target === '-' && select !== undefined) {
-      const events = split === undefined ? decodePxar(reader.stream(reader.fileEntry(archive).filename)) : decodePxar(reader.stream(split.metadata), { payload: await selectedPayload(reader, split, select, bar), payloadFor: (e) => select.covers(e.path) });
-      const bytes = await toStdout(fileData(selectEvents(events, select), select.paths[0]!));
-      return `restored ${pathText(select.paths[0]!)} (${formatSize(bytes)}) to stdout`;
+    if (target === '-' && select !== undefined && oneFile !== undefined) {
+      const events = split === undefined ? decodePxar(reader.stream(reader.fileEntry(archive).filename)) : decodePxar(reader.stream(split.metadata), { payload: await selectedPayload(reader, split, select, bar), payloadFor: (e) => select.covers(e.path, false) });
+      const bytes = await toStdout(fileData(select.select(events), oneFile));
+      return `restored ${pathText(oneFile)} (${formatSize(bytes)}) to stdout`;
     }
     if (split !== undefined) {
       // the extractor copies file data before it reads on (ExtractOptions.payload), so the
@@ -96,7 +98,7 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
       bar.end();
       return `restored ${entry.filename}${selectionNote(select)}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
-    if (select !== undefined) throw fail('INVALID_ARGUMENT', `--path selects files of a directory archive; ${entry.filename} is not one`, { archive: entry.filename, param: 'path' });
+    if (select !== undefined) throw fail('INVALID_ARGUMENT', `--path and --pattern select files of a directory archive; ${entry.filename} is not one`, { archive: entry.filename, param: 'path' });
     // both targets are done with each chunk before they ask for the next (a file writes it whole,
     // stdout's write has called back), so chunk memory is recycled: no buffer per chunk to collect
     const recycle = true;
@@ -148,8 +150,8 @@ async function* counted<T extends Uint8Array | PositionedPiece>(source: AsyncIte
  * fails with NOT_FOUND on a path that is not there, before the target is touched), then only the
  * payload chunks that hold their bytes are fetched.
  */
-async function selectedPayload(reader: RestoreReader, split: { readonly metadata: string; readonly payload: string }, select: PathSelection, bar: ProgressLine): Promise<RangedPayloadReader> {
-  const ranges = await payloadRanges(selectEvents(decodePxar(reader.stream(split.metadata)), select));
+async function selectedPayload(reader: RestoreReader, split: { readonly metadata: string; readonly payload: string }, select: EntrySelection, bar: ProgressLine): Promise<RangedPayloadReader> {
+  const ranges = await payloadRanges(select.select(decodePxar(reader.stream(split.metadata))));
   return new RangedPayloadReader(counted(reader.streamRanges(split.payload, ranges, { recycle: true }), bar, undefined));
 }
 
@@ -180,6 +182,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<target>', 'target file or directory (- for stdout, images and blobs only)')
     .option('--overwrite', 'allow a non-empty target directory, an existing target file, or a device (an image written onto a block device in place)')
     .option('--path <path>', 'restore only this file or directory of a directory archive, at its place under the target (repeatable; e.g. etc/ssl)', collect)
+    .option('--pattern <glob>', "restore only what matches (repeatable; .pxarexclude syntax: '*.conf' at any depth, '/etc/**' from the root, 'logs/' directories only)", collect)
     .option('--ignore-ownership', 'do not restore owners and groups (as root; others never do)')
     .option('--ignore-xattrs', 'do not restore extended attributes and file capabilities')
     .option('--ignore-acls', 'do not restore POSIX ACLs');

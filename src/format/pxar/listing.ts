@@ -9,11 +9,10 @@
  * and with a selection list only what is inside it: a selected path that is not there is
  * NOT_FOUND (selection.ts).
  */
-import { fail } from '../../core/errors.ts';
 import { catalogRootOffset, readCatalogBlock, type CatalogEntryType } from './catalog.ts';
 import type { PxarEntry, PxarEvent } from './entry.ts';
-import { joinPath, pathText } from './names.ts';
-import { hardlinkTargetPath, samePath, type PathSelection } from './selection.ts';
+import { joinPath } from './names.ts';
+import { hardlinkTargetPath, type EntrySelection } from './selection.ts';
 
 export type ListedKind = CatalogEntryType;
 
@@ -38,10 +37,10 @@ function fromEntry(e: PxarEntry): ListedEntry {
 }
 
 /** The entries among decoded events (already selected, when a selection applies), root left out. */
-export async function* listedFromEvents(events: AsyncIterable<PxarEvent>, select?: PathSelection): AsyncGenerator<ListedEntry> {
+export async function* listedFromEvents(events: AsyncIterable<PxarEvent>, select?: EntrySelection): AsyncGenerator<ListedEntry> {
   for await (const ev of events) {
     if (ev.type !== 'entry' || ev.entry.path.length === 0) continue;
-    if (select !== undefined && !select.covers(ev.entry.path)) continue; // a directory on the way
+    if (select !== undefined && !select.covers(ev.entry.path, ev.entry.kind === 'directory')) continue; // a directory on the way
     yield fromEntry(ev.entry);
   }
 }
@@ -50,24 +49,26 @@ export async function* listedFromEvents(events: AsyncIterable<PxarEvent>, select
  * The entries of archive `archive` (its manifest name, e.g. `root.pxar.didx`) in a catalog, or
  * undefined when the catalog has no directory of that name.
  */
-export function listedFromCatalog(catalog: Uint8Array, archive: string, select?: PathSelection): Generator<ListedEntry> | undefined {
+export function listedFromCatalog(catalog: Uint8Array, archive: string, select?: EntrySelection): Generator<ListedEntry> | undefined {
   const top = readCatalogBlock(catalog, catalogRootOffset(catalog)).find((e) => e.type === 'directory' && Buffer.from(e.name).toString('latin1') === Buffer.from(archive).toString('latin1'));
   if (top?.blockOffset === undefined) return undefined;
   return walkCatalog(catalog, top.blockOffset, select);
 }
 
-function* walkCatalog(catalog: Uint8Array, rootBlock: number, select: PathSelection | undefined): Generator<ListedEntry> {
-  const found = new Set<Uint8Array>();
+function* walkCatalog(catalog: Uint8Array, rootBlock: number, select: EntrySelection | undefined): Generator<ListedEntry> {
+  const found = select?.tracker();
   function* walk(offset: number, parent: Uint8Array): Generator<ListedEntry> {
     for (const e of readCatalogBlock(catalog, offset)) {
       const path = joinPath(parent, e.name);
-      const inside = select === undefined || select.covers(path);
-      if (select !== undefined) for (const p of select.paths) if (samePath(p, path)) found.add(p);
-      if (inside) yield { kind: e.type, path, ...(e.size === undefined ? {} : { size: Number(e.size) }), ...(e.mtime === undefined ? {} : { mtime: Number(e.mtime) }) };
-      if (e.blockOffset !== undefined && (inside || select?.leadsTo(path) === true)) yield* walk(e.blockOffset, path);
+      const isDir = e.type === 'directory';
+      const inside = select === undefined || select.covers(path, isDir);
+      if (inside) {
+        found?.see(path);
+        yield { kind: e.type, path, ...(e.size === undefined ? {} : { size: Number(e.size) }), ...(e.mtime === undefined ? {} : { mtime: Number(e.mtime) }) };
+      }
+      if (e.blockOffset !== undefined && (inside || select?.mayHoldSelected(path) === true)) yield* walk(e.blockOffset, path);
     }
   }
   yield* walk(rootBlock, new Uint8Array(0));
-  const missing = select?.paths.find((p) => !found.has(p));
-  if (missing !== undefined) throw fail('NOT_FOUND', `'${pathText(missing)}' is not in the archive`, { path: pathText(missing) });
+  found?.check();
 }

@@ -3,7 +3,8 @@
  * and payload chunkings, a partial decode yields exactly the events of the full decode that lie in
  * the selection or lead to it, in unified and
  * split archives alike; a split archive's file data comes from only the payload pieces that
- * `payloadRanges` says are needed.
+ * `payloadRanges` says are needed. matchEvents (glob selections, whose ancestors are held back
+ * until a match below them) against the same kind of model.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { decodePxar } from './decoder.ts';
 import type { PxarEntry, PxarEvent } from './entry.ts';
 import type { PxarMetadata } from './metadata.ts';
 import { payloadRanges, RangedPayloadReader, type ByteRange, type PositionedPiece } from './ranged-payload.ts';
-import { PathSelection, selectEvents } from './selection.ts';
+import { matchEvents, PathSelection, selectEvents } from './selection.ts';
 import { describeEvents, encodeMemTree, streamOf, type MemChild, type MemNode } from './testing.ts';
 
 const enc = new TextEncoder();
@@ -156,4 +157,40 @@ test('RangedPayloadReader refuses a reference backwards, a byte no piece holds a
   await assert.rejects(drain(gap.read(offsetOf(2), 100)), (e) => isHoldfastError(e, 'INTERNAL'));
   const sized = new RangedPayloadReader(listOf([{ offset: 0, bytes: payload }]));
   await assert.rejects(drain(sized.read(offsetOf(1), 99)), (e) => isHoldfastError(e, 'CORRUPT'));
+});
+
+test('matchEvents (glob selections) gives the full decode\'s selected entries with exactly the directories that lead to one', async () => {
+  await fc.assert(
+    fc.asyncProperty(treeArb, fc.subarray(['a', 'b', 'c', 'a.b', 'ab'], { minLength: 1 }), async (tree, names) => {
+      const { archive, payload } = encodeMemTree(tree, { split: true });
+      const all: PxarEvent[] = [];
+      for await (const ev of decodePxar(streamOf(archive, 64), { payload: streamOf(payload, 64) })) all.push(ev.type === 'data' ? { type: 'data', bytes: new Uint8Array(ev.bytes) } : ev);
+      const text = (p: Uint8Array): string => Buffer.from(p).toString();
+      const matches = (p: Uint8Array): boolean => names.includes(text(p).split('/').at(-1)!);
+      const prefixes = (p: string): string[] => p.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+      const covered = (p: string): boolean => p !== '' && prefixes(p).some((q) => names.includes(q.split('/').at(-1)!));
+      const entries = all.flatMap((ev) => (ev.type === 'entry' ? [text(ev.entry.path)] : []));
+      const leads = (dir: string): boolean => entries.some((p) => covered(p) && (dir === '' || p === dir || p.startsWith(`${dir}/`)));
+      if (!entries.some(covered)) {
+        await assert.rejects(describeEvents(matchEvents(listOf(all), matches, 'x')), (e) => isHoldfastError(e, 'NOT_FOUND'));
+        return;
+      }
+      const model: PxarEvent[] = [];
+      let keepData = false;
+      for (const ev of all) {
+        if (ev.type === 'data') {
+          if (keepData) model.push(ev);
+          continue;
+        }
+        keepData = false;
+        if (ev.type === 'prelude') continue;
+        const p = text(ev.entry.path);
+        const kept = ev.entry.kind === 'directory' ? covered(p) || leads(p) : covered(p);
+        if (kept) model.push(ev);
+        keepData = kept && ev.type === 'entry' && ev.entry.kind === 'file';
+      }
+      assert.deepEqual(await describeEvents(matchEvents(listOf(all), matches, 'x')), await describeEvents(listOf(model)));
+    }),
+    { numRuns: 300 },
+  );
 });

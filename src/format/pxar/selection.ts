@@ -35,12 +35,53 @@ export const samePath = (a: Uint8Array, b: Uint8Array): boolean => a.length === 
 /** A hardlink's target as a path from the archive root (stored with or without a leading "/"). */
 export const hardlinkTargetPath = (e: PxarHardlinkEntry): Uint8Array => (e.target[0] === SLASH ? e.target.subarray(1) : e.target);
 
-export class PathSelection {
+/**
+ * What a partial restore or a listing selects: paths (`PathSelection`, `--path`) or glob patterns
+ * (client/pattern-selection.ts, `--pattern`). An entry is selected when it, or a directory above
+ * it, is; the directories on the way to a selected entry come along (with their metadata).
+ */
+export interface EntrySelection {
+  /** Whether the entry at `path` is selected: it, or a directory above it, is (never the root). */
+  covers(path: Uint8Array, isDir: boolean): boolean;
+  /** The events of what is selected and of the directories leading to it; NOT_FOUND when something asked for is not there. */
+  select(events: AsyncIterable<PxarEvent>): AsyncGenerator<PxarEvent>;
+  /** Whether a walk of a catalog must go into the directory `path` (a selection may lie below). */
+  mayHoldSelected(path: Uint8Array): boolean;
+  /** Counts what a listing found, and raises NOT_FOUND as `select` would when something asked for was not there. */
+  tracker(): { see(path: Uint8Array): void; check(): void };
+  /** The paths or patterns, for messages. */
+  readonly description: string;
+}
+
+export class PathSelection implements EntrySelection {
   /** The selected paths, none inside another, components joined by "/". */
   readonly paths: readonly Uint8Array[];
+  readonly description: string;
 
   private constructor(paths: readonly Uint8Array[]) {
     this.paths = paths;
+    this.description = paths.map((p) => pathText(p)).join(', ');
+  }
+
+  select(events: AsyncIterable<PxarEvent>): AsyncGenerator<PxarEvent> {
+    return selectEvents(events, this);
+  }
+
+  mayHoldSelected(path: Uint8Array): boolean {
+    return this.covers(path) || this.leadsTo(path);
+  }
+
+  tracker(): { see(path: Uint8Array): void; check(): void } {
+    const found = new Set<Uint8Array>();
+    return {
+      see: (path) => {
+        for (const p of this.paths) if (samePath(p, path)) found.add(p);
+      },
+      check: () => {
+        const missing = this.paths.find((p) => !found.has(p));
+        if (missing !== undefined) throw fail('NOT_FOUND', `'${pathText(missing)}' is not in the archive`, { path: pathText(missing) });
+      },
+    };
   }
 
   /**
@@ -64,7 +105,7 @@ export class PathSelection {
   }
 
   /** Whether `path` is a selected path or inside one. */
-  covers(path: Uint8Array): boolean {
+  covers(path: Uint8Array, _isDir = false): boolean {
     return this.paths.some((p) => isWithin(path, p));
   }
 
@@ -133,4 +174,51 @@ export async function* selectEvents(events: AsyncIterable<PxarEvent>, selection:
     const entry = keptDirs[i]!;
     if (entry.kind === 'directory') yield { type: 'directory-end', entry };
   }
+}
+
+/**
+ * The events of the entries `matches` selects (a selected directory brings its whole subtree),
+ * with the directories leading to them; for glob patterns, where which directories lead to a
+ * match is known only once one is met. A directory's entry is therefore held back and given out
+ * just before the first selected entry below it (never if there is none), and its end only if
+ * its entry was given. The archive is read to its end (a match may come anywhere); nothing
+ * selected at all is NOT_FOUND (`what` names the patterns).
+ */
+export async function* matchEvents(events: AsyncIterable<PxarEvent>, matches: (path: Uint8Array, isDir: boolean) => boolean, what: string): AsyncGenerator<PxarEvent> {
+  const stack: { readonly entry: PxarEntry; given: boolean; readonly selected: boolean }[] = [];
+  let keepData = false;
+  let any = false;
+  function* held(): Generator<PxarEvent> {
+    for (const f of stack) {
+      if (f.given) continue;
+      f.given = true;
+      yield { type: 'entry', entry: f.entry };
+    }
+  }
+  for await (const ev of events) {
+    if (ev.type === 'prelude') {
+      yield ev;
+      continue;
+    }
+    if (ev.type === 'data') {
+      if (keepData) yield ev;
+      continue;
+    }
+    keepData = false;
+    if (ev.type === 'directory-end') {
+      if (stack.pop()?.given === true) yield ev;
+      continue;
+    }
+    const e = ev.entry;
+    const selected = e.path.length > 0 && (stack.at(-1)?.selected === true || matches(e.path, e.kind === 'directory'));
+    if (e.kind === 'directory') stack.push({ entry: e, given: false, selected });
+    if (!selected) continue;
+    any = true;
+    yield* held();
+    if (e.kind !== 'directory') {
+      yield ev;
+      keepData = e.kind === 'file';
+    }
+  }
+  if (!any) throw fail('NOT_FOUND', `nothing in the archive matches ${what}`, { pattern: what });
 }
