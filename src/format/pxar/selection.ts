@@ -120,10 +120,15 @@ interface Wanted {
   found: boolean;
 }
 
-/** The events of the selected subtrees and their ancestors; see the module comment. */
-export async function* selectEvents(events: AsyncIterable<PxarEvent>, selection: PathSelection): AsyncGenerator<PxarEvent> {
-  let open: Wanted[] = selection.paths.map((path) => ({ path, found: false }));
-  const keptDirs: PxarEntry[] = [];
+/** An entry or a directory's end: what a selection decides on (preludes and file data follow from it). */
+type Structural = Extract<PxarEvent, { readonly type: 'entry' | 'directory-end' }>;
+
+/**
+ * The walk both selections share: the prelude goes through, and a file's data goes through when
+ * `step` gave out that file's entry. Every entry and directory end goes to `step`, which yields
+ * what to give out for it and returns true to stop reading the archive.
+ */
+async function* withFileData(events: AsyncIterable<PxarEvent>, step: (ev: Structural) => Generator<PxarEvent, boolean>): AsyncGenerator<PxarEvent> {
   let keepData = false;
   for await (const ev of events) {
     if (ev.type === 'prelude') {
@@ -135,22 +140,34 @@ export async function* selectEvents(events: AsyncIterable<PxarEvent>, selection:
       continue;
     }
     keepData = false;
+    const decided = step(ev);
+    for (let r = decided.next(); ; r = decided.next()) {
+      if (r.done === true) {
+        if (r.value) return;
+        break;
+      }
+      if (r.value === ev && ev.type === 'entry' && ev.entry.kind === 'file') keepData = true;
+      yield r.value;
+    }
+  }
+}
+
+/** The events of the selected subtrees and their ancestors; see the module comment. */
+export async function* selectEvents(events: AsyncIterable<PxarEvent>, selection: PathSelection): AsyncGenerator<PxarEvent> {
+  let open: Wanted[] = selection.paths.map((path) => ({ path, found: false }));
+  const keptDirs: PxarEntry[] = [];
+  function* step(ev: Structural): Generator<PxarEvent, boolean> {
     const path = ev.entry.path;
     if (ev.type === 'entry') {
       // a found path is behind once an entry outside it comes
       open = open.filter((w) => !w.found || isWithin(path, w.path));
-      if (open.length === 0) break;
+      if (open.length === 0) return true;
       const e = ev.entry;
       for (const w of open) if (samePath(path, w.path)) w.found = true;
-      if (selection.covers(path)) {
-        if (e.kind === 'directory') keptDirs.push(e);
-        keepData = e.kind === 'file';
-        yield ev;
-      } else if (e.kind === 'directory' && selection.leadsTo(path)) {
-        keptDirs.push(e);
-        yield ev;
-      }
-      continue;
+      const kept = selection.covers(path) || (e.kind === 'directory' && selection.leadsTo(path));
+      if (kept && e.kind === 'directory') keptDirs.push(e);
+      if (kept) yield ev;
+      return false;
     }
     if (keptDirs.length > 0 && samePath(keptDirs[keptDirs.length - 1]!.path, path)) {
       keptDirs.pop();
@@ -162,8 +179,9 @@ export async function* selectEvents(events: AsyncIterable<PxarEvent>, selection:
       if (!w.found) throw fail('NOT_FOUND', `'${pathText(w.path)}' is not in the archive`, { path: pathText(w.path) });
     }
     open = open.filter((w) => !isWithin(w.path, path));
-    if (open.length === 0) break;
+    return open.length === 0;
   }
+  yield* withFileData(events, step);
   if (open.length > 0) {
     // only an archive that ended without its root's end (the decoder refuses that) gets here
     const w = open[0]!;
@@ -186,39 +204,25 @@ export async function* selectEvents(events: AsyncIterable<PxarEvent>, selection:
  */
 export async function* matchEvents(events: AsyncIterable<PxarEvent>, matches: (path: Uint8Array, isDir: boolean) => boolean, what: string): AsyncGenerator<PxarEvent> {
   const stack: { readonly entry: PxarEntry; given: boolean; readonly selected: boolean }[] = [];
-  let keepData = false;
   let any = false;
-  function* held(): Generator<PxarEvent> {
-    for (const f of stack) {
-      if (f.given) continue;
-      f.given = true;
-      yield { type: 'entry', entry: f.entry };
-    }
-  }
-  for await (const ev of events) {
-    if (ev.type === 'prelude') {
-      yield ev;
-      continue;
-    }
-    if (ev.type === 'data') {
-      if (keepData) yield ev;
-      continue;
-    }
-    keepData = false;
+  function* step(ev: Structural): Generator<PxarEvent, boolean> {
     if (ev.type === 'directory-end') {
       if (stack.pop()?.given === true) yield ev;
-      continue;
+      return false;
     }
     const e = ev.entry;
     const selected = e.path.length > 0 && (stack.at(-1)?.selected === true || matches(e.path, e.kind === 'directory'));
     if (e.kind === 'directory') stack.push({ entry: e, given: false, selected });
-    if (!selected) continue;
+    if (!selected) return false;
     any = true;
-    yield* held();
-    if (e.kind !== 'directory') {
-      yield ev;
-      keepData = e.kind === 'file';
+    for (const f of stack) {
+      if (f.given) continue;
+      f.given = true; // held back until now: the first selected entry at or below it
+      yield { type: 'entry', entry: f.entry };
     }
+    if (e.kind !== 'directory') yield ev;
+    return false;
   }
+  yield* withFileData(events, step);
   if (!any) throw fail('NOT_FOUND', `nothing in the archive matches ${what}`, { pattern: what });
 }
