@@ -3,16 +3,20 @@
  *
  *     POST …/gc               start a GC task → UPID                         Datastore.Modify
  *     GET  …/gc               the last `.gc-status`, plus schedule and next run  Datastore.Audit
- *     POST …/verify           start a verify task → UPID                     Datastore.Verify
- *                             (ns, backup-type, backup-id, backup-time, ignore-verified, outdated-after)
- *     POST …/prune            prune one group now → one entry per snapshot   Datastore.Prune
- *                             (backup-type, backup-id, ns, keep-*, dry-run)
+ *     POST …/verify           start a verify task → UPID                     Datastore.Verify, or
+ *                             (ns, backup-type, backup-id, backup-time,      Datastore.Backup for a
+ *                              ignore-verified, outdated-after)              group or snapshot it owns
+ *     POST …/prune            prune one group now → one entry per snapshot   Datastore.Modify, or
+ *                             (backup-type, backup-id, ns, keep-*, dry-run)  Datastore.Prune as owner
+ *
+ * The owner rules are PBS's: a DatastorePowerUser (Prune, Backup) on a datastore shared with
+ * others may prune and verify its own groups, never another user's.
  *     POST …/prune-datastore  start a prune task over a namespace → UPID     Datastore.Modify
  *                             (ns, keep-* — default the datastore's own — dry-run)
  */
 import { bool, groupRef, int, namespace, snapshotRef, text, type Args } from '../../core/args.ts';
 import type { SnapshotRef } from '../../core/backup-ref.ts';
-import { isHoldfastError } from '../../core/errors.ts';
+import { fail, isHoldfastError } from '../../core/errors.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
 import { nextEvent } from '../../format/calendar-event.ts';
 import { KEEP_KEYS, prunePolicyFrom, type PruneEntry } from '../../jobs/prune.ts';
@@ -22,6 +26,7 @@ import type { Privilege } from '../../format/acl-config.ts';
 import type { JobServices } from '../job-services.ts';
 import type { PrivilegeRequirement, Route, RouteInput } from '../router.ts';
 import { datastoreAclPath } from './backup-protocols.ts';
+import { needGroup, scopeOf, type DatastoreAccess } from './datastore-admin.ts';
 
 const BASE = '/api2/json/admin/datastore/{store}';
 
@@ -57,7 +62,7 @@ function policyArgs(args: Args): ReturnType<typeof prunePolicyFrom> | undefined 
   return prunePolicyFrom((k) => text(args, k));
 }
 
-export function datastoreJobRoutes(jobs: JobServices): Route[] {
+export function datastoreJobRoutes(jobs: JobServices, auth: DatastoreAccess): Route[] {
   const storeName = (i: RouteInput): string => i.params['store'] ?? '';
   return [
     {
@@ -94,19 +99,30 @@ export function datastoreJobRoutes(jobs: JobServices): Route[] {
     {
       method: 'POST',
       path: `${BASE}/verify`,
-      privilege: priv('Datastore.Verify'),
+      privilege: () => null,
       handler: async (i) => {
+        const scope = verifyScopeArgs(i.args);
+        const access = await scopeOf(auth, i, 'Datastore.Verify', 'Datastore.Backup');
+        if (access === 'owned') {
+          if (scope.kind !== 'group' && scope.kind !== 'snapshot') {
+            throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks Datastore.Verify on ${scope.kind === 'namespace' ? `namespace '${scope.ns}'` : 'the datastore'} (with Datastore.Backup only a group or snapshot it owns can be verified)`, { authId: i.authId, missing: ['Datastore.Verify'] });
+          }
+          await needGroup(await jobs.registry.get(storeName(i), 'read'), access, scope.kind === 'group' ? scope.group : scope.snapshot, i.authId);
+        }
         const outdated = int(i.args, 'outdated-after');
         const filter = { ignoreVerified: bool(i.args, 'ignore-verified') === true, ...(outdated === undefined ? {} : { outdatedAfterDays: outdated }) };
-        return jobs.start(verifyKind, { store: storeName(i), scope: verifyScopeArgs(i.args), filter }, i.authId);
+        return jobs.start(verifyKind, { store: storeName(i), scope, filter }, i.authId);
       },
     },
     {
       method: 'POST',
       path: `${BASE}/prune`,
-      privilege: priv('Datastore.Prune'),
+      privilege: () => null,
       handler: async (i) => {
-        const entries = await jobs.run(pruneGroupKind, { store: storeName(i), group: groupRef(i.args), policy: policyArgs(i.args) ?? {}, dryRun: bool(i.args, 'dry-run') === true }, i.authId);
+        const access = await scopeOf(auth, i, 'Datastore.Modify', 'Datastore.Prune');
+        const group = groupRef(i.args);
+        if (access === 'owned') await needGroup(await jobs.registry.get(storeName(i), 'read'), access, group, i.authId);
+        const entries = await jobs.run(pruneGroupKind, { store: storeName(i), group, policy: policyArgs(i.args) ?? {}, dryRun: bool(i.args, 'dry-run') === true }, i.authId);
         return entries.map(pruneItem);
       },
     },

@@ -1,0 +1,69 @@
+/**
+ * Prune and verify of a group on a datastore that two users share, with PBS's owner rules, through
+ * the real CLI and server: with DatastorePowerUser (Datastore.Prune and Datastore.Backup) each user
+ * prunes and verifies its own group and is refused (FORBIDDEN, nothing removed) on the other's; a
+ * verify of the whole datastore needs Datastore.Verify; an admin (Datastore.Modify) prunes any
+ * group. Before, Datastore.Prune alone let one user prune another user's backups away.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliOk, describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+
+let srv: TestServer;
+let src = '';
+
+before(async () => {
+  srv = await startTestServer();
+  src = join(srv.dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), 'data\n');
+  const c = await srv.admin();
+  for (const userid of ['alice@pbs', 'bob@pbs']) {
+    await c.post('access/users', { userid, password: `${userid}-secret` });
+    await c.put('access/acl', { path: '/datastore/default', role: 'DatastorePowerUser', 'auth-id': userid });
+  }
+  let time = 1_800_000_000;
+  for (const who of ['alice', 'bob'] as const) {
+    for (let i = 0; i < 2; i++) cliOk(await as(who, ['backup', `root.pxar:${src}`, '--backup-id', who, '--backup-time', String((time += 60))]), `${who}'s backup ${i}`);
+  }
+});
+
+after(async () => {
+  await srv?.close();
+});
+
+function as(who: 'alice' | 'bob', args: readonly string[]): Promise<CliResult> {
+  return srv.cli(args, 'default', { HOLDFAST_REPOSITORY: `${who}@pbs@127.0.0.1:${srv.port}:default`, HOLDFAST_PASSWORD: `${who}@pbs-secret` });
+}
+
+async function snapshotsOf(id: string): Promise<number> {
+  const list = JSON.parse(cliOk(await srv.cli(['snapshot', 'list', `host/${id}`, '--output-format', 'json']), 'list').stdout) as unknown[];
+  return list.length;
+}
+
+function refused(r: CliResult, code: string): void {
+  assert.notEqual(r.code, 0, describeCli(r));
+  assert.match(r.stderr, new RegExp(code), describeCli(r));
+}
+
+test("Datastore.Prune prunes the caller's own group only; Datastore.Modify any", { timeout: 120_000 }, async () => {
+  refused(await as('bob', ['prune', 'host/alice', '--keep-last', '1']), 'FORBIDDEN');
+  refused(await as('bob', ['prune', 'host/alice', '--keep-last', '1', '--dry-run']), 'FORBIDDEN');
+  assert.equal(await snapshotsOf('alice'), 2, "bob removed nothing of alice's");
+  cliOk(await as('bob', ['prune', 'host/bob', '--keep-last', '1']), 'bob prunes his own');
+  assert.equal(await snapshotsOf('bob'), 1);
+  cliOk(await srv.cli(['prune', 'host/alice', '--keep-last', '1']), 'the admin prunes any group');
+  assert.equal(await snapshotsOf('alice'), 1);
+});
+
+test('Datastore.Backup verifies a group or snapshot it owns; another user\'s, or the whole datastore, needs Datastore.Verify', { timeout: 120_000 }, async () => {
+  refused(await as('bob', ['verify', 'default', '--group', 'host/alice']), 'FORBIDDEN');
+  const whole = await as('bob', ['verify', 'default']);
+  refused(whole, 'FORBIDDEN');
+  assert.match(whole.stderr, /Datastore\.Verify/);
+  const own = cliOk(await as('bob', ['verify', 'default', '--group', 'host/bob', '--output-format', 'json']), 'bob verifies his own group');
+  assert.match(own.stdout, /"status":\s*"OK"|"ok"|OK/i);
+  cliOk(await srv.cli(['verify', 'default']), 'the admin verifies everything');
+});
