@@ -301,7 +301,7 @@ async function removeGroupIfEmpty(store: Datastore, g: GroupRef): Promise<void> 
  * between the two makes the lock fail NOT_FOUND; the group is then made anew, a bounded number of
  * times. Returns whether this call created the group.
  */
-async function lockGroup(store: Datastore, g: GroupRef, locks: HeldLock[]): Promise<boolean> {
+export async function lockGroup(store: Datastore, g: GroupRef, locks: HeldLock[]): Promise<boolean> {
   const gdir = groupDir(store.base, g);
   for (let attempt = 1; ; attempt++) {
     const created = await ensureDir(store, gdir);

@@ -8,6 +8,7 @@
  * | a \ b            | backup (other group) | backup (same group) | reader | prune/forget | GC        | verify |
  * | backup           | yes                  | no (group lock)     | yes    | yes*         | yes (atime)| yes   |
  * | reader           | yes                  | yes                 | yes    | no (snapshot lock) | yes | yes   |
+ * | group move       | yes                  | no (group lock)     | no (snapshot lock) | no | yes (move journal) | no |
  * (*) the backup's previous snapshot is share-locked, so prune skips it.
  *
  * Snapshots without a manifest are unfinished: listings never report them as finished, and
@@ -29,6 +30,7 @@ import type { Fs, SyncCounts } from '../storage/fs-port.ts';
 import type { Locker } from '../storage/locker.ts';
 import { readTextIfExists } from '../storage/read-text.ts';
 import { Durability } from './durability.ts';
+import { MoveJournals } from './move-journal.ts';
 import { groupDir, MANIFEST_NAME, NAMESPACE_MARKER_NAME, NOTES_NAME, nsDir, OWNER_NAME, PROTECTED_NAME, snapshotDir } from './layout.ts';
 
 /** Holdfast's own marker (ignored by PBS): present while a server has the store open. */
@@ -83,6 +85,8 @@ export class Datastore {
   /** start times (ms) of the backups writing into this store now; GC clamps its cutoff to them */
   readonly #writers = new Map<number, number>();
   readonly #manifestMutex = new KeyedMutex();
+  /** snapshot moves, as garbage collection must hear of them (move-journal.ts) */
+  readonly moves = new MoveJournals();
   #nextWriter = 1;
   readonly #warn: ListingWarn = (m) => this.log.warn(m);
   readonly #onClose: () => void;
@@ -413,6 +417,11 @@ export class Datastore {
     }
   }
 
+  /** A group's notes; undefined when it has none. */
+  async getGroupNotes(g: GroupRef): Promise<string | undefined> {
+    return readTextIfExists(this.#fs, join(groupDir(this.base, g), NOTES_NAME));
+  }
+
   async setGroupNotes(g: GroupRef, notes: string): Promise<void> {
     await this.writeMeta(join(groupDir(this.base, g), NOTES_NAME), notes);
   }
@@ -430,6 +439,16 @@ export class Datastore {
     } finally {
       await lock.release();
     }
+  }
+
+  /**
+   * Moves a snapshot into group `to` (another namespace), keeping its time; group-move.ts holds the
+   * locks and makes the checks. Every GC marking at the time hears of it (MoveJournals).
+   */
+  async moveSnapshot(s: SnapshotRef, to: GroupRef): Promise<SnapshotRef> {
+    const target: SnapshotRef = { ns: to.ns, type: to.type, id: to.id, time: s.time };
+    await this.moves.moving(to, () => this.durability.moveSnapshot(snapshotDir(this.base, s), snapshotDir(this.base, target), MANIFEST_NAME));
+    return target;
   }
 
   /** Removes unfinished snapshot dirs that no running backup holds (crash leftovers). */

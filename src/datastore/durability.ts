@@ -8,6 +8,7 @@
  * | writeMetadata        | —    | —                            | fsync file + dir              |
  * | writeManifest        | —    | fsync file + dir             | fsync file + dir              |
  * | makeDirectory/remove | —    | —                            | fsync parent dir              |
+ * | moveSnapshot         | —    | fsync both parent dirs       | fsync both parent dirs        |
  * | removeEmptyDirectory | —    | —                            | fsync parent dir              |
  * | barrier              | settle | one syncfs (backend flush) | settle (each write was synced) |
  * | metadataBarrier      | —    | syncfs of the metadata fs    | —                             |
@@ -139,6 +140,27 @@ export class Durability {
     await removeTree(this.#fs, dir);
     await this.directoryChanged(dirname(dir));
     if (this.#mirror.active) await this.#mirror.treeRemoved(this.#rel(dir));
+  }
+
+  /**
+   * Moves a snapshot directory to `to`, which must not exist (rename(2) would replace an empty
+   * directory; the caller holds both groups' locks and checked). The mirror gets the snapshot's
+   * files at the new place first, the manifest last, so a failure leaves at most an unfinished
+   * copy there; then the local rename, made durable where a manifest is (both parents fsynced at
+   * `filesystem` and `file`: a move is acknowledged on its own, not at a backup's barrier); only
+   * then does the mirror's old copy go, so the mirror holds the snapshot at every moment.
+   */
+  async moveSnapshot(from: string, to: string, manifestName: string): Promise<void> {
+    if (this.#mirror.active) {
+      const names = (await this.#fs.readdir(from)).sort((a, b) => Number(a === manifestName) - Number(b === manifestName));
+      for (const name of names) await this.#mirror.fileWritten(this.#rel(join(to, name)), await this.#fs.readFile(join(from, name)));
+    }
+    await this.#fs.rename(from, to);
+    if (this.#policy.durableManifest) {
+      await this.#fs.fsyncDir(dirname(from));
+      await this.#fs.fsyncDir(dirname(to));
+    }
+    if (this.#mirror.active) await this.#mirror.treeRemoved(this.#rel(from));
   }
 
   /**

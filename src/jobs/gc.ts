@@ -10,13 +10,16 @@
  *   then has a newer atime and survives;
  * - chunks a backup reuses without upload come from its previous snapshot, which is share-locked
  *   (prune cannot remove it) and so is marked in phase 1;
- * - touch, insert and the sweep's stat+unlink of one digest are serialised by the store's mutex.
+ * - touch, insert and the sweep's stat+unlink of one digest are serialised by the store's mutex;
+ * - a group moved to another namespace during the walk is walked again where it went (the
+ *   datastore's move journal, datastore/move-journal.ts), so no snapshot escapes phase 1.
  * One GC per store at a time: an exclusive flock on `<base>/.gc.lck` (also against other processes).
  *
  * Durability: a crash mid-GC at worst leaves chunks GC meant to remove (harmless; the next GC
  * removes them). Removals are made durable as the level says (Durability.chunkRemovalsDone);
  * `.gc-status` too.
  */
+import type { GroupRef } from '../core/backup-ref.ts';
 import { fail, isHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Datastore } from '../datastore/datastore.ts';
@@ -33,6 +36,8 @@ export interface GcOptions {
   readonly now?: () => number;
   readonly log: Logger;
   readonly signal?: AbortSignal;
+  /** Tests only: runs after phase 1 has walked a group (to move groups at a chosen moment). */
+  readonly afterGroupMarked?: (g: GroupRef) => Promise<void>;
 }
 
 export interface GcStatus {
@@ -113,35 +118,49 @@ function emptyStatus(upid: string | undefined): GcStatus {
 async function markPhase(store: Datastore, o: GcOptions, status: GcStatus): Promise<void> {
   const cache = new LruSet(o.cacheCapacity);
   const warn = (m: string): void => o.log.warn(m);
-  for (const ns of await store.listNamespaces('', warn)) {
-    for (const group of await store.listGroups(ns, warn)) {
-      // newest first, as upstream: a snapshot pruned meanwhile only ever drops older references
-      for (const snap of (await store.listSnapshots(group, warn)).reverse()) {
-        if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
-        const names = await store.listSnapshotFiles(snap.ref);
-        for (const name of names.filter((n) => n.endsWith('.fidx') || n.endsWith('.didx'))) {
-          let bytes: Uint8Array;
-          try {
-            bytes = await store.readSnapshotFile(snap.ref, name);
-          } catch (e) {
-            if (isHoldfastError(e, 'NOT_FOUND')) continue;
-            throw e;
-          }
-          status['index-file-count']++;
-          for (const c of indexChunks(name, bytes)) {
-            status['index-data-bytes'] += c.size;
-            if (cache.seen(c.digest)) continue;
-            if (!(await store.chunks.touch(c.digest))) {
-              status['missing-chunks']++;
-              o.log.warn(`unable to access non-existent chunk ${c.digest}, required by ${join(store.show(snap.ref), name)}`);
-              await store.chunks.touchQuarantined(c.digest);
-            }
-          }
+  const journal = await store.moves.open();
+  try {
+    for (const ns of await store.listNamespaces('', warn)) {
+      for (const group of await store.listGroups(ns, warn)) await markGroup(store, group, o, status, cache);
+    }
+    // groups that snapshots moved into meanwhile, until no move is left unwalked; `close` follows
+    // the last empty `take` with no await between them
+    for (let moved = journal.take(); moved.length > 0; moved = journal.take()) {
+      o.log.info(`walking ${moved.length} group(s) that snapshots moved into during phase 1`);
+      for (const group of moved) await markGroup(store, group, o, status, cache);
+    }
+  } finally {
+    journal.close();
+  }
+  status['cache-stats'] = { hits: cache.hits, misses: cache.misses };
+}
+
+async function markGroup(store: Datastore, group: GroupRef, o: GcOptions, status: GcStatus, cache: LruSet): Promise<void> {
+  // newest first, as upstream: a snapshot pruned meanwhile only ever drops older references
+  for (const snap of (await store.listSnapshots(group, (m) => o.log.warn(m))).reverse()) {
+    if (o.signal?.aborted) throw fail('ABORTED', 'garbage collection was stopped', {});
+    const names = await store.listSnapshotFiles(snap.ref);
+    for (const name of names.filter((n) => n.endsWith('.fidx') || n.endsWith('.didx'))) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await store.readSnapshotFile(snap.ref, name);
+      } catch (e) {
+        if (isHoldfastError(e, 'NOT_FOUND')) continue; // pruned, or moved (then walked again where it went)
+        throw e;
+      }
+      status['index-file-count']++;
+      for (const c of indexChunks(name, bytes)) {
+        status['index-data-bytes'] += c.size;
+        if (cache.seen(c.digest)) continue;
+        if (!(await store.chunks.touch(c.digest))) {
+          status['missing-chunks']++;
+          o.log.warn(`unable to access non-existent chunk ${c.digest}, required by ${join(store.show(snap.ref), name)}`);
+          await store.chunks.touchQuarantined(c.digest);
         }
       }
     }
   }
-  status['cache-stats'] = { hits: cache.hits, misses: cache.misses };
+  await o.afterGroupMarked?.(group);
 }
 
 async function sweepPhase(store: Datastore, o: GcOptions, status: GcStatus, minAtime: number, oldestWriter: number): Promise<void> {

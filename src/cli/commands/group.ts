@@ -4,12 +4,19 @@
  * Datastore.Prune as owner). It asks for `--yes` because it removes every snapshot at once; the
  * count is read first, so the refusal says what would go. Protected snapshots stay, and with them
  * the group: the answer says how many.
+ *
+ * `holdfast group move GROUP TARGET-NS [--ns NS] [--no-merge]`: moves a group to another namespace
+ * of the datastore (PBS's `move-group` task, followed like GC's; datastore/group-move.ts). By
+ * default, as PBS, its snapshots are merged into a group of the same name that exists there with
+ * the same owner; `--no-merge` refuses that instead.
  */
 import type { Command } from 'commander';
 import { checkNamespace, parseGroupPath } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
 import { addClientOptions, openClient, type ClientFlags } from '../client-options.ts';
+import { repositoryFrom } from '../../remote/connect.ts';
 import type { CliContext } from '../context.ts';
+import { addJobOptions, runTaskCommand, type JobFlags } from './task.ts';
 
 interface ForgetFlags extends ClientFlags {
   readonly yes?: boolean;
@@ -38,8 +45,27 @@ export async function runGroupForget(ctx: CliContext, group: string, f: ForgetFl
     : `removed ${shown} and its ${r['removed-snapshots']} snapshot(s)`;
 }
 
+interface MoveFlags extends JobFlags {
+  readonly merge: boolean;
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const group = program.command('group').description('manage backup groups (list them with holdfast list)');
+  const move = group
+    .command('move')
+    .description('move a backup group to another namespace of the datastore, with all its snapshots (a server task)')
+    .argument('<group>', 'TYPE/ID, e.g. host/web1 (in --ns)')
+    .argument('<target-ns>', "the namespace to move it to, e.g. a/b ('' or / for the root)")
+    .option('--no-merge', 'refuse when the target namespace has a group of that name already (default: merge into it, if it has the same owner and no snapshot at the same time)');
+  addJobOptions(move).action(async (name: string, targetNs: string, f: MoveFlags) => {
+    const ns = checkNamespace(f.ns ?? '');
+    const target = checkNamespace(targetNs === '/' ? '' : targetNs);
+    const g = parseGroupPath(ns, name);
+    const { store } = repositoryFrom(f.repository, ctx.env);
+    await runTaskCommand(ctx, f, 'move', (client) =>
+      client.call('POST', `admin/datastore/${encodeURIComponent(store)}/move-group`, { 'backup-type': g.type, 'backup-id': g.id, ...(ns ? { ns } : {}), 'target-ns': target, 'merge-group': f.merge }),
+    );
+  });
   const forget = group
     .command('forget')
     .description('remove a backup group with all its snapshots (protected ones stay)')

@@ -8,6 +8,13 @@
  *                              ignore-verified, outdated-after)              group or snapshot it owns
  *     POST …/prune            prune one group now → one entry per snapshot   Datastore.Modify, or
  *                             (backup-type, backup-id, ns, keep-*, dry-run)  Datastore.Prune as owner
+ *     POST …/move-group       start a task moving a group to another         see below
+ *                             namespace → UPID (backup-type, backup-id, ns,
+ *                             target-ns, merge-group: default true)
+ *
+ * move-group: on the group's namespace Datastore.Modify, or Datastore.Prune as the group's owner
+ * (the group leaves it, as with a removal); on the target namespace Datastore.Modify, or, for an
+ * owner moving its own group, Datastore.Backup (the group arrives as if backed up there).
  *
  * The owner rules are PBS's: a DatastorePowerUser (Prune, Backup) on a datastore shared with
  * others may prune and verify its own groups, never another user's.
@@ -22,6 +29,7 @@ import { nextEvent } from '../../format/calendar-event.ts';
 import { KEEP_KEYS, prunePolicyFrom, type PruneEntry } from '../../jobs/prune.ts';
 import type { VerifyScope } from '../../jobs/verify-job.ts';
 import { gcKind, pruneGroupKind, pruneJobKind, verifyKind } from '../../jobs/maintenance-kinds.ts';
+import { moveGroupKind } from '../../jobs/move-group-kind.ts';
 import type { Privilege } from '../../format/acl-config.ts';
 import type { JobServices } from '../job-services.ts';
 import type { PrivilegeRequirement, Route, RouteInput } from '../router.ts';
@@ -124,6 +132,24 @@ export function datastoreJobRoutes(jobs: JobServices, auth: DatastoreAccess): Ro
         if (access === 'owned') await needGroup(await jobs.registry.get(storeName(i), 'read'), access, group, i.authId);
         const entries = await jobs.run(pruneGroupKind, { store: storeName(i), group, policy: policyArgs(i.args) ?? {}, dryRun: bool(i.args, 'dry-run') === true }, i.authId);
         return entries.map(pruneItem);
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/move-group`,
+      privilege: () => null,
+      handler: async (i) => {
+        const group = groupRef(i.args);
+        const targetNs = namespace({ ns: text(i.args, 'target-ns') });
+        const access = await scopeOf(auth, i, 'Datastore.Modify', 'Datastore.Prune');
+        if (access === 'owned') await needGroup(await jobs.registry.get(storeName(i), 'read'), access, group, i.authId);
+        const targetPath = datastoreAclPath(storeName(i), targetNs);
+        const have = await auth.privileges(i.authId, targetPath);
+        if (!have.has('Datastore.Modify') && !(access === 'owned' && have.has('Datastore.Backup'))) {
+          const need = access === 'owned' ? 'Datastore.Modify or Datastore.Backup' : 'Datastore.Modify';
+          throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks ${need} on the target '${targetPath}'`, { authId: i.authId, path: targetPath });
+        }
+        return jobs.start(moveGroupKind, { store: storeName(i), group, targetNs, merge: bool(i.args, 'merge-group') !== false }, i.authId);
       },
     },
     {

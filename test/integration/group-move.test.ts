@@ -1,0 +1,92 @@
+/**
+ * `holdfast group move` through the real CLI and server (POST …/move-group, a `move-group` task):
+ * a group moves to another namespace and restores from there byte for byte; a second move merges
+ * into the group it made; `--no-merge` and a snapshot at the same time are refused with nothing
+ * moved. Privileges: a DatastorePowerUser moves its own group, not another user's (FORBIDDEN), and
+ * needs Datastore.Backup on the target namespace; a missing namespace is NOT_FOUND before any
+ * task exists.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliOk, describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+
+let srv: TestServer;
+let src = '';
+let time = 1_800_000_000;
+
+before(async () => {
+  srv = await startTestServer();
+  src = join(srv.dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), 'first\n');
+  for (const ns of ['a', 'b']) cliOk(await srv.cli(['namespace', 'create', ns]), `namespace ${ns}`);
+  const c = await srv.admin();
+  for (const userid of ['alice@pbs', 'bob@pbs']) {
+    await c.post('access/users', { userid, password: `${userid}-secret` });
+    await c.put('access/acl', { path: '/datastore/default', role: 'DatastorePowerUser', 'auth-id': userid, propagate: false });
+    await c.put('access/acl', { path: '/datastore/default/a', role: 'DatastorePowerUser', 'auth-id': userid });
+  }
+});
+
+after(async () => {
+  await srv?.close();
+});
+
+function as(who: 'alice' | 'bob' | 'admin', args: readonly string[]): Promise<CliResult> {
+  if (who === 'admin') return srv.cli(args);
+  return srv.cli(args, 'default', { HOLDFAST_REPOSITORY: `${who}@pbs@127.0.0.1:${srv.port}:default`, HOLDFAST_PASSWORD: `${who}@pbs-secret` });
+}
+
+function refused(r: CliResult, code: string): void {
+  assert.notEqual(r.code, 0, describeCli(r));
+  assert.match(r.stderr, new RegExp(code), describeCli(r));
+}
+
+async function times(ns: string, group: string): Promise<number[]> {
+  const r = await srv.cli(['snapshot', 'list', group, ...(ns ? ['--ns', ns] : []), '--output-format', 'json']);
+  if (r.code !== 0) return [];
+  return (JSON.parse(r.stdout) as { 'backup-time': number }[]).map((s) => s['backup-time']).sort();
+}
+
+test('a group moves to another namespace with its snapshots, restores from there, and a later move merges into it', { timeout: 120_000 }, async () => {
+  const first = (time += 60);
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'web', '--backup-time', String(first)]), 'backup 1');
+  writeFileSync(join(src, 'f'), 'second\n');
+  const second = (time += 60);
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'web', '--backup-time', String(second)]), 'backup 2');
+
+  const out = cliOk(await srv.cli(['group', 'move', 'host/web', 'a']), 'move');
+  assert.match(out.stdout, /moved 2 snapshot\(s\) into the new group ns\/a\/host\/web/);
+  assert.deepEqual(await times('a', 'host/web'), [first, second]);
+  assert.deepEqual(await times('', 'host/web'), []);
+  const target = join(srv.dir, 'restored');
+  cliOk(await srv.cli(['restore', `host/web/${first}`, 'root.pxar', target, '--ns', 'a']), 'restore from the new namespace');
+  assert.equal(readFileSync(join(target, 'f'), 'utf8'), 'first\n');
+
+  const third = (time += 60);
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'web', '--backup-time', String(third)]), 'backup 3, in the root again');
+  refused(await srv.cli(['group', 'move', 'host/web', 'a', '--no-merge']), 'ALREADY_EXISTS');
+  const merged = JSON.parse(cliOk(await srv.cli(['group', 'move', 'host/web', 'a', '--output-format', 'json']), 'merge').stdout) as { result: { merged: boolean; 'moved-snapshots': number } };
+  assert.deepEqual(merged.result, { 'target-ns': 'a', 'moved-snapshots': 1, merged: true });
+  assert.deepEqual(await times('a', 'host/web'), [first, second, third]);
+
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--backup-id', 'web', '--backup-time', String(first)]), 'a root snapshot at the time of one in a');
+  refused(await srv.cli(['group', 'move', 'host/web', 'a']), 'ALREADY_EXISTS');
+  assert.deepEqual(await times('', 'host/web'), [first], 'nothing moved');
+  refused(await srv.cli(['group', 'move', 'host/web', 'nope']), 'NOT_FOUND');
+  refused(await srv.cli(['group', 'move', 'host/nobody', 'b']), 'NOT_FOUND');
+});
+
+test("a DatastorePowerUser moves its own group where it may back up, never another user's", { timeout: 120_000 }, async () => {
+  cliOk(await as('alice', ['backup', `root.pxar:${src}`, '--backup-id', 'alice', '--backup-time', String((time += 60))]), "alice's backup");
+  refused(await as('bob', ['group', 'move', 'host/alice', 'a']), 'FORBIDDEN');
+  const noTarget = await as('alice', ['group', 'move', 'host/alice', 'b']);
+  refused(noTarget, 'FORBIDDEN');
+  assert.match(noTarget.stderr, /target/);
+  cliOk(await as('alice', ['group', 'move', 'host/alice', 'a']), 'alice moves her group where she may back up');
+  assert.equal((await times('a', 'host/alice')).length, 1);
+  cliOk(await as('admin', ['group', 'move', 'host/alice', '/', '--ns', 'a']), 'the admin moves it back to the root');
+  assert.equal((await times('', 'host/alice')).length, 1);
+});
