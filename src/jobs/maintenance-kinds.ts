@@ -36,6 +36,8 @@ export interface PruneJobParams extends StoreParams {
   /** undefined: the datastore's `keep-*` options */
   readonly policy: PrunePolicy | undefined;
   readonly ns: string;
+  /** only these namespaces (those the caller may prune); undefined: all below `ns` */
+  readonly namespaces?: readonly string[];
   readonly dryRun: boolean;
 }
 
@@ -108,7 +110,7 @@ export const pruneJobKind: JobKind<PruneJobParams> = {
       id: p.store,
       run: async (task) => {
         task.info(`prune datastore ${p.store}${p.ns === '' ? '' : ` namespace '${p.ns}'`}: ${describePolicy(policy)}${p.dryRun ? ' (dry run)' : ''}`);
-        const entries = await pruneDatastore(store, policy, { dryRun: p.dryRun, log: task, signal: task.signal, ns: p.ns, progress: (d, t) => task.progress(d, t, 'groups') });
+        const entries = await pruneDatastore(store, policy, { dryRun: p.dryRun, log: task, signal: task.signal, ns: p.ns, ...(p.namespaces === undefined ? {} : { namespaces: p.namespaces }), progress: (d, t) => task.progress(d, t, 'groups') });
         const count = (outcome: PruneEntry['outcome']): number => entries.filter((e) => e.outcome === outcome).length;
         task.info(`kept ${count('kept')}, removed ${count('removed')}, would remove ${count('would-remove')}, skipped ${count('skipped')}`);
         return { entries, kept: count('kept'), removed: count('removed'), 'would-remove': count('would-remove'), skipped: count('skipped') };

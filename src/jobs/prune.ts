@@ -76,13 +76,28 @@ export async function pruneGroup(store: Datastore, group: GroupRef, policy: Prun
   return entries;
 }
 
-/** Prunes every group of `ns` and of the namespaces below it. */
-export async function pruneDatastore(store: Datastore, policy: PrunePolicy, o: PruneOptions & { readonly ns?: string; readonly progress?: (done: number, total: number) => void }): Promise<PruneEntry[]> {
+/**
+ * Prunes every group of `ns` and of the namespaces below it; with `namespaces`, only of those
+ * (the ones a caller may prune, checked one by one: an ACL below may take away what one above
+ * grants), the others skipped with a warning.
+ */
+export async function pruneDatastore(
+  store: Datastore,
+  policy: PrunePolicy,
+  o: PruneOptions & { readonly ns?: string; readonly namespaces?: readonly string[]; readonly progress?: (done: number, total: number) => void },
+): Promise<PruneEntry[]> {
   const ns = o.ns ?? '';
   if (!(await store.namespaceExists(ns))) throw fail('NOT_FOUND', `namespace '${ns}' does not exist`, { ns });
   const groups: GroupRef[] = [];
   const warn = (m: string): void => o.log.warn(m);
-  for (const n of await store.listNamespaces(ns, warn)) groups.push(...(await store.listGroups(n, warn)));
+  const allowed = o.namespaces === undefined ? undefined : new Set(o.namespaces);
+  let skipped = 0;
+  for (const n of await store.listNamespaces(ns, warn)) {
+    if (allowed !== undefined && !allowed.has(n)) skipped++;
+    else groups.push(...(await store.listGroups(n, warn)));
+  }
+  // not named: the caller may not even see them
+  if (skipped > 0) warn(`skipped ${skipped} namespace(s) below that the caller may not prune`);
   const out: PruneEntry[] = [];
   for (const [i, g] of groups.entries()) {
     if (o.signal?.aborted) throw fail('ABORTED', 'prune was stopped', {});

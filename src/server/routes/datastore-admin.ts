@@ -196,7 +196,8 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       path: `${BASE}/{store}/status`,
       privilege: () => null,
       handler: async (i) => {
-        await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
+        // the figures are the whole datastore's: a privilege on one namespace (`ns`) does not reach them
+        await scopeOf(auth, { ...i, args: {} }, 'Datastore.Audit', 'Datastore.Backup');
         return storeStatus(await store(i, 'read'));
       },
     },
@@ -206,7 +207,13 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       privilege: () => null,
       handler: async (i) => {
         await scopeOf(auth, { ...i, args: { ns: text(i.args, 'parent') } }, 'Datastore.Audit', 'Datastore.Backup');
-        return (await (await store(i, 'read')).listNamespaces(namespace(i.args, 'parent'))).map((ns) => ({ ns }));
+        const all = await (await store(i, 'read')).listNamespaces(namespace(i.args, 'parent'));
+        // a namespace an ACL entry closes to the caller (NoAccess below a grant) is not listed,
+        // unless something below it is open to the caller again (PBS lists what it may access)
+        const storeName = i.params['store'] ?? '';
+        const visible: { ns: string }[] = [];
+        for (const ns of all) if (await auth.anyPrivilegeBelow(i.authId, datastoreAclPath(storeName, ns))) visible.push({ ns });
+        return visible;
       },
     },
     {

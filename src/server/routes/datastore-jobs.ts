@@ -3,6 +3,8 @@
  *
  *     POST …/gc               start a GC task → UPID                         Datastore.Modify
  *     GET  …/gc               the last `.gc-status`, plus schedule and next run  Datastore.Audit
+ *                             (both on `/datastore/{store}`: GC is the whole datastore's, so a
+ *                             privilege on one namespace does not reach it)
  *     POST …/verify           start a verify task → UPID                     Datastore.Verify, or
  *                             (ns, backup-type, backup-id, backup-time,      Datastore.Backup for a
  *                              ignore-verified, outdated-after)              group or snapshot it owns
@@ -15,6 +17,10 @@
  * move-group: on the group's namespace Datastore.Modify, or Datastore.Prune as the group's owner
  * (the group leaves it, as with a removal); on the target namespace Datastore.Modify, or, for an
  * owner moving its own group, Datastore.Backup (the group arrives as if backed up there).
+ *
+ * A verify or prune over a namespace tree acts only in the namespaces below where the caller holds
+ * the privilege too, each checked on its own path (`permittedNamespaces`); the others are skipped
+ * with a warning in the task log.
  *
  * The owner rules are PBS's: a DatastorePowerUser (Prune, Backup) on a datastore shared with
  * others may prune and verify its own groups, never another user's.
@@ -41,6 +47,23 @@ const BASE = '/api2/json/admin/datastore/{store}';
 const priv =
   (...privs: Privilege[]) =>
   (i: RouteInput): PrivilegeRequirement => ({ path: datastoreAclPath(i.params['store'] ?? '', text(i.args, 'ns') ?? ''), privs });
+
+/** For what acts on the whole datastore (GC): checked on `/datastore/{store}`, whatever `ns` says. */
+const storePriv =
+  (...privs: Privilege[]) =>
+  (i: RouteInput): PrivilegeRequirement => ({ path: datastoreAclPath(i.params['store'] ?? '', ''), privs });
+
+/**
+ * `ns` and the namespaces below it on which `authId` holds `priv`, each checked on its own path:
+ * an ACL entry below (NoAccess, or a lesser role) takes away what one above grants, so a job over
+ * a namespace tree acts only where the caller may (PBS lists only the groups a caller may access).
+ */
+async function permittedNamespaces(auth: DatastoreAccess, jobs: JobServices, storeName: string, ns: string, priv: Privilege, authId: string): Promise<string[]> {
+  const store = await jobs.registry.get(storeName, 'read');
+  const out: string[] = [];
+  for (const n of await store.listNamespaces(ns)) if ((await auth.privileges(authId, datastoreAclPath(storeName, n))).has(priv)) out.push(n);
+  return out;
+}
 
 /** The verify scope the parameters name: a snapshot, a group, a namespace or the datastore. */
 export function verifyScopeArgs(args: Args): VerifyScope {
@@ -76,13 +99,13 @@ export function datastoreJobRoutes(jobs: JobServices, auth: DatastoreAccess): Ro
     {
       method: 'POST',
       path: `${BASE}/gc`,
-      privilege: priv('Datastore.Modify'),
+      privilege: storePriv('Datastore.Modify'),
       handler: async (i) => jobs.start(gcKind, { store: storeName(i) }, i.authId),
     },
     {
       method: 'GET',
       path: `${BASE}/gc`,
-      privilege: priv('Datastore.Audit'),
+      privilege: storePriv('Datastore.Audit'),
       handler: async (i) => {
         const name = storeName(i);
         const cfg = await jobs.registry.config(name);
@@ -109,13 +132,15 @@ export function datastoreJobRoutes(jobs: JobServices, auth: DatastoreAccess): Ro
       path: `${BASE}/verify`,
       privilege: () => null,
       handler: async (i) => {
-        const scope = verifyScopeArgs(i.args);
+        let scope = verifyScopeArgs(i.args);
         const access = await scopeOf(auth, i, 'Datastore.Verify', 'Datastore.Backup');
         if (access === 'owned') {
           if (scope.kind !== 'group' && scope.kind !== 'snapshot') {
             throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks Datastore.Verify on ${scope.kind === 'namespace' ? `namespace '${scope.ns}'` : 'the datastore'} (with Datastore.Backup only a group or snapshot it owns can be verified)`, { authId: i.authId, missing: ['Datastore.Verify'] });
           }
           await needGroup(await jobs.registry.get(storeName(i), 'read'), access, scope.kind === 'group' ? scope.group : scope.snapshot, i.authId);
+        } else if (scope.kind === 'datastore' || scope.kind === 'namespace') {
+          scope = { ...scope, namespaces: await permittedNamespaces(auth, jobs, storeName(i), scope.kind === 'namespace' ? scope.ns : '', 'Datastore.Verify', i.authId) };
         }
         const outdated = int(i.args, 'outdated-after');
         const filter = { ignoreVerified: bool(i.args, 'ignore-verified') === true, ...(outdated === undefined ? {} : { outdatedAfterDays: outdated }) };
@@ -156,8 +181,11 @@ export function datastoreJobRoutes(jobs: JobServices, auth: DatastoreAccess): Ro
       method: 'POST',
       path: `${BASE}/prune-datastore`,
       privilege: priv('Datastore.Modify'),
-      handler: async (i) =>
-        jobs.start(pruneJobKind, { store: storeName(i), policy: policyArgs(i.args), ns: namespace(i.args), dryRun: bool(i.args, 'dry-run') === true }, i.authId),
+      handler: async (i) => {
+        const ns = namespace(i.args);
+        const namespaces = await permittedNamespaces(auth, jobs, storeName(i), ns, 'Datastore.Modify', i.authId);
+        return jobs.start(pruneJobKind, { store: storeName(i), policy: policyArgs(i.args), ns, namespaces, dryRun: bool(i.args, 'dry-run') === true }, i.authId);
+      },
     },
   ];
 }
