@@ -206,3 +206,8 @@ export function formatAclConfig(tree: AclTree): string {
   }
   return lines.join('');
 }
+
+/** The ACL path of a datastore's namespace: `/datastore/{store}[/{ns}]`. */
+export function datastoreAclPath(store: string, ns = ''): string {
+  return ns === '' ? `/datastore/${store}` : `/datastore/${store}/${ns}`;
+}

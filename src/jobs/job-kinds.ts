@@ -14,6 +14,7 @@
  *   implements; jobs never import the server.
  */
 import type { ChunkChecker } from '../chunks/chunk-check.ts';
+import type { Privilege } from '../format/acl-config.ts';
 import type { Logger } from '../core/log.ts';
 import type { DatastoreConfig } from '../datastore/datastore-config.ts';
 import type { Datastore } from '../datastore/datastore.ts';
@@ -43,6 +44,12 @@ export interface JobHost {
    * elsewhere (a sync pull); without it they are checked inline.
    */
   readonly checker?: ChunkChecker;
+  /**
+   * The privileges `authId` holds on an ACL path (`/datastore/{store}/{ns}`), for jobs that act on
+   * behalf of a user (a sync job, as its owner) in namespaces below the one they were allowed on,
+   * where an ACL entry may take away what one above grants. Absent: no ACLs to answer to (tests).
+   */
+  privileges?(authId: string, path: string): Promise<ReadonlySet<Privilege>>;
 }
 
 /** A job ready to run: its task's worker id and body. */

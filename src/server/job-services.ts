@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { formatTime, type SnapshotRef } from '../core/backup-ref.ts';
 import { fail, toHoldfastError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import type { Privilege } from '../format/acl-config.ts';
 import type { ChunkChecker } from '../chunks/chunk-check.ts';
 import { parseBoolean } from '../format/property-string.ts';
 import type { BackupSession } from '../datastore/backup-session.ts';
@@ -47,6 +48,8 @@ export interface JobServicesOptions {
   readonly kinds?: readonly AnyJobKind[];
   /** the server's chunk checker, lent to jobs (JobHost.checker) */
   readonly checker?: ChunkChecker;
+  /** the ACLs, lent to jobs that act for a user (JobHost.privileges) */
+  readonly privileges?: (authId: string, path: string) => Promise<ReadonlySet<Privilege>>;
 }
 
 /** The backup task of one backup session; `end` is idempotent. */
@@ -80,6 +83,7 @@ export class JobServices {
       now: () => o.clock.now(),
       listDatastores: () => o.registry.list(),
       ...(o.checker ? { checker: o.checker } : {}),
+      ...(o.privileges ? { privileges: o.privileges } : {}),
       openStore: async (name) => {
         const cfg = await o.registry.config(name);
         return { cfg, tuning: tuningOf(cfg), store: await o.registry.get(name, 'write') };

@@ -92,6 +92,10 @@ test('group-filter, transfer-last, remote-ns, ns, max-depth, worker-threads and 
   await snap(src, { ns: 'prod', type: 'vm', id: '300' }, 1000, [15]);
   await snap(src, host('c', 'prod/deep'), 1000, [16]);
 
+  // the job acts as its owner: sync@pbs makes the namespaces and backs up into them (PBS's rule)
+  const dstAdmin = await dst.admin();
+  await dstAdmin.post('access/users', { userid: 'sync@pbs', password: 'sync-secret-1' });
+  await dstAdmin.put('access/acl', { path: '/datastore/default', role: 'DatastoreAdmin', 'auth-id': 'sync@pbs' });
   await createJob(dst, 'filtered', { 'group-filter': ['type:host', 'exclude:group:host/skip', 'exclude:regex:^host/a$'], 'transfer-last': 2, 'worker-threads': 3, ns: 'filtered', owner: 'sync@pbs' });
   const r = await report(await runJob(dst, 'filtered'));
   const got = (await listed(dst)).filter((s) => s.startsWith('filtered'));

@@ -43,7 +43,7 @@ const HELP: Readonly<Record<SyncJobKey, string>> = {
   'burst-out': '<size>: burst allowance for --rate-out',
   'worker-threads': '<n>: groups synced at once (1..32, default 1)',
   schedule: '<event>: when the server runs the job (calendar event, e.g. hourly)',
-  owner: '<auth-id>: owner of pulled groups (default root@pam)',
+  owner: '<auth-id>: whose access the job runs with: the owner of pulled groups, the reader of pushed ones (default root@pam, the server itself)',
   comment: '<text>: a comment',
 };
 

@@ -29,6 +29,7 @@ import { fail, toHoldfastError } from '../../core/errors.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { removeEmptyNamespace, removeGroup } from '../../datastore/removal.ts';
 import { ownerMatches } from '../../core/names.ts';
+import type { Privilege } from '../../format/acl-config.ts';
 import { applyGroupFilters } from '../../format/group-filter.ts';
 import type { SyncJob } from '../../format/sync-job-config.ts';
 import type { TaskContext } from '../task-registry.ts';
@@ -92,11 +93,14 @@ export function failed(report: SyncReport, task: TaskContext, item: string, e: u
   task.warn(`${item}: ${what} failed: [${err.code}] ${err.message}`);
 }
 
-async function ensureNamespace(store: Datastore, ns: string): Promise<void> {
+/** Makes the missing local namespaces of `ns`, each only where the owner holds Datastore.Modify on its parent (as PBS). */
+async function ensureNamespace(c: PullContext, ns: string): Promise<void> {
   const parts = ns === '' ? [] : ns.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const sub = parts.slice(0, i).join('/');
-    if (!(await store.namespaceExists(sub))) await store.createNamespace(sub);
+    if (await c.store.namespaceExists(sub)) continue;
+    await needOwnerPrivilege(c, parts.slice(0, i - 1).join('/'), 'Datastore.Modify', `create namespace '${sub}'`);
+    await c.store.createNamespace(sub);
   }
 }
 
@@ -114,6 +118,17 @@ export interface PullContext {
   readonly report: SyncReport;
   /** checks downloaded chunks off the main thread (JobHost.checker) */
   readonly checker?: ChunkChecker;
+  /**
+   * Whether the job's owner holds `priv` on a local namespace (its ACL path checked on its own: an
+   * entry below the job's namespace may take away what the one above grants). Absent: yes.
+   */
+  readonly ownerMay?: (ns: string, priv: Privilege) => Promise<boolean>;
+}
+
+/** Throws FORBIDDEN unless the job's owner holds `priv` on local namespace `ns`. */
+export async function needOwnerPrivilege(c: PullContext, ns: string, priv: Privilege, what: string): Promise<void> {
+  if (c.ownerMay === undefined || (await c.ownerMay(ns, priv))) return;
+  throw fail('FORBIDDEN', `the job's owner ${c.owner} lacks ${priv} on ${ns === '' ? 'the root namespace' : `namespace '${ns}'`} (needed to ${what})`, { owner: c.owner, ns, missing: [priv] });
 }
 
 /** Pulls one group: the selected snapshots, then (remove-vanished) the local ones gone there. */
@@ -212,6 +227,7 @@ async function removeVanishedGroups(c: PullContext, ns: string, there: ReadonlyS
 async function removeVanishedNamespaces(c: PullContext, synced: ReadonlySet<string>): Promise<void> {
   for (const ns of vanishedNamespaces(await c.store.listNamespaces(c.job.ns), synced, c.job.ns, c.job.maxDepth)) {
     try {
+      await needOwnerPrivilege(c, ns.includes('/') ? ns.slice(0, ns.lastIndexOf('/')) : '', 'Datastore.Modify', `remove namespace '${ns}'`);
       await removeVanishedGroups(c, ns, new Set());
       if (await removeEmptyNamespace(c.store, ns)) {
         c.report.namespacesRemoved++;
@@ -234,7 +250,14 @@ export async function runPull(c: PullContext): Promise<void> {
   for (const ns of await c.remote.namespaces(job.remoteNs, job.maxDepth)) {
     const localNs = mapNamespace(ns, job.remoteNs, job.ns);
     synced.add(localNs);
-    await ensureNamespace(c.store, localNs);
+    try {
+      await ensureNamespace(c, localNs);
+      await needOwnerPrivilege(c, localNs, 'Datastore.Backup', 'back up into it');
+      if (job.removeVanished) await needOwnerPrivilege(c, localNs, 'Datastore.Prune', 'remove vanished groups');
+    } catch (e) {
+      failed(c.report, task, `namespace '${localNs}'`, e); // its groups are not synced; the others go on
+      continue;
+    }
     const groups = (await c.remote.groups(ns)).filter((g) => applyGroupFilters(job.groupFilter, g));
     for (const g of groups) work.push({ src: g, local: { ns: localNs, type: g.type, id: g.id } });
     if (job.removeVanished) await removeVanishedGroups(c, localNs, new Set(groups.map((g) => `${g.type}/${g.id}`)));

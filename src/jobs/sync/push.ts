@@ -16,6 +16,7 @@
  */
 import type { GroupRef, SnapshotRef } from '../../core/backup-ref.ts';
 import { toHex } from '../../core/digest.ts';
+import { ownerMatches } from '../../core/names.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../../core/errors.ts';
 import { MANIFEST_NAME } from '../../datastore/layout.ts';
 import { verifyBlobCrc } from '../../format/blob.ts';
@@ -182,8 +183,16 @@ export async function runPush(c: PullContext): Promise<void> {
   const work: { g: GroupRef; remoteNs: string }[] = [];
   const pushed = new Map<string, Set<string>>();
   const base = job.ns === '' ? 0 : job.ns.split('/').length;
+  let closed = 0;
   for (const ns of await c.store.listNamespaces(job.ns)) {
     if (job.maxDepth !== undefined && (ns === '' ? 0 : ns.split('/').length) - base > job.maxDepth) continue;
+    // as its owner: Datastore.Read pushes every group, Datastore.Backup only the owner's own
+    // (PBS); a namespace below where an ACL takes both away is not pushed, nor even named
+    const readAll = c.ownerMay === undefined || (await c.ownerMay(ns, 'Datastore.Read'));
+    if (!readAll && !(await c.ownerMay(ns, 'Datastore.Backup'))) {
+      closed++;
+      continue;
+    }
     const remoteNs = mapNamespace(ns, job.ns, job.remoteNs);
     const parts = remoteNs === '' ? [] : remoteNs.split('/');
     for (let i = 1; i <= parts.length; i++) {
@@ -191,10 +200,12 @@ export async function runPush(c: PullContext): Promise<void> {
       if (!remoteNamespaces.has(sub)) await c.remote.createNamespace(sub);
       remoteNamespaces.add(sub);
     }
-    const groups = await c.store.listGroups(ns);
+    const groups: GroupRef[] = [];
+    for (const g of await c.store.listGroups(ns)) if (readAll || ownerMatches((await c.store.getOwner(g)) ?? '', c.owner)) groups.push(g);
     pushed.set(remoteNs, new Set(groups.map((g) => `${g.type}/${g.id}`)));
     for (const g of groups) if (applyGroupFilters(job.groupFilter, g)) work.push({ g, remoteNs });
   }
+  if (closed > 0) c.task.warn(`skipped ${closed} namespace(s) below that the job's owner ${c.owner} may not read`);
   c.report.groups = work.length;
   let done = 0;
   await inParallel(work, job.workerThreads, async (w) => {

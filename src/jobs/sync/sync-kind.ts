@@ -10,6 +10,7 @@
  */
 import { fail } from '../../core/errors.ts';
 import type { SyncJob } from '../../format/sync-job-config.ts';
+import { datastoreAclPath, type Privilege } from '../../format/acl-config.ts';
 import type { JobHost, JobKind, ScheduledInstance } from '../job-kinds.ts';
 import type { TaskContext } from '../task-registry.ts';
 import { emptyReport, runPull, type SyncReport } from './pull.ts';
@@ -54,7 +55,12 @@ export const syncKind: JobKind<SyncParams, SyncReport> = {
         const started = performance.now();
         const api = await RemoteApi.connect(remote, job.remoteStore, bucket);
         const report = emptyReport(job.direction);
-        const c = { job, store, remote: api, task, owner: job.owner ?? DEFAULT_SYNC_OWNER, report, ...(host.checker ? { checker: host.checker } : {}) };
+        const owner = job.owner ?? DEFAULT_SYNC_OWNER;
+        // root@pam is the server's own identity (no account, no ACL): a job it owns is an admin's
+        const privileges = owner === DEFAULT_SYNC_OWNER ? undefined : host.privileges?.bind(host);
+        // the job acts as its owner in every namespace it reaches, each checked on its own ACL path
+        const ownerMay = privileges === undefined ? undefined : async (ns: string, priv: Privilege): Promise<boolean> => (await privileges(owner, datastoreAclPath(job.store, ns))).has(priv);
+        const c = { job, store, remote: api, task, owner, report, ...(host.checker ? { checker: host.checker } : {}), ...(ownerMay ? { ownerMay } : {}) };
         try {
           if (pull) await runPull(c);
           else await runPush(c);

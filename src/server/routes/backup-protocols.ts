@@ -20,9 +20,9 @@ import type { UploadMemory } from '../protocol/upload-memory.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import { ReaderProtocol } from '../protocol/reader-protocol.ts';
 
-export function datastoreAclPath(store: string, ns = ''): string {
-  return ns === '' ? `/datastore/${store}` : `/datastore/${store}/${ns}`;
-}
+import { datastoreAclPath } from '../../format/acl-config.ts';
+
+export { datastoreAclPath };
 
 export { ownerMatches } from '../../core/names.ts';
 

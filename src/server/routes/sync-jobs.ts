@@ -16,8 +16,14 @@
  * - creating, changing, deleting or running one, pull: Datastore.Backup on the local namespace,
  *   Datastore.Prune with remove-vanished, Datastore.Modify when the owner is not the caller, and
  *   Remote.Read on `/remote/{remote}/{remote-store}[/{remote-ns}]`;
- * - push: Datastore.Read on the local namespace, and on the remote path Remote.DatastoreBackup,
- *   with remove-vanished also Remote.DatastorePrune.
+ * - push: Datastore.Read on the local namespace (and Datastore.Modify when the job's owner, whose
+ *   access it reads with, is not the caller; a push job made without an owner gets the caller),
+ *   and on the remote path Remote.DatastoreBackup, with remove-vanished also Remote.DatastorePrune.
+ *
+ * When it runs, a job acts as its owner namespace by namespace (jobs/sync: `ownerMay`): a pull
+ * makes a local namespace only with Datastore.Modify on its parent, and syncs into one only with
+ * Datastore.Backup there; a push reads a namespace with Datastore.Read (every group) or
+ * Datastore.Backup (the owner's groups), and skips one an ACL below closes.
  */
 import { list, requiredText, text } from '../../core/args.ts';
 import { fail } from '../../core/errors.ts';
@@ -40,8 +46,10 @@ export function syncJobRequirements(j: SyncJob, authId: string, purpose: 'see' |
   const local = datastoreAclPath(j.store, j.ns);
   if (purpose === 'see') return [[local, ['Datastore.Audit']], [`/remote/${j.remote}`, ['Remote.Audit']]];
   if (j.direction === 'push') {
+    // the job reads as its owner (root@pam when none is set): another owner than the caller is an admin's choice
+    const localPrivs: Privilege[] = ownerMatches(j.owner ?? DEFAULT_SYNC_OWNER, authId) ? ['Datastore.Read'] : ['Datastore.Read', 'Datastore.Modify'];
     return [
-      [local, ['Datastore.Read']],
+      [local, localPrivs],
       [remotePath(j), j.removeVanished ? ['Remote.DatastoreBackup', 'Remote.DatastorePrune'] : ['Remote.DatastoreBackup']],
     ];
   }
@@ -108,6 +116,8 @@ export function syncJobRoutes(jobs: JobServices, auth: AuthPort, store: SyncJobS
       handler: async (i) => {
         const id = requiredText(i.args, 'id');
         const props = propsOf(i);
+        // a push job reads as its owner: by default the caller, never root@pam by omission
+        if (props.get('sync-direction') === 'push' && !props.has('owner')) props.set('owner', i.authId);
         await need(auth, i.authId, makeSyncJob(id, props), 'modify');
         return describeSyncJob(await store.create(id, props));
       },
