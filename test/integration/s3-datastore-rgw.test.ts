@@ -3,7 +3,8 @@
  * S3_ENDPOINT is unset), through the real CLI against a real server, each test run in a fresh
  * bucket: `datastore create --backend type=s3,…`; `holdfast backup` to and `holdfast restore` from
  * it byte-identical, with chunks under `<store>/.chunks/` and the snapshot under `<store>/.cnt/`;
- * GC, verify and prune there; the datastore's S3 counters in its status.
+ * GC, verify and prune there; the datastore's S3 counters in its status; a group move, whose
+ * objects follow it.
  *
  * The tests of this file run in order and share the server, the bucket and the data.
  */
@@ -108,6 +109,20 @@ test('GC, verify and prune on an S3 datastore; its status reports the S3 request
   const metrics = await fetchMetrics();
   assert.match(metrics, new RegExp(`holdfast_datastore_storage_total\\{store="${STORE}",counter="put"\\} [1-9]`));
   assert.match(metrics, new RegExp(`holdfast_datastore_storage_total\\{store="${STORE}",counter="uploadBytes"\\} [1-9]`));
+});
+
+test('group move on an S3 datastore: the objects follow (copied first, the old ones removed) and it restores from the new namespace, then moves back', { skip, ...TIMEOUT }, async () => {
+  cliOk(await srv.cli(['namespace', 'create', 'moved'], STORE), 'namespace create');
+  const before = (await keys(`${STORE}/.cnt/host/web/`)).map((k) => k.slice(`${STORE}/.cnt/host/web/`.length)).sort();
+  cliOk(await srv.cli(['group', 'move', 'host/web', 'moved'], STORE), 'group move');
+  assert.deepEqual(await keys(`${STORE}/.cnt/host/web/`), [], 'nothing left at the old place');
+  const after = (await keys(`${STORE}/.cnt/ns/moved/host/web/`)).map((k) => k.slice(`${STORE}/.cnt/ns/moved/host/web/`.length)).sort();
+  assert.deepEqual(after, before, 'every object (owner, snapshot files, manifest) at the new place');
+  cliOk(await srv.cli(['restore', `host/web/${T0 + 3600}`, 'disk.img', join(work, 'moved.out'), '--ns', 'moved'], STORE), 'restore from the new namespace');
+  assert.equal(sha(join(work, 'moved.out')), sha(join(work, 'disk2.img')));
+  cliOk(await srv.cli(['group', 'move', 'host/web', '/', '--ns', 'moved'], STORE), 'and back to the root');
+  assert.deepEqual((await keys(`${STORE}/.cnt/host/web/`)).map((k) => k.slice(`${STORE}/.cnt/host/web/`.length)).sort(), before);
+  assert.deepEqual(await keys(`${STORE}/.cnt/ns/moved/host/`), []);
 });
 
 test('--reuse-datastore: a new, empty cache attaches to the bucket prefix, lists its snapshots and restores them; without it the prefix is refused', { skip, ...TIMEOUT }, async () => {

@@ -151,7 +151,7 @@ test('web UI on a desktop: every page works, from login to logout', { skip: NEED
     await shot('content');
     await t.test('content: browse a pxar snapshot to a file and download it (the same bytes)', () => browseAndDownload(page, () => shot('files')));
     await t.test('content: namespaces are created by path and an empty one deleted; a missing parent is refused', () => namespaces(r, page));
-    await t.test('content: a group is handed to another owner (an unknown one is refused), then removed', () => changeOwner(r, page));
+    await t.test('content: a group is handed to another owner (an unknown one is refused), moved to a namespace and back, then removed', () => changeOwner(r, page));
     await t.test('options: the sync level changes on the server', () => optionsPage(r, page));
     await shot('options');
     await t.test('GC starts from the dashboard and its log is followed to the end', () => gcAndLog(page, () => shot('task-log')));
@@ -308,6 +308,21 @@ async function changeOwner(r: Rig, page: Page): Promise<void> {
   await group.locator('summary', { hasText: 'owner ops@pbs' }).waitFor();
   const store = await r.hs.registry.get('default', 'read');
   assert.equal(await store.getOwner({ ns: '', type: 'host', id: 'webtest' }), 'ops@pbs');
+
+  // moved to namespace dept (a task, followed to its end) and shown there; then back to the root
+  await group.locator('form.move-group select[name=target-ns]').selectOption('dept');
+  await group.locator('form.move-group button[type=submit]').click();
+  await notice(page, /host\/webtest: \d+ snapshots moved to dept/);
+  assert.deepEqual((await store.listGroups('dept')).map((g) => g.id), ['webtest']);
+  await page.locator('li.ns[data-ns="dept"] > details > summary').click();
+  const inDept = page.locator('li.ns[data-ns="dept"] li.group[data-group="host/webtest"]');
+  await inDept.locator('summary').click();
+  await inDept.locator('form.move-group select[name=target-ns]').selectOption('');
+  await inDept.locator('form.move-group button[type=submit]').click();
+  await notice(page, /host\/webtest: \d+ snapshots moved to the root namespace/);
+  await group.waitFor();
+  assert.deepEqual(await store.listGroups('dept'), []);
+  if ((await group.locator('details').getAttribute('open')) === null) await group.locator('summary').click();
 
   // the one snapshot left is protected (contentPage): it stays, and keeps the group; unprotected, it goes
   await group.locator('button.group-remove').click();

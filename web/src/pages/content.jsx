@@ -3,10 +3,11 @@
 // created by path (its parent must exist) and an empty one deleted (the server refuses one that
 // holds a group, and says which). Per snapshot:
 // verify state, encrypted, protected (toggle), notes (editable), size, archives, forget; per
-// group: its owner, a prune preview (dry run) with a keep-last policy, change owner, and remove
-// (protected snapshots stay, and keep the group).
+// group: its owner, a prune preview (dry run) with a keep-last policy, change owner, a move to
+// another namespace (a `move-group` task, followed to its end; the tree is then read again), and
+// remove (protected snapshots stay, and keep the group).
 import { useState } from 'preact/hooks';
-import { api, storePath } from '../api.js';
+import { api, storePath, taskPath } from '../api.js';
 import { Badge, ConfirmButton, Loaded, StorePage } from '../components.jsx';
 import { iso, size, snapshotId } from '../format.js';
 import { focusOnMount, href, notify, useAction, useLoad } from '../hooks.js';
@@ -23,6 +24,9 @@ export function Content({ args }) {
 
 function Namespaces({ store }) {
   const nss = useLoad(() => api('GET', storePath(store, '/namespace')), [store]);
+  // bumped after a move, so that every namespace's group list is read again
+  const [generation, setGeneration] = useState(0);
+  const moved = () => setGeneration((g) => g + 1);
   const [busy, run] = useAction();
   const create = async (e) => {
     e.preventDefault();
@@ -56,7 +60,7 @@ function Namespaces({ store }) {
                     {S.content.namespace}: {ns === '' ? S.content.root : ns}
                   </summary>
                   {ns !== '' && <ConfirmButton label={S.content.nsDelete} what={S.content.nsDeleteWhat(ns)} class="ns-delete" disabled={busy} onConfirm={() => void remove(ns)} />}
-                  <Groups store={store} ns={ns} />
+                  <Groups key={`${ns}:${generation}`} store={store} ns={ns} namespaces={list.map((n) => n.ns)} onMoved={moved} />
                 </details>
               </li>
             ))}
@@ -67,7 +71,7 @@ function Namespaces({ store }) {
   );
 }
 
-function Groups({ store, ns }) {
+function Groups({ store, ns, namespaces, onMoved }) {
   const groups = useLoad(() => api('GET', storePath(store, '/groups'), { ns }), [store, ns]);
   // a forget changes the group's snapshot count (or removes the group)
   return (
@@ -78,7 +82,7 @@ function Groups({ store, ns }) {
         ) : (
           <ul class="groups">
             {list.map((g) => (
-              <Group key={`${g['backup-type']}/${g['backup-id']}`} store={store} ns={ns} group={g} onChange={groups.reload} />
+              <Group key={`${g['backup-type']}/${g['backup-id']}`} store={store} ns={ns} group={g} onChange={groups.reload} namespaces={namespaces} onMoved={onMoved} />
             ))}
           </ul>
         )
@@ -87,7 +91,7 @@ function Groups({ store, ns }) {
   );
 }
 
-function Group({ store, ns, group, onChange }) {
+function Group({ store, ns, group, onChange, namespaces, onMoved }) {
   const [open, setOpen] = useState(false);
   const name = `${group['backup-type']}/${group['backup-id']}`;
   return (
@@ -98,6 +102,7 @@ function Group({ store, ns, group, onChange }) {
         </summary>
         {open && <Snapshots store={store} ns={ns} group={group} onChange={onChange} />}
         {open && <ChangeOwner store={store} ns={ns} group={group} onChange={onChange} />}
+        {open && namespaces.length > 1 && <MoveGroup store={store} ns={ns} group={group} name={name} namespaces={namespaces} onMoved={onMoved} />}
         {open && <RemoveGroup store={store} ns={ns} group={group} name={name} onChange={onChange} />}
       </details>
     </li>
@@ -293,6 +298,46 @@ function RemoveGroup({ store, ns, group, name, onChange }) {
     }
   };
   return <ConfirmButton label={S.content.groupRemove} what={S.content.groupRemoveWhat(name, group['backup-count'])} class="group-remove" disabled={busy} onConfirm={() => void remove()} />;
+}
+
+/** Waits for a task to stop (the server holds each status request up to 10 s) and gives its exit status. */
+async function taskOutcome(upid) {
+  for (;;) {
+    const s = await api('GET', taskPath(upid, '/status'), { wait: 10 });
+    if (s.status === 'stopped') return s.exitstatus ?? 'unknown';
+  }
+}
+
+/** Moves the group to another namespace (POST …/move-group: a task, followed to its end). */
+function MoveGroup({ store, ns, group, name, namespaces, onMoved }) {
+  const [busy, run] = useAction();
+  const targets = namespaces.filter((n) => n !== ns);
+  const submit = async (e) => {
+    e.preventDefault();
+    const target = String(new FormData(e.currentTarget).get('target-ns'));
+    const args = { ns, 'backup-type': group['backup-type'], 'backup-id': group['backup-id'], 'target-ns': target };
+    const outcome = await run(async () => taskOutcome(await api('POST', storePath(store, '/move-group'), args)));
+    if (outcome === undefined) return; // refused before a task existed: the notice says why
+    notify(outcome === 'OK' ? S.content.moved(name, target, group['backup-count']) : S.content.moveFailed(outcome), outcome === 'OK' ? 'ok' : 'error');
+    onMoved();
+  };
+  return (
+    <form class="move-group" onSubmit={submit}>
+      <label class="inline">
+        {S.content.moveTo}{' '}
+        <select name="target-ns">
+          {targets.map((n) => (
+            <option key={n} value={n}>
+              {n === '' ? S.content.root : n}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <button type="submit" disabled={busy}>
+        {S.content.move}
+      </button>
+    </form>
+  );
 }
 
 /** Hands the group to another user or API token (server/routes/group-owner.ts has who may). */
