@@ -1,10 +1,12 @@
 /**
- * `holdfast group move` through the real CLI and server (POST …/move-group, a `move-group` task):
+ * `holdfast group move` and `holdfast namespace move` through the real CLI and server (POST
+ * …/move-group and …/move-namespace, tasks). `group move`:
  * a group moves to another namespace and restores from there byte for byte; a second move merges
  * into the group it made; `--no-merge` and a snapshot at the same time are refused with nothing
  * moved. Privileges: a DatastorePowerUser moves its own group, not another user's (FORBIDDEN), and
  * needs Datastore.Backup on the target namespace; a missing namespace is NOT_FOUND before any
- * task exists.
+ * task exists. `namespace move`: a tree moves into another namespace (made when missing) and the
+ * emptied source goes; it needs Datastore.Modify on both sides.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,4 +91,18 @@ test("a DatastorePowerUser moves its own group where it may back up, never anoth
   assert.equal((await times('a', 'host/alice')).length, 1);
   cliOk(await as('admin', ['group', 'move', 'host/alice', '/', '--ns', 'a']), 'the admin moves it back to the root');
   assert.equal((await times('', 'host/alice')).length, 1);
+});
+
+test('namespace move: a tree into another namespace, which is made; the emptied source goes; Datastore.Modify on both sides', { timeout: 120_000 }, async () => {
+  cliOk(await srv.cli(['namespace', 'create', 'b/deep']), 'b/deep');
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--ns', 'b', '--backup-id', 'top', '--backup-time', String((time += 60))]), 'into b');
+  cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--ns', 'b/deep', '--backup-id', 'low', '--backup-time', String((time += 60))]), 'into b/deep');
+  refused(await as('alice', ['namespace', 'move', 'b', 'a/b']), 'FORBIDDEN'); // DatastorePowerUser has no Datastore.Modify
+  refused(await srv.cli(['namespace', 'move', 'b', 'b/deep/x']), 'INVALID_ARGUMENT');
+  const out = cliOk(await srv.cli(['namespace', 'move', 'b', 'archive/b', '--output-format', 'json']), 'namespace move');
+  const r = JSON.parse(out.stdout) as { result: Record<string, unknown> };
+  assert.deepEqual(r.result, { 'target-ns': 'archive/b', 'moved-groups': 2, 'moved-snapshots': 2, 'removed-namespaces': 2 });
+  const listed = cliOk(await srv.cli(['namespace', 'list']), 'list').stdout.split('\n').sort();
+  assert.ok(listed.includes('archive/b/deep') && !listed.includes('b'), listed.join(' '));
+  assert.equal((await times('archive/b/deep', 'host/low')).length, 1);
 });

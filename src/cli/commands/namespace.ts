@@ -9,6 +9,10 @@
  * - `create` needs the parent to exist (as PBS); `delete` refuses a namespace that still holds a
  *   group, anywhere below it, unless `--delete-groups`, which removes them (protected snapshots
  *   stay, and the command then fails with PROTECTED).
+ * - `move NS TARGET` moves what NS holds (its groups, and its namespaces with theirs, down to
+ *   `--max-depth`) into TARGET, as PBS's `move-namespace` task, followed like GC's: `NS/x` becomes
+ *   `TARGET/x`; groups merge into groups of the same name and owner there unless `--no-merge`;
+ *   the emptied source namespaces are removed unless `--keep-source`.
  */
 import { Option, type Command } from 'commander';
 import { checkNamespace } from '../../core/backup-ref.ts';
@@ -16,6 +20,8 @@ import { fail, isHoldfastError } from '../../core/errors.ts';
 import { addClientOptions, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { emit, outputFormatOption } from '../render.ts';
+import { repositoryFrom } from '../../remote/connect.ts';
+import { addJobOptions, runTaskCommand, type JobFlags } from './task.ts';
 
 /** `name` below `parent`, checked (characters, depth) before anything is sent. */
 export function namespacePath(parent: string, name: string): string {
@@ -63,5 +69,28 @@ export function register(program: Command, ctx: CliContext): void {
       })) as Record<string, number> | null;
     const removed = r?.['removed-groups'] ? ` (${r['removed-groups']} groups, ${r['removed-snapshots'] ?? 0} snapshots removed)` : '';
     ctx.out(`deleted namespace '${full}'${removed}`);
+  });
+
+  const move = ns
+    .command('move')
+    .description('move what a namespace holds (groups, and namespaces below with theirs) into another namespace (a server task)')
+    .argument('<namespace>', 'the namespace to move from, e.g. a/b (not the root)')
+    .argument('<target>', "the namespace to move into, e.g. c ('' or / for the root); made if missing")
+    .option('--max-depth <n>', 'namespace levels below it to move too (0: only its own groups; default all)', (v) => Number(v))
+    .option('--no-merge', 'refuse when the target has a group of the same name (default: merge into it, if it has the same owner and no snapshot at the same time)')
+    .option('--keep-source', 'keep the emptied source namespaces (default: remove them)');
+  addJobOptions(move).action(async (from: string, target: string, f: JobFlags & { maxDepth?: number; merge: boolean; keepSource?: boolean }) => {
+    const source = checkNamespace(from);
+    const to = checkNamespace(target === '/' ? '' : target);
+    const { store } = repositoryFrom(f.repository, ctx.env);
+    await runTaskCommand(ctx, f, 'move', (client) =>
+      client.call('POST', `admin/datastore/${encodeURIComponent(store)}/move-namespace`, {
+        ns: source,
+        'target-ns': to,
+        ...(f.maxDepth === undefined ? {} : { 'max-depth': f.maxDepth }),
+        'merge-groups': f.merge,
+        'delete-source': f.keepSource !== true,
+      }),
+    );
   });
 }

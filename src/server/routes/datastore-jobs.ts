@@ -14,6 +14,11 @@
  *                             namespace → UPID (backup-type, backup-id, ns,
  *                             target-ns, merge-group: default true)
  *
+ *     POST …/move-namespace   start a task moving what ns holds into         Datastore.Modify on every
+ *                             target-ns → UPID (ns, target-ns, max-depth,    namespace it takes from or
+ *                             merge-groups and delete-source: default true)  puts into, and on the
+ *                                                                            target's parent
+ *
  * move-group: on the group's namespace Datastore.Modify, or Datastore.Prune as the group's owner
  * (the group leaves it, as with a removal); on the target namespace Datastore.Modify, or, for an
  * owner moving its own group, Datastore.Backup (the group arrives as if backed up there).
@@ -27,7 +32,7 @@
  *     POST …/prune-datastore  start a prune task over a namespace → UPID     Datastore.Modify
  *                             (ns, keep-* — default the datastore's own — dry-run)
  */
-import { bool, groupRef, int, namespace, snapshotRef, text, type Args } from '../../core/args.ts';
+import { bool, groupRef, int, namespace, requiredText, snapshotRef, text, type Args } from '../../core/args.ts';
 import type { SnapshotRef } from '../../core/backup-ref.ts';
 import { fail, isHoldfastError } from '../../core/errors.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
@@ -35,7 +40,8 @@ import { nextEvent } from '../../format/calendar-event.ts';
 import { KEEP_KEYS, prunePolicyFrom, type PruneEntry } from '../../jobs/prune.ts';
 import type { VerifyScope } from '../../jobs/verify-job.ts';
 import { gcKind, pruneGroupKind, pruneJobKind, verifyKind } from '../../jobs/maintenance-kinds.ts';
-import { moveGroupKind } from '../../jobs/move-group-kind.ts';
+import { moveGroupKind, moveNamespaceKind } from '../../jobs/move-kinds.ts';
+import { namespaceMovePlan } from '../../datastore/namespace-move.ts';
 import type { Privilege } from '../../format/acl-config.ts';
 import type { JobServices } from '../job-services.ts';
 import type { PrivilegeRequirement, Route, RouteInput } from '../router.ts';
@@ -175,6 +181,27 @@ export function datastoreJobRoutes(jobs: JobServices, auth: DatastoreAccess): Ro
           throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks ${need} on the target '${targetPath}'`, { authId: i.authId, path: targetPath });
         }
         return jobs.start(moveGroupKind, { store: storeName(i), group, targetNs, merge: bool(i.args, 'merge-group') !== false }, i.authId);
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/move-namespace`,
+      privilege: () => null,
+      handler: async (i) => {
+        const ns = namespace({ ns: requiredText(i.args, 'ns') });
+        const targetNs = namespace({ ns: text(i.args, 'target-ns') });
+        const maxDepth = int(i.args, 'max-depth');
+        const store = await jobs.registry.get(storeName(i), 'read');
+        const plan = await namespaceMovePlan(store, ns, targetNs, maxDepth);
+        const parent = targetNs.includes('/') ? targetNs.slice(0, targetNs.lastIndexOf('/')) : '';
+        for (const path of new Set([parent, ...plan.flatMap((p) => [p.from, p.to])])) {
+          const acl = datastoreAclPath(storeName(i), path);
+          if (!(await auth.privileges(i.authId, acl)).has('Datastore.Modify')) {
+            throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks Datastore.Modify on '${acl}'`, { authId: i.authId, path: acl, missing: ['Datastore.Modify'] });
+          }
+        }
+        const params = { store: storeName(i), ns, targetNs, maxDepth, merge: bool(i.args, 'merge-groups') !== false, deleteSource: bool(i.args, 'delete-source') !== false };
+        return jobs.start(moveNamespaceKind, params, i.authId);
       },
     },
     {
