@@ -8,9 +8,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { cliOk, describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { addUsers, assertRefused, cliAs, smallSource } from '../helpers/users-fixture.ts';
 import { mayHandOver } from '../../src/server/routes/group-owner.ts';
 
 let srv: TestServer;
@@ -20,14 +19,9 @@ let time = 1_800_000_000;
 
 before(async () => {
   srv = await startTestServer();
-  src = join(srv.dir, 'src');
-  mkdirSync(src);
-  writeFileSync(join(src, 'f'), 'data\n');
+  src = smallSource(srv);
+  await addUsers(srv, ['alice@pbs', 'bob@pbs'], 'DatastoreBackup');
   const c = await srv.admin();
-  for (const userid of ['alice@pbs', 'bob@pbs']) {
-    await c.post('access/users', { userid, password: `${userid}-secret` });
-    await c.put('access/acl', { path: '/datastore/default', role: 'DatastoreBackup', 'auth-id': userid });
-  }
   token = ((await c.post('access/users/alice@pbs/token/t1')) as { value: string }).value;
   await c.put('access/acl', { path: '/datastore/default', role: 'DatastoreBackup', 'auth-id': 'alice@pbs!t1' });
 });
@@ -39,17 +33,13 @@ after(async () => {
 /** The CLI as `who` (a user with its password, or alice's token with its secret). */
 function as(who: 'alice' | 'bob' | 'token' | 'admin', args: readonly string[]): Promise<CliResult> {
   if (who === 'admin') return srv.cli(args);
-  const id = who === 'token' ? 'alice@pbs!t1' : `${who}@pbs`;
-  const secret = who === 'token' ? token : `${who}@pbs-secret`;
-  return srv.cli(args, 'default', { HOLDFAST_REPOSITORY: `${id}@127.0.0.1:${srv.port}:default`, HOLDFAST_PASSWORD: secret });
+  if (who !== 'token') return cliAs(srv, `${who}@pbs`, args);
+  return srv.cli(args, 'default', { HOLDFAST_REPOSITORY: `alice@pbs!t1@127.0.0.1:${srv.port}:default`, HOLDFAST_PASSWORD: token });
 }
 
 const backup = (who: 'alice' | 'bob' | 'token'): Promise<CliResult> => as(who, ['backup', `root.pxar:${src}`, '--backup-id', 'laptop', '--backup-time', String((time += 60))]);
 
-function refused(r: CliResult, code: string): void {
-  assert.notEqual(r.code, 0, describeCli(r));
-  assert.match(r.stderr, new RegExp(code), describeCli(r));
-}
+const refused = assertRefused;
 
 test('mayHandOver: without Datastore.Modify only between a user and its own tokens, by the user', () => {
   assert.equal(mayHandOver('a@pbs', 'a@pbs', 'a@pbs!t'), true);

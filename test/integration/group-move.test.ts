@@ -10,9 +10,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliOk, describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { addUsers, assertRefused as refused, cliAs, smallSource } from '../helpers/users-fixture.ts';
 
 let srv: TestServer;
 let src = '';
@@ -20,31 +21,20 @@ let time = 1_800_000_000;
 
 before(async () => {
   srv = await startTestServer();
-  src = join(srv.dir, 'src');
-  mkdirSync(src);
+  src = smallSource(srv);
   writeFileSync(join(src, 'f'), 'first\n');
   for (const ns of ['a', 'b']) cliOk(await srv.cli(['namespace', 'create', ns]), `namespace ${ns}`);
+  // on the root namespace only, and on namespace a (so not on b)
+  await addUsers(srv, ['alice@pbs', 'bob@pbs'], 'DatastorePowerUser', '/datastore/default', { propagate: false });
   const c = await srv.admin();
-  for (const userid of ['alice@pbs', 'bob@pbs']) {
-    await c.post('access/users', { userid, password: `${userid}-secret` });
-    await c.put('access/acl', { path: '/datastore/default', role: 'DatastorePowerUser', 'auth-id': userid, propagate: false });
-    await c.put('access/acl', { path: '/datastore/default/a', role: 'DatastorePowerUser', 'auth-id': userid });
-  }
+  for (const userid of ['alice@pbs', 'bob@pbs']) await c.put('access/acl', { path: '/datastore/default/a', role: 'DatastorePowerUser', 'auth-id': userid });
 });
 
 after(async () => {
   await srv?.close();
 });
 
-function as(who: 'alice' | 'bob' | 'admin', args: readonly string[]): Promise<CliResult> {
-  if (who === 'admin') return srv.cli(args);
-  return srv.cli(args, 'default', { HOLDFAST_REPOSITORY: `${who}@pbs@127.0.0.1:${srv.port}:default`, HOLDFAST_PASSWORD: `${who}@pbs-secret` });
-}
-
-function refused(r: CliResult, code: string): void {
-  assert.notEqual(r.code, 0, describeCli(r));
-  assert.match(r.stderr, new RegExp(code), describeCli(r));
-}
+const as = (who: 'alice' | 'bob' | 'admin', args: readonly string[]): Promise<CliResult> => (who === 'admin' ? srv.cli(args) : cliAs(srv, `${who}@pbs`, args));
 
 async function times(ns: string, group: string): Promise<number[]> {
   const r = await srv.cli(['snapshot', 'list', group, ...(ns ? ['--ns', ns] : []), '--output-format', 'json']);

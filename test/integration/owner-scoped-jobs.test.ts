@@ -7,23 +7,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { cliOk, describeCli, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { addUsers, assertRefused as refused, cliAs, smallSource } from '../helpers/users-fixture.ts';
 
 let srv: TestServer;
 let src = '';
 
 before(async () => {
   srv = await startTestServer();
-  src = join(srv.dir, 'src');
-  mkdirSync(src);
-  writeFileSync(join(src, 'f'), 'data\n');
-  const c = await srv.admin();
-  for (const userid of ['alice@pbs', 'bob@pbs']) {
-    await c.post('access/users', { userid, password: `${userid}-secret` });
-    await c.put('access/acl', { path: '/datastore/default', role: 'DatastorePowerUser', 'auth-id': userid });
-  }
+  src = smallSource(srv);
+  await addUsers(srv, ['alice@pbs', 'bob@pbs'], 'DatastorePowerUser');
   let time = 1_800_000_000;
   for (const who of ['alice', 'bob'] as const) {
     for (let i = 0; i < 2; i++) cliOk(await as(who, ['backup', `root.pxar:${src}`, '--backup-id', who, '--backup-time', String((time += 60))]), `${who}'s backup ${i}`);
@@ -34,18 +27,11 @@ after(async () => {
   await srv?.close();
 });
 
-function as(who: 'alice' | 'bob', args: readonly string[]): Promise<CliResult> {
-  return srv.cli(args, 'default', { HOLDFAST_REPOSITORY: `${who}@pbs@127.0.0.1:${srv.port}:default`, HOLDFAST_PASSWORD: `${who}@pbs-secret` });
-}
+const as = (who: 'alice' | 'bob', args: readonly string[]): Promise<CliResult> => cliAs(srv, `${who}@pbs`, args);
 
 async function snapshotsOf(id: string): Promise<number> {
   const list = JSON.parse(cliOk(await srv.cli(['snapshot', 'list', `host/${id}`, '--output-format', 'json']), 'list').stdout) as unknown[];
   return list.length;
-}
-
-function refused(r: CliResult, code: string): void {
-  assert.notEqual(r.code, 0, describeCli(r));
-  assert.match(r.stderr, new RegExp(code), describeCli(r));
 }
 
 test("Datastore.Prune prunes the caller's own group only; Datastore.Modify any", { timeout: 120_000 }, async () => {
