@@ -3,7 +3,9 @@
  * the real CLI and server: with DatastorePowerUser (Datastore.Prune and Datastore.Backup) each user
  * prunes and verifies its own group and is refused (FORBIDDEN, nothing removed) on the other's; a
  * verify of the whole datastore needs Datastore.Verify; an admin (Datastore.Modify) prunes any
- * group. Before, Datastore.Prune alone let one user prune another user's backups away.
+ * group. Before, Datastore.Prune alone let one user prune another user's backups away. Group
+ * notes follow the same rules (Datastore.Backup as owner), and their first line is the group's
+ * comment in `holdfast list`.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,4 +54,15 @@ test('Datastore.Backup verifies a group or snapshot it owns; another user\'s, or
   const own = cliOk(await as('bob', ['verify', 'default', '--group', 'host/bob', '--output-format', 'json']), 'bob verifies his own group');
   assert.match(own.stdout, /"status":\s*"OK"|"ok"|OK/i);
   cliOk(await srv.cli(['verify', 'default']), 'the admin verifies everything');
+});
+
+test("group notes: the owner reads and sets its group's notes, another user may do neither; the first line is the comment in listings", { timeout: 120_000 }, async () => {
+  cliOk(await as('alice', ['group', 'notes', 'update', 'host/alice', 'the web server\nbacked up nightly']), 'alice sets her notes');
+  assert.equal(cliOk(await as('alice', ['group', 'notes', 'show', 'host/alice']), 'show').stdout.trim(), 'the web server\nbacked up nightly');
+  refused(await as('bob', ['group', 'notes', 'show', 'host/alice']), 'FORBIDDEN');
+  refused(await as('bob', ['group', 'notes', 'update', 'host/alice', 'mine now']), 'FORBIDDEN');
+  refused(await srv.cli(['group', 'notes', 'show', 'host/nobody']), 'NOT_FOUND');
+  const groups = JSON.parse(cliOk(await srv.cli(['list', '--output-format', 'json']), 'list').stdout) as { 'backup-id': string; comment?: string }[];
+  assert.deepEqual(groups.map((g) => [g['backup-id'], g.comment ?? null]), [['alice', 'the web server'], ['bob', null]]);
+  assert.match(cliOk(await srv.cli(['list']), 'list').stdout, /host\/alice .* the web server/);
 });

@@ -9,6 +9,9 @@
  * of the datastore (PBS's `move-group` task, followed like GC's; datastore/group-move.ts). By
  * default, as PBS, its snapshots are merged into a group of the same name that exists there with
  * the same owner; `--no-merge` refuses that instead.
+ *
+ * `holdfast group notes show|update GROUP [NOTES]`: a group's notes (PBS's `group-notes`), whose
+ * first line `holdfast list` shows as the group's comment.
  */
 import type { Command } from 'commander';
 import { checkNamespace, parseGroupPath } from '../../core/backup-ref.ts';
@@ -57,6 +60,27 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<group>', 'TYPE/ID, e.g. host/web1 (in --ns)')
     .argument('<target-ns>', "the namespace to move it to, e.g. a/b ('' or / for the root)")
     .option('--no-merge', 'refuse when the target namespace has a group of that name already (default: merge into it, if it has the same owner and no snapshot at the same time)');
+  const notes = group.command('notes').description("show or change a group's notes (the first line is its comment in listings)");
+  const groupArgs = (name: string, f: ClientFlags): { store: string; args: Record<string, string> } => {
+    const ns = checkNamespace(f.ns ?? '');
+    const g = parseGroupPath(ns, name);
+    return { store: repositoryFrom(f.repository, ctx.env).store, args: { 'backup-type': g.type, 'backup-id': g.id, ...(ns ? { ns } : {}) } };
+  };
+  addClientOptions(notes.command('show').description('print the notes of a group').argument('<group>', 'TYPE/ID')).action(async (name: string, f: ClientFlags) => {
+    const { store, args } = groupArgs(name, f);
+    const { client } = await openClient(ctx, f);
+    const text = (await client.call('GET', `admin/datastore/${encodeURIComponent(store)}/group-notes`, args)) as string;
+    if (text !== '') ctx.out(text.replace(/\n$/, ''));
+  });
+  addClientOptions(notes.command('update').description('replace the notes of a group').argument('<group>', 'TYPE/ID').argument('<notes>', 'the new notes (empty to clear)')).action(
+    async (name: string, text: string, f: ClientFlags) => {
+      const { store, args } = groupArgs(name, f);
+      const { client } = await openClient(ctx, f);
+      await client.call('PUT', `admin/datastore/${encodeURIComponent(store)}/group-notes`, { ...args, notes: text });
+      ctx.out(`updated the notes of ${name}`);
+    },
+  );
+
   addJobOptions(move).action(async (name: string, targetNs: string, f: MoveFlags) => {
     const ns = checkNamespace(f.ns ?? '');
     const target = checkNamespace(targetNs === '/' ? '' : targetNs);

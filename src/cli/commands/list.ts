@@ -1,6 +1,7 @@
 /**
  * `holdfast list`: the backup groups of the repository (in `--ns`), like
- * `proxmox-backup-client list`: each group with its last snapshot, snapshot count and owner.
+ * `proxmox-backup-client list`: each group with its last snapshot, snapshot count and owner, and
+ * its comment (the first line of its notes) when any group has one.
  */
 import type { Command } from 'commander';
 import { checkNamespace, formatTime } from '../../core/backup-ref.ts';
@@ -14,6 +15,8 @@ export interface GroupEntry {
   readonly 'backup-count': number;
   readonly 'last-backup': number | null;
   readonly owner?: string;
+  /** the first line of the group's notes */
+  readonly comment?: string;
 }
 
 export function groupRows(list: readonly GroupEntry[]): Record<string, string>[] {
@@ -24,6 +27,7 @@ export function groupRows(list: readonly GroupEntry[]): Record<string, string>[]
       'last snapshot': g['last-backup'] === null ? '' : formatTime(g['last-backup']),
       'backup-count': String(g['backup-count']),
       owner: g.owner ?? '',
+      comment: g.comment ?? '',
     }));
 }
 
@@ -34,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
       const { repo, client } = await openClient(ctx, f);
       const list = (await client.call('GET', `admin/datastore/${repo.store}/groups`, ns ? { ns } : {})) as GroupEntry[];
       const rows = groupRows(list);
-      emit(ctx, f.outputFormat, list, () => (rows.length ? renderTable(rows, ['group', 'last snapshot', 'backup-count', 'owner']) : 'no backup groups'));
+      emit(ctx, f.outputFormat, list, () => (rows.length ? renderTable(rows, rows.some((r) => r['comment'] !== '') ? ['group', 'last snapshot', 'backup-count', 'owner', 'comment'] : ['group', 'last snapshot', 'backup-count', 'owner']) : 'no backup groups'));
     },
   );
 }

@@ -1,7 +1,8 @@
 /**
  * Datastore browsing and snapshot management under `/api2/json/admin/datastore` (PBS paths):
  * listings of namespaces, groups and snapshots, status (size, used, dedup), snapshot deletion,
- * the protected flag and notes.
+ * the protected flag, snapshot notes and group notes (`group-notes`; the groups listing shows
+ * their first line as `comment`, as PBS does).
  *
  * Privileges, as PBS checks them on `/datastore/{store}[/{ns}]` (docs/protocol.md has the table):
  * - the list of datastores shows only those on which the caller holds some privilege, at the
@@ -59,6 +60,12 @@ async function mayTouch(store: Datastore, scope: Scope, g: GroupRef, authId: str
 /** Checks the scope against the group's owner; a group the caller may not touch is 403. */
 export async function needGroup(store: Datastore, scope: Scope, g: GroupRef, authId: string): Promise<void> {
   if (!(await mayTouch(store, scope, g, authId))) throw fail('FORBIDDEN', `${authId} does not own the group ${g.type}/${g.id}`, { authId });
+}
+
+/** `needGroup` for a group that must exist (NOT_FOUND, never a notes file for no group). */
+async function needExistingGroup(store: Datastore, scope: Scope, g: GroupRef, authId: string): Promise<void> {
+  if ((await store.getOwner(g)) === undefined) throw fail('NOT_FOUND', `backup group ${store.show(g)} does not exist`, { group: store.show(g) });
+  await needGroup(store, scope, g, authId);
 }
 
 /** Size, use and dedup of a datastore's filesystem and its last GC. */
@@ -239,7 +246,10 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
           const owner = await s.getOwner(g);
           if (scope === 'owned' && (owner === undefined || !ownerMatches(owner, i.authId))) continue;
           const snaps = (await s.listSnapshots(g)).filter((x) => x.finished);
-          out.push({ 'backup-type': g.type, 'backup-id': g.id, 'backup-count': snaps.length, 'last-backup': snaps.at(-1)?.ref.time ?? null, owner });
+          const notes = await s.getGroupNotes(g);
+          // PBS's listing: the first line of the group's notes as its comment
+          const comment = notes?.split('\n')[0];
+          out.push({ 'backup-type': g.type, 'backup-id': g.id, 'backup-count': snaps.length, 'last-backup': snaps.at(-1)?.ref.time ?? null, owner, ...(comment ? { comment } : {}) });
         }
         return out;
       },
@@ -285,6 +295,32 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
         if (on === undefined) throw fail('INVALID_ARGUMENT', "parameter 'protected' is required", { param: 'protected' });
         const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup', 'write');
         await s.setProtected(ref, on);
+        return null;
+      },
+    },
+    {
+      method: 'GET',
+      path: `${BASE}/{store}/group-notes`,
+      privilege: () => null,
+      handler: async (i) => {
+        const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
+        const g = groupRef(i.args);
+        const s = await store(i, 'read');
+        await needExistingGroup(s, scope, g, i.authId);
+        return (await s.getGroupNotes(g)) ?? '';
+      },
+    },
+    {
+      method: 'PUT',
+      path: `${BASE}/{store}/group-notes`,
+      privilege: () => null,
+      handler: async (i) => {
+        const notes = text(i.args, 'notes') ?? '';
+        const scope = await scopeOf(auth, i, 'Datastore.Modify', 'Datastore.Backup');
+        const g = groupRef(i.args);
+        const s = await store(i, 'write');
+        await needExistingGroup(s, scope, g, i.authId);
+        await s.setGroupNotes(g, notes);
         return null;
       },
     },
