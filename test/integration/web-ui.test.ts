@@ -293,8 +293,11 @@ async function namespaces(r: Rig, page: Page): Promise<void> {
 
 async function changeOwner(r: Rig, page: Page): Promise<void> {
   await r.hs.auth.users.create('ops@pbs');
+  await (await r.hs.registry.get('default', 'write')).setGroupNotes({ ns: '', type: 'host', id: 'webtest' }, 'web test group\nmore');
   await go(page, '#/content/default');
+  await page.reload(); // the page may show the content already, read before the notes were set
   const group = page.locator('li.group[data-group="host/webtest"]');
+  await group.locator('.group-comment', { hasText: 'web test group' }).waitFor(); // the notes' first line
   await group.locator('summary', { hasText: 'owner ' }).waitFor();
   if ((await group.locator('details').getAttribute('open')) === null) await group.locator('summary').click(); // it may be open still
   const setOwner = async (owner: string): Promise<void> => {

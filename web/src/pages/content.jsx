@@ -3,7 +3,7 @@
 // created by path (its parent must exist) and an empty one deleted (the server refuses one that
 // holds a group, and says which). Per snapshot:
 // verify state, encrypted, protected (toggle), notes (editable), size, archives, forget; per
-// group: its owner, a prune preview (dry run) with a keep-last policy, change owner, a move to
+// group: its owner and comment (its notes' first line), a prune preview (dry run) with a keep-last policy, change owner, a move to
 // another namespace (a `move-group` task, followed to its end; the tree is then read again), and
 // remove (protected snapshots stay, and keep the group).
 import { useState } from 'preact/hooks';
@@ -98,7 +98,8 @@ function Group({ store, ns, group, onChange, namespaces, onMoved }) {
     <li class="group" data-group={name}>
       <details onToggle={(e) => setOpen(e.currentTarget.open)}>
         <summary>
-          {name} <span class="muted">{S.content.snapshots(group['backup-count'])}</span> {group.owner && <span class="muted owner">{S.content.ownedBy(group.owner)}</span>}
+          {name} <span class="muted">{S.content.snapshots(group['backup-count'])}</span> {group.owner && <span class="muted owner">{S.content.ownedBy(group.owner)}</span>}{' '}
+          {group.comment && <span class="group-comment">{group.comment}</span>}
         </summary>
         {open && <Snapshots store={store} ns={ns} group={group} onChange={onChange} />}
         {open && <ChangeOwner store={store} ns={ns} group={group} onChange={onChange} />}
