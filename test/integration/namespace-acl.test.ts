@@ -5,7 +5,9 @@
  * - a prune or verify task over `team` acts in `team` and `team/open`, never in `team/locked`
  *   (its snapshots stay, and unverified);
  * - the namespace listing hides `team/locked`; the datastore's status and usage series are the
- *   whole store's and need a privilege on the datastore itself.
+ *   whole store's and need a privilege on the datastore itself;
+ * - deleting `team` with its groups is refused while `team/locked` is closed to carol (PBS would
+ *   remove it), and removes nothing.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,4 +94,10 @@ test('a prune or verify over a namespace tree skips the namespaces the caller ma
   assert.equal(verify.status, 'WARNINGS: 1', verify.log);
   assert.doesNotMatch(verify.log, /locked/);
   assert.match(verify.log, /team\/open/);
+});
+
+test('deleting a namespace tree with its groups needs Datastore.Modify on every namespace in it', async () => {
+  assert.equal(await code(carol.delete(`${STORE}/namespace`, { ns: 'team', 'delete-groups': true })), 'FORBIDDEN');
+  assert.equal(await snapshotCount('team/locked'), 2, 'nothing removed');
+  assert.equal(await snapshotCount('team/open'), 1);
 });

@@ -131,6 +131,13 @@ function removalRoutes(store: (i: RouteInput, access: StoreAccess) => Promise<Da
           await s.deleteNamespace(ns);
           return removalAnswer(noRemovals(), false, `namespace '${ns}'`);
         }
+        // every namespace whose groups go must be the caller's to modify: an ACL entry below (NoAccess,
+        // a lesser role) takes away what the parent grants (PBS does not check; Holdfast closes that)
+        for (const sub of await s.listNamespaces(ns)) {
+          if (!(await auth.privileges(i.authId, datastoreAclPath(i.params['store'] ?? '', sub))).has('Datastore.Modify')) {
+            throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks Datastore.Modify on a namespace below '${ns}'; nothing was removed`, { authId: i.authId, ns, missing: ['Datastore.Modify'] });
+          }
+        }
         const r = await removeNamespaceTree(s, ns, true);
         const answer = removalAnswer(r, bool(i.args, 'error-on-protected') !== false, `namespace '${ns}'`);
         if (!r.removedAll && r.protectedSnapshots === 0) throw fail('NAMESPACE_NOT_EMPTY', `namespace '${ns}' still holds groups (delete-groups removes them)`, { ns });
