@@ -14,6 +14,7 @@
  * Durability: quarantine renames and the manifest's verify state follow the level (verify.ts).
  */
 import type { SnapshotRef, GroupRef } from '../core/backup-ref.ts';
+import { ownerMatches } from '../core/names.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { parseUpid } from '../core/upid.ts';
 import type { Datastore, ListingWarn } from '../datastore/datastore.ts';
@@ -24,13 +25,14 @@ import type { TaskContext } from './task-registry.ts';
 export const VERIFY_WORKER_TYPE = 'verify';
 
 /**
- * `namespaces`, for a datastore or namespace scope: only these of the namespaces below are
+ * For a datastore or namespace scope: `namespaces`, only these of the namespaces below are
  * verified (those a caller may verify, checked one by one when the task was asked for: an ACL
  * below may take away what one above grants); absent, all of them (a scheduled verify).
+ * `ownedBy`: only the groups that auth id owns (a caller with Datastore.Backup alone, as PBS).
  */
 export type VerifyScope =
-  | { readonly kind: 'datastore'; readonly namespaces?: readonly string[] }
-  | { readonly kind: 'namespace'; readonly ns: string; readonly namespaces?: readonly string[] }
+  | { readonly kind: 'datastore'; readonly namespaces?: readonly string[]; readonly ownedBy?: string }
+  | { readonly kind: 'namespace'; readonly ns: string; readonly namespaces?: readonly string[]; readonly ownedBy?: string }
   | { readonly kind: 'group'; readonly group: GroupRef }
   | { readonly kind: 'snapshot'; readonly snapshot: SnapshotRef };
 
@@ -106,6 +108,12 @@ export async function snapshotsInScope(store: Datastore, scope: VerifyScope, war
     for (const n of await store.listNamespaces(ns, warn)) {
       if (allowed !== undefined && !allowed.has(n)) skipped++;
       else groups.push(...(await store.listGroups(n, warn)));
+    }
+    if (scope.ownedBy !== undefined) {
+      const by = scope.ownedBy;
+      const owned: GroupRef[] = [];
+      for (const g of groups) if (ownerMatches((await store.getOwner(g)) ?? '', by)) owned.push(g);
+      groups = owned;
     }
     // not named: the caller may not even see them
     if (skipped > 0) warn?.(`skipped ${skipped} namespace(s) below that the caller may not verify`);

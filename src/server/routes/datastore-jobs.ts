@@ -6,8 +6,8 @@
  *                             (both on `/datastore/{store}`: GC is the whole datastore's, so a
  *                             privilege on one namespace does not reach it)
  *     POST …/verify           start a verify task → UPID                     Datastore.Verify, or
- *                             (ns, backup-type, backup-id, backup-time,      Datastore.Backup for a
- *                              ignore-verified, outdated-after)              group or snapshot it owns
+ *                             (ns, backup-type, backup-id, backup-time,      Datastore.Backup for the
+ *                              ignore-verified, outdated-after)              groups it owns
  *     POST …/prune            prune one group now → one entry per snapshot   Datastore.Modify, or
  *                             (backup-type, backup-id, ns, keep-*, dry-run)  Datastore.Prune as owner
  *     POST …/move-group       start a task moving a group to another         see below
@@ -140,13 +140,13 @@ export function datastoreJobRoutes(jobs: JobServices, auth: DatastoreAccess): Ro
       handler: async (i) => {
         let scope = verifyScopeArgs(i.args);
         const access = await scopeOf(auth, i, 'Datastore.Verify', 'Datastore.Backup');
-        if (access === 'owned') {
-          if (scope.kind !== 'group' && scope.kind !== 'snapshot') {
-            throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks Datastore.Verify on ${scope.kind === 'namespace' ? `namespace '${scope.ns}'` : 'the datastore'} (with Datastore.Backup only a group or snapshot it owns can be verified)`, { authId: i.authId, missing: ['Datastore.Verify'] });
-          }
-          await needGroup(await jobs.registry.get(storeName(i), 'read'), access, scope.kind === 'group' ? scope.group : scope.snapshot, i.authId);
-        } else if (scope.kind === 'datastore' || scope.kind === 'namespace') {
-          scope = { ...scope, namespaces: await permittedNamespaces(auth, jobs, storeName(i), scope.kind === 'namespace' ? scope.ns : '', 'Datastore.Verify', i.authId) };
+        if (scope.kind === 'group' || scope.kind === 'snapshot') {
+          if (access === 'owned') await needGroup(await jobs.registry.get(storeName(i), 'read'), access, scope.kind === 'group' ? scope.group : scope.snapshot, i.authId);
+        } else {
+          // a tree: the namespaces below the caller may act in, and with Datastore.Backup alone only its own groups
+          const priv = access === 'all' ? 'Datastore.Verify' : 'Datastore.Backup';
+          const namespaces = await permittedNamespaces(auth, jobs, storeName(i), scope.kind === 'namespace' ? scope.ns : '', priv, i.authId);
+          scope = { ...scope, namespaces, ...(access === 'owned' ? { ownedBy: i.authId } : {}) };
         }
         const outdated = int(i.args, 'outdated-after');
         const filter = { ignoreVerified: bool(i.args, 'ignore-verified') === true, ...(outdated === undefined ? {} : { outdatedAfterDays: outdated }) };
