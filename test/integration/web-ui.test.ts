@@ -298,6 +298,14 @@ async function changeOwner(r: Rig, page: Page): Promise<void> {
   await page.reload(); // the page may show the content already, read before the notes were set
   const group = page.locator('li.group[data-group="host/webtest"]');
   await group.locator('.group-comment', { hasText: 'web test group' }).waitFor(); // the notes' first line
+  await group.locator('summary').click();
+  await group.locator('button.edit-group-notes').click();
+  assert.equal(await group.locator('form.notes textarea').inputValue(), 'web test group\nmore');
+  await group.locator('form.notes textarea').fill('renamed group\nline two');
+  await group.locator('form.notes button[type=submit]').click();
+  await notice(page, 'Notes saved');
+  await group.locator('.group-comment', { hasText: 'renamed group' }).waitFor();
+  assert.equal(await (await r.hs.registry.get('default', 'read')).getGroupNotes({ ns: '', type: 'host', id: 'webtest' }), 'renamed group\nline two');
   await group.locator('summary', { hasText: 'owner ' }).waitFor();
   if ((await group.locator('details').getAttribute('open')) === null) await group.locator('summary').click(); // it may be open still
   const setOwner = async (owner: string): Promise<void> => {

@@ -98,6 +98,7 @@ export const S = {
     notes: 'Notes',
     actions: 'Actions',
     editNotes: 'Edit notes',
+    editGroupNotes: 'Edit group notes',
     notesFor: (id) => `Notes of ${id}`,
     verifyNow: 'Verify',
     verifyStarted: 'Verify started',

@@ -3,7 +3,7 @@
 // created by path (its parent must exist) and an empty one deleted (the server refuses one that
 // holds a group, and says which). Per snapshot:
 // verify state, encrypted, protected (toggle), notes (editable), size, archives, forget; per
-// group: its owner and comment (its notes' first line), a prune preview (dry run) with a keep-last policy, change owner, a move to
+// group: its owner and comment (its notes' first line), its notes (editable), a prune preview (dry run) with a keep-last policy, change owner, a move to
 // another namespace (a `move-group` task, followed to its end; the tree is then read again), and
 // remove (protected snapshots stay, and keep the group).
 import { useState } from 'preact/hooks';
@@ -93,7 +93,9 @@ function Groups({ store, ns, namespaces, onMoved }) {
 
 function Group({ store, ns, group, onChange, namespaces, onMoved }) {
   const [open, setOpen] = useState(false);
+  const [editingNotes, setEditingNotes] = useState(false);
   const name = `${group['backup-type']}/${group['backup-id']}`;
+  const refArgs = { ns, 'backup-type': group['backup-type'], 'backup-id': group['backup-id'] };
   return (
     <li class="group" data-group={name}>
       <details onToggle={(e) => setOpen(e.currentTarget.open)}>
@@ -102,6 +104,23 @@ function Group({ store, ns, group, onChange, namespaces, onMoved }) {
           {group.comment && <span class="group-comment">{group.comment}</span>}
         </summary>
         {open && <Snapshots store={store} ns={ns} group={group} onChange={onChange} />}
+        {open && !editingNotes && (
+          <button type="button" class="edit-group-notes" onClick={() => setEditingNotes(true)}>
+            {S.content.editGroupNotes}
+          </button>
+        )}
+        {open && editingNotes && (
+          <Notes
+            store={store}
+            refArgs={refArgs}
+            path="/group-notes"
+            label={S.content.notesFor(name)}
+            onDone={(saved) => {
+              setEditingNotes(false);
+              if (saved) onChange();
+            }}
+          />
+        )}
         {open && <ChangeOwner store={store} ns={ns} group={group} onChange={onChange} />}
         {open && namespaces.length > 1 && <MoveGroup store={store} ns={ns} group={group} name={name} namespaces={namespaces} onMoved={onMoved} />}
         {open && <RemoveGroup store={store} ns={ns} group={group} name={name} onChange={onChange} />}
@@ -256,13 +275,14 @@ function Snapshot({ store, ns, snap, onChange }) {
   );
 }
 
-function Notes({ store, refArgs, label, onDone }) {
-  const notes = useLoad(() => api('GET', storePath(store, '/notes'), refArgs), []);
+/** A snapshot's notes (`/notes`) or a group's (`path="/group-notes"`), edited in a textarea. */
+function Notes({ store, refArgs, label, onDone, path = '/notes' }) {
+  const notes = useLoad(() => api('GET', storePath(store, path), refArgs), []);
   const [busy, run] = useAction();
   const save = async (e) => {
     e.preventDefault();
     const text = String(new FormData(e.currentTarget).get('notes') ?? '');
-    const ok = await run(() => api('PUT', storePath(store, '/notes'), { ...refArgs, notes: text }).then(() => true), S.content.notesSaved);
+    const ok = await run(() => api('PUT', storePath(store, path), { ...refArgs, notes: text }).then(() => true), S.content.notesSaved);
     onDone(ok === true);
   };
   return (
