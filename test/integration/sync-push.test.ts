@@ -101,3 +101,23 @@ test('the remote and sync routes check privileges: Remote.Modify to create, Remo
   assert.equal((await a.hs.jobs.tasks.wait(upid)).task.authId, 'op@pbs');
   await assert.rejects(admin.post('config/remote', { name: 'x!', host: 'h', 'auth-id': 'a@pbs', password: 'p' }), (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT');
 });
+
+test('Remote.Modify cannot point a remote elsewhere without giving its password again (the stored one would follow)', TIMEOUT, async () => {
+  const admin = await a.admin();
+  await admin.post('access/users', { userid: 'mover@pbs', password: 'mover-password-1' });
+  await admin.post('config/remote', { name: 'peer3', host: '127.0.0.1', port: b.port, 'auth-id': 'admin@pbs', password: b.password, fingerprint: b.fingerprint });
+  await admin.put('access/acl', { path: '/remote/peer3', role: 'RemoteAdmin', 'auth-id': 'mover@pbs' });
+  const mover = a.http();
+  await mover.login('mover@pbs', 'mover-password-1');
+  const refused = (p: Promise<unknown>): Promise<void> => assert.rejects(p, (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT');
+  await refused(mover.put('config/remote/peer3', { host: 'attacker.example' }));
+  await refused(mover.put('config/remote/peer3', { port: 1 }));
+  await refused(mover.put('config/remote/peer3', { delete: 'fingerprint' }));
+  await refused(mover.put('config/remote/peer3', { 'auth-id': 'other@pbs' }));
+  const kept = (await admin.get('config/remote/peer3')) as { host: string; port?: number; fingerprint?: string };
+  assert.deepEqual([kept.host, kept.port, kept.fingerprint], ['127.0.0.1', b.port, b.fingerprint], 'nothing changed');
+  await mover.put('config/remote/peer3', { comment: 'a comment needs no password' });
+  await mover.put('config/remote/peer3', { host: 'localhost', password: 'the-new-servers-password' });
+  assert.equal(((await admin.get('config/remote/peer3')) as { host: string }).host, 'localhost');
+  await admin.delete('config/remote/peer3');
+});

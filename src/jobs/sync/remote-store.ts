@@ -73,13 +73,24 @@ export class RemoteStore {
     });
   }
 
-  async update(name: string, patch: RemotePatch): Promise<Remote> {
+  /**
+   * Changes the keys `patch` gives. `secretFollowsTarget`: a change of where the remote points
+   * (host, port, auth-id or pinned fingerprint) must come with the password, else
+   * INVALID_ARGUMENT: the API sets it, so that Remote.Modify, which never reads the stored
+   * password, cannot send it to a server of its choice by pointing the remote there and running a
+   * sync (PBS keeps the password; Holdfast closes that). The local CLI is the machine's admin.
+   */
+  async update(name: string, patch: RemotePatch, o: { readonly secretFollowsTarget?: boolean } = {}): Promise<Remote> {
     const secret = patch.secret === undefined ? undefined : checkRemoteSecret(patch.secret);
     return this.#config.locked(async () => {
       const all = await this.list();
       const old = all.find((r) => r.name === name);
       if (!old) throw fail('NOT_FOUND', `remote '${name}' does not exist`, { remote: name });
       const next = makeRemote(merge(old, patch));
+      const moved = next.host !== old.host || next.port !== old.port || next.authId !== old.authId || next.fingerprint !== old.fingerprint;
+      if (o.secretFollowsTarget === true && moved && secret === undefined) {
+        throw fail('INVALID_ARGUMENT', `changing where remote '${name}' points (host, port, auth-id or fingerprint) needs its password again: the stored one is never sent to a new place`, { remote: name, param: 'password' });
+      }
       if (secret !== undefined) await this.#secrets.change({ [name]: secret });
       await this.#config.write(all.map((r) => (r.name === name ? next : r)));
       return next;

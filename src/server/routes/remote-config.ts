@@ -9,7 +9,9 @@
  *                              port, fingerprint, comment to drop
  *     DELETE …/remote/{name}   refused while a sync job uses it       Remote.Modify on /remote
  *
- * The password (or token secret) is write-only: no answer ever carries it.
+ * The password (or token secret) is write-only: no answer ever carries it. A PUT that changes
+ * where the remote points (host, port, auth-id, fingerprint) must give the password again, so
+ * the stored one never goes to a server the caller picked (RemoteStore.update).
  */
 import { int, list, requiredText, text } from '../../core/args.ts';
 import { fail } from '../../core/errors.ts';
@@ -74,7 +76,7 @@ export function remoteConfigRoutes(fs: Fs, configDir: string, auth: AuthPort): R
       method: 'PUT',
       path: `${BASE}/{name}`,
       privilege: (i) => ({ path: `/remote/${nameOf(i)}`, privs: ['Remote.Modify'] }),
-      handler: async (i) => describeRemote(await remotes.update(nameOf(i), patchOf(i))),
+      handler: async (i) => describeRemote(await remotes.update(nameOf(i), patchOf(i), { secretFollowsTarget: true })),
     },
     {
       method: 'DELETE',
