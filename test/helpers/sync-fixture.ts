@@ -11,7 +11,7 @@ import { parseDynamicIndex } from '../../src/format/dynamic-index.ts';
 import type { TaskInfo } from '../../src/jobs/task-registry.ts';
 import { backupChunks, sha256 } from './datastore-fixture.ts';
 import { pseudoRandom } from './seeded.ts';
-import type { TestServer } from './server-fixture.ts';
+import { startTestServer, type TestServer } from './server-fixture.ts';
 
 export const KIB = 1024;
 
@@ -37,6 +37,16 @@ export async function snap(s: TestServer, g: GroupRef, time: number, chunks: rea
   const ref = { ...g, time };
   await backupChunks(st, ref, chunks.map(chunk));
   return ref;
+}
+
+/** The two servers of a sync test (without worker threads: its stores are small). */
+export async function startPair(): Promise<[TestServer, TestServer]> {
+  return [await startTestServer({ workerThreads: false }), await startTestServer({ workerThreads: false })];
+}
+
+/** Closes what `startPair` started (either may be missing when `before` failed). */
+export async function closePair(...servers: readonly (TestServer | undefined)[]): Promise<void> {
+  for (const s of servers) await s?.close();
 }
 
 export async function remoteOn(x: TestServer, name: string, y: TestServer): Promise<void> {

@@ -11,24 +11,20 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupRef } from '../../src/core/backup-ref.ts';
 import type { SyncReport } from '../../src/jobs/sync/pull.ts';
-import { startTestServer, type TestServer } from '../helpers/server-fixture.ts';
-import { createJob, listed, remoteOn, runJob, snap } from '../helpers/sync-fixture.ts';
+import type { TestServer } from '../helpers/server-fixture.ts';
+import { closePair, createJob, listed, remoteOn, runJob, snap, startPair } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 180_000 };
 let a: TestServer;
 let b: TestServer;
 
 before(async () => {
-  a = await startTestServer({ workerThreads: false });
-  b = await startTestServer({ workerThreads: false });
+  [a, b] = await startPair();
   await remoteOn(b, 'src', a);
   await remoteOn(a, 'dst', b);
 });
 
-after(async () => {
-  await a?.close();
-  await b?.close();
-});
+after(() => closePair(a, b));
 
 const host = (id: string, ns = ''): GroupRef => ({ ns, type: 'host', id });
 

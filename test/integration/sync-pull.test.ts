@@ -14,24 +14,20 @@ import { verifyKind } from '../../src/jobs/maintenance-kinds.ts';
 import type { SyncReport } from '../../src/jobs/sync/pull.ts';
 import { formatTaskState } from '../../src/jobs/task-log.ts';
 import type { TaskInfo } from '../../src/jobs/task-registry.ts';
-import { describeCli, fastRandom, startTestServer, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
+import { describeCli, fastRandom, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { allDirs, chunk, content, createJob, digestOf, expected, listed, remoteOn, runJob, snap, store } from '../helpers/sync-fixture.ts';
+import { allDirs, chunk, closePair, content, createJob, digestOf, expected, listed, remoteOn, runJob, snap, startPair, store } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 120_000 };
 let src: TestServer;
 let dst: TestServer;
 
 before(async () => {
-  src = await startTestServer({ workerThreads: false });
-  dst = await startTestServer({ workerThreads: false });
+  [src, dst] = await startPair();
   await remoteOn(dst, 'src', src);
 });
 
-after(async () => {
-  await dst?.close();
-  await src?.close();
-});
+after(() => closePair(dst, src));
 
 async function report(task: TaskInfo, ok = true): Promise<SyncReport> {
   const log = (await dst.hs.jobs.tasks.readLog(task.upid)).lines.join('\n');

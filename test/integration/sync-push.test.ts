@@ -7,22 +7,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyncReport } from '../../src/jobs/sync/pull.ts';
-import { cliOk, describeCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
-import { content, expected, listed, snap, store } from '../helpers/sync-fixture.ts';
+import { cliOk, describeCli, type TestServer } from '../helpers/server-fixture.ts';
+import { closePair, content, expected, listed, snap, startPair, store } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 180_000 };
 let a: TestServer;
 let b: TestServer;
 
 before(async () => {
-  a = await startTestServer({ workerThreads: false });
-  b = await startTestServer({ workerThreads: false });
+  [a, b] = await startPair();
 });
 
-after(async () => {
-  await a?.close();
-  await b?.close();
-});
+after(() => closePair(a, b));
 
 async function runPush(): Promise<SyncReport> {
   const r = cliOk(await a.cli(['sync-job', 'run', 'push1', '--output-format', 'json']), 'sync-job run');

@@ -12,23 +12,19 @@ import { removeGroup, removeNamespaceTree } from '../../src/datastore/removal.ts
 import type { SyncReport } from '../../src/jobs/sync/pull.ts';
 import { formatTaskState } from '../../src/jobs/task-log.ts';
 import type { TaskInfo } from '../../src/jobs/task-registry.ts';
-import { startTestServer, type TestServer } from '../helpers/server-fixture.ts';
-import { createJob, listed, remoteOn, runJob, snap, store } from '../helpers/sync-fixture.ts';
+import type { TestServer } from '../helpers/server-fixture.ts';
+import { closePair, createJob, listed, remoteOn, runJob, snap, startPair, store } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 180_000 };
 let a: TestServer;
 let b: TestServer;
 
 before(async () => {
-  a = await startTestServer({ workerThreads: false });
-  b = await startTestServer({ workerThreads: false });
+  [a, b] = await startPair();
   await remoteOn(b, 'src', a);
 });
 
-after(async () => {
-  await a?.close();
-  await b?.close();
-});
+after(() => closePair(a, b));
 
 const host = (id: string, ns = ''): GroupRef => ({ ns, type: 'host', id });
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;

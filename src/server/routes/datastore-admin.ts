@@ -62,10 +62,20 @@ export async function needGroup(store: Datastore, scope: Scope, g: GroupRef, aut
   if (!(await mayTouch(store, scope, g, authId))) throw fail('FORBIDDEN', `${authId} does not own the group ${g.type}/${g.id}`, { authId });
 }
 
-/** `needGroup` for a group that must exist (NOT_FOUND, never a notes file for no group). */
-async function needExistingGroup(store: Datastore, scope: Scope, g: GroupRef, authId: string): Promise<void> {
-  if ((await store.getOwner(g)) === undefined) throw fail('NOT_FOUND', `backup group ${store.show(g)} does not exist`, { group: store.show(g) });
-  await needGroup(store, scope, g, authId);
+type OpenStore = (i: RouteInput, access: StoreAccess) => Promise<Datastore>;
+
+/**
+ * The group a request names and its datastore, once the caller may act on it: `full` on the
+ * namespace, or `owned` as the group's owner (FORBIDDEN otherwise). `mustExist`: NOT_FOUND for a
+ * group that does not exist (never a notes file for no group).
+ */
+async function groupFor(auth: DatastoreAccess, open: OpenStore, i: RouteInput, full: Privilege, owned: Privilege, access: StoreAccess, o: { readonly mustExist?: boolean } = {}): Promise<{ s: Datastore; g: GroupRef }> {
+  const scope = await scopeOf(auth, i, full, owned);
+  const g = groupRef(i.args);
+  const s = await open(i, access);
+  if (o.mustExist === true && (await s.getOwner(g)) === undefined) throw fail('NOT_FOUND', `backup group ${s.show(g)} does not exist`, { group: s.show(g) });
+  await needGroup(s, scope, g, i.authId);
+  return { s, g };
 }
 
 /** Size, use and dedup of a datastore's filesystem and its last GC. */
@@ -102,17 +112,14 @@ function removalAnswer(r: RemovalStats, errorOnProtected: boolean, what: string)
 }
 
 /** DELETE …/groups and …/namespace (see the module note). */
-function removalRoutes(store: (i: RouteInput, access: StoreAccess) => Promise<Datastore>, auth: DatastoreAccess): Route[] {
+function removalRoutes(store: OpenStore, auth: DatastoreAccess): Route[] {
   return [
     {
       method: 'DELETE',
       path: `${BASE}/{store}/groups`,
       privilege: () => null,
       handler: async (i) => {
-        const scope = await scopeOf(auth, i, 'Datastore.Modify', 'Datastore.Prune');
-        const g = groupRef(i.args);
-        const s = await store(i, 'write');
-        await needGroup(s, scope, g, i.authId);
+        const { s, g } = await groupFor(auth, store, i, 'Datastore.Modify', 'Datastore.Prune', 'write');
         return removalAnswer(await removeGroup(s, g), bool(i.args, 'error-on-protected') !== false, `group ${s.show(g)}`);
       },
     },
@@ -310,10 +317,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       path: `${BASE}/{store}/group-notes`,
       privilege: () => null,
       handler: async (i) => {
-        const scope = await scopeOf(auth, i, 'Datastore.Audit', 'Datastore.Backup');
-        const g = groupRef(i.args);
-        const s = await store(i, 'read');
-        await needExistingGroup(s, scope, g, i.authId);
+        const { s, g } = await groupFor(auth, store, i, 'Datastore.Audit', 'Datastore.Backup', 'read', { mustExist: true });
         return (await s.getGroupNotes(g)) ?? '';
       },
     },
@@ -323,10 +327,7 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
       privilege: () => null,
       handler: async (i) => {
         const notes = text(i.args, 'notes') ?? '';
-        const scope = await scopeOf(auth, i, 'Datastore.Modify', 'Datastore.Backup');
-        const g = groupRef(i.args);
-        const s = await store(i, 'write');
-        await needExistingGroup(s, scope, g, i.authId);
+        const { s, g } = await groupFor(auth, store, i, 'Datastore.Modify', 'Datastore.Backup', 'write', { mustExist: true });
         await s.setGroupNotes(g, notes);
         return null;
       },
