@@ -8,6 +8,7 @@
  * | writeMetadata        | —    | —                            | fsync file + dir              |
  * | writeManifest        | —    | fsync file + dir             | fsync file + dir              |
  * | makeDirectory/remove | —    | —                            | fsync parent dir              |
+ * | moveTargetReady      | —    | syncfs of the metadata fs    | syncfs of the metadata fs     |
  * | moveSnapshot         | —    | fsync both parent dirs       | fsync both parent dirs        |
  * | removeEmptyDirectory | —    | —                            | fsync parent dir              |
  * | barrier              | settle | one syncfs (backend flush) | settle (each write was synced) |
@@ -157,8 +158,10 @@ export class Durability {
     }
     await this.#fs.rename(from, to);
     if (this.#policy.durableManifest) {
-      await this.#fs.fsyncDir(dirname(from));
+      // the new name first: a crash between the two leaves the snapshot under both names (the
+      // old one still listed), never under neither, as the old directory's sync alone could
       await this.#fs.fsyncDir(dirname(to));
+      await this.#fs.fsyncDir(dirname(from));
     }
     if (this.#mirror.active) await this.#mirror.treeRemoved(this.#rel(from));
   }
@@ -233,6 +236,16 @@ export class Durability {
   async barrier(): Promise<void> {
     if (this.#policy.syncfsAtFinish) await this.#syncAll();
     else await this.#deps.settleChunks?.();
+  }
+
+  /**
+   * Before the first snapshot of a group move is renamed: the target group as the move made it
+   * (its namespace's and its own directories, owner and notes) durable wherever a move is, so a
+   * moved snapshot never lands in a directory a crash can take away, nor in a group without owner.
+   * One syncfs per group moved, not an fsync of each directory up the tree per snapshot.
+   */
+  async moveTargetReady(): Promise<void> {
+    if (this.#policy.durableManifest) await this.#fs.syncfs(this.#deps.base);
   }
 
   /** At `filesystem`, makes metadata removals (prune, forget) durable before chunks go (GC). */

@@ -70,6 +70,7 @@ export async function moveGroup(store: Datastore, from: GroupRef, targetNs: stri
         const notes = await store.getGroupNotes(from);
         if (notes !== undefined) await store.setGroupNotes(target, notes);
       }
+      await store.durability.moveTargetReady();
       for (const s of snapshots) {
         const to = await store.moveSnapshot(s.ref, target);
         moved++;

@@ -1,6 +1,6 @@
 /**
  * The power-loss proof in CI (docs/durability.md, "The power-loss proof"): the crash explorer's
- * budget of at least 2,000 crash states per sync level over three crash models and five
+ * budget of at least 2,000 crash states per sync level over three crash models and six
  * workloads, plus the fault runs; and the mutation test, which switches on a deliberately broken
  * write order and shows the explorer catches it.
  */

@@ -146,13 +146,18 @@ async function exploreCell(rec: Recording, level: SyncLevel, workload: WorkloadN
   return row;
 }
 
-/** Targets of renames over an existing name whose removal of the old entry survived but whose new entry did not. */
+/**
+ * Targets of renames this state split: the new name lost while the same rename's removal of the
+ * old entry it replaced, or of its source name, survived, so what was renamed is under neither
+ * name (posix-weak only; a manifest rewrite or a snapshot's move to another group).
+ */
 export function splitRenames(state: CrashState): Set<string> {
   const out = new Set<string>();
   const survived = new Set(state.survivors.map((s) => s.op.id));
-  const removedOld = new Set(state.survivors.filter((s) => s.op.kind === 'unlink').map((s) => `${s.op.seq} ${s.op.path}`));
+  const unlinkedAt = new Set(state.survivors.filter((s) => s.op.kind === 'unlink').map((s) => s.op.seq));
   for (const op of state.lost()) {
-    if (op.kind === 'link' && op.replaces && !survived.has(op.id) && removedOld.has(`${op.seq} ${op.path}`)) out.add(op.path);
+    // a rename's link and unlinks share its seq; a create's link has no unlink beside it
+    if (op.kind === 'link' && !survived.has(op.id) && unlinkedAt.has(op.seq)) out.add(op.path);
   }
   return out;
 }

@@ -108,7 +108,7 @@ export function formatReport(r: ExploreReport): string {
     table.push([row.level, row.model, row.workload, `${row.points}/${row.totalPoints}`, `${row.states}`, ...INVARIANTS.map((i) => `${row.violations[i]}`), lost, `${row.renameSplit}`, `${row.exercised.unrestorable}`, `${row.exercised.quarantined}`, `${row.exercised.repaired}`]);
   }
   lines.push(...align(table));
-  lines.push('† posix-weak only: acknowledged manifests lost to a rename-over whose removal survived and whose new entry did not (exempt from I1).');
+  lines.push('† posix-weak only: acknowledged snapshots lost to a split rename, a manifest rewrite or a group move whose removal of the old name survived and whose new name did not (exempt from I1).');
   lines.push('unrestorable / quarantined / repaired: damage the states held (snapshots that failed restore with a code, chunks verify moved to .bad, broken chunks the next backup replaced).');
   if (r.faults.length > 0) {
     lines.push('', 'fault injection (sync call fails with EIO):');

@@ -121,8 +121,11 @@ export interface SnapshotRecord {
   ackSeq?: number;
   /** First unlink of the manifest (prune, forget, or the removal of a failed backup). */
   deleteSeq?: number;
+  /** The directories a group move renamed it to, in order (its key, type/id/time, stays). */
+  readonly movedTo: string[];
 }
 
+/** A snapshot's key, without its namespace: a group move leaves it the same snapshot. */
 export function snapshotKey(ref: SnapshotRef): string {
   return `${ref.type}/${ref.id}/${formatTime(ref.time)}`;
 }
@@ -145,7 +148,7 @@ export class Journal {
 
   plan(ref: SnapshotRef, data: BackupData): SnapshotRecord {
     const dir = snapshotDir(this.base, ref);
-    const rec: SnapshotRecord = { ref, dir, data };
+    const rec: SnapshotRecord = { ref, dir, data, movedTo: [] };
     this.snapshots.set(snapshotKey(ref), rec);
     this.#byManifest.set(join(dir, MANIFEST_NAME), rec);
     const g = { ns: ref.ns, type: ref.type, id: ref.id };
@@ -163,6 +166,22 @@ export class Journal {
       rec.promise = level;
     }
     if (op.kind === 'unlink' && rec.deleteSeq === undefined) rec.deleteSeq = op.seq;
+  }
+
+  /** A group move put `from` at `to` (in another namespace): its manifest is watched there too. */
+  moved(from: SnapshotRef, to: SnapshotRef): void {
+    const rec = this.byRef(from);
+    if (rec === undefined) return;
+    const dir = snapshotDir(this.base, to);
+    rec.movedTo.push(dir);
+    this.#byManifest.set(join(dir, MANIFEST_NAME), rec);
+    const g = { ns: to.ns, type: to.type, id: to.id };
+    this.groups.set(groupKey(g), g);
+  }
+
+  /** Every directory the snapshot has had: where it was made, then where moves put it. */
+  dirsOf(rec: SnapshotRecord): readonly string[] {
+    return [rec.dir, ...rec.movedTo];
   }
 
   byRef(ref: SnapshotRef): SnapshotRecord | undefined {
