@@ -88,6 +88,61 @@ function addCliExcludeRecord(encoder: PxarSink, exclude: ExcludeScope, catalog: 
   catalog?.addFile(name, data.length, 0);
 }
 
+/** What a directory archive would hold (`holdfast backup --dry-run`): entries by kind, file bytes. */
+export interface TreeSurvey {
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardlinks: number;
+  /** devices, fifos and sockets */
+  other: number;
+  /** the sum of the regular files' sizes (a hardlink's once) */
+  bytes: number;
+}
+
+/**
+ * Walks `rootDir` as a backup of it would (the same walker: exclusions, `.pxarexclude` files,
+ * filesystem boundaries, hardlinks, skipped unreadable entries through `onWarning`) and counts what
+ * it finds, reading metadata but no file content. The root directory itself is not counted.
+ */
+export async function surveyTree(rootDir: string, opts: CreateOptions = {}): Promise<TreeSurvey> {
+  const { root, st } = await openRoot(rootDir);
+  const sink = new SurveySink();
+  const walker = new TreeWalker<never>(sink, () => [], st.dev, opts, undefined, true);
+  const walk = walker.directory(root, new Uint8Array(0));
+  while ((await walk.next()).done !== true) {
+    // a survey yields nothing: the walk is the work
+  }
+  return sink.survey;
+}
+
+class SurveySink implements PxarSink {
+  readonly survey: TreeSurvey = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, other: 0, bytes: 0 };
+  enterDirectory(): void {
+    this.survey.directories++;
+  }
+  leaveDirectory(): void {}
+  beginFile(_name: Uint8Array, _meta: unknown, size: number): number {
+    this.survey.files++;
+    this.survey.bytes += size;
+    return 0;
+  }
+  writeFileData(): void {}
+  endFile(): void {}
+  addSymlink(): void {
+    this.survey.symlinks++;
+  }
+  addDevice(): void {
+    this.survey.other++;
+  }
+  addSpecial(): void {
+    this.survey.other++;
+  }
+  addHardlink(): void {
+    this.survey.hardlinks++;
+  }
+}
+
 async function openRoot(rootDir: string): Promise<{ root: Buffer; st: BigIntStats }> {
   const root = Buffer.from(await fsp.realpath(resolve(rootDir)));
   const st = await fsp.lstat(root, { bigint: true });
@@ -163,8 +218,11 @@ class TreeWalker<T> {
   readonly #scopes: ExcludeScope[] = [];
   /** With `reuseReadBuffer`: two buffers, one being read into while the other is consumed. */
   readonly #readBuffers: (Buffer | undefined)[] = [undefined, undefined];
+  /** A survey (`surveyTree`): files are announced to the sink with their size, never opened. */
+  readonly #contentless: boolean;
 
-  constructor(encoder: PxarSink, take: () => T[], rootDev: bigint, opts: CreateOptions, split?: SplitEncoder) {
+  constructor(encoder: PxarSink, take: () => T[], rootDev: bigint, opts: CreateOptions, split?: SplitEncoder, contentless = false) {
+    this.#contentless = contentless;
     this.#encoder = encoder;
     this.#take = take;
     this.#split = split;
@@ -184,7 +242,11 @@ class TreeWalker<T> {
     names.sort((a, b) => Buffer.compare(a, b));
     const scope = await this.#enterScope(abs, rel);
     const split = this.#split;
-    const opts = split === undefined ? PREFETCH : { ...PREFETCH, skipContent: (name: Buffer, st: BigIntStats) => split.likelyUnchanged(joinPath(rel, name), st) };
+    const opts = this.#contentless
+      ? { window: PREFETCH.window, smallLimit: PREFETCH.smallLimit, skipContent: () => true }
+      : split === undefined
+        ? PREFETCH
+        : { ...PREFETCH, skipContent: (name: Buffer, st: BigIntStats) => split.likelyUnchanged(joinPath(rel, name), st) };
     for await (const child of prefetchChildren(abs, names, opts)) {
       const childRel = joinPath(rel, child.name);
       if (child.st === undefined) {
@@ -249,6 +311,11 @@ class TreeWalker<T> {
     }
     const offset: { value?: number } = {};
     if (st.nlink > 1n) this.#links.set(key, { path: rel, offset });
+    if (this.#contentless) {
+      offset.value = this.#encoder.beginFile(name, readMetadata(abs, st, this.#opts), Number(st.size));
+      this.#encoder.endFile();
+      return;
+    }
     const candidate: FileCandidate = { name, abs, rel, id: { ino: st.ino, ctimeNs: st.ctimeNs }, size: Number(st.size), meta: readMetadata(abs, st, this.#opts), offset };
     const split = this.#split;
     if (split !== undefined) {

@@ -28,6 +28,7 @@ import { renderBackupSummary, type SummaryArchive } from '../backup-summary.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { outputFormatOption, progressLine, type ProgressLine } from '../render.ts';
 import { availableParallelism } from 'node:os';
+import { dryRunBackup, renderDryRun } from '../backup-dry-run.ts';
 
 export interface BackupSpec {
   readonly name: string;
@@ -72,8 +73,20 @@ async function checkSource(s: BackupSpec): Promise<void> {
   if (s.kind === 'conf' && !st.isFile()) throw fail('INVALID_ARGUMENT', `${s.name}: ${s.path} is not a file`, { path: s.path });
 }
 
-export async function runBackup(ctx: CliContext, specs: readonly string[], f: BackupFlags): Promise<BackupReport> {
-  traceMark('backup: start');
+/** A backup's arguments, checked before anything connects (shared with `--dry-run`). */
+export interface PreparedBackup {
+  readonly parsed: readonly BackupSpec[];
+  readonly exclude: ExcludeScope;
+  readonly mode: ReturnType<typeof parseChangeDetectionMode>;
+  readonly type: BackupType;
+  readonly id: string;
+  readonly ns: string;
+  readonly time: number;
+  readonly loaded: LoadedKey | undefined;
+  readonly masterCopy: Uint8Array | undefined;
+}
+
+export async function prepareBackup(ctx: CliContext, specs: readonly string[], f: BackupFlags): Promise<PreparedBackup> {
   const parsed = specs.map(parseSpec);
   if (parsed.length === 0) throw fail('INVALID_ARGUMENT', 'no backup spec given', {});
   const names = parsed.map((s) => s.name);
@@ -82,15 +95,21 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   if (twice !== undefined) throw fail('INVALID_ARGUMENT', `archive name ${twice} is given twice; each archive of a snapshot needs a name of its own`, { name: twice });
   for (const s of parsed) await checkSource(s);
   const exclude = ExcludeScope.fromPatterns(f.exclude ?? []); // a bad pattern fails before connecting
-  const rate = rateBucket(f); // one bucket for the backup and the reads of the previous snapshot
   const mode = parseChangeDetectionMode(f.changeDetectionMode ?? 'metadata');
   const type: BackupType = checkBackupType(f.backupType);
   const id = checkBackupId(f.backupId ?? hostname().split('.')[0] ?? 'localhost');
   const ns = checkNamespace(f.ns ?? '');
   const time = f.backupTime ? Number(f.backupTime) : Math.floor(Date.now() / 1000);
   const loaded = await loadCrypt(ctx, f.keyfile);
-  const crypt = loaded?.crypt;
   const masterCopy = loaded ? await masterKeyCopy(loaded, f.masterPubkeyFile) : undefined;
+  return { parsed, exclude, mode, type, id, ns, time, loaded, masterCopy };
+}
+
+export async function runBackup(ctx: CliContext, specs: readonly string[], f: BackupFlags): Promise<BackupReport> {
+  traceMark('backup: start');
+  const { parsed, exclude, mode, type, id, ns, time, loaded, masterCopy } = await prepareBackup(ctx, specs, f);
+  const rate = rateBucket(f); // one bucket for the backup and the reads of the previous snapshot
+  const crypt = loaded?.crypt;
   traceMark('backup: options checked');
   const { repo, client } = await openClient(ctx, f);
   traceMark('backup: logged in');
@@ -221,8 +240,14 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--all-file-systems', 'descend into every mounted filesystem below a directory archive')
     .option('--master-pubkey-file <file>', `with --keyfile: store the key encrypted under this RSA master public key (default: ${DEFAULT_MASTER_PUBKEY} when imported)`)
     .option('--change-detection-mode <mode>', 'directories: legacy (one .pxar), data (split .mpxar/.ppxar, read all) or metadata (split, reuse unchanged files)', 'metadata')
+    .option('--dry-run', 'check everything and show what would be backed up (entries and sizes per archive), uploading nothing')
     .addOption(outputFormatOption());
-  addRateOptions(addKeyOption(addClientOptions(cmd))).action(async (specs: string[], f: BackupFlags) => {
+  addRateOptions(addKeyOption(addClientOptions(cmd))).action(async (specs: string[], f: BackupFlags & { readonly dryRun?: boolean }) => {
+    if (f.dryRun === true) {
+      const plan = await dryRunBackup(ctx, await prepareBackup(ctx, specs, f), f);
+      ctx.out(f.outputFormat === 'json' ? JSON.stringify(plan, null, 2) : renderDryRun(plan));
+      return;
+    }
     const r = await runBackup(ctx, specs, f);
     ctx.out(f.outputFormat === 'json' ? JSON.stringify(r, null, 2) : renderBackupSummary(r));
   });
