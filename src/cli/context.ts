@@ -14,6 +14,8 @@ export interface CliContext {
   readonly isTTY: boolean;
   /** Reads a secret with echo off; present only when the process can prompt (see prompt.ts). */
   readonly readSecret?: (prompt: string) => Promise<string>;
+  /** Where an interactive command (the catalog shell) reads its lines, and writes its prompt on a terminal. */
+  readonly console?: { readonly input: NodeJS.ReadableStream; readonly output: NodeJS.WritableStream; readonly terminal: boolean };
 }
 
 export const OUTPUT_FORMATS = ['text', 'json'] as const;
@@ -61,5 +63,6 @@ export function processContext(): CliContext {
     err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
     isTTY: process.stdout.isTTY,
     ...(readSecret ? { readSecret } : {}),
+    console: { input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true && process.stdout.isTTY },
   };
 }

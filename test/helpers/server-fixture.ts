@@ -60,13 +60,17 @@ export interface RunningCli {
   readonly result: Promise<CliResult>;
 }
 
-/** Starts `node bin/holdfast.js ARGS…`; `result` settles when it exited and its output ended. */
-export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawn(process.execPath, [HOLDFAST_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node bin/holdfast.js ARGS…`; `result` settles when it exited and its output ended.
+ * `input`, when given, is its whole stdin (else stdin is closed: nothing to read).
+ */
+export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, input?: string): RunningCli {
+  const child = spawn(process.execPath, [HOLDFAST_BIN, ...args], { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const result = new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));

@@ -8,6 +8,9 @@
  *   MAX_CATALOG_BYTES, else the archive itself, whose file data is passed over.
  * With `--path` the listing stops once the selection is behind (a path that is not there is
  * NOT_FOUND). Text output is a line per entry; `--output-format json` an array, written as it goes.
+ *
+ * `holdfast catalog shell SNAPSHOT [ARCHIVE]`: the same listing, read once, walked interactively
+ * (catalog-shell.ts), restoring through `holdfast restore` (commands/restore.ts).
  */
 import type { Command } from 'commander';
 import { checkNamespace, formatTime, parseSnapshotPath } from '../../core/backup-ref.ts';
@@ -23,6 +26,8 @@ import type { RestoreReader } from '../../remote/restore-reader.ts';
 import { addClientOptions, addKeyOption, collect, entrySelection, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { openReaderSession } from '../reader-session.ts';
+import { CatalogShell, CatalogTree, runShell } from '../catalog-shell.ts';
+import { runRestore, type RestoreFlags } from './restore.ts';
 import { outputFormatOption } from '../render.ts';
 
 /** A larger catalog is not read into memory; the archive is decoded instead (as the server's file browser does). */
@@ -122,6 +127,35 @@ export async function runCatalogDump(ctx: CliContext, snapshot: string, archive:
   return count;
 }
 
+/**
+ * `holdfast catalog shell`: reads the listing of one directory archive (the snapshot's only one
+ * when none is named), then runs the shell (catalog-shell.ts) on the context's console. From a
+ * pipe, a run in which a command failed ends with an error, so a script notices.
+ */
+export async function runCatalogShell(ctx: CliContext, snapshot: string, archive: string | undefined, f: ClientFlags & RestoreFlags): Promise<void> {
+  const io = ctx.console;
+  if (io === undefined) throw fail('INVALID_ARGUMENT', 'the catalog shell needs a console to read commands from', {});
+  const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
+  const session = await openReaderSession(ctx, f, ref, { workers: false });
+  let name: string;
+  let tree: CatalogTree;
+  try {
+    const archives = directoryArchives(session.reader, archive).map(userName);
+    if (archives.length !== 1) {
+      const why = archives.length === 0 ? 'has no directory archive' : `has several directory archives (${archives.join(', ')}): name one`;
+      throw fail('INVALID_ARGUMENT', `snapshot ${snapshot} ${why}`, { archives });
+    }
+    name = archives[0]!;
+    tree = await CatalogTree.from(archiveEntries(session.reader, name, undefined));
+  } finally {
+    await session.close();
+  }
+  const shell = new CatalogShell(tree, { restore: (target, selection) => runRestore(ctx, snapshot, name, target, { ...f, ...selection }) });
+  if (io.terminal) ctx.err(`${name} of ${snapshot}: ${tree.entries} entries. 'help' lists the commands, 'exit' leaves.`);
+  const failed = await runShell(shell, { ...io, out: ctx.out, err: ctx.err });
+  if (failed > 0 && !io.terminal) throw fail('INVALID_ARGUMENT', `${failed} catalog shell command(s) failed`, { failed });
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const catalog = program.command('catalog').description("list the files of a snapshot's directory archives (from the catalog or the metadata archive)");
   const dump = catalog
@@ -133,5 +167,17 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--pattern <glob>', "list only what matches (repeatable; .pxarexclude syntax, e.g. '*.conf')", collect);
   addKeyOption(addClientOptions(dump.addOption(outputFormatOption()))).action(async (snapshot: string, archive: string | undefined, f: CatalogFlags) => {
     await runCatalogDump(ctx, snapshot, archive, f);
+  });
+  const shell = catalog
+    .command('shell')
+    .description("walk a directory archive of a snapshot, select files and restore them (commands from a terminal or a pipe; 'help' lists them)")
+    .argument('<snapshot>', 'TYPE/ID/TIME, e.g. host/web1/2026-11-24T10:00:00Z (TIME may be epoch seconds)')
+    .argument('[archive]', "the directory archive, e.g. root.pxar (default: the snapshot's only one)")
+    .option('--overwrite', 'let restores replace existing files')
+    .option('--ignore-ownership', 'restores do not apply owners')
+    .option('--ignore-xattrs', 'restores do not apply extended attributes')
+    .option('--ignore-acls', 'restores do not apply ACLs');
+  addKeyOption(addClientOptions(shell)).action(async (snapshot: string, archive: string | undefined, f: ClientFlags & RestoreFlags) => {
+    await runCatalogShell(ctx, snapshot, archive, f);
   });
 }
