@@ -49,6 +49,18 @@ function backupIn(env: WorkloadEnv, ref: SnapshotRef, data: BackupData): Promise
   return backup({ store: env.store, fs: env.fs, journal: env.journal, ...(env.testOnly ? { testOnly: env.testOnly } : {}) }, ref, data);
 }
 
+/** Two backups of group `a` a minute apart, the second changing `replace` pieces (and adding `extra` bytes). */
+async function twoBackups(env: WorkloadEnv, seed: number, replace: readonly number[], extra = 0): Promise<void> {
+  await backupIn(env, snap('a', T0), makeData(seed, 6));
+  env.clock.advance(60_000);
+  await backupIn(env, snap('a', T0 + 60), makeData(seed, 6, replace, extra));
+}
+
+/** GC with a one-minute cutoff on the workload's clock: chunks nothing marks really go. */
+function sweep(env: WorkloadEnv): Promise<unknown> {
+  return garbageCollect(env.store, { cutoffMinutes: 1, cacheCapacity: 1024, atimeSafetyCheck: true, now: env.clock.now, log: silentLogger });
+}
+
 const firstBackup: Workload = {
   name: 'first-backup',
   describe: 'one backup into an empty store',
@@ -58,11 +70,7 @@ const firstBackup: Workload = {
 const incremental: Workload = {
   name: 'incremental',
   describe: 'a backup, then a second one of mostly the same data plus some new (reusing the first as its base)',
-  async run(env) {
-    await backupIn(env, snap('a', T0), makeData(1, 6));
-    env.clock.advance(60_000);
-    await backupIn(env, snap('a', T0 + 60), makeData(1, 6, [2, 4], 20_000));
-  },
+  run: (env) => twoBackups(env, 1, [2, 4], 20_000),
 };
 
 const twoGroups: Workload = {
@@ -82,9 +90,7 @@ const gcPruneVerify: Workload = {
   name: 'gc-prune-verify',
   describe: 'a backup running alongside prune, GC (1-minute cutoff) and verify',
   async run(env) {
-    await backupIn(env, snap('a', T0), makeData(5, 6));
-    env.clock.advance(60_000);
-    await backupIn(env, snap('a', T0 + 60), makeData(5, 6, [0, 3]));
+    await twoBackups(env, 5, [0, 3]);
     env.clock.advance(DAY_MS);
     const third = backupIn(env, snap('a', T0 + DAY_MS / 1000), makeData(5, 6, [0, 3, 5], 9_000));
     await Promise.all([third, maintenance(env)]);
@@ -103,7 +109,7 @@ async function maintenance(env: WorkloadEnv): Promise<void> {
     const s = snapshots.find((x) => x.ref.time === d.time);
     if (!d.keep && s?.finished === true) await env.store.deleteSnapshot(s.ref);
   }
-  await garbageCollect(env.store, { cutoffMinutes: 1, cacheCapacity: 1024, atimeSafetyCheck: true, now: env.clock.now, log: silentLogger });
+  await sweep(env);
   await verifySnapshot(env.store, snap('a', T0 + 60), { upid: 'crash-workload', log: silentLogger });
 }
 
@@ -141,12 +147,10 @@ const groupMove: Workload = {
   name: 'group-move',
   describe: 'a group moved to a new namespace beside a backup of another group and GC (1-minute cutoff), then a backup into it',
   async run(env) {
-    await backupIn(env, snap('a', T0), makeData(9, 6));
-    env.clock.advance(60_000);
-    await backupIn(env, snap('a', T0 + 60), makeData(9, 6, [1]));
+    await twoBackups(env, 9, [1]);
     await env.store.createNamespace('team');
     env.clock.advance(DAY_MS);
-    const gc = garbageCollect(env.store, { cutoffMinutes: 1, cacheCapacity: 1024, atimeSafetyCheck: true, now: env.clock.now, log: silentLogger });
+    const gc = sweep(env);
     const move = moveGroup(env.store, { ns: '', type: 'host', id: 'a' }, 'team', { merge: true, onSnapshot: (from, to) => env.journal.moved(from, to) });
     await Promise.all([move, gc, backupIn(env, snap('b', T0 + 60), makeData(9, 6, [2, 3]))]);
     env.clock.advance(60_000);
