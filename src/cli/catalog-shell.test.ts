@@ -68,3 +68,10 @@ test('bad commands are coded errors and change nothing', async () => {
   assert.equal(await sh.run('pwd'), '/');
   assert.equal(await sh.run('list-selected'), '');
 });
+
+test('the tree refuses a listing larger than its bound (a server is not trusted to send a small one)', () => {
+  const tree = new CatalogTree(2);
+  tree.add(entry('a', 'file', 1));
+  tree.add(entry('b', 'file', 1));
+  assert.throws(() => tree.add(entry('c', 'file', 1)), (e) => isHoldfastError(e, 'INVALID_ARGUMENT') && /more than 2 entries/.test(e.message));
+});

@@ -31,19 +31,33 @@ interface Node {
   readonly target?: string;
 }
 
+/**
+ * The most entries the shell holds (~100 bytes each in memory): a listing a server sends is not
+ * trusted to be small. A larger archive is walked with `catalog dump` and `restore --path/--pattern`.
+ */
+export const MAX_SHELL_ENTRIES = 5_000_000;
+
 /** An archive's entries by directory: '' is the root, children in archive order. */
 export class CatalogTree {
   readonly #dirs = new Map<string, Node[]>([['', []]]);
   readonly #nodes = new Map<string, Node>();
+  readonly #max: number;
   entries = 0;
 
-  static async from(entries: AsyncIterable<ListedEntry>): Promise<CatalogTree> {
-    const tree = new CatalogTree();
+  constructor(max = MAX_SHELL_ENTRIES) {
+    this.#max = max;
+  }
+
+  static async from(entries: AsyncIterable<ListedEntry>, max = MAX_SHELL_ENTRIES): Promise<CatalogTree> {
+    const tree = new CatalogTree(max);
     for await (const e of entries) tree.add(e);
     return tree;
   }
 
   add(e: ListedEntry): void {
+    if (this.entries >= this.#max) {
+      throw fail('INVALID_ARGUMENT', `the archive has more than ${this.#max} entries, too many for the shell: list it with catalog dump (--path, --pattern) and restore with restore --path or --pattern`, { limit: this.#max });
+    }
     const path = pathText(e.path);
     const slash = path.lastIndexOf('/');
     const parent = slash < 0 ? '' : path.slice(0, slash);
