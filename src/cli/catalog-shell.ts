@@ -292,6 +292,8 @@ export async function runShell(shell: CatalogShell, io: { readonly input: NodeJS
     rl.setPrompt(`${show(shell.cwd)} > `);
     rl.prompt();
   };
+  // Ctrl-C leaves, as `exit` does (without a listener readline would only pause its input)
+  rl.on('SIGINT', () => rl.close());
   let failed = 0;
   prompt();
   try {

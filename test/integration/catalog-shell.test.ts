@@ -3,13 +3,15 @@
  * split (metadata-mode) archive, finding and selecting, and the three ways to restore (the
  * selection, the current directory, a pattern), each checked by what lands in its target; a
  * failed command is reported and counted in the exit status while the others still run; and a
- * legacy archive, whose listing comes from the snapshot's catalog.
+ * legacy archive, whose listing comes from the snapshot's catalog. On a terminal (a pty driven by
+ * test/helpers/pty-drive.py) it prompts with the current directory, and Ctrl-C leaves it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { cliOk, describeCli, spawnCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
+import { cliOk, describeCli, HOLDFAST_BIN, spawnCli, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
 
 const TIMEOUT = { timeout: 120_000 };
 let srv: TestServer;
@@ -99,4 +101,25 @@ test('catalog shell reads a legacy archive through its catalog, and says which a
   const several = await shell(['host/two/1800000000'], ['ls']);
   assert.notEqual(several.code, 0);
   assert.match(several.stderr, /several directory archives \(one\.pxar, two\.pxar\): name one/);
+});
+
+test('catalog shell on a terminal prompts with the current directory, and Ctrl-C leaves it', TIMEOUT, async (t) => {
+  if (spawnSync('python3', ['-c', 'import pty']).status !== 0) {
+    t.skip('needs python3 (with its pty module) to drive a terminal');
+    return;
+  }
+  const steps = [
+    [null, '/ > '],
+    ['cd docs\r', '/docs > '],
+    ['ls\r', 'notes.txt'],
+    ['\x03', null],
+  ];
+  const driver = new URL('../helpers/pty-drive.py', import.meta.url).pathname;
+  const child = spawn('python3', [driver, JSON.stringify(steps), process.execPath, HOLDFAST_BIN, 'catalog', 'shell', 'host/sh/1800000000'], { env: srv.env() });
+  let shown = '';
+  child.stdout.on('data', (d: Buffer) => (shown += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  assert.equal(code, 0, shown);
+  assert.match(shown, /t\.pxar of host\/sh\/1800000000: \d+ entries\. 'help' lists the commands/);
+  assert.match(shown, /f +5 \S+ notes\.txt/);
 });
