@@ -5,6 +5,9 @@
  * moved and no target group left behind; a held snapshot lock refuses the move. And garbage
  * collection beside a move: a group moved during phase 1 into a namespace GC has walked already
  * keeps every chunk (the move journal), which without the journal the sweep would have removed.
+ * And failed syncs (FaultFs): the move fails with SYNC_FAILED, never reports a snapshot moved whose
+ * rename was not made durable, leaves each snapshot whole in one of the groups, and the same move
+ * then finishes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +21,9 @@ import { moveGroup } from '../../src/datastore/group-move.ts';
 import { groupDir, snapshotDir } from '../../src/datastore/layout.ts';
 import { garbageCollect } from '../../src/jobs/gc.ts';
 import { NodeFs } from '../../src/storage/node-fs.ts';
+import type { Fs } from '../../src/storage/fs-port.ts';
+import { FaultFs, type SyncCall } from '../../src/storage/testing/fault-fs.ts';
+import { isHoldfastError } from '../../src/core/errors.ts';
 import { backupChunks, pseudoRandom, sha256, tempStore } from '../helpers/datastore-fixture.ts';
 
 const DAY_MS = 86_400_000;
@@ -26,18 +32,19 @@ const chunksOf = (seeds: readonly number[]): Uint8Array[] => seeds.map((s) => ps
 const web = (ns: string, time: number): SnapshotRef => ({ ns, type: 'host', id: 'web', time });
 const group = (ns: string): GroupRef => ({ ns, type: 'host', id: 'web' });
 
-/** Every file of every snapshot of `g`, by snapshot time and name. */
+/** Every file of every snapshot of `g`, by snapshot time and name (none when the group is not there). */
 function contents(store: Datastore, g: GroupRef): Map<string, string> {
   const out = new Map<string, string>();
   const dir = groupDir(store.base, g);
+  if (!existsSync(dir)) return out;
   for (const snap of readdirSync(dir).filter((n) => /^\d{4}-/.test(n)).sort()) {
     for (const f of readdirSync(join(dir, snap)).sort()) out.set(`${snap}/${f}`, readFileSync(join(dir, snap, f)).toString('hex'));
   }
   return out;
 }
 
-async function storeWithGroup(level: 'filesystem' | 'file' = 'filesystem') {
-  const t = await tempStore(level);
+async function storeWithGroup(level: 'filesystem' | 'file' = 'filesystem', fs?: Fs) {
+  const t = await tempStore(level, fs ? { fs } : {});
   for (const ns of ['a', 'b']) await t.store.createNamespace(ns);
   await backupChunks(t.store, web('', 1_700_000_000), chunksOf([1, 2]));
   await backupChunks(t.store, web('', 1_700_003_600), chunksOf([2, 3]));
@@ -144,3 +151,43 @@ test('GC beside a move: a group moved during phase 1 into a namespace already wa
     t.cleanup();
   }
 });
+
+/** A store over FaultFs whose sync rule is armed only while the move runs. */
+async function storeWithFaults(level: 'filesystem' | 'file', rule: (call: SyncCall, target: string) => boolean) {
+  let armed = false;
+  let target = '';
+  const fs = new FaultFs(new NodeFs(), { failSync: (call) => armed && rule(call, target) });
+  const t = await storeWithGroup(level, fs);
+  target = groupDir(t.store.base, group('a'));
+  return { ...t, arm: () => (armed = true), disarm: () => (armed = false) };
+}
+
+// which sync fails: the one syncfs before the first rename, or the fsync of the new parent after
+// the first or the second snapshot's rename; and how many snapshots the move reported moved
+for (const [level, kind, nth, reported] of [
+  ['filesystem', 'syncfs', 1, 0],
+  ['file', 'syncfs', 1, 0],
+  ['filesystem', 'fsyncDir', 2, 1],
+  ['file', 'fsyncDir', 1, 0],
+] as const) {
+  test(`a failed ${kind} ${kind === 'fsyncDir' ? `after rename ${nth} ` : ''}of a move at ${level} fails it with SYNC_FAILED, every snapshot whole in one group; the same move then finishes`, async () => {
+    let hits = 0;
+    const t = await storeWithFaults(level, (call, target) => call.kind === kind && (kind === 'syncfs' || call.path === target) && ++hits === nth);
+    try {
+      const store = t.store;
+      const before = contents(store, group(''));
+      const moved: string[] = [];
+      t.arm();
+      await assert.rejects(moveGroup(store, group(''), 'a', { merge: true, onSnapshot: (_, to) => moved.push(store.show(to)) }), (e) => isHoldfastError(e, 'SYNC_FAILED'));
+      t.disarm();
+      assert.equal(moved.length, reported, 'a snapshot whose rename was not made durable is not reported moved');
+      assert.deepEqual(new Map([...contents(store, group('')), ...contents(store, group('a'))]), before, 'each snapshot is whole in the source or the target');
+      assert.equal(await store.getOwner(group('')), 'test@pbs', 'the source group stays until the move is done');
+      await moveGroup(store, group(''), 'a', { merge: true });
+      assert.deepEqual(contents(store, group('a')), before);
+      assert.deepEqual(await store.listGroups(''), []);
+    } finally {
+      t.cleanup();
+    }
+  });
+}
