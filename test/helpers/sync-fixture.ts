@@ -44,6 +44,18 @@ export async function startPair(): Promise<[TestServer, TestServer]> {
   return [await startTestServer({ workerThreads: false }), await startTestServer({ workerThreads: false })];
 }
 
+/**
+ * The pair a pull (and push) test runs against: `[source, destination]`, with the remote `src` on
+ * the destination naming the source and, with `push`, the remote `dst` on the source naming the
+ * destination.
+ */
+export async function startSyncPair(o: { readonly push?: boolean } = {}): Promise<[TestServer, TestServer]> {
+  const [source, destination] = await startPair();
+  await remoteOn(destination, 'src', source);
+  if (o.push === true) await remoteOn(source, 'dst', destination);
+  return [source, destination];
+}
+
 /** Closes what `startPair` started (either may be missing when `before` failed). */
 export async function closePair(...servers: readonly (TestServer | undefined)[]): Promise<void> {
   for (const s of servers) await s?.close();

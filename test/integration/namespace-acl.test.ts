@@ -11,11 +11,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { isHoldfastError } from '../../src/core/errors.ts';
 import type { HttpClient } from '../../src/remote/http-client.ts';
 import { cliOk, startTestServer, type TestServer } from '../helpers/server-fixture.ts';
+import { smallSource, tokenClient } from '../helpers/users-fixture.ts';
 
 let srv: TestServer;
 let carol: HttpClient;
@@ -23,22 +22,16 @@ const STORE = 'admin/datastore/default';
 
 before(async () => {
   srv = await startTestServer();
-  const src = join(srv.dir, 'src');
-  mkdirSync(src);
-  writeFileSync(join(src, 'f'), 'data\n');
+  const src = smallSource(srv);
   for (const ns of ['team', 'team/locked', 'team/open']) cliOk(await srv.cli(['namespace', 'create', ns]), ns);
   let time = 1_800_000_000;
   for (const ns of ['team/locked', 'team/open']) {
     for (let i = 0; i < 2; i++) cliOk(await srv.cli(['backup', `root.pxar:${src}`, '--ns', ns, '--backup-id', 'web', '--backup-time', String((time += 60))]), `backup into ${ns}`);
   }
-  const admin = await srv.admin();
-  await admin.post('access/users', { userid: 'carol@pbs', password: 'carol-secret' });
-  const token = (await admin.post('access/users/carol@pbs/token/t')) as { value: string };
-  for (const id of ['carol@pbs', 'carol@pbs!t']) {
-    await admin.put('access/acl', { path: '/datastore/default/team', role: 'DatastoreAdmin', 'auth-id': id });
-    await admin.put('access/acl', { path: '/datastore/default/team/locked', role: 'NoAccess', 'auth-id': id });
-  }
-  carol = srv.http({ tokenid: 'carol@pbs!t', secret: token.value });
+  carol = await tokenClient(srv, 'carol@pbs', [
+    ['/datastore/default/team', 'DatastoreAdmin'],
+    ['/datastore/default/team/locked', 'NoAccess'],
+  ]);
 });
 
 after(async () => {

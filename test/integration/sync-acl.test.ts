@@ -12,16 +12,15 @@ import assert from 'node:assert/strict';
 import type { GroupRef } from '../../src/core/backup-ref.ts';
 import type { SyncReport } from '../../src/jobs/sync/pull.ts';
 import type { TestServer } from '../helpers/server-fixture.ts';
-import { closePair, createJob, listed, remoteOn, runJob, snap, startPair } from '../helpers/sync-fixture.ts';
+import { closePair, createJob, listed, runJob, snap, startSyncPair } from '../helpers/sync-fixture.ts';
+import { tokenClient } from '../helpers/users-fixture.ts';
 
 const TIMEOUT = { timeout: 180_000 };
 let a: TestServer;
 let b: TestServer;
 
 before(async () => {
-  [a, b] = await startPair();
-  await remoteOn(b, 'src', a);
-  await remoteOn(a, 'dst', b);
+  [a, b] = await startSyncPair({ push: true });
 });
 
 after(() => closePair(a, b));
@@ -53,17 +52,14 @@ test('push reads as its owner: a namespace an ACL closes is not pushed, nor name
   await snap(a, host('secret', 'team/locked'), 1000, [4]);
   await snap(a, host('fine', 'team/ok'), 1000, [5]);
   const admin = await a.admin();
-  await admin.post('access/users', { userid: 'pusher@pbs', password: 'pusher-secret' });
-  const token = (await admin.post('access/users/pusher@pbs/token/t')) as { value: string };
-  for (const id of ['pusher@pbs', 'pusher@pbs!t']) {
-    await admin.put('access/acl', { path: '/datastore/default/team', role: 'DatastoreReader', 'auth-id': id });
-    await admin.put('access/acl', { path: '/datastore/default/team/locked', role: 'NoAccess', 'auth-id': id });
-    await admin.put('access/acl', { path: '/remote/dst', role: 'RemoteSyncPushOperator', 'auth-id': id });
-  }
+  const pusher = await tokenClient(a, 'pusher@pbs', [
+    ['/datastore/default/team', 'DatastoreReader'],
+    ['/datastore/default/team/locked', 'NoAccess'],
+    ['/remote/dst', 'RemoteSyncPushOperator'],
+  ]);
   await (await b.admin()).post('admin/datastore/default/namespace', { name: 'copy' });
 
   // made by the token itself, without an owner: the job reads as its maker, not as the server
-  const pusher = a.http({ tokenid: 'pusher@pbs!t', secret: token.value });
   await pusher.post('config/sync', { id: 'push-acl', store: 'default', ns: 'team', remote: 'dst', 'remote-store': 'default', 'remote-ns': 'copy', 'sync-direction': 'push' });
   const job = (await admin.get('config/sync/push-acl')) as { owner?: string };
   assert.equal(job.owner, 'pusher@pbs!t');

@@ -16,15 +16,14 @@ import { formatTaskState } from '../../src/jobs/task-log.ts';
 import type { TaskInfo } from '../../src/jobs/task-registry.ts';
 import { describeCli, fastRandom, type CliResult, type TestServer } from '../helpers/server-fixture.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
-import { allDirs, chunk, closePair, content, createJob, digestOf, expected, listed, remoteOn, runJob, snap, startPair, store } from '../helpers/sync-fixture.ts';
+import { allDirs, chunk, closePair, content, createJob, digestOf, expected, listed, runJob, snap, startSyncPair, store } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 120_000 };
 let src: TestServer;
 let dst: TestServer;
 
 before(async () => {
-  [src, dst] = await startPair();
-  await remoteOn(dst, 'src', src);
+  [src, dst] = await startSyncPair();
 });
 
 after(() => closePair(dst, src));

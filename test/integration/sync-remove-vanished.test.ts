@@ -13,15 +13,14 @@ import type { SyncReport } from '../../src/jobs/sync/pull.ts';
 import { formatTaskState } from '../../src/jobs/task-log.ts';
 import type { TaskInfo } from '../../src/jobs/task-registry.ts';
 import type { TestServer } from '../helpers/server-fixture.ts';
-import { closePair, createJob, listed, remoteOn, runJob, snap, startPair, store } from '../helpers/sync-fixture.ts';
+import { closePair, createJob, listed, runJob, snap, startSyncPair, store } from '../helpers/sync-fixture.ts';
 
 const TIMEOUT = { timeout: 180_000 };
 let a: TestServer;
 let b: TestServer;
 
 before(async () => {
-  [a, b] = await startPair();
-  await remoteOn(b, 'src', a);
+  [a, b] = await startSyncPair();
 });
 
 after(() => closePair(a, b));
