@@ -14,6 +14,8 @@ import type { CliContext } from './context.ts';
 
 export interface ReaderSession {
   readonly reader: RestoreReader;
+  /** Settles when the session has ended, whoever ended it (the server closes an idle one). */
+  readonly closed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function openReaderSession(ctx: CliContext, f: ClientFlags, ref: Sn
   traceMark('restore: manifest');
   return {
     reader,
+    closed: session.closed,
     close: async () => {
       try {
         await reader.close();

@@ -187,6 +187,19 @@ export class RestoreReader {
     yield* this.#fetchAll(name, picked, this.#readAhead, o.recycle === true);
   }
 
+  /**
+   * One chunk of archive `name`, checked, in memory of its own (random access: archive-access.ts).
+   * A chunk that fails is named by archive and digest (chunkError).
+   */
+  async chunk(name: string, c: ChunkRef): Promise<Uint8Array> {
+    const archive = this.fileEntry(name).filename;
+    try {
+      return (await this.#fetchChunk(c, false)).data;
+    } catch (e) {
+      throw chunkError(archive, c.digest, e);
+    }
+  }
+
   /** The chunks `refs` of archive `name`, fetched ahead and yielded in order with their offsets. */
   async *#fetchAll(name: string, refs: readonly PlacedChunk[], readAhead: ReadAhead, recycle: boolean): AsyncGenerator<PositionedPiece> {
     const archive = this.fileEntry(name).filename;

@@ -23,6 +23,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { names: ['backup'], load: async () => (await import('./backup.ts')).register },
   { names: ['restore'], load: async () => (await import('./restore.ts')).register },
   { names: ['catalog'], load: async () => (await import('./catalog.ts')).register },
+  { names: ['mount'], load: async () => (await import('./mount.ts')).register },
   { names: ['list'], load: async () => (await import('./list.ts')).register },
   { names: ['change-owner'], load: async () => (await import('./change-owner.ts')).register },
   { names: ['group'], load: async () => (await import('./group.ts')).register },

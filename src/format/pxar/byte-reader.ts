@@ -15,8 +15,10 @@ export class ByteReader {
   #position = 0;
   #ended = false;
 
-  constructor(source: AsyncIterable<Uint8Array>) {
+  /** `start`: the stream position of the source's first byte (an accessor reading mid-archive). */
+  constructor(source: AsyncIterable<Uint8Array>, start = 0) {
     this.#iterator = source[Symbol.asyncIterator]();
+    this.#position = start;
   }
 
   /** Bytes consumed so far. */
