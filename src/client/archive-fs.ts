@@ -25,7 +25,8 @@ interface Node {
   readonly entry: AccessedEntry;
   readonly parent: number;
   lookups: number;
-  children?: Promise<AccessedEntry[]> | undefined;
+  /** The directory's listing as READDIR hands it out, read at the first READDIR. */
+  dirents?: Promise<Dirent[]> | undefined;
   /** A split file's PAYLOAD header, checked once (the reference and the payload must agree). */
   payloadChecked?: Promise<void> | undefined;
 }
@@ -33,6 +34,9 @@ interface Node {
 const DOT = new TextEncoder().encode('.');
 const DOTDOT = new TextEncoder().encode('..');
 const CAPABILITY = new TextEncoder().encode('security.capability');
+
+/** More entries than any READDIR reply holds (a 4 KiB page takes ~150 short names). */
+const READDIR_BATCH = 1024;
 
 const idOf = (e: AccessedEntry): number => e.fileOffset + 1;
 
@@ -138,15 +142,14 @@ export class PxarFilesystem implements FuseFilesystem {
   async readdir(node: number, offset: number): Promise<readonly Dirent[]> {
     const n = this.#node(node);
     if (n.entry.kind !== 'directory') throw new FuseError(ERRNO.ENOTDIR, 'not a directory');
-    n.children ??= this.#acc.list(n.entry);
-    n.children.catch(() => (n.children = undefined));
-    const children = await n.children;
-    const all: Dirent[] = [
+    n.dirents ??= this.#acc.list(n.entry).then((children) => [
       { ino: node, next: 1, mode: S_IFDIR, name: DOT },
       { ino: n.parent, next: 2, mode: S_IFDIR, name: DOTDOT },
       ...children.map((c, i) => ({ ino: idOf(c), next: i + 3, mode: Number(c.metadata.stat.mode), name: c.name })),
-    ];
-    return all.slice(offset);
+    ]);
+    n.dirents.catch(() => (n.dirents = undefined));
+    // one reply's worth (a READDIR asks for a page or a few): a large directory is not copied per call
+    return (await n.dirents).slice(offset, offset + READDIR_BATCH);
   }
 
   async xattrs(node: number): Promise<readonly { readonly name: Uint8Array; readonly value: Uint8Array }[]> {

@@ -1,10 +1,12 @@
 /**
  * `holdfast mount` against a real server and a real FUSE mount (as root): a split (metadata-mode)
  * and a unified (legacy) directory archive each show the source tree exactly (names, kinds,
- * modes, owners, sizes, mtimes, bytes, symlink targets, hardlinks as one inode, xattrs), nothing
- * can be written, and Ctrl-C or an outside `umount` ends the command; an image archive shows as
- * one file with the image's bytes; a busy mount survives Ctrl-C; a damaged chunk fails only the
- * read that needs it (EIO, the chunk named on stderr); bad arguments get typed errors.
+ * modes, owners, sizes, mtimes, bytes, symlink targets, hardlinks as one inode, xattrs, and a
+ * directory of 2000 files, more than one READDIR reply), nothing can be written, and Ctrl-C or an
+ * outside `umount` ends the command; an image archive shows as one file with the image's bytes;
+ * a busy mount survives Ctrl-C; a damaged chunk fails only the read that needs it (EIO, the chunk
+ * named on stderr); a mount outlives the server closing its idle session; bad arguments get typed
+ * errors.
  *
  * The server runs in this process, so everything here that touches the mount is asynchronous and
  * one at a time: a blocked event loop, or a thread pool filled by reads waiting on the mount,
@@ -106,6 +108,9 @@ before(async () => {
   // several chunks' worth of data that does not compress: reads cross chunk boundaries
   writeFileSync(join(src, 'docs', 'big.bin'), randomBytes(12 << 20));
   writeFileSync(join(src, 'docs', 'deep', 'c.txt'), 'gamma');
+  // a directory larger than one READDIR reply and one goodbye-table page
+  mkdirSync(join(src, 'many'));
+  for (let i = 0; i < 2000; i++) writeFileSync(join(src, 'many', `file-${i}`), String(i));
   writeFileSync(join(src, 'name with space ü.txt'), 'spaced\n');
   symlinkSync('docs/deep/c.txt', join(src, 'link'));
   linkSync(join(src, 'a.txt'), join(src, 'docs', 'hard-a.txt'));

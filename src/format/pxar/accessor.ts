@@ -21,7 +21,7 @@ import {
   PXAR_GOODBYE, PXAR_GOODBYE_TAIL_MARKER, PXAR_HARDLINK, PXAR_PAYLOAD, PXAR_PAYLOAD_REF, PXAR_PRELUDE, PXAR_SYMLINK,
 } from './constants.ts';
 import { readEntryBody } from './entry-reader.ts';
-import { parseGoodbyeItems, type GoodbyeItem } from './goodbye.ts';
+import { bstSearch, parseGoodbyeItems, type GoodbyeItem } from './goodbye.ts';
 import {
   PATH_ITEM_MAX, corruptAt, decodeCString, decodeDevice, decodeHardlink, decodePayloadRef, decodeU64s, expectContentSize, readItemHeader,
   type ItemHeader,
@@ -63,11 +63,21 @@ const STEP = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 /** Hardlink chains are one hop in a valid archive; this stops a corrupt one from looping. */
 const MAX_LINK_HOPS = 8;
+/** Parsed goodbye tables kept (a `find` looks up every name of a directory in turn). */
+const TABLES_KEPT = 64;
+
+interface Table {
+  readonly start: number;
+  /** In BST order, as stored (without the tail). */
+  readonly items: readonly GoodbyeItem[];
+}
 
 export class PxarAccessor {
   readonly #ra: RandomAccess;
   #root: AccessedEntry | undefined;
   #split = false;
+  /** Directory end → its parsed table, least recently used first. */
+  readonly #tables = new Map<number, Promise<Table>>();
 
   constructor(ra: RandomAccess) {
     this.#ra = ra;
@@ -111,8 +121,22 @@ export class PxarAccessor {
     return this.#root;
   }
 
-  /** A directory's goodbye items (without the tail) and where its table starts. */
-  async #goodbye(dir: AccessedEntry): Promise<{ start: number; items: GoodbyeItem[] }> {
+  /** A directory's goodbye table, parsed once while it is among the last TABLES_KEPT used. */
+  #goodbye(dir: AccessedEntry): Promise<Table> {
+    const hit = this.#tables.get(dir.end);
+    if (hit !== undefined) {
+      this.#tables.delete(dir.end);
+      this.#tables.set(dir.end, hit);
+      return hit;
+    }
+    const p = this.#readGoodbye(dir);
+    this.#tables.set(dir.end, p);
+    p.catch(() => this.#tables.delete(dir.end));
+    if (this.#tables.size > TABLES_KEPT) this.#tables.delete(this.#tables.keys().next().value!);
+    return p;
+  }
+
+  async #readGoodbye(dir: AccessedEntry): Promise<Table> {
     if (dir.kind !== 'directory') throw fail('INVALID_ARGUMENT', 'not a directory', { fileOffset: dir.fileOffset });
     if (dir.end < dir.fileOffset + HEADER_SIZE + GOODBYE_ITEM_SIZE || dir.end > this.#ra.size) {
       throw fail('CORRUPT', 'directory range out of the archive', { offset: dir.fileOffset, end: dir.end });
@@ -147,12 +171,16 @@ export class PxarAccessor {
     return out;
   }
 
-  /** The member `name` of `dir`, or undefined. */
+  /** The member `name` of `dir`, or undefined: a search of the table's BST by the name's hash. */
   async lookup(dir: AccessedEntry, name: Uint8Array): Promise<AccessedEntry | undefined> {
     const { start, items } = await this.#goodbye(dir);
     const hash = pxarNameHash(name);
-    for (const it of items) {
-      if (it.hash !== hash) continue;
+    const compare = (it: GoodbyeItem): number => (hash < it.hash ? -1 : hash > it.hash ? 1 : 0);
+    // equal hashes (a collision) are told apart by the FILENAME each points at
+    for (let skip = 0; skip < items.length; skip++) {
+      const i = bstSearch(items, 0, skip, compare);
+      if (i === undefined) return undefined;
+      const it = items[i]!;
       const e = await this.#child(start - it.offset, start - it.offset + it.size, start);
       if (Buffer.compare(e.name, name) === 0) return e;
     }
