@@ -45,6 +45,11 @@ export interface JobHost {
    */
   readonly checker?: ChunkChecker;
   /**
+   * A pool of `threads` chunk-checking workers of a job's own (a verify checks every chunk it
+   * reads), which the job closes when done; absent, jobs check inline (tests, the simulator).
+   */
+  checkerPool?(threads: number): ChunkChecker;
+  /**
    * The privileges `authId` holds on an ACL path (`/datastore/{store}/{ns}`), for jobs that act on
    * behalf of a user (a sync job, as its owner) in namespaces below the one they were allowed on,
    * where an ACL entry may take away what one above grants. Absent: no ACLs to answer to (tests).

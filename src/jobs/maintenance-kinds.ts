@@ -71,7 +71,7 @@ export const verifyKind: JobKind<VerifyParams> = {
     const { store, tuning } = await host.openStore(p.store);
     const s = p.scope;
     const id = s.kind === 'datastore' ? p.store : `${p.store}:${s.kind === 'namespace' ? s.ns : store.show(s.kind === 'group' ? s.group : s.snapshot)}`;
-    return { id, run: (task) => runVerifyJob(store, s, task, { filter: p.filter, tuning, now: () => host.now() }) };
+    return { id, run: (task) => runVerifyJob(store, s, task, { filter: p.filter, tuning, now: () => host.now(), ...(host.checkerPool ? { checkerPool: (n: number) => host.checkerPool!(n) } : {}) }) };
   },
   async scheduled(host): Promise<ScheduledInstance<VerifyParams>[]> {
     return (await storesWith(host, 'verify-schedule')).map((s) => ({

@@ -5,15 +5,19 @@
  * - Filter (PBS `ignore-verified` / `outdated-after`): without `ignoreVerified` every finished
  *   snapshot is verified; with it, a snapshot that already has a verify state is skipped, unless
  *   `outdatedAfterDays` is given and that verification (the start time in its UPID) is older.
- * - Parallelism from the tuning: `default-verification-workers` snapshots are verified at once,
- *   each with `default-verification-readers` chunk reads in flight per index. One cache is shared,
+ * - Parallelism from the tuning, as PBS's: `default-verification-workers` threads check chunks
+ *   (CRC, zstd, SHA-256; at most one per CPU) on a pool the job starts and stops, and as many
+ *   snapshots are verified at once; each index has `default-verification-readers` plus that many
+ *   chunks in flight (each read, then checked), so reading overlaps checking. One cache is shared,
  *   so a chunk is read once per job and a corrupt chunk fails every snapshot that references it.
  * - The stop signal is checked between snapshots. A snapshot that is locked or vanished is
  *   skipped with a warning; any failed snapshot fails the task (CORRUPT), after the report is set.
  *
  * Durability: quarantine renames and the manifest's verify state follow the level (verify.ts).
  */
+import { availableParallelism } from 'node:os';
 import type { SnapshotRef, GroupRef } from '../core/backup-ref.ts';
+import { inlineChunkChecker, type ChunkChecker } from '../chunks/chunk-check.ts';
 import { ownerMatches } from '../core/names.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { parseUpid } from '../core/upid.ts';
@@ -46,6 +50,8 @@ export interface VerifyJobOptions {
   readonly tuning: Pick<DatastoreTuning, 'verificationReaders' | 'verificationWorkers'>;
   /** ms since the epoch, for `outdatedAfterDays`; default Date.now */
   readonly now?: () => number;
+  /** starts the job's chunk-checking threads (JobHost.checkerPool); absent, chunks are checked inline */
+  readonly checkerPool?: (threads: number) => ChunkChecker;
 }
 
 export interface VerifyReport {
@@ -145,7 +151,17 @@ export async function runVerifyJob(store: Datastore, scope: VerifyScope, task: T
   task.info(`verify ${describeScope(store, scope)}`);
   const all = await snapshotsInScope(store, scope, (m) => task.warn(m));
   const todo = await selectByFilter(store, all, o.filter, Math.floor(now() / 1000), task);
-  task.info(`${todo.length} of ${all.length} snapshots to verify (${o.tuning.verificationWorkers} at a time, ${o.tuning.verificationReaders} chunk reads each)`);
+  const threads = Math.max(1, Math.min(o.tuning.verificationWorkers, availableParallelism()));
+  const checker = o.checkerPool?.(threads) ?? inlineChunkChecker;
+  try {
+    return await verifyAll(store, todo, all.length, task, { checker, threads, readers: o.tuning.verificationReaders + (o.checkerPool ? threads : 0), snapshotsAtOnce: o.tuning.verificationWorkers });
+  } finally {
+    await checker.close();
+  }
+}
+
+async function verifyAll(store: Datastore, todo: readonly SnapshotRef[], total: number, task: TaskContext, p: { checker: ChunkChecker; threads: number; readers: number; snapshotsAtOnce: number }): Promise<VerifyReport> {
+  task.info(`${todo.length} of ${total} snapshots to verify (${p.snapshotsAtOnce} at a time, ${p.readers} chunks in flight each, checked on ${p.checker === inlineChunkChecker ? 'this thread' : `${p.threads} threads`})`);
   const cache = newVerifyCache();
   const results: SnapshotVerifyResult[] = [];
   let next = 0;
@@ -153,13 +169,13 @@ export async function runVerifyJob(store: Datastore, scope: VerifyScope, task: T
     while (next < todo.length) {
       if (task.signal.aborted) throw fail('ABORTED', 'verification was stopped', {});
       const ref = todo[next++]!;
-      results.push(await verifyOne(store, ref, task, cache, o.tuning.verificationReaders));
+      results.push(await verifyOne(store, ref, task, cache, p));
       task.progress(results.length, todo.length, 'snapshots');
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.tuning.verificationWorkers, todo.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(p.snapshotsAtOnce, todo.length)) }, worker));
   const count = (state: SnapshotVerifyResult['state']): number => results.filter((r) => r.state === state).length;
-  const report: VerifyReport = { store: store.name, snapshots: results, filtered: all.length - todo.length, ok: count('ok'), failed: count('failed'), skipped: count('skipped') };
+  const report: VerifyReport = { store: store.name, snapshots: results, filtered: total - todo.length, ok: count('ok'), failed: count('failed'), skipped: count('skipped') };
   task.setResult(report);
   if (report.failed > 0) {
     const failed = results.filter((r) => r.state === 'failed').map((r) => r.snapshot);
@@ -169,10 +185,10 @@ export async function runVerifyJob(store: Datastore, scope: VerifyScope, task: T
   return report;
 }
 
-async function verifyOne(store: Datastore, ref: SnapshotRef, task: TaskContext, cache: VerifyCache, readers: number): Promise<SnapshotVerifyResult> {
+async function verifyOne(store: Datastore, ref: SnapshotRef, task: TaskContext, cache: VerifyCache, p: { checker: ChunkChecker; readers: number }): Promise<SnapshotVerifyResult> {
   task.info(`verify ${store.name}:${store.show(ref)}`);
   try {
-    const r = await verifySnapshot(store, ref, { upid: task.upid, log: task, cache, readers });
+    const r = await verifySnapshot(store, ref, { upid: task.upid, log: task, cache, readers: p.readers, checker: p.checker });
     if (r.state === 'skipped') task.warn(`SKIPPED: ${store.show(ref)}: ${r.errors.join('; ')}`);
     for (const q of r.quarantined) task.info(`  quarantined as ${q}`);
     return r;

@@ -12,6 +12,11 @@
  * Chunks already checked in this job are not read again (`VerifyCache`), and a chunk found corrupt
  * fails every snapshot that references it.
  *
+ * The check itself (CRC, size, zstd, SHA-256: the CPU of a verify) runs on the `checker` given,
+ * a worker pool in the server (verify-job.ts), while the next chunks are read: each index is
+ * walked by `readers` loops, each reading a chunk and then checking it. Only a failed check is
+ * corruption; a checker that could not run (a worker lost) leaves the chunk not judged.
+ *
  * A chunk that cannot be fetched (an object store's network error or 5xx after its retries, a
  * local read error) is not corrupt: it fails the snapshot in this task, but is never quarantined,
  * never cached as corrupt, and does not overwrite the snapshot's recorded verify state, since
@@ -21,7 +26,8 @@ import { isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { sha256, toHex } from '../core/digest.ts';
 import type { Logger } from '../core/log.ts';
 import type { SnapshotRef } from '../core/backup-ref.ts';
-import { blobHeader, decodeBlob, decodeChunk, verifyBlobCrc } from '../format/blob.ts';
+import { blobHeader, decodeBlob, verifyBlobCrc } from '../format/blob.ts';
+import { checkFetchedChunk, inlineChunkChecker, type ChunkChecker } from '../chunks/chunk-check.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
 import type { Manifest } from '../format/manifest.ts';
@@ -49,9 +55,14 @@ export interface VerifyOptions {
   readonly upid: string;
   readonly log: Logger;
   readonly cache?: VerifyCache;
-  /** chunk reads in flight at once */
+  /** chunks in flight at once per index (each read, then checked) */
   readonly readers?: number;
+  /** where chunks are checked (default: inline, on this thread) */
+  readonly checker?: ChunkChecker;
 }
+
+/** The errors a chunk's own bytes cause: these, and only these, make it corrupt. */
+const CORRUPTION: ReadonlySet<string> = new Set(['BAD_MAGIC', 'BAD_CRC', 'TRUNCATED', 'CORRUPT', 'DIGEST_MISMATCH', 'SIZE_MISMATCH', 'CHUNK_TOO_LARGE']);
 
 export async function verifySnapshot(store: Datastore, ref: SnapshotRef, o: VerifyOptions): Promise<SnapshotVerifyResult> {
   const name = store.show(ref);
@@ -133,7 +144,7 @@ async function verifyIndexFile(
       }
       let problem: string | undefined;
       try {
-        problem = await checkChunk(store, c.digest, c.size, f.cryptMode === 'encrypt');
+        problem = await checkChunk(store, c.digest, c.size, f.cryptMode === 'encrypt', o.checker ?? inlineChunkChecker);
       } catch (e) {
         const err = toHoldfastError(e);
         found.fetchErrors.push(`${f.filename}: chunk ${c.digest} could not be read (${err.code}: ${err.message}); not judged`);
@@ -157,8 +168,8 @@ function fixedCsum(bytes: Uint8Array): { csum: Uint8Array; size: number } {
   return fixedIndexCsum(idx.digests, idx.size);
 }
 
-/** undefined when intact, else a short description of what is wrong; rejects when it cannot be read. */
-async function checkChunk(store: Datastore, digest: string, size: number, encrypted: boolean): Promise<string | undefined> {
+/** undefined when intact, else a short description of what is wrong; rejects when it cannot be read or checked. */
+async function checkChunk(store: Datastore, digest: string, size: number, encrypted: boolean, checker: ChunkChecker): Promise<string | undefined> {
   let raw: Uint8Array;
   try {
     raw = await store.chunks.readStored(digest); // the stored chunk, not a cached copy of it
@@ -169,10 +180,12 @@ async function checkChunk(store: Datastore, digest: string, size: number, encryp
   try {
     const h = blobHeader(raw);
     if (h.encrypted !== encrypted) return `is ${h.encrypted ? 'encrypted' : 'not encrypted'}, the index says otherwise`;
-    if (h.encrypted) verifyBlobCrc(raw);
-    else decodeChunk(raw, { digest: Buffer.from(digest, 'hex'), size });
+    // size, CRC, and for a plain chunk its decoded size and digest (an encrypted one: its CRC)
+    await checkFetchedChunk(checker, { digestHex: digest, size, encodedSize: raw.length, bytes: raw });
     return undefined;
   } catch (e) {
-    return `is corrupt (${toHoldfastError(e).code})`;
+    const err = toHoldfastError(e);
+    if (CORRUPTION.has(err.code)) return `is corrupt (${err.code})`;
+    throw e;
   }
 }

@@ -110,7 +110,8 @@ export async function startHoldfastServer(o: HoldfastServerOptions): Promise<Hol
   // 1 GB/s, and the main thread (TLS, HTTP/2, file writes) uses the other core.
   const checker: ChunkChecker = o.workerThreads === false ? inlineChunkChecker : pooledChunkChecker(1);
   const notifier = new Notifier({ config: new NotificationConfigFile(fs, o.configDir), log: o.log });
-  const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock, checker, privileges: (id, path) => auth.privileges(id, path), onTaskEnded: (info) => notifier.taskEnded(info) });
+  const checkerPool = o.workerThreads === false ? undefined : (threads: number): ChunkChecker => pooledChunkChecker(threads);
+  const jobs = await JobServices.start({ configDir: o.configDir, fs, registry, log: o.log, clock: systemClock, checker, ...(checkerPool ? { checkerPool } : {}), privileges: (id, path) => auth.privileges(id, path), onTaskEnded: (info) => notifier.taskEnded(info) });
   const uploads = new UploadMemory(limits.uploadMemoryBytes, { onIdle: () => releaseMemory(o.log) });
   const usage = new UsageSampler({ fs, dir: join(o.configDir, 'rrd'), figures: usageFigures(registry), log: o.log, ...o.usage });
   const metrics = new ServerMetrics({ stores: storeFigures(registry, jobs), uploads: () => uploads.stats() });

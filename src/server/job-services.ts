@@ -48,6 +48,8 @@ export interface JobServicesOptions {
   readonly kinds?: readonly AnyJobKind[];
   /** the server's chunk checker, lent to jobs (JobHost.checker) */
   readonly checker?: ChunkChecker;
+  /** starts a job's own checking threads (JobHost.checkerPool) */
+  readonly checkerPool?: (threads: number) => ChunkChecker;
   /** the ACLs, lent to jobs that act for a user (JobHost.privileges) */
   readonly privileges?: (authId: string, path: string) => Promise<ReadonlySet<Privilege>>;
 }
@@ -83,6 +85,7 @@ export class JobServices {
       now: () => o.clock.now(),
       listDatastores: () => o.registry.list(),
       ...(o.checker ? { checker: o.checker } : {}),
+      ...(o.checkerPool ? { checkerPool: o.checkerPool } : {}),
       ...(o.privileges ? { privileges: o.privileges } : {}),
       openStore: async (name) => {
         const cfg = await o.registry.config(name);

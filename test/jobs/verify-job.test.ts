@@ -11,52 +11,61 @@ import { verifySnapshot } from '../../src/jobs/verify.ts';
 import { memoryLogger } from '../../src/core/log.ts';
 import { LocalChunkBackend } from '../../src/chunks/local-chunk-backend.ts';
 import { chunkPath } from '../../src/chunks/chunk-path.ts';
+import { pooledChunkChecker, type ChunkChecker } from '../../src/chunks/chunk-check.ts';
 
 const TUNING = { verificationReaders: 2, verificationWorkers: 2 };
 const PIECE = 16 * 1024;
 
-test('runVerifyJob names and quarantines a flipped, a truncated, an empty and a missing chunk, fails the snapshot, and the next backup heals it', async () => {
-  const t = await tempStore('filesystem');
-  try {
-    const store = t.store;
-    const data = pseudoRandom(8 * PIECE, 42);
-    const first: SnapshotRef = { ns: '', type: 'host', id: 'web', time: 1_700_000_000 };
-    await backupData(store, first, data, PIECE);
-    const digests = indexChunks('data.pxar.didx', await store.readSnapshotFile(first, 'data.pxar.didx')).map((c) => c.digest);
-    const [flipped, truncated, emptied, missing] = digests as [string, string, string, string];
-    const path = (d: string): string => chunkPath(store.base, d);
-    const bytes = readFileSync(path(flipped));
-    bytes[bytes.length - 5]! ^= 0x10;
-    writeFileSync(path(flipped), bytes);
-    truncateSync(path(truncated), Math.floor(readFileSync(path(truncated)).length / 2));
-    truncateSync(path(emptied), 0);
-    unlinkSync(path(missing));
+/** Chunks checked on this thread, and on a job's own worker threads as the server does. */
+const CHECKERS = [
+  ['inline', {}],
+  ['on worker threads', { checkerPool: (n: number) => pooledChunkChecker(n) }],
+] as const;
 
-    const task = taskDouble();
-    await assert.rejects(runVerifyJob(store, { kind: 'datastore' }, task, { filter: { ignoreVerified: false }, tuning: TUNING }), (e) => isHoldfastError(e, 'CORRUPT'));
-    const report = task.results.at(-1) as VerifyReport;
-    assert.equal(report.failed, 1);
-    const errors = report.snapshots[0]?.errors.join('\n') ?? '';
-    for (const d of [flipped, truncated, emptied, missing]) assert.ok(errors.includes(d), `the report does not name ${d}:\n${errors}`);
-    for (const d of [flipped, truncated, emptied]) {
-      assert.ok(existsSync(`${path(d)}.0.bad`), `${d} was not quarantined`);
-      assert.equal(existsSync(path(d)), false);
+for (const [how, checking] of CHECKERS) {
+  test(`runVerifyJob (checks ${how}) names and quarantines a flipped, a truncated, an empty and a missing chunk, fails the snapshot, and the next backup heals it`, async () => {
+    const t = await tempStore('filesystem');
+    try {
+      const store = t.store;
+      const data = pseudoRandom(8 * PIECE, 42);
+      const first: SnapshotRef = { ns: '', type: 'host', id: 'web', time: 1_700_000_000 };
+      await backupData(store, first, data, PIECE);
+      const digests = indexChunks('data.pxar.didx', await store.readSnapshotFile(first, 'data.pxar.didx')).map((c) => c.digest);
+      const [flipped, truncated, emptied, missing] = digests as [string, string, string, string];
+      const path = (d: string): string => chunkPath(store.base, d);
+      const bytes = readFileSync(path(flipped));
+      bytes[bytes.length - 5]! ^= 0x10;
+      writeFileSync(path(flipped), bytes);
+      truncateSync(path(truncated), Math.floor(readFileSync(path(truncated)).length / 2));
+      truncateSync(path(emptied), 0);
+      unlinkSync(path(missing));
+
+      const task = taskDouble();
+      await assert.rejects(runVerifyJob(store, { kind: 'datastore' }, task, { filter: { ignoreVerified: false }, tuning: TUNING, ...checking }), (e) => isHoldfastError(e, 'CORRUPT'));
+      const report = task.results.at(-1) as VerifyReport;
+      assert.equal(report.failed, 1);
+      const errors = report.snapshots[0]?.errors.join('\n') ?? '';
+      for (const d of [flipped, truncated, emptied, missing]) assert.ok(errors.includes(d), `the report does not name ${d}:\n${errors}`);
+      for (const d of [flipped, truncated, emptied]) {
+        assert.ok(existsSync(`${path(d)}.0.bad`), `${d} was not quarantined`);
+        assert.equal(existsSync(path(d)), false);
+      }
+      const state = (await store.readManifest(first)).unprotected['verify_state'];
+      assert.deepEqual(state, { upid: task.upid, state: 'failed' });
+
+      // the next backup of the same data does not build on the failed snapshot: it re-uploads
+      const second: SnapshotRef = { ...first, time: first.time + 3600 };
+      const { uploadedChunks } = await backupData(store, second, data, PIECE);
+      assert.equal(uploadedChunks, digests.length);
+      const again = taskDouble();
+      const healed = await runVerifyJob(store, { kind: 'snapshot', snapshot: second }, again, { filter: { ignoreVerified: false }, tuning: TUNING, ...checking });
+      assert.deepEqual([healed.ok, healed.failed], [1, 0]);
+      assert.deepEqual(await restoreData(store, second), Buffer.from(data));
+    } finally {
+      t.cleanup();
     }
-    const state = (await store.readManifest(first)).unprotected['verify_state'];
-    assert.deepEqual(state, { upid: task.upid, state: 'failed' });
-
-    // the next backup of the same data does not build on the failed snapshot: it re-uploads
-    const second: SnapshotRef = { ...first, time: first.time + 3600 };
-    const { uploadedChunks } = await backupData(store, second, data, PIECE);
-    assert.equal(uploadedChunks, digests.length);
-    const again = taskDouble();
-    const healed = await runVerifyJob(store, { kind: 'snapshot', snapshot: second }, again, { filter: { ignoreVerified: false }, tuning: TUNING });
-    assert.deepEqual([healed.ok, healed.failed], [1, 0]);
-    assert.deepEqual(await restoreData(store, second), Buffer.from(data));
-  } finally {
-    t.cleanup();
-  }
-});
+  });
+}
 
 /** The local backend with a hook that runs once, inside the first chunk read after it is armed. */
 class HookedBackend extends LocalChunkBackend {
@@ -137,6 +146,27 @@ test('runVerifyJob with ignore-verified skips verified snapshots; scopes select 
     assert.deepEqual([all.ok, all.filtered], [1, 2], 'only the never-verified snapshot is verified');
     assert.equal((await run({ kind: 'datastore' })).ok, 3);
     await assert.rejects(run({ kind: 'snapshot', snapshot: { ...refs[0]!, time: 1 } }), (e) => isHoldfastError(e, 'NOT_FOUND'));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a checker that cannot run is not corruption: the snapshot fails, nothing is quarantined, the recorded state stays', async () => {
+  const t = await tempStore('filesystem');
+  try {
+    const store = t.store;
+    const ref: SnapshotRef = { ns: '', type: 'host', id: 'lost-worker', time: 1_700_000_000 };
+    await backupData(store, ref, pseudoRandom(4 * PIECE, 9), PIECE);
+    // a worker that died: its check rejects with no verdict on the bytes
+    const broken: ChunkChecker = { check: async () => Promise.reject(fail('INTERNAL', 'worker exited')), close: async () => undefined };
+    const task = taskDouble();
+    await assert.rejects(runVerifyJob(store, { kind: 'snapshot', snapshot: ref }, task, { filter: { ignoreVerified: false }, tuning: TUNING, checkerPool: () => broken }), (e) => isHoldfastError(e, 'CORRUPT'));
+    const report = task.results.at(-1) as VerifyReport;
+    assert.match(report.snapshots[0]?.errors.join('\n') ?? '', /could not be read \(INTERNAL: worker exited\); not judged/);
+    for (const c of indexChunks('data.pxar.didx', await store.readSnapshotFile(ref, 'data.pxar.didx'))) {
+      assert.ok(existsSync(chunkPath(store.base, c.digest)), 'no chunk was quarantined');
+    }
+    assert.equal((await store.readManifest(ref)).unprotected['verify_state'], undefined);
   } finally {
     t.cleanup();
   }
