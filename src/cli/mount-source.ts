@@ -8,7 +8,8 @@
  * snapshot deleted meanwhile) fails the read it belongs to, and only that read.
  *
  * Invariant: at most one session is being opened at a time; readers that find the same ended
- * session wait for the same new one. A failed opening fails the reads waiting for it, and the
+ * session wait for the same new one. Every session opened is closed: an ended one once its
+ * successor is ready (its decoding threads would otherwise outlive it), the last one by `close`. A failed opening fails the reads waiting for it, and the
  * next read tries again, so a mount recovers once the server is back.
  */
 import type { ChunkRef } from '../remote/restore-reader.ts';
@@ -66,6 +67,7 @@ export class MountSource {
   }
 
   async #reopen(): Promise<ReaderSession> {
+    const old = await this.#current.catch(() => undefined);
     const n = this.#watch(await this.#open());
     try {
       for (const name of this.#archives) await n.reader.chunkList(name);
@@ -73,6 +75,8 @@ export class MountSource {
       await n.close();
       throw e;
     }
+    // the ended session's reads have all failed over to this one or are failing now
+    if (old !== undefined) void old.close().catch(() => undefined);
     return n;
   }
 

@@ -26,3 +26,17 @@ test('WorkerPool starts a worker only when a job finds none idle, never more tha
     await warm.close();
   }
 });
+
+test('a job that cannot be handed over (an uncloneable value) fails, and the worker takes the next job', async () => {
+  const pool = new WorkerPool(ENCODER, 1);
+  try {
+    const region = new Uint8Array(new SharedArrayBuffer(1024));
+    const job = { op: 'digest', region, length: 100, keyHex: undefined };
+    await pool.run(job);
+    await assert.rejects(pool.run({ ...job, extra: () => undefined }), /cannot hand a job to a worker thread/);
+    await pool.run(job); // the one worker is idle again, not waiting for an answer that cannot come
+    assert.equal(pool.started, 1);
+  } finally {
+    await pool.close();
+  }
+});

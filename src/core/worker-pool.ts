@@ -107,7 +107,16 @@ export class WorkerPool {
       const job = this.#queue.shift()!;
       this.#inflight.set(w, job);
       w.ref();
-      w.postMessage({ id: job.id, msg: job.msg }, [...job.transfer]);
+      try {
+        w.postMessage({ id: job.id, msg: job.msg }, [...job.transfer]);
+      } catch (e) {
+        // not sent (a detached or uncloneable buffer): the job fails, the worker is idle again
+        // and unref'd, so it neither waits for an answer that cannot come nor holds the process
+        this.#inflight.delete(w);
+        w.unref();
+        this.#idle.push(w);
+        job.pending.reject(fail('INTERNAL', `cannot hand a job to a worker thread: ${e instanceof Error ? e.message : String(e)}`, {}, e));
+      }
     }
   }
 

@@ -66,7 +66,8 @@ test('replies: the header carries the length and a negative errno; a negative lo
   assert.deepEqual([h.getUint32(0, true), h.getInt32(4, true), h.getBigUint64(8, true)], [OUT_HEADER_SIZE, -2, 9n]);
   assert.equal(new DataView(replyHeader(9n, 0, 100).buffer).getUint32(0, true), OUT_HEADER_SIZE + 100);
   assert.equal(new DataView(entryOut(0, undefined).buffer).getBigUint64(0, true), 0n);
-  const init = new DataView(initOut({ maxReadahead: 65536, flags: 0b1010 }, 0b0011, 131072).buffer);
+  const init = new DataView(initOut({ maxReadahead: 65536, flags: 0b1010 }, 0b0011, 131072, 256).buffer);
+  assert.equal(init.getUint16(28, true), 256, 'max_pages');
   assert.deepEqual([init.getUint32(0, true), init.getUint32(4, true), init.getUint32(8, true), init.getUint32(12, true)], [7, 31, 65536, 0b0010], 'only flags both sides want');
 });
 

@@ -45,6 +45,7 @@ export const ERRNO = { ENOENT: 2, EIO: 5, EACCES: 13, ENOTDIR: 20, EISDIR: 21, E
 export const INIT_FLAGS = {
   ASYNC_READ: 1 << 0,
   PARALLEL_DIROPS: 1 << 18,
+  MAX_PAGES: 1 << 22,
   CACHE_SYMLINKS: 1 << 23,
 } as const;
 
@@ -216,8 +217,11 @@ export function openOut(flags: number): Uint8Array {
   return out;
 }
 
-/** INIT's reply (fuse_init_out): our version, and the flags the kernel offered that we want. */
-export function initOut(req: { readonly maxReadahead: number; readonly flags: number }, wanted: number, maxWrite: number): Uint8Array {
+/**
+ * INIT's reply (fuse_init_out): our version, the flags the kernel offered that we want, and with
+ * MAX_PAGES the largest READ we take (`maxPages` pages; the kernel's default is 32, 128 KiB).
+ */
+export function initOut(req: { readonly maxReadahead: number; readonly flags: number }, wanted: number, maxWrite: number, maxPages = 32): Uint8Array {
   const out = new Uint8Array(64);
   const view = new DataView(out.buffer);
   view.setUint32(0, FUSE_KERNEL_VERSION, true);
@@ -228,6 +232,7 @@ export function initOut(req: { readonly maxReadahead: number; readonly flags: nu
   view.setUint16(18, 12, true); // congestion_threshold
   view.setUint32(20, maxWrite, true);
   view.setUint32(24, 1, true); // time_gran: nanoseconds
+  view.setUint16(28, maxPages, true);
   return out;
 }
 

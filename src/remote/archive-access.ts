@@ -5,8 +5,9 @@
  * and keeps the most recently used ones.
  *
  * - A chunk is fetched once however many readers want it at the same time (one promise per
- *   chunk in flight), and the chunk after the one read is fetched ahead, so a file read in order
- *   (`cp` from a mount asks for 128 KiB at a time) rarely waits for the network.
+ *   chunk in flight), and the chunks after the one read are fetched ahead: one after a read
+ *   elsewhere (browsing), growing to `MAX_READ_AHEAD` while reads go on in order (`cp` or `tar`
+ *   from a mount asks for 128 KiB at a time), so a file read in order rarely waits for the network.
  * - Memory is bounded: at most `cacheChunks` decoded chunks are kept (4 MiB each by default),
  *   plus the ones being fetched. A failed fetch is not cached: the next read asks again.
  * - A read beyond the archive's end is INVALID_ARGUMENT; the bytes returned are always exactly
@@ -20,6 +21,8 @@ import type { ChunkRef, RestoreReader } from './restore-reader.ts';
 export type ChunkFetch = (c: ChunkRef) => Promise<Uint8Array>;
 
 export const DEFAULT_CACHE_CHUNKS = 16;
+/** Chunks fetched ahead of an in-order reader (16 MiB of 4 MiB chunks; fewer than the cache keeps). */
+export const MAX_READ_AHEAD = 4;
 
 export class ArchiveAccess implements RandomAccess {
   readonly size: number;
@@ -30,12 +33,15 @@ export class ArchiveAccess implements RandomAccess {
   readonly #cacheChunks: number;
   /** Chunk index → its bytes (or their fetch), in least- to most-recently-used order. */
   readonly #cache = new Map<number, Promise<Uint8Array>>();
+  /** The last chunk a read ended in, and how many reads in a row went on in order. */
+  #lastChunk = -1;
+  #inOrder = 0;
 
   constructor(chunks: readonly ChunkRef[], size: number, fetch: ChunkFetch, cacheChunks = DEFAULT_CACHE_CHUNKS) {
     this.#fetchChunk = fetch;
     this.#chunks = chunks;
     this.size = size;
-    this.#cacheChunks = Math.max(2, cacheChunks);
+    this.#cacheChunks = Math.max(2 + MAX_READ_AHEAD, cacheChunks);
     let end = 0;
     this.#ends = chunks.map((c) => (end += c.size));
   }
@@ -86,10 +92,13 @@ export class ArchiveAccess implements RandomAccess {
     const last = this.#chunkAt(offset + length - 1);
     const parts: Promise<Uint8Array>[] = [];
     for (let i = first; i <= last; i++) parts.push(this.#fetch(i));
-    if (last + 1 < this.#chunks.length && !this.#cache.has(last + 1)) {
-      // read ahead (after the chunks asked for took their places, so it cannot evict them); a
-      // failure surfaces when, if ever, that chunk is read
-      this.#fetch(last + 1).catch(() => undefined);
+    this.#inOrder = first === this.#lastChunk || first === this.#lastChunk + 1 ? this.#inOrder + 1 : 0;
+    this.#lastChunk = last;
+    // read ahead (after the chunks asked for took their places, so it cannot evict them); a
+    // failure surfaces when, if ever, that chunk is read
+    const ahead = Math.min(MAX_READ_AHEAD, 1 + (this.#inOrder >> 2));
+    for (let i = last + 1; i <= last + ahead && i < this.#chunks.length; i++) {
+      if (!this.#cache.has(i)) this.#fetch(i).catch(() => undefined);
     }
     const start = (i: number): number => (i === 0 ? 0 : this.#ends[i - 1]!);
     if (first === last) {

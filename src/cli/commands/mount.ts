@@ -9,7 +9,9 @@
  * process still uses the mount (then it says so and keeps serving); `umount MOUNTPOINT` from
  * elsewhere ends it as well. Every chunk is checked as a restore checks it; a damaged or missing
  * chunk fails the read that needs it with EIO and a message here naming the chunk. Needs root
- * (mount(2)); encrypted snapshots take `--keyfile` as restore does.
+ * (mount(2)); encrypted snapshots take `--keyfile` as restore does. Chunks are decoded on two
+ * worker threads, as a restore's are, so the main thread is free to answer the kernel (measured
+ * in docs/benchmarks.md, "Reading a snapshot through holdfast mount").
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -53,7 +55,7 @@ async function archiveFilesystem(source: MountSource, archive: string): Promise<
 export async function runMount(ctx: CliContext, snapshot: string, archive: string, mountpoint: string, f: ClientFlags): Promise<void> {
   const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
   await checkMountpoint(mountpoint);
-  const open = () => openReaderSession(ctx, f, ref, { workers: false });
+  const open = () => openReaderSession(ctx, f, ref, { workers: true });
   const source = new MountSource(await open(), open);
   let session: FuseSession;
   try {
