@@ -21,6 +21,7 @@ import type { Logger } from '../core/log.ts';
 import type { SyncLevel } from '../core/sync-level.ts';
 import { decodeManifestBlob, encodeManifestBlob, type Manifest } from '../format/manifest.ts';
 import { KeyedMutex } from '../core/keyed-mutex.ts';
+import { CLIENT_LOG_BLOB_NAME } from '../core/names.ts';
 import type { ChunkBackend, StorageCounters } from '../chunks/chunk-backend.ts';
 import type { ContentMirror } from '../chunks/content-mirror.ts';
 import { ChunkStore } from '../chunks/chunk-store.ts';
@@ -63,6 +64,8 @@ export interface SnapshotInfo {
   readonly ref: SnapshotRef;
   readonly finished: boolean;
   readonly protected: boolean;
+  /** whether the client's log was added (`client.log.blob`, not in the manifest) */
+  readonly hasClientLog: boolean;
 }
 
 export class Datastore {
@@ -349,7 +352,7 @@ export class Datastore {
         throw e;
       }
       const ref: SnapshotRef = { ...g, time: parseTime(name) };
-      out.push({ ref, finished: files.includes(MANIFEST_NAME), protected: files.includes(PROTECTED_NAME) });
+      out.push({ ref, finished: files.includes(MANIFEST_NAME), protected: files.includes(PROTECTED_NAME), hasClientLog: files.includes(CLIENT_LOG_BLOB_NAME) });
     }
     return out;
   }
@@ -412,6 +415,27 @@ export class Datastore {
       const path = join(snapshotDir(this.base, s), PROTECTED_NAME);
       if (on) await this.writeMeta(path, '');
       else await this.durability.removeFile(path);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Adds the client's log (`client.log.blob`, PBS's `upload-backup-log`) to a finished snapshot,
+   * once: under the snapshot's exclusive lock, so it cannot race a forget or a second upload;
+   * NOT_FOUND for a snapshot that is not there (or not finished), ALREADY_EXISTS when it has a log.
+   * The caller has checked that `bytes` are a blob. Written like notes: atomically, and durably
+   * at the levels that sync metadata files.
+   */
+  async addClientLog(s: SnapshotRef, bytes: Uint8Array): Promise<void> {
+    const dir = snapshotDir(this.base, s);
+    if (!(await this.snapshotExists(s))) throw fail('NOT_FOUND', `snapshot ${this.#show(s)} does not exist`, { snapshot: this.#show(s) });
+    const lock = await this.locker.lockDir(dir, 'exclusive', `snapshot ${this.#show(s)}`);
+    try {
+      const files = await this.listSnapshotFiles(s);
+      if (!files.includes(MANIFEST_NAME)) throw fail('NOT_FOUND', `snapshot ${this.#show(s)} does not exist`, { snapshot: this.#show(s) });
+      if (files.includes(CLIENT_LOG_BLOB_NAME)) throw fail('ALREADY_EXISTS', `snapshot ${this.#show(s)} already contains a log`, { snapshot: this.#show(s) });
+      await this.writeMeta(join(dir, CLIENT_LOG_BLOB_NAME), bytes);
     } finally {
       await lock.release();
     }

@@ -159,7 +159,7 @@ export class HttpClient {
     return headers;
   }
 
-  #send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ res: IncomingMessage; body: Buffer }> {
+  #send(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<{ res: IncomingMessage; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const req = https.request({
         method,
@@ -181,10 +181,22 @@ export class HttpClient {
   /** One API call; resolves to the answer's `data`. */
   async call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, params: H2Query = {}): Promise<unknown> {
     const inQuery = method === 'GET' || method === 'DELETE';
-    const fullPath = `/api2/json/${path.replace(/^\/+/, '')}${inQuery ? queryString(params) : ''}`;
-    const headers = this.#authHeaders(method);
     const body = inQuery ? undefined : JSON.stringify(params);
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    return this.#answer(method, path, inQuery ? params : {}, body, 'application/json');
+  }
+
+  /**
+   * A POST whose body is `bytes` as they are (PBS's upload-backup-log), its parameters in the
+   * query string; resolves to the answer's `data`.
+   */
+  upload(path: string, params: H2Query, bytes: Uint8Array): Promise<unknown> {
+    return this.#answer('POST', path, params, bytes, 'application/octet-stream');
+  }
+
+  async #answer(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, query: H2Query, body: string | Uint8Array | undefined, contentType: string): Promise<unknown> {
+    const fullPath = `/api2/json/${path.replace(/^\/+/, '')}${queryString(query)}`;
+    const headers = this.#authHeaders(method);
+    if (body !== undefined) headers['content-type'] = contentType;
     const { res, body: bytes } = await this.#send(method, fullPath, headers, body);
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) throw responseError(status, res.headers['x-holdfast-error-code'] as string | undefined, bytes);

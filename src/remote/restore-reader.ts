@@ -17,9 +17,10 @@
  * (`workers`), which borrow both buffers by transfer (chunk-decoder.ts); `close` stops them.
  */
 import { BufferPool } from '../core/buffer-pool.ts';
-import { fail, HoldfastError, toHoldfastError } from '../core/errors.ts';
+import { fail, HoldfastError, isHoldfastError, toHoldfastError } from '../core/errors.ts';
 import { toHex } from '../core/digest.ts';
-import { decodeBlob, ENCRYPTED_HEADER_SIZE } from '../format/blob.ts';
+import { blobHeader, decodeBlob, ENCRYPTED_HEADER_SIZE } from '../format/blob.ts';
+import { CLIENT_LOG_BLOB_NAME } from '../core/names.ts';
 import type { CryptConfig } from '../format/crypt-config.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../format/fixed-index.ts';
@@ -127,6 +128,28 @@ export class RestoreReader {
     } catch (e) {
       const err = toHoldfastError(e);
       throw new HoldfastError(err.code, `${f.filename}: ${err.message}`, { ...err.details, archive: f.filename }, e);
+    }
+  }
+
+  /**
+   * The snapshot's client log (`client.log.blob`), which is added after the backup and so is not
+   * in the manifest: its CRC (and, encrypted, its tag) is all there is to check it by. NOT_FOUND
+   * when the snapshot has none.
+   */
+  async readClientLog(): Promise<Uint8Array> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#t.download('download', { 'file-name': CLIENT_LOG_BLOB_NAME });
+    } catch (e) {
+      if (isHoldfastError(e, 'NOT_FOUND')) throw fail('NOT_FOUND', 'this snapshot has no client log (holdfast snapshot upload-log adds one)', { archive: CLIENT_LOG_BLOB_NAME }, e);
+      throw e;
+    }
+    if (blobHeader(bytes).encrypted && !this.#crypt) throw fail('KEY_REQUIRED', `${CLIENT_LOG_BLOB_NAME} is encrypted; pass --keyfile`, { archive: CLIENT_LOG_BLOB_NAME });
+    try {
+      return decodeBlob(bytes, this.#crypt);
+    } catch (e) {
+      const err = toHoldfastError(e);
+      throw new HoldfastError(err.code, `${CLIENT_LOG_BLOB_NAME}: ${err.message}`, { ...err.details, archive: CLIENT_LOG_BLOB_NAME }, e);
     }
   }
 

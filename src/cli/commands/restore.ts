@@ -18,6 +18,7 @@
 import type { Command } from 'commander';
 import { checkNamespace, parseSnapshotPath } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
+import { CLIENT_LOG_BLOB_NAME } from '../../core/names.ts';
 import type { RestoreReader } from '../../remote/restore-reader.ts';
 import { traceMark } from '../../core/trace-timing.ts';
 import { extractPxar } from '../../client/pxar-extract.ts';
@@ -90,8 +91,15 @@ export async function runRestore(ctx: CliContext, snapshot: string, archive: str
       bar.end();
       return `restored ${split.metadata} + ${split.payload}${selectionNote(select)}: ${r.entries} entries, ${formatSize(r.bytes)} to ${target}${r.skipped ? ` (${r.skipped} skipped)` : ''}`;
     }
-    const entry = reader.fileEntry(archive);
     const overwrite = f.overwrite === true;
+    if (isClientLog(archive) && !reader.manifest.files.some((x) => x.filename === CLIENT_LOG_BLOB_NAME)) {
+      // added after the backup (snapshot upload-log), so not in the manifest
+      const log = await reader.readClientLog();
+      if (target !== '-') await checkRestoreTarget(target, overwrite);
+      const bytes = target === '-' ? await toStdout(single(log)) : await restoreToFile(target, single(log), overwrite);
+      return `restored ${CLIENT_LOG_BLOB_NAME} (${formatSize(bytes)}) to ${target}`;
+    }
+    const entry = reader.fileEntry(archive);
     if (entry.filename.endsWith('.pxar.didx')) {
       const opts = { overwrite, onWarning: (w: PxarWarning) => ctx.err(`warning: ${w.path}: ${w.message}`), ...(select ? { select } : {}), ...metadataOptions(f) };
       const r = await extractPxar(counted(reader.stream(entry.filename), bar, sizeOf(entry.filename)), target, opts);
@@ -158,6 +166,12 @@ async function selectedPayload(reader: RestoreReader, split: { readonly metadata
 async function* blobPieces(reader: RestoreReader, name: string): AsyncGenerator<Uint8Array> {
   yield await reader.readBlob(name);
 }
+
+async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+const isClientLog = (archive: string): boolean => archive === 'client.log' || archive === CLIENT_LOG_BLOB_NAME;
 
 /**
  * Writes each piece and waits for its write to call back before the next: the piece's memory is

@@ -1,6 +1,8 @@
 /**
- * `holdfast snapshot list|files|forget|notes|protected`: browse and manage snapshots through the
- * server API, like `proxmox-backup-client snapshot`. Text output is for people (sizes in binary
+ * `holdfast snapshot list|files|forget|notes|protected|upload-log`: browse and manage snapshots
+ * through the server API, like `proxmox-backup-client snapshot`. `upload-log` adds a log file to a
+ * snapshot as its `client.log.blob` (compressed, and encrypted with `--keyfile`), once per
+ * snapshot, as PBS's does; `holdfast restore SNAPSHOT client.log -` reads it back. Text output is for people (sizes in binary
  * units, the encryption and verify state as the web UI shows them, a snapshot whose manifest
  * cannot be read as a row that says so); `--output-format json` is the server's data, in bytes.
  */
@@ -9,7 +11,10 @@ import { checkNamespace, formatTime, parseGroupPath, parseSnapshotPath, type Sna
 import { fail } from '../../core/errors.ts';
 import type { HttpClient } from '../../remote/http-client.ts';
 import { formatSize } from '../benchmark/units.ts';
-import { addClientOptions, openClient, type ClientFlags } from '../client-options.ts';
+import { readFile } from 'node:fs/promises';
+import { CLIENT_LOG_BLOB_NAME } from '../../core/names.ts';
+import { encodeBlob } from '../../format/blob.ts';
+import { addClientOptions, addKeyOption, loadCrypt, openClient, type ClientFlags } from '../client-options.ts';
 import type { CliContext, OutputFormat } from '../context.ts';
 import { emit, outputFormatOption, renderTable } from '../render.ts';
 
@@ -42,9 +47,12 @@ export async function listSnapshots(ctx: CliContext, group: string | undefined, 
   return (data as SnapshotEntry[]).sort((a, b) => a['backup-type'].localeCompare(b['backup-type']) || a['backup-id'].localeCompare(b['backup-id']) || a['backup-time'] - b['backup-time']);
 }
 
-/** The encryption state as the PBS web UI names it: every file encrypted, none, some, or signed. */
+/**
+ * The encryption state as the PBS web UI names it: every file encrypted, none, some, or signed.
+ * The client log is left out: it is added later, outside the manifest, with no mode listed.
+ */
 export function encryptionState(files: readonly SnapshotFile[] | undefined): string {
-  const modes = (files ?? []).map((x) => x['crypt-mode'] ?? 'none');
+  const modes = (files ?? []).filter((x) => x.filename !== CLIENT_LOG_BLOB_NAME).map((x) => x['crypt-mode'] ?? 'none');
   if (modes.length === 0) return '';
   if (modes.every((m) => m === 'encrypt')) return 'yes';
   if (modes.every((m) => m === 'sign-only')) return 'signed';
@@ -138,6 +146,21 @@ export function register(program: Command, ctx: CliContext): void {
     await withSnapshot(ctx, snapshot, f, (c, store, ref) => c.call('DELETE', `admin/datastore/${store}/snapshots`, refArgs(ref)));
     ctx.out(`removed snapshot ${snapshot}`);
   });
+  addKeyOption(addClientOptions(snap.command('upload-log').description("add a log file to a snapshot as its client.log.blob (once; encrypted with --keyfile)").argument('<snapshot>', 'TYPE/ID/TIME').argument('<logfile>', 'the log file'))).action(
+    async (snapshot: string, logfile: string, f: ClientFlags) => {
+      const text = await readFile(logfile).catch((e: NodeJS.ErrnoException) => {
+        throw fail(e.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `cannot read ${logfile}: ${e.message}`, { path: logfile });
+      });
+      if (text.length > MAX_CLIENT_LOG_TEXT) throw fail('INVALID_ARGUMENT', `${logfile} is ${text.length} bytes; a client log may be at most ${MAX_CLIENT_LOG_TEXT}`, { path: logfile });
+      const loaded = await loadCrypt(ctx, f.keyfile);
+      const blob = encodeBlob(text, { compress: true, ...(loaded ? { crypt: loaded.crypt } : {}) });
+      await withSnapshot(ctx, snapshot, f, (c, store, ref) => c.upload(`admin/datastore/${store}/upload-backup-log`, refArgs(ref), blob));
+      ctx.out(`uploaded ${logfile} to ${snapshot} as ${CLIENT_LOG_BLOB_NAME}`);
+    },
+  );
   registerNotes(snap, ctx);
   registerProtected(snap, ctx);
 }
+
+/** What `upload-log` takes: the text before compression (the server takes a blob of up to 32 MiB). */
+const MAX_CLIENT_LOG_TEXT = 32 * 1024 * 1024 - 64;

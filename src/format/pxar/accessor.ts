@@ -154,8 +154,8 @@ export class PxarAccessor {
     const items = parseGoodbyeItems(table.subarray(HEADER_SIZE));
     items.pop();
     for (const it of items) {
-      // a child lies inside its directory, before the table
-      if (it.offset > start - dir.fileOffset || it.offset === 0) {
+      // a child lies inside its directory, after the directory's own FILENAME and before the table
+      if (it.offset >= start - dir.fileOffset || it.offset === 0) {
         throw fail('CORRUPT', 'goodbye item points outside its directory', { offset: start, item: it.offset });
       }
     }

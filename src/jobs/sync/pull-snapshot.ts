@@ -8,6 +8,8 @@
  *   2. the indexes are rebuilt from the source's digests and written, blobs are copied as they are;
  *   3. `finish`: the barrier of the store's sync level, then the manifest, durably; only then is
  *      the snapshot listed. Any failure aborts the session, which removes the snapshot directory.
+ *   4. the client log (`client.log.blob`), when the source lists one, is added to the committed
+ *      snapshot, as `upload-backup-log` adds it.
  *
  * Encrypted snapshots need no key: chunks and blobs are copied as stored blobs (CRC and shape are
  * checked; an unencrypted chunk is also checked against its digest and size, as an upload is).
@@ -25,6 +27,7 @@ import { checkFetchedChunk, inlineChunkChecker, type CheckedChunk, type CheckOpt
 import { BackupSession } from '../../datastore/backup-session.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import { MANIFEST_NAME } from '../../datastore/layout.ts';
+import { CLIENT_LOG_BLOB_NAME } from '../../core/names.ts';
 import { verifyBlobCrc } from '../../format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../../format/dynamic-index.ts';
 import { FIXED_CHUNK_SIZE, fixedIndexCsum, parseFixedIndex } from '../../format/fixed-index.ts';
@@ -229,5 +232,12 @@ export async function pullSnapshot(store: Datastore, ref: SnapshotRef, t: Protoc
   } catch (e) {
     await session.abort();
     throw e;
+  }
+  // the client log is outside the manifest (added after the backup), so it follows the committed
+  // snapshot, as in PBS, when the source's listing names it; its CRC is all there is to check
+  if (o.expectedFiles?.includes(CLIENT_LOG_BLOB_NAME) === true) {
+    const log = await fetchFile(CLIENT_LOG_BLOB_NAME);
+    verifyBlobCrc(log);
+    await store.addClientLog(ref, log);
   }
 }

@@ -10,7 +10,7 @@
  */
 import { checkNamespace, formatTime, type GroupRef, type SnapshotRef } from '../../core/backup-ref.ts';
 import { fail } from '../../core/errors.ts';
-import { authIdParts, isBackupType, SAFE_ID, type AuthId } from '../../core/names.ts';
+import { authIdParts, CLIENT_LOG_BLOB_NAME, isBackupType, SAFE_ID, type AuthId } from '../../core/names.ts';
 import { DEFAULT_REMOTE_PORT } from '../../format/remote-config.ts';
 import { h2Transport } from '../../remote/h2-transport.ts';
 import { HttpClient } from '../../remote/http-client.ts';
@@ -134,11 +134,13 @@ export class RemoteApi {
       if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) upstream('snapshot', s);
       const files = Array.isArray(s['files']) ? (s['files'] as { filename?: unknown; 'crypt-mode'?: unknown }[]) : [];
       const data = files.filter((f) => f.filename !== 'rsa-encrypted.key.blob');
+      // the client log, added after the backup, lists no crypt mode: it says nothing of the archives'
+      const archives = data.filter((f) => f.filename !== CLIENT_LOG_BLOB_NAME);
       const state = (s['verification'] as { state?: unknown } | undefined)?.state;
       return {
         ref: { ...g, time },
         verifyState: typeof state === 'string' ? state : undefined,
-        encrypted: data.length > 0 && data.every((f) => f['crypt-mode'] === 'encrypt'),
+        encrypted: archives.length > 0 && archives.every((f) => f['crypt-mode'] === 'encrypt'),
         protected: s['protected'] === true,
         files: data.map((f) => f.filename).filter((n): n is string => typeof n === 'string' && HINT_NAME.test(n) && n !== 'index.json.blob'),
       };

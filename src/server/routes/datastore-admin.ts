@@ -13,7 +13,10 @@
  *   groups (in it or below) is deleted together with those below it, one with groups only with
  *   delete-groups (NAMESPACE_NOT_EMPTY otherwise, and nothing is removed);
  * - changing notes or the protected flag needs Datastore.Modify, or Datastore.Backup as owner;
- *   deleting a snapshot needs Datastore.Modify, or Datastore.Prune as owner.
+ *   deleting a snapshot needs Datastore.Modify, or Datastore.Prune as owner;
+ * - adding a snapshot's client log (`upload-backup-log`) needs Datastore.Backup as owner, as in
+ *   PBS (no other privilege stands in for ownership); the body must be one blob whose CRC
+ *   matches (plain or encrypted, at most MAX_CLIENT_LOG bytes), and a snapshot takes one log.
  */
 import { bool, groupRef, namespace, requiredText, snapshotRef, text } from '../../core/args.ts';
 import { formatTime, type GroupRef } from '../../core/backup-ref.ts';
@@ -22,12 +25,17 @@ import type { Privilege } from '../../format/acl-config.ts';
 import type { Datastore } from '../../datastore/datastore.ts';
 import type { StoreAccess } from '../../datastore/maintenance.ts';
 import { GC_STATUS_NAME } from '../../datastore/layout.ts';
+import { blobHeader, verifyBlobCrc } from '../../format/blob.ts';
+import { CLIENT_LOG_BLOB_NAME } from '../../core/names.ts';
 import { noRemovals, removeGroup, removeNamespaceTree, type RemovalStats } from '../../datastore/removal.ts';
 import type { DatastoreRegistry } from '../datastores/datastore-registry.ts';
 import type { Route, RouteInput } from '../router.ts';
 import { datastoreAclPath, ownerMatches } from './backup-protocols.ts';
 
 const BASE = '/api2/json/admin/datastore';
+
+/** The largest client log accepted (a blob: header and compressed or encrypted text). */
+export const MAX_CLIENT_LOG = 32 * 1024 * 1024;
 
 /** What these routes need from auth (AuthService has it). */
 export interface DatastoreAccess {
@@ -173,6 +181,8 @@ export async function snapshotListing(store: Datastore, g: GroupRef): Promise<Re
     try {
       const m = await store.readManifest(s.ref);
       entry['files'] = m.files.map((f) => ({ filename: f.filename, size: f.size, 'crypt-mode': f.cryptMode }));
+      // the client log is not in the manifest (it is added later); PBS lists it from the directory
+      if (s.hasClientLog) (entry['files'] as unknown[]).push({ filename: CLIENT_LOG_BLOB_NAME });
       entry['size'] = m.files.reduce((a, f) => a + f.size, 0);
       const vs = m.unprotected['verify_state'];
       if (vs) entry['verification'] = vs;
@@ -309,6 +319,31 @@ export function datastoreAdminRoutes(registry: DatastoreRegistry, auth: Datastor
         if (on === undefined) throw fail('INVALID_ARGUMENT', "parameter 'protected' is required", { param: 'protected' });
         const { s, ref } = await snapshotFor(i, 'Datastore.Modify', 'Datastore.Backup', 'write');
         await s.setProtected(ref, on);
+        return null;
+      },
+    },
+    {
+      method: 'POST',
+      path: `${BASE}/{store}/upload-backup-log`,
+      privilege: () => null,
+      rawBody: true,
+      bodyLimit: MAX_CLIENT_LOG,
+      handler: async (i) => {
+        const path = aclPath(i);
+        if (!(await auth.privileges(i.authId, path)).has('Datastore.Backup')) {
+          throw fail('FORBIDDEN', `permission check failed: '${i.authId}' lacks Datastore.Backup on '${path}'`, { authId: i.authId, path, missing: ['Datastore.Backup'] });
+        }
+        const { s, ref } = await snapshotFor(i, 'Datastore.Backup', 'Datastore.Backup', 'write');
+        await needGroup(s, 'owned', ref, i.authId);
+        const body = i.body ?? Buffer.alloc(0);
+        try {
+          blobHeader(body);
+          verifyBlobCrc(body);
+        } catch (e) {
+          const err = toHoldfastError(e);
+          throw fail('INVALID_ARGUMENT', `the client log is not a valid blob: ${err.message}`, { reason: err.code });
+        }
+        await s.addClientLog(ref, body);
         return null;
       },
     },
