@@ -4,8 +4,8 @@
  * is ALREADY_EXISTS), the listing names it without making an encrypted snapshot look mixed,
  * `restore SNAPSHOT client.log -` reads it back (an encrypted log needs its key), the route
  * refuses a body that is not a blob and a caller who is not the group's owner with
- * Datastore.Backup (a datastore admin's Modify does not stand in), and a pull sync brings the
- * log along.
+ * Datastore.Backup (a datastore admin's Modify does not stand in), and sync jobs carry the log
+ * both ways.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,18 +80,24 @@ test('the route takes only a blob, only from the owner with Datastore.Backup', T
   await admin.upload('admin/datastore/default/upload-backup-log', snap, blob); // the owner (admin made the backup)
 });
 
-test('a pull sync brings the client log along', TIMEOUT, async () => {
+test('a pull sync brings the client log along, and a push sync takes it', TIMEOUT, async () => {
   let source: TestServer | undefined;
   let destination: TestServer | undefined;
   try {
-    [source, destination] = await startSyncPair();
+    [source, destination] = await startSyncPair({ push: true });
     cliOk(await source.cli(['backup', `f.pxar:${smallSource(source)}`, '--backup-id', 'synced', '--backup-time', '1800000000']), 'backup');
     cliOk(await source.cli(['snapshot', 'upload-log', 'host/synced/1800000000', log]), 'upload-log');
     await createJob(destination, 'logs', {});
     const task = await runJob(destination, 'logs');
     assert.equal(formatTaskState(task.state!), 'OK', (await destination.hs.jobs.tasks.readLog(task.upid)).lines.join('\n'));
-    const back = cliOk(await destination.cli(['restore', 'host/synced/1800000000', 'client.log', '-']), 'restore the synced log');
+    const back = cliOk(await destination.cli(['restore', 'host/synced/1800000000', 'client.log', '-']), 'restore the pulled log');
     assert.equal(back.stdout, 'backup started\nbackup finished: 1 file\n'.repeat(50));
+    // and back the other way, into a namespace of the source
+    cliOk(await destination.cli(['sync-job', 'create', 'back', '--store', 'default', '--remote', 'src', '--remote-store', 'default', '--sync-direction', 'push', '--remote-ns', 'returned']), 'push job');
+    cliOk(await source.cli(['namespace', 'create', 'returned']), 'namespace create');
+    cliOk(await destination.cli(['sync-job', 'run', 'back']), 'push');
+    const pushed = cliOk(await source.cli(['restore', 'host/synced/1800000000', 'client.log', '-', '--ns', 'returned']), 'restore the pushed log');
+    assert.equal(pushed.stdout, 'backup started\nbackup finished: 1 file\n'.repeat(50));
   } finally {
     await closePair(source, destination);
   }

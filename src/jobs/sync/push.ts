@@ -19,6 +19,7 @@ import { toHex } from '../../core/digest.ts';
 import { ownerMatches } from '../../core/names.ts';
 import { fail, isHoldfastError, toHoldfastError } from '../../core/errors.ts';
 import { MANIFEST_NAME } from '../../datastore/layout.ts';
+import { CLIENT_LOG_BLOB_NAME } from '../../core/names.ts';
 import { verifyBlobCrc } from '../../format/blob.ts';
 import { dynamicIndexCsum, parseDynamicIndex } from '../../format/dynamic-index.ts';
 import { fixedIndexCsum, parseFixedIndex } from '../../format/fixed-index.ts';
@@ -117,6 +118,10 @@ async function pushSnapshot(c: PullContext, ref: SnapshotRef, remoteRef: Snapsho
     await t.call('POST', 'finish');
   } finally {
     await t.close().catch(() => undefined);
+  }
+  // the client log is outside the manifest: it follows the finished snapshot, as a pull copies it
+  if ((await c.store.listSnapshotFiles(ref)).includes(CLIENT_LOG_BLOB_NAME)) {
+    await c.remote.uploadClientLog(remoteRef, await c.store.readSnapshotFile(ref, CLIENT_LOG_BLOB_NAME));
   }
 }
 

@@ -152,6 +152,11 @@ export class RemoteApi {
     await this.client.delete(this.#path('snapshots'), { 'backup-type': s.type, 'backup-id': s.id, 'backup-time': s.time, ...(s.ns === '' ? {} : { ns: s.ns }) });
   }
 
+  /** Adds `blob` as the client log of snapshot `s` there (upload-backup-log: we own what we pushed). */
+  async uploadClientLog(s: SnapshotRef, blob: Uint8Array): Promise<void> {
+    await this.client.upload(this.#path('upload-backup-log'), { 'backup-type': s.type, 'backup-id': s.id, 'backup-time': s.time, ...(s.ns === '' ? {} : { ns: s.ns }) }, blob);
+  }
+
   /** Deletes a group there; protected snapshots stay (and keep the group), as the answer says. */
   async deleteGroup(g: GroupRef): Promise<RemoteRemoval> {
     const answer = await this.client.delete(this.#path('groups'), { 'backup-type': g.type, 'backup-id': g.id, 'error-on-protected': false, ...(g.ns === '' ? {} : { ns: g.ns }) });
