@@ -68,6 +68,12 @@ const READ_AHEAD_KB = 4096;
 export interface FuseSessionOptions {
   /** Shown as the mount's source in /proc/mounts (e.g. `holdfast:store:host/a/2026-…`). */
   readonly source: string;
+  /**
+   * Let other local users into the mount (FUSE's `allow_other`), each then held to the modes and
+   * owners stored in the archive (`default_permissions`). Off by default: a snapshot's owners are
+   * another machine's uids, so only the user who mounted it may look.
+   */
+  readonly allowOther?: boolean;
   /** Called once for each failure answered with EIO (the user sees only "Input/output error"). */
   readonly onError?: (e: Error) => void;
 }
@@ -108,7 +114,7 @@ export class FuseSession {
     } catch (e) {
       throw fail('IO_ERROR', `cannot open /dev/fuse (is the fuse module loaded?): ${(e as Error).message}`, {}, e);
     }
-    const opts = `ro,nosuid,nodev,fd=3,rootmode=40000,user_id=${process.getuid?.() ?? 0},group_id=${process.getgid?.() ?? 0},default_permissions,allow_other`;
+    const opts = `ro,nosuid,nodev,fd=3,rootmode=40000,user_id=${process.getuid?.() ?? 0},group_id=${process.getgid?.() ?? 0},default_permissions${o.allowOther === true ? ',allow_other' : ''}`;
     const source = o.source.replace(/[\s,]/g, '_');
     const r = await run('mount', ['-i', '-t', 'fuse.holdfast', '-o', opts, source, mountpoint], fd).catch((e: unknown) => ({ code: 1, stderr: String(e) }));
     if (r.code !== 0) {

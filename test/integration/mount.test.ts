@@ -4,9 +4,9 @@
  * modes, owners, sizes, mtimes, bytes, symlink targets, hardlinks as one inode, xattrs, and a
  * directory of 2000 files, more than one READDIR reply), nothing can be written, and Ctrl-C or an
  * outside `umount` ends the command; an image archive shows as one file with the image's bytes;
- * a busy mount survives Ctrl-C; a damaged chunk fails only the read that needs it (EIO, the chunk
- * named on stderr); a mount outlives the server closing its idle session; bad arguments get typed
- * errors.
+ * a busy mount survives Ctrl-C; another local user is kept out unless `--allow-other`; a damaged
+ * chunk fails only the read that needs it (EIO, the chunk named on stderr); a mount outlives the
+ * server closing its idle session; bad arguments get typed errors.
  *
  * The server runs in this process, so everything here that touches the mount is asynchronous and
  * one at a time: a blocked event loop, or a thread pool filled by reads waiting on the mount,
@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync, symlinkSync, linkSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { lstat, open, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDynamicIndex } from '../../src/format/dynamic-index.ts';
@@ -52,11 +52,14 @@ interface Mounted {
   readonly exited: Promise<CliResult>;
 }
 
-/** Starts `holdfast mount …` and resolves once it says the mount is up (or rejects if it exits first). */
-async function mount(snapshot: string, archive: string, name: string): Promise<Mounted> {
-  const dir = join(srv.dir, name);
+/**
+ * Starts `holdfast mount …` and resolves once it says the mount is up (or rejects if it exits
+ * first). `name` is a directory made in the server's work dir, unless it is an absolute path.
+ */
+async function mount(snapshot: string, archive: string, name: string, extra: readonly string[] = []): Promise<Mounted> {
+  const dir = name.startsWith('/') ? name : join(srv.dir, name);
   mkdirSync(dir, { recursive: true });
-  const child = spawn(process.execPath, [HOLDFAST_BIN, 'mount', snapshot, archive, dir], { env: srv.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [HOLDFAST_BIN, 'mount', snapshot, archive, dir, ...extra], { env: srv.env(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -245,6 +248,31 @@ test('a mount outlives the server closing its idle session: the next read opens 
     srv = saved;
     await cleanupMounts();
     await idle.close();
+  }
+});
+
+test('only the user who mounted it may enter, unless --allow-other (then the stored modes decide)', { ...TIMEOUT, skip: SKIP }, async () => {
+  // a mount point another user can reach (the server's work dir is private to root)
+  const parent = mkdtempSync('/tmp/holdfast-mount-');
+  chmodSync(parent, 0o755);
+  const asNobody = (cmd: string): Promise<CliResult> => run('runuser', ['-u', 'nobody', '--', 'sh', '-c', cmd]);
+  try {
+    const own = await mount('host/m/1800000000', 't.pxar', join(parent, 'own'));
+    const denied = await asNobody(`ls ${own.dir}`);
+    assert.notEqual(denied.code, 0, describeCli(denied));
+    assert.match(denied.stderr, /Permission denied/);
+    own.child.kill('SIGINT');
+    assert.equal((await own.exited).code, 0);
+    const shared = await mount('host/m/1800000000', 't.pxar', join(parent, 'shared'), ['--allow-other']);
+    const listed = await asNobody(`ls ${shared.dir} && cat ${join(shared.dir, 'a.txt')}`);
+    assert.equal(listed.code, 0, describeCli(listed));
+    assert.match(listed.stdout, /a\.txt/);
+    assert.match(listed.stdout, /alpha/);
+    shared.child.kill('SIGINT');
+    assert.equal((await shared.exited).code, 0);
+  } finally {
+    await cleanupMounts();
+    rmSync(parent, { recursive: true, force: true });
   }
 });
 

@@ -9,9 +9,10 @@
  * process still uses the mount (then it says so and keeps serving); `umount MOUNTPOINT` from
  * elsewhere ends it as well. Every chunk is checked as a restore checks it; a damaged or missing
  * chunk fails the read that needs it with EIO and a message here naming the chunk. Needs root
- * (mount(2)); encrypted snapshots take `--keyfile` as restore does. Chunks are decoded on two
- * worker threads, as a restore's are, so the main thread is free to answer the kernel (measured
- * in docs/benchmarks.md, "Reading a snapshot through holdfast mount").
+ * (mount(2)); encrypted snapshots take `--keyfile` as restore does. Only the user who mounted it
+ * may enter the mount unless `--allow-other` (the archive's uids are another machine's). Chunks
+ * are decoded on two worker threads, as a restore's are, so the main thread is free to answer the
+ * kernel (measured in docs/benchmarks.md, "Reading a snapshot through holdfast mount").
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -52,7 +53,11 @@ async function archiveFilesystem(source: MountSource, archive: string): Promise<
   throw fail('INVALID_ARGUMENT', `${name} is neither a directory archive nor an image: restore a blob with 'holdfast restore'`, { archive: name });
 }
 
-export async function runMount(ctx: CliContext, snapshot: string, archive: string, mountpoint: string, f: ClientFlags): Promise<void> {
+export interface MountFlags extends ClientFlags {
+  readonly allowOther?: boolean;
+}
+
+export async function runMount(ctx: CliContext, snapshot: string, archive: string, mountpoint: string, f: MountFlags): Promise<void> {
   const ref = parseSnapshotPath(checkNamespace(f.ns ?? ''), snapshot);
   await checkMountpoint(mountpoint);
   const open = () => openReaderSession(ctx, f, ref, { workers: true });
@@ -63,6 +68,7 @@ export async function runMount(ctx: CliContext, snapshot: string, archive: strin
     const errors = new Set<string>();
     session = await FuseSession.mount(fs, mountpoint, {
       source: `holdfast:${ref.type}/${ref.id}/${formatTime(ref.time)}:${archive}`,
+      allowOther: f.allowOther === true,
       onError: (e) => {
         const err = toHoldfastError(e);
         const line = `read failed (EIO): ${err.code}: ${err.message}`;
@@ -100,8 +106,9 @@ export function register(program: Command, ctx: CliContext): void {
     .description('mount an archive of a snapshot read-only: a directory archive as its tree, an image as one file (runs until unmounted; needs root)')
     .argument('<snapshot>', 'TYPE/ID/TIME, e.g. host/web1/2026-11-24T10:00:00Z (TIME may be epoch seconds)')
     .argument('<archive>', 'archive name: root.pxar (unified or split) or disk.img')
-    .argument('<mountpoint>', 'an existing directory to mount it on');
-  addKeyOption(addClientOptions(cmd)).action(async (snapshot: string, archive: string, mountpoint: string, f: ClientFlags) => {
+    .argument('<mountpoint>', 'an existing directory to mount it on')
+    .option('--allow-other', "let other local users in too, each held to the archive's stored modes and owners (default: only the user who mounted it)");
+  addKeyOption(addClientOptions(cmd)).action(async (snapshot: string, archive: string, mountpoint: string, f: MountFlags) => {
     await runMount(ctx, snapshot, archive, mountpoint, f);
   });
 }
