@@ -6,7 +6,8 @@
  * outside `umount` ends the command; an image archive shows as one file with the image's bytes;
  * a busy mount survives Ctrl-C; another local user is kept out unless `--allow-other`; a damaged
  * chunk fails only the read that needs it (EIO, the chunk named on stderr); a mount outlives the
- * server closing its idle session; bad arguments get typed errors.
+ * server closing its idle session; an encrypted snapshot needs its key; bad arguments get typed
+ * errors.
  *
  * The server runs in this process, so everything here that touches the mount is asynchronous and
  * one at a time: a blocked event loop, or a thread pool filled by reads waiting on the mount,
@@ -56,10 +57,10 @@ interface Mounted {
  * Starts `holdfast mount …` and resolves once it says the mount is up (or rejects if it exits
  * first). `name` is a directory made in the server's work dir, unless it is an absolute path.
  */
-async function mount(snapshot: string, archive: string, name: string, extra: readonly string[] = []): Promise<Mounted> {
+async function mount(snapshot: string, archive: string, name: string, extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<Mounted> {
   const dir = name.startsWith('/') ? name : join(srv.dir, name);
   mkdirSync(dir, { recursive: true });
-  const child = spawn(process.execPath, [HOLDFAST_BIN, 'mount', snapshot, archive, dir, ...extra], { env: srv.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [HOLDFAST_BIN, 'mount', snapshot, archive, dir, ...extra], { env: { ...srv.env(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -274,6 +275,24 @@ test('only the user who mounted it may enter, unless --allow-other (then the sto
     await cleanupMounts();
     rmSync(parent, { recursive: true, force: true });
   }
+});
+
+test('an encrypted snapshot mounts with its key, and without it is refused before anything is mounted', { ...TIMEOUT, skip: SKIP }, async () => {
+  const key = join(srv.dir, 'mount.key');
+  const env = { HOLDFAST_ENCRYPTION_PASSWORD: 'mount-key-pass' };
+  cliOk(await srv.cli(['key', 'create', key], 'default', env), 'key create');
+  cliOk(await srv.cli(['backup', `t.pxar:${src}`, '--backup-id', 'enc', '--backup-time', '1800000000', '--keyfile', key], 'default', env), 'encrypted backup');
+  const dir = join(srv.dir, 'mnt-enc-nokey');
+  mkdirSync(dir, { recursive: true });
+  const refused = await srv.cli(['mount', 'host/enc/1800000000', 't.pxar', dir]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /KEY_REQUIRED/);
+  assert.equal(await isMounted(dir), false);
+  const m = await mount('host/enc/1800000000', 't.pxar', 'mnt-enc', ['--keyfile', key], env);
+  assert.equal((await readFile(join(m.dir, 'docs', 'deep', 'c.txt'))).toString(), 'gamma');
+  assert.ok((await readFile(join(m.dir, 'docs', 'big.bin'))).equals(await readFile(join(src, 'docs', 'big.bin'))));
+  m.child.kill('SIGINT');
+  assert.equal((await m.exited).code, 0);
 });
 
 test('mount refuses a missing mount point, a blob and an unknown archive with typed errors', { ...TIMEOUT, skip: SKIP }, async () => {
