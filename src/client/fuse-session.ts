@@ -165,7 +165,9 @@ export class FuseSession {
         if (bytes.length === 0) continue;
         let req: FuseRequest;
         try {
-          req = parseRequest(bytes);
+          // a copy: the next read reuses the buffer while this request is still being answered
+          // (a LOOKUP's name is a view of its bytes)
+          req = parseRequest(new Uint8Array(bytes));
         } catch (e) {
           this.#o.onError?.(toHoldfastError(e));
           continue; // without a header there is no one to answer

@@ -168,6 +168,23 @@ test('a split archive mounts as the source tree, read-only, and Ctrl-C unmounts 
   assert.equal(await isMounted(m.dir), false);
 });
 
+test('many lookups at once each find their own name', { ...TIMEOUT, skip: SKIP }, async () => {
+  const m = await mount('host/m/1800000000', 't.pxar', 'mnt-parallel');
+  // 16 processes stat 2000 names without listing the directory first: the kernel asks for them
+  // in parallel, and each answer must be the entry of the name asked for
+  const r = await run('sh', ['-c', `seq 0 1999 | sed 's|^|${m.dir}/many/file-|' | xargs -P 16 -n 25 stat -c '%n %s'`]);
+  assert.equal(r.code, 0, describeCli(r));
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2000);
+  for (const line of lines) {
+    const [path, size] = line.split(' ');
+    const i = path!.slice(path!.lastIndexOf('-') + 1);
+    assert.equal(Number(size), i.length, line);
+  }
+  m.child.kill('SIGINT');
+  assert.equal((await m.exited).code, 0);
+});
+
 test('a unified (legacy) archive mounts the same, and an outside umount ends the command', { ...TIMEOUT, skip: SKIP }, async () => {
   const m = await mount('host/legacy/1800000000', 't.pxar', 'mnt-legacy');
   assert.deepEqual(await describeTree(m.dir), await describeTree(src));
