@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isHoldfastError } from '../../core/errors.ts';
 import { PxarAccessor, type AccessedEntry, type RandomAccess } from './accessor.ts';
-import { HEADER_SIZE } from './constants.ts';
+import { HEADER_SIZE, PXAR_HARDLINK } from './constants.ts';
 import { listPxar } from './decoder.ts';
 import type { PxarEntry } from './entry.ts';
 import { pathComponents } from './names.ts';
@@ -109,4 +109,22 @@ test('a damaged archive gives a coded error, never a wrong entry or a read outsi
     }),
     { numRuns: 300 },
   );
+});
+
+test('item sizes are checked before they are read: a hardlink claiming petabytes is CORRUPT, not an allocation', async () => {
+  const meta = (mode: number) => ({ stat: { mode, flags: 0n, uid: 0, gid: 0, mtime: { secs: 0n, nanos: 0 } }, xattrs: [], acl: { users: [], groups: [], defaultUsers: [], defaultGroups: [] } });
+  const name = (n: string) => new TextEncoder().encode(n);
+  const tree: MemNode & { kind: 'directory' } = {
+    kind: 'directory', meta: meta(0o40755),
+    children: [{ name: name('a'), node: { kind: 'file', meta: meta(0o100644), data: name('x') } }, { name: name('b'), node: { kind: 'hardlink', pick: 0 } }],
+  };
+  const { archive } = encodeMemTree(tree);
+  const bad = Buffer.from(archive);
+  const magic = Buffer.alloc(8);
+  magic.writeBigUInt64LE(PXAR_HARDLINK);
+  const at = bad.indexOf(magic);
+  assert.ok(at > 0, 'the archive has a HARDLINK item');
+  bad.writeBigUInt64LE(2n ** 52n, at + 8);
+  const acc = new PxarAccessor(memory(bad));
+  await assert.rejects(acc.lookup(await acc.root(), name('b')), (e) => isHoldfastError(e, 'CORRUPT'));
 });

@@ -63,6 +63,11 @@ const STEP = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 /** Hardlink chains are one hop in a valid archive; this stops a corrupt one from looping. */
 const MAX_LINK_HOPS = 8;
+/**
+ * The largest goodbye table read (16 Mi entries, 384 MiB): a directory's table is read whole, so
+ * a damaged tail must not make the accessor ask for the archive's size in one piece.
+ */
+const MAX_GOODBYE_BYTES = HEADER_SIZE + GOODBYE_ITEM_SIZE * (16 * 1024 * 1024 + 1);
 /** Parsed goodbye tables kept (a `find` looks up every name of a directory in turn). */
 const TABLES_KEPT = 64;
 
@@ -143,7 +148,7 @@ export class PxarAccessor {
     }
     const tail = parseGoodbyeItems(await this.#ra.read(dir.end - GOODBYE_ITEM_SIZE, GOODBYE_ITEM_SIZE))[0]!;
     const start = dir.end - tail.size;
-    if (tail.hash !== PXAR_GOODBYE_TAIL_MARKER || tail.size < HEADER_SIZE + GOODBYE_ITEM_SIZE || start < dir.fileOffset) {
+    if (tail.hash !== PXAR_GOODBYE_TAIL_MARKER || tail.size < HEADER_SIZE + GOODBYE_ITEM_SIZE || tail.size > MAX_GOODBYE_BYTES || start < dir.fileOffset) {
       throw fail('CORRUPT', 'directory does not end in a goodbye table', { offset: dir.fileOffset, end: dir.end });
     }
     const table = await this.#ra.read(start, tail.size);
@@ -199,6 +204,7 @@ export class PxarAccessor {
     const first = await readItemHeader(r);
     if (first.htype === PXAR_HARDLINK) {
       if (hops >= MAX_LINK_HOPS) throw corruptAt(first, 'hardlink chain too long');
+      expectContentSize(first, 9, 8 + PATH_ITEM_MAX);
       const link = decodeHardlink(first, await r.read(first.contentSize, 'a hardlink'), at);
       const target = await this.#child(at - link.delta, this.#ra.size, this.#ra.size, hops + 1);
       if (target.kind !== 'file') throw corruptAt(first, 'hardlink target is not a regular file');
