@@ -5,7 +5,8 @@
  * which the PBS reader protocol rides on; 8 answers in flight, the client's windows and frame size
  * as a restore asks for them). It prints the CPU seconds per GiB on each side and how many pieces
  * the client's JavaScript was handed. docs/benchmarks.md uses it to say how much of a restore's
- * CPU is the transport's.
+ * CPU is the transport's. A third row receives the same answers from the same server through
+ * Holdfast's lean reader client (src/remote/lean-h2-session.ts), which a restore uses.
  *
  *     node --import tsx bench/transport-floor.ts [--size 1024] [--runs 3]
  */
@@ -16,12 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
+import { LeanH2Session, ReceiveSwitch } from '../src/remote/lean-h2-session.ts';
 
 const MIB = 1024 * 1024;
 const ANSWER = 4 * MIB;
 const IN_FLIGHT = 8;
 
-type Kind = 'tls' | 'h2';
+type Kind = 'tls' | 'h2' | 'lean';
 interface ServerMessage {
   readonly port?: number;
   readonly cpu?: NodeJS.CpuUsage;
@@ -60,6 +62,7 @@ function serve(kind: Kind, count: number, dir: string): void {
     });
     srv.listen(0, '127.0.0.1', () => send({ port: (srv.address() as { port: number }).port }));
   } else {
+    // h2 and lean: the same server (Node's http2, as Holdfast's); only the client differs
     const srv = http2.createSecureServer({ key, cert, maxSessionMemory: 512 });
     srv.on('stream', (s) => {
       s.respond({ ':status': 200, 'content-length': body.length });
@@ -104,6 +107,23 @@ async function measure(kind: Kind, sizeMiB: number, dir: string): Promise<Measur
         sock.on('end', () => resolve());
         sock.on('error', reject);
       });
+    } else if (kind === 'lean') {
+      const receive = new ReceiveSwitch();
+      const counted = { buffer: receive.onread.buffer, callback: (n: number, b: Uint8Array): boolean => (pieces++, receive.onread.callback(n, b)) };
+      const sock = tls.connect({ port: port!, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['h2'], onread: counted } as tls.ConnectionOptions);
+      await new Promise<void>((resolve, reject) => sock.once('secureConnect', () => resolve()).once('error', reject));
+      const session = LeanH2Session.start(sock, receive, Buffer.alloc(0), `127.0.0.1:${port!}`, { stream: 32 * MIB, connection: 64 * MIB });
+      let left = count;
+      await Promise.all(
+        bufs.map(async (b) => {
+          while (left > 0) {
+            left--;
+            const r = await session.request('GET', '/', {}, undefined, b);
+            if (r.kind !== 'bytes' || r.bytes.length !== ANSWER) throw new Error('short answer');
+          }
+        }),
+      );
+      await session.close();
     } else {
       const session = http2.connect(`https://127.0.0.1:${port!}`, { rejectUnauthorized: false, settings: { initialWindowSize: 32 * MIB, maxFrameSize: 4 * MIB }, maxSessionMemory: 512 });
       await new Promise<void>((resolve, reject) => session.once('connect', () => resolve()).once('error', reject));
@@ -158,11 +178,11 @@ async function main(): Promise<void> {
     console.log(`${size} MiB over loopback in 4 MiB answers, median of ${runs}; CPU seconds per GiB`);
     console.log('| transport | client CPU | server CPU | pieces handed to JavaScript (average) | wall |');
     console.log('| --- | --- | --- | --- | --- |');
-    for (const kind of ['tls', 'h2'] as const) {
+    for (const kind of ['tls', 'h2', 'lean'] as const) {
       const r: Measured[] = [];
       for (let i = 0; i < runs; i++) r.push(await measure(kind, size, dir));
       const pieces = median(r.map((x) => x.pieces));
-      const name = kind === 'tls' ? 'raw TLS socket' : 'HTTP/2 over TLS';
+      const name = kind === 'tls' ? 'raw TLS socket' : kind === 'h2' ? "HTTP/2 over TLS, Node's http2 client" : "HTTP/2 over TLS, Holdfast's lean reader client";
       console.log(`| ${name} | ${(median(r.map((x) => x.clientCpu)) * perGiB).toFixed(2)} s | ${(median(r.map((x) => x.serverCpu)) * perGiB).toFixed(2)} s | ${pieces} (${((size * MIB) / pieces / 1024).toFixed(1)} KiB) | ${median(r.map((x) => x.seconds)).toFixed(2)} s |`);
     }
   } finally {

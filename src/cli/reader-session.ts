@@ -26,7 +26,7 @@ export interface ReaderSession {
 export async function openReaderSession(ctx: CliContext, f: ClientFlags, ref: SnapshotRef, o: { readonly workers: boolean; readonly rate?: TokenBucket | undefined }): Promise<ReaderSession> {
   const loaded = await loadCrypt(ctx, f.keyfile);
   const { repo, client } = await openClient(ctx, f);
-  const session = await client.upgrade(
+  const session = await client.upgradeReader(
     'reader',
     { store: repo.store, 'backup-type': ref.type, 'backup-id': ref.id, 'backup-time': ref.time, ...(ref.ns ? { ns: ref.ns } : {}) },
     'proxmox-backup-reader-protocol-v1',

@@ -72,9 +72,15 @@ export class BodyCollector {
   #buf: Buffer | undefined;
   #filled = 0;
   readonly #parts: Buffer[] = [];
+  readonly #transient: boolean;
 
-  constructor(into?: Uint8Array) {
+  /**
+   * `transient`: the pieces given to `add` live in a buffer the caller reuses as soon as `add`
+   * returns (the lean session's TLS receive buffer), so a piece that is kept is copied.
+   */
+  constructor(into?: Uint8Array, o: { readonly transient?: boolean } = {}) {
     this.#into = into;
+    this.#transient = o.transient === true;
   }
 
   /**
@@ -110,7 +116,7 @@ export class BodyCollector {
     }
     if (buf) this.#parts.push(buf.subarray(0, this.#filled)); // longer than declared: gather from here
     this.#buf = undefined;
-    this.#parts.push(c);
+    this.#parts.push(this.#transient ? Buffer.from(c) : c);
   }
 
   body(): Buffer {

@@ -28,6 +28,8 @@ import { fail, isHoldfastError } from '../core/errors.ts';
 import { traceMark } from '../core/trace-timing.ts';
 import { H2Session, queryString, responseError, type H2Query } from './h2-session.ts';
 import { receiveWindows, type LinkTarget } from './link-target.ts';
+import { upgradeInPlace } from './h1-upgrade.ts';
+import { LeanH2Session, ReceiveSwitch } from './lean-h2-session.ts';
 
 export interface HttpClientOptions {
   readonly host: string;
@@ -109,8 +111,12 @@ export class HttpClient {
     return this.#options.token?.tokenid ?? this.#ticket?.username;
   }
 
-  /** Opens a TLS connection and checks the server's certificate before anything is sent. */
-  async connect(): Promise<tls.TLSSocket> {
+  /**
+   * Opens a TLS connection and checks the server's certificate before anything is sent.
+   * `receive`: the socket's cleartext goes there, read in place (lean-h2-session.ts), instead of
+   * being emitted as 'data'.
+   */
+  async connect(o: { readonly receive?: ReceiveSwitch } = {}): Promise<tls.TLSSocket> {
     const socket = tls.connect({
       host: this.host,
       port: this.port,
@@ -118,6 +124,8 @@ export class HttpClient {
       ...(this.#options.ca === undefined ? {} : { ca: [...tls.rootCertificates, this.#options.ca] }),
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
+      // `onread` is in net's connect options, which tls.connect passes on; its types omit it
+      ...(o.receive === undefined ? {} : ({ onread: o.receive.onread } as tls.ConnectionOptions)),
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('secureConnect', () => {
@@ -235,6 +243,19 @@ export class HttpClient {
       throw fail('UPSTREAM_ERROR', 'login answer lacks ticket or CSRF token', {});
     }
     this.#ticket = { username: user, ticket, csrf };
+  }
+
+  /**
+   * Upgrades `GET /api2/json/<path>` to the reader protocol on a new connection, spoken by the
+   * lean receive-side HTTP/2 client (lean-h2-session.ts), which costs a restore far less CPU per
+   * byte than Node's http2. Only for sessions that send no request bodies.
+   */
+  async upgradeReader(path: string, query: H2Query, protocol: string): Promise<LeanH2Session> {
+    const receive = new ReceiveSwitch();
+    const socket = await this.connect({ receive });
+    const authority = `${isIP(this.host) === 6 ? `[${this.host}]` : this.host}:${this.port}`;
+    const early = await upgradeInPlace(socket, receive, { path: `/api2/json/${path.replace(/^\/+/, '')}${queryString(query)}`, host: authority, protocol, headers: this.#authHeaders('GET') });
+    return LeanH2Session.start(socket, receive, early(), authority, receiveWindows(this.#options.link));
   }
 
   /** Upgrades `GET /api2/json/<path>` to `protocol` and returns the h2 session on a new connection. */

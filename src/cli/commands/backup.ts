@@ -129,7 +129,7 @@ export async function runBackup(ctx: CliContext, specs: readonly string[], f: Ba
   const snapshot = `${ns ? `ns/${ns}/` : ''}${type}/${id}/${formatTime(time)}`;
   const progress = progressReporter(ctx);
   const openReader = async (prevTime: number): Promise<ProtocolTransport> =>
-    rateLimited(h2Transport(await client.upgrade('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1')), rate);
+    rateLimited(h2Transport(await client.upgradeReader('reader', { store: repo.store, 'backup-type': type, 'backup-id': id, 'backup-time': prevTime, ...(ns ? { ns } : {}) }, 'proxmox-backup-reader-protocol-v1')), rate);
   // Metadata mode reads the previous snapshot: its reader session opens as soon as the server names
   // it, beside the download of its manifest (one round trip less before the walk starts), and is
   // closed unused if the walk does not ask for it (a previous snapshot with another key).
