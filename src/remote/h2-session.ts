@@ -17,11 +17,10 @@ import { fail, HoldfastError } from '../core/errors.ts';
 import { isErrorCode } from '../core/error-codes.ts';
 import { receiveWindows, type H2Windows } from './link-target.ts';
 import { copyBytes } from '../core/byte-copy.ts';
+import { PingWatchdog } from './ping-watchdog.ts';
 
 const MIB = 1024 * 1024;
 export const H2_CLIENT_MAX_FRAME = 4 * MIB;
-/** How often a busy session proves the server is alive (see H2Session.#watch). */
-export const PING_INTERVAL_MS = 15_000;
 const ERROR_CODE_HEADER = 'x-holdfast-error-code';
 
 export type H2Query = Readonly<Record<string, string | number | boolean | readonly (string | number)[] | undefined>>;
@@ -158,8 +157,8 @@ export class H2Session {
   readonly #pending = new Set<(e: Error) => void>();
   #lost: Error | undefined;
   #lostNow: (why: string) => (e?: unknown) => void = () => () => undefined;
-  #watchdog: NodeJS.Timeout | undefined;
-  #pingOutstanding = false;
+  /** proves a busy session's server alive (ping-watchdog.ts) */
+  readonly #watchdog: PingWatchdog;
 
   private constructor(session: http2.ClientHttp2Session, socket: Duplex) {
     this.#session = session;
@@ -174,6 +173,14 @@ export class H2Session {
       this.#pending.clear();
     };
     this.#lostNow = lost;
+    this.#watchdog = new PingWatchdog({
+      busy: () => this.#pending.size > 0,
+      ping: (answered) => session.ping((err) => answered(err === null)),
+      dead: (why) => {
+        this.#lostNow(why)();
+        this.destroy();
+      },
+    });
     session.once('close', lost('session closed'));
     session.once('goaway', lost('server sent GOAWAY'));
     session.on('error', lost('session error'));
@@ -217,7 +224,7 @@ export class H2Session {
     let rejectLost: (e: Error) => void = () => undefined;
     const lost = new Promise<never>((_, reject) => (rejectLost = reject));
     this.#pending.add(rejectLost);
-    this.#watch();
+    this.#watchdog.arm();
     const answer = collect(stream, into);
     stream.end(payload);
     let reply: Awaited<typeof answer>;
@@ -234,34 +241,6 @@ export class H2Session {
       return { kind: 'json', status, json: parsed.data ?? null };
     }
     return { kind: 'bytes', status, bytes };
-  }
-
-  /**
-   * While requests are pending, a PING every PING_INTERVAL_MS proves the server is alive; a ping
-   * still unanswered at the next tick (or failing) means the connection is dead even though the
-   * socket never said so, and every pending request fails. The timer never keeps the process up.
-   */
-  #watch(): void {
-    if (this.#watchdog) return;
-    this.#watchdog = setInterval(() => {
-      if (this.#pending.size === 0) {
-        clearInterval(this.#watchdog);
-        this.#watchdog = undefined;
-        return;
-      }
-      if (this.#pingOutstanding) {
-        this.#lostNow(`no answer to a ping within ${PING_INTERVAL_MS / 1000} s`)();
-        this.destroy();
-        return;
-      }
-      this.#pingOutstanding = true;
-      const sent = this.#session.ping((err) => {
-        this.#pingOutstanding = false;
-        if (err) this.#lostNow('ping failed')(err);
-      });
-      if (!sent) this.#pingOutstanding = false;
-    }, PING_INTERVAL_MS);
-    this.#watchdog.unref();
   }
 
   /** Graceful close: lets in-flight streams finish. */

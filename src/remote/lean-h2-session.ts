@@ -54,8 +54,9 @@ import {
   type FrameHeader,
 } from '../format/h2-frame.ts';
 import { encodeHeaders, HpackDecoder, type HeaderField } from '../format/hpack.ts';
-import { BodyCollector, H2_CLIENT_MAX_FRAME, PING_INTERVAL_MS, queryString, responseError, type H2Body, type H2Query, type H2Response } from './h2-session.ts';
+import { BodyCollector, H2_CLIENT_MAX_FRAME, queryString, responseError, type H2Body, type H2Query, type H2Response } from './h2-session.ts';
 import { receiveWindows, type H2Windows } from './link-target.ts';
+import { PingWatchdog } from './ping-watchdog.ts';
 
 /** The largest header block (HEADERS + CONTINUATION) kept: far above any PBS answer's headers. */
 export const MAX_HEADER_BLOCK = 64 * 1024;
@@ -132,8 +133,17 @@ export class LeanH2Session {
   #closing = false;
   /** slots under the server's stream limit promised to requests that have not opened them yet */
   #reserved = 0;
-  #watchdog: NodeJS.Timeout | undefined;
-  #pingOutstanding = false;
+  /** proves a busy connection's server alive (ping-watchdog.ts) */
+  readonly #watchdog = new PingWatchdog({
+    busy: () => this.#streams.size > 0,
+    ping: (answered) => {
+      this.#pingAnswered = answered;
+      this.#socket.write(pingFrame(Buffer.alloc(8), false));
+      return true;
+    },
+    dead: (why) => this.#die(fail('UPSTREAM_ERROR', `the connection to the server was lost (${why})`, {})),
+  });
+  #pingAnswered: ((ok: boolean) => void) | undefined;
 
   // the frame parser's state (see #receive)
   #phase: Phase = 'header';
@@ -219,7 +229,7 @@ export class LeanH2Session {
     return new Promise<H2Response>((resolve, reject) => {
       this.#streams.set(id, { id, body: new BodyCollector(into, { transient: true }), headers: undefined, status: 0, received: 0, window: this.#windows.stream, unacked: 0, resolve, reject });
       this.#socket.write(requestHeadersFrame(id, block));
-      this.#watch();
+      this.#watchdog.arm();
     });
   }
 
@@ -448,7 +458,7 @@ export class LeanH2Session {
         return this.#settings(h, p);
       case FrameType.PING:
         if (h.streamId !== 0) throw protocolError('PING on a stream');
-        if (h.flags & Flag.ACK) this.#pingOutstanding = false;
+        if (h.flags & Flag.ACK) this.#pingAnswered?.(true);
         else this.#socket.write(pingFrame(p, true));
         return;
       case FrameType.RST_STREAM: {
@@ -564,7 +574,7 @@ export class LeanH2Session {
     if (this.#lost !== undefined || this.#streams.size > 0 || this.#waiting.length > 0 || this.#reserved > 0) return;
     if (!this.#closing && this.#goawayLast === undefined) return;
     this.#lost = fail('UPSTREAM_ERROR', 'the h2 session is closed', {});
-    clearInterval(this.#watchdog);
+    this.#watchdog.stop();
     for (const w of this.#waiting.splice(0)) w.fail(this.#lost);
     if (!this.#socket.destroyed) {
       this.#socket.write(goawayFrame(0, H2Error.NO_ERROR));
@@ -578,8 +588,7 @@ export class LeanH2Session {
   #die(e: HoldfastError, code?: number): void {
     const first = this.#lost === undefined;
     this.#lost ??= e;
-    clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#watchdog.stop();
     if (first && code !== undefined && !this.#socket.destroyed) this.#socket.write(goawayFrame(0, code)); // 0: the server opened no streams
     this.#socket.destroy();
     for (const s of [...this.#streams.values()]) {
@@ -587,24 +596,5 @@ export class LeanH2Session {
       s.reject(this.#lost);
     }
     for (const w of this.#waiting.splice(0)) w.fail(this.#lost);
-  }
-
-  /**
-   * While requests are pending, a PING every PING_INTERVAL_MS proves the server is alive; one still
-   * unanswered at the next tick drops the connection. The timer never keeps the process up.
-   */
-  #watch(): void {
-    if (this.#watchdog) return;
-    this.#watchdog = setInterval(() => {
-      if (this.#streams.size === 0) {
-        clearInterval(this.#watchdog);
-        this.#watchdog = undefined;
-        return;
-      }
-      if (this.#pingOutstanding) return this.#die(fail('UPSTREAM_ERROR', `the connection to the server was lost (no answer to a ping within ${PING_INTERVAL_MS / 1000} s)`, {}));
-      this.#pingOutstanding = true;
-      this.#socket.write(pingFrame(Buffer.alloc(8), false));
-    }, PING_INTERVAL_MS);
-    this.#watchdog.unref();
   }
 }

@@ -82,7 +82,7 @@ export async function runPullProbe(client: HttpClient, store: string, workers: n
   const cpu = process.cpuUsage();
   const worker = async (): Promise<void> => {
     for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
-      const session = await client.upgrade('reader', { store, 'backup-type': s.type, 'backup-id': s.id, 'backup-time': s.time }, 'proxmox-backup-reader-protocol-v1');
+      const session = await client.upgradeReader('reader', { store, 'backup-type': s.type, 'backup-id': s.id, 'backup-time': s.time }, 'proxmox-backup-reader-protocol-v1');
       const t = h2Transport(session);
       try {
         const r = await pullSnapshot(t, seen, link);

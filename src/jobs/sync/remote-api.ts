@@ -179,7 +179,7 @@ export class RemoteApi {
 
   /** A reader session on one snapshot; downloads are counted and rate-limited. */
   async reader(s: SnapshotRef): Promise<ProtocolTransport> {
-    const t = h2Transport(await this.client.upgrade('reader', this.#snapshotQuery(s), READER_PROTOCOL_NAME));
+    const t = h2Transport(await this.client.upgradeReader('reader', this.#snapshotQuery(s), READER_PROTOCOL_NAME));
     return {
       call: (m, p, q, b) => t.call(m, p, q, b),
       download: async (p, q, into) => {
