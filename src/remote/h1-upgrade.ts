@@ -4,9 +4,10 @@
  * `GET … Connection: upgrade`, reads the answer's head and resolves with what arrived after a
  * `101` (the first HTTP/2 bytes), or rejects with the server's coded error for any other status.
  *
- * Bounds, against a server that never stops talking: a head of at most MAX_HEAD bytes and an
- * error body of at most MAX_ERROR_BODY; the bytes that follow a 101 are buffered (copied, the
- * receive buffer is reused) only until the caller's session takes the socket over.
+ * Bounds, against a server that never stops talking or never answers: a head of at most MAX_HEAD
+ * bytes and an error body of at most MAX_ERROR_BODY, within UPGRADE_TIMEOUT_MS (then TIMEOUT and
+ * the socket closed); the bytes that follow a 101 are buffered (copied, the receive buffer is
+ * reused) only until the caller's session takes the socket over.
  */
 import type { Socket } from 'node:net';
 import { fail } from '../core/errors.ts';
@@ -15,6 +16,8 @@ import { responseError } from './h2-session.ts';
 
 const MAX_HEAD = 64 * 1024;
 const MAX_ERROR_BODY = 1024 * 1024;
+/** How long a server may take to answer an upgrade (PBS's answers at once, or not at all). */
+export const UPGRADE_TIMEOUT_MS = 60_000;
 
 export interface UpgradeRequest {
   /** the path with its query string, `/api2/json/reader?…` */
@@ -22,6 +25,8 @@ export interface UpgradeRequest {
   readonly host: string;
   readonly protocol: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** default UPGRADE_TIMEOUT_MS */
+  readonly timeoutMs?: number;
 }
 
 /** `name: value` lines of a head (after its status line), names lower-cased. */
@@ -66,6 +71,7 @@ export function upgradeInPlace(socket: Socket, receive: ReceiveSwitch, req: Upgr
     const settle = (e: Error | undefined, early?: () => Buffer): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       socket.off('close', onGone);
       socket.off('end', onGone);
       socket.off('error', onGone);
@@ -114,6 +120,9 @@ export function upgradeInPlace(socket: Socket, receive: ReceiveSwitch, req: Upgr
     socket.on('close', onGone);
     socket.on('end', onGone);
     socket.on('error', onGone);
+    const timeoutMs = req.timeoutMs ?? UPGRADE_TIMEOUT_MS;
+    const timer = setTimeout(() => settle(fail('TIMEOUT', `the server did not answer the upgrade to ${req.protocol} within ${timeoutMs / 1000} s`, { path: req.path })), timeoutMs);
+    timer.unref();
     const lines = [`GET ${req.path} HTTP/1.1`, `host: ${req.host}`, 'connection: upgrade', `upgrade: ${req.protocol}`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`)];
     socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   });

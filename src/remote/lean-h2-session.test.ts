@@ -308,6 +308,8 @@ test('the upgrade reads a 101 and hands over the bytes after it; any other answe
         sock.end('HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\nx-holdfast-error-code: INVALID_ARGUMENT\r\n\r\n5\r\nbad r\r\n6\r\nequest\r\n0\r\n\r\n');
       } else if (head.includes('/garbage')) {
         sock.end('SSH-2.0-OpenSSH_9.2\r\n\r\n');
+      } else if (head.includes('/silent')) {
+        // never answers: the client's timeout ends it
       } else {
         assert.match(head, /^GET \/upgrade HTTP\/1\.1\r\n/);
         assert.match(head, /\r\nupgrade: proxmox-backup-reader-protocol-v1\r\n/);
@@ -318,11 +320,11 @@ test('the upgrade reads a 101 and hands over the bytes after it; any other answe
     });
   });
   const port = await listen(server);
-  const upgrade = async (path: string): Promise<Buffer> => {
+  const upgrade = async (path: string, timeoutMs?: number): Promise<Buffer> => {
     const receive = new ReceiveSwitch();
     const socket = net.connect({ host: '127.0.0.1', port, onread: receive.onread });
     await once(socket, 'connect');
-    const early = await upgradeInPlace(socket, receive, { path, host: `127.0.0.1:${port}`, protocol: 'proxmox-backup-reader-protocol-v1', headers: { authorization: 'secret' } });
+    const early = await upgradeInPlace(socket, receive, { path, host: `127.0.0.1:${port}`, protocol: 'proxmox-backup-reader-protocol-v1', headers: { authorization: 'secret' }, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     // what the server wrote after the 101 may come in a later read: wait for both pieces
     let got = early();
     const all = new Promise<void>((resolve) => {
@@ -341,6 +343,7 @@ test('the upgrade reads a 101 and hands over the bytes after it; any other answe
     await assert.rejects(upgrade('/refused'), (e: unknown) => isHoldfastError(e, 'FORBIDDEN') && e.message === 'no access to that snapshot' && e.details['status'] === 403);
     await assert.rejects(upgrade('/chunked'), (e: unknown) => isHoldfastError(e, 'INVALID_ARGUMENT') && e.message === 'bad request');
     await rejectsWith(upgrade('/garbage'), 'UPSTREAM_ERROR');
+    await rejectsWith(upgrade('/silent', 50), 'TIMEOUT');
   } finally {
     server.close();
   }
