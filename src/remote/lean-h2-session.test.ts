@@ -348,3 +348,27 @@ test('the upgrade reads a 101 and hands over the bytes after it; any other answe
     server.close();
   }
 });
+
+test("the connection turns Nagle's algorithm off: a request must not wait for the server's ACK of the last", async (t) => {
+  const server = http2.createServer();
+  server.on('stream', (stream) => {
+    stream.respond({ ':status': 200 });
+    stream.end('ok');
+  });
+  const port = await listen(server);
+  const receive = new ReceiveSwitch();
+  const socket = net.connect({ host: '127.0.0.1', port, onread: receive.onread });
+  await once(socket, 'connect');
+  const noDelay = t.mock.method(socket, 'setNoDelay');
+  const h2 = LeanH2Session.start(socket, receive, Buffer.alloc(0), `127.0.0.1:${port}`);
+  try {
+    assert.deepEqual(
+      noDelay.mock.calls.map((c) => c.arguments),
+      [[true]],
+    );
+    assert.equal(Buffer.from(bytesOf(await h2.request('GET', 'x'))).toString(), 'ok');
+  } finally {
+    h2.destroy();
+    server.close();
+  }
+});
