@@ -140,6 +140,9 @@ export class HttpClient {
       socket.destroy();
       throw e;
     }
+    // as node's own agent does (its `noDelay` option, which this agent's connect replaces): a
+    // request's second write must not wait for the ACK of its first
+    socket.setNoDelay(true);
     return socket;
   }
 
