@@ -31,6 +31,21 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/**
+ * Runs `use` on a lean session connected to `server` (listened on here unless it already is),
+ * then drops the session and closes the server, whatever happened.
+ */
+async function withSession(server: net.Server, use: (h2: LeanH2Session) => Promise<void>, windows?: { stream: number; connection: number }): Promise<void> {
+  const port = server.listening ? (server.address() as AddressInfo).port : await listen(server);
+  const h2 = await connect(port, windows);
+  try {
+    await use(h2);
+  } finally {
+    h2.destroy();
+    server.close();
+  }
+}
+
 /** Deterministic bytes of a size, so an answer can be checked without keeping it. */
 function bodyOf(size: number): Buffer {
   const out = Buffer.allocUnsafe(size);
@@ -54,10 +69,8 @@ test('answers of every size arrive whole, in parallel, through small windows tha
     stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', 'content-length': size });
     stream.end(bodyOf(size));
   });
-  const port = await listen(server);
   // windows far below the answers: only WINDOW_UPDATEs let a 5 MiB answer through
-  const h2 = await connect(port, { stream: 100_000, connection: 300_000 });
-  try {
+  await withSession(server, async (h2) => {
     const sizes = [0, 1, 9, 16_383, 16_384, 16_385, 65_535, 65_536, 100_001, MIB, 5 * MIB + 3];
     const got = await Promise.all(sizes.map((size) => h2.request('GET', 'blob', { size })));
     got.forEach((r, i) => assert.ok(Buffer.from(bytesOf(r)).equals(bodyOf(sizes[i]!)), `answer of ${sizes[i]} bytes`));
@@ -66,10 +79,7 @@ test('answers of every size arrive whole, in parallel, through small windows tha
     const r = bytesOf(await h2.request('GET', 'blob', { size: MIB }, undefined, into));
     assert.equal(r.buffer, into.buffer);
     assert.ok(Buffer.from(r).equals(bodyOf(MIB)));
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  }, { stream: 100_000, connection: 300_000 });
 });
 
 test('padded frames, JSON answers, error answers and a dynamic HPACK table over hundreds of answers', async () => {
@@ -92,9 +102,7 @@ test('padded frames, JSON answers, error answers and a dynamic HPACK table over 
       stream.end(body);
     }
   });
-  const port = await listen(server);
-  const h2 = await connect(port);
-  try {
+  await withSession(server, async (h2) => {
     for (let round = 0; round < 30; round++) {
       await Promise.all(
         Array.from({ length: 10 }, async (_, i) => {
@@ -110,10 +118,7 @@ test('padded frames, JSON answers, error answers and a dynamic HPACK table over 
         }),
       );
     }
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  });
 });
 
 test("the server's concurrent-stream limit is kept: requests beyond it wait for a free stream", async () => {
@@ -134,17 +139,12 @@ test("the server's concurrent-stream limit is kept: requests beyond it wait for 
     held.push(answer);
     if (held.length === 2) held.splice(0).forEach((go) => go());
   });
-  const port = await listen(server);
-  const h2 = await connect(port);
-  try {
+  await withSession(server, async (h2) => {
     await h2.request('GET', 'first');
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => h2.request('GET', `r${i}`)));
     assert.equal(answers.length, 12);
     assert.equal(most, 2, `the server saw ${most} streams at once`);
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  });
 });
 
 test('a reset stream fails only its own request; a GOAWAY fails the unprocessed ones and refuses new ones', async () => {
@@ -158,9 +158,7 @@ test('a reset stream fails only its own request; a GOAWAY fails the unprocessed 
     stream.respond({ ':status': 200 });
     stream.end('fine');
   });
-  const port = await listen(server);
-  const h2 = await connect(port);
-  try {
+  await withSession(server, async (h2) => {
     const [reset, fine] = await Promise.allSettled([h2.request('GET', 'reset'), h2.request('GET', 'fine')]);
     assert.equal(reset.status, 'rejected');
     assert.ok(isHoldfastError((reset).reason, 'UPSTREAM_ERROR'));
@@ -172,10 +170,7 @@ test('a reset stream fails only its own request; a GOAWAY fails the unprocessed 
     await rejectsWith(hang, 'UPSTREAM_ERROR');
     await rejectsWith(h2.request('GET', 'fine'), 'UPSTREAM_ERROR');
     await h2.closed; // idle after the GOAWAY: the client closes
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  });
 });
 
 test('a connection dropped mid-answer fails the request and settles `closed`', async () => {
@@ -187,16 +182,11 @@ test('a connection dropped mid-answer fails the request and settles `closed`', a
     stream.respond({ ':status': 200, 'content-length': 10 * MIB });
     stream.write(bodyOf(MIB), () => sockets.forEach((sock) => sock.destroy()));
   });
-  const port = await listen(server);
-  const h2 = await connect(port);
-  try {
+  await withSession(server, async (h2) => {
     await rejectsWith(h2.request('GET', 'big'), 'UPSTREAM_ERROR');
     await h2.closed;
     await rejectsWith(h2.request('GET', 'after'), 'UPSTREAM_ERROR');
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  });
 });
 
 test('close() lets requests in flight finish, then ends the connection', async () => {
@@ -205,16 +195,11 @@ test('close() lets requests in flight finish, then ends the connection', async (
     stream.respond({ ':status': 200 });
     setImmediate(() => stream.end('late but whole'));
   });
-  const port = await listen(server);
-  const h2 = await connect(port);
-  try {
+  await withSession(server, async (h2) => {
     const r = h2.request('GET', 'x');
     await Promise.all([h2.close(), r.then((a) => assert.equal(Buffer.from(bytesOf(a)).toString(), 'late but whole'))]);
     await rejectsWith(h2.request('GET', 'y'), 'UPSTREAM_ERROR');
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  });
 });
 
 /**
@@ -254,20 +239,16 @@ for (const [what, frames] of [
   ['DATA beyond the stream window', (id: number) => [frame(FrameType.HEADERS, Flag.END_HEADERS, id, STATUS_200), frame(FrameType.DATA, 0, id, Buffer.alloc(70_000))]],
 ] as const) {
   test(`a server that sends ${what} fails the request with PROTOCOL_ERROR and loses the connection`, async () => {
-    const { port, server } = await hostile(frames);
-    const h2 = await connect(port, { stream: 65_535, connection: 1_000_000 });
-    try {
+    const { server } = await hostile(frames);
+    await withSession(server, async (h2) => {
       await rejectsWith(h2.request('GET', 'x'), 'PROTOCOL_ERROR');
       await h2.closed;
-    } finally {
-      h2.destroy();
-      server.close();
-    }
+    }, { stream: 65_535, connection: 1_000_000 });
   });
 }
 
 test('a header block split over CONTINUATION frames, and unknown frame types, are read as the protocol says', async () => {
-  const { port, server } = await hostile((id) => [
+  const { server } = await hostile((id) => [
     frame(0xfa, 0, 0, Buffer.from('an extension frame: skipped')),
     frame(FrameType.HEADERS, Flag.PADDED, id, Buffer.from([2, 0x88, 0, 0])), // :status 200, 2 bytes of padding
     frame(FrameType.CONTINUATION, 0, id, Buffer.from([0x5f, 0x0a])), // content-type (index 31), literal
@@ -275,26 +256,17 @@ test('a header block split over CONTINUATION frames, and unknown frame types, ar
     frame(FrameType.DATA, Flag.PADDED, id, Buffer.from([3, ...Buffer.from('hello'), 0, 0, 0])),
     frame(FrameType.DATA, Flag.END_STREAM, id, Buffer.from(' world')),
   ]);
-  const h2 = await connect(port);
-  try {
+  await withSession(server, async (h2) => {
     assert.equal(Buffer.from(bytesOf(await h2.request('GET', 'x'))).toString(), 'hello world');
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  });
 });
 
 test('only GETs without a body are sent (the reader protocol has no other)', async () => {
   const server = http2.createServer();
-  const port = await listen(server);
-  const h2 = await connect(port);
-  try {
+  await withSession(server, async (h2) => {
     await rejectsWith(h2.request('POST', 'x'), 'INTERNAL');
     await rejectsWith(h2.request('GET', 'x', {}, new Uint8Array(1)), 'INTERNAL');
-  } finally {
-    h2.destroy();
-    server.close();
-  }
+  });
 });
 
 test('the upgrade reads a 101 and hands over the bytes after it; any other answer is the server\'s coded error', async () => {
